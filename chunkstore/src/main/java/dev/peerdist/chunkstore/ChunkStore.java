@@ -1,0 +1,87 @@
+package dev.peerdist.chunkstore;
+
+import dev.peerdist.chunkstore.content.SegmentId;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Verified block storage addressed by (segment id, block index) (PROTOCOL.md §2.1).
+ *
+ * <p>Contract shared by every implementation (and checked by {@code ChunkStoreConformanceTest}):
+ *
+ * <ul>
+ *   <li>A segment's {@link SegmentRecord} is put before any of its blocks.
+ *   <li>{@link #putBlock} hashes the bytes against the record before anything is written; a
+ *       mismatch throws {@link BlockVerificationException} and changes nothing.
+ *   <li>Blocks are kept encrypted at rest as AES-256-CBC under Kp[0..32) with a random IV, the
+ *       exact form PCCRR serves ({@link #storedBlock}); {@link #readBlock} decrypts and re-verifies.
+ *   <li>Partial segments are normal; {@link #presentBlocks} answers which blocks are held.
+ *   <li>The store holds at most its capacity in bytes of its own data; when a put would exceed
+ *       it, least-recently-used unpinned segments are evicted whole. Pinned segments are never
+ *       evicted; when only pinned data remains, the put throws {@link StoreFullException}.
+ *   <li>Pins, capacity accounting and contents survive a restart; a kill at any moment loses at
+ *       most puts that had not returned.
+ *   <li>Implementations are thread-safe. After {@link #close()} every call throws
+ *       {@link StoreClosedException}; close is idempotent.
+ * </ul>
+ */
+public interface ChunkStore extends AutoCloseable {
+
+  /** Records a segment; returns false (and changes nothing) when it is already known. */
+  boolean putSegment(SegmentRecord record);
+
+  /** The record of a known segment. */
+  Optional<SegmentRecord> segment(SegmentId id);
+
+  /** Every known segment id, in unsigned byte order. */
+  List<SegmentId> segments();
+
+  /**
+   * Verifies and stores block {@code index} of segment {@code id}.
+   *
+   * @throws UnknownSegmentException when no record was put for {@code id}
+   * @throws BlockVerificationException when length or hash do not match; nothing is stored
+   * @throws StoreFullException when the block cannot fit without evicting pinned data
+   */
+  void putBlock(SegmentId id, int index, byte[] data, int offset, int length);
+
+  /** Convenience for {@code putBlock(id, index, data, 0, data.length)}. */
+  default void putBlock(SegmentId id, int index, byte[] data) {
+    putBlock(id, index, data, 0, data.length);
+  }
+
+  /**
+   * The plaintext of a held block, decrypted and verified again; empty when it is not held. A
+   * block whose stored form no longer verifies is dropped from the store and reported absent.
+   */
+  Optional<byte[]> readBlock(SegmentId id, int index);
+
+  /** The stored, encrypted form of a held block, for serving to peers as it is. */
+  Optional<StoredBlock> storedBlock(SegmentId id, int index);
+
+  /** True when block {@code index} of {@code id} is held. */
+  boolean hasBlock(SegmentId id, int index);
+
+  /** The indexes of the blocks of {@code id} that are held (empty for unknown segments). */
+  BitSet presentBlocks(SegmentId id);
+
+  /** Pins a known segment: it is never evicted. Survives restarts. */
+  void pin(SegmentId id);
+
+  /** Removes a pin; the segment becomes evictable. */
+  void unpin(SegmentId id);
+
+  /** True when {@code id} is pinned. */
+  boolean isPinned(SegmentId id);
+
+  /** Removes a segment with its blocks; returns false when it was unknown. */
+  boolean removeSegment(SegmentId id);
+
+  /** Sizes and counts, cheap to call. */
+  StoreStats stats();
+
+  /** Releases every resource; idempotent. */
+  @Override
+  void close();
+}

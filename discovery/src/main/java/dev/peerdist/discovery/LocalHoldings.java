@@ -1,0 +1,16 @@
+package dev.peerdist.discovery;
+
+/**
+ * What this node can offer, asked by the responder for each probed key. Implementations must be
+ * fast and thread-safe: they are called on the discovery event loop.
+ */
+@FunctionalInterface
+public interface LocalHoldings {
+  /** A holding: how many blocks are held and whether that is the whole segment. */
+  record Holding(int blocks, boolean complete) {
+    public static final Holding NONE = new Holding(0, false);
+  }
+
+  /** The holding for {@code key}; {@link Holding#NONE} when nothing of it is held. */
+  Holding holding(DiscoveryKey key);
+}

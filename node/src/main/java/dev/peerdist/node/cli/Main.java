@@ -1,0 +1,56 @@
+package dev.peerdist.node.cli;
+
+import java.io.PrintWriter;
+import java.util.ServiceLoader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code peerdist} command line. Subcommands of this module are listed below; other modules
+ * on the classpath (the simulator's {@code simulate} and {@code bench}) add theirs through
+ * {@link CliExtension} and {@link ServiceLoader}.
+ */
+@Command(
+    name = "peerdist",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "An open, BranchCache-compatible peer-to-peer LAN cache.",
+    subcommands = {
+      // Subcommands: keep one per line so that merges stay trivial.
+      CommandLine.HelpCommand.class,
+    })
+public final class Main implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Builds the command line with every subcommand, the error handlers and the exit codes. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    for (CliExtension ext : ServiceLoader.load(CliExtension.class)) {
+      for (Object sub : ext.subcommands()) {
+        cl.addSubcommand(sub);
+      }
+    }
+    cl.setExecutionExceptionHandler(new ErrorHandler());
+    cl.setParameterExceptionHandler(Main::onBadParameters);
+    return cl;
+  }
+
+  private static int onBadParameters(CommandLine.ParameterException e, String[] args) {
+    PrintWriter err = e.getCommandLine().getErr();
+    err.println("peerdist: " + e.getMessage());
+    err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+    return ExitCodes.USAGE;
+  }
+
+  public static void main(String[] args) {
+    LoggingSetup.beforeFirstLogger(args);
+    System.exit(commandLine().execute(args));
+  }
+}
