@@ -22,7 +22,9 @@ public enum FallbackReason {
   /** The publisher did not offer PeerDist content information (§5.2 step 2): plain download. */
   NOT_PEERDIST,
   /** The node is configured or forced to skip peers for this download. */
-  PEERS_DISABLED;
+  PEERS_DISABLED,
+  /** A verified block left the local store (evicted) before the reader got to it. */
+  EVICTED;
 
   /** The label value, e.g. {@code no_peer}. */
   public String label() {
