@@ -20,6 +20,11 @@ public interface Download extends AutoCloseable {
    */
   byte[] next() throws IOException;
 
+  /** The ids of the segments this download covers (empty for plain content). */
+  default java.util.List<dev.peerdist.chunkstore.content.SegmentId> segmentIds() {
+    return java.util.List.of();
+  }
+
   /** Stops the download (a cancel when it has not ended); idempotent. */
   @Override
   void close();

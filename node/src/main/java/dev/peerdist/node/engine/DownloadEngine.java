@@ -264,6 +264,11 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
       return record.contentLength();
     }
 
+    @Override
+    public List<SegmentId> segmentIds() {
+      return segments.stream().map(x -> x.record().id()).toList();
+    }
+
     /** Starts probe rounds for segments up to readAhead past the reader. */
     private void startAhead() {
       int limit = Math.min(segments.size(), current + settings.readAhead());
