@@ -262,6 +262,10 @@ public final class NodeConfig {
     return (Boolean) values.get(ConfigKey.DNSSD);
   }
 
+  public int discoveryPort() {
+    return (Integer) values.get(ConfigKey.DISCOVERY_PORT);
+  }
+
   public Duration discoveryWait() {
     return (Duration) values.get(ConfigKey.DISCOVERY_WAIT);
   }

@@ -20,6 +20,9 @@ import picocli.CommandLine.Spec;
     subcommands = {
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
+      RunCommand.class,
+      GetCommand.class,
+      StatusCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;

@@ -7,7 +7,6 @@ import dev.peerdist.discovery.PeerEndpoint;
 import dev.peerdist.node.metrics.FallbackReason;
 import dev.peerdist.node.metrics.NodeMeters;
 import dev.peerdist.node.retrieval.BlockFetchResult;
-import dev.peerdist.node.retrieval.Outcome;
 import dev.peerdist.node.retrieval.PeerClient;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -82,7 +81,7 @@ public final class PccrrPeerSource implements PeerSource {
         outstanding++;
         CompletableFuture<BlockFetchResult> f = client.fetchBlock(peer, record, index);
         f.whenComplete((r, t) -> done.add(new Done(index, peer,
-            t != null ? BlockFetchResult.failed(Outcome.IO_ERROR, String.valueOf(t.getMessage()), 0) : r)));
+            t != null ? BlockFetchResult.failed(dev.peerdist.node.retrieval.Outcome.IO_ERROR, String.valueOf(t.getMessage()), 0) : r)));
       }
       if (outstanding == 0) {
         continue;
@@ -103,11 +102,11 @@ public final class PccrrPeerSource implements PeerSource {
         continue;
       }
       FallbackReason why = reason(r.outcome());
-      if (r.ok() || r.outcome() == Outcome.BAD_DATA) {
+      if (r.ok() || r.outcome() == dev.peerdist.node.retrieval.Outcome.BAD_DATA) {
         why = FallbackReason.HASH_MISMATCH;
         meters.corruptBlock();
         dropped.add(d.peer());
-      } else if (r.outcome() == Outcome.IO_ERROR) {
+      } else if (r.outcome() == dev.peerdist.node.retrieval.Outcome.IO_ERROR) {
         dropped.add(d.peer());
       }
       lastReason.put(d.index(), why);
@@ -138,7 +137,7 @@ public final class PccrrPeerSource implements PeerSource {
     return live.get((index + attempt) % live.size());
   }
 
-  private static FallbackReason reason(Outcome o) {
+  private static FallbackReason reason(dev.peerdist.node.retrieval.Outcome o) {
     return switch (o) {
       case NOT_AVAILABLE -> FallbackReason.BLOCK_NOT_HELD;
       case BUSY -> FallbackReason.PEER_BUSY;
