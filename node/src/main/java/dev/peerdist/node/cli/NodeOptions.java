@@ -26,7 +26,7 @@ public final class NodeOptions {
   @Option(names = "--bind", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (bind).")
   String bind;
   @Option(names = "--interface", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (interface).")
-  String interface;
+  String interfaceName;
   @Option(names = "--pccrr-port", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (pccrr-port).")
   String pccrrPort;
   @Option(names = "--admin-bind", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (admin-bind).")
@@ -70,7 +70,7 @@ public final class NodeOptions {
     put(m, ConfigKey.STORE, store == null ? null : List.of(store));
     put(m, ConfigKey.CACHE_SIZE, cacheSize == null ? null : List.of(cacheSize));
     put(m, ConfigKey.BIND, bind == null ? null : List.of(bind));
-    put(m, ConfigKey.INTERFACE, interface == null ? null : List.of(interface));
+    put(m, ConfigKey.INTERFACE, interfaceName == null ? null : List.of(interfaceName));
     put(m, ConfigKey.PCCRR_PORT, pccrrPort == null ? null : List.of(pccrrPort));
     put(m, ConfigKey.ADMIN_BIND, adminBind == null ? null : List.of(adminBind));
     put(m, ConfigKey.ADMIN_PORT, adminPort == null ? null : List.of(adminPort));
