@@ -81,6 +81,32 @@ public interface ChunkStore extends AutoCloseable {
   /** Sizes and counts, cheap to call. */
   StoreStats stats();
 
+  /** Summary of a known segment (no block data is read); empty when it is unknown. */
+  Optional<SegmentInfo> segmentInfo(SegmentId id);
+
+  /**
+   * Every known segment, least recently used first: the order in which unpinned segments would
+   * be evicted.
+   */
+  List<SegmentInfo> segmentsByLastAccess();
+
+  /**
+   * Changes the size limit and persists it; when the store holds more, least-recently-used
+   * unpinned segments are evicted until it fits. Pinned data is kept even when it alone exceeds
+   * the new limit (later puts then throw {@link StoreFullException}).
+   *
+   * @throws IllegalArgumentException when {@code capacityBytes} is negative
+   */
+  void setCapacity(long capacityBytes);
+
+  /**
+   * Evicts least-recently-used unpinned segments until at most {@code usedBytes} are held or
+   * nothing evictable remains.
+   *
+   * @return the number of segments evicted
+   */
+  int evictTo(long usedBytes);
+
   /** Releases every resource; idempotent. */
   @Override
   void close();
