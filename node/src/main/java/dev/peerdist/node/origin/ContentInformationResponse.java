@@ -1,5 +1,6 @@
 package dev.peerdist.node.origin;
 
+import dev.peerdist.chunkstore.content.ContentInformation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;
@@ -21,12 +22,14 @@ public sealed interface ContentInformationResponse extends AutoCloseable {
   /**
    * The origin answered with {@code Content-Encoding: peerdist} (PROTOCOL.md §5.2 step 2).
    *
+   * @param info the decoded content information (already checked by the codec)
    * @param contentInformation the raw content-information bytes exactly as received
    * @param contentLength the identity length from {@code X-P2P-PeerDist: ContentLength=}
    * @param peerDistVersion the {@code Version} of the response's {@code X-P2P-PeerDist}
    * @param contentRange the {@code Content-Range} when a range was described, else null
    */
   record PeerDist(
+      ContentInformation info,
       byte[] contentInformation,
       long contentLength,
       String peerDistVersion,

@@ -1,5 +1,8 @@
 package dev.peerdist.node.origin;
 
+import dev.peerdist.chunkstore.content.ContentInformation;
+import dev.peerdist.chunkstore.content.ContentInformationCodec;
+import dev.peerdist.chunkstore.content.ContentInformationFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -32,7 +35,7 @@ import javax.net.ssl.TrustManagerFactory;
  * <pre>{@code
  * try (OriginClient origin = new OriginClient(OriginClientConfig.defaults())) {
  *   try (ContentInformationResponse r = origin.fetchContentInformation(uri)) {
- *     if (r instanceof ContentInformationResponse.PeerDist pd) { ... pd.contentInformation() ... }
+ *     if (r instanceof ContentInformationResponse.PeerDist pd) { ... pd.info() ... }
  *     else if (r instanceof ContentInformationResponse.Plain plain) { ... plain.body() ... }
  *   }
  *   byte[] block = origin.fetchRange(uri, 65536, 131072);
@@ -50,6 +53,7 @@ public final class OriginClient implements AutoCloseable {
   private final OriginClientConfig config;
   private final ExecutorService executor;
   private final HttpClient http;
+  private final ContentInformationCodec codec;
 
   /**
    * @throws IllegalArgumentException when the trusted certificate cannot be read
@@ -76,6 +80,7 @@ public final class OriginClient implements AutoCloseable {
       b.sslContext(trusting(config));
     }
     this.http = b.build();
+    this.codec = new ContentInformationCodec(config.maxContentInformationBytes());
   }
 
   private static SSLContext trusting(OriginClientConfig config) {
@@ -153,7 +158,14 @@ public final class OriginClient implements AutoCloseable {
             uri, status, "content information of " + declared + " bytes exceeds the limit of " + config.maxContentInformationBytes());
       }
       byte[] ci = readBounded(uri, status, body, config.maxContentInformationBytes(), declared);
+      ContentInformation info;
+      try {
+        info = codec.decode(ci);
+      } catch (ContentInformationFormatException e) {
+        throw new OriginException(uri, status, "malformed content information: " + e.getMessage());
+      }
       return new ContentInformationResponse.PeerDist(
+          info,
           ci,
           contentLength,
           parameter(pd, "version").orElse(""),

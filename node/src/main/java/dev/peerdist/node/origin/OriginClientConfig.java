@@ -39,8 +39,8 @@ public record OriginClientConfig(
     if (requestTimeout == null || requestTimeout.isZero() || requestTimeout.isNegative()) {
       throw new IllegalArgumentException("requestTimeout must be > 0, got " + requestTimeout);
     }
-    if (maxContentInformationBytes <= 0) {
-      throw new IllegalArgumentException("maxContentInformationBytes must be > 0, got " + maxContentInformationBytes);
+    if (maxContentInformationBytes < 1024) {
+      throw new IllegalArgumentException("maxContentInformationBytes must be >= 1024, got " + maxContentInformationBytes);
     }
     if (maxRangeBytes <= 0) {
       throw new IllegalArgumentException("maxRangeBytes must be > 0, got " + maxRangeBytes);

@@ -78,6 +78,11 @@ public final class PublishingServer implements AutoCloseable {
     this.io = new DefaultEventExecutorGroup(config.ioThreads(), new DefaultThreadFactory("publisher-io"));
   }
 
+  /** Starts with the PCCRC generator of {@code dev.peerdist.chunkstore.content}. */
+  public static PublishingServer start(PublisherConfig config) throws IOException {
+    return start(config, new PccrcContentInformationSource());
+  }
+
   /**
    * Starts with the given content-information source (tests count hashing jobs with it).
    *
