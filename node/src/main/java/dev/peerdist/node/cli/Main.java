@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
       RunCommand.class,
       GetCommand.class,
       StatusCommand.class,
+      PublishCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
