@@ -63,6 +63,9 @@ public enum ConfigKey {
   MAX_UPLOADS("max-uploads", Type.COUNT, "16",
       "Concurrent PCCRR clients served; beyond it peers get the empty (busy) answer.", "PROTOCOL.md §4.6"),
   MAX_DOWNLOADS("max-downloads", Type.COUNT, "8", "Concurrent downloads through this node.", ""),
+  CONTENT_VERSION("content-version", Type.COUNT, "1",
+      "Highest content-information version asked for: 1 (32 MiB segments, few probes) or 2.",
+      "PROTOCOL.md §5.1, §2.4"),
   TOKEN("token", Type.STRING, "", "Bearer token sent with content-information requests.", "PROTOCOL.md §5.1"),
   TLS_INSECURE("tls-insecure", Type.BOOLEAN, "false",
       "Trust any TLS certificate of a publisher (self-signed trial servers only).", "");

@@ -74,6 +74,22 @@ public final class Node implements AutoCloseable {
     PeerDirectory create(NodeConfig config, int pccrrPort, NodeMeters meters) throws IOException;
   }
 
+  /** Opens the chunk store of a node. */
+  @FunctionalInterface
+  public interface StoreFactory {
+    ChunkStore open(NodeConfig config) throws IOException;
+  }
+
+  /** The RocksDB store under {@code --store} with {@code --cache-size} capacity. */
+  public static ChunkStore rocksStore(NodeConfig config) throws IOException {
+    try {
+      java.nio.file.Files.createDirectories(config.store());
+      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize()).open();
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
+    }
+  }
+
   private final NodeConfig config;
   private final Clock clock;
   private final Instant started;
@@ -103,9 +119,15 @@ public final class Node implements AutoCloseable {
    *     started is closed again
    */
   public static Node start(NodeConfig config, DirectoryFactory directories, Clock clock) throws IOException {
+    return start(config, directories, Node::rocksStore, clock);
+  }
+
+  /** As {@link #start(NodeConfig, DirectoryFactory, Clock)} with another store (tests, simulator). */
+  public static Node start(NodeConfig config, DirectoryFactory directories, StoreFactory stores, Clock clock)
+      throws IOException {
     Node n = new Node(config, clock);
     try {
-      n.startAll(directories);
+      n.startAll(directories, stores);
       return n;
     } catch (IOException | RuntimeException e) {
       n.close();
@@ -113,12 +135,12 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private void startAll(DirectoryFactory directories) throws IOException {
+  private void startAll(DirectoryFactory directories, StoreFactory stores) throws IOException {
     meters = NodeMeters.prometheus();
     closers.push(meters);
     meters.bindJvm();
 
-    store = openStore();
+    store = stores.open(config);
     closers.push(store);
     ChunkStore s = store;
     meters.bindStore(s::stats);
@@ -148,7 +170,7 @@ public final class Node implements AutoCloseable {
     }
     OriginClient origin = new OriginClient(oc);
     closers.push(origin);
-    engine = new DownloadEngine(store, new PublisherOrigin(origin),
+    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2),
         locator, new PccrrPeerSource(client, store, meters, 8, 2000), meters,
         new DownloadEngine.Settings(config.readAhead(), config.probeBatch(),
             Math.max(4, Math.min(64, config.maxDownloads() * 2))), clock);
@@ -165,15 +187,6 @@ public final class Node implements AutoCloseable {
     LOG.info("node ready: role {}, PCCRR on {}, admin on http://{}:{}/, mirror on http://{}:{}/", config.role(),
         pccrr.address(), config.adminBind().getHostAddress(), admin.adminPort(),
         config.adminBind().getHostAddress(), admin.mirrorPort());
-  }
-
-  private ChunkStore openStore() throws IOException {
-    try {
-      java.nio.file.Files.createDirectories(config.store());
-      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize()).open();
-    } catch (IOException | RuntimeException e) {
-      throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
-    }
   }
 
   private PeerHttpServer startPccrr() throws IOException {

@@ -187,6 +187,11 @@ public final class NodeConfig {
           src.put(k, "default");
         }
       }
+      int cv = (Integer) all.get(ConfigKey.CONTENT_VERSION);
+      if (cv != 1 && cv != 2) {
+        throw new ConfigException(ConfigKey.CONTENT_VERSION.key(), src.get(ConfigKey.CONTENT_VERSION),
+            "'" + cv + "' is not 1 or 2");
+      }
       NodeRole role = (NodeRole) all.get(ConfigKey.ROLE);
       if (role != NodeRole.CACHE_SERVER && !((List<?>) all.get(ConfigKey.PREPOPULATE)).isEmpty()) {
         throw new ConfigException(ConfigKey.PREPOPULATE.key(), src.get(ConfigKey.PREPOPULATE),
@@ -292,6 +297,11 @@ public final class NodeConfig {
 
   public int maxDownloads() {
     return (Integer) values.get(ConfigKey.MAX_DOWNLOADS);
+  }
+
+  /** Highest content-information version requested from publishers (1 or 2). */
+  public int contentVersion() {
+    return (Integer) values.get(ConfigKey.CONTENT_VERSION);
   }
 
   /** The bearer token for publishers, or empty. */

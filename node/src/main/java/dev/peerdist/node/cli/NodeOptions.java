@@ -59,6 +59,8 @@ public final class NodeOptions {
   String maxUploads;
   @Option(names = "--max-downloads", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (max-downloads).")
   String maxDownloads;
+  @Option(names = "--content-version", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (content-version).")
+  String contentVersion;
   @Option(names = "--token", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (token).")
   String token;
   @Option(names = "--tls-insecure", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (tls-insecure).")
@@ -87,6 +89,7 @@ public final class NodeOptions {
     put(m, ConfigKey.ORIGIN_TIMEOUT, originTimeout == null ? null : List.of(originTimeout));
     put(m, ConfigKey.MAX_UPLOADS, maxUploads == null ? null : List.of(maxUploads));
     put(m, ConfigKey.MAX_DOWNLOADS, maxDownloads == null ? null : List.of(maxDownloads));
+    put(m, ConfigKey.CONTENT_VERSION, contentVersion == null ? null : List.of(contentVersion));
     put(m, ConfigKey.TOKEN, token == null ? null : List.of(token));
     put(m, ConfigKey.TLS_INSECURE, tlsInsecure == null ? null : List.of(tlsInsecure));
     return m;

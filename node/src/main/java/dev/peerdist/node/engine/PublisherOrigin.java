@@ -12,15 +12,18 @@ import java.net.URI;
  */
 public final class PublisherOrigin implements Origin {
   private final OriginClient client;
+  private final boolean offerV2;
 
-  public PublisherOrigin(OriginClient client) {
+  /** @param offerV2 whether to offer content information V2 besides V1 (§5.1 PeerDistEx) */
+  public PublisherOrigin(OriginClient client, boolean offerV2) {
     this.client = client;
+    this.offerV2 = offerV2;
   }
 
   @Override
   public Answer open(URI url) throws IOException {
     try {
-      ContentInformationResponse r = client.fetchContentInformation(url);
+      ContentInformationResponse r = client.fetchContentInformation(url, offerV2);
       if (r instanceof ContentInformationResponse.PeerDist pd) {
         ContentPlan plan;
         try {
