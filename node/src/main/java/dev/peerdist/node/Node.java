@@ -26,7 +26,6 @@ import dev.peerdist.node.origin.OriginClient;
 import dev.peerdist.node.origin.OriginClientConfig;
 import dev.peerdist.node.retrieval.PeerClient;
 import dev.peerdist.node.retrieval.PeerClientConfig;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -148,8 +147,7 @@ public final class Node implements AutoCloseable {
     pccrr = startPccrr();
     closers.push(pccrr);
     PeerHttpServer server = pccrr;
-    FunctionCounter.builder(NodeMeters.SERVED_BYTES, server, p -> p.stats().bytesServed()).baseUnit("bytes")
-        .description("Block bytes served to peers").register(meters.registry());
+    meters.bindServed(() -> server.stats().bytesServed());
 
     directory = directories.create(config, pccrr.port(), meters);
     closers.push(directory);

@@ -61,7 +61,6 @@ public final class NodeMeters implements AutoCloseable {
   private final Map<FallbackReason, Counter> fallbacks = new EnumMap<>(FallbackReason.class);
   private final Map<FallbackReason, Counter> fallbackBytes = new EnumMap<>(FallbackReason.class);
   private final Map<InputSource, Counter> malformed = new EnumMap<>(InputSource.class);
-  private final Counter served;
   private final Counter hits;
   private final Counter misses;
   private final Counter corrupt;
@@ -92,8 +91,6 @@ public final class NodeMeters implements AutoCloseable {
       malformed.put(s, Counter.builder(MALFORMED).tag("source", s.label())
           .description("Malformed inputs dropped, by protocol").register(registry));
     }
-    served = Counter.builder(SERVED_BYTES).baseUnit("bytes")
-        .description("Block bytes served to peers").register(registry);
     hits = Counter.builder(CACHE_LOOKUPS).tag("result", "hit")
         .description("Segments looked up in the local store").register(registry);
     misses = Counter.builder(CACHE_LOOKUPS).tag("result", "miss")
@@ -116,9 +113,10 @@ public final class NodeMeters implements AutoCloseable {
     downloadBytes.get(source).increment(bytes);
   }
 
-  /** Counts block bytes sent to a peer. */
-  public void served(long bytes) {
-    served.increment(bytes);
+  /** Exposes the PCCRR server's count of block bytes sent to peers, read when scraped. */
+  public void bindServed(java.util.function.LongSupplier bytes) {
+    FunctionCounter.builder(SERVED_BYTES, bytes, b -> b.getAsLong()).baseUnit("bytes")
+        .description("Block bytes served to peers").register(registry);
   }
 
   /** Counts one segment lookup in the store. */

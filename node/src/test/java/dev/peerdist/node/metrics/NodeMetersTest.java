@@ -19,7 +19,7 @@ class NodeMetersTest {
     try (NodeMeters m = NodeMeters.prometheus()) {
       m.downloaded(ByteSource.PEER, 65536);
       m.downloaded(ByteSource.ORIGIN, 100);
-      m.served(4096);
+      m.bindServed(() -> 4096);
       m.cacheLookup(true);
       m.cacheLookup(false);
       m.cacheLookup(false);
