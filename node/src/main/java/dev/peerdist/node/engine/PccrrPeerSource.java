@@ -64,6 +64,7 @@ public final class PccrrPeerSource implements PeerSource {
     Map<Integer, Integer> attempts = new HashMap<>();
     Map<Integer, FallbackReason> lastReason = new HashMap<>();
     Set<PeerEndpoint> dropped = new HashSet<>();
+    FallbackReason droppedWhy = null;
     LinkedBlockingQueue<Done> done = new LinkedBlockingQueue<>();
     List<Integer> queue = new ArrayList<>();
     wanted.stream().forEach(queue::add);
@@ -74,7 +75,9 @@ public final class PccrrPeerSource implements PeerSource {
         int index = queue.get(next++);
         PeerEndpoint peer = pick(order, dropped, index, attempts.getOrDefault(index, 0));
         if (peer == null) {
-          out.put(index, new Missing(lastReason.getOrDefault(index, FallbackReason.PEER_ERROR)));
+          // No peer left to ask: the block's own last failure, else why the peers were dropped.
+          out.put(index, new Missing(lastReason.getOrDefault(index,
+              droppedWhy == null ? FallbackReason.PEER_ERROR : droppedWhy)));
           continue;
         }
         attempts.merge(index, 1, Integer::sum);
@@ -106,8 +109,10 @@ public final class PccrrPeerSource implements PeerSource {
         why = FallbackReason.HASH_MISMATCH;
         meters.corruptBlock();
         dropped.add(d.peer());
+        droppedWhy = why;
       } else if (r.outcome() == dev.peerdist.node.retrieval.Outcome.IO_ERROR) {
         dropped.add(d.peer());
+        droppedWhy = why;
       }
       lastReason.put(d.index(), why);
       // Retry on another peer by queueing the block again.

@@ -115,7 +115,9 @@ public final class NodeMeters implements AutoCloseable {
 
   /** Exposes the PCCRR server's count of block bytes sent to peers, read when scraped. */
   public void bindServed(java.util.function.LongSupplier bytes) {
-    FunctionCounter.builder(SERVED_BYTES, bytes, b -> b.getAsLong()).baseUnit("bytes")
+    // Strong references: Micrometer holds function meters' state weakly, and a lambda would be
+    // collected, leaving NaN.
+    FunctionCounter.builder(SERVED_BYTES, bytes, b -> b.getAsLong()).baseUnit("bytes").strongReference(true)
         .description("Block bytes served to peers").register(registry);
   }
 
@@ -166,7 +168,7 @@ public final class NodeMeters implements AutoCloseable {
         .description("Bytes of pinned segments").register(registry);
     Gauge.builder(STORE + ".segments", () -> stats.get().segments())
         .description("Segments known to the store").register(registry);
-    FunctionCounter.builder(STORE + ".evicted.segments", stats, s -> s.get().evictedSegments())
+    FunctionCounter.builder(STORE + ".evicted.segments", stats, s -> s.get().evictedSegments()).strongReference(true)
         .description("Segments evicted to make room").register(registry);
   }
 
