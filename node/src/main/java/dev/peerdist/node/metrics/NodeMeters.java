@@ -66,6 +66,7 @@ public final class NodeMeters implements AutoCloseable {
   private final Counter corrupt;
   private final Timer discoveryMatch;
   private final Timer discoveryNone;
+  private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
   private JvmGcMetrics gc;
 
   /** Meters on a new Prometheus registry (what a node uses). */
@@ -115,9 +116,10 @@ public final class NodeMeters implements AutoCloseable {
 
   /** Exposes the PCCRR server's count of block bytes sent to peers, read when scraped. */
   public void bindServed(java.util.function.LongSupplier bytes) {
-    // Strong references: Micrometer holds function meters' state weakly, and a lambda would be
-    // collected, leaving NaN.
-    FunctionCounter.builder(SERVED_BYTES, bytes, b -> b.getAsLong()).baseUnit("bytes").strongReference(true)
+    // Micrometer holds a function meter's state weakly; keep it, or the lambda is collected and
+    // the meter reads NaN.
+    held.add(bytes);
+    FunctionCounter.builder(SERVED_BYTES, bytes, b -> b.getAsLong()).baseUnit("bytes")
         .description("Block bytes served to peers").register(registry);
   }
 
@@ -168,7 +170,8 @@ public final class NodeMeters implements AutoCloseable {
         .description("Bytes of pinned segments").register(registry);
     Gauge.builder(STORE + ".segments", () -> stats.get().segments())
         .description("Segments known to the store").register(registry);
-    FunctionCounter.builder(STORE + ".evicted.segments", stats, s -> s.get().evictedSegments()).strongReference(true)
+    held.add(stats);
+    FunctionCounter.builder(STORE + ".evicted.segments", stats, s -> s.get().evictedSegments())
         .description("Segments evicted to make room").register(registry);
   }
 
