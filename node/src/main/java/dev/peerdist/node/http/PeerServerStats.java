@@ -19,7 +19,7 @@ public final class PeerServerStats {
   private final LongAdder connectionsRefused = new LongAdder();
   private final LongAdder timeouts = new LongAdder();
 
-  PeerServerStats() {
+  public PeerServerStats() {
     for (int i = 0; i < requests.length; i++) {
       requests[i] = new LongAdder();
     }
