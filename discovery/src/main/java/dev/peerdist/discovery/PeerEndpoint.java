@@ -13,6 +13,15 @@ public record PeerEndpoint(InetSocketAddress address) {
     }
   }
 
+  /**
+   * The {@code wsd:XAddrs} item for this endpoint: {@code ip:port}, with an IPv6 literal in
+   * brackets ({@code [::1]:80}; the IPv6 form is UNCONFIRMED, PROTOCOL.md §8 item 8).
+   */
+  public String toXAddr() {
+    String host = address.getAddress().getHostAddress();
+    return (address.getAddress() instanceof java.net.Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
   @Override
   public String toString() {
     return address.getAddress().getHostAddress() + ":" + address.getPort();
