@@ -91,7 +91,10 @@ public final class DownloadScheduler {
     final BlockRef ref;
     Status status = Status.PENDING;
     final List<Assignment> inFlight = new ArrayList<>(2);
+    /** Peers not to ask for this block: they answered empty, or failed (see {@link #failedPeers}). */
     final Set<PeerEndpoint> excluded = new HashSet<>();
+    /** The subset of {@link #excluded} that timed out or failed I/O; they may be retried later. */
+    final Set<PeerEndpoint> failedPeers = new HashSet<>();
     int failures;
 
     BlockState(BlockRef ref) {
@@ -203,6 +206,19 @@ public final class DownloadScheduler {
       if (p != null) {
         out.add(assign(b, p, false, now));
       } else if (!anyFuturePeer(b)) {
+        if (b.failures < config.maxAttemptsPerBlock() && !b.failedPeers.isEmpty()) {
+          // Every holder is excluded, but some only for a timeout or I/O error (load, a dropped
+          // connection): give them another try after their backoff while attempts remain.
+          b.excluded.removeAll(b.failedPeers);
+          b.failedPeers.clear();
+          if (anyFuturePeer(b)) {
+            PeerState again = choose(b, now, best);
+            if (again != null) {
+              out.add(assign(b, again, false, now));
+            }
+            continue;
+          }
+        }
         toFallback(b, hasAnyHolder(b) ? FallbackReason.PEERS_FAILED : FallbackReason.NO_PEER);
       }
     }
@@ -331,6 +347,7 @@ public final class DownloadScheduler {
       case BUSY -> p.backoffUntil = now.plus(config.busyBackoff());
       case TIMEOUT, IO_ERROR -> {
         b.excluded.add(p.peer);
+        b.failedPeers.add(p.peer);
         b.failures++;
         p.consecutiveFailures++;
         long factor = 1L << Math.min(20, p.consecutiveFailures - 1);

@@ -152,13 +152,27 @@ class DownloadSchedulerTest {
     s.want(SEG, 1, range(0, 1));
     s.addPeer(peer(1), SEG, 1);
     s.addPeer(peer(2), SEG, 1);
-    s.onResult(s.poll().get(0), Outcome.IO_ERROR, 0, FAST);
+    s.onResult(s.poll().get(0), Outcome.BAD_DATA, 0, FAST);
     List<Assignment> next = s.poll();
     assertEquals(1, next.size());
     s.onResult(next.get(0), Outcome.NOT_AVAILABLE, 0, FAST);
     assertTrue(s.poll().isEmpty());
     assertEquals(List.of(new FallbackRequest(new BlockRef(SEG, 0), FallbackReason.PEERS_FAILED)), s.takeFallbacks());
     assertTrue(s.finished());
+  }
+
+  @Test
+  void aPeerThatOnlyTimedOutIsRetriedWhileAttemptsRemain() {
+    s.want(SEG, 1, range(0, 1));
+    s.addPeer(peer(1), SEG, 1);
+    for (int attempt = 1; attempt <= config.maxAttemptsPerBlock(); attempt++) {
+      List<Assignment> a = s.poll();
+      assertEquals(1, a.size(), "attempt " + attempt);
+      s.onResult(a.get(0), Outcome.TIMEOUT, 0, Duration.ofSeconds(2));
+      assertTrue(s.takeFallbacks().isEmpty() || attempt == config.maxAttemptsPerBlock());
+      clock.advance(config.maxBackoff());
+    }
+    assertTrue(s.finished(), "attempts exhausted: the block went to the fallback");
   }
 
   @Test

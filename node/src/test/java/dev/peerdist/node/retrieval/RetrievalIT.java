@@ -94,8 +94,13 @@ class RetrievalIT {
 
   private DownloadReport download(InMemoryChunkStore target, Fallback fallback, List<PeerOffer> offers,
       Duration requestTimeout) throws Exception {
+    return download(target, fallback, offers, requestTimeout, SchedulerConfig.defaults());
+  }
+
+  private DownloadReport download(InMemoryChunkStore target, Fallback fallback, List<PeerOffer> offers,
+      Duration requestTimeout, SchedulerConfig base) throws Exception {
     PeerClient client = own(new PeerClient(PeerClientConfig.defaults().withRequestTimeout(requestTimeout)));
-    SchedulerConfig config = SchedulerConfig.defaults()
+    SchedulerConfig config = base
         .withBackoffs(Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofSeconds(1));
     BlockFetcher fetcher = own(new BlockFetcher(client, target, fallback, config, Clock.systemUTC(),
         new SplittableRandom(3)));
@@ -163,7 +168,11 @@ class RetrievalIT {
     offers.addAll(claimAll(closer.endpoint(), records()));
     offers.addAll(claimAll(good, records()));
     InMemoryChunkStore mine = own(new InMemoryChunkStore(64L << 20));
-    DownloadReport report = download(mine, Fallback.none(), offers, Duration.ofMillis(300));
+    // No hedging here: every request to a bad peer must end in its own failure before the block
+    // is asked elsewhere, so each bad peer's failure is recorded (all four peers get requests in the
+    // first round because none has been measured yet).
+    DownloadReport report = download(mine, Fallback.none(), offers, Duration.ofMillis(500),
+        SchedulerConfig.defaults().withHedgeDelays(Duration.ofSeconds(20), Duration.ofSeconds(20)));
     assertTrue(report.complete(), report.failed().toString());
     assertHoldsEverythingVerified(mine);
     assertTrue(report.count(corrupt.endpoint(), Outcome.BAD_DATA) >= 1, report.peerOutcomes().toString());
