@@ -7,6 +7,7 @@ import java.net.MulticastSocket;
 import java.net.NetworkInterface;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Test support: whether IPv4 multicast is delivered on {@code lo}, and a port for a test class. */
@@ -18,6 +19,15 @@ final class LoopbackMulticast {
   /** A port for one test class, away from 3702 so that a real responder on this host stays out. */
   static int testPort() {
     return 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+  }
+
+  /** Runs the XML codec once so that the first timed probe does not pay for class loading. */
+  static void warmUpCodec() {
+    dev.peerdist.discovery.wsd.WsdCodec codec = new dev.peerdist.discovery.wsd.WsdCodec();
+    var probe = new dev.peerdist.discovery.wsd.Probe("urn:uuid:warm-up", List.of(), null, List.of("AB"));
+    for (int i = 0; i < 50; i++) {
+      codec.decode(codec.encode(probe));
+    }
   }
 
   /** Sends one datagram to 239.255.255.250 on lo and waits up to 1 s to hear it back. */

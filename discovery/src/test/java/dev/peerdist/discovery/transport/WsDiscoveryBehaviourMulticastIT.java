@@ -56,6 +56,7 @@ class WsDiscoveryBehaviourMulticastIT {
   static void needMulticast() {
     Assumptions.assumeTrue(LoopbackMulticast.available(),
         "IPv4 multicast to 239.255.255.250 is not delivered on lo here (LIMITS.md \"Multicast\")");
+    LoopbackMulticast.warmUpCodec();
   }
 
   @AfterEach
@@ -138,7 +139,7 @@ class WsDiscoveryBehaviourMulticastIT {
     }
     try (RawPeer peer = new RawPeer()) {
       peer.multicast(ipxe);
-      byte[] reply = peer.receive(3000);
+      byte[] reply = peer.receive(5000);
       assertTrue(reply != null, "no reply to the iPXE probe");
       assertTrue(reply.length <= 1472, "reply of " + reply.length + " bytes");
       IpxeReplyParser p = IpxeReplyParser.parse(new String(reply, StandardCharsets.UTF_8));
@@ -160,7 +161,7 @@ class WsDiscoveryBehaviourMulticastIT {
       byte[] probe = probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k));
       peer.multicast(probe);
       peer.multicast(probe);
-      assertTrue(peer.receive(3000) != null, "first copy answered");
+      assertTrue(peer.receive(5000) != null, "first copy answered");
       assertNull(peer.receive(500), "second copy not answered");
     }
     assertEquals(1, responder.stats().duplicates());
@@ -189,7 +190,7 @@ class WsDiscoveryBehaviourMulticastIT {
           .replace("discovery/Probe<", "discovery/Hello<");
       peer.multicast(hello.getBytes(StandardCharsets.UTF_8));
       peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k)));
-      byte[] reply = peer.receive(3000);
+      byte[] reply = peer.receive(5000);
       assertTrue(reply != null, "the valid probe after the garbage is answered");
       assertNull(peer.receive(300), "nothing else is answered");
     }
@@ -208,11 +209,12 @@ class WsDiscoveryBehaviourMulticastIT {
       for (int i = 0; i < 4; i++) {
         peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k)));
       }
-      int replies = 0;
+      // The first wait is long: a cold JVM on a busy machine may take a while for the first decode.
+      int replies = peer.receive(5000) == null ? 0 : 1;
       while (peer.receive(600) != null) {
         replies++;
       }
-      assertEquals(2, replies);
+      assertEquals(2, replies, responder.stats().toString());
     }
     assertEquals(2, responder.stats().rateLimited());
   }
@@ -232,8 +234,8 @@ class WsDiscoveryBehaviourMulticastIT {
     int datagrams = 0;
     try (RawPeer peer = new RawPeer()) {
       peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), keys));
-      byte[] reply;
-      while ((reply = peer.receive(800)) != null) {
+      byte[] reply = peer.receive(5000);
+      for (; reply != null; reply = peer.receive(800)) {
         datagrams++;
         assertTrue(reply.length <= 1472, "datagram of " + reply.length + " bytes");
         IpxeReplyParser p = IpxeReplyParser.parse(new String(reply, StandardCharsets.UTF_8));
@@ -250,7 +252,7 @@ class WsDiscoveryBehaviourMulticastIT {
 
     // Our own prober splits the same 40 ids into probes that fit and merges the answers.
     WsDiscoveryPeerDirectory prober = start(base(8081));
-    List<ProbeMatch> matches = prober.probe(keys, Duration.ofMillis(500), 0).get(10, TimeUnit.SECONDS);
+    List<ProbeMatch> matches = prober.probe(keys, Duration.ofMillis(1000), 0).get(10, TimeUnit.SECONDS);
     assertEquals(1, matches.size());
     assertEquals(40, matches.get(0).blocksHeld().size());
     assertTrue(prober.stats().probesSent() >= 4, "40 ids need several probes: " + prober.stats());
@@ -261,10 +263,10 @@ class WsDiscoveryBehaviourMulticastIT {
     DiscoveryKey k = randomKey(DiscoveryKey.Form.V1);
     start(base(8080)).serve(holds(Map.of(k, new LocalHoldings.Holding(1, true))));
     WsDiscoveryPeerDirectory prober = start(base(8081).localSubnets(List.of(Subnet.parse("10.0.0.0/8"))));
-    assertTrue(prober.probe(List.of(k), Duration.ofMillis(400), 0).get(10, TimeUnit.SECONDS).isEmpty());
+    assertTrue(prober.probe(List.of(k), Duration.ofMillis(1000), 0).get(10, TimeUnit.SECONDS).isEmpty());
     assertTrue(prober.stats().offSubnet() >= 1, prober.stats().toString());
     WsDiscoveryPeerDirectory unchecked = start(base(8082).localSubnets(List.of(Subnet.parse("10.0.0.0/8"))).checkSubnet(false));
-    assertEquals(1, unchecked.probe(List.of(k), Duration.ofMillis(400), 0).get(10, TimeUnit.SECONDS).size());
+    assertEquals(1, unchecked.probe(List.of(k), Duration.ofMillis(1000), 0).get(10, TimeUnit.SECONDS).size());
   }
 
   @Test
@@ -277,10 +279,10 @@ class WsDiscoveryBehaviourMulticastIT {
     suppressor.serve(full);
     // The suppressor downloads the segment's availability ten times and sees "complete" each time.
     for (int i = 0; i < 10; i++) {
-      assertEquals(1, suppressor.probe(List.of(k), Duration.ofMillis(400), 1).get(10, TimeUnit.SECONDS).size());
+      assertEquals(1, suppressor.probe(List.of(k), Duration.ofMillis(1000), 1).get(10, TimeUnit.SECONDS).size());
     }
     WsDiscoveryPeerDirectory asker = start(base(8082));
-    List<ProbeMatch> matches = asker.probe(List.of(k), Duration.ofMillis(400), 0).get(10, TimeUnit.SECONDS);
+    List<ProbeMatch> matches = asker.probe(List.of(k), Duration.ofMillis(1000), 0).get(10, TimeUnit.SECONDS);
     Set<Integer> ports = new HashSet<>();
     matches.forEach(m -> ports.add(m.peer().address().getPort()));
     assertEquals(Set.of(8080), ports);

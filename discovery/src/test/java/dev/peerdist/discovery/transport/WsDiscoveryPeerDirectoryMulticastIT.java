@@ -3,6 +3,7 @@ package dev.peerdist.discovery.transport;
 import dev.peerdist.discovery.PeerDirectory;
 import dev.peerdist.discovery.PeerDirectoryConformanceTest;
 import dev.peerdist.discovery.PeerEndpoint;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,6 +16,13 @@ class WsDiscoveryPeerDirectoryMulticastIT extends PeerDirectoryConformanceTest {
   static void needMulticast() {
     Assumptions.assumeTrue(LoopbackMulticast.available(),
         "IPv4 multicast to 239.255.255.250 is not delivered on lo here (LIMITS.md \"Multicast\")");
+    LoopbackMulticast.warmUpCodec();
+  }
+
+  /** Generous, so that a cold JVM on a busy 2-core CI machine still hears every answer. */
+  @Override
+  protected Duration probeWait() {
+    return Duration.ofMillis(1000);
   }
 
   @Override
