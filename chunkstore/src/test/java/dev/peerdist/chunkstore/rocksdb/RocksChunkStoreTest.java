@@ -1,0 +1,74 @@
+package dev.peerdist.chunkstore.rocksdb;
+
+import dev.peerdist.chunkstore.ChunkStore;
+import dev.peerdist.chunkstore.ChunkStoreConformanceTest;
+import dev.peerdist.chunkstore.content.SegmentId;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+
+/** The RocksDB store passes the whole shared contract, restarts included. */
+class RocksChunkStoreTest extends ChunkStoreConformanceTest {
+  @TempDir Path temp;
+  private int stores;
+  private final Map<ChunkStore, Path> dirs = new IdentityHashMap<>();
+
+  @Override
+  protected ChunkStore newStore(long capacityBytes, Clock clock, RandomGenerator random) {
+    Path dir = temp.resolve("store-" + stores++);
+    RocksChunkStore s = RocksChunkStore.at(dir).capacityBytes(capacityBytes).clock(clock).random(random)
+        .blockCacheBytes(8 << 20).open();
+    dirs.put(s, dir);
+    return s;
+  }
+
+  @Override
+  protected ChunkStore reopen(ChunkStore store) {
+    Path dir = dirs.get(store);
+    store.close();
+    // No capacity given: the persisted one must come back.
+    RocksChunkStore s = RocksChunkStore.at(dir).clock(clock).random(new SecureRandom())
+        .createIfMissing(false).open();
+    dirs.put(s, dir);
+    return s;
+  }
+
+  @Override
+  protected ChunkStore damage(ChunkStore store, SegmentId id, int index, byte[] value) {
+    Path dir = dirs.get(store);
+    store.close();
+    overwrite(dir, RocksChunkStore.BLOCKS, KeyCodec.blockKey(id, index), value);
+    return reopen(RocksChunkStore.at(dir).createIfMissing(false).open(), dir);
+  }
+
+  private ChunkStore reopen(RocksChunkStore s, Path dir) {
+    dirs.put(s, dir);
+    return s;
+  }
+
+  /** Writes one value behind the store's back, as disk damage (or a bug) would. */
+  static void overwrite(Path dir, String family, byte[] key, byte[] value) {
+    List<String> names = List.of("default", "segments", "presence", "pins", "access", "blocks");
+    try (ColumnFamilyOptions cfo = new ColumnFamilyOptions(); DBOptions dbo = new DBOptions()) {
+      List<ColumnFamilyDescriptor> ds = names.stream()
+          .map(n -> new ColumnFamilyDescriptor(n.getBytes(java.nio.charset.StandardCharsets.UTF_8), cfo)).toList();
+      List<ColumnFamilyHandle> hs = new java.util.ArrayList<>();
+      try (RocksDB db = RocksDB.open(dbo, dir.toString(), ds, hs)) {
+        db.put(hs.get(names.indexOf(family)), key, value);
+        hs.forEach(ColumnFamilyHandle::close);
+      }
+    } catch (Exception e) {
+      throw new AssertionError("cannot damage " + dir, e);
+    }
+  }
+}
