@@ -178,7 +178,8 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST),
             ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST_EX),
             config.maxContentVersion());
-    boolean eligible = file.size() >= config.minSize() && authorized(ex.headers());
+    // An empty file has no segment to describe (PROTOCOL.md §2.1), whatever --min-size says.
+    boolean eligible = file.size() > 0 && file.size() >= config.minSize() && authorized(ex.headers());
     if (n.hashRequest() && eligible) {
       // PROTOCOL.md §5.1: a HashRequest asks the server to start hashing now.
       PeerDistNegotiation.Result asIf =
@@ -196,7 +197,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       return;
     }
     if (!eligible) {
-      String why = file.size() < config.minSize() ? "below min size" : "no valid token";
+      String why = file.size() == 0 || file.size() < config.minSize() ? "below min size" : "no valid token";
       sendFile(ctx, ex, file, range, false, "peerdist declined: " + why);
       return;
     }
