@@ -142,8 +142,9 @@ public final class CacheCommand implements Runnable {
       name = "list",
       mixinStandardHelpOptions = true,
       description = {
-        "List segments, least recently used (next to be evicted) first, one line each:",
-        "ID  VERSION  HELD/BLOCKS  BYTES  pinned|-  LAST-ACCESS (ISO-8601 UTC)"
+        "List segments, one line each, least recently used first.",
+        "Columns: ID  VERSION  HELD/BLOCKS  BYTES  pinned|-  LAST-ACCESS (ISO-8601 UTC).",
+        "Unpinned segments are evicted in this order."
       })
   static final class ListSegments implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -209,8 +210,9 @@ public final class CacheCommand implements Runnable {
   }
 
   @Command(name = "evict", mixinStandardHelpOptions = true,
-      description = {"Remove the named segments, or evict least-recently-used unpinned segments",
-          "until at most --to bytes are used. Pinned segments are removed only with --force."})
+      description = {"Remove named segments, or evict least-recently-used ones.",
+          "With --to, unpinned segments are evicted until at most SIZE bytes are used;",
+          "named segments that are pinned are removed only with --force."})
   static final class Evict implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOption store;
