@@ -1,0 +1,547 @@
+package dev.peerdist.chunkstore.content;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Makes {@link ContentInformation} from content (PROTOCOL.md §2.1–§2.4).
+ *
+ * <p>V1: 32 MiB segments of 64 KiB blocks, SHA-256/384/512. V2: content-defined segments of at
+ * most 128 KiB cut by {@link FastCdcChunker}, truncated SHA-512.
+ *
+ * <p><b>Streaming and parallel.</b> The calling thread reads the content in windows (default
+ * {@value #DEFAULT_WINDOW_BYTES} bytes) into a fixed pool of {@code threads + 2} buffers; worker
+ * threads hash whole windows (V1: the 64 KiB blocks in it; V2: the segments the caller cut in it)
+ * and hand the buffer back. Heap use is therefore about {@code (threads + 2) × (window + 128 KiB)}
+ * plus one block hash per 64 KiB of content (V1) or 68 bytes per segment (V2), whatever the
+ * content size. Each worker keeps one {@link MessageDigest}. Files are read with positional
+ * {@link FileChannel} reads; any {@link ReadableByteChannel} or {@link InputStream} works as well.
+ * With {@code threads == 1} everything runs on the calling thread.
+ *
+ * <p>A generator is immutable and may be shared; each call uses its own buffers and, unless an
+ * executor was given, its own named worker threads ({@code pccrc-hash-N}) that end with the call.
+ */
+public final class ContentInformationGenerator {
+  /** Default read window. */
+  public static final int DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
+
+  /** Receives progress from the reading thread after each window. */
+  @FunctionalInterface
+  public interface Progress {
+    /**
+     * Called after each window has been read.
+     *
+     * @param bytesRead content bytes read so far
+     * @param totalBytes content size when known, else -1
+     */
+    void update(long bytesRead, long totalBytes);
+  }
+
+  private final HashAlgorithm algorithm;
+  private final byte[] serverSecret;
+  private final int threads;
+  private final int windowBytes;
+  private final Executor executor;
+  private final Progress progress;
+
+  private ContentInformationGenerator(Builder b) {
+    this.algorithm = b.algorithm;
+    this.serverSecret = b.secret.serverSecret(b.algorithm);
+    this.threads = b.threads;
+    this.windowBytes = b.windowBytes;
+    this.executor = b.executor;
+    this.progress = b.progress;
+  }
+
+  /** A builder; the server secret is required. */
+  public static Builder builder(ServerSecret secret) {
+    return new Builder(secret);
+  }
+
+  public HashAlgorithm hashAlgorithm() {
+    return algorithm;
+  }
+
+  /** Content information for a whole file. */
+  public ContentInformation generate(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return run(new FileSource(ch));
+    }
+  }
+
+  /**
+   * Content information for the segments of {@code file} that intersect {@code range}, with the
+   * range fields set as for a range response (see {@link ContentInformation#forRange}).
+   *
+   * @throws IllegalArgumentException when the range is empty or runs past the end of the file
+   */
+  public ContentInformation generate(Path file, ByteRange range) throws IOException {
+    return generate(file).forRange(range);
+  }
+
+  /** Content information for everything {@code in} yields (it is not closed). */
+  public ContentInformation generate(InputStream in) throws IOException {
+    return run(new StreamSource(in));
+  }
+
+  /** Content information for everything {@code channel} yields from its position (not closed). */
+  public ContentInformation generate(ReadableByteChannel channel) throws IOException {
+    return run(new ChannelSource(channel));
+  }
+
+  /** Content information for bytes in memory. */
+  public ContentInformation generate(byte[] content) {
+    try {
+      return run(new ArraySource(content));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private ContentInformation run(Source source) throws IOException {
+    ExecutorService own = null;
+    Executor exec = executor;
+    if (exec == null) {
+      if (threads == 1) {
+        exec = Runnable::run;
+      } else {
+        own = Executors.newFixedThreadPool(threads, new HashThreads());
+        exec = own;
+      }
+    }
+    try {
+      return algorithm.version() == ContentVersion.V1 ? runV1(source, exec) : runV2(source, exec);
+    } finally {
+      if (own != null) {
+        own.shutdownNow();
+      }
+    }
+  }
+
+  /** Named worker threads, daemon so that an abandoned generation never keeps a JVM alive. */
+  private static final class HashThreads implements ThreadFactory {
+    private static final AtomicInteger NEXT = new AtomicInteger();
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "pccrc-hash-" + NEXT.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  }
+
+  private BlockingQueue<byte[]> buffers(long knownSize, int extra) {
+    int count = threads + 2;
+    int size = windowBytes + extra;
+    if (knownSize >= 0 && knownSize + extra < size) {
+      count = 2; // Small content: one buffer holds it all (two for V2's carry step).
+      size = (int) knownSize + extra;
+    }
+    BlockingQueue<byte[]> q = new ArrayBlockingQueue<>(count);
+    for (int i = 0; i < count; i++) {
+      q.add(new byte[Math.max(size, 1)]);
+    }
+    return q;
+  }
+
+  private static byte[] take(BlockingQueue<byte[]> q) throws InterruptedIOException {
+    try {
+      return q.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("content-information generation interrupted");
+    }
+  }
+
+  private <T> FutureTask<T> submit(Executor exec, Callable<T> task) {
+    FutureTask<T> f = new FutureTask<>(task);
+    exec.execute(f);
+    return f;
+  }
+
+  private static <T> T await(FutureTask<T> f) throws IOException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("content-information generation interrupted");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      if (c instanceof Error err) {
+        throw err;
+      }
+      throw new IOException("hashing failed", c);
+    }
+  }
+
+  private static void cancelAll(List<? extends FutureTask<?>> futures) {
+    for (FutureTask<?> f : futures) {
+      f.cancel(true);
+    }
+  }
+
+  // ---------------------------------------------------------------- V1
+
+  private ContentInformation runV1(Source source, Executor exec) throws IOException {
+    final int blockSize = SegmentDescription.V1_BLOCK_SIZE;
+    BlockingQueue<byte[]> pool = buffers(source.size(), 0);
+    ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
+    List<FutureTask<byte[][]>> futures = new ArrayList<>();
+    long total = 0;
+    boolean ok = false;
+    try {
+      while (true) {
+        byte[] buf = take(pool);
+        // Windows are multiples of 64 KiB, so every block lies inside one window (PROTOCOL.md §2.1).
+        int window = buf.length - buf.length % blockSize;
+        int n = source.readFully(buf, 0, window == 0 ? buf.length : window);
+        if (n <= 0) {
+          pool.add(buf);
+          break;
+        }
+        futures.add(submit(exec, () -> {
+          try {
+            MessageDigest d = digests.get();
+            byte[][] hashes = new byte[(n + blockSize - 1) / blockSize][];
+            for (int b = 0; b < hashes.length; b++) {
+              d.update(buf, b * blockSize, Math.min(blockSize, n - b * blockSize));
+              hashes[b] = algorithm.finish(d);
+            }
+            return hashes;
+          } finally {
+            pool.add(buf);
+          }
+        }));
+        total += n;
+        if (progress != null) {
+          progress.update(total, source.size());
+        }
+        if (n < window) {
+          break;
+        }
+      }
+      if (total == 0) {
+        throw new IllegalArgumentException("content is empty: there is nothing to describe");
+      }
+      List<byte[]> blockHashes = new ArrayList<>((int) Math.min(Integer.MAX_VALUE, total / blockSize + 1));
+      for (FutureTask<byte[][]> f : futures) {
+        for (byte[] h : await(f)) {
+          blockHashes.add(h);
+        }
+      }
+      ok = true;
+      return assembleV1(total, blockHashes);
+    } finally {
+      if (!ok) {
+        cancelAll(futures);
+      }
+    }
+  }
+
+  private ContentInformation assembleV1(long total, List<byte[]> blockHashes) {
+    int perSegment = SegmentDescription.V1_SEGMENT_SIZE / SegmentDescription.V1_BLOCK_SIZE;
+    List<SegmentDescription> segments = new ArrayList<>();
+    for (long offset = 0; offset < total; offset += SegmentDescription.V1_SEGMENT_SIZE) {
+      int length = (int) Math.min(SegmentDescription.V1_SEGMENT_SIZE, total - offset);
+      int first = (int) (offset / SegmentDescription.V1_BLOCK_SIZE);
+      List<byte[]> hashes = blockHashes.subList(first, first + SegmentDescription.blockCountOf(length));
+      // PROTOCOL.md §2.2: HoD over all block hashes, Kp = HMAC(Ks, HoD).
+      byte[] hod = PccrcKeys.v1HashOfData(algorithm, hashes);
+      byte[] kp = PccrcKeys.segmentSecret(algorithm, serverSecret, hod);
+      segments.add(SegmentDescription.trusted(algorithm, offset, length, hod, kp, new ArrayList<>(hashes)));
+      assert hashes.size() <= perSegment;
+    }
+    // Full-content form as IIS writes it: both range fields 0 (TEST-VECTORS.md TV-2a).
+    return ContentInformation.v1(algorithm, 0, 0, segments);
+  }
+
+  // ---------------------------------------------------------------- V2
+
+  /** A segment cut in a window: where it starts in the buffer and how long it is. */
+  private record Cut(int start, int length) {}
+
+  private ContentInformation runV2(Source source, Executor exec) throws IOException {
+    final int carryRoom = FastCdcChunker.MAX_SIZE;
+    BlockingQueue<byte[]> pool = buffers(source.size(), carryRoom);
+    ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
+    List<FutureTask<byte[][]>> futures = new ArrayList<>();
+    List<Integer> lengths = new ArrayList<>();
+    long total = 0;
+    boolean ok = false;
+    try {
+      byte[] buf = take(pool);
+      int carry = 0;
+      while (true) {
+        int room = buf.length - carryRoom > 0 ? buf.length - carryRoom : buf.length - carry;
+        int read = source.readFully(buf, carry, room);
+        total += read;
+        if (progress != null && read > 0) {
+          progress.update(total, source.size());
+        }
+        boolean eof = read < room;
+        int n = carry + read;
+        List<Cut> cuts = new ArrayList<>();
+        int s = 0;
+        while (s < n) {
+          int len = FastCdcChunker.nextCut(buf, s, n, eof);
+          if (len < 0) {
+            break;
+          }
+          cuts.add(new Cut(s, len));
+          lengths.add(len);
+          s += len;
+        }
+        byte[] next = null;
+        if (!eof) {
+          // The unfinished segment (shorter than 128 KiB) starts the next window.
+          next = take(pool);
+          System.arraycopy(buf, s, next, 0, n - s);
+          carry = n - s;
+        }
+        byte[] full = buf;
+        futures.add(submit(exec, () -> {
+          try {
+            MessageDigest d = digests.get();
+            byte[][] out = new byte[cuts.size() * 2][];
+            for (int i = 0; i < cuts.size(); i++) {
+              Cut c = cuts.get(i);
+              // PROTOCOL.md §2.2 V2: HoD = SHA-512(segment)[0:32], Kp = HMAC-SHA-512(Ks, HoD)[0:32].
+              d.update(full, c.start(), c.length());
+              byte[] hod = algorithm.finish(d);
+              out[2 * i] = hod;
+              out[2 * i + 1] = PccrcKeys.segmentSecret(algorithm, serverSecret, hod);
+            }
+            return out;
+          } finally {
+            pool.add(full);
+          }
+        }));
+        if (eof) {
+          break;
+        }
+        buf = next;
+      }
+      if (total == 0) {
+        throw new IllegalArgumentException("content is empty: there is nothing to describe");
+      }
+      List<SegmentDescription> segments = new ArrayList<>(lengths.size());
+      long offset = 0;
+      int index = 0;
+      for (FutureTask<byte[][]> f : futures) {
+        byte[][] out = await(f);
+        for (int i = 0; i < out.length; i += 2) {
+          int len = lengths.get(index++);
+          segments.add(SegmentDescription.trusted(algorithm, offset, len, out[i], out[i + 1], List.of()));
+          offset += len;
+        }
+      }
+      ok = true;
+      // Full-content form as IIS writes it: ullLengthOfRange 0 (TEST-VECTORS.md TV-2b).
+      return ContentInformation.v2(0, 0, 0, segments);
+    } finally {
+      if (!ok) {
+        cancelAll(futures);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- sources
+
+  /** Where content comes from; {@link #readFully} returns less than asked only at the end. */
+  private interface Source {
+    int readFully(byte[] dst, int offset, int length) throws IOException;
+
+    long size();
+  }
+
+  private static final class FileSource implements Source {
+    private final FileChannel channel;
+    private final long size;
+    private long position;
+
+    FileSource(FileChannel channel) throws IOException {
+      this.channel = channel;
+      this.size = channel.size();
+    }
+
+    @Override
+    public int readFully(byte[] dst, int offset, int length) throws IOException {
+      ByteBuffer b = ByteBuffer.wrap(dst, offset, length);
+      while (b.hasRemaining()) {
+        int r = channel.read(b, position);
+        if (r < 0) {
+          break;
+        }
+        position += r;
+      }
+      return length - b.remaining();
+    }
+
+    @Override
+    public long size() {
+      return size;
+    }
+  }
+
+  private static final class ChannelSource implements Source {
+    private final ReadableByteChannel channel;
+
+    ChannelSource(ReadableByteChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public int readFully(byte[] dst, int offset, int length) throws IOException {
+      ByteBuffer b = ByteBuffer.wrap(dst, offset, length);
+      while (b.hasRemaining() && channel.read(b) >= 0) {
+        // A non-blocking channel could spin here; content channels are blocking.
+      }
+      return length - b.remaining();
+    }
+
+    @Override
+    public long size() {
+      return -1;
+    }
+  }
+
+  private static final class StreamSource implements Source {
+    private final InputStream in;
+
+    StreamSource(InputStream in) {
+      this.in = in;
+    }
+
+    @Override
+    public int readFully(byte[] dst, int offset, int length) throws IOException {
+      return in.readNBytes(dst, offset, length);
+    }
+
+    @Override
+    public long size() {
+      return -1;
+    }
+  }
+
+  private static final class ArraySource implements Source {
+    private final byte[] content;
+    private int position;
+
+    ArraySource(byte[] content) {
+      this.content = content;
+    }
+
+    @Override
+    public int readFully(byte[] dst, int offset, int length) {
+      int n = Math.min(length, content.length - position);
+      System.arraycopy(content, position, dst, offset, n);
+      position += n;
+      return n;
+    }
+
+    @Override
+    public long size() {
+      return content.length;
+    }
+  }
+
+  /**
+   * Settings for a {@link ContentInformationGenerator}.
+   *
+   * <table>
+   *   <caption>Defaults</caption>
+   *   <tr><th>Setting</th><th>Default</th><th>Range</th></tr>
+   *   <tr><td>hash algorithm</td><td>SHA-256 (V1)</td><td>SHA-256/384/512 (V1), truncated SHA-512 (V2)</td></tr>
+   *   <tr><td>threads</td><td>available processors</td><td>1..256</td></tr>
+   *   <tr><td>window</td><td>4 MiB</td><td>256 KiB..256 MiB, multiple of 64 KiB</td></tr>
+   *   <tr><td>executor</td><td>own pool per call</td><td>any; not shut down by the generator</td></tr>
+   * </table>
+   */
+  public static final class Builder {
+    private final ServerSecret secret;
+    private HashAlgorithm algorithm = HashAlgorithm.SHA_256;
+    private int threads = Runtime.getRuntime().availableProcessors();
+    private int windowBytes = DEFAULT_WINDOW_BYTES;
+    private Executor executor;
+    private Progress progress;
+
+    private Builder(ServerSecret secret) {
+      this.secret = Objects.requireNonNull(secret, "server secret");
+    }
+
+    /** Content-information version; V2 selects truncated SHA-512, V1 keeps or selects SHA-256. */
+    public Builder version(ContentVersion version) {
+      if (version == ContentVersion.V2) {
+        algorithm = HashAlgorithm.TRUNCATED_SHA_512;
+      } else if (algorithm.version() != ContentVersion.V1) {
+        algorithm = HashAlgorithm.SHA_256;
+      }
+      return this;
+    }
+
+    /** The hash algorithm (and with it the version). */
+    public Builder hashAlgorithm(HashAlgorithm algorithm) {
+      this.algorithm = Objects.requireNonNull(algorithm);
+      return this;
+    }
+
+    /** Worker threads (1 = hash on the calling thread). */
+    public Builder threads(int threads) {
+      if (threads < 1 || threads > 256) {
+        throw new IllegalArgumentException("threads " + threads + " outside 1..256");
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /** Read window; also the unit of work handed to a worker. */
+    public Builder windowBytes(int windowBytes) {
+      if (windowBytes < 256 * 1024 || windowBytes > 256 * 1024 * 1024
+          || windowBytes % SegmentDescription.V1_BLOCK_SIZE != 0) {
+        throw new IllegalArgumentException(
+            "window " + windowBytes + " must be a multiple of 64 KiB in 256 KiB..256 MiB");
+      }
+      this.windowBytes = windowBytes;
+      return this;
+    }
+
+    /** Runs hashing on {@code executor} (which should have about {@code threads} threads). */
+    public Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    public Builder progress(Progress progress) {
+      this.progress = progress;
+      return this;
+    }
+
+    public ContentInformationGenerator build() {
+      return new ContentInformationGenerator(this);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.peerdist.chunkstore.content;
+
+/**
+ * Content-defined chunking for V2 segments: FastCDC with a 64-bit gear hash and normalized
+ * chunking (Xia et al., "FastCDC", USENIX ATC 2016). [MS-PCCRC] does not say how Windows chooses
+ * V2 segment boundaries (PROTOCOL.md §2.1, §8 item 9); clients only follow the descriptors, so any
+ * deterministic choice within 1..128 KiB interoperates.
+ *
+ * <p>Parameters, fixed so that every peerdist publisher cuts the same content the same way:
+ * <ul>
+ *   <li>minimum segment {@value #MIN_SIZE} bytes (16 KiB): no cut point is looked for before it,
+ *       and the gear hash starts from 0 at that point;</li>
+ *   <li>normal size {@value #NORMAL_SIZE} bytes (64 KiB): before it a cut needs the top
+ *       {@value #BITS_BEFORE_NORMAL} bits of the hash to be zero, after it only the top
+ *       {@value #BITS_AFTER_NORMAL} bits (normalization level 2), which concentrates sizes near
+ *       64 KiB;</li>
+ *   <li>maximum {@value #MAX_SIZE} bytes (128 KiB, the V2 limit of [MS-PCCRC] 2.4.1.2): forced cut.</li>
+ * </ul>
+ * The gear hash is {@code h = (h << 1) + GEAR[byte]}; its top bits depend on the last 64 bytes
+ * only, so a cut point depends on local content and an insertion moves only the cuts near it.
+ * {@code GEAR} is 256 values of SplitMix64 seeded with the ASCII bytes of "peerdist"
+ * ({@code 0x7065657264697374}), so the table can be regenerated from this comment.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class FastCdcChunker {
+  /** Smallest segment except the last one of the content. */
+  public static final int MIN_SIZE = 16 * 1024;
+  /** Size around which segments cluster. */
+  public static final int NORMAL_SIZE = 64 * 1024;
+  /** Largest segment ([MS-PCCRC] 2.4.1.2). */
+  public static final int MAX_SIZE = 128 * 1024;
+  /** Hash bits that must be zero for a cut before {@link #NORMAL_SIZE}. */
+  public static final int BITS_BEFORE_NORMAL = 18;
+  /** Hash bits that must be zero for a cut after {@link #NORMAL_SIZE}. */
+  public static final int BITS_AFTER_NORMAL = 14;
+
+  private static final long MASK_BEFORE_NORMAL = -1L << (64 - BITS_BEFORE_NORMAL);
+  private static final long MASK_AFTER_NORMAL = -1L << (64 - BITS_AFTER_NORMAL);
+  private static final long GEAR_SEED = 0x7065657264697374L;
+  private static final long[] GEAR = gearTable();
+
+  private FastCdcChunker() {}
+
+  private static long[] gearTable() {
+    long[] table = new long[256];
+    long state = GEAR_SEED;
+    for (int i = 0; i < 256; i++) {
+      // SplitMix64 (Steele, Lea, Flood 2014).
+      state += 0x9E3779B97F4A7C15L;
+      long z = state;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      table[i] = z ^ (z >>> 31);
+    }
+    return table;
+  }
+
+  /** A copy of the gear table (for documentation and tests). */
+  public static long[] gear() {
+    return GEAR.clone();
+  }
+
+  /**
+   * The length of the segment that starts at {@code data[start]}, looking no further than
+   * {@code end}; or -1 when the data ends before a decision can be made and more may follow.
+   *
+   * @param eof true when {@code end} is the end of the content (the rest is the last segment)
+   * @return a length in 1..{@link #MAX_SIZE}, or -1 (only when {@code eof} is false)
+   */
+  public static int nextCut(byte[] data, int start, int end, boolean eof) {
+    int available = end - start;
+    if (available <= 0) {
+      throw new IllegalArgumentException("no data from " + start + " to " + end);
+    }
+    int limit = Math.min(MAX_SIZE, available);
+    int normal = Math.min(NORMAL_SIZE, limit);
+    long h = 0;
+    int i = MIN_SIZE;
+    for (; i < normal; i++) {
+      h = (h << 1) + GEAR[data[start + i] & 0xFF];
+      if ((h & MASK_BEFORE_NORMAL) == 0) {
+        return i + 1;
+      }
+    }
+    for (; i < limit; i++) {
+      h = (h << 1) + GEAR[data[start + i] & 0xFF];
+      if ((h & MASK_AFTER_NORMAL) == 0) {
+        return i + 1;
+      }
+    }
+    if (limit == MAX_SIZE) {
+      return MAX_SIZE;
+    }
+    return eof ? available : -1;
+  }
+}
