@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
+      CacheCommand.class,
       PublishCommand.class,
       ProbeCommand.class,
     })
