@@ -23,7 +23,9 @@ import picocli.CommandLine.Spec;
       RunCommand.class,
       GetCommand.class,
       StatusCommand.class,
+      CacheCommand.class,
       PublishCommand.class,
+      ProbeCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
