@@ -32,7 +32,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * through an embedded node when none answers, with progress on stderr; ends with one line: bytes
  * from peers, bytes from the origin, time.
  */
-@Command(name = "get", description = {
+@Command(name = "get", mixinStandardHelpOptions = true, description = {
     "Downloads URL through the running node (or an embedded one if none runs) into FILE.",
     "Ends with one line: bytes from peers, bytes from the origin, time."})
 public final class GetCommand implements Callable<Integer> {

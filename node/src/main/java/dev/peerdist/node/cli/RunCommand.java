@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peerdist run}: runs a node until SIGTERM or Ctrl-C, then shuts it down cleanly. */
-@Command(name = "run", description = {
+@Command(name = "run", mixinStandardHelpOptions = true, description = {
     "Runs a node: PCCRR server, discovery, download engine, admin endpoint and local mirror.",
     "Stops cleanly on SIGTERM or Ctrl-C. Options: docs/CONFIGURATION.md."})
 public final class RunCommand implements Callable<Integer> {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peerdist status}: what a running node holds, whom it has seen and where bytes came from. */
-@Command(name = "status", description = "Shows a running node's status (store, peers, recent downloads and why"
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Shows a running node's status (store, peers, recent downloads and why"
     + " bytes went to the origin).")
 public final class StatusCommand implements Callable<Integer> {
   @Option(names = "--node", paramLabel = "ADMIN_URL", defaultValue = "http://127.0.0.1:7780/",
