@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
     subcommands = {
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
+      CacheCommand.class,
       PublishCommand.class,
+      ProbeCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
