@@ -506,7 +506,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       }
       PeerEndpoint peer = null;
       for (String x : a.xaddrs()) {
-        PeerEndpoint p = XAddr.parse(x);
+        PeerEndpoint p = XAddr.parse(x, link.nif);
         if (p != null && (!config.checkSubnet() || link.inSubnet(p.address().getAddress())
             || p.address().getAddress().equals(sender.getAddress()))) {
           peer = p;
