@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
+      ContentInfoCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
