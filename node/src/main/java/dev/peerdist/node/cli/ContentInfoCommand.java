@@ -182,9 +182,8 @@ public final class ContentInfoCommand implements Runnable {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
-    @Option(names = "--blocks", negatable = true, defaultValue = "true",
-        description = "List V1 block hashes (default: ${DEFAULT-VALUE}).")
-    boolean blocks;
+    @Option(names = "--no-blocks", description = "Leave out the V1 block-hash lists.")
+    boolean noBlocks;
 
     @Override
     public Integer call() throws IOException {
@@ -245,7 +244,7 @@ public final class ContentInfoCommand implements Runnable {
           out.printf("  cBlocks                 %d of %d%s%n", s.listedBlockHashCount(), s.blockCount(),
               s.hasAllBlockHashes() ? (s.blockHashesMatchHashOfData() ? " (hash to HoD)" : " (DO NOT hash to HoD)")
                   : " (partial list)");
-          if (blocks) {
+          if (!noBlocks) {
             for (int b = 0; b < s.listedBlockHashCount(); b++) {
               out.printf("  block %-5d             %s%n", b, HEX.formatHex(s.blockHash(b)));
             }
@@ -287,7 +286,7 @@ public final class ContentInfoCommand implements Runnable {
         if (v1) {
           j.append(",\"cbBlockSize\":").append(SegmentDescription.V1_BLOCK_SIZE);
           j.append(",\"cBlocks\":").append(s.listedBlockHashCount());
-          if (blocks) {
+          if (!noBlocks) {
             j.append(",\"blockHashes\":[");
             for (int b = 0; b < s.listedBlockHashCount(); b++) {
               j.append(b > 0 ? ",\"" : "\"").append(HEX.formatHex(s.blockHash(b))).append('"');
