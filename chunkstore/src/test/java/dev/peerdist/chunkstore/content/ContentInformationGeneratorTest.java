@@ -186,7 +186,7 @@ class ContentInformationGeneratorTest {
   }
 
   @Test
-  void exactWindowMultiplesAndTinyContent() {
+  void exactWindowMultiplesAndTinyContent() throws IOException {
     for (int size : new int[] {1, 65535, 65536, 65537, 256 * 1024, 512 * 1024}) {
       byte[] content = gen(size);
       ContentInformation a = ContentInformationGenerator.builder(SECRET).threads(2).windowBytes(256 * 1024)
