@@ -1,0 +1,296 @@
+package dev.peerdist.node.cli;
+
+import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.node.publish.PublisherConfig;
+import dev.peerdist.node.publish.PublishingServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code peerdist publish}: runs the publishing server (PROTOCOL.md §5.3) until SIGTERM/Ctrl-C.
+ * Prints one line per URL served on stdout ({@code serving http://...}) so that scripts can find
+ * an ephemeral port.
+ */
+@Command(
+    name = "publish",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Serve a directory (or front an upstream HTTP origin) over HTTP/HTTPS and hand out PeerDist",
+      "content information (MS-PCCRTP) to BranchCache, iPXE and peerdist clients.",
+    },
+    footer = {
+      "",
+      "Content information is made in the background the first time a file is asked for; until",
+      "then the file is served plainly with X-P2P-PeerDistEx: MakeHashRequest=true. It is kept in",
+      "--state and made again when the file changes. With --token, only requests carrying",
+      "'Authorization: Bearer TOKEN' get content information (and so the segment secrets); others",
+      "get the plain file, so ordinary HTTP clients keep working.",
+    })
+public final class PublishCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  static final class Source {
+    @Option(names = "--root", paramLabel = "DIR", required = true, description = "Directory to serve.")
+    Path root;
+
+    @Option(names = "--upstream", paramLabel = "URL", required = true,
+        description = "Front this http(s) origin instead of a directory (reverse proxy adding PeerDist).")
+    String upstream;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
+      description = "Plain HTTP port; 0 = any free port, -1 = no plain HTTP (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--tls-port", paramLabel = "N", defaultValue = "8443",
+      description = "HTTPS port when TLS is configured; 0 = any free port (default: ${DEFAULT-VALUE}).")
+  int tlsPort;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain for HTTPS.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert.")
+  Path tlsKey;
+
+  @Option(names = "--tls-self-signed",
+      description = "Serve HTTPS with a generated self-signed certificate (kept in --state/tls) for trials.")
+  boolean tlsSelfSigned;
+
+  @Mixin SecretOptions secret;
+
+  @Option(names = "--min-size", paramLabel = "SIZE", defaultValue = "64KiB",
+      description = "Smaller files are always served plainly (default: ${DEFAULT-VALUE}; units B, KiB, MiB, GiB).")
+  String minSize;
+
+  @Option(names = "--max-version", paramLabel = "1|2", defaultValue = "2",
+      description = "Highest content-information version handed out (default: ${DEFAULT-VALUE}).")
+  int maxVersion;
+
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Require 'Authorization: Bearer TOKEN' for content information (visible in ps; prefer --token-file).")
+  String token;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "Read the token from the first line of FILE.")
+  Path tokenFile;
+
+  @Option(names = "--state", paramLabel = "DIR",
+      description = "State directory outside the served tree (default: ~/.peerdist/publisher).")
+  Path state;
+
+  @Option(names = "--hash-threads", paramLabel = "N", description = "Concurrent hashing jobs (default: cores / 2).")
+  Integer hashThreads;
+
+  @Option(names = "--hash-wait", paramLabel = "DURATION", defaultValue = "1s",
+      description = "How long a request waits for hashing before it is served plainly (default: ${DEFAULT-VALUE}).")
+  String hashWait;
+
+  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
+      description = "Open connections beyond this are closed (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--upstream-revalidate", paramLabel = "DURATION", defaultValue = "30s",
+      description = "Use a fetched upstream copy this long before asking the upstream again (default: ${DEFAULT-VALUE}).")
+  String upstreamRevalidate;
+
+  @Option(names = "--upstream-insecure", description = "Accept any TLS certificate from --upstream.")
+  boolean upstreamInsecure;
+
+  @Option(names = {"-v", "--verbose"}, description = "Log every request (DEBUG) and print stack traces.")
+  boolean verbose;
+
+  @Option(names = "--exit-after", paramLabel = "DURATION", hidden = true,
+      description = "Stop by itself after this long (tests, demos).")
+  String exitAfter;
+
+  @Override
+  public Integer call() throws Exception {
+    PublisherConfig config = config();
+    PrintWriter out = spec.commandLine().getOut();
+    PublishingServer server;
+    try {
+      server = PublishingServer.start(config);
+    } catch (IOException e) {
+      throw new UserException("cannot start the publishing server: " + e.getMessage(), ExitCodes.SOFTWARE, e);
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "publisher-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    server.httpUri().ifPresent(u -> out.println("serving " + u));
+    server.httpsUri().ifPresent(u -> out.println("serving " + u));
+    out.flush();
+    if (exitAfter != null) {
+      stopped.await(parseDuration("--exit-after", exitAfter).toMillis(), TimeUnit.MILLISECONDS);
+      Runtime.getRuntime().removeShutdownHook(hook);
+      server.close();
+    } else {
+      stopped.await();
+    }
+    return ExitCodes.OK;
+  }
+
+  PublisherConfig config() {
+    PublisherConfig.Builder b = PublisherConfig.builder();
+    if (source.root != null) {
+      if (!Files.isDirectory(source.root)) {
+        throw UserException.usage("--root: not a directory: " + source.root);
+      }
+      b.root(source.root);
+    } else {
+      try {
+        URI u = new URI(source.upstream);
+        if (u.getScheme() == null || !u.getScheme().matches("(?i)https?") || u.getHost() == null) {
+          throw UserException.usage("--upstream: not an http:// or https:// URL: " + source.upstream);
+        }
+        b.upstream(u);
+      } catch (URISyntaxException e) {
+        throw UserException.usage("--upstream: not a URL: " + source.upstream);
+      }
+    }
+    Path stateDir = state != null ? state : Path.of(System.getProperty("user.home"), ".peerdist", "publisher");
+    b.stateDir(stateDir);
+    try {
+      b.bind(InetAddress.getByName(bind));
+    } catch (UnknownHostException e) {
+      throw UserException.usage("--bind: unknown address " + bind);
+    }
+    if (port < -1 || port > 65535) {
+      throw UserException.usage("--port must be -1..65535, got " + port);
+    }
+    if (tlsPort < 0 || tlsPort > 65535) {
+      throw UserException.usage("--tls-port must be 0..65535, got " + tlsPort);
+    }
+    b.port(port).tlsPort(tlsPort);
+    if (tlsSelfSigned && (tlsCert != null || tlsKey != null)) {
+      throw UserException.usage("--tls-self-signed excludes --tls-cert and --tls-key");
+    }
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw UserException.usage("--tls-cert and --tls-key go together");
+    }
+    if (tlsCert != null) {
+      readable("--tls-cert", tlsCert);
+      readable("--tls-key", tlsKey);
+    }
+    if (port == -1 && !tlsSelfSigned && tlsCert == null) {
+      throw UserException.usage("--port -1 needs --tls-cert/--tls-key or --tls-self-signed");
+    }
+    b.tls(new PublisherConfig.TlsSettings(tlsCert, tlsKey, tlsSelfSigned));
+    if (secret.hex != null || secret.file != null || secret.text != null || secret.export != null
+        || secret.passphrase != null) {
+      b.secretKeyMaterial(secret.resolve().keyMaterial());
+    }
+    b.minSize(parseSize("--min-size", minSize));
+    if (maxVersion != 1 && maxVersion != 2) {
+      throw UserException.usage("--max-version must be 1 or 2, got " + maxVersion);
+    }
+    b.maxContentVersion(maxVersion == 1 ? ContentVersion.V1 : ContentVersion.V2);
+    if (token != null && tokenFile != null) {
+      throw UserException.usage("--token and --token-file exclude each other");
+    }
+    String t = token;
+    if (tokenFile != null) {
+      try {
+        String text = Files.readString(readable("--token-file", tokenFile), StandardCharsets.UTF_8).strip();
+        t = text.lines().findFirst().orElse("").strip();
+      } catch (IOException e) {
+        throw UserException.usage("--token-file: cannot read " + tokenFile + ": " + e.getMessage());
+      }
+    }
+    if (t != null && (t.isEmpty() || t.chars().anyMatch(c -> c < 0x21 || c > 0x7e))) {
+      throw UserException.usage("--token must be visible ASCII without spaces");
+    }
+    b.token(t);
+    if (hashThreads != null) {
+      if (hashThreads < 1 || hashThreads > 64) {
+        throw UserException.usage("--hash-threads must be 1..64, got " + hashThreads);
+      }
+      b.hashThreads(hashThreads);
+    }
+    b.hashWait(parseDuration("--hash-wait", hashWait));
+    if (maxConnections < 1) {
+      throw UserException.usage("--max-connections must be >= 1, got " + maxConnections);
+    }
+    b.maxConnections(maxConnections);
+    b.upstreamRevalidate(parseDuration("--upstream-revalidate", upstreamRevalidate));
+    b.upstreamTrustAll(upstreamInsecure);
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw UserException.usage(e.getMessage());
+    }
+  }
+
+  private static Path readable(String option, Path p) {
+    if (!Files.isReadable(p) || Files.isDirectory(p)) {
+      throw UserException.usage(option + ": cannot read " + p);
+    }
+    return p;
+  }
+
+  /** {@code 65536}, {@code 64K}, {@code 64KiB}, {@code 1M}, {@code 1MiB}, {@code 2G}; binary units. */
+  static long parseSize(String option, String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT).replace(" ", "");
+    long unit = 1;
+    String digits = t;
+    String[][] units = {{"kib", "1024"}, {"mib", "1048576"}, {"gib", "1073741824"}, {"k", "1024"},
+        {"m", "1048576"}, {"g", "1073741824"}, {"b", "1"}};
+    for (String[] u : units) {
+      if (t.endsWith(u[0])) {
+        unit = Long.parseLong(u[1]);
+        digits = t.substring(0, t.length() - u[0].length());
+        break;
+      }
+    }
+    if (digits.isEmpty() || digits.length() > 12 || !digits.chars().allMatch(Character::isDigit)) {
+      throw UserException.usage(option + ": not a size: '" + text + "' (e.g. 65536, 64KiB, 1MiB)");
+    }
+    return Long.parseLong(digits) * unit;
+  }
+
+  /** {@code 1500ms}, {@code 2s}, {@code 5m}, {@code 1h}, or plain seconds. */
+  static Duration parseDuration(String option, String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    String[][] units = {{"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}};
+    long factor = 1000;
+    String digits = t;
+    for (String[] u : units) {
+      if (t.endsWith(u[0])) {
+        factor = Long.parseLong(u[1]);
+        digits = t.substring(0, t.length() - u[0].length());
+        break;
+      }
+    }
+    if (digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
+      throw UserException.usage(option + ": not a duration: '" + text + "' (e.g. 500ms, 2s, 5m)");
+    }
+    return Duration.ofMillis(Long.parseLong(digits) * factor);
+  }
+}

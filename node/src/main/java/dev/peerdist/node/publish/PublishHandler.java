@@ -1,0 +1,467 @@
+package dev.peerdist.node.publish;
+
+import dev.peerdist.node.publish.PeerDistNegotiation.Outcome;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedFile;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers one connection's requests, one at a time in arrival order (pipelined requests wait in
+ * a bounded queue). Runs on an executor of the publisher's I/O group, never on the event loop,
+ * because it touches the file system.
+ *
+ * <p>Per request: resolve the path → conditional headers (304) → PeerDist negotiation
+ * (PROTOCOL.md §5.3) → content information, or the file (whole, or one range: 206/416).
+ */
+final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
+  /** Requests pipelined on one connection beyond this close it. */
+  static final int MAX_PIPELINED = 16;
+  private static final int CHUNK = 64 * 1024;
+
+  private final PublisherConfig config;
+  private final ResourceResolver resolver;
+  private final ContentInformationCache cache;
+  private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>();
+  private boolean busy;
+  private boolean closed;
+
+  PublishHandler(PublisherConfig config, ResourceResolver resolver, ContentInformationCache cache) {
+    super(false);
+    this.config = config;
+    this.resolver = resolver;
+    this.cache = cache;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    if (closed || pending.size() >= MAX_PIPELINED) {
+      req.release();
+      ctx.close();
+      return;
+    }
+    pending.add(req);
+    drain(ctx);
+  }
+
+  private void drain(ChannelHandlerContext ctx) {
+    while (!busy && !closed) {
+      FullHttpRequest req = pending.poll();
+      if (req == null) {
+        return;
+      }
+      busy = true;
+      try {
+        handle(ctx, new Exchange(req, System.nanoTime()));
+      } catch (RuntimeException e) {
+        LOG.debug("request failed: {}", e.toString());
+        ctx.close();
+      } finally {
+        req.release();
+      }
+    }
+  }
+
+  /** What the handler remembers of a request after its buffer is released. */
+  private record Exchange(
+      HttpMethod method, String uri, HttpHeaders headers, boolean keepAlive, boolean decodedOk, Throwable cause, long t0) {
+    Exchange(FullHttpRequest r, long t0) {
+      this(
+          r.method(),
+          r.uri(),
+          r.headers().copy(),
+          HttpUtil.isKeepAlive(r),
+          r.decoderResult().isSuccess(),
+          r.decoderResult().cause(),
+          t0);
+    }
+
+    boolean head() {
+      return method.equals(HttpMethod.HEAD);
+    }
+  }
+
+  private void handle(ChannelHandlerContext ctx, Exchange ex) {
+    if (!ex.decodedOk()) {
+      HttpResponseStatus s =
+          ex.cause() instanceof TooLongFrameException
+              ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+              : HttpResponseStatus.BAD_REQUEST;
+      sendError(ctx, ex, s, false);
+      return;
+    }
+    if (!ex.method().equals(HttpMethod.GET) && !ex.head()) {
+      FullHttpResponse r = error(HttpResponseStatus.METHOD_NOT_ALLOWED, ex.head());
+      r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+      finish(ctx, ex, r, ex.keepAlive(), "method");
+      return;
+    }
+    String path;
+    try {
+      path = new QueryStringDecoder(ex.uri()).path();
+    } catch (IllegalArgumentException e) {
+      sendError(ctx, ex, HttpResponseStatus.BAD_REQUEST, ex.keepAlive());
+      return;
+    }
+    CompletableFuture<Optional<ServedFile>> f;
+    try {
+      f = resolver.resolve(path);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete(
+        (file, err) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      try {
+                        if (err != null) {
+                          LOG.debug("upstream failure for {}: {}", path, err.toString());
+                          sendError(ctx, ex, HttpResponseStatus.BAD_GATEWAY, ex.keepAlive());
+                        } else if (file.isEmpty()) {
+                          sendError(ctx, ex, HttpResponseStatus.NOT_FOUND, ex.keepAlive());
+                        } else {
+                          serve(ctx, ex, file.get());
+                        }
+                      } catch (RuntimeException e) {
+                        LOG.debug("request failed: {}", e.toString());
+                        ctx.close();
+                      }
+                    }));
+  }
+
+  private void serve(ChannelHandlerContext ctx, Exchange ex, ServedFile file) {
+    if (notModified(ex.headers(), file)) {
+      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+      entityHeaders(r, file);
+      finish(ctx, ex, r, ex.keepAlive(), "not modified");
+      return;
+    }
+    RangeRequest range = RangeRequest.parse(rangeHeader(ex.headers(), file), file.size());
+    PeerDistNegotiation.Result n =
+        PeerDistNegotiation.negotiate(
+            ex.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING),
+            ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST),
+            ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST_EX),
+            config.maxContentVersion());
+    boolean eligible = file.size() >= config.minSize() && authorized(ex.headers());
+    if (n.hashRequest() && eligible) {
+      // PROTOCOL.md §5.1: a HashRequest asks the server to start hashing now.
+      PeerDistNegotiation.Result asIf =
+          PeerDistNegotiation.negotiate(
+              List.of(PeerDistHeaders.PEERDIST_CODING),
+              ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST),
+              ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST_EX),
+              config.maxContentVersion());
+      if (asIf.outcome() == Outcome.CONTENT_INFORMATION) {
+        cache.request(file, asIf.contentVersion());
+      }
+    }
+    if (n.outcome() != Outcome.CONTENT_INFORMATION || ex.head() || range instanceof RangeRequest.Unsatisfiable) {
+      sendFile(ctx, ex, file, range, false, n.outcome() + (ex.head() ? " head" : ""));
+      return;
+    }
+    if (!eligible) {
+      String why = file.size() < config.minSize() ? "below min size" : "no valid token";
+      sendFile(ctx, ex, file, range, false, "peerdist declined: " + why);
+      return;
+    }
+    Optional<byte[]> ready = cache.ready(file, n.contentVersion());
+    if (ready.isPresent()) {
+      sendContentInformation(ctx, ex, file, range, n, ready.get());
+      return;
+    }
+    CompletableFuture<byte[]> job = cache.request(file, n.contentVersion());
+    CompletableFuture<byte[]> waited = new CompletableFuture<>();
+    job.whenComplete((ci, err) -> waited.complete(err == null ? ci : null));
+    if (!config.hashWait().isZero()) {
+      ctx.executor().schedule(() -> waited.complete(null), config.hashWait().toNanos(), TimeUnit.NANOSECONDS);
+    } else {
+      waited.complete(null);
+    }
+    waited.thenAccept(
+        ci ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      if (ci != null) {
+                        sendContentInformation(ctx, ex, file, range, n, ci);
+                      } else {
+                        // PROTOCOL.md §5.1/§5.3: hashes not ready, here is the content.
+                        sendFile(ctx, ex, file, range, true, "hashing: MakeHashRequest");
+                      }
+                    }));
+  }
+
+  /** The Range header, unless an If-Range validator no longer matches (RFC 9110 §13.1.5). */
+  private static String rangeHeader(HttpHeaders h, ServedFile file) {
+    String range = h.get(HttpHeaderNames.RANGE);
+    String ifRange = h.get(HttpHeaderNames.IF_RANGE);
+    if (range == null || ifRange == null) {
+      return range;
+    }
+    String v = ifRange.trim();
+    if (v.startsWith("\"")) {
+      return v.equals(file.etag()) ? range : null;
+    }
+    Date d = DateFormatter.parseHttpDate(v);
+    return d != null && d.toInstant().getEpochSecond() == file.lastModified().getEpochSecond() ? range : null;
+  }
+
+  private static boolean notModified(HttpHeaders h, ServedFile file) {
+    String inm = h.get(HttpHeaderNames.IF_NONE_MATCH);
+    if (inm != null) {
+      for (String tag : inm.split(",", 64)) {
+        String t = tag.trim();
+        if (t.startsWith("W/")) {
+          t = t.substring(2);
+        }
+        if (t.equals("*") || t.equals(file.etag())) {
+          return true;
+        }
+      }
+      return false;
+    }
+    String ims = h.get(HttpHeaderNames.IF_MODIFIED_SINCE);
+    if (ims != null) {
+      Date d = DateFormatter.parseHttpDate(ims);
+      return d != null && file.lastModified().getEpochSecond() <= d.toInstant().getEpochSecond();
+    }
+    return false;
+  }
+
+  private boolean authorized(HttpHeaders h) {
+    if (config.token() == null) {
+      return true;
+    }
+    String a = h.get(HttpHeaderNames.AUTHORIZATION);
+    if (a == null || a.length() < 7 || !a.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    return MessageDigest.isEqual(
+        a.substring(7).trim().getBytes(StandardCharsets.UTF_8), config.token().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void sendContentInformation(
+      ChannelHandlerContext ctx,
+      Exchange ex,
+      ServedFile file,
+      RangeRequest range,
+      PeerDistNegotiation.Result n,
+      byte[] full) {
+    byte[] body = full;
+    HttpResponseStatus status = HttpResponseStatus.OK;
+    String contentRange = null;
+    if (range instanceof RangeRequest.Partial p) {
+      // PROTOCOL.md §5.3: a range request gets the segments that intersect the range. The status
+      // used by Windows is unconfirmed (§8 item 4): we answer 206 with Content-Range in identity
+      // coordinates, so the client can tell which bytes the structure describes.
+      body = cache.source().restrict(full, p.start(), p.endExclusive());
+      status = HttpResponseStatus.PARTIAL_CONTENT;
+      contentRange = p.contentRange(file.size());
+    }
+    FullHttpResponse r =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    entityHeaders(r, file);
+    r.headers().set(HttpHeaderNames.CONTENT_ENCODING, PeerDistHeaders.PEERDIST_CODING);
+    r.headers()
+        .set(PeerDistHeaders.X_P2P_PEERDIST, "Version=" + n.replyVersion() + ", ContentLength=" + file.size());
+    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    if (contentRange != null) {
+      r.headers().set(HttpHeaderNames.CONTENT_RANGE, contentRange);
+    }
+    finish(ctx, ex, r, ex.keepAlive(), "content information " + n.contentVersion());
+  }
+
+  private void sendFile(
+      ChannelHandlerContext ctx, Exchange ex, ServedFile file, RangeRequest range, boolean makeHash, String why) {
+    if (range instanceof RangeRequest.Unsatisfiable) {
+      FullHttpResponse r = error(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, ex.head());
+      r.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + file.size());
+      finish(ctx, ex, r, ex.keepAlive(), why);
+      return;
+    }
+    long start = 0;
+    long length = file.size();
+    HttpResponse r;
+    if (range instanceof RangeRequest.Partial p) {
+      start = p.start();
+      length = p.length();
+      r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT);
+      r.headers().set(HttpHeaderNames.CONTENT_RANGE, p.contentRange(file.size()));
+    } else {
+      r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    }
+    entityHeaders(r, file);
+    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+    if (makeHash) {
+      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST, "Version=1.1");
+      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST_EX, "MakeHashRequest=true");
+    }
+    HttpUtil.setKeepAlive(r, ex.keepAlive());
+    String label = why + " " + r.status().code();
+    if (ex.head()) {
+      ctx.write(r);
+      complete(ctx, ex, ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), ex.keepAlive(), r.status(), 0, label);
+      return;
+    }
+    RandomAccessFile raf;
+    try {
+      raf = new RandomAccessFile(file.file().toFile(), "r");
+    } catch (IOException e) {
+      sendError(ctx, ex, HttpResponseStatus.NOT_FOUND, ex.keepAlive());
+      return;
+    }
+    ctx.write(r);
+    ChannelFuture last;
+    try {
+      if (ctx.pipeline().get(SslHandler.class) == null) {
+        // Zero copy on plain HTTP (HOUSE-STYLE 10).
+        ctx.write(new DefaultFileRegion(raf.getChannel(), start, length));
+        last = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      } else {
+        last = ctx.writeAndFlush(new HttpChunkedInput(new ChunkedFile(raf, start, length, CHUNK)));
+      }
+    } catch (IOException e) {
+      closeQuietly(raf);
+      ctx.close();
+      return;
+    }
+    complete(ctx, ex, last, ex.keepAlive(), r.status(), length, label);
+  }
+
+  private static void closeQuietly(RandomAccessFile raf) {
+    try {
+      raf.close();
+    } catch (IOException e) {
+      // Nothing to do.
+    }
+  }
+
+  private static void entityHeaders(HttpResponse r, ServedFile file) {
+    HttpHeaders h = r.headers();
+    h.set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
+    h.set(HttpHeaderNames.SERVER, "peerdist-publisher");
+    h.set(HttpHeaderNames.ETAG, file.etag());
+    h.set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(Date.from(file.lastModified())));
+    h.set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+    h.set(HttpHeaderNames.CONTENT_TYPE, file.contentType());
+    // The body depends on the PeerDist negotiation headers, so shared caches must key on them.
+    h.set(HttpHeaderNames.VARY, "Accept-Encoding, X-P2P-PeerDist, X-P2P-PeerDistEx, Authorization");
+  }
+
+  private static FullHttpResponse error(HttpResponseStatus status, boolean head) {
+    byte[] text = (status.code() + " " + status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
+    FullHttpResponse r =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, status, head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(text));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=us-ascii");
+    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, text.length);
+    r.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
+    return r;
+  }
+
+  private void sendError(ChannelHandlerContext ctx, Exchange ex, HttpResponseStatus status, boolean keepAlive) {
+    finish(ctx, ex, error(status, ex.head()), keepAlive, "error");
+  }
+
+  private void finish(ChannelHandlerContext ctx, Exchange ex, FullHttpResponse r, boolean keepAlive, String why) {
+    HttpUtil.setKeepAlive(r, keepAlive);
+    int bytes = r.content().readableBytes();
+    complete(ctx, ex, ctx.writeAndFlush(r), keepAlive, r.status(), bytes, why + " " + r.status().code());
+  }
+
+  private void complete(
+      ChannelHandlerContext ctx,
+      Exchange ex,
+      ChannelFuture last,
+      boolean keepAlive,
+      HttpResponseStatus status,
+      long bytes,
+      String why) {
+    last.addListener(
+        f -> {
+          if (LOG.isDebugEnabled()) {
+            LOG.debug(
+                "{} {} {} {} -> {} {} bytes in {} ms ({})",
+                ctx.channel().remoteAddress(),
+                ex.method(),
+                ex.uri(),
+                ex.headers().get(HttpHeaderNames.RANGE, "-"),
+                status.code(),
+                bytes,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ex.t0()),
+                f.isSuccess() ? why : "write failed: " + f.cause());
+          }
+          if (!f.isSuccess() || !keepAlive) {
+            ctx.close();
+            return;
+          }
+          ctx.executor()
+              .execute(
+                  () -> {
+                    busy = false;
+                    drain(ctx);
+                  });
+        });
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof IdleStateEvent) {
+      ctx.close();
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    closed = true;
+    FullHttpRequest r;
+    while ((r = pending.poll()) != null) {
+      r.release();
+    }
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
+}

@@ -1,0 +1,304 @@
+package dev.peerdist.node.publish;
+
+import dev.peerdist.chunkstore.content.ContentVersion;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything a {@link PublishingServer} needs, checked once. Build with {@link #builder()}.
+ *
+ * <table>
+ *   <caption>Defaults</caption>
+ *   <tr><th>setting</th><th>default</th><th>why</th></tr>
+ *   <tr><td>root / upstream</td><td>one of them is required</td><td>what is served</td></tr>
+ *   <tr><td>stateDir</td><td>required</td><td>secret, content-information cache, upstream copies;
+ *       never inside the served tree</td></tr>
+ *   <tr><td>bind</td><td>loopback (the CLI's default is 0.0.0.0)</td><td>safe for tests and embedding</td></tr>
+ *   <tr><td>port</td><td>8080 (0 = any free port; -1 = no plain HTTP)</td><td></td></tr>
+ *   <tr><td>tlsPort</td><td>8443 when TLS is configured (0 = any free port)</td><td></td></tr>
+ *   <tr><td>minSize</td><td>64 KiB</td><td>one V1 block: smaller files gain nothing from peers,
+ *       and servers may decline small files (PROTOCOL.md §5.3)</td></tr>
+ *   <tr><td>maxContentVersion</td><td>V2</td><td>highest version handed out (§5.3 negotiation)</td></tr>
+ *   <tr><td>maxConnections</td><td>1024</td><td>further connections are closed at once</td></tr>
+ *   <tr><td>maxHeaderBytes</td><td>16 KiB</td><td>larger request heads get 431/400</td></tr>
+ *   <tr><td>maxInitialLineBytes</td><td>8 KiB</td><td>longer request lines get 414/400</td></tr>
+ *   <tr><td>hashThreads</td><td>max(1, cores / 2)</td><td>concurrent hashing jobs</td></tr>
+ *   <tr><td>maxQueuedHashJobs</td><td>64</td><td>beyond that, plain + MakeHashRequest</td></tr>
+ *   <tr><td>hashWait</td><td>1 s</td><td>how long a request waits for a hashing job before it is
+ *       served plainly with {@code MakeHashRequest=true} (§5.1); 0 = never wait</td></tr>
+ *   <tr><td>idleTimeout</td><td>60 s</td><td>idle connections are closed</td></tr>
+ *   <tr><td>ioThreads</td><td>4</td><td>threads for file-system work off the event loop</td></tr>
+ *   <tr><td>upstreamRevalidate</td><td>30 s</td><td>a fetched upstream copy is used without asking
+ *       the upstream again for this long</td></tr>
+ *   <tr><td>upstreamMaxBytes</td><td>8 GiB</td><td>largest upstream object copied</td></tr>
+ *   <tr><td>upstreamTimeout</td><td>30 s</td><td>connect and response-head timeout upstream</td></tr>
+ * </table>
+ */
+public record PublisherConfig(
+    Path root,
+    URI upstream,
+    Path stateDir,
+    InetAddress bind,
+    int port,
+    int tlsPort,
+    TlsSettings tls,
+    byte[] secretKeyMaterial,
+    long minSize,
+    ContentVersion maxContentVersion,
+    String token,
+    int maxConnections,
+    int maxHeaderBytes,
+    int maxInitialLineBytes,
+    int hashThreads,
+    int maxQueuedHashJobs,
+    Duration hashWait,
+    Duration idleTimeout,
+    int ioThreads,
+    Duration upstreamRevalidate,
+    long upstreamMaxBytes,
+    Duration upstreamTimeout,
+    boolean upstreamTrustAll) {
+
+  /** How HTTPS is set up: no TLS, a PEM certificate chain and key, or a generated self-signed pair. */
+  public record TlsSettings(Path certificateChain, Path privateKey, boolean selfSigned) {
+    /** No HTTPS listener. */
+    public static final TlsSettings NONE = new TlsSettings(null, null, false);
+
+    /** True when an HTTPS listener is wanted. */
+    public boolean enabled() {
+      return selfSigned || certificateChain != null;
+    }
+  }
+
+  /** Validates every field; the messages name the setting. */
+  public PublisherConfig {
+    if ((root == null) == (upstream == null)) {
+      throw new IllegalArgumentException("exactly one of root and upstream must be set");
+    }
+    Objects.requireNonNull(stateDir, "stateDir");
+    Objects.requireNonNull(bind, "bind");
+    Objects.requireNonNull(maxContentVersion, "maxContentVersion");
+    tls = tls == null ? TlsSettings.NONE : tls;
+    if (port < -1 || port > 65535) {
+      throw new IllegalArgumentException("port must be -1..65535, got " + port);
+    }
+    if (tlsPort < 0 || tlsPort > 65535) {
+      throw new IllegalArgumentException("tlsPort must be 0..65535, got " + tlsPort);
+    }
+    if (port == -1 && !tls.enabled()) {
+      throw new IllegalArgumentException("port -1 (no plain HTTP) needs TLS");
+    }
+    if (tls.certificateChain() != null && tls.selfSigned()) {
+      throw new IllegalArgumentException("a TLS certificate and self-signed TLS exclude each other");
+    }
+    if ((tls.certificateChain() == null) != (tls.privateKey() == null)) {
+      throw new IllegalArgumentException("a TLS certificate needs its key and a key its certificate");
+    }
+    if (minSize < 0) {
+      throw new IllegalArgumentException("minSize must be >= 0, got " + minSize);
+    }
+    if (token != null && token.isBlank()) {
+      throw new IllegalArgumentException("token must not be blank");
+    }
+    positive("maxConnections", maxConnections);
+    positive("maxHeaderBytes", maxHeaderBytes);
+    positive("maxInitialLineBytes", maxInitialLineBytes);
+    positive("hashThreads", hashThreads);
+    positive("maxQueuedHashJobs", maxQueuedHashJobs);
+    positive("ioThreads", ioThreads);
+    if (upstreamMaxBytes <= 0) {
+      throw new IllegalArgumentException("upstreamMaxBytes must be > 0, got " + upstreamMaxBytes);
+    }
+    nonNegative("hashWait", hashWait);
+    nonNegative("upstreamRevalidate", upstreamRevalidate);
+    if (idleTimeout.isZero() || idleTimeout.isNegative()) {
+      throw new IllegalArgumentException("idleTimeout must be > 0, got " + idleTimeout);
+    }
+    if (upstreamTimeout.isZero() || upstreamTimeout.isNegative()) {
+      throw new IllegalArgumentException("upstreamTimeout must be > 0, got " + upstreamTimeout);
+    }
+    if (upstream != null) {
+      String s = upstream.getScheme();
+      if (s == null || !(s.equalsIgnoreCase("http") || s.equalsIgnoreCase("https")) || upstream.getHost() == null) {
+        throw new IllegalArgumentException("upstream must be an http:// or https:// URL, got " + upstream);
+      }
+    }
+    secretKeyMaterial = secretKeyMaterial == null ? null : secretKeyMaterial.clone();
+  }
+
+  private static void positive(String name, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be > 0, got " + value);
+    }
+  }
+
+  private static void nonNegative(String name, Duration d) {
+    if (d == null || d.isNegative()) {
+      throw new IllegalArgumentException(name + " must be >= 0, got " + d);
+    }
+  }
+
+  /** A copy of the explicit secret key material, or null to use (or create) the persisted one. */
+  @Override
+  public byte[] secretKeyMaterial() {
+    return secretKeyMaterial == null ? null : secretKeyMaterial.clone();
+  }
+
+  /** A builder with the defaults of the table above. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Mutable builder; {@link #build()} validates. */
+  public static final class Builder {
+    private Path root;
+    private URI upstream;
+    private Path stateDir;
+    private InetAddress bind = InetAddress.getLoopbackAddress();
+    private int port = 8080;
+    private int tlsPort = 8443;
+    private TlsSettings tls = TlsSettings.NONE;
+    private byte[] secret;
+    private long minSize = 64 * 1024;
+    private ContentVersion maxContentVersion = ContentVersion.V2;
+    private String token;
+    private int maxConnections = 1024;
+    private int maxHeaderBytes = 16 * 1024;
+    private int maxInitialLineBytes = 8 * 1024;
+    private int hashThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    private int maxQueuedHashJobs = 64;
+    private Duration hashWait = Duration.ofSeconds(1);
+    private Duration idleTimeout = Duration.ofSeconds(60);
+    private int ioThreads = 4;
+    private Duration upstreamRevalidate = Duration.ofSeconds(30);
+    private long upstreamMaxBytes = 8L << 30;
+    private Duration upstreamTimeout = Duration.ofSeconds(30);
+    private boolean upstreamTrustAll;
+
+    public Builder root(Path v) {
+      root = v;
+      return this;
+    }
+
+    public Builder upstream(URI v) {
+      upstream = v;
+      return this;
+    }
+
+    public Builder stateDir(Path v) {
+      stateDir = v;
+      return this;
+    }
+
+    public Builder bind(InetAddress v) {
+      bind = v;
+      return this;
+    }
+
+    public Builder port(int v) {
+      port = v;
+      return this;
+    }
+
+    public Builder tlsPort(int v) {
+      tlsPort = v;
+      return this;
+    }
+
+    public Builder tls(TlsSettings v) {
+      tls = v;
+      return this;
+    }
+
+    public Builder secretKeyMaterial(byte[] v) {
+      secret = v == null ? null : v.clone();
+      return this;
+    }
+
+    public Builder minSize(long v) {
+      minSize = v;
+      return this;
+    }
+
+    public Builder maxContentVersion(ContentVersion v) {
+      maxContentVersion = v;
+      return this;
+    }
+
+    public Builder token(String v) {
+      token = v;
+      return this;
+    }
+
+    public Builder maxConnections(int v) {
+      maxConnections = v;
+      return this;
+    }
+
+    public Builder maxHeaderBytes(int v) {
+      maxHeaderBytes = v;
+      return this;
+    }
+
+    public Builder maxInitialLineBytes(int v) {
+      maxInitialLineBytes = v;
+      return this;
+    }
+
+    public Builder hashThreads(int v) {
+      hashThreads = v;
+      return this;
+    }
+
+    public Builder maxQueuedHashJobs(int v) {
+      maxQueuedHashJobs = v;
+      return this;
+    }
+
+    public Builder hashWait(Duration v) {
+      hashWait = v;
+      return this;
+    }
+
+    public Builder idleTimeout(Duration v) {
+      idleTimeout = v;
+      return this;
+    }
+
+    public Builder ioThreads(int v) {
+      ioThreads = v;
+      return this;
+    }
+
+    public Builder upstreamRevalidate(Duration v) {
+      upstreamRevalidate = v;
+      return this;
+    }
+
+    public Builder upstreamMaxBytes(long v) {
+      upstreamMaxBytes = v;
+      return this;
+    }
+
+    public Builder upstreamTimeout(Duration v) {
+      upstreamTimeout = v;
+      return this;
+    }
+
+    public Builder upstreamTrustAll(boolean v) {
+      upstreamTrustAll = v;
+      return this;
+    }
+
+    /** Validates and builds. */
+    public PublisherConfig build() {
+      return new PublisherConfig(
+          root, upstream, stateDir, bind, port, tlsPort, tls, secret, minSize, maxContentVersion, token,
+          maxConnections, maxHeaderBytes, maxInitialLineBytes, hashThreads, maxQueuedHashJobs, hashWait,
+          idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout, upstreamTrustAll);
+    }
+  }
+}

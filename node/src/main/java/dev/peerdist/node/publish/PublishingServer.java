@@ -1,0 +1,235 @@
+package dev.peerdist.node.publish;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PeerDist publishing server: a static HTTP/1.1 (and HTTPS) file server for a directory or
+ * an upstream origin that hands out MS-PCCRC content information to clients that ask for it
+ * (MS-PCCRTP, PROTOCOL.md §5.3).
+ *
+ * <p>One pipeline per connection (HOUSE-STYLE 9): [TLS] → HTTP codec with size limits →
+ * aggregator (request bodies up to 8 KiB; GET and HEAD carry none) → chunked writer → idle
+ * timeout → {@link PublishHandler} on the I/O executor group. Connections beyond {@code
+ * maxConnections} are closed as they arrive.
+ *
+ * <pre>{@code
+ * try (PublishingServer s = PublishingServer.start(config)) {
+ *   URI base = s.httpUri().orElseThrow();
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class PublishingServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PublishingServer.class);
+  /** Largest request body accepted (GET/HEAD have none). */
+  static final int MAX_REQUEST_BODY = 8 * 1024;
+
+  private final PublisherConfig config;
+  private final PublisherState state;
+  private final ContentInformationCache cache;
+  private final ResourceResolver resolver;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final EventExecutorGroup io;
+  private final List<Channel> listeners = new ArrayList<>();
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private URI httpUri;
+  private URI httpsUri;
+
+  private PublishingServer(
+      PublisherConfig config, PublisherState state, ContentInformationCache cache, ResourceResolver resolver) {
+    this.config = config;
+    this.state = state;
+    this.cache = cache;
+    this.resolver = resolver;
+    this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("publisher-accept"), NioIoHandler.newFactory());
+    this.workers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("publisher-net"), NioIoHandler.newFactory());
+    this.io = new DefaultEventExecutorGroup(config.ioThreads(), new DefaultThreadFactory("publisher-io"));
+  }
+
+  /** Starts with the PCCRC generator of {@code dev.peerdist.chunkstore.content}. */
+  public static PublishingServer start(PublisherConfig config) throws IOException {
+    return start(config, new PccrcContentInformationSource());
+  }
+
+  /**
+   * Starts with the given content-information source (tests count hashing jobs with it).
+   *
+   * @throws IOException when the root, state directory, TLS material or a port cannot be used
+   */
+  public static PublishingServer start(PublisherConfig config, ContentInformationSource source) throws IOException {
+    Path realRoot = config.root() == null ? null : new RootDirectory(config.root()).realRoot();
+    PublisherState state = PublisherState.open(config.stateDir(), realRoot, config.secretKeyMaterial());
+    ContentInformationCache cache =
+        new ContentInformationCache(
+            state.subdirectory("content-information"), source, state, config.hashThreads(), config.maxQueuedHashJobs());
+    ResourceResolver resolver;
+    if (realRoot != null) {
+      resolver = ResourceResolver.of(new RootDirectory(realRoot));
+    } else {
+      resolver = new UpstreamMirror(config, state.subdirectory("upstream"));
+    }
+    PublishingServer s = new PublishingServer(config, state, cache, resolver);
+    try {
+      s.bind();
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private void bind() throws IOException {
+    if (config.port() >= 0) {
+      Channel ch = listen(config.port(), null);
+      httpUri = uri("http", ch);
+    }
+    if (config.tls().enabled()) {
+      SslContext ssl =
+          config.tls().selfSigned()
+              ? TlsContexts.selfSigned(state.subdirectory("tls"), config.bind())
+              : TlsContexts.fromPem(config.tls().certificateChain(), config.tls().privateKey());
+      Channel ch = listen(config.tlsPort(), ssl);
+      httpsUri = uri("https", ch);
+    }
+    LOG.info(
+        "publishing {} at {}{} (state {}, secret fingerprint {})",
+        config.root() != null ? config.root() : config.upstream(),
+        httpUri != null ? httpUri : "",
+        httpsUri != null ? (httpUri != null ? " and " : "") + httpsUri : "",
+        state.directory(),
+        state.secretFingerprint());
+  }
+
+  private Channel listen(int port, SslContext ssl) throws IOException {
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 256)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new Initializer(ssl));
+    try {
+      Channel ch = b.bind(new InetSocketAddress(config.bind(), port)).sync().channel();
+      listeners.add(ch);
+      return ch;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while binding " + config.bind() + ":" + port, e);
+    } catch (Exception e) {
+      throw new IOException("cannot listen on " + config.bind().getHostAddress() + ":" + port + ": " + e.getMessage(), e);
+    }
+  }
+
+  private final class Initializer extends ChannelInitializer<SocketChannel> {
+    private final SslContext ssl;
+
+    Initializer(SslContext ssl) {
+      this.ssl = ssl;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+      int n = connections.incrementAndGet();
+      ch.closeFuture().addListener(f -> connections.decrementAndGet());
+      if (n > config.maxConnections()) {
+        LOG.debug("closing {}: {} connections already open", ch.remoteAddress(), n - 1);
+        ch.close();
+        return;
+      }
+      ChannelPipeline p = ch.pipeline();
+      if (ssl != null) {
+        p.addLast("tls", ssl.newHandler(ch.alloc()));
+      }
+      p.addLast("http", new HttpServerCodec(config.maxInitialLineBytes(), config.maxHeaderBytes(), 8192));
+      p.addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST_BODY));
+      p.addLast("chunked", new ChunkedWriteHandler());
+      p.addLast(
+          "idle", new IdleStateHandler(true, 0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+      p.addLast(io, "publish", new PublishHandler(config, resolver, cache));
+    }
+  }
+
+  private static URI uri(String scheme, Channel ch) {
+    InetSocketAddress a = (InetSocketAddress) ch.localAddress();
+    InetAddress addr = a.getAddress();
+    String host = addr.isAnyLocalAddress() ? "127.0.0.1" : addr.getHostAddress();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return URI.create(scheme + "://" + host + ":" + a.getPort() + "/");
+  }
+
+  /** The plain HTTP base URL ({@code http://host:port/}), when plain HTTP is served. */
+  public Optional<URI> httpUri() {
+    return Optional.ofNullable(httpUri);
+  }
+
+  /** The HTTPS base URL, when TLS is configured. */
+  public Optional<URI> httpsUri() {
+    return Optional.ofNullable(httpsUri);
+  }
+
+  /** The state directory with the secret and caches. */
+  public PublisherState state() {
+    return state;
+  }
+
+  /** The content-information cache (for counters). */
+  public ContentInformationCache contentInformation() {
+    return cache;
+  }
+
+  /** Open client connections. */
+  public int openConnections() {
+    return connections.get();
+  }
+
+  /** Stops listening, closes connections and stops hashing. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (Channel ch : listeners) {
+      ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    cache.close();
+    resolver.close();
+    LOG.info("publishing server stopped");
+  }
+}
