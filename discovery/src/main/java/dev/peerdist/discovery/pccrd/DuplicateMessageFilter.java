@@ -29,6 +29,11 @@ public final class DuplicateMessageFilter {
     return seen.put(messageId, Boolean.TRUE) == null;
   }
 
+  /** Whether {@code messageId} is remembered, without remembering it. */
+  public synchronized boolean contains(String messageId) {
+    return seen.containsKey(messageId);
+  }
+
   /** How many ids are remembered now. */
   public synchronized int size() {
     return seen.size();

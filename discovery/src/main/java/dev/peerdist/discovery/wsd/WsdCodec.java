@@ -185,7 +185,7 @@ public final class WsdCodec {
     return switch (action) {
       case WsdNames.ACTION_PROBE -> decodeProbe(messageId, body);
       case WsdNames.ACTION_PROBE_MATCHES -> decodeProbeMatches(messageId, header, body);
-      default -> throw new WsdDecodeException("unsupported wsa:Action " + abbreviate(action));
+      default -> throw new UnsupportedActionException(action);
     };
   }
 

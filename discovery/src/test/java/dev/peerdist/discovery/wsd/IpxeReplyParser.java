@@ -10,17 +10,17 @@ import java.util.List;
  * taking the text up to the next {@code <}. Anything else (other prefixes, attributes on those
  * elements, self-closing tags) makes it fail, as it would in iPXE.
  */
-final class IpxeReplyParser {
-  final List<String> scopes;
-  final List<String> xaddrs;
-  final List<Long> blockCounts = new ArrayList<>();
+public final class IpxeReplyParser {
+  public final List<String> scopes;
+  public final List<String> xaddrs;
+  public final List<Long> blockCounts = new ArrayList<>();
 
   private IpxeReplyParser(List<String> scopes, List<String> xaddrs) {
     this.scopes = scopes;
     this.xaddrs = xaddrs;
   }
 
-  static IpxeReplyParser parse(String reply) {
+  public static IpxeReplyParser parse(String reply) {
     IpxeReplyParser p = new IpxeReplyParser(split(tag(reply, "wsd:Scopes")), split(tag(reply, "wsd:XAddrs")));
     String counts = tag(reply, "PeerDist:BlockCount").strip();
     if (counts.length() != 8 * p.scopes.size()) {
