@@ -57,7 +57,7 @@ public abstract class AbstractChunkStore implements ChunkStore {
     final SegmentRecord record;
     final int recordBytes;
     final BitSet present;
-    long storedBlockBytes; // guarded by mutex
+    volatile long storedBlockBytes; // written under the mutex only
     volatile boolean pinned;
     volatile long tick;
     volatile long lastAccessMillis;
@@ -451,14 +451,8 @@ public abstract class AbstractChunkStore implements ChunkStore {
 
   @Override
   public Optional<SegmentInfo> segmentInfo(SegmentId id) {
-    return guarded(() -> {
-      mutex.lock();
-      try {
-        return Optional.ofNullable(segments.get(id)).map(this::info);
-      } finally {
-        mutex.unlock();
-      }
-    });
+    // No mutex: PCCRD responders call this per probed segment and must not wait for a put.
+    return guarded(() -> Optional.ofNullable(segments.get(id)).map(this::info));
   }
 
   @Override

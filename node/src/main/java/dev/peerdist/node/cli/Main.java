@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
       ContentInfoCommand.class,
+      CacheCommand.class,
       PublishCommand.class,
     })
 public final class Main implements Runnable {

@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
@@ -126,7 +125,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
     if (!ex.method().equals(HttpMethod.GET) && !ex.head()) {
       FullHttpResponse r = error(HttpResponseStatus.METHOD_NOT_ALLOWED, ex.head());
-      r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+      r.headers().set("Allow", "GET, HEAD");
       finish(ctx, ex, r, ex.keepAlive(), "method");
       return;
     }
@@ -178,7 +177,8 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST),
             ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST_EX),
             config.maxContentVersion());
-    boolean eligible = file.size() >= config.minSize() && authorized(ex.headers());
+    // An empty file has no segment to describe (PROTOCOL.md §2.1), whatever --min-size says.
+    boolean eligible = file.size() > 0 && file.size() >= config.minSize() && authorized(ex.headers());
     if (n.hashRequest() && eligible) {
       // PROTOCOL.md §5.1: a HashRequest asks the server to start hashing now.
       PeerDistNegotiation.Result asIf =
@@ -196,7 +196,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       return;
     }
     if (!eligible) {
-      String why = file.size() < config.minSize() ? "below min size" : "no valid token";
+      String why = file.size() == 0 || file.size() < config.minSize() ? "below min size" : "no valid token";
       sendFile(ctx, ex, file, range, false, "peerdist declined: " + why);
       return;
     }
@@ -297,12 +297,12 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     FullHttpResponse r =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     entityHeaders(r, file);
-    r.headers().set(HttpHeaderNames.CONTENT_ENCODING, PeerDistHeaders.PEERDIST_CODING);
+    r.headers().set("Content-Encoding", PeerDistHeaders.PEERDIST_CODING);
     r.headers()
         .set(PeerDistHeaders.X_P2P_PEERDIST, "Version=" + n.replyVersion() + ", ContentLength=" + file.size());
-    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    r.headers().set("Content-Length", body.length);
     if (contentRange != null) {
-      r.headers().set(HttpHeaderNames.CONTENT_RANGE, contentRange);
+      r.headers().set("Content-Range", contentRange);
     }
     finish(ctx, ex, r, ex.keepAlive(), "content information " + n.contentVersion());
   }
@@ -311,7 +311,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       ChannelHandlerContext ctx, Exchange ex, ServedFile file, RangeRequest range, boolean makeHash, String why) {
     if (range instanceof RangeRequest.Unsatisfiable) {
       FullHttpResponse r = error(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, ex.head());
-      r.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + file.size());
+      r.headers().set("Content-Range", "bytes */" + file.size());
       finish(ctx, ex, r, ex.keepAlive(), why);
       return;
     }
@@ -322,12 +322,12 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       start = p.start();
       length = p.length();
       r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT);
-      r.headers().set(HttpHeaderNames.CONTENT_RANGE, p.contentRange(file.size()));
+      r.headers().set("Content-Range", p.contentRange(file.size()));
     } else {
       r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
     }
     entityHeaders(r, file);
-    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+    r.headers().set("Content-Length", length);
     if (makeHash) {
       r.headers().set(PeerDistHeaders.X_P2P_PEERDIST, "Version=1.1");
       r.headers().set(PeerDistHeaders.X_P2P_PEERDIST_EX, "MakeHashRequest=true");
@@ -372,16 +372,18 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
   }
 
+  // Header names are written in their canonical case (not Netty's lower-case constants): HTTP
+  // says case does not matter, but old PeerDist clients are not all known to agree.
   private static void entityHeaders(HttpResponse r, ServedFile file) {
     HttpHeaders h = r.headers();
-    h.set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-    h.set(HttpHeaderNames.SERVER, "peerdist-publisher");
-    h.set(HttpHeaderNames.ETAG, file.etag());
-    h.set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(Date.from(file.lastModified())));
-    h.set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
-    h.set(HttpHeaderNames.CONTENT_TYPE, file.contentType());
+    h.set("Date", DateFormatter.format(new Date()));
+    h.set("Server", "peerdist-publisher");
+    h.set("ETag", file.etag());
+    h.set("Last-Modified", DateFormatter.format(Date.from(file.lastModified())));
+    h.set("Accept-Ranges", "bytes");
+    h.set("Content-Type", file.contentType());
     // The body depends on the PeerDist negotiation headers, so shared caches must key on them.
-    h.set(HttpHeaderNames.VARY, "Accept-Encoding, X-P2P-PeerDist, X-P2P-PeerDistEx, Authorization");
+    h.set("Vary", "Accept-Encoding, X-P2P-PeerDist, X-P2P-PeerDistEx, Authorization");
   }
 
   private static FullHttpResponse error(HttpResponseStatus status, boolean head) {
@@ -389,9 +391,9 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     FullHttpResponse r =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1, status, head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(text));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=us-ascii");
-    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, text.length);
-    r.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
+    r.headers().set("Content-Type", "text/plain; charset=us-ascii");
+    r.headers().set("Content-Length", text.length);
+    r.headers().set("Date", DateFormatter.format(new Date()));
     return r;
   }
 

@@ -269,6 +269,38 @@ class PublishingServerIT {
   }
 
   @Test
+  void connectionsBeyondTheLimitAreClosed() throws Exception {
+    start(config().maxConnections(2));
+    int port = url("/").getPort();
+    try (Socket a = new Socket("127.0.0.1", port);
+        Socket b = new Socket("127.0.0.1", port)) {
+      // Make sure both are accepted before the third arrives.
+      for (int i = 0; i < 100 && server.openConnections() < 2; i++) {
+        Thread.sleep(20);
+      }
+      assertEquals(2, server.openConnections());
+      try (Socket c = new Socket("127.0.0.1", port)) {
+        c.setSoTimeout(5_000);
+        assertEquals(-1, c.getInputStream().read(), "third connection closed by the server");
+      }
+      a.getOutputStream().write("GET /small.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      String reply = new String(a.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertTrue(reply.startsWith("HTTP/1.1 200 OK"), reply);
+    }
+  }
+
+  @Test
+  void emptyFileIsServedPlainlyEvenWithoutMinSize() throws Exception {
+    Files.write(root.resolve("empty.bin"), new byte[0]);
+    start(config().minSize(0));
+    HttpResponse<byte[]> r = get("/empty.bin", IPXE);
+    assertEquals(200, r.statusCode());
+    assertTrue(r.headers().firstValue("Content-Encoding").isEmpty());
+    assertEquals(0, r.body().length);
+    assertEquals(0, source.total());
+  }
+
+  @Test
   void pipelinedRequestsAreAnsweredInOrder() throws Exception {
     start(config());
     try (Socket s = new Socket("127.0.0.1", url("/").getPort())) {

@@ -1,0 +1,285 @@
+package dev.peerdist.node.cli;
+
+import dev.peerdist.chunkstore.ChunkStoreException;
+import dev.peerdist.chunkstore.SegmentInfo;
+import dev.peerdist.chunkstore.StoreStats;
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.chunkstore.rocksdb.RocksChunkStore;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code peerdist cache}: inspect and manage a node's chunk store while the node is stopped (the
+ * store's LOCK file keeps a running daemon's store from being opened twice).
+ */
+@Command(
+    name = "cache",
+    mixinStandardHelpOptions = true,
+    description = "Inspect and manage a chunk store (the daemon must not be running on it).",
+    subcommands = {
+      CacheCommand.Stats.class,
+      CacheCommand.ListSegments.class,
+      CacheCommand.Pin.class,
+      CacheCommand.Unpin.class,
+      CacheCommand.Evict.class,
+      CacheCommand.Capacity.class,
+    })
+public final class CacheCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Options every subcommand shares. */
+  static final class StoreOption {
+    @Option(names = "--store", required = true, paramLabel = "DIR", description = "Chunk store directory.")
+    Path store;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print stack traces with errors.")
+    boolean verbose;
+  }
+
+  /** Opens an existing store, runs {@code body}, closes it; store errors become one line. */
+  static <T> T withStore(StoreOption o, Function<RocksChunkStore, T> body) {
+    RocksChunkStore store;
+    try {
+      store = RocksChunkStore.at(o.store).createIfMissing(false).open();
+    } catch (ChunkStoreException e) {
+      throw new UserException(e.getMessage(), ExitCodes.SOFTWARE, e);
+    }
+    try (store) {
+      return body.apply(store);
+    } catch (ChunkStoreException e) {
+      throw new UserException(e.getMessage(), ExitCodes.SOFTWARE, e);
+    }
+  }
+
+  /** Sizes such as {@code 1048576}, {@code 512M}, {@code 10G} or {@code 1.5GiB} (powers of 1024). */
+  static final class SizeConverter implements ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      return parseSize(value);
+    }
+  }
+
+  static long parseSize(String text) {
+    String t = text.trim().toUpperCase(Locale.ROOT);
+    long unit = 1;
+    String[][] units = {{"TIB", "TB", "T"}, {"GIB", "GB", "G"}, {"MIB", "MB", "M"}, {"KIB", "KB", "K"}, {"B"}};
+    long[] factors = {1L << 40, 1L << 30, 1L << 20, 1L << 10, 1};
+    outer:
+    for (int i = 0; i < units.length; i++) {
+      for (String u : units[i]) {
+        if (t.endsWith(u)) {
+          unit = factors[i];
+          t = t.substring(0, t.length() - u.length()).trim();
+          break outer;
+        }
+      }
+    }
+    try {
+      double v = Double.parseDouble(t);
+      if (v < 0 || Double.isNaN(v) || v * unit > Long.MAX_VALUE) {
+        throw new NumberFormatException();
+      }
+      return (long) (v * unit);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a size (examples: 1048576, 512M, 10G)");
+    }
+  }
+
+  /** Byte count with a binary-unit approximation, e.g. {@code 3221225472 (3.0 GiB)}. */
+  static String bytes(long n) {
+    String[] u = {"KiB", "MiB", "GiB", "TiB"};
+    double v = n;
+    int i = -1;
+    while (v >= 1024 && i < u.length - 1) {
+      v /= 1024;
+      i++;
+    }
+    return i < 0 ? n + " B" : String.format(Locale.ROOT, "%d (%.1f %s)", n, v, u[i]);
+  }
+
+  @Command(name = "stats", mixinStandardHelpOptions = true, description = "Print the store's accounting.")
+  static final class Stats implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StoreOption store;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      withStore(store, s -> {
+        StoreStats st = s.stats();
+        out.println("store:      " + s.directory());
+        out.println("used:       " + bytes(st.usedBytes()));
+        out.println("capacity:   " + bytes(st.capacityBytes()));
+        out.println("pinned:     " + bytes(st.pinnedBytes()));
+        out.println("segments:   " + st.segments());
+        out.println("blocks:     " + st.blocks());
+        s.nativeProperty("rocksdb.total-sst-files-size")
+            .ifPresent(v -> out.println("sst files:  " + bytes(v)));
+        return null;
+      });
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "List segments, one line each, least recently used first.",
+        "Columns: ID  VERSION  HELD/BLOCKS  BYTES  pinned|-  LAST-ACCESS (ISO-8601 UTC).",
+        "Unpinned segments are evicted in this order."
+      })
+  static final class ListSegments implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StoreOption store;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      withStore(store, s -> {
+        for (SegmentInfo i : s.segmentsByLastAccess()) {
+          out.println(i.id().toHex() + "  " + i.version() + "  " + i.presentBlocks() + "/" + i.blockCount()
+              + "  " + i.storedBytes() + "  " + (i.pinned() ? "pinned" : "-") + "  " + i.lastAccess());
+        }
+        return null;
+      });
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "pin", mixinStandardHelpOptions = true,
+      description = "Pin segments: they are never evicted. Survives restarts.")
+  static final class Pin implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StoreOption store;
+
+    @Parameters(arity = "1..*", paramLabel = "SEGMENT", description = "Segment id (hex).")
+    List<String> ids;
+
+    @Override
+    public Integer call() {
+      List<SegmentId> parsed = ids.stream().map(SegmentId::fromHex).toList();
+      withStore(store, s -> {
+        parsed.forEach(s::pin);
+        return null;
+      });
+      spec.commandLine().getOut().println("pinned " + parsed.size() + " segment(s)");
+      spec.commandLine().getOut().flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "unpin", mixinStandardHelpOptions = true,
+      description = "Unpin segments: they become evictable again.")
+  static final class Unpin implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StoreOption store;
+
+    @Parameters(arity = "1..*", paramLabel = "SEGMENT", description = "Segment id (hex).")
+    List<String> ids;
+
+    @Override
+    public Integer call() {
+      List<SegmentId> parsed = ids.stream().map(SegmentId::fromHex).toList();
+      withStore(store, s -> {
+        parsed.forEach(s::unpin);
+        return null;
+      });
+      spec.commandLine().getOut().println("unpinned " + parsed.size() + " segment(s)");
+      spec.commandLine().getOut().flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "evict", mixinStandardHelpOptions = true,
+      description = {"Remove named segments, or evict least-recently-used ones.",
+          "With --to, unpinned segments are evicted until at most SIZE bytes are used;",
+          "named segments that are pinned are removed only with --force."})
+  static final class Evict implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StoreOption store;
+
+    @Option(names = "--to", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Evict until at most SIZE bytes are used (e.g. 512M, 10G).")
+    Long to;
+
+    @Option(names = "--force", description = "Also remove named segments that are pinned.")
+    boolean force;
+
+    @Parameters(arity = "0..*", paramLabel = "SEGMENT", description = "Segment id (hex).")
+    List<String> ids = List.of();
+
+    @Override
+    public Integer call() {
+      if ((to == null) == ids.isEmpty()) {
+        throw UserException.usage("give either --to SIZE or segment ids, not both and not neither");
+      }
+      List<SegmentId> parsed = ids.stream().map(SegmentId::fromHex).toList();
+      PrintWriter out = spec.commandLine().getOut();
+      withStore(store, s -> {
+        if (to != null) {
+          int n = s.evictTo(to);
+          out.println("evicted " + n + " segment(s); " + bytes(s.stats().usedBytes()) + " used");
+          return null;
+        }
+        for (SegmentId id : parsed) {
+          if (s.segment(id).isEmpty()) {
+            throw new UserException("segment " + id + " is not in " + s.directory());
+          }
+          if (s.isPinned(id) && !force) {
+            throw new UserException("segment " + id + " is pinned; unpin it or add --force");
+          }
+        }
+        parsed.forEach(s::removeSegment);
+        out.println("removed " + parsed.size() + " segment(s); " + bytes(s.stats().usedBytes()) + " used");
+        return null;
+      });
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "capacity", mixinStandardHelpOptions = true,
+      description = "Print the size limit, or set it (evicting least-recently-used unpinned segments).")
+  static final class Capacity implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StoreOption store;
+
+    @Parameters(arity = "0..1", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "New limit (e.g. 512M, 10G).")
+    Long size;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      withStore(store, s -> {
+        if (size != null) {
+          s.setCapacity(size);
+        }
+        StoreStats st = s.stats();
+        out.println("capacity " + bytes(st.capacityBytes()) + "; " + bytes(st.usedBytes()) + " used");
+        return null;
+      });
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+}

@@ -1,0 +1,276 @@
+package dev.peerdist.simulator.bench;
+
+import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.content.HashAlgorithm;
+import dev.peerdist.chunkstore.content.PccrcKeys;
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.chunkstore.rocksdb.RocksChunkStore;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Chunk store put and get throughput for 64 KiB blocks against plain file I/O of the same bytes,
+ * measured in the same run (issue 2, "Benchmarks").
+ *
+ * <p>Each measured operation moves the whole data set ({@code dataMiB}, default 1024 MiB, far
+ * larger than the store's 64 MiB block cache): so scores are seconds per data set and
+ * {@link #printRatios} turns them into MB/s (10^6 bytes) and ratios.
+ *
+ * <ul>
+ *   <li>{@code storePut}: {@link RocksChunkStore#putBlock} into an empty store — SHA-256
+ *       verification, AES-256-CBC encryption at rest and a RocksDB write with WAL, unsynced
+ *       (the store's default durability: safe against process kills, see its Javadoc).
+ *   <li>{@code filePut}: the same plaintext blocks appended to one file with
+ *       {@link FileChannel#write}, no fsync (the matching durability policy).
+ *   <li>{@code storeRead}: {@link RocksChunkStore#readBlock} in random order — RocksDB get,
+ *       decryption and SHA-256 verification: what the node hands its own callers.
+ *   <li>{@code storeServe}: {@link RocksChunkStore#storedBlock} in random order — the bytes a
+ *       PCCRR MSG_BLK carries, with no cipher work.
+ *   <li>{@code fileRead}: positional 64 KiB reads of the file, in the same random order.
+ * </ul>
+ *
+ * <p>Reads run with a warm page cache (the data set is smaller than RAM; dropping caches needs
+ * root and disturbs the whole machine). Data lives under {@code -Dpeerdist.bench.dir} (default
+ * {@code java.io.tmpdir}) and is deleted afterwards. Run: {@code java -cp ... 
+ * dev.peerdist.simulator.bench.StoreBenchmark [DATA_MIB]}; CI never runs it.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx768m"})
+@Warmup(iterations = 1)
+@Measurement(iterations = 3)
+public class StoreBenchmark {
+  static final int BLOCK = SegmentRecord.V1_BLOCK_SIZE;
+  static final int BLOCKS_PER_SEGMENT = SegmentRecord.V1_SEGMENT_SIZE / BLOCK;
+
+  /** Data set size in MiB; a multiple of 32 (one V1 segment). */
+  @Param("1024")
+  public int dataMiB;
+
+  private Path root;
+  private byte[][] pool; // one segment's worth of random blocks, reused by every segment
+  private List<SegmentRecord> records;
+  private int[] order; // random read order over (segment, index), packed as segment * 512 + index
+
+  private RocksChunkStore putStore;
+  private Path putDir;
+  private FileChannel putFile;
+  private RocksChunkStore readStore;
+  private FileChannel readFile;
+
+  @Setup(Level.Trial)
+  public void setUp() throws IOException {
+    if (dataMiB <= 0 || dataMiB % 32 != 0) {
+      throw new IllegalArgumentException("dataMiB " + dataMiB + " must be a positive multiple of 32");
+    }
+    root = Files.createTempDirectory(Path.of(System.getProperty("peerdist.bench.dir",
+        System.getProperty("java.io.tmpdir"))), "peerdist-store-bench");
+    SplittableRandom random = new SplittableRandom(2026);
+    pool = new byte[BLOCKS_PER_SEGMENT][BLOCK];
+    List<byte[]> hashes = new ArrayList<>();
+    for (byte[] b : pool) {
+      random.nextBytes(b);
+      hashes.add(HashAlgorithm.SHA_256.hash(b));
+    }
+    // Same blocks, different server secrets: distinct segments (PROTOCOL.md §2.2, Kp and HoHoDk).
+    byte[] hod = PccrcKeys.v1HashOfData(HashAlgorithm.SHA_256, hashes);
+    records = new ArrayList<>();
+    int segments = dataMiB / 32;
+    for (int s = 0; s < segments; s++) {
+      byte[] ks = PccrcKeys.serverSecret(HashAlgorithm.SHA_256, ("bench " + s).getBytes(StandardCharsets.UTF_8));
+      byte[] kp = PccrcKeys.segmentSecret(HashAlgorithm.SHA_256, ks, hod);
+      records.add(SegmentRecord.v1(HashAlgorithm.SHA_256, hod, kp, SegmentRecord.V1_SEGMENT_SIZE, hashes));
+    }
+    order = new int[segments * BLOCKS_PER_SEGMENT];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    for (int i = order.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    // The read side: one full store and one file with the same blocks.
+    readStore = RocksChunkStore.at(root.resolve("read-store")).capacityBytes(Long.MAX_VALUE / 2).open();
+    fill(readStore);
+    readStore.flush();
+    Path file = root.resolve("read-file");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      writeAll(ch);
+    }
+    readFile = FileChannel.open(file, StandardOpenOption.READ);
+  }
+
+  @Setup(Level.Iteration)
+  public void freshPutTargets() throws IOException {
+    putDir = Files.createDirectory(root.resolve("put-" + System.nanoTime()));
+    putStore = RocksChunkStore.at(putDir.resolve("store")).capacityBytes(Long.MAX_VALUE / 2).open();
+    putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  }
+
+  @TearDown(Level.Iteration)
+  public void dropPutTargets() throws IOException {
+    putStore.close();
+    putFile.close();
+    deleteTree(putDir);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws IOException {
+    readStore.close();
+    readFile.close();
+    deleteTree(root);
+  }
+
+  private void fill(RocksChunkStore store) {
+    for (SegmentRecord r : records) {
+      store.putSegment(r);
+      SegmentId id = r.id();
+      for (int i = 0; i < BLOCKS_PER_SEGMENT; i++) {
+        store.putBlock(id, i, pool[i]);
+      }
+    }
+  }
+
+  private void writeAll(FileChannel ch) throws IOException {
+    for (int s = 0; s < records.size(); s++) {
+      for (byte[] b : pool) {
+        ByteBuffer buf = ByteBuffer.wrap(b);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+      }
+    }
+  }
+
+  @Benchmark
+  public void storePut() {
+    fill(putStore);
+  }
+
+  @Benchmark
+  public void filePut() throws IOException {
+    writeAll(putFile);
+  }
+
+  @Benchmark
+  public void storeRead(Blackhole bh) {
+    for (int k : order) {
+      bh.consume(readStore.readBlock(records.get(k / BLOCKS_PER_SEGMENT).id(), k % BLOCKS_PER_SEGMENT)
+          .orElseThrow());
+    }
+  }
+
+  @Benchmark
+  public void storeServe(Blackhole bh) {
+    for (int k : order) {
+      bh.consume(readStore.storedBlock(records.get(k / BLOCKS_PER_SEGMENT).id(), k % BLOCKS_PER_SEGMENT)
+          .orElseThrow());
+    }
+  }
+
+  @Benchmark
+  public void fileRead(Blackhole bh) throws IOException {
+    for (int k : order) {
+      // A fresh heap array per block, as the store's get returns one.
+      ByteBuffer buf = ByteBuffer.allocate(BLOCK);
+      long pos = (long) k * BLOCK;
+      while (buf.hasRemaining()) {
+        if (readFile.read(buf, pos + buf.position()) < 0) {
+          throw new IOException("file ends before block " + k);
+        }
+      }
+      bh.consume(buf);
+    }
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(p)) {
+      for (Path q : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+
+  /** MB/s of each benchmark and the store/file ratios, from one run's results. */
+  public static void printRatios(Collection<RunResult> results, PrintStream out) {
+    Map<String, Double> mbps = new HashMap<>();
+    for (RunResult r : results) {
+      String name = r.getParams().getBenchmark();
+      name = name.substring(name.lastIndexOf('.') + 1);
+      double seconds = r.getPrimaryResult().getScore(); // seconds per data set
+      int mib = Integer.parseInt(r.getParams().getParam("dataMiB"));
+      mbps.put(name, mib * 1048576.0 / 1e6 / seconds);
+    }
+    out.println();
+    out.println("Store benchmark (64 KiB blocks, MB = 10^6 bytes, same run):");
+    for (String n : List.of("storePut", "filePut", "storeRead", "storeServe", "fileRead")) {
+      if (mbps.containsKey(n)) {
+        out.printf(Locale.ROOT, "  %-11s %9.1f MB/s%n", n, mbps.get(n));
+      }
+    }
+    ratio(out, mbps, "storePut", "filePut", "put: store / plain file write (no fsync)");
+    ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read");
+    ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read");
+  }
+
+  private static void ratio(PrintStream out, Map<String, Double> mbps, String a, String b, String what) {
+    if (mbps.containsKey(a) && mbps.containsKey(b)) {
+      out.printf(Locale.ROOT, "  ratio %.2f  %s%n", mbps.get(a) / mbps.get(b), what);
+    }
+  }
+
+  /** Runs every benchmark of this class and prints the ratios. Argument: data set MiB. */
+  public static void main(String[] args) throws RunnerException {
+    String mib = args.length > 0 ? args[0] : "1024";
+    try {
+      Collection<RunResult> results = new Runner(new OptionsBuilder()
+          .include(StoreBenchmark.class.getName() + "\\.")
+          .param("dataMiB", mib)
+          .build()).run();
+      printRatios(results, System.out);
+    } catch (UncheckedIOException e) {
+      throw new RunnerException(e);
+    }
+  }
+}
