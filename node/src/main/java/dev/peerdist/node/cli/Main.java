@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
       ContentInfoCommand.class,
       CacheCommand.class,
       PublishCommand.class,
+      ProbeCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
