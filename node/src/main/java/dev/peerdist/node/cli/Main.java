@@ -21,6 +21,9 @@ import picocli.CommandLine.Spec;
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
       ContentInfoCommand.class,
+      RunCommand.class,
+      GetCommand.class,
+      StatusCommand.class,
       CacheCommand.class,
       PublishCommand.class,
       ProbeCommand.class,
