@@ -18,8 +18,17 @@ public record PeerEndpoint(InetSocketAddress address) {
    * brackets ({@code [::1]:80}; the IPv6 form is UNCONFIRMED, PROTOCOL.md §8 item 8).
    */
   public String toXAddr() {
-    String host = address.getAddress().getHostAddress();
-    return (address.getAddress() instanceof java.net.Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
+    java.net.InetAddress a = address.getAddress();
+    if (a instanceof java.net.Inet6Address) {
+      // Without the zone: a scope id names an interface of this host and means nothing to a peer.
+      try {
+        a = java.net.InetAddress.getByAddress(a.getAddress());
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalStateException(e);
+      }
+      return "[" + a.getHostAddress() + "]:" + address.getPort();
+    }
+    return a.getHostAddress() + ":" + address.getPort();
   }
 
   @Override

@@ -87,8 +87,8 @@ import org.slf4j.LoggerFactory;
  * copy by MessageID), collects ProbeMatches until the wait ends or {@code enoughPeers} peers
  * answered, and drops matches from outside the local subnet.
  *
- * <p><b>Threads.</b> One event-loop thread ({@code peerdist-discovery-*}) owns all mutable
- * state; futures complete on a separate callback thread ({@code peerdist-discovery-callbacks})
+ * <p><b>Threads.</b> One event-loop thread ({@code pccrd-io-*}) owns all mutable
+ * state; futures complete on a separate callback thread ({@code pccrd-callbacks})
  * so that dependent stages never stall the loop. {@link LocalHoldings} is called on the loop.
  * {@link #close()} is idempotent, completes pending probes with what they have, and releases
  * every socket.
@@ -201,10 +201,10 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     this.endpointId = "urn:uuid:" + randomUuid();
     // Windows 7 uses the start time in seconds as InstanceId (PROTOCOL.md §3.4).
     this.instanceId = Math.max(0, config.clock().millis() / 1000) & 0xFFFF_FFFFL;
-    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("peerdist-discovery", true), NioIoHandler.newFactory());
+    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pccrd-io", true), NioIoHandler.newFactory());
     this.loop = group.next();
     this.callbacks = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "peerdist-discovery-callbacks");
+      Thread t = new Thread(r, "pccrd-callbacks");
       t.setDaemon(true);
       return t;
     });
@@ -506,7 +506,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       }
       PeerEndpoint peer = null;
       for (String x : a.xaddrs()) {
-        PeerEndpoint p = XAddr.parse(x);
+        PeerEndpoint p = XAddr.parse(x, link.nif);
         if (p != null && (!config.checkSubnet() || link.inSubnet(p.address().getAddress())
             || p.address().getAddress().equals(sender.getAddress()))) {
           peer = p;

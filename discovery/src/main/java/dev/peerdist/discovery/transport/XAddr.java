@@ -15,6 +15,14 @@ final class XAddr {
 
   /** The endpoint, or null when {@code item} is not an IP literal with a port in 1..65535. */
   static PeerEndpoint parse(String item) {
+    return parse(item, null);
+  }
+
+  /**
+   * As {@link #parse(String)}, giving an IPv6 link-local address the scope of {@code scope} (the
+   * interface the answer arrived on), without which it could not be connected to.
+   */
+  static PeerEndpoint parse(String item, java.net.NetworkInterface scope) {
     String host;
     String port;
     if (item.startsWith("[")) {
@@ -39,6 +47,13 @@ final class XAddr {
     InetAddress a = parseLiteral(host);
     if (a == null || p < 1 || p > 65535) {
       return null;
+    }
+    if (scope != null && a instanceof java.net.Inet6Address && a.isLinkLocalAddress()) {
+      try {
+        a = java.net.Inet6Address.getByAddress(null, a.getAddress(), scope.getIndex());
+      } catch (UnknownHostException e) {
+        return null;
+      }
     }
     return new PeerEndpoint(new InetSocketAddress(a, p));
   }

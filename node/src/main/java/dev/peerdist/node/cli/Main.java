@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
       CommandLine.HelpCommand.class,
       CacheCommand.class,
       PublishCommand.class,
+      ProbeCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;

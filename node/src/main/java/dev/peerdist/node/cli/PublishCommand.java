@@ -114,6 +114,10 @@ public final class PublishCommand implements Callable<Integer> {
       description = "Open connections beyond this are closed (default: ${DEFAULT-VALUE}).")
   int maxConnections;
 
+  @Option(names = "--precompute",
+      description = "At start, hash every file of --root in the background so first requests get content information.")
+  boolean precompute;
+
   @Option(names = "--upstream-revalidate", paramLabel = "DURATION", defaultValue = "30s",
       description = "Use a fetched upstream copy this long before asking the upstream again (default: ${DEFAULT-VALUE}).")
   String upstreamRevalidate;
@@ -144,6 +148,9 @@ public final class PublishCommand implements Callable<Integer> {
       stopped.countDown();
     }, "publisher-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    if (precompute) {
+      server.precomputeAll();
+    }
     server.httpUri().ifPresent(u -> out.println("serving " + u));
     server.httpsUri().ifPresent(u -> out.println("serving " + u));
     out.flush();

@@ -72,7 +72,9 @@ public final class OriginClient implements AutoCloseable {
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(config.connectTimeout())
-            .followRedirects(HttpClient.Redirect.NORMAL)
+            // With a bearer token, redirects are not followed: the JDK would resend the
+            // Authorization header to wherever the redirect points.
+            .followRedirects(config.bearerToken() == null ? HttpClient.Redirect.NORMAL : HttpClient.Redirect.NEVER)
             .executor(executor);
     if (config.trustAll()) {
       b.sslContext(TrustAll.sslContext());

@@ -10,6 +10,7 @@ import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpChunkedInput;
@@ -51,6 +52,8 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   /** Requests pipelined on one connection beyond this close it. */
   static final int MAX_PIPELINED = 16;
   private static final int CHUNK = 64 * 1024;
+  /** Bodies up to this size are read into memory and written at once. */
+  static final int SMALL_BODY = 16 * 1024;
 
   private final PublisherConfig config;
   private final ResourceResolver resolver;
@@ -346,14 +349,24 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       sendError(ctx, ex, HttpResponseStatus.NOT_FOUND, ex.keepAlive());
       return;
     }
-    ctx.write(r);
     ChannelFuture last;
     try {
-      if (ctx.pipeline().get(SslHandler.class) == null) {
+      if (length <= SMALL_BODY) {
+        // Small bodies (metadata, indexes) go out in one write: cheaper than a file region.
+        byte[] body = new byte[(int) length];
+        try (raf) {
+          raf.seek(start);
+          raf.readFully(body);
+        }
+        ctx.write(r);
+        last = ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(body)));
+      } else if (ctx.pipeline().get(SslHandler.class) == null) {
+        ctx.write(r);
         // Zero copy on plain HTTP (HOUSE-STYLE 10).
         ctx.write(new DefaultFileRegion(raf.getChannel(), start, length));
         last = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
       } else {
+        ctx.write(r);
         last = ctx.writeAndFlush(new HttpChunkedInput(new ChunkedFile(raf, start, length, CHUNK)));
       }
     } catch (IOException e) {

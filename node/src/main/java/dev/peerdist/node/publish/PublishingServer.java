@@ -1,5 +1,6 @@
 package dev.peerdist.node.publish;
 
+import dev.peerdist.chunkstore.content.ContentVersion;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -22,13 +23,18 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,12 +70,18 @@ public final class PublishingServer implements AutoCloseable {
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Path realRoot;
   private URI httpUri;
   private URI httpsUri;
 
   private PublishingServer(
-      PublisherConfig config, PublisherState state, ContentInformationCache cache, ResourceResolver resolver) {
+      PublisherConfig config,
+      Path realRoot,
+      PublisherState state,
+      ContentInformationCache cache,
+      ResourceResolver resolver) {
     this.config = config;
+    this.realRoot = realRoot;
     this.state = state;
     this.cache = cache;
     this.resolver = resolver;
@@ -100,7 +112,7 @@ public final class PublishingServer implements AutoCloseable {
     } else {
       resolver = new UpstreamMirror(config, state.subdirectory("upstream"));
     }
-    PublishingServer s = new PublishingServer(config, state, cache, resolver);
+    PublishingServer s = new PublishingServer(config, realRoot, state, cache, resolver);
     try {
       s.bind();
     } catch (IOException | RuntimeException e) {
@@ -189,6 +201,82 @@ public final class PublishingServer implements AutoCloseable {
       host = "[" + host + "]";
     }
     return URI.create(scheme + "://" + host + ":" + a.getPort() + "/");
+  }
+
+  /**
+   * Makes the content information of one file below the root ahead of requests, for every
+   * version up to {@code maxContentVersion}, unless it is already cached. Files below {@code
+   * minSize} and empty files are skipped (they are always served plainly).
+   *
+   * @param urlPath the file's URL path, e.g. {@code /pool/pkg.deb}
+   * @return completes when the content information is stored; fails when the file is not found,
+   *     the hashing queue is full, or hashing fails
+   */
+  public CompletableFuture<Void> precompute(String urlPath) {
+    return resolver
+        .resolve(urlPath)
+        .thenCompose(
+            f -> {
+              if (f.isEmpty()) {
+                return CompletableFuture.failedFuture(new IOException("not found: " + urlPath));
+              }
+              ServedFile file = f.get();
+              if (file.size() == 0 || file.size() < config.minSize()) {
+                return CompletableFuture.completedFuture(null);
+              }
+              CompletableFuture<byte[]> v1 = cache.request(file, ContentVersion.V1);
+              if (config.maxContentVersion() == ContentVersion.V1) {
+                return v1.thenApply(b -> null);
+              }
+              return v1.thenCompose(b -> cache.request(file, ContentVersion.V2)).thenApply(b -> null);
+            });
+  }
+
+  /**
+   * Walks the served root and {@link #precompute precomputes} every regular file, one at a time
+   * on a background thread (so the hashing queue never overflows and requests keep a hashing
+   * thread). Hidden entries (names starting with a dot) are skipped. Upstream mode has nothing
+   * to walk and completes at once.
+   *
+   * @return completes with the number of files visited when the walk ends
+   */
+  public CompletableFuture<Integer> precomputeAll() {
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    if (config.root() == null) {
+      done.complete(0);
+      return done;
+    }
+    Thread walker =
+        new Thread(
+            () -> {
+              int n = 0;
+              try (Stream<Path> files = Files.walk(realRoot)) {
+                Iterator<Path> it = files.iterator();
+                while (it.hasNext() && !closed.get()) {
+                  Path p = it.next();
+                  Path rel = realRoot.relativize(p);
+                  if (!Files.isRegularFile(p) || rel.toString().startsWith(".") || rel.toString().contains("/.")) {
+                    continue;
+                  }
+                  try {
+                    precompute("/" + rel.toString().replace('\\', '/')).get();
+                    n++;
+                  } catch (ExecutionException e) {
+                    LOG.warn("cannot precompute {}: {}", rel, e.getCause().toString());
+                  }
+                }
+                done.complete(n);
+              } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                done.completeExceptionally(e);
+              }
+            },
+            "publisher-precompute");
+    walker.setDaemon(true);
+    walker.start();
+    return done;
   }
 
   /** The plain HTTP base URL ({@code http://host:port/}), when plain HTTP is served. */

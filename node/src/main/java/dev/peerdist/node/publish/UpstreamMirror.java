@@ -23,8 +23,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -45,11 +45,12 @@ import org.slf4j.LoggerFactory;
 final class UpstreamMirror implements ResourceResolver {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamMirror.class);
   static final int FETCH_THREADS = 4;
+  static final int MAX_QUEUED_FETCHES = 256;
 
   private final PublisherConfig config;
   private final Path dir;
   private final HttpClient client;
-  private final ExecutorService fetchers;
+  private final ThreadPoolExecutor fetchers;
   private final Clock clock;
   /** In-flight fetches by URL. */
   private final ConcurrentHashMap<String, CompletableFuture<Optional<ServedFile>>> inFlight =
@@ -64,9 +65,14 @@ final class UpstreamMirror implements ResourceResolver {
     this.dir = dir;
     this.clock = clock;
     AtomicInteger n = new AtomicInteger();
+    // Bounded: FETCH_THREADS copies at a time, MAX_QUEUED_FETCHES waiting; beyond that 502.
     this.fetchers =
-        Executors.newFixedThreadPool(
+        new ThreadPoolExecutor(
             FETCH_THREADS,
+            FETCH_THREADS,
+            30,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(MAX_QUEUED_FETCHES),
             r -> {
               Thread t = new Thread(r, "publisher-upstream-" + n.incrementAndGet());
               t.setDaemon(true);

@@ -476,6 +476,21 @@ class PublishingServerIT {
   }
 
   @Test
+  void precomputeAllHashesEveryEligibleFileAhead() throws Exception {
+    Files.write(root.resolve(".hidden.bin"), random(100_000, 9));
+    start(config().hashWait(Duration.ZERO));
+    int visited = server.precomputeAll().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(3, visited, "big.bin, small.txt, dir/sub/a b.bin; not .hidden.bin");
+    // big.bin and "a b.bin" are eligible (>= 64 KiB): V1 and V2 each.
+    assertEquals(2, source.count(ContentVersion.V1));
+    assertEquals(2, source.count(ContentVersion.V2));
+    // The very first request gets content information without waiting.
+    assertEquals(ContentVersion.V2, peerDist(get("/big.bin", IPXE), "1.1").version());
+    server.precompute("/big.bin").get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(2, source.count(ContentVersion.V2), "already cached: not hashed again");
+  }
+
+  @Test
   void hashRequestStartsHashing() throws Exception {
     source.gate = new CountDownLatch(0);
     start(config().hashWait(Duration.ZERO));

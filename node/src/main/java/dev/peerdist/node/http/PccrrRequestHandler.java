@@ -1,0 +1,179 @@
+package dev.peerdist.node.http;
+
+import dev.peerdist.node.pccrr.MessageType;
+import dev.peerdist.node.pccrr.PccrrCodec;
+import dev.peerdist.node.pccrr.PccrrDecodeException;
+import dev.peerdist.node.pccrr.PccrrMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.util.Locale;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers PCCRR requests on one connection (PROTOCOL.md §4.1): {@code POST
+ * /116B50EB-ECE2-41ac-8429-9F9E963361B7/}, path compared case-insensitively; 404 for other paths,
+ * 405 for other methods on the PCCRR path. A body that is not one valid request is dropped by
+ * closing the connection (PROTOCOL.md §4.3: malformed requests are dropped) and counted.
+ *
+ * <p>Store reads run on the store executor. While a request is in progress the connection stops
+ * reading, so answers leave in request order and one connection holds at most one request. When
+ * {@code maxActiveClients} requests are already in progress, the spec's empty answer goes out at
+ * once instead of queueing (PROTOCOL.md §4.6, busy server).
+ */
+final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  /** The PCCRR path ([MS-PCCRR] 2.1.1). */
+  static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
+
+  private static final Logger log = LoggerFactory.getLogger(PccrrRequestHandler.class);
+  private static final String PATH_LOWER = PATH.toLowerCase(Locale.ROOT);
+
+  private final PccrrResponder responder;
+  private final Executor storeExecutor;
+  private final Semaphore activeClients;
+  private final PeerServerStats stats;
+
+  PccrrRequestHandler(PccrrResponder responder, Executor storeExecutor, Semaphore activeClients,
+      PeerServerStats stats) {
+    this.responder = responder;
+    this.storeExecutor = storeExecutor;
+    this.activeClients = activeClients;
+    this.stats = stats;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (!request.decoderResult().isSuccess()) {
+      stats.countMalformed();
+      log.debug("{}: bad HTTP request: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
+      sendStatus(ctx, HttpResponseStatus.BAD_REQUEST, false);
+      return;
+    }
+    String uri = request.uri();
+    int query = uri.indexOf('?');
+    String path = (query >= 0 ? uri.substring(0, query) : uri).toLowerCase(Locale.ROOT);
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    if (!path.equals(PATH_LOWER)) {
+      stats.countHttpRejected();
+      sendStatus(ctx, HttpResponseStatus.NOT_FOUND, keepAlive);
+      return;
+    }
+    if (!HttpMethod.POST.equals(request.method())) {
+      stats.countHttpRejected();
+      sendStatus(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, keepAlive);
+      return;
+    }
+    ByteBuf body = request.content();
+    PccrrMessage message;
+    try {
+      message = PccrrCodec.decodeRequest(body);
+      if (message == null || body.isReadable()) {
+        throw new PccrrDecodeException("body", body.readerIndex(), message == null
+            ? "HTTP body of " + body.readableBytes() + " bytes ends inside the message"
+            : body.readableBytes() + " bytes follow the message");
+      }
+    } catch (PccrrDecodeException.UnsupportedVersionException e) {
+      // Unsupported major version: say which versions we speak ([MS-PCCRR] 3.2.5.1).
+      stats.countRequest(MessageType.NEGO_REQ);
+      send(ctx, PccrrResponder.negotiation(0), keepAlive, false);
+      return;
+    } catch (PccrrDecodeException e) {
+      stats.countMalformed();
+      log.debug("{}: dropped malformed PCCRR request: {}", ctx.channel().remoteAddress(), e.getMessage());
+      ctx.close();
+      return;
+    }
+    stats.countRequest(message.type());
+    if (message.type() == MessageType.NEGO_REQ) {
+      send(ctx, responder.answer(message), keepAlive, false);
+      return;
+    }
+    if (!activeClients.tryAcquire()) {
+      stats.countBusy();
+      send(ctx, PccrrResponder.emptyAnswer(message), keepAlive, false);
+      return;
+    }
+    ctx.channel().config().setAutoRead(false);
+    PccrrMessage req = message;
+    try {
+      storeExecutor.execute(() -> {
+        PccrrMessage answer;
+        try {
+          answer = responder.answer(req);
+        } catch (RuntimeException e) {
+          // A store failure (closed, I/O) is our problem, not the peer's: answer empty.
+          log.debug("store failed answering {}: {}", req.type(), e.toString());
+          answer = PccrrResponder.emptyAnswer(req);
+        }
+        PccrrMessage a = answer;
+        ctx.executor().execute(() -> send(ctx, a, keepAlive, true));
+      });
+    } catch (RejectedExecutionException e) {
+      stats.countBusy();
+      send(ctx, PccrrResponder.emptyAnswer(message), keepAlive, true);
+    }
+  }
+
+  private void send(ChannelHandlerContext ctx, PccrrMessage answer, boolean keepAlive, boolean releasePermit) {
+    ByteBuf body = PccrrCodec.encode(answer, ctx.alloc());
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+    HttpUtil.setContentLength(response, body.readableBytes());
+    HttpUtil.setKeepAlive(response, keepAlive);
+    ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+      if (releasePermit) {
+        activeClients.release();
+        f.channel().config().setAutoRead(true);
+      }
+      if (!keepAlive || !f.isSuccess()) {
+        f.channel().close();
+      }
+    });
+  }
+
+  private void sendStatus(ChannelHandlerContext ctx, HttpResponseStatus status, boolean keepAlive) {
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
+    HttpUtil.setContentLength(response, 0);
+    HttpUtil.setKeepAlive(response, keepAlive);
+    if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
+      response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.POST.name());
+    }
+    ctx.writeAndFlush(response).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE
+        : ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof IdleStateEvent) {
+      stats.countTimeout();
+      ctx.close();
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof io.netty.handler.timeout.WriteTimeoutException) {
+      stats.countTimeout();
+    }
+    log.debug("{}: closing after {}", ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
+}

@@ -1,0 +1,292 @@
+package dev.peerdist.node.retrieval;
+
+import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.node.pccrr.BlockOpener;
+import dev.peerdist.node.pccrr.BlockRange;
+import dev.peerdist.node.pccrr.PccrrCodec;
+import dev.peerdist.node.pccrr.PccrrDecodeException;
+import dev.peerdist.node.pccrr.PccrrMessage;
+import dev.peerdist.node.pccrr.PccrrMessage.BlockList;
+import dev.peerdist.node.pccrr.PccrrMessage.Blocks;
+import dev.peerdist.node.pccrr.PccrrMessage.GetBlockList;
+import dev.peerdist.node.pccrr.PccrrMessage.GetBlocks;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.pool.AbstractChannelPoolHandler;
+import io.netty.channel.pool.AbstractChannelPoolMap;
+import io.netty.channel.pool.ChannelHealthChecker;
+import io.netty.channel.pool.ChannelPoolMap;
+import io.netty.channel.pool.FixedChannelPool;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The PCCRR client (PROTOCOL.md §4): HTTP/1.1 keep-alive connections pooled per peer (a few each,
+ * bounded waiting), one request per connection at a time, a request timer per exchange.
+ *
+ * <p>{@link #fetchBlock} sends MSG_GETBLKS for one block asking for AES_128, checks the MSG_BLK
+ * as iPXE does (type, segment, index, SizeOfBlock, ciphertext length), decrypts by the response's
+ * label with the §4.5 fallback, and verifies the hash ({@link BlockOpener}). Only a verified
+ * block comes back as {@link Outcome#OK}; everything else is a peer-attributed failure value.
+ * Futures complete on the client's event loop; callers that do real work must hop threads.
+ */
+public final class PeerClient implements PeerBlockClient, AutoCloseable {
+  static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
+
+  private final PeerClientConfig config;
+  private final EventLoopGroup group;
+  private final ChannelPoolMap<InetSocketAddress, FixedChannelPool> pools;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  public PeerClient(PeerClientConfig config) {
+    this.config = config;
+    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("pccrr-client", true),
+        NioIoHandler.newFactory());
+    Bootstrap bootstrap = new Bootstrap()
+        .group(group)
+        .channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis());
+    this.pools = new AbstractChannelPoolMap<>() {
+      @Override
+      protected FixedChannelPool newPool(InetSocketAddress key) {
+        return new FixedChannelPool(bootstrap.clone().remoteAddress(key), new AbstractChannelPoolHandler() {
+          @Override
+          public void channelCreated(Channel ch) {
+            ch.pipeline()
+                .addLast("http", new HttpClientCodec())
+                .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_RESPONSE_BODY))
+                .addLast("pccrr", new ResponseHandler());
+          }
+        }, ChannelHealthChecker.ACTIVE, FixedChannelPool.AcquireTimeoutAction.FAIL,
+            config.requestTimeout().toMillis(), config.maxConnectionsPerPeer(), config.maxPendingPerPeer());
+      }
+    };
+  }
+
+  public PeerClientConfig config() {
+    return config;
+  }
+
+  /** Fetches, decrypts and verifies block {@code index} of {@code record} from {@code peer}. */
+  @Override
+  public CompletableFuture<BlockFetchResult> fetchBlock(PeerEndpoint peer, SegmentRecord record, int index) {
+    long start = System.nanoTime();
+    SegmentId id = record.id();
+    return exchange(peer, GetBlocks.of(config.cryptoAlgoId(), id, index)).handle((msg, err) -> {
+      long took = System.nanoTime() - start;
+      if (err != null) {
+        return failure(err, took);
+      }
+      // iPXE's checks on MSG_BLK (PROTOCOL.md §4.6).
+      if (!(msg instanceof Blocks blk)) {
+        return BlockFetchResult.failed(Outcome.BAD_DATA, "expected MSG_BLK, got " + msg.type(), took);
+      }
+      if (!blk.segmentId().equals(id)) {
+        return BlockFetchResult.failed(Outcome.BAD_DATA, "MSG_BLK for another segment", took);
+      }
+      if (!blk.available()) {
+        return BlockFetchResult.failed(Outcome.NOT_AVAILABLE, "SizeOfBlock 0", took);
+      }
+      if (blk.blockIndex() != index) {
+        return BlockFetchResult.failed(Outcome.BAD_DATA,
+            "MSG_BLK BlockIndex " + blk.blockIndex() + ", asked " + index, took);
+      }
+      BlockOpener.Opened opened = BlockOpener.open(blk.cryptoAlgoId(), blk.iv(), blk.block(), record, index);
+      if (!opened.ok()) {
+        return BlockFetchResult.failed(Outcome.BAD_DATA, "block " + index + ": " + opened.failure(), took);
+      }
+      return BlockFetchResult.ok(opened.plaintext(), System.nanoTime() - start);
+    });
+  }
+
+  /** Asks {@code peer} which of {@code needed} it holds (MSG_GETBLKLIST → MSG_BLKLIST). */
+  public CompletableFuture<BlockList> blockList(PeerEndpoint peer, SegmentId id, List<BlockRange> needed) {
+    return exchange(peer, new GetBlockList(config.cryptoAlgoId(), id, needed)).thenApply(msg -> {
+      if (!(msg instanceof BlockList list) || !list.segmentId().equals(id)) {
+        throw new PeerExchangeException(Outcome.BAD_DATA, "expected MSG_BLKLIST for " + id + ", got " + msg.type());
+      }
+      return list;
+    });
+  }
+
+  private static BlockFetchResult failure(Throwable err, long took) {
+    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    if (e instanceof PeerExchangeException p) {
+      return BlockFetchResult.failed(p.outcome(), p.getMessage(), took);
+    }
+    return BlockFetchResult.failed(Outcome.IO_ERROR, e.toString(), took);
+  }
+
+  /**
+   * Sends one request and returns the decoded response. Fails with {@link PeerExchangeException}
+   * carrying TIMEOUT, IO_ERROR, BAD_DATA (undecodable answer) or BUSY (pool full).
+   */
+  public CompletableFuture<PccrrMessage> exchange(PeerEndpoint peer, PccrrMessage request) {
+    CompletableFuture<PccrrMessage> result = new CompletableFuture<>();
+    if (closed.get()) {
+      result.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "client closed"));
+      return result;
+    }
+    FixedChannelPool pool;
+    try {
+      pool = pools.get(peer.address());
+    } catch (IllegalStateException e) {
+      result.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "client closed", e));
+      return result;
+    }
+    pool.acquire().addListener(f -> {
+      if (!f.isSuccess()) {
+        Throwable cause = f.cause();
+        boolean full = cause instanceof IllegalStateException
+            || cause instanceof java.util.concurrent.TimeoutException;
+        result.completeExceptionally(new PeerExchangeException(full ? Outcome.BUSY : Outcome.IO_ERROR,
+            (full ? "no free connection to " : "cannot connect to ") + peer + ": " + cause, cause));
+        return;
+      }
+      Channel ch = (Channel) f.getNow();
+      ch.eventLoop().execute(() -> send(pool, ch, peer, request, result));
+    });
+    return result;
+  }
+
+  private void send(FixedChannelPool pool, Channel ch, PeerEndpoint peer, PccrrMessage request,
+      CompletableFuture<PccrrMessage> result) {
+    ResponseHandler handler = ch.pipeline().get(ResponseHandler.class);
+    if (handler == null || !ch.isActive()) {
+      pool.release(ch);
+      result.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "connection to " + peer + " lost"));
+      return;
+    }
+    result.whenComplete((m, e) -> {
+      if (e != null) {
+        ch.close(); // a late or partial answer must never be read as the next one
+      }
+      pool.release(ch);
+    });
+    handler.begin(result, config.requestTimeout().toMillis());
+    ByteBuf body = PccrrCodec.encode(request, ch.alloc());
+    FullHttpRequest http = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, PATH, body);
+    http.headers()
+        .set(HttpHeaderNames.HOST, peer.toString())
+        .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    ch.writeAndFlush(http).addListener(w -> {
+      if (!w.isSuccess()) {
+        handler.fail(new PeerExchangeException(Outcome.IO_ERROR, "sending to " + peer + " failed: " + w.cause(),
+            w.cause()));
+      }
+    });
+  }
+
+  /** Stops the event loop; pending exchanges fail. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (pools instanceof AbstractChannelPoolMap<?, ?> map) {
+      map.close();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  /** Completes the exchange in progress on its connection; all methods run on the channel's loop. */
+  private static final class ResponseHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
+    private CompletableFuture<PccrrMessage> pending;
+    private ScheduledFuture<?> timer;
+    private ChannelHandlerContext ctx;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      this.ctx = ctx;
+    }
+
+    void begin(CompletableFuture<PccrrMessage> promise, long timeoutMillis) {
+      pending = promise;
+      timer = ctx.executor().schedule(() -> fail(new PeerExchangeException(Outcome.TIMEOUT,
+          "no answer from " + ctx.channel().remoteAddress() + " within " + timeoutMillis + " ms")),
+          timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    void fail(PeerExchangeException e) {
+      CompletableFuture<PccrrMessage> p = take();
+      if (p != null) {
+        p.completeExceptionally(e);
+      }
+    }
+
+    private CompletableFuture<PccrrMessage> take() {
+      CompletableFuture<PccrrMessage> p = pending;
+      pending = null;
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
+      return p;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
+      CompletableFuture<PccrrMessage> p = take();
+      if (p == null) {
+        ctx.close(); // an answer nobody asked for
+        return;
+      }
+      if (response.status().code() != 200) {
+        p.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "HTTP " + response.status()));
+        return;
+      }
+      ByteBuf body = response.content();
+      try {
+        PccrrMessage m = PccrrCodec.decodeResponse(body);
+        if (m == null || body.isReadable()) {
+          p.completeExceptionally(new PeerExchangeException(Outcome.BAD_DATA,
+              "HTTP body is not exactly one PCCRR response"));
+          return;
+        }
+        p.complete(m);
+      } catch (PccrrDecodeException e) {
+        p.completeExceptionally(new PeerExchangeException(Outcome.BAD_DATA, e.getMessage(), e));
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      fail(new PeerExchangeException(Outcome.IO_ERROR, "connection closed before the answer"));
+      super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      fail(new PeerExchangeException(Outcome.IO_ERROR, cause.toString(), cause));
+      ctx.close();
+    }
+  }
+}

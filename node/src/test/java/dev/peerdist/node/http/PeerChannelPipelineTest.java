@@ -1,0 +1,226 @@
+package dev.peerdist.node.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peerdist.chunkstore.TestSegments;
+import dev.peerdist.chunkstore.memory.InMemoryChunkStore;
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.node.pccrr.BlockOpener;
+import dev.peerdist.node.pccrr.BlockRange;
+import dev.peerdist.node.pccrr.MessageType;
+import dev.peerdist.node.pccrr.PccrrCodec;
+import dev.peerdist.node.pccrr.PccrrMessage;
+import dev.peerdist.node.pccrr.PccrrMessage.BlockList;
+import dev.peerdist.node.pccrr.PccrrMessage.Blocks;
+import dev.peerdist.node.pccrr.PccrrMessage.GetBlockList;
+import dev.peerdist.node.pccrr.PccrrMessage.GetBlocks;
+import dev.peerdist.node.pccrr.PccrrMessage.GetSegmentList;
+import dev.peerdist.node.pccrr.PccrrMessage.NegoRequest;
+import dev.peerdist.node.pccrr.PccrrMessage.NegoResponse;
+import dev.peerdist.node.pccrr.PccrrMessage.SegmentList;
+import dev.peerdist.node.pccrr.ProtocolVersion;
+import dev.peerdist.node.pccrr.SegmentRange;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Semaphore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The server pipeline on an {@link EmbeddedChannel}: routing, limits, malformed input, answers. */
+class PeerChannelPipelineTest {
+  private final Random random = new Random(7);
+  private final TestSegments.Segment v1 = TestSegments.v1(random, 3);
+  private final TestSegments.Segment v2 = TestSegments.v2(random, 5000);
+  private InMemoryChunkStore store;
+  private PeerServerStats stats;
+  private Semaphore active;
+  private EmbeddedChannel channel;
+
+  @BeforeEach
+  void setUp() {
+    store = new InMemoryChunkStore(64L << 20);
+    store.putSegment(v1.record());
+    store.putBlock(v1.record().id(), 0, v1.block(0));
+    store.putBlock(v1.record().id(), 2, v1.block(2));
+    store.putSegment(v2.record());
+    store.putBlock(v2.record().id(), 0, v2.block(0));
+    stats = new PeerServerStats();
+    active = new Semaphore(4);
+    PeerServerConfig config = PeerServerConfig.defaults();
+    channel = new EmbeddedChannel(new PeerChannelInitializer(config, new PccrrResponder(store, stats),
+        Runnable::run, active, stats));
+  }
+
+  @AfterEach
+  void tearDown() {
+    channel.finishAndReleaseAll();
+    store.close();
+  }
+
+  private FullHttpResponse exchange(String method, String path, byte[] body) {
+    String head = method + " " + path + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + body.length + "\r\n\r\n";
+    channel.writeInbound(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body));
+    channel.runPendingTasks();
+    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
+    ByteBuf out;
+    while ((out = channel.readOutbound()) != null) {
+      decoder.writeInbound(out);
+    }
+    FullHttpResponse response = decoder.readInbound();
+    decoder.finishAndReleaseAll();
+    return response;
+  }
+
+  private PccrrMessage post(PccrrMessage request) {
+    FullHttpResponse response = exchange("POST", PccrrRequestHandler.PATH, PccrrCodec.encodeToArray(request));
+    try {
+      assertEquals(200, response.status().code());
+      PccrrMessage m = PccrrCodec.decodeResponse(response.content());
+      assertFalse(response.content().isReadable(), "one message per body");
+      return m;
+    } finally {
+      response.release();
+    }
+  }
+
+  private int status(String method, String path, byte[] body) {
+    FullHttpResponse r = exchange(method, path, body);
+    try {
+      return r.status().code();
+    } finally {
+      r.release();
+    }
+  }
+
+  @Test
+  void servesAStoredBlockThatOpensAndVerifies() {
+    SegmentId id = v1.record().id();
+    Blocks blk = (Blocks) post(GetBlocks.of(1, id, 0));
+    assertEquals(3, blk.cryptoAlgoId(), "served with the §4.5 recommended label");
+    assertEquals(0, blk.blockIndex());
+    assertEquals(2, blk.nextBlockIndex(), "next held block");
+    assertEquals(65552, blk.block().length, "PKCS#7 padded");
+    BlockOpener.Opened opened = BlockOpener.open(blk.cryptoAlgoId(), blk.iv(), blk.block(), v1.record(), 0);
+    assertTrue(opened.ok());
+    assertArrayEquals(v1.block(0), opened.plaintext());
+    assertEquals(1, stats.blocksServed());
+    assertEquals(1, stats.requests(MessageType.GETBLKS));
+    assertEquals(4, active.availablePermits(), "permit returned");
+    assertTrue(channel.isOpen(), "keep-alive");
+  }
+
+  @Test
+  void v2SegmentIsBlockZero() {
+    Blocks blk = (Blocks) post(GetBlocks.of(1, v2.record().id(), 0));
+    assertEquals(0, blk.nextBlockIndex());
+    assertArrayEquals(v2.block(0), BlockOpener.open(blk.cryptoAlgoId(), blk.iv(), blk.block(), v2.record(), 0)
+        .plaintext());
+  }
+
+  @Test
+  void unknownSegmentAndMissingBlockGetTheEmptyAnswer() {
+    SegmentId unknown = SegmentId.of(new byte[32]);
+    assertEquals(Blocks.notAvailable(1, unknown, 0), post(GetBlocks.of(1, unknown, 0)));
+    assertEquals(Blocks.notAvailable(1, v1.record().id(), 1), post(GetBlocks.of(1, v1.record().id(), 1)));
+    assertEquals(2, stats.notAvailable());
+  }
+
+  @Test
+  void blockListAndSegmentList() {
+    SegmentId id = v1.record().id();
+    assertEquals(new BlockList(1, id, List.of(new BlockRange(0, 1)), 2),
+        post(new GetBlockList(1, id, List.of(new BlockRange(0, 2)))));
+    assertEquals(new BlockList(1, id, List.of(new BlockRange(0, 1), new BlockRange(2, 1)), 0),
+        post(new GetBlockList(1, id, List.of(new BlockRange(0, 3)))));
+    byte[] rid = new byte[16];
+    rid[0] = 9;
+    // v1 is partial, v2 whole, unknown absent: only position 1 is held.
+    PccrrMessage seg = post(new GetSegmentList(1, rid, List.of(id, v2.record().id(), SegmentId.of(new byte[32])),
+        new byte[0]));
+    assertEquals(new SegmentList(1, rid, List.of(new SegmentRange(1, 1)), new byte[0]), seg);
+  }
+
+  @Test
+  void negotiationAndUnsupportedVersion() {
+    assertEquals(new NegoResponse(1, ProtocolVersion.V1_0, ProtocolVersion.V2_0),
+        post(new NegoRequest(1, ProtocolVersion.V1_0, ProtocolVersion.V2_0)));
+    byte[] v3 = PccrrCodec.encodeToArray(GetBlocks.of(1, v1.record().id(), 0));
+    v3[3] = 3; // ProtVer 3.0
+    FullHttpResponse r = exchange("POST", PccrrRequestHandler.PATH, v3);
+    try {
+      assertEquals(new NegoResponse(0, ProtocolVersion.V1_0, ProtocolVersion.V2_0),
+          PccrrCodec.decodeResponse(r.content()));
+    } finally {
+      r.release();
+    }
+  }
+
+  @Test
+  void busyServerAnswersEmptyAtOnce() {
+    active.drainPermits();
+    assertEquals(Blocks.notAvailable(1, v1.record().id(), 0), post(GetBlocks.of(1, v1.record().id(), 0)));
+    assertEquals(new BlockList(1, v1.record().id(), List.of(), 0),
+        post(new GetBlockList(1, v1.record().id(), List.of(new BlockRange(0, 1)))));
+    assertEquals(2, stats.busy());
+    assertEquals(0, stats.blocksServed());
+  }
+
+  @Test
+  void pathIsCaseInsensitiveOtherPathsAre404OtherMethods405() {
+    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, v1.record().id(), 0));
+    assertEquals(200, status("POST", PccrrRequestHandler.PATH.toLowerCase(), body));
+    assertEquals(404, status("POST", "/other/", body));
+    assertEquals(404, status("POST", "/116B50EB-ECE2-41ac-8429-9F9E963361B7", body));
+    assertEquals(405, status("GET", PccrrRequestHandler.PATH, new byte[0]));
+    assertEquals(405, status("PUT", PccrrRequestHandler.PATH, body));
+    assertEquals(4, stats.httpRejected());
+    assertTrue(channel.isOpen());
+  }
+
+  @Test
+  void oversizedBodyIs413AndNeverDecoded() {
+    assertEquals(413, status("POST", PccrrRequestHandler.PATH, new byte[PccrrCodec.MAX_REQUEST_SIZE + 1]));
+    assertEquals(0, stats.requests(MessageType.GETBLKS));
+  }
+
+  @Test
+  void malformedRequestIsDroppedByClosingAndCounted() {
+    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, v1.record().id(), 0));
+    body[19] = 33; // SizeOfSegmentID 33
+    assertNull(exchange("POST", PccrrRequestHandler.PATH, body));
+    assertFalse(channel.isOpen());
+    assertEquals(1, stats.malformed());
+  }
+
+  @Test
+  void truncatedAndTrailingBodiesAreMalformed() {
+    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, v1.record().id(), 0));
+    assertNull(exchange("POST", PccrrRequestHandler.PATH, java.util.Arrays.copyOf(body, 40)));
+    assertEquals(1, stats.malformed());
+    tearDown();
+    setUp();
+    assertNull(exchange("POST", PccrrRequestHandler.PATH, java.util.Arrays.copyOf(body, body.length + 4)));
+    assertEquals(1, stats.malformed());
+    assertFalse(channel.isOpen());
+  }
+
+  @Test
+  void responseRequestTypeIsMalformed() {
+    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, v1.record().id(), 0));
+    body[7] = 5; // MSG_BLK is a response
+    assertNull(exchange("POST", PccrrRequestHandler.PATH, body));
+    assertEquals(1, stats.malformed());
+  }
+}

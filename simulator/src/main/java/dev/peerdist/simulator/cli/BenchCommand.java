@@ -1,0 +1,179 @@
+package dev.peerdist.simulator.cli;
+
+import dev.peerdist.node.cli.UserException;
+import dev.peerdist.simulator.bench.ServingBenchmark;
+import dev.peerdist.simulator.bench.StoreBenchmark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.NoBenchmarksException;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code peerdist bench}: measures hashing, the chunk store and PCCRR serving on this machine,
+ * each next to a baseline measured in the same run, and prints a summary of the ratios. Hashing
+ * and store run as JMH benchmarks ({@code HashingBenchmark}, {@code StoreBenchmark}) selected by
+ * name; serving is {@link ServingBenchmark}.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = "Measure hashing, store and PCCRR serving throughput on this machine, each next to a "
+        + "baseline from the same run (AES alone, plain HTTP, plain file I/O), and print the ratios.")
+public final class BenchCommand implements Callable<Integer> {
+  /** The parts that can be run alone. */
+  enum Part {
+    hashing,
+    store,
+    serving
+  }
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--only", paramLabel = "hashing|store|serving",
+      description = "Run one part only (default: all three).")
+  Part only;
+
+  @Option(names = "--quick", description = "Short runs with small data sets (about a minute in all).")
+  boolean quick;
+
+  @Option(names = "--dir", paramLabel = "DIR",
+      description = "Where the store and serving benchmarks put their temporary data (default: java.io.tmpdir).")
+  Path dir;
+
+  @Option(names = "--connections", paramLabel = "N", defaultValue = "0",
+      description = "Client connections for the serving benchmark (default: 16 quick, 32 otherwise).")
+  int connections;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    Path work = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
+    if (!Files.isDirectory(work)) {
+      throw UserException.usage("--dir: not a directory: " + work);
+    }
+    if (connections < 0 || connections > 1024) {
+      throw UserException.usage("--connections: must be within 1..1024, got " + connections);
+    }
+    List<String> summary = new ArrayList<>();
+    if (only == null || only == Part.hashing) {
+      summary.addAll(section(out, "hashing", () -> withRatios("HashingBenchmark", jmh("HashingBenchmark", null, null))));
+    }
+    if (only == null || only == Part.store) {
+      summary.addAll(section(out, "store", () -> {
+        System.setProperty("peerdist.bench.dir", work.toString());
+        Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        StoreBenchmark.printRatios(r, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        return buf.toString(StandardCharsets.UTF_8);
+      }));
+    }
+    if (only == null || only == Part.serving) {
+      summary.addAll(section(out, "serving", () -> {
+        ServingBenchmark.Options base = quick ? ServingBenchmark.Options.quick() : ServingBenchmark.Options.standard();
+        ServingBenchmark.Options o = new ServingBenchmark.Options(base.blocks(),
+            connections > 0 ? connections : base.connections(), base.seconds(), base.serverIoThreads(), work);
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ServingBenchmark.run(o, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        return buf.toString(StandardCharsets.UTF_8);
+      }));
+    }
+    out.println();
+    out.println("Summary (ratios against baselines measured in this run; higher is better):");
+    for (String line : summary) {
+      out.println(line);
+    }
+    out.flush();
+    return 0;
+  }
+
+  private interface Part0 {
+    String run() throws Exception;
+  }
+
+  /** Runs one part, prints its report, returns its ratio lines prefixed with the part name. */
+  private List<String> section(PrintWriter out, String name, Part0 part) {
+    String report;
+    try {
+      report = part.run();
+    } catch (NoBenchmarksException e) {
+      report = "  (not available: no " + name + " benchmark in this build)\n";
+    } catch (RunnerException e) {
+      throw new UserException(name + " benchmark failed: " + e.getMessage(), 1, e);
+    } catch (Exception e) {
+      throw new UserException(name + " benchmark failed: " + e, 1, e);
+    }
+    out.println(report);
+    out.flush();
+    List<String> ratios = new ArrayList<>();
+    for (String line : report.split("\n")) {
+      String t = line.trim();
+      if (t.startsWith("ratio")) {
+        ratios.add(String.format(Locale.ROOT, "  %-8s %s", name, t));
+      }
+    }
+    if (ratios.isEmpty()) {
+      ratios.add(String.format(Locale.ROOT, "  %-8s %s", name, report.contains("not available")
+          ? "not available" : "see the report above"));
+    }
+    return ratios;
+  }
+
+  /** Runs the JMH benchmarks of class {@code simpleName}; returns the results. */
+  private Collection<RunResult> jmh(String simpleName, String param, String value) throws RunnerException {
+    ChainedOptionsBuilder b = new OptionsBuilder().include("\\." + simpleName + "\\.");
+    if (param != null) {
+      b.param(param, value);
+    }
+    if (quick) {
+      b.warmupIterations(1).measurementIterations(2).warmupTime(TimeValue.seconds(1))
+          .measurementTime(TimeValue.seconds(1)).forks(1);
+    }
+    return new Runner(b.build()).run();
+  }
+
+  /**
+   * The report of a JMH benchmark class: its own {@code printRatios(Collection, PrintStream)} when
+   * it has one (found by name, so that this command builds before that class exists), otherwise
+   * the raw scores.
+   */
+  private static String withRatios(String simpleName, Collection<RunResult> results) {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    try {
+      Class<?> c = Class.forName("dev.peerdist.simulator.bench." + simpleName);
+      c.getMethod("printRatios", Collection.class, PrintStream.class).invoke(null, results, ps);
+      return buf.toString(StandardCharsets.UTF_8);
+    } catch (ReflectiveOperationException e) {
+      return describe(results);
+    }
+  }
+
+  /** Formats JMH results generically (used when a benchmark class has no ratio printer). */
+  static String describe(Collection<RunResult> results) {
+    StringBuilder s = new StringBuilder();
+    for (RunResult r : results) {
+      s.append(String.format(Locale.ROOT, "  %-50s %12.3f %s%n", r.getParams().getBenchmark(),
+          r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreUnit()));
+    }
+    return s.toString();
+  }
+}
