@@ -20,6 +20,9 @@ import picocli.CommandLine.Spec;
     subcommands = {
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
+      RunCommand.class,
+      GetCommand.class,
+      StatusCommand.class,
       CacheCommand.class,
       PublishCommand.class,
       ProbeCommand.class,

@@ -1,0 +1,321 @@
+package dev.peerdist.node;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Every option of a node, with its default, its type and its documentation, in one place. The
+ * same key is the config-file key, the flag ({@code --key}) and, upper-cased with {@code _}, the
+ * environment variable ({@code PEERDIST_KEY}). {@code docs/CONFIGURATION.md} lists exactly these
+ * keys (a test checks it).
+ */
+public enum ConfigKey {
+  PUBLISHER("publisher", Type.URI_LIST, "",
+      "Publishing server base URL(s); repeat or separate by commas. The local mirror maps a path "
+          + "to the first publisher whose path prefix matches.", "PROTOCOL.md §5"),
+  STORE("store", Type.PATH, "~/.peerdist/store", "Directory of the RocksDB chunk store.", "PROTOCOL.md §2.1"),
+  CACHE_SIZE("cache-size", Type.BYTES, "10GiB",
+      "Most bytes the store keeps; least recently used unpinned segments are evicted whole.", ""),
+  BIND("bind", Type.ADDRESS, "0.0.0.0", "Address the PCCRR server listens on.", "PROTOCOL.md §4.1"),
+  INTERFACE("interface", Type.STRING, "",
+      "Network interface for PCCRD multicast (empty: every up, multicast-capable interface).",
+      "PROTOCOL.md §3.1"),
+  PCCRR_PORT("pccrr-port", Type.PORT, "80",
+      "TCP port of the PCCRR server (0: any free port). Advertised in ProbeMatch XAddrs.",
+      "PROTOCOL.md §1, §4.1"),
+  ADMIN_BIND("admin-bind", Type.ADDRESS, "127.0.0.1",
+      "Address of the admin endpoint and the local mirror.", ""),
+  ADMIN_PORT("admin-port", Type.PORT, "7780",
+      "Port of the admin endpoint (/metrics, /healthz, /readyz, /status, /download).", ""),
+  MIRROR_PORT("mirror-port", Type.PORT, "7781",
+      "Port of the local mirror: http://127.0.0.1:PORT/<path on the publisher>.", "PROTOCOL.md §5.2"),
+  ROLE("role", Type.ROLE, "client",
+      "client, or cache-server (pins --prepopulate content and announces itself by DNS-SD).", ""),
+  PREPOPULATE("prepopulate", Type.STRING_LIST, "",
+      "cache-server only: URLs (or paths under a publisher) to fetch and pin at start-up.", ""),
+  PEER("peer", Type.STRING_LIST, "",
+      "Peers asked for every segment besides those discovery finds (host:port), e.g. cache servers.",
+      "PROTOCOL.md §4.1"),
+  DNSSD("dnssd", Type.BOOLEAN, "true",
+      "Announce a cache server / browse for cache servers by DNS-SD (_peerdist._tcp).", ""),
+  DISCOVERY_PORT("discovery-port", Type.PORT, "3702",
+      "UDP port of PCCRD multicast (3702 on a real LAN; another port keeps test swarms apart).",
+      "PROTOCOL.md §3.1"),
+  DISCOVERY_WAIT("discovery-wait", Type.DURATION, "300ms",
+      "How long one probe waits for ProbeMatches (Windows waits 300 ms).", "PROTOCOL.md §3.6"),
+  PROBE_BATCH("probe-batch", Type.COUNT, "8", "Segment ids per probe.", "PROTOCOL.md §3.3"),
+  READ_AHEAD("read-ahead", Type.COUNT, "4",
+      "Segments fetched ahead of the reader of one download (bounds memory and work).", ""),
+  PEER_TIMEOUT("peer-timeout", Type.DURATION, "2s", "PCCRR request timer.", "PROTOCOL.md §4.6"),
+  ORIGIN_TIMEOUT("origin-timeout", Type.DURATION, "30s", "Timeout of one request to a publisher.",
+      "PROTOCOL.md §5.2"),
+  MAX_UPLOADS("max-uploads", Type.COUNT, "16",
+      "Concurrent PCCRR clients served; beyond it peers get the empty (busy) answer.", "PROTOCOL.md §4.6"),
+  MAX_DOWNLOADS("max-downloads", Type.COUNT, "8", "Concurrent downloads through this node.", ""),
+  CONTENT_VERSION("content-version", Type.COUNT, "1",
+      "Highest content-information version asked for: 1 (32 MiB segments, few probes) or 2.",
+      "PROTOCOL.md §5.1, §2.4"),
+  TOKEN("token", Type.STRING, "", "Bearer token sent with content-information requests.", "PROTOCOL.md §5.1"),
+  TLS_INSECURE("tls-insecure", Type.BOOLEAN, "false",
+      "Trust any TLS certificate of a publisher (self-signed trial servers only).", "");
+
+  /** How a value is parsed. */
+  enum Type {
+    URI_LIST("URL list"),
+    PATH("path"),
+    BYTES("size"),
+    ADDRESS("IP address"),
+    STRING("text"),
+    PORT("port"),
+    ROLE("role"),
+    STRING_LIST("list"),
+    BOOLEAN("true|false"),
+    DURATION("duration"),
+    COUNT("count");
+
+    final String label;
+
+    Type(String label) {
+      this.label = label;
+    }
+  }
+
+  private final String key;
+  private final Type type;
+  private final String defaultValue;
+  private final String description;
+  private final String citation;
+
+  ConfigKey(String key, Type type, String defaultValue, String description, String citation) {
+    this.key = key;
+    this.type = type;
+    this.defaultValue = defaultValue;
+    this.description = description;
+    this.citation = citation;
+  }
+
+  /** The config-file key, e.g. {@code cache-size}. */
+  public String key() {
+    return key;
+  }
+
+  /** The flag, e.g. {@code --cache-size}. */
+  public String flag() {
+    return "--" + key;
+  }
+
+  /** The environment variable, e.g. {@code PEERDIST_CACHE_SIZE}. */
+  public String env() {
+    return "PEERDIST_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  public String citation() {
+    return citation;
+  }
+
+  /** The kind of value, for documentation. */
+  public String typeLabel() {
+    return type.label;
+  }
+
+  /** True when the option takes several values (repeat the flag or separate by commas). */
+  public boolean isList() {
+    return type == Type.URI_LIST || type == Type.STRING_LIST;
+  }
+
+  /** The key for a config-file key, or null. */
+  public static ConfigKey byKey(String key) {
+    for (ConfigKey k : values()) {
+      if (k.key.equals(key)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Parses one raw value of this key.
+   *
+   * @throws IllegalArgumentException with a message saying what a good value looks like
+   */
+  Object parse(String raw) {
+    String v = raw.trim();
+    switch (type) {
+      case URI_LIST:
+        List<URI> uris = new ArrayList<>();
+        for (String s : splitList(v)) {
+          uris.add(parseHttpUri(s));
+        }
+        return List.copyOf(uris);
+      case STRING_LIST:
+        return List.copyOf(splitList(v));
+      case PATH:
+        if (v.isEmpty()) {
+          throw new IllegalArgumentException("empty path");
+        }
+        if (v.equals("~") || v.startsWith("~/")) {
+          return Paths.get(System.getProperty("user.home") + v.substring(1));
+        }
+        return Path.of(v);
+      case BYTES:
+        return parseBytes(v);
+      case ADDRESS:
+        return parseAddress(v);
+      case STRING:
+        return v;
+      case PORT:
+        int port = parseInt(v);
+        if (port < 0 || port > 65535) {
+          throw new IllegalArgumentException("'" + v + "' is not a port 0..65535");
+        }
+        return port;
+      case COUNT:
+        int n = parseInt(v);
+        if (n < 1 || n > 1_000_000) {
+          throw new IllegalArgumentException("'" + v + "' is not a count 1..1000000");
+        }
+        return n;
+      case ROLE:
+        return NodeRole.parse(v);
+      case BOOLEAN:
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes") || v.equals("1")) {
+          return Boolean.TRUE;
+        }
+        if (v.equalsIgnoreCase("false") || v.equalsIgnoreCase("no") || v.equals("0")) {
+          return Boolean.FALSE;
+        }
+        throw new IllegalArgumentException("'" + v + "' is not true or false");
+      case DURATION:
+        return parseDuration(v);
+      default:
+        throw new AssertionError(type);
+    }
+  }
+
+  private static List<String> splitList(String v) {
+    List<String> out = new ArrayList<>();
+    for (String s : v.split(",")) {
+      if (!s.isBlank()) {
+        out.add(s.trim());
+      }
+    }
+    return out;
+  }
+
+  private static int parseInt(String v) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + v + "' is not a whole number");
+    }
+  }
+
+  private static URI parseHttpUri(String s) {
+    try {
+      URI u = new URI(s);
+      String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+      if (!(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
+        throw new IllegalArgumentException("'" + s + "' is not an http:// or https:// URL with a host");
+      }
+      return u;
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("'" + s + "' is not a URL: " + e.getReason());
+    }
+  }
+
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
+
+  /** Parses {@code 10GiB}, {@code 512MiB}, {@code 1GB} (10^9), {@code 4096}. */
+  static long parseBytes(String v) {
+    Matcher m = SIZE.matcher(v);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + v + "' is not a size like 10GiB, 512MiB or 4096");
+    }
+    long n;
+    try {
+      n = Long.parseLong(m.group(1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + v + "' is too large");
+    }
+    String unit = m.group(2) == null ? "B" : m.group(2).toUpperCase(Locale.ROOT);
+    long mult;
+    if (unit.equals("B")) {
+      mult = 1;
+    } else {
+      boolean binary = unit.contains("I");
+      int power = "KMGT".indexOf(unit.charAt(0)) + 1;
+      mult = 1;
+      for (int i = 0; i < power; i++) {
+        mult *= binary ? 1024 : 1000;
+      }
+    }
+    try {
+      return Math.multiplyExact(n, mult);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("'" + v + "' is too large");
+    }
+  }
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
+
+  /** Parses {@code 250ms}, {@code 2s}, {@code 5m}, {@code 1h} or ISO-8601 {@code PT2S}. */
+  static Duration parseDuration(String v) {
+    Matcher m = DURATION.matcher(v);
+    Duration d;
+    if (m.matches()) {
+      long n;
+      try {
+        n = Long.parseLong(m.group(1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("'" + v + "' is too large");
+      }
+      switch (m.group(2).toLowerCase(Locale.ROOT)) {
+        case "ms" -> d = Duration.ofMillis(n);
+        case "s" -> d = Duration.ofSeconds(n);
+        case "m" -> d = Duration.ofMinutes(n);
+        default -> d = Duration.ofHours(n);
+      }
+    } else {
+      try {
+        d = Duration.parse(v);
+      } catch (DateTimeParseException e) {
+        throw new IllegalArgumentException("'" + v + "' is not a duration like 300ms, 2s or 5m");
+      }
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("'" + v + "' must be longer than zero");
+    }
+    return d;
+  }
+
+  private static InetAddress parseAddress(String v) {
+    // Only literals: a config value must never trigger a DNS lookup at start-up.
+    if (!v.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+      throw new IllegalArgumentException("'" + v + "' is not an IPv4 or IPv6 address literal");
+    }
+    try {
+      return InetAddress.getByName(v);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("'" + v + "' is not an IPv4 or IPv6 address literal");
+    }
+  }
+}

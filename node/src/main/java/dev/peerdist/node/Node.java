@@ -1,0 +1,368 @@
+package dev.peerdist.node;
+
+import dev.peerdist.chunkstore.ChunkStore;
+import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.StoreStats;
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.chunkstore.rocksdb.RocksChunkStore;
+import dev.peerdist.discovery.DiscoveryKey;
+import dev.peerdist.discovery.LocalHoldings;
+import dev.peerdist.discovery.PeerDirectory;
+import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.node.admin.AdminServer;
+import dev.peerdist.node.admin.MirrorMap;
+import dev.peerdist.node.admin.NodeStatus;
+import dev.peerdist.node.engine.Download;
+import dev.peerdist.node.engine.DownloadEngine;
+import dev.peerdist.node.engine.DownloadRecord;
+import dev.peerdist.node.engine.PccrrPeerSource;
+import dev.peerdist.node.engine.PeerLocator;
+import dev.peerdist.node.engine.PublisherOrigin;
+import dev.peerdist.node.http.PeerHttpServer;
+import dev.peerdist.node.http.PeerServerConfig;
+import dev.peerdist.node.metrics.ByteSource;
+import dev.peerdist.node.metrics.NodeMeters;
+import dev.peerdist.node.origin.OriginClient;
+import dev.peerdist.node.origin.OriginClientConfig;
+import dev.peerdist.node.retrieval.PeerClient;
+import dev.peerdist.node.retrieval.PeerClientConfig;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root of a node: opens the chunk store, starts the PCCRR server, the discovery
+ * responder and prober, the PCCRR client, the download engine and the admin endpoint with the
+ * local mirror, and closes them in reverse order. {@link #close()} is idempotent.
+ *
+ * <p>The discovery responder answers from the store (PROTOCOL.md §3.7): the key of a segment is
+ * {@code DiscoveryKey.of(form, segmentId.toBytes())}, the BlockCount is the number of blocks held.
+ */
+public final class Node implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+  /** Makes the discovery directory once the PCCRR port is known. */
+  @FunctionalInterface
+  public interface DirectoryFactory {
+    /**
+     * @param config the node's configuration (interface, wait)
+     * @param pccrrPort the bound PCCRR port to advertise in ProbeMatch XAddrs
+     * @param meters for malformed-datagram counts
+     */
+    PeerDirectory create(NodeConfig config, int pccrrPort, NodeMeters meters) throws IOException;
+  }
+
+  /** Opens the chunk store of a node. */
+  @FunctionalInterface
+  public interface StoreFactory {
+    ChunkStore open(NodeConfig config) throws IOException;
+  }
+
+  /** The RocksDB store under {@code --store} with {@code --cache-size} capacity. */
+  public static ChunkStore rocksStore(NodeConfig config) throws IOException {
+    try {
+      java.nio.file.Files.createDirectories(config.store());
+      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize()).open();
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private final NodeConfig config;
+  private final Clock clock;
+  private final Instant started;
+  private final Deque<AutoCloseable> closers = new ArrayDeque<>();
+  private final List<PeerEndpoint> alwaysAsk = new CopyOnWriteArrayList<>();
+  private NodeMeters meters;
+  private ChunkStore store;
+  private PeerHttpServer pccrr;
+  private PeerDirectory directory;
+  private PeerLocator locator;
+  private DownloadEngine engine;
+  private AdminServer admin;
+  private volatile boolean ready;
+  private volatile boolean closed;
+
+  private Node(NodeConfig config, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+    this.started = clock.instant();
+  }
+
+  /**
+   * Starts a node.
+   *
+   * @param directories makes the PCCRD directory (the real multicast one in production)
+   * @throws IOException naming the component and address that failed; everything already
+   *     started is closed again
+   */
+  public static Node start(NodeConfig config, DirectoryFactory directories, Clock clock) throws IOException {
+    return start(config, directories, Node::rocksStore, clock);
+  }
+
+  /** As {@link #start(NodeConfig, DirectoryFactory, Clock)} with another store (tests, simulator). */
+  public static Node start(NodeConfig config, DirectoryFactory directories, StoreFactory stores, Clock clock)
+      throws IOException {
+    Node n = new Node(config, clock);
+    try {
+      n.startAll(directories, stores);
+      return n;
+    } catch (IOException | RuntimeException e) {
+      n.close();
+      throw e;
+    }
+  }
+
+  private void startAll(DirectoryFactory directories, StoreFactory stores) throws IOException {
+    meters = NodeMeters.prometheus();
+    closers.push(meters);
+    meters.bindJvm();
+
+    store = stores.open(config);
+    closers.push(store);
+    ChunkStore s = store;
+    meters.bindStore(s::stats);
+
+    pccrr = startPccrr();
+    closers.push(pccrr);
+    PeerHttpServer server = pccrr;
+    meters.bindServed(() -> server.stats().bytesServed());
+
+    directory = directories.create(config, pccrr.port(), meters);
+    closers.push(directory);
+    directory.serve(this::holding);
+
+    for (String p : config.peers()) {
+      alwaysAsk.add(parsePeer(p));
+    }
+    locator = new PeerLocator(directory, () -> alwaysAsk, this::isSelf, config.discoveryWait(), meters, clock);
+
+    PeerClient client = new PeerClient(PeerClientConfig.defaults().withRequestTimeout(config.peerTimeout()));
+    closers.push(client);
+    OriginClientConfig oc = OriginClientConfig.defaults()
+        .withTimeouts(Duration.ofSeconds(5), config.originTimeout())
+        .withTrustAll(config.tlsInsecure());
+    if (!config.token().isEmpty()) {
+      oc = oc.withBearerToken(config.token());
+    }
+    OriginClient origin = new OriginClient(oc);
+    closers.push(origin);
+    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2),
+        locator, new PccrrPeerSource(client, store, meters, 8, 2000), meters,
+        new DownloadEngine.Settings(config.readAhead(), config.probeBatch(),
+            Math.max(4, Math.min(64, config.maxDownloads() * 2))), clock);
+    closers.push(engine);
+
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("peerdist-admin", true),
+        NioIoHandler.newFactory());
+    closers.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS));
+    meters.bindNetty(group);
+    admin = AdminServer.start(group, config.adminBind(), config.adminPort(), config.mirrorPort(), meters,
+        new Status(), engine, new MirrorMap(config.publishers()), config.maxDownloads());
+    closers.push(admin);
+    ready = true;
+    LOG.info("node ready: role {}, PCCRR on {}, admin on http://{}:{}/, mirror on http://{}:{}/", config.role(),
+        pccrr.address(), config.adminBind().getHostAddress(), admin.adminPort(),
+        config.adminBind().getHostAddress(), admin.mirrorPort());
+  }
+
+  private PeerHttpServer startPccrr() throws IOException {
+    try {
+      return PeerHttpServer.start(store, PeerServerConfig.defaults()
+          .withBind(config.bind(), config.pccrrPort())
+          .withMaxActiveClients(config.maxUploads()));
+    } catch (IllegalStateException e) {
+      String hint = config.pccrrPort() < 1024 ? " (ports below 1024 need root; try --pccrr-port 8080)" : "";
+      throw new IOException(e.getMessage() + hint, e);
+    }
+  }
+
+  static PeerEndpoint parsePeer(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new ConfigException("peer", "value " + hostPort, "expected address:port");
+    }
+    try {
+      String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
+      int port = Integer.parseInt(hostPort.substring(colon + 1));
+      return new PeerEndpoint(new InetSocketAddress(InetAddress.getByName(host), port));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ConfigException("peer", "value " + hostPort, "expected address:port (" + e.getMessage() + ")");
+    }
+  }
+
+  /** The responder's view of the store (PROTOCOL.md §3.7): blocks held of a probed segment. */
+  private LocalHoldings.Holding holding(DiscoveryKey key) {
+    try {
+      SegmentId id = SegmentId.of(key.toBytes());
+      Optional<SegmentRecord> r = store.segment(id);
+      if (r.isEmpty()) {
+        return LocalHoldings.Holding.NONE;
+      }
+      int held = store.presentBlocks(id).cardinality();
+      return held == 0 ? LocalHoldings.Holding.NONE : new LocalHoldings.Holding(held, held == r.get().blockCount());
+    } catch (RuntimeException e) {
+      // A closed store or an odd key length: we hold nothing for it.
+      return LocalHoldings.Holding.NONE;
+    }
+  }
+
+  private boolean isSelf(PeerEndpoint p) {
+    if (pccrr == null || p.address().getPort() != pccrr.port()) {
+      return false;
+    }
+    InetAddress a = p.address().getAddress();
+    if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.equals(pccrr.address().getAddress())) {
+      return pccrr.address().getAddress().isAnyLocalAddress() || a.equals(pccrr.address().getAddress())
+          || pccrr.address().getAddress().isLoopbackAddress();
+    }
+    try {
+      return pccrr.address().getAddress().isAnyLocalAddress() && NetworkInterface.getByInetAddress(a) != null;
+    } catch (SocketException e) {
+      return false;
+    }
+  }
+
+  /** Adds a peer asked for every segment (a cache server found by DNS-SD, for instance). */
+  public void addAlwaysAskedPeer(PeerEndpoint peer, String via) {
+    if (!alwaysAsk.contains(peer)) {
+      alwaysAsk.add(peer);
+    }
+    locator.remember(peer, via);
+  }
+
+  /** Downloads {@code url} completely into the store and pins its segments (cache-server prepopulation). */
+  public DownloadRecord prepopulate(URI url) throws IOException {
+    try (Download d = engine.open(url)) {
+      while (d.next() != null) {
+        // The bytes are in the store; the caller here only wants them cached.
+      }
+      for (SegmentId id : d.segmentIds()) {
+        store.pin(id);
+      }
+      return d.record();
+    }
+  }
+
+  /** The download engine (what {@code /download} and the mirror use). */
+  public DownloadEngine engine() {
+    return engine;
+  }
+
+  public ChunkStore store() {
+    return store;
+  }
+
+  public NodeMeters meters() {
+    return meters;
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  /** Where PCCRR listens. */
+  public InetSocketAddress pccrrAddress() {
+    return pccrr.address();
+  }
+
+  public int adminPort() {
+    return admin.adminPort();
+  }
+
+  public int mirrorPort() {
+    return admin.mirrorPort();
+  }
+
+  /** The admin endpoint's base URL. */
+  public URI adminUri() {
+    String host = config.adminBind().isAnyLocalAddress() ? "127.0.0.1" : config.adminBind().getHostAddress();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return URI.create("http://" + host + ":" + admin.adminPort() + "/");
+  }
+
+  private final class Status implements NodeStatus {
+    @Override
+    public Map<String, Object> status() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("role", config.role().label());
+      m.put("ready", ready);
+      m.put("uptime_s", Duration.between(started, clock.instant()).toSeconds());
+      m.put("pccrr", pccrr.address().getAddress().getHostAddress() + ":" + pccrr.port());
+      m.put("admin", adminUri().toString());
+      if (admin.mirrorPort() >= 0) {
+        m.put("mirror", "http://" + config.adminBind().getHostAddress() + ":" + admin.mirrorPort() + "/");
+      }
+      m.put("publishers", config.publishers().stream().map(URI::toString).toList());
+      StoreStats st = store.stats();
+      Map<String, Object> sm = new LinkedHashMap<>();
+      sm.put("path", config.store().toString());
+      sm.put("used_bytes", st.usedBytes());
+      sm.put("capacity_bytes", st.capacityBytes());
+      sm.put("pinned_bytes", st.pinnedBytes());
+      sm.put("segments", st.segments());
+      sm.put("blocks", st.blocks());
+      sm.put("evicted_segments", st.evictedSegments());
+      m.put("store", sm);
+      Map<String, Object> t = new LinkedHashMap<>();
+      for (ByteSource b : ByteSource.values()) {
+        t.put(b.label(), meters.downloadedBytes(b));
+      }
+      t.put("served", pccrr.stats().bytesServed());
+      m.put("totals", t);
+      m.put("peers", locator.peersSeen());
+      List<Map<String, Object>> ds = new ArrayList<>();
+      for (DownloadRecord r : engine.recent()) {
+        ds.add(r.toMap());
+      }
+      m.put("downloads", ds);
+      return m;
+    }
+
+    @Override
+    public boolean ready() {
+      return ready && !closed;
+    }
+  }
+
+  /** Closes every component in reverse start order; idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    ready = false;
+    while (!closers.isEmpty()) {
+      AutoCloseable c = closers.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("closing {}: {}", c, e.getMessage());
+      }
+    }
+  }
+}

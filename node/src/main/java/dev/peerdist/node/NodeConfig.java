@@ -1,0 +1,326 @@
+package dev.peerdist.node;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The immutable, typed configuration of a node. Every option and its default is a
+ * {@link ConfigKey}; values come, highest first, from flags, environment variables
+ * ({@code PEERDIST_*}), a config file, and the defaults.
+ *
+ * <p>Config file format (documented in {@code docs/CONFIGURATION.md}): UTF-8 lines of
+ * {@code key = value}; {@code #} and {@code ;} start comments; blank lines and section headers
+ * such as {@code [node]} are ignored; values may be quoted ({@code "…"}); list options may be
+ * repeated, comma-separated or written as a TOML array ({@code ["a", "b"]}). An unknown key or a
+ * bad value stops loading with a {@link ConfigException} naming the key and {@code file:line}.
+ * A list option set at a higher layer replaces the lower layers' lists as a whole.
+ */
+public final class NodeConfig {
+  private final Map<ConfigKey, Object> values;
+  private final Map<ConfigKey, String> sources;
+
+  private NodeConfig(Map<ConfigKey, Object> values, Map<ConfigKey, String> sources) {
+    this.values = Collections.unmodifiableMap(new EnumMap<>(values));
+    this.sources = Collections.unmodifiableMap(new EnumMap<>(sources));
+  }
+
+  /** Every option at its default. */
+  public static NodeConfig defaults() {
+    return builder().build();
+  }
+
+  /** A builder starting from the defaults, for programs and tests (source "code"). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.values.putAll(values);
+    b.sources.putAll(sources);
+    return b;
+  }
+
+  /**
+   * Loads the layers: {@code flags} > {@code env} > the config file ({@code configFile}, or else
+   * the file named by {@code PEERDIST_CONFIG}) > defaults.
+   *
+   * @param configFile the {@code --config} flag value, or null
+   * @param flags raw flag values by key (lists may hold several)
+   * @param env the environment (usually {@link System#getenv()})
+   * @throws ConfigException naming the key and the source of the first bad value
+   */
+  public static NodeConfig load(Path configFile, Map<ConfigKey, List<String>> flags, Map<String, String> env) {
+    Builder b = new Builder();
+    Path file = configFile;
+    String fileSource = "flag --config";
+    if (file == null && env.get("PEERDIST_CONFIG") != null && !env.get("PEERDIST_CONFIG").isBlank()) {
+      file = Path.of(env.get("PEERDIST_CONFIG").trim());
+      fileSource = "env PEERDIST_CONFIG";
+    }
+    if (file != null) {
+      b.readFile(file, fileSource);
+    }
+    for (ConfigKey k : ConfigKey.values()) {
+      String v = env.get(k.env());
+      if (v != null) {
+        b.set(k, v, "env " + k.env());
+      }
+    }
+    for (Map.Entry<ConfigKey, List<String>> e : flags.entrySet()) {
+      if (e.getValue() != null && !e.getValue().isEmpty()) {
+        b.set(e.getKey(), String.join(",", e.getValue()), "flag " + e.getKey().flag());
+      }
+    }
+    return b.build();
+  }
+
+  /** Builds a configuration; every value is parsed and checked as it is set. */
+  public static final class Builder {
+    private final Map<ConfigKey, Object> values = new EnumMap<>(ConfigKey.class);
+    private final Map<ConfigKey, String> sources = new EnumMap<>(ConfigKey.class);
+
+    private Builder() {}
+
+    /** Sets {@code key} from its textual form, as if written in a file. */
+    public Builder set(ConfigKey key, String raw) {
+      return set(key, raw, "code");
+    }
+
+    Builder set(ConfigKey key, String raw, String source) {
+      try {
+        values.put(key, key.parse(raw));
+        sources.put(key, source);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key.key(), source, e.getMessage());
+      }
+      return this;
+    }
+
+    private void readFile(Path file, String how) {
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      } catch (NoSuchFileException e) {
+        throw new ConfigException("config", how, "no such file " + file);
+      } catch (IOException e) {
+        throw new ConfigException("config", how, "cannot read " + file + ": " + e.getMessage());
+      }
+      Map<ConfigKey, List<String>> lists = new LinkedHashMap<>();
+      for (int i = 0; i < lines.size(); i++) {
+        String source = "file " + file + ":" + (i + 1);
+        String line = stripComment(lines.get(i)).trim();
+        if (line.isEmpty() || (line.startsWith("[") && line.endsWith("]") && !line.contains("="))) {
+          continue;
+        }
+        int eq = line.indexOf('=');
+        if (eq <= 0) {
+          throw new ConfigException(line, source, "expected 'key = value'");
+        }
+        String name = line.substring(0, eq).trim();
+        ConfigKey key = ConfigKey.byKey(name);
+        if (key == null) {
+          throw new ConfigException(name, source, "unknown key (see docs/CONFIGURATION.md)");
+        }
+        String value = line.substring(eq + 1).trim();
+        if (key.isList()) {
+          List<String> items = lists.computeIfAbsent(key, k -> new ArrayList<>());
+          if (value.startsWith("[") && value.endsWith("]")) {
+            for (String item : value.substring(1, value.length() - 1).split(",")) {
+              if (!item.isBlank()) {
+                items.add(unquote(item.trim()));
+              }
+            }
+          } else {
+            items.add(unquote(value));
+          }
+          // Parse now so that an error names this line.
+          set(key, String.join(",", items), source);
+        } else {
+          set(key, unquote(value), source);
+        }
+      }
+    }
+
+    private static String stripComment(String line) {
+      boolean quoted = false;
+      for (int i = 0; i < line.length(); i++) {
+        char c = line.charAt(i);
+        if (c == '"') {
+          quoted = !quoted;
+        } else if (!quoted && (c == '#' || c == ';')) {
+          return line.substring(0, i);
+        }
+      }
+      return line;
+    }
+
+    private static String unquote(String v) {
+      if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+        return v.substring(1, v.length() - 1);
+      }
+      return v;
+    }
+
+    public NodeConfig build() {
+      Map<ConfigKey, Object> all = new EnumMap<>(ConfigKey.class);
+      Map<ConfigKey, String> src = new EnumMap<>(ConfigKey.class);
+      for (ConfigKey k : ConfigKey.values()) {
+        if (values.containsKey(k)) {
+          all.put(k, values.get(k));
+          src.put(k, sources.get(k));
+        } else {
+          all.put(k, k.parse(k.defaultValue()));
+          src.put(k, "default");
+        }
+      }
+      int cv = (Integer) all.get(ConfigKey.CONTENT_VERSION);
+      if (cv != 1 && cv != 2) {
+        throw new ConfigException(ConfigKey.CONTENT_VERSION.key(), src.get(ConfigKey.CONTENT_VERSION),
+            "'" + cv + "' is not 1 or 2");
+      }
+      NodeRole role = (NodeRole) all.get(ConfigKey.ROLE);
+      if (role != NodeRole.CACHE_SERVER && !((List<?>) all.get(ConfigKey.PREPOPULATE)).isEmpty()) {
+        throw new ConfigException(ConfigKey.PREPOPULATE.key(), src.get(ConfigKey.PREPOPULATE),
+            "only a node with role cache-server prepopulates");
+      }
+      return new NodeConfig(all, src);
+    }
+  }
+
+  /** Where the value of {@code key} came from: {@code default}, {@code flag --x}, {@code env X}, {@code file f:n}. */
+  public String source(ConfigKey key) {
+    return sources.get(key);
+  }
+
+  /** The parsed value of {@code key} (see the typed getters). */
+  public Object value(ConfigKey key) {
+    return values.get(key);
+  }
+
+  @SuppressWarnings("unchecked")
+  public List<URI> publishers() {
+    return (List<URI>) values.get(ConfigKey.PUBLISHER);
+  }
+
+  public Path store() {
+    return (Path) values.get(ConfigKey.STORE);
+  }
+
+  public long cacheSize() {
+    return (Long) values.get(ConfigKey.CACHE_SIZE);
+  }
+
+  public InetAddress bind() {
+    return (InetAddress) values.get(ConfigKey.BIND);
+  }
+
+  /** The multicast interface name, or empty for every suitable interface. */
+  public String interfaceName() {
+    return (String) values.get(ConfigKey.INTERFACE);
+  }
+
+  public int pccrrPort() {
+    return (Integer) values.get(ConfigKey.PCCRR_PORT);
+  }
+
+  public InetAddress adminBind() {
+    return (InetAddress) values.get(ConfigKey.ADMIN_BIND);
+  }
+
+  public int adminPort() {
+    return (Integer) values.get(ConfigKey.ADMIN_PORT);
+  }
+
+  public int mirrorPort() {
+    return (Integer) values.get(ConfigKey.MIRROR_PORT);
+  }
+
+  public NodeRole role() {
+    return (NodeRole) values.get(ConfigKey.ROLE);
+  }
+
+  @SuppressWarnings("unchecked")
+  public List<String> prepopulate() {
+    return (List<String>) values.get(ConfigKey.PREPOPULATE);
+  }
+
+  @SuppressWarnings("unchecked")
+  public List<String> peers() {
+    return (List<String>) values.get(ConfigKey.PEER);
+  }
+
+  public boolean dnssd() {
+    return (Boolean) values.get(ConfigKey.DNSSD);
+  }
+
+  public int discoveryPort() {
+    return (Integer) values.get(ConfigKey.DISCOVERY_PORT);
+  }
+
+  public Duration discoveryWait() {
+    return (Duration) values.get(ConfigKey.DISCOVERY_WAIT);
+  }
+
+  public int probeBatch() {
+    return (Integer) values.get(ConfigKey.PROBE_BATCH);
+  }
+
+  public int readAhead() {
+    return (Integer) values.get(ConfigKey.READ_AHEAD);
+  }
+
+  public Duration peerTimeout() {
+    return (Duration) values.get(ConfigKey.PEER_TIMEOUT);
+  }
+
+  public Duration originTimeout() {
+    return (Duration) values.get(ConfigKey.ORIGIN_TIMEOUT);
+  }
+
+  public int maxUploads() {
+    return (Integer) values.get(ConfigKey.MAX_UPLOADS);
+  }
+
+  public int maxDownloads() {
+    return (Integer) values.get(ConfigKey.MAX_DOWNLOADS);
+  }
+
+  /** Highest content-information version requested from publishers (1 or 2). */
+  public int contentVersion() {
+    return (Integer) values.get(ConfigKey.CONTENT_VERSION);
+  }
+
+  /** The bearer token for publishers, or empty. */
+  public String token() {
+    return (String) values.get(ConfigKey.TOKEN);
+  }
+
+  public boolean tlsInsecure() {
+    return (Boolean) values.get(ConfigKey.TLS_INSECURE);
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("NodeConfig{");
+    for (ConfigKey k : ConfigKey.values()) {
+      Object v = k == ConfigKey.TOKEN && !token().isEmpty() ? "***" : values.get(k);
+      sb.append(k.key()).append('=').append(v).append(", ");
+    }
+    sb.setLength(sb.length() - 2);
+    return sb.append('}').toString();
+  }
+}

@@ -1,0 +1,12 @@
+package dev.peerdist.node.admin;
+
+import java.util.Map;
+
+/** What the admin endpoint reports about the node it belongs to. */
+public interface NodeStatus {
+  /** A JSON-ready status document: role, store, peers, recent downloads (see docs/METRICS.md). */
+  Map<String, Object> status();
+
+  /** True once every component listens and the store is open ({@code /readyz}). */
+  boolean ready();
+}

@@ -1,0 +1,97 @@
+package dev.peerdist.node.cli;
+
+import dev.peerdist.node.ConfigException;
+import dev.peerdist.node.Node;
+import dev.peerdist.node.NodeConfig;
+import dev.peerdist.node.NodeDirectories;
+import dev.peerdist.node.NodeRole;
+import dev.peerdist.node.admin.StatusText;
+import dev.peerdist.node.engine.DownloadRecord;
+import dev.peerdist.node.metrics.ByteSource;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code peerdist run}: runs a node until SIGTERM or Ctrl-C, then shuts it down cleanly. */
+@Command(name = "run", mixinStandardHelpOptions = true, description = {
+    "Runs a node: PCCRR server, discovery, download engine, admin endpoint and local mirror.",
+    "Stops cleanly on SIGTERM or Ctrl-C. Options: docs/CONFIGURATION.md."})
+public final class RunCommand implements Callable<Integer> {
+  @Mixin NodeOptions options;
+  @Option(names = {"-v", "--verbose"}, description = "Debug logs and stack traces.") boolean verbose;
+  @Spec CommandSpec spec;
+
+  static NodeConfig load(NodeOptions options) {
+    try {
+      return options.load();
+    } catch (ConfigException e) {
+      throw UserException.usage(e.getMessage());
+    }
+  }
+
+  /** Resolves a prepopulate entry: a URL, or a path under the first publisher. */
+  static URI prepopulateUri(NodeConfig c, String entry) {
+    if (entry.startsWith("http://") || entry.startsWith("https://")) {
+      return URI.create(entry);
+    }
+    if (c.publishers().isEmpty()) {
+      throw UserException.usage("prepopulate entry '" + entry + "' is a path but no --publisher is set");
+    }
+    String base = c.publishers().get(0).toString();
+    return URI.create(base.endsWith("/") ? base + entry.replaceFirst("^/", "") : base + "/" + entry.replaceFirst("^/", ""));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig config = load(options);
+    CountDownLatch stop = new CountDownLatch(1);
+    Node node;
+    try {
+      node = Node.start(config, NodeDirectories::multicast, Clock.systemUTC());
+    } catch (IOException e) {
+      throw new UserException(e.getMessage(), ExitCodes.SOFTWARE, e);
+    }
+    Thread hook = new Thread(() -> {
+      stop.countDown();
+      node.close();
+    }, "peerdist-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      out.printf("peerdist node running: role %s, PCCRR %s, admin %s, mirror http://%s:%d/%n", config.role(),
+          node.pccrrAddress(), node.adminUri(), config.adminBind().getHostAddress(), node.mirrorPort());
+      out.flush();
+      if (config.role() == NodeRole.CACHE_SERVER) {
+        for (String entry : config.prepopulate()) {
+          URI u = prepopulateUri(config, entry);
+          try {
+            DownloadRecord r = node.prepopulate(u);
+            out.printf("prepopulated %s: %s (%s from peers, %s from the origin), pinned%n", u,
+                StatusText.bytes(r.deliveredBytes()), StatusText.bytes(r.bytes(ByteSource.PEER)),
+                StatusText.bytes(r.bytes(ByteSource.ORIGIN)));
+          } catch (IOException e) {
+            out.printf("could not prepopulate %s: %s%n", u, e.getMessage());
+          }
+          out.flush();
+        }
+      }
+      stop.await();
+      return ExitCodes.OK;
+    } finally {
+      node.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // Already shutting down: the hook is running.
+      }
+    }
+  }
+}

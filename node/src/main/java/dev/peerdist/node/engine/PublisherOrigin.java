@@ -1,0 +1,57 @@
+package dev.peerdist.node.engine;
+
+import dev.peerdist.node.origin.ContentInformationResponse;
+import dev.peerdist.node.origin.OriginClient;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+
+/**
+ * {@link Origin} over the publisher's PCCRTP client ({@link OriginClient}): PeerDist GET for
+ * content information (PROTOCOL.md §5.2 step 1), MissingDataRequest ranges (§5.2 step 5).
+ */
+public final class PublisherOrigin implements Origin {
+  private final OriginClient client;
+  private final boolean offerV2;
+
+  /** @param offerV2 whether to offer content information V2 besides V1 (§5.1 PeerDistEx) */
+  public PublisherOrigin(OriginClient client, boolean offerV2) {
+    this.client = client;
+    this.offerV2 = offerV2;
+  }
+
+  @Override
+  public Answer open(URI url) throws IOException {
+    try {
+      ContentInformationResponse r = client.fetchContentInformation(url, offerV2);
+      if (r instanceof ContentInformationResponse.PeerDist pd) {
+        ContentPlan plan;
+        try {
+          plan = ContentPlans.of(pd.info());
+        } catch (IllegalArgumentException e) {
+          throw new IOException("content information from " + url + " is unusable: " + e.getMessage(), e);
+        }
+        if (plan.length() != pd.contentLength() && pd.contentRange() == null) {
+          throw new IOException("content information from " + url + " covers " + plan.length()
+              + " bytes but X-P2P-PeerDist says ContentLength=" + pd.contentLength());
+        }
+        return new PeerDist(plan, pd.etag().orElse(""));
+      }
+      ContentInformationResponse.Plain plain = (ContentInformationResponse.Plain) r;
+      return new Plain(plain.contentLength(), plain.body());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted asking " + url);
+    }
+  }
+
+  @Override
+  public byte[] range(URI url, long start, long endExclusive) throws IOException {
+    try {
+      return client.fetchRange(url, start, endExclusive);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted fetching a range of " + url);
+    }
+  }
+}

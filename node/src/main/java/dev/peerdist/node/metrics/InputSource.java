@@ -1,0 +1,19 @@
+package dev.peerdist.node.metrics;
+
+import java.util.Locale;
+
+/** Which protocol a malformed input arrived on (label {@code source} of the malformed counter). */
+public enum InputSource {
+  /** A discovery datagram (PROTOCOL.md §3). */
+  PCCRD,
+  /** A PCCRR request or answer (§4). */
+  PCCRR,
+  /** A publisher answer: bad content information or headers (§5). */
+  PCCRTP,
+  /** A request to the admin endpoint or the local mirror. */
+  ADMIN;
+
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,217 @@
+package dev.peerdist.node.metrics;
+
+import dev.peerdist.chunkstore.StoreStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.EventExecutorGroup;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Every meter of a node, named in one place. Prometheus names (as scraped from {@code /metrics})
+ * get the {@code peerdist_} prefix, base units and {@code _total} for counters. Labels are
+ * bounded enums only ({@code source}, {@code reason}, {@code result}, {@code message_type},
+ * {@code mode}) — never a peer address or a content id, which would grow without bound.
+ * {@code docs/METRICS.md} documents each of them.
+ */
+public final class NodeMeters implements AutoCloseable {
+  /** peerdist_download_bytes_total{source}: bytes handed to local callers, by origin of the bytes. */
+  public static final String DOWNLOAD_BYTES = "peerdist.download";
+  /** peerdist_served_bytes_total: block bytes sent to peers in MSG_BLK answers. */
+  public static final String SERVED_BYTES = "peerdist.served";
+  /** peerdist_cache_lookups_total{result=hit|miss}: segments found in / missing from the store. */
+  public static final String CACHE_LOOKUPS = "peerdist.cache.lookups";
+  /** peerdist_discovery_latency_seconds{result=match|none}: one PCCRD probe round. */
+  public static final String DISCOVERY_LATENCY = "peerdist.discovery.latency";
+  /** peerdist_origin_fallbacks_total{reason}: blocks fetched from the origin, by why. */
+  public static final String ORIGIN_FALLBACKS = "peerdist.origin.fallbacks";
+  /** peerdist_origin_fallback_bytes_total{reason}: bytes fetched from the origin, by why. */
+  public static final String ORIGIN_FALLBACK_BYTES = "peerdist.origin.fallback";
+  /** peerdist_malformed_inputs_total{source}: inputs dropped as malformed, by protocol. */
+  public static final String MALFORMED = "peerdist.malformed.inputs";
+  /** peerdist_downloads_total{result=ok|error, mode=peerdist|plain}. */
+  public static final String DOWNLOADS = "peerdist.downloads";
+  /** peerdist_peer_requests_total{message_type, result}: PCCRR requests this node sent. */
+  public static final String PEER_REQUESTS = "peerdist.peer.requests";
+  /** peerdist_corrupt_blocks_total: blocks from peers that failed verification (never stored). */
+  public static final String CORRUPT_BLOCKS = "peerdist.corrupt.blocks";
+  /** Store gauges: peerdist_store_used_bytes, _capacity_bytes, _pinned_bytes, _segments, and
+   * peerdist_store_evicted_segments_total. */
+  public static final String STORE = "peerdist.store";
+
+  private final MeterRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  private final Map<ByteSource, Counter> downloadBytes = new EnumMap<>(ByteSource.class);
+  private final Map<FallbackReason, Counter> fallbacks = new EnumMap<>(FallbackReason.class);
+  private final Map<FallbackReason, Counter> fallbackBytes = new EnumMap<>(FallbackReason.class);
+  private final Map<InputSource, Counter> malformed = new EnumMap<>(InputSource.class);
+  private final Counter hits;
+  private final Counter misses;
+  private final Counter corrupt;
+  private final Timer discoveryMatch;
+  private final Timer discoveryNone;
+  private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private JvmGcMetrics gc;
+
+  /** Meters on a new Prometheus registry (what a node uses). */
+  public static NodeMeters prometheus() {
+    return new NodeMeters(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** Meters on {@code registry}; {@link #scrape()} works only for a Prometheus registry. */
+  public NodeMeters(MeterRegistry registry) {
+    this.registry = registry;
+    this.prometheus = registry instanceof PrometheusMeterRegistry p ? p : null;
+    for (ByteSource s : ByteSource.values()) {
+      downloadBytes.put(s, Counter.builder(DOWNLOAD_BYTES).baseUnit("bytes").tag("source", s.label())
+          .description("Bytes handed to local callers, by where they came from").register(registry));
+    }
+    for (FallbackReason r : FallbackReason.values()) {
+      fallbacks.put(r, Counter.builder(ORIGIN_FALLBACKS).tag("reason", r.label())
+          .description("Blocks fetched from the origin instead of a peer, by reason").register(registry));
+      fallbackBytes.put(r, Counter.builder(ORIGIN_FALLBACK_BYTES).baseUnit("bytes").tag("reason", r.label())
+          .description("Bytes fetched from the origin instead of a peer, by reason").register(registry));
+    }
+    for (InputSource s : InputSource.values()) {
+      malformed.put(s, Counter.builder(MALFORMED).tag("source", s.label())
+          .description("Malformed inputs dropped, by protocol").register(registry));
+    }
+    hits = Counter.builder(CACHE_LOOKUPS).tag("result", "hit")
+        .description("Segments looked up in the local store").register(registry);
+    misses = Counter.builder(CACHE_LOOKUPS).tag("result", "miss")
+        .description("Segments looked up in the local store").register(registry);
+    corrupt = Counter.builder(CORRUPT_BLOCKS)
+        .description("Blocks from peers that failed verification").register(registry);
+    discoveryMatch = Timer.builder(DISCOVERY_LATENCY).tag("result", "match")
+        .description("Time of one PCCRD probe round").register(registry);
+    discoveryNone = Timer.builder(DISCOVERY_LATENCY).tag("result", "none")
+        .description("Time of one PCCRD probe round").register(registry);
+  }
+
+  /** The registry, for binders of other components. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Counts bytes handed to a local caller. */
+  public void downloaded(ByteSource source, long bytes) {
+    downloadBytes.get(source).increment(bytes);
+  }
+
+  /** Exposes the PCCRR server's count of block bytes sent to peers, read when scraped. */
+  public void bindServed(java.util.function.LongSupplier bytes) {
+    // Micrometer holds a function meter's state weakly; keep it, or the lambda is collected and
+    // the meter reads NaN.
+    held.add(bytes);
+    FunctionCounter.builder(SERVED_BYTES, bytes, b -> b.getAsLong()).baseUnit("bytes")
+        .description("Block bytes served to peers").register(registry);
+  }
+
+  /** Counts one segment lookup in the store. */
+  public void cacheLookup(boolean hit) {
+    (hit ? hits : misses).increment();
+  }
+
+  /** Records one probe round. */
+  public void discovery(Duration latency, boolean matched) {
+    (matched ? discoveryMatch : discoveryNone).record(latency);
+  }
+
+  /** Counts one block (or plain range) fetched from the origin for {@code reason}. */
+  public void originFallback(FallbackReason reason, long bytes) {
+    fallbacks.get(reason).increment();
+    fallbackBytes.get(reason).increment(bytes);
+  }
+
+  /** Counts a dropped malformed input. */
+  public void malformed(InputSource source) {
+    malformed.get(source).increment();
+  }
+
+  /** Counts a block from a peer that failed verification. */
+  public void corruptBlock() {
+    corrupt.increment();
+  }
+
+  /** Counts a finished download. */
+  public void download(boolean ok, boolean peerdist) {
+    registry.counter(DOWNLOADS, "result", ok ? "ok" : "error", "mode", peerdist ? "peerdist" : "plain")
+        .increment();
+  }
+
+  /** Counts a PCCRR request this node sent ({@code messageType} e.g. {@code getblks}). */
+  public void peerRequest(String messageType, String result) {
+    registry.counter(PEER_REQUESTS, "message_type", messageType, "result", result).increment();
+  }
+
+  /** Exposes the store's accounting as gauges, read when scraped. */
+  public void bindStore(Supplier<StoreStats> stats) {
+    Gauge.builder(STORE + ".used", () -> stats.get().usedBytes()).baseUnit("bytes")
+        .description("Bytes of peerdist data in the store").register(registry);
+    Gauge.builder(STORE + ".capacity", () -> stats.get().capacityBytes()).baseUnit("bytes")
+        .description("Configured store capacity").register(registry);
+    Gauge.builder(STORE + ".pinned", () -> stats.get().pinnedBytes()).baseUnit("bytes")
+        .description("Bytes of pinned segments").register(registry);
+    Gauge.builder(STORE + ".segments", () -> stats.get().segments())
+        .description("Segments known to the store").register(registry);
+    held.add(stats);
+    FunctionCounter.builder(STORE + ".evicted.segments", stats, s -> s.get().evictedSegments())
+        .description("Segments evicted to make room").register(registry);
+  }
+
+  /** Binds JVM and process meters. */
+  public void bindJvm() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+  }
+
+  /** Binds Netty's pooled allocator and the given event loop groups. */
+  public void bindNetty(EventExecutorGroup... groups) {
+    new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+    for (EventExecutorGroup g : groups) {
+      new NettyEventExecutorMetrics(g).bindTo(registry);
+    }
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    if (prometheus == null) {
+      throw new IllegalStateException("not a Prometheus registry");
+    }
+    return prometheus.scrape();
+  }
+
+  /** The value of the bytes counter for {@code source} (for status and tests). */
+  public long downloadedBytes(ByteSource source) {
+    return (long) downloadBytes.get(source).count();
+  }
+
+  @Override
+  public void close() {
+    if (gc != null) {
+      gc.close();
+    }
+    registry.close();
+  }
+}
