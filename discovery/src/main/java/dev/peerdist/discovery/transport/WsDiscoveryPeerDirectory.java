@@ -95,6 +95,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private static final Logger LOG = LoggerFactory.getLogger(WsDiscoveryPeerDirectory.class);
+  /** Distinct peers one probe() collects at most; a subnet rarely has more holders worth asking. */
+  static final int MAX_PEERS_PER_PROBE = 256;
 
   private final WsDiscoveryConfig config;
   private final WsdCodec codec;
@@ -517,6 +519,9 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         noAddress.incrementAndGet();
         listener.matchDropped(DiscoveryListener.MatchDrop.NO_ADDRESS);
         continue;
+      }
+      if (!call.byPeer.containsKey(peer) && call.byPeer.size() >= MAX_PEERS_PER_PROBE) {
+        continue; // Bounded memory under a flood of forged answers.
       }
       a.blocksHeld().keySet().forEach(k -> policy.observeReply(k, Boolean.TRUE.equals(a.complete().get(k))));
       Acc acc = call.byPeer.computeIfAbsent(peer, p -> new Acc(latency, a.endpointId()));
