@@ -23,6 +23,10 @@ public final class LoggingSetup {
     if (verbose) {
       level = "debug";
     }
+    if (args.length > 0 && args[0].equals("demo") && !verbose) {
+      // The demo prints a table; components shutting down must not interleave warnings with it.
+      setIfAbsent("org.slf4j.simpleLogger.log.io.netty", "error");
+    }
     setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", level);
     setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
     setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
       RunCommand.class,
       GetCommand.class,
       StatusCommand.class,
+      DemoCommand.class,
       CacheCommand.class,
       PublishCommand.class,
       ProbeCommand.class,

@@ -5,6 +5,8 @@ import dev.peerdist.chunkstore.ChunkStore;
 import dev.peerdist.chunkstore.ChunkStoreException;
 import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.node.pccrr.BlockRange;
+import dev.peerdist.node.pccrr.PccrrMessage.BlockList;
 import dev.peerdist.node.retrieval.DownloadReport.BlockSource;
 import dev.peerdist.node.retrieval.DownloadReport.Origin;
 import dev.peerdist.node.retrieval.DownloadScheduler.Assignment;
@@ -116,6 +118,7 @@ public final class BlockFetcher implements AutoCloseable {
     final List<BlockRef> failed = new ArrayList<>();
     DownloadScheduler scheduler;
     int fallbacksOutstanding;
+    int blockListsOutstanding;
     ScheduledFuture<?> wakeup;
     Instant wakeupAt;
 
@@ -147,15 +150,55 @@ public final class BlockFetcher implements AutoCloseable {
         return;
       }
       for (PeerOffer o : offers) {
-        if (records.containsKey(o.segment())) {
-          scheduler.addPeer(o.peer(), o.segment(), o.blocksHeld());
+        SegmentRecord r = records.get(o.segment());
+        if (r == null) {
+          continue;
+        }
+        scheduler.addPeer(o.peer(), o.segment(), o.blocksHeld());
+        if (o.blocksHeld() < r.blockCount()) {
+          askBlockList(o, r);
         }
       }
-      pump();
+      if (blockListsOutstanding == 0) {
+        pump();
+      }
+    }
+
+    /**
+     * A peer holding part of a segment is asked which blocks (MSG_GETBLKLIST), so that no request
+     * is wasted on blocks it lacks. Scheduling starts when every such answer is in or has failed
+     * (bounded by the client's request timer). An empty answer may mean "busy" (PROTOCOL.md §4.6),
+     * so only a non-empty list replaces the count.
+     */
+    private void askBlockList(PeerOffer o, SegmentRecord r) {
+      List<BlockRange> needed = new ArrayList<>();
+      for (int i = 0; i < r.blockCount(); i += BlockRange.MAX_BLOCKS) {
+        needed.add(new BlockRange(i, Math.min(BlockRange.MAX_BLOCKS, r.blockCount() - i)));
+      }
+      blockListsOutstanding++;
+      CompletableFuture<BlockList> answer;
+      try {
+        answer = client.blockList(o.peer(), o.segment(), needed);
+      } catch (RuntimeException e) {
+        answer = CompletableFuture.failedFuture(e);
+      }
+      answer.whenComplete((list, err) -> post(() -> {
+        blockListsOutstanding--;
+        if (err == null && list != null && !list.ranges().isEmpty()) {
+          BitSet held = new BitSet();
+          for (BlockRange range : list.ranges()) {
+            held.set(range.index(), Math.min(range.end(), r.blockCount()));
+          }
+          scheduler.addPeerBlocks(o.peer(), o.segment(), held);
+        }
+        if (blockListsOutstanding == 0) {
+          pump();
+        }
+      }));
     }
 
     void pump() {
-      if (result.isDone()) {
+      if (result.isDone() || blockListsOutstanding > 0) {
         return;
       }
       for (Assignment a : scheduler.poll()) {

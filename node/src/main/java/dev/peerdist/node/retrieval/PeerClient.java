@@ -126,6 +126,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
   }
 
   /** Asks {@code peer} which of {@code needed} it holds (MSG_GETBLKLIST → MSG_BLKLIST). */
+  @Override
   public CompletableFuture<BlockList> blockList(PeerEndpoint peer, SegmentId id, List<BlockRange> needed) {
     return exchange(peer, new GetBlockList(config.cryptoAlgoId(), id, needed)).thenApply(msg -> {
       if (!(msg instanceof BlockList list) || !list.segmentId().equals(id)) {

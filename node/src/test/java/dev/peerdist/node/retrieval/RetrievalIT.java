@@ -151,6 +151,10 @@ class RetrievalIT {
     long fromB = report.sources().stream().filter(s -> pb.equals(s.peer())).count();
     assertEquals(totalBlocks() - 1, fromA + fromB);
     assertTrue(fromA > 0 && fromB > 0);
+    // Both peers hold part of the V1 segments: MSG_GETBLKLIST told the client which blocks, so no
+    // request was wasted on a block a peer lacks.
+    assertEquals(0, report.count(pa, Outcome.NOT_AVAILABLE), report.peerOutcomes().toString());
+    assertEquals(0, report.count(pb, Outcome.NOT_AVAILABLE), report.peerOutcomes().toString());
     assertHoldsEverythingVerified(mine);
   }
 

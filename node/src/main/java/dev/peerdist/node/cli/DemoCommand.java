@@ -1,0 +1,196 @@
+package dev.peerdist.node.cli;
+
+import dev.peerdist.node.ConfigKey;
+import dev.peerdist.node.Node;
+import dev.peerdist.node.admin.StatusText;
+import dev.peerdist.node.demo.LocalSwarm;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.net.NetworkInterface;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code peerdist demo}: a publishing server with a generated package and several nodes on this
+ * machine, over real sockets on 127.0.0.1 and real PCCRD multicast on {@code lo}. The first node
+ * downloads from the origin, the others mostly from peers; a table shows where the bytes came
+ * from. Needs no root; everything lives in a temporary directory that is removed at the end.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, description = {
+    "Starts a publishing server and several nodes on this machine (loopback, real multicast),",
+    "downloads a generated package through each node and shows bytes from the origin vs. peers."})
+public final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--size", defaultValue = "40MiB", paramLabel = "SIZE",
+      description = "Size of the generated package (default: ${DEFAULT-VALUE}).")
+  String size;
+
+  @Option(names = "--nodes", defaultValue = "4", paramLabel = "N", description = "Nodes (default: ${DEFAULT-VALUE}).")
+  int nodes;
+
+  @Option(names = "--keep", description = "Keep the work directory (stores, publisher state) for inspection.")
+  boolean keep;
+
+  @Option(names = {"-v", "--verbose"}, description = "Debug logs and stack traces.")
+  boolean verbose;
+
+  @Spec CommandSpec spec;
+
+  private record Row(String node, long origin, long peers, long local, double secs, boolean verified) {}
+
+  @Override
+  public Integer call() throws Exception {
+    long bytes = parseSize(size);
+    if (nodes < 2 || nodes > 16) {
+      throw UserException.usage("--nodes must be 2..16, got " + nodes);
+    }
+    NetworkInterface lo = NetworkInterface.getByName("lo");
+    if (lo == null || !lo.isUp()) {
+      throw new UserException("the demo needs the loopback interface 'lo' (IPv4 multicast on lo, no root needed)");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    Path work = Files.createTempDirectory("peerdist-demo-");
+    try {
+      Path root = Files.createDirectories(work.resolve("www"));
+      Path pkg = root.resolve("demo-package.bin");
+      byte[] digest = writePackage(pkg, bytes);
+      int discoveryPort = 40000 + ThreadLocalRandom.current().nextInt(20000);
+      out.printf("peerdist demo: %s package, %d nodes, multicast 239.255.255.250:%d on lo%n",
+          StatusText.bytes(bytes), nodes, discoveryPort);
+      out.flush();
+      List<Row> rows = new ArrayList<>();
+      try (LocalSwarm swarm = LocalSwarm.start(work, root, discoveryPort)) {
+        URI url = swarm.url("demo-package.bin");
+        out.printf("publisher %s%n%n", url);
+        out.printf("%-8s %14s %14s %9s %12s  %s%n", "node", "from origin", "from peers", "time", "rate", "sha-256");
+        out.flush();
+        for (int i = 1; i <= nodes; i++) {
+          String name = "node-" + i;
+          Node n = swarm.startNode(name, c -> c.set(ConfigKey.MIRROR_PORT, "0"));
+          Row r = download(name, n, url, digest);
+          rows.add(r);
+          out.printf("%-8s %14s %14s %8.2fs %10s/s  %s%n", r.node(), StatusText.bytes(r.origin()),
+              StatusText.bytes(r.peers()), r.secs(), StatusText.bytes((long) (bytes / Math.max(r.secs(), 1e-3))),
+              r.verified() ? "ok" : "MISMATCH");
+          out.flush();
+        }
+      }
+      long originTotal = rows.stream().mapToLong(Row::origin).sum();
+      long delivered = bytes * rows.size();
+      out.printf("%nThe origin sent %s for %d downloads of %s: %.0f%% of the bytes came from peers.%n",
+          StatusText.bytes(originTotal), rows.size(), StatusText.bytes(bytes),
+          100.0 * (delivered - originTotal) / delivered);
+      out.println("Every block was verified against the publisher's content information (MS-PCCRC hashes).");
+      if (keep) {
+        out.println("work directory kept: " + work);
+      }
+      out.flush();
+      boolean ok = rows.stream().allMatch(Row::verified);
+      return ok ? ExitCodes.OK : ExitCodes.SOFTWARE;
+    } finally {
+      if (!keep) {
+        deleteTree(work);
+      }
+    }
+  }
+
+  private static Row download(String name, Node n, URI url, byte[] expected) throws IOException {
+    AdminClient admin = new AdminClient(n.adminUri());
+    long t0 = System.nanoTime();
+    HttpResponse<InputStream> r = admin.download(url);
+    String id = r.headers().firstValue("x-peerdist-download").orElse("");
+    MessageDigest sha = sha256();
+    try (InputStream in = r.body()) {
+      byte[] buf = new byte[256 * 1024];
+      int k;
+      while ((k = in.read(buf)) >= 0) {
+        sha.update(buf, 0, k);
+      }
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    String rec = admin.text("downloads/" + id);
+    return new Row(name, AdminClient.jsonNumber(rec, "origin"), AdminClient.jsonNumber(rec, "peer"),
+        AdminClient.jsonNumber(rec, "local"), secs, MessageDigest.isEqual(expected, sha.digest()));
+  }
+
+  /** Writes {@code length} pseudo-random bytes (seeded: the same package every run) and returns their SHA-256. */
+  private static byte[] writePackage(Path file, long length) throws IOException {
+    MessageDigest sha = sha256();
+    SplittableRandom rnd = new SplittableRandom(0x5EED);
+    byte[] buf = new byte[1 << 20];
+    try (OutputStream out = Files.newOutputStream(file)) {
+      long left = length;
+      while (left > 0) {
+        int n = (int) Math.min(buf.length, left);
+        for (int i = 0; i < n; i += 8) {
+          long v = rnd.nextLong();
+          for (int j = 0; j < 8 && i + j < n; j++) {
+            buf[i + j] = (byte) (v >>> (8 * j));
+          }
+        }
+        out.write(buf, 0, n);
+        sha.update(buf, 0, n);
+        left -= n;
+      }
+    }
+    return sha.digest();
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long parseSize(String s) {
+    try {
+      long v = dev.peerdist.node.NodeConfig.builder().set(ConfigKey.CACHE_SIZE, s).build().cacheSize();
+      if (v < 1 || v > (4L << 30)) {
+        throw UserException.usage("--size must be 1 byte..4GiB, got " + s);
+      }
+      return v;
+    } catch (dev.peerdist.node.ConfigException e) {
+      throw UserException.usage("--size: '" + s + "' is not a size like 40MiB");
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.delete(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+        Files.delete(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+}
