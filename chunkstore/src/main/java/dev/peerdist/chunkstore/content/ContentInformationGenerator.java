@@ -131,6 +131,9 @@ public final class ContentInformationGenerator {
       }
     }
     try {
+      if (source instanceof ArraySource a) {
+        return algorithm.version() == ContentVersion.V1 ? runV1InMemory(a.content, exec) : runV2InMemory(a.content, exec);
+      }
       return algorithm.version() == ContentVersion.V1 ? runV1(source, exec) : runV2(source, exec);
     } finally {
       if (own != null) {
@@ -207,7 +210,6 @@ public final class ContentInformationGenerator {
   // ---------------------------------------------------------------- V1
 
   private ContentInformation runV1(Source source, Executor exec) throws IOException {
-    final int blockSize = SegmentDescription.V1_BLOCK_SIZE;
     BlockingQueue<byte[]> pool = buffers(source.size(), 0);
     ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
     List<FutureTask<byte[][]>> futures = new ArrayList<>();
@@ -217,7 +219,7 @@ public final class ContentInformationGenerator {
       while (true) {
         byte[] buf = take(pool);
         // Windows are multiples of 64 KiB, so every block lies inside one window (PROTOCOL.md §2.1).
-        int window = buf.length - buf.length % blockSize;
+        int window = buf.length - buf.length % SegmentDescription.V1_BLOCK_SIZE;
         int n = source.readFully(buf, 0, window == 0 ? buf.length : window);
         if (n <= 0) {
           pool.add(buf);
@@ -225,13 +227,7 @@ public final class ContentInformationGenerator {
         }
         futures.add(submit(exec, () -> {
           try {
-            MessageDigest d = digests.get();
-            byte[][] hashes = new byte[(n + blockSize - 1) / blockSize][];
-            for (int b = 0; b < hashes.length; b++) {
-              d.update(buf, b * blockSize, Math.min(blockSize, n - b * blockSize));
-              hashes[b] = algorithm.finish(d);
-            }
-            return hashes;
+            return hashBlocks(digests.get(), buf, 0, n);
           } finally {
             pool.add(buf);
           }
@@ -247,7 +243,7 @@ public final class ContentInformationGenerator {
       if (total == 0) {
         throw new IllegalArgumentException("content is empty: there is nothing to describe");
       }
-      List<byte[]> blockHashes = new ArrayList<>((int) Math.min(Integer.MAX_VALUE, total / blockSize + 1));
+      List<byte[]> blockHashes = new ArrayList<>((int) Math.min(Integer.MAX_VALUE, total / SegmentDescription.V1_BLOCK_SIZE + 1));
       for (FutureTask<byte[][]> f : futures) {
         for (byte[] h : await(f)) {
           blockHashes.add(h);
@@ -325,17 +321,7 @@ public final class ContentInformationGenerator {
         byte[] full = buf;
         futures.add(submit(exec, () -> {
           try {
-            MessageDigest d = digests.get();
-            byte[][] out = new byte[cuts.size() * 2][];
-            for (int i = 0; i < cuts.size(); i++) {
-              Cut c = cuts.get(i);
-              // PROTOCOL.md §2.2 V2: HoD = SHA-512(segment)[0:32], Kp = HMAC-SHA-512(Ks, HoD)[0:32].
-              d.update(full, c.start(), c.length());
-              byte[] hod = algorithm.finish(d);
-              out[2 * i] = hod;
-              out[2 * i + 1] = PccrcKeys.segmentSecret(algorithm, serverSecret, hod);
-            }
-            return out;
+            return hashSegments(digests.get(), full, cuts);
           } finally {
             pool.add(full);
           }
@@ -361,6 +347,115 @@ public final class ContentInformationGenerator {
       }
       ok = true;
       // Full-content form as IIS writes it: ullLengthOfRange 0 (TEST-VECTORS.md TV-2b).
+      return ContentInformation.v2(0, 0, 0, segments);
+    } finally {
+      if (!ok) {
+        cancelAll(futures);
+      }
+    }
+  }
+
+  /** SHA of each 64 KiB block of {@code data[offset, offset+length)} (PROTOCOL.md §2.2 V1 BlockHash). */
+  private byte[][] hashBlocks(MessageDigest d, byte[] data, int offset, int length) {
+    final int blockSize = SegmentDescription.V1_BLOCK_SIZE;
+    byte[][] hashes = new byte[(length + blockSize - 1) / blockSize][];
+    for (int b = 0; b < hashes.length; b++) {
+      d.update(data, offset + b * blockSize, Math.min(blockSize, length - b * blockSize));
+      hashes[b] = algorithm.finish(d);
+    }
+    return hashes;
+  }
+
+  /** HoD and Kp of each cut: pairs {HoD, Kp} in cut order. */
+  private byte[][] hashSegments(MessageDigest d, byte[] data, List<Cut> cuts) {
+    byte[][] out = new byte[cuts.size() * 2][];
+    for (int i = 0; i < cuts.size(); i++) {
+      Cut c = cuts.get(i);
+      // PROTOCOL.md §2.2 V2: HoD = SHA-512(segment)[0:32], Kp = HMAC-SHA-512(Ks, HoD)[0:32].
+      d.update(data, c.start(), c.length());
+      byte[] hod = algorithm.finish(d);
+      out[2 * i] = hod;
+      out[2 * i + 1] = PccrcKeys.segmentSecret(algorithm, serverSecret, hod);
+    }
+    return out;
+  }
+
+  /** V1 over bytes already in memory: workers hash slices of the array itself, nothing is copied. */
+  private ContentInformation runV1InMemory(byte[] content, Executor exec) throws IOException {
+    if (content.length == 0) {
+      throw new IllegalArgumentException("content is empty: there is nothing to describe");
+    }
+    ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
+    List<FutureTask<byte[][]>> futures = new ArrayList<>();
+    boolean ok = false;
+    try {
+      for (int off = 0; off < content.length; off += windowBytes) {
+        int start = off;
+        int n = Math.min(windowBytes, content.length - off);
+        futures.add(submit(exec, () -> hashBlocks(digests.get(), content, start, n)));
+      }
+      List<byte[]> blockHashes = new ArrayList<>(content.length / SegmentDescription.V1_BLOCK_SIZE + 1);
+      for (FutureTask<byte[][]> f : futures) {
+        for (byte[] h : await(f)) {
+          blockHashes.add(h);
+        }
+      }
+      if (progress != null) {
+        progress.update(content.length, content.length);
+      }
+      ok = true;
+      return assembleV1(content.length, blockHashes);
+    } finally {
+      if (!ok) {
+        cancelAll(futures);
+      }
+    }
+  }
+
+  /**
+   * V2 over bytes already in memory: the calling thread cuts, workers hash groups of about one
+   * window of segments straight from the array.
+   */
+  private ContentInformation runV2InMemory(byte[] content, Executor exec) throws IOException {
+    if (content.length == 0) {
+      throw new IllegalArgumentException("content is empty: there is nothing to describe");
+    }
+    ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
+    List<FutureTask<byte[][]>> futures = new ArrayList<>();
+    List<Integer> lengths = new ArrayList<>();
+    boolean ok = false;
+    try {
+      List<Cut> group = new ArrayList<>();
+      int groupBytes = 0;
+      int s = 0;
+      while (s < content.length) {
+        int len = FastCdcChunker.nextCut(content, s, content.length, true);
+        group.add(new Cut(s, len));
+        lengths.add(len);
+        groupBytes += len;
+        s += len;
+        if (groupBytes >= windowBytes || s == content.length) {
+          List<Cut> cuts = group;
+          futures.add(submit(exec, () -> hashSegments(digests.get(), content, cuts)));
+          group = new ArrayList<>();
+          groupBytes = 0;
+        }
+      }
+      List<SegmentDescription> segments = new ArrayList<>(lengths.size());
+      long offset = 0;
+      int index = 0;
+      for (FutureTask<byte[][]> f : futures) {
+        byte[][] out = await(f);
+        for (int i = 0; i < out.length; i += 2) {
+          int len = lengths.get(index++);
+          segments.add(SegmentDescription.trusted(algorithm, offset, len, out[i], out[i + 1], List.of()));
+          offset += len;
+        }
+      }
+      if (progress != null) {
+        progress.update(content.length, content.length);
+      }
+      ok = true;
       return ContentInformation.v2(0, 0, 0, segments);
     } finally {
       if (!ok) {

@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       // Subcommands: keep one per line so that merges stay trivial.
       CommandLine.HelpCommand.class,
+      ContentInfoCommand.class,
       RunCommand.class,
       GetCommand.class,
       StatusCommand.class,

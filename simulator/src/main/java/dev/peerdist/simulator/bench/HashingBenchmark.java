@@ -1,0 +1,176 @@
+package dev.peerdist.simulator.bench;
+
+import dev.peerdist.chunkstore.content.ContentInformation;
+import dev.peerdist.chunkstore.content.ContentInformationGenerator;
+import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.chunkstore.content.HashAlgorithm;
+import dev.peerdist.chunkstore.content.ServerSecret;
+import java.io.PrintStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Content-information generation speed against the raw hash speed of the same JVM in the same
+ * run (LIMITS.md: always compare with a baseline measured alongside).
+ *
+ * <p>Each operation describes {@code sizeMiB} MiB of random bytes held in memory, so the figures
+ * are hashing, not disk. Baselines: {@code rawSha256Blocks} hashes the same bytes as separate
+ * 64 KiB SHA-256 digests (exactly the V1 block work), {@code rawSha512Segments} hashes them as
+ * 64 KiB SHA-512 digests (about the V2 segment work). The generator benchmarks run with one worker
+ * thread on the calling thread ({@code ...OneThread}) and with one worker per core
+ * ({@code ...AllCores}).
+ *
+ * <p>{@link #main} runs everything with short settings and prints MB/s and the ratios: generation
+ * per core ÷ raw hash (goal ≥ 0.9) and all cores ÷ one thread (goal: near the core count).
+ * {@link #run} does the same for a caller such as {@code peerdist bench}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class HashingBenchmark {
+  private static final int BLOCK = 64 * 1024;
+
+  /** Content size per operation. */
+  @Param("64")
+  public int sizeMiB;
+
+  private byte[] content;
+  private MessageDigest sha256;
+  private MessageDigest sha512;
+  private ContentInformationGenerator v1One;
+  private ContentInformationGenerator v1All;
+  private ContentInformationGenerator v2One;
+  private ContentInformationGenerator v2All;
+
+  @Setup(Level.Trial)
+  public void setUp() throws NoSuchAlgorithmException {
+    content = new byte[sizeMiB * 1024 * 1024];
+    SplittableRandom r = new SplittableRandom(2026);
+    for (int i = 0; i < content.length; i += 8) {
+      long v = r.nextLong();
+      for (int k = 0; k < 8 && i + k < content.length; k++) {
+        content[i + k] = (byte) (v >>> (8 * k));
+      }
+    }
+    sha256 = MessageDigest.getInstance("SHA-256");
+    sha512 = MessageDigest.getInstance("SHA-512");
+    ServerSecret secret = ServerSecret.fromText("benchmark");
+    int cores = Runtime.getRuntime().availableProcessors();
+    v1One = ContentInformationGenerator.builder(secret).hashAlgorithm(HashAlgorithm.SHA_256).threads(1).build();
+    v1All = ContentInformationGenerator.builder(secret).hashAlgorithm(HashAlgorithm.SHA_256).threads(cores).build();
+    v2One = ContentInformationGenerator.builder(secret).version(ContentVersion.V2).threads(1).build();
+    v2All = ContentInformationGenerator.builder(secret).version(ContentVersion.V2).threads(cores).build();
+  }
+
+  private static byte[] blocks(MessageDigest d, byte[] data) {
+    byte[] last = null;
+    for (int off = 0; off < data.length; off += BLOCK) {
+      d.update(data, off, Math.min(BLOCK, data.length - off));
+      last = d.digest();
+    }
+    return last;
+  }
+
+  @Benchmark
+  public byte[] rawSha256Blocks() {
+    return blocks(sha256, content);
+  }
+
+  @Benchmark
+  public byte[] rawSha512Segments() {
+    return blocks(sha512, content);
+  }
+
+  @Benchmark
+  public ContentInformation v1Sha256OneThread() {
+    return v1One.generate(content);
+  }
+
+  @Benchmark
+  public ContentInformation v1Sha256AllCores() {
+    return v1All.generate(content);
+  }
+
+  @Benchmark
+  public ContentInformation v2OneThread() {
+    return v2One.generate(content);
+  }
+
+  @Benchmark
+  public ContentInformation v2AllCores() {
+    return v2All.generate(content);
+  }
+
+  /** Short settings: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement (about 40 s in total). */
+  public static Options shortOptions(int sizeMiB) {
+    return new OptionsBuilder()
+        .include(HashingBenchmark.class.getName() + "\\.")
+        .param("sizeMiB", Integer.toString(sizeMiB))
+        .forks(1)
+        .warmupIterations(2)
+        .warmupTime(TimeValue.seconds(1))
+        .measurementIterations(3)
+        .measurementTime(TimeValue.seconds(1))
+        .jvmArgsAppend("-Xmx1g")
+        .build();
+  }
+
+  /**
+   * Runs the benchmark and prints MB/s per benchmark and the ratios.
+   *
+   * @return MB/s by benchmark method name
+   */
+  public static Map<String, Double> run(Options options, PrintStream out) throws RunnerException {
+    Collection<RunResult> results = new Runner(options).run();
+    Map<String, Double> mbps = new LinkedHashMap<>();
+    for (RunResult rr : results) {
+      String name = rr.getParams().getBenchmark();
+      name = name.substring(name.lastIndexOf('.') + 1);
+      int size = Integer.parseInt(rr.getParams().getParam("sizeMiB"));
+      mbps.put(name, rr.getPrimaryResult().getScore() * size * 1024 * 1024 / 1e6);
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    out.println();
+    out.println("Content-information generation (MB = 10^6 bytes, " + cores + " cores)");
+    mbps.forEach((k, v) -> out.printf(Locale.ROOT, "  %-20s %9.1f MB/s%n", k, v));
+    ratio(out, mbps, "v1Sha256OneThread", "rawSha256Blocks", "V1 SHA-256 per core / raw SHA-256 (goal >= 0.9)");
+    ratio(out, mbps, "v1Sha256AllCores", "v1Sha256OneThread", "V1 all cores / one thread (ideal " + cores + ")");
+    ratio(out, mbps, "v2OneThread", "rawSha512Segments", "V2 per core / raw SHA-512 (chunking included)");
+    ratio(out, mbps, "v2AllCores", "v2OneThread", "V2 all cores / one thread (ideal " + cores + ")");
+    ratio(out, mbps, "v2OneThread", "rawSha256Blocks", "V2 per core / raw SHA-256");
+    return mbps;
+  }
+
+  private static void ratio(PrintStream out, Map<String, Double> m, String a, String b, String label) {
+    if (m.containsKey(a) && m.containsKey(b)) {
+      out.printf(Locale.ROOT, "  %-52s %6.2f%n", label, m.get(a) / m.get(b));
+    }
+  }
+
+  /** {@code java -cp ... dev.peerdist.simulator.bench.HashingBenchmark [sizeMiB]}. */
+  public static void main(String[] args) throws RunnerException {
+    int size = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+    run(shortOptions(size), System.out);
+  }
+}
