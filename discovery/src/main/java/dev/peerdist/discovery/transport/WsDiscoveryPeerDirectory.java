@@ -639,21 +639,24 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     if (closed.get()) {
       return;
     }
-    List<byte[]> datagrams = new ArrayList<>();
+    List<ProbeMatches.Match> parts = new ArrayList<>();
     if (query.form() == DiscoveryKey.Form.V2) {
       // The availability array covers every requested id, so a V2 reply is never split.
-      PccrdProfile.match(query, offered, endpointId, xaddr).ifPresent(m -> datagrams.add(encodeReply(relatesTo, m)));
+      PccrdProfile.match(query, offered, endpointId, xaddr).ifPresent(parts::add);
     } else {
       List<DiscoveryKey> keys = query.keys().stream().filter(offered::containsKey).distinct().toList();
-      packV1(keys, offered, relatesTo, xaddr, datagrams);
+      packV1(keys, offered, relatesTo, xaddr, parts);
     }
-    for (byte[] d : datagrams) {
+    for (ProbeMatches.Match part : parts) {
+      messageNumber++;
+      byte[] d = codec.encode(PccrdProfile.reply("urn:uuid:" + randomUuid(), relatesTo,
+          new AppSequence(instanceId, messageNumber & 0xFFFF_FFFFL), List.of(part)));
       if (d.length > config.maxDatagramBytes()) {
         LOG.debug("discovery: reply of {} bytes exceeds discovery.maxDatagramBytes; not sent", d.length);
         listener.probeDropped(DiscoveryListener.ProbeDrop.SEND_FAILED);
         continue;
       }
-      int count = offered.size();
+      int count = part.scopes().size();
       ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d), to)).addListener(f -> {
         if (f.isSuccess()) {
           repliesSent.incrementAndGet();
@@ -666,33 +669,29 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     }
   }
 
-  /** Packs V1 matches into as few datagrams as fit; each datagram is a complete ProbeMatches. */
+  /**
+   * Splits V1 matches until each one's ProbeMatches fits {@code maxDatagramBytes}, measured with
+   * the largest header values (a full-length MessageID and 10-digit AppSequence numbers).
+   */
   private void packV1(List<DiscoveryKey> keys, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
-      String xaddr, List<byte[]> out) {
+      String xaddr, List<ProbeMatches.Match> out) {
     if (keys.isEmpty()) {
       return;
     }
-    PccrdQuery q = new PccrdQuery(DiscoveryKey.Form.V1, keys);
-    Optional<ProbeMatches.Match> m = PccrdProfile.match(q, offered, endpointId, xaddr);
+    Optional<ProbeMatches.Match> m =
+        PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, keys), offered, endpointId, xaddr);
     if (m.isEmpty()) {
       return;
     }
-    byte[] bytes = encodeReply(relatesTo, m.get());
-    if (bytes.length <= config.maxDatagramBytes() || keys.size() == 1) {
-      out.add(bytes);
+    int size = codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), relatesTo,
+        new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m.get()))).length;
+    if (size <= config.maxDatagramBytes() || keys.size() == 1) {
+      out.add(m.get());
       return;
     }
-    messageNumber--; // The trial encoding above did not go out.
     int half = keys.size() / 2;
     packV1(keys.subList(0, half), offered, relatesTo, xaddr, out);
     packV1(keys.subList(half, keys.size()), offered, relatesTo, xaddr, out);
-  }
-
-  private byte[] encodeReply(String relatesTo, ProbeMatches.Match m) {
-    messageNumber++;
-    ProbeMatches pm = PccrdProfile.reply("urn:uuid:" + randomUuid(), relatesTo,
-        new AppSequence(instanceId, messageNumber & 0xFFFF_FFFFL), List.of(m));
-    return codec.encode(pm);
   }
 
   // ---------------------------------------------------------------- receiving

@@ -290,6 +290,47 @@ class WsDiscoveryBehaviourMulticastIT {
   }
 
   @Test
+  void forgedAndUnsolicitedAnswersAreDroppedAndCounted() throws Exception {
+    DiscoveryKey k = randomKey(DiscoveryKey.Form.V1);
+    WsDiscoveryPeerDirectory prober = start(base(8081));
+    try (MulticastSocket listen = new MulticastSocket(null)) {
+      listen.setReuseAddress(true);
+      listen.bind(new InetSocketAddress(PORT));
+      NetworkInterface lo = NetworkInterface.getByName("lo");
+      listen.joinGroup(new InetSocketAddress(InetAddress.getByName("239.255.255.250"), PORT), lo);
+      listen.setSoTimeout(5000);
+      var result = prober.probe(List.of(k), Duration.ofMillis(1500), 0);
+      DatagramPacket in = new DatagramPacket(new byte[65_536], 65_536);
+      dev.peerdist.discovery.wsd.Probe probe;
+      do {
+        listen.receive(in);
+        byte[] bytes = java.util.Arrays.copyOf(in.getData(), in.getLength());
+        probe = codec.decode(bytes) instanceof dev.peerdist.discovery.wsd.Probe p ? p : null;
+      } while (probe == null);
+      PccrdQuery q = PccrdProfile.readProbe(probe).orElseThrow();
+      String[][] answers = {
+        {"urn:uuid:never-asked", "127.0.0.1:8099"},
+        {probe.messageId(), "peer.example:80"},
+        {probe.messageId(), "10.1.2.3:80"},
+        {probe.messageId(), "127.0.0.1:8099"},
+      };
+      for (String[] a : answers) {
+        ProbeMatches.Match m = PccrdProfile.match(q, Map.of(k, new LocalHoldings.Holding(3, true)),
+            "urn:uuid:forger", a[1]).orElseThrow();
+        byte[] reply = codec.encode(PccrdProfile.reply("urn:uuid:" + UUID.randomUUID(), a[0],
+            new dev.peerdist.discovery.wsd.AppSequence(1, 1), List.of(m)));
+        listen.send(new DatagramPacket(reply, reply.length, in.getSocketAddress()));
+      }
+      List<ProbeMatch> matches = result.get(10, TimeUnit.SECONDS);
+      assertEquals(1, matches.size(), matches.toString());
+      assertEquals(8099, matches.get(0).peer().address().getPort());
+      assertEquals(Map.of(k, 3), matches.get(0).blocksHeld());
+    }
+    assertEquals(1, prober.stats().unsolicited(), prober.stats().toString());
+    assertEquals(2, prober.stats().noAddress(), prober.stats().toString());
+  }
+
+  @Test
   void startUpErrorsNameTheKey() {
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> WsDiscoveryPeerDirectory.start(base(8080).interfaces(List.of("no-such-if0")).build()));

@@ -209,6 +209,8 @@ class PublishingServerIT {
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /..%2foutside.txt HTTP/1.1"));
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /dir%5c..%5c..%5coutside.txt HTTP/1.1"));
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /big.bin%00.txt HTTP/1.1"));
+    assertEquals("HTTP/1.1 400 Bad Request", rawStatusLine("GARBAGE"));
+    assertEquals("HTTP/1.1 400 Bad Request", rawStatusLine("GET /%zz HTTP/1.1"));
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /dir/../big.bin HTTP/1.1"));
     assertEquals("HTTP/1.1 200 OK", rawStatusLine("GET /.//./big.bin?x=1 HTTP/1.1"));
   }
