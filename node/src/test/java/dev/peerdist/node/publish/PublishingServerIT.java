@@ -572,6 +572,22 @@ class PublishingServerIT {
     assertEquals(0, source.total(), "served from the persistent cache");
   }
 
+  @Test
+  void damagedCacheEntryIsMadeAgainNotServed() throws Exception {
+    start(config());
+    byte[] good = peerDistBody(get("/big.bin", IPXE));
+    server.close();
+    Path entry;
+    try (var files = Files.walk(state.resolve("content-information"))) {
+      entry = files.filter(p -> p.getFileName().toString().endsWith(".ci")).findFirst().orElseThrow();
+    }
+    Files.write(entry, Arrays.copyOf(good, good.length - 5));
+    source = new CountingSource(new PccrcContentInformationSource());
+    start(config());
+    assertArrayEquals(good, peerDistBody(get("/big.bin", IPXE)));
+    assertEquals(1, source.count(ContentVersion.V2), "hashed again");
+  }
+
   byte[] peerDistBody(HttpResponse<byte[]> r) {
     peerDist(r, "1.1");
     return r.body();
