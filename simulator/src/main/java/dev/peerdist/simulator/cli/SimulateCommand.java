@@ -69,6 +69,11 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--corrupt", defaultValue = "0.0", description = "Fraction of nodes that serve bad blocks.")
   double corrupt;
 
+  @Option(names = "--single-flight",
+      description = "Model option, not the daemon's policy: a block a subnet-mate is already fetching from the "
+          + "origin waits for that fetch and is copied over the LAN instead of crossing the WAN again.")
+  boolean singleFlight;
+
   @Option(names = "--max-events", defaultValue = "50000000", description = "Stop with an error beyond this many events.")
   long maxEvents;
 
@@ -87,7 +92,7 @@ public final class SimulateCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Report report;
     try {
-      report = new SiteSimulation(config).onProgress(line -> {
+      report = new SiteSimulation(config).withSingleFlight(singleFlight).onProgress(line -> {
         err.println("simulate: " + line);
         err.flush();
       }).run();
@@ -95,8 +100,9 @@ public final class SimulateCommand implements Callable<Integer> {
       throw new UserException(e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(Locale.ROOT, "site: %d subnets × %d nodes, WAN %s (RTT %s), LAN %s, rollout window %s, seed %d%n",
-        subnets, nodesPerSubnet, wan, wanRtt, lan, rolloutWindow, seed);
+    out.printf(Locale.ROOT, "site: %d subnets × %d nodes, %s package, WAN %s (RTT %s), LAN %s, rollout window %s, "
+        + "seed %d%s%n", subnets, nodesPerSubnet, size, wan, wanRtt, lan, rolloutWindow, seed,
+        singleFlight ? ", single-flight model" : "");
     out.print(report.toTable());
     out.flush();
     return 0;

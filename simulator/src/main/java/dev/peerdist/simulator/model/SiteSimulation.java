@@ -50,7 +50,7 @@ public final class SiteSimulation {
   private static final int PORT = 1337;
   private static final long PROGRESS_EVERY = 1L << 18;
 
-  private enum Kind { START, PROBE, RESULT, ORIGIN_DONE, WAKEUP }
+  private enum Kind { START, PROBE, RESULT, ORIGIN_DONE, WAKEUP, SHARED_DONE }
 
   private record Event(long time, long seq, Kind kind, SimNode node, int segment, Assignment assignment,
       Outcome outcome, SimNode server, int block) {}
@@ -75,6 +75,11 @@ public final class SiteSimulation {
   private long fallbackPeersFailed;
   private int running;
   private Consumer<String> progress = s -> { };
+  private boolean singleFlight;
+  /** Single-flight model only: per (subnet, block), the node fetching it from the origin. */
+  private final Map<Long, SimNode> wanFetcher = new HashMap<>();
+  /** Single-flight model only: per (subnet, block), nodes waiting for that fetch: {node id, segment}. */
+  private final Map<Long, List<int[]>> waiters = new HashMap<>();
 
   /** One simulated node. */
   private final class SimNode {
@@ -136,6 +141,18 @@ public final class SiteSimulation {
     return this;
   }
 
+  /**
+   * A model option, NOT the daemon's behaviour: when the scheduler hands a block to the origin for
+   * NO_PEER while a node of the same subnet is already fetching it from the origin, the block waits
+   * for that fetch and is then copied over the LAN from that node (per-subnet single-flight, the
+   * FIELD.md pain point 1 remedy). It shows how far the WAN ratio could fall; the copy bypasses
+   * the scheduler and the upload-slot limit.
+   */
+  public SiteSimulation withSingleFlight(boolean on) {
+    this.singleFlight = on;
+    return this;
+  }
+
   /** Runs the whole rollout and reports; call once. */
   public Report run() {
     if (!nodes.isEmpty()) {
@@ -194,6 +211,9 @@ public final class SiteSimulation {
     if (e.kind == Kind.RESULT) {
       e.server.activeUploads = Math.max(0, e.server.activeUploads - (e.outcome == Outcome.NOT_AVAILABLE ? 0 : 1));
     }
+    if (e.kind == Kind.ORIGIN_DONE && singleFlight) {
+      shareWithWaiters(node, e.block, now);
+    }
     if (node.goneAt(now)) {
       if (!node.gone) {
         node.gone = true;
@@ -236,6 +256,16 @@ public final class SiteSimulation {
         node.originOutstanding[e.segment]--;
         node.held.set(e.block);
         pumpOrigin(node);
+        checkSegment(node, e.segment);
+      }
+      case SHARED_DONE -> {
+        node.originOutstanding[e.segment]--;
+        if (!node.held.get(e.block)) {
+          node.held.set(e.block);
+          peerBytes += config.blockBytes(e.block);
+        } else {
+          duplicatePeerBytes += config.blockBytes(e.block);
+        }
         checkSegment(node, e.segment);
       }
       case WAKEUP -> {
@@ -296,6 +326,16 @@ public final class SiteSimulation {
         fallbackPeersFailed++;
       }
       node.originOutstanding[segment]++;
+      int global = segment * SiteConfig.BLOCKS_PER_SEGMENT + f.block().index();
+      if (singleFlight && f.reason() == DownloadScheduler.FallbackReason.NO_PEER) {
+        long key = ((long) node.subnet << 32) | global;
+        SimNode owner = wanFetcher.get(key);
+        if (owner != null && !owner.goneAt(now)) {
+          waiters.computeIfAbsent(key, k -> new ArrayList<>()).add(new int[] {node.id, segment});
+          continue;
+        }
+        wanFetcher.put(key, node);
+      }
       node.originQueue.add(new int[] {segment, segment * SiteConfig.BLOCKS_PER_SEGMENT + f.block().index()});
     }
     pumpOrigin(node);
@@ -341,6 +381,32 @@ public final class SiteSimulation {
       at = end + lat;
     }
     schedule(at, Kind.RESULT, client, segment, a, outcome, server, -1);
+  }
+
+  /** Single-flight model: the origin fetch of {@code block} by {@code owner} ended; serve its waiters. */
+  private void shareWithWaiters(SimNode owner, int block, long now) {
+    long key = ((long) owner.subnet << 32) | block;
+    wanFetcher.remove(key);
+    List<int[]> waiting = waiters.remove(key);
+    if (waiting == null) {
+      return;
+    }
+    long lat = config.lanLatency().toNanos();
+    for (int[] w : waiting) {
+      SimNode waiter = nodes.get(w[0]);
+      if (owner.goneAt(now)) {
+        // The owner left with the block: the waiter fetches it itself.
+        wanFetcher.putIfAbsent(key, waiter);
+        waiter.originQueue.add(new int[] {w[1], block});
+        pumpOrigin(waiter);
+        continue;
+      }
+      long start = Math.max(now + lat, Math.max(owner.upFree, waiter.downFree));
+      long end = start + serialise(config.blockBytes(block), config.lanBitsPerSecond());
+      owner.upFree = end;
+      waiter.downFree = end;
+      schedule(end + lat, Kind.SHARED_DONE, waiter, w[1], null, null, owner, block);
+    }
   }
 
   private void pumpOrigin(SimNode node) {

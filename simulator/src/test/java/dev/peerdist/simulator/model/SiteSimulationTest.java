@@ -99,4 +99,17 @@ class SiteSimulationTest {
         () -> new SiteSimulation(small().withMaxEvents(1000)).run());
     assertTrue(e.getMessage().contains("1000 events"), e.getMessage());
   }
+
+  @Test
+  void simultaneousStartsStampedeTheOriginUnlessSingleFlightIsModelled() {
+    // FIELD.md §3 item 12: 20 nodes start within 1 s over a 20 Mbit WAN.
+    SiteConfig c = small().withLinks(20_000_000L, 1_000_000_000L).withRollout(Duration.ofSeconds(1));
+    Report plain = new SiteSimulation(c).run();
+    Report shared = new SiteSimulation(c).withSingleFlight(true).run();
+    assertEquals(20, plain.completed());
+    assertEquals(20, shared.completed());
+    assertTrue(plain.wanRatio() > 10, "the scheduler alone fetches per node: " + plain.toTable());
+    assertTrue(shared.wanRatio() < 1.5, "single-flight fetches about once: " + shared.toTable());
+    assertEquals(c.sizeBytes() * 20, shared.peerBytes() + shared.wanBytes());
+  }
 }
