@@ -322,8 +322,12 @@ public final class PublishingServer implements AutoCloseable {
     }
     open.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
-    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
-    io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    // A closing pipeline hops between the event loop and the I/O executor; stop both together
+    // with a short quiet period so neither goes away while the other still hands it work.
+    var w = workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS);
+    var i = io.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS);
+    w.awaitUninterruptibly(3, TimeUnit.SECONDS);
+    i.awaitUninterruptibly(3, TimeUnit.SECONDS);
     cache.close();
     resolver.close();
     LOG.info("publishing server stopped");
