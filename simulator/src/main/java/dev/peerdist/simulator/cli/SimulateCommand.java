@@ -60,6 +60,10 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "Nodes start uniformly within this window (0 = all at once), default ${DEFAULT-VALUE}.")
   String rolloutWindow;
 
+  @Option(names = "--waves", defaultValue = "0", paramLabel = "K",
+      description = "Start in K waves spread over the rollout window instead of uniformly (5 = a 20%% rolling update).")
+  int waves;
+
   @Option(names = "--seed", defaultValue = "1", description = "Random seed; the same seed gives the same report.")
   long seed;
 
@@ -89,10 +93,13 @@ public final class SimulateCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw UserException.usage(e.getMessage());
     }
+    if (waves < 0 || waves > SiteConfig.MAX_NODES) {
+      throw UserException.usage("--waves: must be within 0.." + SiteConfig.MAX_NODES + ", got " + waves);
+    }
     PrintWriter err = spec.commandLine().getErr();
     Report report;
     try {
-      report = new SiteSimulation(config).withSingleFlight(singleFlight).onProgress(line -> {
+      report = new SiteSimulation(config).withSingleFlight(singleFlight).withWaves(waves).onProgress(line -> {
         err.println("simulate: " + line);
         err.flush();
       }).run();
@@ -100,8 +107,9 @@ public final class SimulateCommand implements Callable<Integer> {
       throw new UserException(e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(Locale.ROOT, "site: %d subnets × %d nodes, %s package, WAN %s (RTT %s), LAN %s, rollout window %s, "
-        + "seed %d%s%n", subnets, nodesPerSubnet, size, wan, wanRtt, lan, rolloutWindow, seed,
+    out.printf(Locale.ROOT, "site: %d subnets × %d nodes, %s package, WAN %s (RTT %s), LAN %s, rollout window %s%s, "
+        + "seed %d%s%n", subnets, nodesPerSubnet, size, wan, wanRtt, lan, rolloutWindow,
+        waves > 0 ? " in " + waves + " waves" : "", seed,
         singleFlight ? ", single-flight model" : "");
     out.print(report.toTable());
     out.flush();

@@ -76,6 +76,7 @@ public final class SiteSimulation {
   private int running;
   private Consumer<String> progress = s -> { };
   private boolean singleFlight;
+  private int waves;
   /** Single-flight model only: per (subnet, block), the node fetching it from the origin. */
   private final Map<Long, SimNode> wanFetcher = new HashMap<>();
   /** Single-flight model only: per (subnet, block), nodes waiting for that fetch: {node id, segment}. */
@@ -153,6 +154,19 @@ public final class SiteSimulation {
     return this;
   }
 
+  /**
+   * Rolls out in {@code count} waves instead of uniform starts: each node joins a seeded random
+   * wave w in [0, count) and starts at exactly w × window ÷ count (a 20 % rolling update is 5
+   * waves). 0 (the default) means uniform starts within the window.
+   */
+  public SiteSimulation withWaves(int count) {
+    if (count < 0 || count > SiteConfig.MAX_NODES) {
+      throw new IllegalArgumentException("waves must be within 0.." + SiteConfig.MAX_NODES + ", got " + count);
+    }
+    this.waves = count;
+    return this;
+  }
+
   /** Runs the whole rollout and reports; call once. */
   public Report run() {
     if (!nodes.isEmpty()) {
@@ -190,7 +204,11 @@ public final class SiteSimulation {
     // Expected time a node takes when peers serve it, stretched, so that vanishing hits mid-download.
     long typical = (long) (Math.max(config.idealSeconds(), 1.0) * 4 * NANOS);
     for (SimNode node : nodes) {
-      node.startAt = window == 0 ? 0 : random.nextLong(window);
+      if (waves > 0) {
+        node.startAt = random.nextInt(waves) * (window / waves);
+      } else {
+        node.startAt = window == 0 ? 0 : random.nextLong(window);
+      }
       node.corrupt = random.nextDouble() < config.corruptFraction();
       if (random.nextDouble() < config.vanishFraction()) {
         node.vanishAt = node.startAt + random.nextLong(typical);

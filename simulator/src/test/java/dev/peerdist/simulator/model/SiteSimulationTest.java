@@ -112,4 +112,14 @@ class SiteSimulationTest {
     assertTrue(shared.wanRatio() < 1.5, "single-flight fetches about once: " + shared.toTable());
     assertEquals(c.sizeBytes() * 20, shared.peerBytes() + shared.wanBytes());
   }
+
+  @Test
+  void wavesAfterTheFirstFetchFromPeers() {
+    // Five waves 30 s apart: only the first wave's nodes find no holder; later waves find the first.
+    SiteConfig c = small().withNodes(1, 25).withRollout(Duration.ofSeconds(150));
+    Report r = new SiteSimulation(c).withWaves(5).run();
+    assertEquals(25, r.completed());
+    assertTrue(r.wanRatio() <= 7, "at most the first wave crosses the WAN: " + r.toTable());
+    assertTrue(r.peerShare() > 0.7, r.toTable());
+  }
 }
