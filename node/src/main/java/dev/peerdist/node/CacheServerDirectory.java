@@ -32,6 +32,9 @@ final class CacheServerDirectory implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CacheServerDirectory.class);
   /** Browse period. */
   static final Duration REFRESH = Duration.ofSeconds(30);
+  /** Browses in the first minute after start, STARTUP_PERIOD apart. */
+  static final int STARTUP_BROWSES = 6;
+  static final Duration STARTUP_PERIOD = Duration.ofSeconds(5);
   /** Most cache servers taken from DNS-SD. */
   static final int MAX_CACHE_SERVERS = 16;
 
@@ -85,7 +88,7 @@ final class CacheServerDirectory implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
-      timer.scheduleWithFixedDelay(() -> {
+      Runnable browseOnce = () -> {
         try {
           int n = 0;
           for (PeerdistService s : b.list(ServiceRole.CACHE_SERVER, Duration.ofSeconds(1))) {
@@ -98,7 +101,12 @@ final class CacheServerDirectory implements AutoCloseable {
         } catch (RuntimeException e) {
           LOG.debug("DNS-SD browse failed: {}", e.getMessage());
         }
-      }, 0, REFRESH.toSeconds(), TimeUnit.SECONDS);
+      };
+      // Often while starting (a cache server may be announcing right now), then every REFRESH.
+      for (int k = 0; k < STARTUP_BROWSES; k++) {
+        timer.schedule(browseOnce, k * STARTUP_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      timer.scheduleWithFixedDelay(browseOnce, REFRESH.toSeconds(), REFRESH.toSeconds(), TimeUnit.SECONDS);
       return new CacheServerDirectory(b, timer);
     } catch (Exception e) {
       LOG.warn("DNS-SD browsing failed, cache servers are found by PCCRD only: {}", e.getMessage());

@@ -149,7 +149,7 @@ class EndToEndIT {
     Node client = swarm.startNode("client", c -> c.set(ConfigKey.DNSSD, "true")
         .set(ConfigKey.DISCOVERY_PORT, Integer.toString(otherPort)));
     String expected = "127.0.0.1:" + cache.pccrrAddress().getPort();
-    long deadline = System.nanoTime() + 20_000_000_000L;
+    long deadline = System.nanoTime() + 40_000_000_000L;
     boolean seen = false;
     while (!seen && System.nanoTime() < deadline) {
       seen = client.engine() != null && client.status().toString().contains("peer=" + expected + ", via=dnssd");
@@ -157,7 +157,7 @@ class EndToEndIT {
         Thread.sleep(200);
       }
     }
-    Assumptions.assumeTrue(seen, "mDNS (jmdns) found nothing on this host's loopback within 20 s");
+    Assumptions.assumeTrue(seen, "mDNS (jmdns) found nothing on this host's loopback within 40 s");
     Result r = fetch(client, url);
     assertArrayEquals(content, r.bytes());
     assertEquals(SIZE, r.record().bytes(ByteSource.PEER));
