@@ -15,7 +15,7 @@ import dev.peerdist.node.admin.NodeStatus;
 import dev.peerdist.node.engine.Download;
 import dev.peerdist.node.engine.DownloadEngine;
 import dev.peerdist.node.engine.DownloadRecord;
-import dev.peerdist.node.engine.PccrrPeerSource;
+import dev.peerdist.node.engine.SchedulerPeerSource;
 import dev.peerdist.node.engine.PeerLocator;
 import dev.peerdist.node.engine.PublisherOrigin;
 import dev.peerdist.node.http.PeerHttpServer;
@@ -46,6 +46,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -168,8 +169,13 @@ public final class Node implements AutoCloseable {
     }
     OriginClient origin = new OriginClient(oc);
     closers.push(origin);
+    // One fetcher thread for the node: BlockFetcher keeps each download's state on its own loop.
+    // Its timers (back-off, hedging) run in real time, so it gets the system clock, not the node's.
+    SchedulerPeerSource peers = new SchedulerPeerSource(client, store, meters, SchedulerPeerSource.daemonConfig(),
+        config.peerTimeout().multipliedBy(8).plusSeconds(30), Clock.systemUTC(), new SplittableRandom());
+    closers.push(peers);
     engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2),
-        locator, new PccrrPeerSource(client, store, meters, 8, 2000), meters,
+        locator, peers, meters,
         new DownloadEngine.Settings(config.readAhead(), config.probeBatch(),
             Math.max(4, Math.min(64, config.maxDownloads() * 2))), clock);
     closers.push(engine);
