@@ -53,6 +53,8 @@ public final class SchedulerPeerSource implements PeerSource, AutoCloseable {
   private final Duration giveUp;
   /** Last failed outcome per block while its segment is being fetched. */
   private final Map<BlockRef, FallbackReason> lastFailure = new ConcurrentHashMap<>();
+  /** Last failed outcome of any block per segment, for blocks never asked of a peer that gave up. */
+  private final Map<SegmentId, FallbackReason> lastSegmentFailure = new ConcurrentHashMap<>();
 
   /**
    * @param client the PCCRR client (not closed here)
@@ -116,8 +118,10 @@ public final class SchedulerPeerSource implements PeerSource, AutoCloseable {
           out.put(s.block().index(), new Fetched(s.peer()));
         }
       }
-      FallbackReason unasked = report.droppedPeers().isEmpty()
-          ? FallbackReason.BLOCK_NOT_HELD : FallbackReason.HASH_MISMATCH;
+      // A block never asked: a peer was dropped for bad data, or gave up after failing, or none
+      // of the peers holds it.
+      FallbackReason unasked = !report.droppedPeers().isEmpty() ? FallbackReason.HASH_MISMATCH
+          : lastSegmentFailure.getOrDefault(record.id(), FallbackReason.BLOCK_NOT_HELD);
       for (int i = wanted.nextSetBit(0); i >= 0; i = wanted.nextSetBit(i + 1)) {
         if (!out.containsKey(i)) {
           FallbackReason why = lastFailure.get(new BlockRef(record.id(), i));
@@ -126,6 +130,7 @@ public final class SchedulerPeerSource implements PeerSource, AutoCloseable {
       }
       return out;
     } finally {
+      lastSegmentFailure.remove(record.id());
       for (int i = 0; i < record.blockCount(); i++) {
         lastFailure.remove(new BlockRef(record.id(), i));
       }
@@ -172,6 +177,9 @@ public final class SchedulerPeerSource implements PeerSource, AutoCloseable {
             meters.corruptBlock();
           }
           lastFailure.put(new BlockRef(record.id(), index), reason(r.outcome()));
+          if (r.outcome() != dev.peerdist.node.retrieval.Outcome.NOT_AVAILABLE) {
+            lastSegmentFailure.put(record.id(), reason(r.outcome()));
+          }
         }
         return r;
       });

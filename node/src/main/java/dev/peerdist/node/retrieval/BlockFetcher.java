@@ -230,7 +230,11 @@ public final class BlockFetcher implements AutoCloseable {
           wakeup.cancel(false);
         }
         wakeupAt = next.get();
-        long delay = Math.max(1, Duration.between(clock.instant(), wakeupAt).toMillis());
+        // Round up, plus a millisecond: a timer that fired even slightly early would poll before
+        // the deadline, and nextWakeup() (deadlines strictly after now) read a moment later would
+        // no longer name it, so nothing would ever poll again.
+        long nanos = Duration.between(clock.instant(), wakeupAt).toNanos();
+        long delay = Math.max(1, (nanos + 999_999) / 1_000_000 + 1);
         wakeup = loop.schedule(() -> {
           wakeupAt = null;
           pump();

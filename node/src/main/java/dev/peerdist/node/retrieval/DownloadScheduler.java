@@ -38,7 +38,9 @@ import java.util.random.RandomGenerator;
  *   <li>Back off: a peer that answered empty while claiming the whole segment, or was locally busy,
  *       rests {@code busyBackoff}; a timeout or I/O error excludes the peer for that block and rests
  *       it {@code failureBackoff} doubling per consecutive failure.
- *   <li>Drop: a peer that sent bad data gets nothing more in this download.
+ *   <li>Drop: a peer that sent bad data gets nothing more in this download; nor does a peer whose
+ *       last {@value #GIVE_UP_AFTER_FAILURES} requests in a row timed out or failed (gone away:
+ *       without this, a dead peer holding a 512-block segment would cost a back-off per few blocks).
  *   <li>Hedge: a block with one request outstanding for longer than the hedge delay (the
  *       {@code hedgePercentile} of recent block latencies times {@code hedgeFactor}) is asked of a
  *       second peer; the first verified answer wins.
@@ -67,6 +69,8 @@ public final class DownloadScheduler {
   private static final int MIN_LATENCY_SAMPLES = 8;
   private static final double DEFAULT_THROUGHPUT = 50e6; // bytes/s before the first measurement
   private static final double EWMA = 0.3;
+  /** Consecutive timeouts / I/O errors after which a peer gets nothing more in this download. */
+  static final int GIVE_UP_AFTER_FAILURES = 8;
 
   private final SchedulerConfig config;
   private final Clock clock;
@@ -112,6 +116,8 @@ public final class DownloadScheduler {
     Instant backoffUntil = Instant.MIN;
     int consecutiveFailures;
     boolean dropped;
+    /** Failed {@link #GIVE_UP_AFTER_FAILURES} times in a row: not asked again in this download. */
+    boolean gaveUp;
     final EnumMap<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
 
     PeerState(PeerEndpoint peer) {
@@ -188,7 +194,7 @@ public final class DownloadScheduler {
   private double bestSpeed() {
     double best = 0;
     for (PeerState p : peers.values()) {
-      if (!p.dropped) {
+      if (!p.dropped && !p.gaveUp) {
         best = Math.max(best, speed(p));
       }
     }
@@ -249,7 +255,7 @@ public final class DownloadScheduler {
     double chosenScore = Double.MAX_VALUE;
     int ties = 0;
     for (PeerState p : peers.values()) {
-      if (p.dropped || b.excluded.contains(p.peer) || p.backoffUntil.isAfter(now) || !holds(p, b.ref)
+      if (p.dropped || p.gaveUp || b.excluded.contains(p.peer) || p.backoffUntil.isAfter(now) || !holds(p, b.ref)
           || p.inFlight >= limit(p, best) || askedNow(b, p.peer)) {
         continue;
       }
@@ -277,7 +283,7 @@ public final class DownloadScheduler {
   /** A usable holder exists, perhaps only after its backoff or once its requests finish. */
   private boolean anyFuturePeer(BlockState b) {
     for (PeerState p : peers.values()) {
-      if (!p.dropped && !b.excluded.contains(p.peer) && holds(p, b.ref)) {
+      if (!p.dropped && !p.gaveUp && !b.excluded.contains(p.peer) && holds(p, b.ref)) {
         return true;
       }
     }
@@ -350,6 +356,9 @@ public final class DownloadScheduler {
         b.failedPeers.add(p.peer);
         b.failures++;
         p.consecutiveFailures++;
+        if (p.consecutiveFailures >= GIVE_UP_AFTER_FAILURES) {
+          p.gaveUp = true;
+        }
         long factor = 1L << Math.min(20, p.consecutiveFailures - 1);
         Duration backoff = config.failureBackoff().multipliedBy(factor);
         p.backoffUntil = now.plus(backoff.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : backoff);
@@ -405,7 +414,7 @@ public final class DownloadScheduler {
     }
     if (waiting) {
       for (PeerState p : peers.values()) {
-        if (!p.dropped && p.backoffUntil.isAfter(now) && (next == null || p.backoffUntil.isBefore(next))) {
+        if (!p.dropped && !p.gaveUp && p.backoffUntil.isAfter(now) && (next == null || p.backoffUntil.isBefore(next))) {
           next = p.backoffUntil;
         }
       }

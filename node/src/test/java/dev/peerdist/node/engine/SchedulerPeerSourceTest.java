@@ -75,7 +75,7 @@ class SchedulerPeerSourceTest {
     };
     local.putSegment(record);
     source = new SchedulerPeerSource(client, local, meters, SchedulerPeerSource.daemonConfig(),
-        Duration.ofSeconds(30), Clock.systemUTC(), new SplittableRandom(1));
+        Duration.ofSeconds(20), Clock.systemUTC(), new SplittableRandom(1));
     return source;
   }
 
@@ -143,10 +143,16 @@ class SchedulerPeerSourceTest {
   }
 
   @Test
-  void deadPeerEndsAsPeerErrorQuickly() throws Exception {
+  void deadPeerIsGivenUpOnAndEveryBlockEndsAsPeerError() throws Exception {
+    // 64 blocks: without giving up on the peer, each round of requests would wait a back-off and
+    // the fetch would run into the give-up timer (reported as TIMEOUT).
+    SegmentRecord big = new TestContent(8, 64 * BLOCK, 64 * BLOCK).records.get(0);
     source((p, i) -> BlockFetchResult.failed(Outcome.IO_ERROR, "refused", 1_000), Map.of());
-    Map<Integer, PeerSource.Outcome> got = source.fetch(record, all(), List.of(new PeerCandidate(P1, -1, false)));
-    assertEquals(8, got.size());
+    local.putSegment(big);
+    BitSet wanted = new BitSet();
+    wanted.set(0, 64);
+    Map<Integer, PeerSource.Outcome> got = source.fetch(big, wanted, List.of(new PeerCandidate(P1, -1, false)));
+    assertEquals(64, got.size());
     got.values().forEach(o -> assertEquals(new PeerSource.Missing(FallbackReason.PEER_ERROR), o));
   }
 

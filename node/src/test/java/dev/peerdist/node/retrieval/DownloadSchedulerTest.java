@@ -176,6 +176,24 @@ class DownloadSchedulerTest {
   }
 
   @Test
+  void aPeerFailingManyTimesInARowIsGivenUpForTheDownload() {
+    int n = 4 * DownloadScheduler.GIVE_UP_AFTER_FAILURES;
+    s.want(SEG, n, range(0, n));
+    s.addPeer(peer(1), SEG, n);
+    int deadAsked = 0;
+    for (int round = 0; round < 100 && !s.finished(); round++) {
+      for (Assignment a : s.poll()) {
+        deadAsked++;
+        s.onResult(a, Outcome.IO_ERROR, 0, FAST);
+      }
+      clock.advance(config.maxBackoff());
+    }
+    assertEquals(DownloadScheduler.GIVE_UP_AFTER_FAILURES, deadAsked, "no request after giving up");
+    assertTrue(s.finished(), "every block went to the fallback");
+    assertEquals(n, s.takeFallbacks().size());
+  }
+
+  @Test
   void busyPeerRestsThenIsAskedAgain() {
     s.want(SEG, 2, range(0, 2));
     s.addPeer(peer(1), SEG, 2);
