@@ -257,17 +257,18 @@ public abstract class AbstractChunkStore implements ChunkStore {
     Objects.requireNonNull(data, "data");
     Objects.checkFromIndexSize(offset, length, data.length);
     guarded(() -> {
-      SegmentState s = segments.get(id);
-      if (s == null) {
+      SegmentState first = segments.get(id);
+      if (first == null) {
         throw new UnknownSegmentException("no record for segment " + id + " in " + name);
       }
+      SegmentState s = first;
       SegmentRecord r = s.record;
       if (index < 0 || index >= r.blockCount()) {
         throw new BlockVerificationException("block index " + index + " outside 0.."
             + (r.blockCount() - 1) + " of segment " + id);
       }
-      if (s.has(index)) {
-        touch(s);
+      if (first.has(index)) {
+        touch(first);
         return null; // Already held: the stored copy verified when it was put.
       }
       // Verify, then encrypt, before taking any lock: both are the expensive part of a put.
@@ -282,11 +283,14 @@ public abstract class AbstractChunkStore implements ChunkStore {
       byte[] value = seal(r, data, offset, length);
       mutex.lock();
       try {
-        if (segments.get(id) != s) {
+        SegmentState current = segments.get(id);
+        if (current == null) {
           // Evicted or removed while we hashed: its record is gone, so the block has no home.
           throw new UnknownSegmentException("segment " + id + " was removed from " + name
               + " while block " + index + " was being put");
         }
+        // Removed and put again meanwhile: same id, hence same Kp and hashes; use the new state.
+        s = current;
         if (s.has(index)) {
           return null;
         }

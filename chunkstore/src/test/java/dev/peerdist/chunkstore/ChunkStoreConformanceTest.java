@@ -527,6 +527,82 @@ public abstract class ChunkStoreConformanceTest {
         "presence queries are not uses");
   }
 
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void randomOperationsKeepTheInvariants() {
+    // A seeded walk through puts, reads, pins, unpins and removals under a tight capacity; after
+    // every step the store must agree with itself and with what the walk knows must hold.
+    SplittableRandom r = new SplittableRandom(424242);
+    List<Segment> universe = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      universe.add(i % 3 == 0 ? TestSegments.v2(r, 1 + r.nextInt(20000)) : TestSegments.v1(r, HashAlgorithm.SHA_256,
+          1 + r.nextInt(3 * 65536)));
+    }
+    long capacity = 5 * TestSegments.fullFootprint(universe.get(1));
+    ChunkStore store = open(capacity);
+    java.util.Map<SegmentId, BitSet> putOk = new java.util.HashMap<>();
+    java.util.Set<SegmentId> pinned = new java.util.HashSet<>();
+    for (int step = 0; step < 400; step++) {
+      Segment s = universe.get(r.nextInt(universe.size()));
+      SegmentId id = s.record().id();
+      String what = "step " + step;
+      StoreStats before = store.stats();
+      int op = r.nextInt(10);
+      try {
+        if (op < 5) {
+          store.putSegment(s.record());
+          int i = r.nextInt(s.record().blockCount());
+          store.putBlock(id, i, s.block(i));
+          putOk.computeIfAbsent(id, k -> new BitSet()).set(i);
+        } else if (op < 7) {
+          int i = r.nextInt(s.record().blockCount());
+          store.readBlock(id, i).ifPresent(b -> assertArrayEquals(s.block(i), b, what));
+        } else if (op == 7 && store.segment(id).isPresent() && pinned.size() < 2) {
+          store.pin(id);
+          pinned.add(id);
+        } else if (op == 8 && pinned.contains(id)) {
+          store.unpin(id);
+          pinned.remove(id);
+        } else if (op == 9) {
+          store.removeSegment(id);
+          putOk.remove(id);
+          pinned.remove(id);
+        }
+      } catch (StoreFullException e) {
+        StoreStats after = store.stats();
+        assertEquals(before.blocks(), after.blocks(), what + ": a refused put stores nothing");
+      }
+      // Segments gone by eviction lose what the walk put into them.
+      putOk.keySet().removeIf(k -> store.segment(k).isEmpty());
+      StoreStats st = store.stats();
+      long used = 0;
+      long blocks = 0;
+      long pinnedBytes = 0;
+      for (SegmentInfo info : store.segmentsByLastAccess()) {
+        used += info.storedBytes();
+        blocks += info.presentBlocks();
+        if (info.pinned()) {
+          pinnedBytes += info.storedBytes();
+        }
+        assertEquals(info.presentBlocks(), store.presentBlocks(info.id()).cardinality(), what);
+      }
+      assertEquals(used, st.usedBytes(), what);
+      assertEquals(blocks, st.blocks(), what);
+      assertEquals(pinnedBytes, st.pinnedBytes(), what);
+      assertTrue(st.usedBytes() <= capacity, what + ": " + st);
+      for (SegmentId p : pinned) {
+        assertTrue(store.isPinned(p) && store.segment(p).isPresent(), what + ": pinned segment kept");
+      }
+      for (var e : putOk.entrySet()) {
+        BitSet held = store.presentBlocks(e.getKey());
+        BitSet missing = (BitSet) e.getValue().clone();
+        missing.andNot(held);
+        assertTrue(missing.isEmpty(), what + ": blocks " + missing + " of a kept segment vanished");
+      }
+    }
+    assertTrue(store.stats().evictedSegments() > 0, "the walk exercised eviction");
+  }
+
   // ------------------------------------------------------------------ lifecycle
 
   @Test

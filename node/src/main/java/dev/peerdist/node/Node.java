@@ -174,6 +174,16 @@ public final class Node implements AutoCloseable {
             Math.max(4, Math.min(64, config.maxDownloads() * 2))), clock);
     closers.push(engine);
 
+    if (config.dnssd()) {
+      // PROTOCOL.md has no discovery for hosted caches beyond PCCRD; DNS-SD is peerdist's own.
+      CacheServerDirectory d = config.role() == NodeRole.CACHE_SERVER
+          ? CacheServerDirectory.announce(config, pccrr.port())
+          : CacheServerDirectory.browse(config, this::addAlwaysAskedPeer);
+      if (d != null) {
+        closers.push(d);
+      }
+    }
+
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("peerdist-admin", true),
         NioIoHandler.newFactory());
     closers.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS));
@@ -263,6 +273,11 @@ public final class Node implements AutoCloseable {
       }
       return d.record();
     }
+  }
+
+  /** The status document of {@code /status}. */
+  public Map<String, Object> status() {
+    return new Status().status();
   }
 
   /** The download engine (what {@code /download} and the mirror use). */

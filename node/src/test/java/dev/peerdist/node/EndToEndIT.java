@@ -140,6 +140,30 @@ class EndToEndIT {
   }
 
   @Test
+  void clientFindsCacheServerByDnsSdWithoutPccrd() throws Exception {
+    URI url = swarm.url("pkg.bin");
+    Node cache = swarm.startNode("cache", c -> c.set(ConfigKey.ROLE, "cache-server").set(ConfigKey.DNSSD, "true"));
+    cache.prepopulate(url);
+    // Another PCCRD port: the client's probes never reach the cache server, only DNS-SD can.
+    int otherPort = 20000 + ThreadLocalRandom.current().nextInt(20000);
+    Node client = swarm.startNode("client", c -> c.set(ConfigKey.DNSSD, "true")
+        .set(ConfigKey.DISCOVERY_PORT, Integer.toString(otherPort)));
+    String expected = "127.0.0.1:" + cache.pccrrAddress().getPort();
+    long deadline = System.nanoTime() + 40_000_000_000L;
+    boolean seen = false;
+    while (!seen && System.nanoTime() < deadline) {
+      seen = client.engine() != null && client.status().toString().contains("peer=" + expected + ", via=dnssd");
+      if (!seen) {
+        Thread.sleep(200);
+      }
+    }
+    Assumptions.assumeTrue(seen, "mDNS (jmdns) found nothing on this host's loopback within 40 s");
+    Result r = fetch(client, url);
+    assertArrayEquals(content, r.bytes());
+    assertEquals(SIZE, r.record().bytes(ByteSource.PEER));
+  }
+
+  @Test
   void restartedNodeKeepsItsCacheAndServesIt() throws Exception {
     URI url = swarm.url("pkg.bin");
     Node a = swarm.startNode("a");

@@ -23,11 +23,15 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
   private int stores;
   private final Map<ChunkStore, Path> dirs = new IdentityHashMap<>();
 
+  /** The builder every store of this test starts from; subclasses vary the options. */
+  protected RocksChunkStore.Builder configure(Path dir) {
+    return RocksChunkStore.at(dir).blockCacheBytes(8 << 20);
+  }
+
   @Override
   protected ChunkStore newStore(long capacityBytes, Clock clock, RandomGenerator random) {
     Path dir = temp.resolve("store-" + stores++);
-    RocksChunkStore s = RocksChunkStore.at(dir).capacityBytes(capacityBytes).clock(clock).random(random)
-        .blockCacheBytes(8 << 20).open();
+    RocksChunkStore s = configure(dir).capacityBytes(capacityBytes).clock(clock).random(random).open();
     dirs.put(s, dir);
     return s;
   }
@@ -37,8 +41,7 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
     Path dir = dirs.get(store);
     store.close();
     // No capacity given: the persisted one must come back.
-    RocksChunkStore s = RocksChunkStore.at(dir).clock(clock).random(new SecureRandom())
-        .createIfMissing(false).open();
+    RocksChunkStore s = configure(dir).clock(clock).random(new SecureRandom()).createIfMissing(false).open();
     dirs.put(s, dir);
     return s;
   }
@@ -48,7 +51,7 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
     Path dir = dirs.get(store);
     store.close();
     overwrite(dir, RocksChunkStore.BLOCKS, KeyCodec.blockKey(id, index), value);
-    return reopen(RocksChunkStore.at(dir).createIfMissing(false).open(), dir);
+    return reopen(configure(dir).createIfMissing(false).open(), dir);
   }
 
   private ChunkStore reopen(RocksChunkStore s, Path dir) {

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
@@ -76,12 +77,21 @@ final class DownloadStreamer {
       }
       HttpUtil.setKeepAlive(head, keepAlive);
       ChannelFuture last = ctx.writeAndFlush(head);
-      byte[] chunk;
-      while ((chunk = d.next()) != null) {
+      // The last bytes travel in the LastHttpContent itself: a keep-alive client may send its next
+      // request the moment it has Content-Length bytes, and the encoder must have finished this
+      // response by then, or it would reject the next one.
+      byte[] pending = d.next();
+      if (pending == null) {
+        last = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      }
+      while (pending != null) {
+        byte[] following = d.next();
         if (!ctx.channel().isActive()) {
           throw new IOException("client went away");
         }
-        last = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk)));
+        last = ctx.writeAndFlush(following == null
+            ? new DefaultLastHttpContent(Unpooled.wrappedBuffer(pending))
+            : new DefaultHttpContent(Unpooled.wrappedBuffer(pending)));
         if (!ctx.channel().isWritable()) {
           // Back-pressure: let the socket drain before pulling more verified bytes.
           last.await(60, TimeUnit.SECONDS);
@@ -89,8 +99,8 @@ final class DownloadStreamer {
             throw new IOException("client went away");
           }
         }
+        pending = following;
       }
-      last = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
       if (!keepAlive) {
         last.addListener(ChannelFutureListener.CLOSE);
       }

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 /** The client side of a node's admin endpoint, for {@code get} and {@code status}. */
 final class AdminClient {
   private final URI base;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
   AdminClient(URI base) {
     String s = base.toString();

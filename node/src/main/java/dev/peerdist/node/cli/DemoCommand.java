@@ -79,17 +79,22 @@ public final class DemoCommand implements Callable<Integer> {
       List<Row> rows = new ArrayList<>();
       try (LocalSwarm swarm = LocalSwarm.start(work, root, discoveryPort)) {
         URI url = swarm.url("demo-package.bin");
-        out.printf("publisher %s%n%n", url);
-        out.printf("%-8s %14s %14s %9s %12s  %s%n", "node", "from origin", "from peers", "time", "rate", "sha-256");
+        out.printf("publisher %s%n", url);
+        // Baseline in the same run: a plain GET of the same file from the publisher.
+        double plain = plainGet(url, digest);
+        out.printf("baseline: plain HTTP GET from the publisher %.2fs (%s/s)%n%n", plain,
+            StatusText.bytes((long) (bytes / Math.max(plain, 1e-3))));
+        out.printf("%-8s %14s %14s %9s %12s %9s  %s%n", "node", "from origin", "from peers", "time", "rate",
+            "vs plain", "sha-256");
         out.flush();
         for (int i = 1; i <= nodes; i++) {
           String name = "node-" + i;
           Node n = swarm.startNode(name, c -> c.set(ConfigKey.MIRROR_PORT, "0"));
           Row r = download(name, n, url, digest);
           rows.add(r);
-          out.printf("%-8s %14s %14s %8.2fs %10s/s  %s%n", r.node(), StatusText.bytes(r.origin()),
+          out.printf("%-8s %14s %14s %8.2fs %10s/s %8.2fx  %s%n", r.node(), StatusText.bytes(r.origin()),
               StatusText.bytes(r.peers()), r.secs(), StatusText.bytes((long) (bytes / Math.max(r.secs(), 1e-3))),
-              r.verified() ? "ok" : "MISMATCH");
+              plain / Math.max(r.secs(), 1e-3), r.verified() ? "ok" : "MISMATCH");
           out.flush();
         }
       }
@@ -110,6 +115,30 @@ public final class DemoCommand implements Callable<Integer> {
         deleteTree(work);
       }
     }
+  }
+
+  /** Seconds for a plain GET of {@code url} (no PeerDist offered); checks the bytes too. */
+  private static double plainGet(URI url, byte[] expected) throws IOException {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    long t0 = System.nanoTime();
+    MessageDigest sha = sha256();
+    try (InputStream in = http.send(java.net.http.HttpRequest.newBuilder(url).build(),
+        HttpResponse.BodyHandlers.ofInputStream()).body()) {
+      byte[] buf = new byte[256 * 1024];
+      int k;
+      while ((k = in.read(buf)) >= 0) {
+        sha.update(buf, 0, k);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    if (!MessageDigest.isEqual(expected, sha.digest())) {
+      throw new IOException("the publisher served different bytes than the package");
+    }
+    return secs;
   }
 
   private static Row download(String name, Node n, URI url, byte[] expected) throws IOException {

@@ -21,7 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +51,8 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
   static final int RECENT = 32;
   /** Largest origin range request, in V1 blocks (bounds memory per request: 1 MiB). */
   static final int MAX_ORIGIN_BLOCKS = 16;
+  /** Range requests to the origin in flight per segment. */
+  static final int ORIGIN_PARALLEL = 4;
   /** Chunk size of plain (non-PeerDist) downloads. */
   static final int PLAIN_CHUNK = 64 * 1024;
 
@@ -78,6 +80,7 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
   private final Settings settings;
   private final Clock clock;
   private final ThreadPoolExecutor pool;
+  private final ThreadPoolExecutor originPool;
   private final Map<SegmentId, CompletableFuture<SegmentOutcome>> inflight = new ConcurrentHashMap<>();
   private final Deque<DownloadRecord> recent = new ArrayDeque<>();
   private final AtomicLong ids = new AtomicLong();
@@ -99,6 +102,15 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
           return t;
         });
     pool.allowCoreThreadTimeOut(true);
+    AtomicInteger o = new AtomicInteger();
+    int originThreads = Math.max(ORIGIN_PARALLEL, Math.min(16, settings.threads() * 2));
+    this.originPool = new ThreadPoolExecutor(originThreads, originThreads, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "peerdist-origin-" + o.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    originPool.allowCoreThreadTimeOut(true);
   }
 
   /** Where each block of a fetched segment came from. */
@@ -197,38 +209,73 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
 
   /** Fetches the {@code wanted} blocks from the publisher in runs of contiguous blocks. */
   private void fromOrigin(ContentPlan.Segment s, BitSet wanted, SegmentOutcome out, URI url)
-      throws IOException {
+      throws IOException, InterruptedException {
     SegmentRecord record = s.record();
+    List<int[]> runs = new ArrayList<>();
     int i = wanted.nextSetBit(0);
     while (i >= 0) {
       int end = i;
       while (end + 1 < record.blockCount() && wanted.get(end + 1) && end + 1 - i < MAX_ORIGIN_BLOCKS) {
         end++;
       }
-      long start = (long) i * record.blockSize();
-      long stop = (long) end * record.blockSize() + record.blockLength(end);
-      byte[] bytes = origin.range(url, s.offsetInContent() + start, s.offsetInContent() + stop);
-      if (bytes.length != stop - start) {
-        throw new IOException("the publisher sent " + bytes.length + " bytes for a range of " + (stop - start)
-            + " at " + (s.offsetInContent() + start) + " of " + url);
-      }
-      int off = 0;
-      for (int b = i; b <= end; b++) {
-        int len = record.blockLength(b);
-        // PROTOCOL.md §2.2: the origin's bytes must hash to the content information too; a
-        // mismatch means the file changed since the content information was made.
-        if (!record.verifies(b, bytes, off, len)) {
-          throw new IOException("block " + b + " of segment " + record.id() + " from the publisher does not"
-              + " match its content information (did " + url + " change?)");
-        }
-        store.putBlock(record.id(), b, bytes, off, len);
-        FallbackReason why = out.reasons[b] == null ? FallbackReason.NO_PEER : out.reasons[b];
-        out.reasons[b] = why;
-        out.sources[b] = ByteSource.ORIGIN;
-        meters.originFallback(why, len);
-        off += len;
-      }
+      runs.add(new int[] {i, end});
       i = wanted.nextSetBit(end + 1);
+    }
+    // Up to ORIGIN_PARALLEL range requests in flight (a window: memory stays bounded), verified
+    // and stored in order on this thread. The origin pool is separate from the fetch pool, so
+    // waiting here cannot starve the tasks waited for.
+    Deque<Future<byte[]>> window = new ArrayDeque<>();
+    int submitted = 0;
+    try {
+      for (int r = 0; r < runs.size(); r++) {
+        while (submitted < runs.size() && submitted - r < ORIGIN_PARALLEL) {
+          int[] run = runs.get(submitted++);
+          long from = s.offsetInContent() + (long) run[0] * record.blockSize();
+          long to = s.offsetInContent() + (long) run[1] * record.blockSize() + record.blockLength(run[1]);
+          window.addLast(originPool.submit(() -> origin.range(url, from, to)));
+        }
+        byte[] bytes;
+        try {
+          bytes = window.pollFirst().get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof IOException io) {
+            throw io;
+          }
+          throw new IOException("range request to " + url + " failed: " + e.getCause(), e.getCause());
+        }
+        storeOriginRun(s, runs.get(r)[0], runs.get(r)[1], bytes, out, url);
+      }
+    } finally {
+      for (Future<byte[]> f : window) {
+        f.cancel(true);
+      }
+    }
+  }
+
+  private void storeOriginRun(ContentPlan.Segment s, int first, int last, byte[] bytes, SegmentOutcome out, URI url)
+      throws IOException {
+    SegmentRecord record = s.record();
+    long start = (long) first * record.blockSize();
+    long stop = (long) last * record.blockSize() + record.blockLength(last);
+    if (bytes.length != stop - start) {
+      throw new IOException("the publisher sent " + bytes.length + " bytes for a range of " + (stop - start)
+          + " at " + (s.offsetInContent() + start) + " of " + url);
+    }
+    int off = 0;
+    for (int b = first; b <= last; b++) {
+      int len = record.blockLength(b);
+      // PROTOCOL.md §2.2: the origin's bytes must hash to the content information too; a
+      // mismatch means the file changed since the content information was made.
+      if (!record.verifies(b, bytes, off, len)) {
+        throw new IOException("block " + b + " of segment " + record.id() + " from the publisher does not"
+            + " match its content information (did " + url + " change?)");
+      }
+      store.putBlock(record.id(), b, bytes, off, len);
+      FallbackReason why = out.reasons[b] == null ? FallbackReason.NO_PEER : out.reasons[b];
+      out.reasons[b] = why;
+      out.sources[b] = ByteSource.ORIGIN;
+      meters.originFallback(why, len);
+      off += len;
     }
   }
 
@@ -498,5 +545,6 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
   @Override
   public void close() {
     pool.shutdownNow();
+    originPool.shutdownNow();
   }
 }

@@ -94,14 +94,20 @@ public final class ContentInformationCache implements AutoCloseable {
         return Optional.of(m);
       }
     }
+    Path entry = entry(f, v);
     try {
-      byte[] b = Files.readAllBytes(entry(f, v));
+      byte[] b = Files.readAllBytes(entry);
+      if (!source.describes(b, f.size())) {
+        LOG.warn("discarding damaged cached content information {}", entry);
+        Files.deleteIfExists(entry);
+        return Optional.empty();
+      }
       remember(key, b);
       return Optional.of(b);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      LOG.warn("cannot read cached content information {}: {}", entry(f, v), e.toString());
+      LOG.warn("cannot read cached content information {}: {}", entry, e.toString());
       return Optional.empty();
     }
   }

@@ -24,4 +24,13 @@ public interface ContentInformationSource {
    * segments with the range fields set (PROTOCOL.md §2.3, §2.4; [MS-PCCRC] 3.3, 3.5, 3.7).
    */
   byte[] restrict(byte[] full, long start, long end);
+
+  /**
+   * Whether stored bytes are a well-formed structure describing all {@code contentLength} bytes;
+   * used when a cached entry is read back from disk, so a damaged file is made again instead of
+   * being served.
+   */
+  default boolean describes(byte[] contentInformation, long contentLength) {
+    return contentInformation.length > 0;
+  }
 }

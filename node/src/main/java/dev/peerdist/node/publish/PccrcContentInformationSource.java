@@ -35,4 +35,14 @@ public final class PccrcContentInformationSource implements ContentInformationSo
     ContentInformation info = codec.decode(full);
     return codec.encode(info.forRange(new ByteRange(start, end)));
   }
+
+  @Override
+  public boolean describes(byte[] contentInformation, long contentLength) {
+    try {
+      ContentInformation info = codec.decode(contentInformation);
+      return info.contentRange().start() == 0 && info.contentRange().end() == contentLength;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
 }

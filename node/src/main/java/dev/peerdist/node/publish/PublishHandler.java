@@ -10,7 +10,6 @@ import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpChunkedInput;
@@ -35,6 +34,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -358,8 +358,9 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
           raf.seek(start);
           raf.readFully(body);
         }
-        ctx.write(r);
-        last = ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(body)));
+        FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(), Unpooled.wrappedBuffer(body));
+        full.headers().set(r.headers());
+        last = ctx.writeAndFlush(full);
       } else if (ctx.pipeline().get(SslHandler.class) == null) {
         ctx.write(r);
         // Zero copy on plain HTTP (HOUSE-STYLE 10).
@@ -446,12 +447,16 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             ctx.close();
             return;
           }
-          ctx.executor()
-              .execute(
-                  () -> {
-                    busy = false;
-                    drain(ctx);
-                  });
+          try {
+            ctx.executor()
+                .execute(
+                    () -> {
+                      busy = false;
+                      drain(ctx);
+                    });
+          } catch (RejectedExecutionException e) {
+            ctx.close(); // the server is shutting down
+          }
         });
   }
 

@@ -7,6 +7,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
@@ -19,6 +21,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -69,6 +72,7 @@ public final class PublishingServer implements AutoCloseable {
   private final EventExecutorGroup io;
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final ChannelGroup open = new DefaultChannelGroup("publisher-connections", GlobalEventExecutor.INSTANCE);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Path realRoot;
   private URI httpUri;
@@ -180,6 +184,7 @@ public final class PublishingServer implements AutoCloseable {
         ch.close();
         return;
       }
+      open.add(ch);
       ChannelPipeline p = ch.pipeline();
       if (ssl != null) {
         p.addLast("tls", ssl.newHandler(ch.alloc()));
@@ -310,12 +315,19 @@ public final class PublishingServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    // Listeners first (no new connections), then open connections, then the threads that
+    // served them: a handler must never find its executor gone.
     for (Channel ch : listeners) {
       ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     }
+    open.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
-    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
-    io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    // A closing pipeline hops between the event loop and the I/O executor; stop both together
+    // with a short quiet period so neither goes away while the other still hands it work.
+    var w = workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS);
+    var i = io.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS);
+    w.awaitUninterruptibly(3, TimeUnit.SECONDS);
+    i.awaitUninterruptibly(3, TimeUnit.SECONDS);
     cache.close();
     resolver.close();
     LOG.info("publishing server stopped");

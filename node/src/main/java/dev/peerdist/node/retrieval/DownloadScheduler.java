@@ -383,23 +383,30 @@ public final class DownloadScheduler {
     return Duration.ofNanos(Math.max(nanos, config.minHedgeDelay().toNanos()));
   }
 
-  /** When {@link #poll} may have new work: the next hedge deadline or backoff end; empty if none. */
+  /**
+   * When {@link #poll} may have new work without a result arriving: the next backoff end or hedge
+   * deadline strictly after now; empty if none. Deadlines already passed are left out (their
+   * blocks could not be hedged at the last poll, and only a result or a backoff end changes that),
+   * so a driver never spins.
+   */
   public Optional<Instant> nextWakeup() {
-    Instant next = null;
     Instant now = clock.instant();
-    if (!pending.isEmpty()) {
-      for (PeerState p : peers.values()) {
-        if (!p.dropped && p.backoffUntil.isAfter(now) && (next == null || p.backoffUntil.isBefore(next))) {
-          next = p.backoffUntil;
-        }
-      }
-    }
+    Instant next = null;
+    boolean waiting = !pending.isEmpty();
     Duration hedge = hedgeDelay();
     for (BlockState b : blocks.values()) {
       if (b.status == Status.IN_FLIGHT && b.inFlight.size() == 1) {
+        waiting = true;
         Instant due = b.inFlight.get(0).sentAt().plus(hedge);
-        if (next == null || due.isBefore(next)) {
+        if (due.isAfter(now) && (next == null || due.isBefore(next))) {
           next = due;
+        }
+      }
+    }
+    if (waiting) {
+      for (PeerState p : peers.values()) {
+        if (!p.dropped && p.backoffUntil.isAfter(now) && (next == null || p.backoffUntil.isBefore(next))) {
+          next = p.backoffUntil;
         }
       }
     }

@@ -178,6 +178,19 @@ class AdminServerTest {
   }
 
   @Test
+  void keepAliveRequestRightAfterADownloadIsAnswered() throws Exception {
+    // Regression: the next request on the same connection used to race the download's final
+    // LastHttpContent and hang.
+    String url = URLEncoder.encode("http://publisher.invalid/a/ok", StandardCharsets.UTF_8);
+    for (int i = 0; i < 30; i++) {
+      HttpResponse<byte[]> r = get(server.adminPort(), "/download?url=" + url);
+      assertArrayEquals(CONTENT, r.body());
+      String id = r.headers().firstValue("X-Peerdist-Download").orElseThrow();
+      assertEquals(200, get(server.adminPort(), "/downloads/" + id).statusCode());
+    }
+  }
+
+  @Test
   void badDownloadRequests() throws Exception {
     assertEquals(400, get(server.adminPort(), "/download").statusCode());
     assertEquals(400, get(server.adminPort(), "/download?url=ftp://x/y").statusCode());

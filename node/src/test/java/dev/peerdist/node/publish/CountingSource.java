@@ -50,4 +50,9 @@ final class CountingSource implements ContentInformationSource {
   public byte[] restrict(byte[] full, long start, long end) {
     return delegate.restrict(full, start, end);
   }
+
+  @Override
+  public boolean describes(byte[] contentInformation, long contentLength) {
+    return delegate.describes(contentInformation, contentLength);
+  }
 }

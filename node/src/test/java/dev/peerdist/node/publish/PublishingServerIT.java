@@ -209,6 +209,8 @@ class PublishingServerIT {
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /..%2foutside.txt HTTP/1.1"));
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /dir%5c..%5c..%5coutside.txt HTTP/1.1"));
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /big.bin%00.txt HTTP/1.1"));
+    assertEquals("HTTP/1.1 400 Bad Request", rawStatusLine("GARBAGE"));
+    assertEquals("HTTP/1.1 400 Bad Request", rawStatusLine("GET /%zz HTTP/1.1"));
     assertEquals("HTTP/1.1 404 Not Found", rawStatusLine("GET /dir/../big.bin HTTP/1.1"));
     assertEquals("HTTP/1.1 200 OK", rawStatusLine("GET /.//./big.bin?x=1 HTTP/1.1"));
   }
@@ -400,6 +402,33 @@ class PublishingServerIT {
   }
 
   @Test
+  void multiSegmentV1AndARangeAcrossTheSegmentBoundary() throws Exception {
+    int size = (32 << 20) + 100_000; // two V1 segments (PROTOCOL.md §2.1)
+    byte[] huge = random(size, 5);
+    Files.write(root.resolve("huge.bin"), huge);
+    byte[] secret = SECRET.getBytes(StandardCharsets.UTF_8);
+    start(config().secretKeyMaterial(secret).hashWait(Duration.ofSeconds(30)));
+    HttpResponse<byte[]> r = get("/huge.bin", "Accept-Encoding", "peerdist", "X-P2P-PeerDist", "Version=1.0");
+    assertEquals("Version=1.0, ContentLength=" + size, r.headers().firstValue("X-P2P-PeerDist").orElseThrow());
+    ContentInformation ci = ContentInformationCodec.standard().decode(r.body());
+    assertEquals(2, ci.segmentCount());
+    assertEquals(512, ci.segment(0).blockCount());
+    assertDescribes(ci, huge, secret);
+    long from = (32 << 20) - 70_000;
+    long to = (32 << 20) + 70_000;
+    HttpResponse<byte[]> part =
+        get("/huge.bin", "Accept-Encoding", "peerdist", "X-P2P-PeerDist", "Version=1.0",
+            "Range", "bytes=" + from + "-" + (to - 1));
+    assertEquals(206, part.statusCode());
+    ContentInformation pc = ContentInformationCodec.standard().decode(part.body());
+    assertEquals(2, pc.segmentCount());
+    assertEquals(from, pc.contentRange().start());
+    assertEquals(to, pc.contentRange().end());
+    assertEquals(2, pc.segment(1).listedBlockHashCount(), "second segment trimmed after the range end");
+    assertEquals(1, source.count(ContentVersion.V1), "the range was cut from the cached whole-file structure");
+  }
+
+  @Test
   void serverCappedAtV1AnswersTheV2OfferWithV1() throws Exception {
     start(config().maxContentVersion(ContentVersion.V1));
     assertEquals(ContentVersion.V1, peerDist(get("/big.bin", IPXE), "1.1").version());
@@ -541,6 +570,22 @@ class PublishingServerIT {
     HttpResponse<byte[]> b = get("/big.bin", IPXE);
     assertArrayEquals(a.body(), peerDistBody(b));
     assertEquals(0, source.total(), "served from the persistent cache");
+  }
+
+  @Test
+  void damagedCacheEntryIsMadeAgainNotServed() throws Exception {
+    start(config());
+    byte[] good = peerDistBody(get("/big.bin", IPXE));
+    server.close();
+    Path entry;
+    try (var files = Files.walk(state.resolve("content-information"))) {
+      entry = files.filter(p -> p.getFileName().toString().endsWith(".ci")).findFirst().orElseThrow();
+    }
+    Files.write(entry, Arrays.copyOf(good, good.length - 5));
+    source = new CountingSource(new PccrcContentInformationSource());
+    start(config());
+    assertArrayEquals(good, peerDistBody(get("/big.bin", IPXE)));
+    assertEquals(1, source.count(ContentVersion.V2), "hashed again");
   }
 
   byte[] peerDistBody(HttpResponse<byte[]> r) {

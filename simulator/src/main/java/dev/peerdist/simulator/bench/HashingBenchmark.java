@@ -3,6 +3,7 @@ package dev.peerdist.simulator.bench;
 import dev.peerdist.chunkstore.content.ContentInformation;
 import dev.peerdist.chunkstore.content.ContentInformationGenerator;
 import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.chunkstore.content.FastCdcChunker;
 import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.chunkstore.content.ServerSecret;
 import java.io.PrintStream;
@@ -112,6 +113,18 @@ public class HashingBenchmark {
     return v1All.generate(content);
   }
 
+  /** FastCDC cut points alone: the serial part of V2 generation. */
+  @Benchmark
+  public int v2CutPointsOnly() {
+    int s = 0;
+    int n = 0;
+    while (s < content.length) {
+      s += FastCdcChunker.nextCut(content, s, content.length, true);
+      n++;
+    }
+    return n;
+  }
+
   @Benchmark
   public ContentInformation v2OneThread() {
     return v2One.generate(content);
@@ -159,6 +172,7 @@ public class HashingBenchmark {
     ratio(out, mbps, "v2OneThread", "rawSha512Segments", "V2 per core / raw SHA-512 (chunking included)");
     ratio(out, mbps, "v2AllCores", "v2OneThread", "V2 all cores / one thread (ideal " + cores + ")");
     ratio(out, mbps, "v2OneThread", "rawSha256Blocks", "V2 per core / raw SHA-256");
+    ratio(out, mbps, "v2CutPointsOnly", "rawSha512Segments", "FastCDC cutting / raw SHA-512");
     return mbps;
   }
 

@@ -48,6 +48,9 @@ public final class PublisherBenchmark {
 
   public static void main(String[] args) throws Exception {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 128;
+    if (mib < 1 || mib > 1024) {
+      throw new IllegalArgumentException("size must be 1..1024 MiB, got " + mib);
+    }
     Path dir = Files.createTempDirectory("publisher-bench");
     try {
       run(dir, mib);
@@ -96,6 +99,8 @@ public final class PublisherBenchmark {
       row("V2 content information, first request", v2, v2 / sha512);
 
       peerDistGet(http, "/ci.bin", 1); // make it cached
+      requestRate(http, "/small.bin", false); // warm both paths before measuring either
+      requestRate(http, "/ci.bin", true);
       double plainRate = median(() -> requestRate(http, "/small.bin", false));
       double ciRate = median(() -> requestRate(http, "/ci.bin", true));
       System.out.printf("%-44s %10.0f req/s  ratio %.2f%n", "plain 4 KiB GET, keep-alive (baseline)", plainRate, 1.0);

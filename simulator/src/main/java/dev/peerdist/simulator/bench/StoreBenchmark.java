@@ -37,6 +37,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.Blackhole;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -83,6 +84,10 @@ public class StoreBenchmark {
   @Param("1024")
   public int dataMiB;
 
+  /** Whether the stores keep block values in RocksDB blob files ({@code RocksChunkStore.Builder#blobFiles}). */
+  @Param("false")
+  public boolean blobFiles;
+
   private Path root;
   private byte[][] pool; // one segment's worth of random blocks, reused by every segment
   private List<SegmentRecord> records;
@@ -95,7 +100,8 @@ public class StoreBenchmark {
   private FileChannel readFile;
 
   @Setup(Level.Trial)
-  public void setUp() throws IOException {
+  public void setUp(BenchmarkParams params) throws IOException {
+    boolean reads = !params.getBenchmark().endsWith("Put");
     if (dataMiB <= 0 || dataMiB % 32 != 0) {
       throw new IllegalArgumentException("dataMiB " + dataMiB + " must be a positive multiple of 32");
     }
@@ -127,8 +133,11 @@ public class StoreBenchmark {
       order[i] = order[j];
       order[j] = t;
     }
+    if (!reads) {
+      return;
+    }
     // The read side: one full store and one file with the same blocks.
-    readStore = RocksChunkStore.at(root.resolve("read-store")).capacityBytes(Long.MAX_VALUE / 2).open();
+    readStore = RocksChunkStore.at(root.resolve("read-store")).blobFiles(blobFiles).capacityBytes(Long.MAX_VALUE / 2).open();
     fill(readStore);
     readStore.flush();
     Path file = root.resolve("read-file");
@@ -139,23 +148,31 @@ public class StoreBenchmark {
   }
 
   @Setup(Level.Iteration)
-  public void freshPutTargets() throws IOException {
+  public void freshPutTargets(BenchmarkParams params) throws IOException {
+    if (!params.getBenchmark().endsWith("Put")) {
+      return;
+    }
     putDir = Files.createDirectory(root.resolve("put-" + System.nanoTime()));
-    putStore = RocksChunkStore.at(putDir.resolve("store")).capacityBytes(Long.MAX_VALUE / 2).open();
+    putStore = RocksChunkStore.at(putDir.resolve("store")).blobFiles(blobFiles).capacityBytes(Long.MAX_VALUE / 2).open();
     putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
   }
 
   @TearDown(Level.Iteration)
   public void dropPutTargets() throws IOException {
-    putStore.close();
-    putFile.close();
-    deleteTree(putDir);
+    if (putStore != null) {
+      putStore.close();
+      putFile.close();
+      deleteTree(putDir);
+      putStore = null;
+    }
   }
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
-    readStore.close();
-    readFile.close();
+    if (readStore != null) {
+      readStore.close();
+      readFile.close();
+    }
     deleteTree(root);
   }
 
@@ -234,24 +251,28 @@ public class StoreBenchmark {
 
   /** MB/s of each benchmark and the store/file ratios, from one run's results. */
   public static void printRatios(Collection<RunResult> results, PrintStream out) {
-    Map<String, Double> mbps = new HashMap<>();
+    Map<String, Map<String, Double>> byLayout = new java.util.TreeMap<>();
     for (RunResult r : results) {
       String name = r.getParams().getBenchmark();
       name = name.substring(name.lastIndexOf('.') + 1);
       double seconds = r.getPrimaryResult().getScore(); // seconds per data set
       int mib = Integer.parseInt(r.getParams().getParam("dataMiB"));
-      mbps.put(name, mib * 1048576.0 / 1e6 / seconds);
+      String layout = "true".equals(r.getParams().getParam("blobFiles")) ? "blob files" : "inline values";
+      byLayout.computeIfAbsent(layout, k -> new HashMap<>()).put(name, mib * 1048576.0 / 1e6 / seconds);
     }
-    out.println();
-    out.println("Store benchmark (64 KiB blocks, MB = 10^6 bytes, same run):");
-    for (String n : List.of("storePut", "filePut", "storeRead", "storeServe", "fileRead")) {
-      if (mbps.containsKey(n)) {
-        out.printf(Locale.ROOT, "  %-11s %9.1f MB/s%n", n, mbps.get(n));
+    for (var e : byLayout.entrySet()) {
+      Map<String, Double> mbps = e.getValue();
+      out.println();
+      out.println("Store benchmark, RocksDB " + e.getKey() + " (64 KiB blocks, MB = 10^6 bytes, same run):");
+      for (String n : List.of("storePut", "filePut", "storeRead", "storeServe", "fileRead")) {
+        if (mbps.containsKey(n)) {
+          out.printf(Locale.ROOT, "  %-11s %9.1f MB/s%n", n, mbps.get(n));
+        }
       }
+      ratio(out, mbps, "storePut", "filePut", "put: store / plain file write (no fsync)");
+      ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read");
+      ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read");
     }
-    ratio(out, mbps, "storePut", "filePut", "put: store / plain file write (no fsync)");
-    ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read");
-    ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read");
   }
 
   private static void ratio(PrintStream out, Map<String, Double> mbps, String a, String b, String what) {
@@ -260,13 +281,25 @@ public class StoreBenchmark {
     }
   }
 
-  /** Runs every benchmark of this class and prints the ratios. Argument: data set MiB. */
+  /**
+   * Runs every benchmark of this class and prints the ratios. Arguments: {@code [DATA_MIB]
+   * [--blob]}; with {@code --blob} both layouts (inline values and blob files) are measured.
+   */
   public static void main(String[] args) throws RunnerException {
-    String mib = args.length > 0 ? args[0] : "1024";
+    String mib = "1024";
+    boolean both = false;
+    for (String a : args) {
+      if (a.equals("--blob")) {
+        both = true;
+      } else {
+        mib = a;
+      }
+    }
     try {
       Collection<RunResult> results = new Runner(new OptionsBuilder()
           .include(StoreBenchmark.class.getName() + "\\.")
           .param("dataMiB", mib)
+          .param("blobFiles", both ? new String[] {"false", "true"} : new String[] {"false"})
           .build()).run();
       printRatios(results, System.out);
     } catch (UncheckedIOException e) {

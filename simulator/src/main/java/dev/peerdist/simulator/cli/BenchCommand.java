@@ -1,6 +1,7 @@
 package dev.peerdist.simulator.cli;
 
 import dev.peerdist.node.cli.UserException;
+import dev.peerdist.simulator.bench.HashingBenchmark;
 import dev.peerdist.simulator.bench.ServingBenchmark;
 import dev.peerdist.simulator.bench.StoreBenchmark;
 import java.io.ByteArrayOutputStream;
@@ -75,7 +76,13 @@ public final class BenchCommand implements Callable<Integer> {
     }
     List<String> summary = new ArrayList<>();
     if (only == null || only == Part.hashing) {
-      summary.addAll(section(out, "hashing", () -> withRatios("HashingBenchmark", jmh("HashingBenchmark", null, null))));
+      summary.addAll(section(out, "hashing", () -> {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        org.openjdk.jmh.runner.options.Options options = quick ? HashingBenchmark.shortOptions(64)
+            : new OptionsBuilder().include("\\." + HashingBenchmark.class.getSimpleName() + "\\.").build();
+        HashingBenchmark.run(options, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        return buf.toString(StandardCharsets.UTF_8);
+      }));
     }
     if (only == null || only == Part.store) {
       summary.addAll(section(out, "store", () -> {
@@ -126,7 +133,8 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> ratios = new ArrayList<>();
     for (String line : report.split("\n")) {
       String t = line.trim();
-      if (t.startsWith("ratio")) {
+      // "ratio 0.57  a / b" (store, serving) or "a / b (goal ...)   0.91" (hashing).
+      if (t.startsWith("ratio") || (t.contains(" / ") && t.matches(".*\\d$"))) {
         ratios.add(String.format(Locale.ROOT, "  %-8s %s", name, t));
       }
     }
@@ -148,32 +156,5 @@ public final class BenchCommand implements Callable<Integer> {
           .measurementTime(TimeValue.seconds(1)).forks(1);
     }
     return new Runner(b.build()).run();
-  }
-
-  /**
-   * The report of a JMH benchmark class: its own {@code printRatios(Collection, PrintStream)} when
-   * it has one (found by name, so that this command builds before that class exists), otherwise
-   * the raw scores.
-   */
-  private static String withRatios(String simpleName, Collection<RunResult> results) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    try {
-      Class<?> c = Class.forName("dev.peerdist.simulator.bench." + simpleName);
-      c.getMethod("printRatios", Collection.class, PrintStream.class).invoke(null, results, ps);
-      return buf.toString(StandardCharsets.UTF_8);
-    } catch (ReflectiveOperationException e) {
-      return describe(results);
-    }
-  }
-
-  /** Formats JMH results generically (used when a benchmark class has no ratio printer). */
-  static String describe(Collection<RunResult> results) {
-    StringBuilder s = new StringBuilder();
-    for (RunResult r : results) {
-      s.append(String.format(Locale.ROOT, "  %-50s %12.3f %s%n", r.getParams().getBenchmark(),
-          r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreUnit()));
-    }
-    return s.toString();
   }
 }

@@ -1,0 +1,23 @@
+package dev.peerdist.simulator.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** The benchmark methods do the work they claim (run once on 2 MiB, no timing). */
+class HashingBenchmarkTest {
+  @Test
+  void everyBenchmarkMethodComputesTheSameDescriptionOrHash() throws Exception {
+    HashingBenchmark b = new HashingBenchmark();
+    b.sizeMiB = 2;
+    b.setUp();
+    assertEquals(b.v1Sha256OneThread(), b.v1Sha256AllCores());
+    assertEquals(b.v2OneThread(), b.v2AllCores());
+    assertEquals(b.v2OneThread().segmentCount(), b.v2CutPointsOnly());
+    assertEquals(32, b.v1Sha256OneThread().segment(0).listedBlockHashCount());
+    // The raw baseline's last digest is the last 64 KiB block's hash, as in the V1 description.
+    assertArrayEquals(b.v1Sha256OneThread().segment(0).blockHash(31), b.rawSha256Blocks());
+    assertEquals(64, b.rawSha512Segments().length);
+  }
+}
