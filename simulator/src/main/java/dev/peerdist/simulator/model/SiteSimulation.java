@@ -238,6 +238,9 @@ public final class SiteSimulation {
         if (node.doneAt < 0) {
           running--;
         }
+        if (singleFlight) {
+          abandonOriginQueue(node, now);
+        }
       }
       return;
     }
@@ -425,6 +428,45 @@ public final class SiteSimulation {
       waiter.downFree = end;
       schedule(end + lat, Kind.SHARED_DONE, waiter, w[1], null, null, owner, block);
     }
+  }
+
+  /**
+   * Single-flight model: {@code gone} vanished with origin fetches still queued (never started,
+   * so no ORIGIN_DONE will come for them). Each such block passes to one of its live waiters,
+   * which fetches it itself; the others keep waiting on the new owner.
+   */
+  private void abandonOriginQueue(SimNode gone, long now) {
+    for (int[] job : gone.originQueue) {
+      long key = ((long) gone.subnet << 32) | job[1];
+      if (wanFetcher.get(key) != gone) {
+        continue;
+      }
+      wanFetcher.remove(key);
+      List<int[]> waiting = waiters.remove(key);
+      if (waiting == null) {
+        continue;
+      }
+      List<int[]> rest = new ArrayList<>();
+      SimNode heir = null;
+      for (int[] w : waiting) {
+        SimNode waiter = nodes.get(w[0]);
+        if (waiter.goneAt(now)) {
+          continue;
+        }
+        if (heir == null) {
+          heir = waiter;
+          wanFetcher.put(key, heir);
+          heir.originQueue.add(new int[] {w[1], job[1]});
+          pumpOrigin(heir);
+        } else {
+          rest.add(w);
+        }
+      }
+      if (!rest.isEmpty()) {
+        waiters.put(key, rest);
+      }
+    }
+    gone.originQueue.clear();
   }
 
   private void pumpOrigin(SimNode node) {

@@ -122,4 +122,18 @@ class SiteSimulationTest {
     assertTrue(r.wanRatio() <= 7, "at most the first wave crosses the WAN: " + r.toTable());
     assertTrue(r.peerShare() > 0.7, r.toTable());
   }
+
+  /**
+   * Found by {@code SiteSimulationPropertiesTest} (shrunk sample: 2 subnets x 2 nodes, 297 blocks,
+   * window 0, vanish 0.04, corrupt 0, seed -3, single-flight): a node waiting on a subnet-mate's
+   * origin fetch hung when that mate vanished with the fetch still queued.
+   */
+  @Test
+  void singleFlightWaitersOutliveAVanishedFetcher() {
+    SiteConfig c = SiteConfig.defaults().withNodes(2, 2)
+        .withSize(297L * SiteConfig.BLOCK_SIZE).withLinks(200_000_000L, 1_000_000_000L)
+        .withRollout(Duration.ZERO).withFaults(0.04, 0.0).withSeed(-3);
+    Report r = new SiteSimulation(c).withSingleFlight(true).run();
+    assertEquals(4, r.completed() + r.vanished(), r.toTable());
+  }
 }
