@@ -1,5 +1,6 @@
 package dev.peerdist.node.cli;
 
+import dev.peerdist.chunkstore.ChunkStore;
 import dev.peerdist.chunkstore.ChunkStoreException;
 import dev.peerdist.chunkstore.SegmentInfo;
 import dev.peerdist.chunkstore.StoreStats;
@@ -165,47 +166,56 @@ public final class CacheCommand implements Runnable {
     }
   }
 
-  @Command(name = "pin", mixinStandardHelpOptions = true,
-      description = "Pin segments: they are never evicted. Survives restarts.")
-  static final class Pin implements Callable<Integer> {
+  /** What pin and unpin share: parse the ids, apply one change to each, report the count. */
+  abstract static class PinChange implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOption store;
 
     @Parameters(arity = "1..*", paramLabel = "SEGMENT", description = "Segment id (hex).")
     List<String> ids;
 
+    abstract void apply(ChunkStore s, SegmentId id);
+
+    abstract String verb();
+
     @Override
     public Integer call() {
       List<SegmentId> parsed = ids.stream().map(SegmentId::fromHex).toList();
       withStore(store, s -> {
-        parsed.forEach(s::pin);
+        parsed.forEach(id -> apply(s, id));
         return null;
       });
-      spec.commandLine().getOut().println("pinned " + parsed.size() + " segment(s)");
+      spec.commandLine().getOut().println(verb() + " " + parsed.size() + " segment(s)");
       spec.commandLine().getOut().flush();
       return ExitCodes.OK;
     }
   }
 
-  @Command(name = "unpin", mixinStandardHelpOptions = true,
-      description = "Unpin segments: they become evictable again.")
-  static final class Unpin implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin StoreOption store;
-
-    @Parameters(arity = "1..*", paramLabel = "SEGMENT", description = "Segment id (hex).")
-    List<String> ids;
+  @Command(name = "pin", mixinStandardHelpOptions = true,
+      description = "Pin segments: they are never evicted. Survives restarts.")
+  static final class Pin extends PinChange {
+    @Override
+    void apply(ChunkStore s, SegmentId id) {
+      s.pin(id);
+    }
 
     @Override
-    public Integer call() {
-      List<SegmentId> parsed = ids.stream().map(SegmentId::fromHex).toList();
-      withStore(store, s -> {
-        parsed.forEach(s::unpin);
-        return null;
-      });
-      spec.commandLine().getOut().println("unpinned " + parsed.size() + " segment(s)");
-      spec.commandLine().getOut().flush();
-      return ExitCodes.OK;
+    String verb() {
+      return "pinned";
+    }
+  }
+
+  @Command(name = "unpin", mixinStandardHelpOptions = true,
+      description = "Unpin segments: they become evictable again.")
+  static final class Unpin extends PinChange {
+    @Override
+    void apply(ChunkStore s, SegmentId id) {
+      s.unpin(id);
+    }
+
+    @Override
+    String verb() {
+      return "unpinned";
     }
   }
 
