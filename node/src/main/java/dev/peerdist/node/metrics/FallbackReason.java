@@ -24,7 +24,16 @@ public enum FallbackReason {
   /** The node is configured or forced to skip peers for this download. */
   PEERS_DISABLED,
   /** A verified block left the local store (evicted) before the reader got to it. */
-  EVICTED;
+  EVICTED,
+  /**
+   * Nobody in the subnet held the block and this node was the one its subnet-mates chose to fetch
+   * it from the origin (issue 8: one origin fetch per block per subnet); the others copy it from here.
+   */
+  COORDINATED,
+  /** The node chosen to fetch the block from the origin went quiet; this node took over. */
+  TAKEOVER,
+  /** The store could not keep the block (full disk or too small a cache); it was passed through. */
+  STORE_FULL;
 
   /** The label value, e.g. {@code no_peer}. */
   public String label() {

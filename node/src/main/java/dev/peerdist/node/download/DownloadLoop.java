@@ -1,0 +1,1017 @@
+package dev.peerdist.node.download;
+
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.node.metrics.FallbackReason;
+import dev.peerdist.node.retrieval.Outcome;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * The one download loop of a node (issue 8): it owns the state of every segment being fetched and
+ * decides, block by block, whether to fetch it from a peer, wait for one, or fetch it from the
+ * origin. Plain code driven by events, with injected time and randomness: no sockets, no threads,
+ * not thread-safe (one owner calls it, HOUSE-STYLE 14). The daemon's {@code LoopDriver} and the
+ * simulator's model run this very class with the same {@link LoopSettings}.
+ *
+ * <p><b>Inputs</b>: segment wants ({@link #want}), what peers hold (PCCRD answers {@link #matched},
+ * MSG_BLKLIST answers {@link #blockList}), results ({@link #blockResult}, {@link #originBlock},
+ * {@link #originEnd}) and the passing of time ({@link #tick}). What the subnet wants comes from the
+ * shared {@link SubnetView}. <b>Outputs</b>: {@link Action}s, taken with {@link #drain}.
+ *
+ * <p><b>Policy</b> (docs/DOWNLOAD.md has the message flow and failure modes):
+ * <ul>
+ *   <li><b>Peers first.</b> A block some usable holder has is requested from one of them (up to
+ *       {@code requestsPerPeer} per peer, {@code requestsInFlight} in all), picked at random among
+ *       the blocks that holder has and we lack, so that a swarm copies different blocks from each
+ *       other. A block asked for longer than {@code hedgeAfter} is asked of a second holder.
+ *   <li><b>Holdings spread by polling.</b> Holders found by probes are asked MSG_GETBLKLIST
+ *       (PROTOCOL.md §4.4) for their exact blocks, again every {@code blockListInterval} while they
+ *       have nothing new for us; a peer that cannot answer it is asked blindly, block by block.
+ *   <li><b>Re-probe while incomplete</b>, at a cadence that slows with the number of wanters heard,
+ *       so a large subnet's probe rate stays bounded; answers arriving at any time count.
+ *   <li><b>One origin fetcher per segment and subnet.</b> Blocks no holder has are fetched from the
+ *       origin only by the segment's elected fetcher ({@link SubnetView}); the others wait and copy
+ *       them over the LAN. A fetcher says so in its probes; when it goes quiet and the segment makes
+ *       no progress for {@code takeoverAfter}, the next node in the ranking takes over. A node that
+ *       was fetching and learns of a better-ranked live fetcher stops.
+ *   <li><b>Busy is not absent.</b> Busy, empty and slow answers back the peer off briefly; only
+ *       after {@code lanPatience} without progress are held blocks treated as held by nobody.
+ *   <li><b>Drop bad peers</b>: a peer whose block failed verification is banned for {@code banFor};
+ *       one that fails {@code peerGoneAfter} times in a row is forgotten until it answers again.
+ * </ul>
+ */
+public final class DownloadLoop {
+  private static final long NONE = Long.MIN_VALUE;
+  private static final int PROBE_IDS = 8;
+  private static final int MAX_LISTS_IN_FLIGHT = 64;
+  private static final FallbackReason[] REASONS = FallbackReason.values();
+
+  private final long nodeId;
+  private final LoopSettings s;
+  private final SubnetView view;
+  private final LongSupplier clock;
+  private final RandomGenerator random;
+  private final List<Action> out = new ArrayList<>();
+  private final LinkedHashMap<SegmentId, Task> tasks = new LinkedHashMap<>();
+  private final Map<PeerEndpoint, Peer> peers = new HashMap<>();
+  private final Map<Long, Req> requests = new HashMap<>();
+  private final Map<Long, ListReq> lists = new HashMap<>();
+  private final Map<Long, OriginReq> origins = new LinkedHashMap<>();
+  private final long hedgeNanos;
+  private final long takeoverNanos;
+  private long nextId = 1;
+  private int inFlight;
+  private long lastExpire;
+  private final Stats stats = new Stats();
+
+  /** Counters of what the loop decided, for metrics, the simulator's report and tests. */
+  public static final class Stats {
+    public long blockRequests;
+    public long hedges;
+    public long listRequests;
+    public long probes;
+    public long originRequests;
+    public long originCancels;
+    public long takeovers;
+    public long peersBanned;
+    public long peersForgotten;
+  }
+
+  /**
+   * @param nodeId this node's id, the one in its probe tag
+   * @param view what this node hears of its subnet (shared with the responder)
+   * @param clock nanoseconds, monotonic
+   */
+  public DownloadLoop(long nodeId, LoopSettings settings, SubnetView view, LongSupplier clock,
+      RandomGenerator random) {
+    this.nodeId = nodeId;
+    this.s = settings;
+    this.view = view;
+    this.clock = clock;
+    this.random = random;
+    this.hedgeNanos = settings.hedgeAfter().toNanos();
+    this.takeoverNanos = settings.takeoverAfter().toNanos();
+    this.lastExpire = clock.getAsLong();
+  }
+
+  // ------------------------------------------------------------------ state
+
+  private static final class Peer {
+    final PeerEndpoint endpoint;
+    int inFlight;
+    long backoffUntil = NONE;
+    int failures;
+    long bannedUntil = NONE;
+
+    Peer(PeerEndpoint endpoint) {
+      this.endpoint = endpoint;
+    }
+  }
+
+  /** What one peer holds of one segment, as far as we know. */
+  private static final class Holding {
+    final Peer peer;
+    final long[] known;
+    /** The known set came from MSG_BLKLIST or a full-segment claim. */
+    boolean exact;
+    /** MSG_BLKLIST failed: the peer is asked blindly; {@link #known} holds what it may have. */
+    boolean blind;
+    boolean complete;
+    boolean listing;
+    int listFailures;
+    long nextList;
+    final long added;
+
+    Holding(Peer peer, int words, long now) {
+      this.peer = peer;
+      this.known = new long[words];
+      this.added = now;
+    }
+  }
+
+  private final class Task {
+    final SegmentRef ref;
+    final int n;
+    final long hash;
+    final long[] have;
+    final long[] requested;
+    final long[] claimed;
+    final byte[] asking;
+    final byte[] failure;
+    final List<Holding> holders = new ArrayList<>();
+    final Map<Long, Long> suspects = new HashMap<>(4);
+    int missing;
+    int refs = 1;
+    final long created;
+    long firstProbe = NONE;
+    long nextProbe;
+    long lastProgress;
+    long fetcher = NONE;
+    long fetcherSince;
+    boolean takeover;
+    int originActive;
+    long lastOriginProgress;
+    long originRetryAt = NONE;
+    int originFailures;
+    /** Why holders of this segment were lost (forgotten or banned); the reason for blocks never asked. */
+    FallbackReason lostHolders;
+
+    Task(SegmentRef ref, BitSet held, long now) {
+      this.ref = ref;
+      this.n = ref.blocks();
+      int words = (n + 63) >>> 6;
+      this.hash = SubnetView.hash(ref.id());
+      this.have = new long[words];
+      this.requested = new long[words];
+      this.claimed = new long[words];
+      this.asking = new byte[n];
+      this.failure = new byte[n];
+      for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
+        set(have, i);
+      }
+      this.missing = n - count(have);
+      this.created = now;
+      this.nextProbe = now;
+      this.lastProgress = now;
+      this.lastOriginProgress = now;
+    }
+
+    Holding holding(Peer p) {
+      for (Holding h : holders) {
+        if (h.peer == p) {
+          return h;
+        }
+      }
+      return null;
+    }
+
+    /** Blocks we lack that nobody is fetching for us yet. */
+    long need(int w) {
+      long m = ~(have[w] | requested[w] | claimed[w]);
+      return w == have.length - 1 ? m & lastMask(n) : m;
+    }
+  }
+
+  private record Req(long id, Task task, int block, Peer peer, long sentAt) {}
+
+  private record ListReq(long id, Task task, Holding holding) {}
+
+  private static final class OriginReq {
+    final long id;
+    final Task task;
+    final int first;
+    final int count;
+
+    OriginReq(long id, Task task, int first, int count) {
+      this.id = id;
+      this.task = task;
+      this.first = first;
+      this.count = count;
+    }
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  /**
+   * A reader needs segment {@code ref}; {@code held} are the blocks already stored. Wanting a
+   * segment already wanted adds a reference; a segment already complete is reported done at once.
+   * Call {@link #tick} after a batch of wants: it sends one probe for all of them.
+   */
+  public void want(SegmentRef ref, BitSet held) {
+    Task t = tasks.get(ref.id());
+    if (t != null) {
+      t.refs++;
+      return;
+    }
+    long now = clock.getAsLong();
+    t = new Task(ref, held, now);
+    if (t.missing == 0) {
+      out.add(new Action.SegmentDone(ref.id()));
+      return;
+    }
+    tasks.put(ref.id(), t);
+  }
+
+  /** A reader no longer needs the segment; when nobody does, its fetching stops. */
+  public void unwant(SegmentId id) {
+    Task t = tasks.get(id);
+    if (t != null && --t.refs <= 0) {
+      drop(t);
+    }
+  }
+
+  /** Adds a peer that is asked for every wanted segment (configured peers, cache servers). */
+  public void alwaysAsk(PeerEndpoint peer) {
+    for (Task t : tasks.values()) {
+      matched(peer, t.ref.id(), -1, false);
+    }
+  }
+
+  /**
+   * A ProbeMatch (or a configured peer): {@code peer} holds {@code blocks} blocks of the segment
+   * (-1 = unknown), or all of it when {@code complete} (PROTOCOL.md §3.4, §3.5).
+   */
+  public void matched(PeerEndpoint peer, SegmentId segment, int blocks, boolean complete) {
+    Task t = tasks.get(segment);
+    if (t == null || blocks == 0) {
+      return;
+    }
+    long now = clock.getAsLong();
+    Peer p = peers.computeIfAbsent(peer, Peer::new);
+    if (p.bannedUntil != NONE && now < p.bannedUntil) {
+      return;
+    }
+    boolean whole = complete || blocks >= t.n;
+    Holding h = t.holding(p);
+    if (h == null) {
+      if (t.holders.size() >= s.neighbors() && !makeRoom(t, whole, now)) {
+        return;
+      }
+      h = new Holding(p, t.have.length, now);
+      t.holders.add(h);
+    }
+    if (whole) {
+      if (!h.complete) {
+        fillAll(h.known, t.n);
+        h.exact = true;
+        h.blind = false;
+        h.complete = true;
+        t.lastProgress = now;
+      }
+    } else if (!h.exact || blocks > count(h.known)) {
+      h.nextList = now; // learn exactly which blocks, now
+    }
+    lists(t, now);
+    fill(now);
+  }
+
+  /**
+   * The answer to {@link Action.GetBlockList} {@code id}: the blocks the peer holds now, or null
+   * when the exchange failed.
+   */
+  public void blockList(long id, BitSet held) {
+    ListReq lr = lists.remove(id);
+    if (lr == null) {
+      return;
+    }
+    Holding h = lr.holding;
+    h.listing = false;
+    Task t = lr.task;
+    if (tasks.get(t.ref.id()) != t || !t.holders.contains(h)) {
+      return;
+    }
+    long now = clock.getAsLong();
+    if (held == null) {
+      h.listFailures++;
+      if (h.listFailures >= 2 && !h.exact) {
+        // It cannot tell us (iPXE-class peers do not serve lists): ask it blindly.
+        h.blind = true;
+        fillAll(h.known, t.n);
+      }
+      h.nextList = now + s.blockListInterval().toNanos() * 4;
+      fill(now);
+      return;
+    }
+    h.listFailures = 0;
+    boolean grew = false;
+    long[] next = new long[h.known.length];
+    for (int i = held.nextSetBit(0); i >= 0 && i < t.n; i = held.nextSetBit(i + 1)) {
+      set(next, i);
+    }
+    for (int w = 0; w < next.length; w++) {
+      if ((next[w] & ~h.known[w]) != 0) {
+        grew = true;
+      }
+      h.known[w] = next[w];
+    }
+    h.exact = true;
+    h.blind = false;
+    h.complete = count(next) == t.n;
+    if (grew) {
+      t.lastProgress = now;
+    }
+    h.nextList = now + s.blockListInterval().toNanos();
+    fill(now);
+  }
+
+  /**
+   * The result of {@link Action.GetBlock} {@code id}. {@link Outcome#OK} must mean the block was
+   * verified and stored (or handed to its reader) by the driver; {@code elapsedNanos} is unused
+   * today but kept for speed estimates.
+   */
+  public void blockResult(long id, Outcome outcome, long elapsedNanos) {
+    Req r = requests.remove(id);
+    if (r == null) {
+      return;
+    }
+    Peer p = r.peer;
+    p.inFlight--;
+    inFlight--;
+    long now = clock.getAsLong();
+    Task t = r.task;
+    boolean live = tasks.get(t.ref.id()) == t;
+    int b = r.block;
+    if (live) {
+      t.asking[b]--;
+    }
+    switch (outcome) {
+      case OK -> {
+        p.failures = 0;
+        if (live) {
+          acquired(t, b, now);
+        }
+      }
+      case NOT_AVAILABLE -> {
+        Holding h = live ? t.holding(p) : null;
+        if (h != null) {
+          clear(h.known, b);
+          if (h.complete) {
+            // It claims the whole segment: an empty answer most likely means busy (§4.6).
+            h.complete = false;
+            h.nextList = now;
+            p.backoffUntil = now + s.busyBackoff().toNanos();
+            mark(t, b, FallbackReason.PEER_BUSY);
+          } else {
+            mark(t, b, FallbackReason.BLOCK_NOT_HELD);
+          }
+        }
+      }
+      case BUSY -> {
+        p.backoffUntil = now + s.busyBackoff().toNanos();
+        if (live) {
+          mark(t, b, FallbackReason.PEER_BUSY);
+        }
+      }
+      case TIMEOUT, IO_ERROR -> {
+        if (live) {
+          mark(t, b, outcome == Outcome.TIMEOUT ? FallbackReason.TIMEOUT : FallbackReason.PEER_ERROR);
+        }
+        failed(p, now, outcome == Outcome.TIMEOUT ? FallbackReason.TIMEOUT : FallbackReason.PEER_ERROR);
+      }
+      case BAD_DATA -> {
+        if (live) {
+          mark(t, b, FallbackReason.HASH_MISMATCH);
+        }
+        ban(p, now);
+      }
+      default -> throw new IllegalStateException("unhandled outcome " + outcome);
+    }
+    if (live && !get(t.have, b) && t.asking[b] == 0) {
+      clear(t.requested, b);
+    }
+    fill(now);
+  }
+
+  /** Block {@code block} of {@code segment} came from the origin (request {@code id}), verified and stored. */
+  public void originBlock(long id, SegmentId segment, int block) {
+    Task t = tasks.get(segment);
+    if (t == null || block < 0 || block >= t.n) {
+      return;
+    }
+    long now = clock.getAsLong();
+    clear(t.claimed, block);
+    t.lastOriginProgress = now;
+    t.originFailures = 0;
+    acquired(t, block, now);
+  }
+
+  /**
+   * Origin request {@code id} ended: every block it delivered was reported; the rest go back to
+   * planning. A failure ({@code ok} false) pauses the segment's origin fetching (doubling); a
+   * segment without origin progress for {@code originGiveUp} fails with {@code why}.
+   */
+  public void originEnd(long id, boolean ok, String why) {
+    OriginReq o = origins.remove(id);
+    if (o == null) {
+      return;
+    }
+    Task t = o.task;
+    t.originActive--;
+    for (int b = o.first; b < o.first + o.count; b++) {
+      clear(t.claimed, b);
+    }
+    if (tasks.get(t.ref.id()) != t) {
+      return;
+    }
+    long now = clock.getAsLong();
+    if (!ok) {
+      t.originFailures++;
+      long pause = s.originRetry().toNanos() << Math.min(5, t.originFailures - 1);
+      t.originRetryAt = now + Math.min(pause, 30_000_000_000L);
+      if (now - t.lastOriginProgress > s.originGiveUp().toNanos()) {
+        out.add(new Action.SegmentFailed(t.ref.id(), "the publisher sent nothing for "
+            + s.originGiveUp().toSeconds() + " s: " + why));
+        drop(t);
+        return;
+      }
+    }
+    planOrigin(now);
+    fill(now);
+  }
+
+  /** Timer work: hedges, block-list polls, probes, origin planning and takeovers. Call every {@code tick}. */
+  public void tick() {
+    long now = clock.getAsLong();
+    hedges(now);
+    for (Task t : tasks.values()) {
+      lists(t, now);
+    }
+    demotions(now);
+    probes(now);
+    planOrigin(now);
+    fill(now);
+    if (now - lastExpire > 60_000_000_000L) {
+      lastExpire = now;
+      view.expire(now);
+      peers.values().removeIf(p -> p.inFlight == 0 && (p.bannedUntil == NONE || now >= p.bannedUntil)
+          && tasks.values().stream().noneMatch(t -> t.holding(p) != null));
+    }
+  }
+
+  /** Actions decided since the last call, oldest first. */
+  public List<Action> drain() {
+    if (out.isEmpty()) {
+      return List.of();
+    }
+    List<Action> a = new ArrayList<>(out);
+    out.clear();
+    return a;
+  }
+
+  // ------------------------------------------------------------------ views
+
+  /** True while any segment is being fetched. */
+  public boolean busy() {
+    return !tasks.isEmpty();
+  }
+
+  /** Segments being fetched. */
+  public int segmentsInProgress() {
+    return tasks.size();
+  }
+
+  /** PCCRR block requests outstanding. */
+  public int requestsInFlight() {
+    return inFlight;
+  }
+
+  /** Origin range requests outstanding. */
+  public int originInFlight() {
+    return origins.size();
+  }
+
+  /** This node's share of the subnet's WAN budget in bytes per second; 0 = unlimited. */
+  public long originRate() {
+    if (s.wanBudget() == 0) {
+      return 0;
+    }
+    int others = view.activeFetchers(nodeId, clock.getAsLong());
+    return Math.max(1, s.wanBudget() / (others + 1));
+  }
+
+  public Stats stats() {
+    return stats;
+  }
+
+  public long nodeId() {
+    return nodeId;
+  }
+
+  /** Blocks held of a segment in progress, or null when it is not in progress. */
+  public BitSet held(SegmentId id) {
+    Task t = tasks.get(id);
+    return t == null ? null : BitSet.valueOf(t.have);
+  }
+
+  // ------------------------------------------------------------------ peers
+
+  private void acquired(Task t, int b, long now) {
+    if (get(t.have, b)) {
+      return;
+    }
+    set(t.have, b);
+    clear(t.requested, b);
+    t.missing--;
+    t.lastProgress = now;
+    if (t.missing == 0) {
+      out.add(new Action.SegmentDone(t.ref.id()));
+      drop(t);
+    }
+  }
+
+  private void mark(Task t, int b, FallbackReason why) {
+    t.failure[b] = (byte) (why.ordinal() + 1);
+  }
+
+  private void failed(Peer p, long now, FallbackReason why) {
+    p.failures++;
+    long pause = s.failureBackoff().toNanos() << Math.min(20, p.failures - 1);
+    p.backoffUntil = now + Math.min(pause, s.maxBackoff().toNanos());
+    if (p.failures >= s.peerGoneAfter()) {
+      forget(p, why);
+      stats.peersForgotten++;
+      p.failures = 0;
+    }
+  }
+
+  private void ban(Peer p, long now) {
+    p.bannedUntil = now + s.banFor().toNanos();
+    forget(p, FallbackReason.HASH_MISMATCH);
+    stats.peersBanned++;
+  }
+
+  /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
+  private void forget(Peer p, FallbackReason why) {
+    for (Task t : tasks.values()) {
+      if (t.holders.removeIf(h -> h.peer == p)) {
+        t.lostHolders = why;
+      }
+    }
+  }
+
+  private boolean usable(Peer p, long now) {
+    return (p.bannedUntil == NONE || now >= p.bannedUntil) && (p.backoffUntil == NONE || now >= p.backoffUntil);
+  }
+
+  /** Frees a neighbour slot for a new holder: the oldest one with nothing we need, else none. */
+  private boolean makeRoom(Task t, boolean newIsComplete, long now) {
+    Holding victim = null;
+    for (Holding h : t.holders) {
+      if (h.complete || h.listing || h.peer.inFlight > 0 && hasNeeded(t, h)) {
+        continue;
+      }
+      if (!hasNeeded(t, h) && (victim == null || h.added < victim.added)) {
+        victim = h;
+      }
+    }
+    if (victim == null && newIsComplete) {
+      for (Holding h : t.holders) {
+        if (!h.complete && !h.listing && (victim == null || h.added < victim.added)) {
+          victim = h;
+        }
+      }
+    }
+    if (victim == null) {
+      return false;
+    }
+    t.holders.remove(victim);
+    return true;
+  }
+
+  private boolean hasNeeded(Task t, Holding h) {
+    for (int w = 0; w < t.have.length; w++) {
+      if ((h.known[w] & t.need(w)) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sends as many block requests as limits allow, earliest-wanted segments first. */
+  private void fill(long now) {
+    if (inFlight >= s.requestsInFlight()) {
+      return;
+    }
+    for (Task t : tasks.values()) {
+      int k = t.holders.size();
+      if (k == 0) {
+        continue;
+      }
+      int start = random.nextInt(k);
+      for (int i = 0; i < k; i++) {
+        Holding h = t.holders.get((start + i) % k);
+        Peer p = h.peer;
+        while (p.inFlight < s.requestsPerPeer() && usable(p, now)) {
+          int b = pick(t, h);
+          if (b < 0) {
+            break;
+          }
+          send(t, b, p, now);
+          if (inFlight >= s.requestsInFlight()) {
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  /** A block {@code h} may have and we need, chosen from a random starting point; -1 if none. */
+  private int pick(Task t, Holding h) {
+    int words = t.have.length;
+    int startBit = random.nextInt(t.n);
+    int w0 = startBit >>> 6;
+    for (int i = 0; i <= words; i++) {
+      int w = (w0 + i) % words;
+      long m = h.known[w] & t.need(w);
+      if (i == 0) {
+        m &= -1L << (startBit & 63);
+      } else if (i == words) {
+        m &= (startBit & 63) == 0 ? 0 : ~(-1L << (startBit & 63));
+      }
+      if (m != 0) {
+        return (w << 6) + Long.numberOfTrailingZeros(m);
+      }
+    }
+    return -1;
+  }
+
+  private void send(Task t, int b, Peer p, long now) {
+    long id = nextId++;
+    requests.put(id, new Req(id, t, b, p, now));
+    p.inFlight++;
+    inFlight++;
+    t.asking[b]++;
+    set(t.requested, b);
+    stats.blockRequests++;
+    out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b));
+  }
+
+  /** A block asked of one peer for longer than {@code hedgeAfter} is asked of another holder too. */
+  private void hedges(long now) {
+    if (requests.isEmpty()) {
+      return;
+    }
+    List<Req> slow = null;
+    for (Req r : requests.values()) {
+      if (now - r.sentAt >= hedgeNanos && r.task.asking[r.block] == 1 && tasks.get(r.task.ref.id()) == r.task) {
+        if (slow == null) {
+          slow = new ArrayList<>();
+        }
+        slow.add(r);
+      }
+    }
+    if (slow == null) {
+      return;
+    }
+    for (Req r : slow) {
+      if (inFlight >= s.requestsInFlight()) {
+        return;
+      }
+      Task t = r.task;
+      for (Holding h : t.holders) {
+        Peer p = h.peer;
+        if (p != r.peer && get(h.known, r.block) && p.inFlight < s.requestsPerPeer() && usable(p, now)) {
+          stats.hedges++;
+          send(t, r.block, p, now);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Asks holders for their block lists: at once for new ones, then every blockListInterval when idle. */
+  private void lists(Task t, long now) {
+    for (Holding h : t.holders) {
+      if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
+        return;
+      }
+      if (h.listing || h.complete || h.blind || now < h.nextList || !usable(h.peer, now)) {
+        continue;
+      }
+      if (h.exact && hasNeeded(t, h)) {
+        continue; // it still has blocks for us; ask again when it runs dry
+      }
+      long id = nextId++;
+      h.listing = true;
+      lists.put(id, new ListReq(id, t, h));
+      stats.listRequests++;
+      out.add(new Action.GetBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
+    }
+  }
+
+  // ------------------------------------------------------------------ discovery
+
+  /** Sends one probe for the segments whose re-probe is due, the ones we fetch from the origin first. */
+  private void probes(long now) {
+    List<Task> due = new ArrayList<>();
+    int fetching = 0;
+    for (Task t : tasks.values()) {
+      if (t.originActive > 0 && now >= t.nextProbe) {
+        due.add(fetching++, t);
+      }
+    }
+    for (Task t : tasks.values()) {
+      if (t.originActive == 0 && now >= t.nextProbe && due.size() < PROBE_IDS) {
+        due.add(t);
+      }
+    }
+    if (due.isEmpty()) {
+      return;
+    }
+    if (due.size() > PROBE_IDS) {
+      due = due.subList(0, PROBE_IDS);
+      fetching = Math.min(fetching, PROBE_IDS);
+    }
+    List<SegmentId> ids = new ArrayList<>(due.size());
+    for (Task t : due) {
+      ids.add(t.ref.id());
+      if (t.firstProbe == NONE) {
+        t.firstProbe = now;
+      }
+      long interval = Math.max(s.probeMin().toNanos(),
+          Math.min(s.probeMax().toNanos(), view.wanters(t.ref.id(), now) * s.probePerWanter().toNanos()));
+      if (t.originActive > 0) {
+        interval = Math.min(interval, takeoverNanos / 2);
+      } else if (!hasUsableHolder(t, now)) {
+        interval = s.probeMin().toNanos();
+      }
+      t.nextProbe = now + (long) (interval * (0.75 + 0.5 * random.nextDouble()));
+    }
+    stats.probes++;
+    out.add(new Action.Probe(ids, fetching));
+  }
+
+  private boolean hasUsableHolder(Task t, long now) {
+    for (Holding h : t.holders) {
+      if (usable(h.peer, now) && hasNeeded(t, h)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ origin
+
+  /** The node that should fetch the segment's unheld blocks now: this node, or the best other. */
+  private long elected(Task t, long now) {
+    long[] rank = view.ranking(t.ref.id(), now);
+    for (long id : rank) {
+      if (id == nodeId) {
+        continue;
+      }
+      Long until = t.suspects.get(id);
+      if (until != null && now < until) {
+        continue;
+      }
+      long mine = SubnetView.score(nodeId, t.hash);
+      long theirs = SubnetView.score(id, t.hash);
+      return Long.compareUnsigned(mine, theirs) > 0 ? nodeId : id;
+    }
+    return nodeId;
+  }
+
+  private boolean othersWant(Task t, long now) {
+    for (long id : view.ranking(t.ref.id(), now)) {
+      if (id != nodeId) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Stops origin requests of segments where a better-ranked fetcher is alive. */
+  private void demotions(long now) {
+    if (origins.isEmpty()) {
+      return;
+    }
+    List<OriginReq> stop = null;
+    for (OriginReq o : origins.values()) {
+      long e = elected(o.task, now);
+      if (e != nodeId && now - view.lastHeard(e, o.task.ref.id()) <= takeoverNanos) {
+        if (stop == null) {
+          stop = new ArrayList<>();
+        }
+        stop.add(o);
+      }
+    }
+    if (stop == null) {
+      return;
+    }
+    for (OriginReq o : stop) {
+      stats.originCancels++;
+      out.add(new Action.CancelOrigin(o.id));
+      origins.remove(o.id);
+      o.task.originActive--;
+      for (int b = o.first; b < o.first + o.count; b++) {
+        clear(o.task.claimed, b);
+      }
+    }
+  }
+
+  private void planOrigin(long now) {
+    if (origins.size() >= s.originFlows()) {
+      return;
+    }
+    for (Task t : new ArrayList<>(tasks.values())) {
+      if (origins.size() >= s.originFlows()) {
+        return;
+      }
+      if (t.firstProbe == NONE || now - t.firstProbe < s.discoveryWait().toNanos()
+          || (t.originRetryAt != NONE && now < t.originRetryAt)) {
+        continue;
+      }
+      long[] unheld = unheld(t, now);
+      if (unheld == null) {
+        continue;
+      }
+      long e = elected(t, now);
+      if (e != t.fetcher) {
+        t.fetcher = e;
+        t.fetcherSince = now;
+      }
+      if (e != nodeId) {
+        if (now - t.fetcherSince < takeoverNanos || now - t.lastProgress < takeoverNanos
+            || now - view.lastFetching(e, t.ref.id()) < takeoverNanos) {
+          continue; // the chosen fetcher has time, or shows signs of life
+        }
+        t.suspects.put(e, now + s.suspectFor().toNanos());
+        t.takeover = true;
+        stats.takeovers++;
+        e = elected(t, now);
+        t.fetcher = e;
+        t.fetcherSince = now;
+        if (e != nodeId) {
+          continue;
+        }
+      }
+      claim(t, unheld, now);
+    }
+  }
+
+  /** Blocks we need that no usable holder has; null when there are none (or lists are pending). */
+  private long[] unheld(Task t, long now) {
+    boolean patienceOut = now - t.lastProgress > s.lanPatience().toNanos();
+    long[] u = new long[t.have.length];
+    boolean any = false;
+    for (int w = 0; w < u.length; w++) {
+      u[w] = t.need(w);
+    }
+    if (!patienceOut) {
+      for (Holding h : t.holders) {
+        if (h.listing && !h.exact) {
+          return null; // it is about to tell us what it has
+        }
+        if (h.peer.bannedUntil != NONE && now < h.peer.bannedUntil) {
+          continue;
+        }
+        for (int w = 0; w < u.length; w++) {
+          u[w] &= ~h.known[w];
+        }
+      }
+    }
+    for (long x : u) {
+      any |= x != 0;
+    }
+    return any ? u : null;
+  }
+
+  /** Claims runs of unheld blocks for one origin request each, while flows are free. */
+  private void claim(Task t, long[] unheld, long now) {
+    boolean others = othersWant(t, now);
+    int start = 0;
+    if (others) {
+      // Fetchers that briefly overlap (each thinking it ranks first) start at different places.
+      int ranges = Math.max(1, (t.n + s.originRangeBlocks() - 1) / s.originRangeBlocks());
+      start = (int) Long.remainderUnsigned(SubnetView.score(nodeId, t.hash), ranges) * s.originRangeBlocks();
+    }
+    while (origins.size() < s.originFlows()) {
+      int b = nextSet(unheld, start, t.n);
+      if (b < 0) {
+        b = nextSet(unheld, 0, t.n);
+      }
+      if (b < 0) {
+        return;
+      }
+      FallbackReason why = reason(t, b, others);
+      int count = 0;
+      while (b + count < t.n && count < s.originRangeBlocks() && get(unheld, b + count)
+          && reason(t, b + count, others) == why) {
+        clear(unheld, b + count);
+        set(t.claimed, b + count);
+        count++;
+      }
+      long id = nextId++;
+      origins.put(id, new OriginReq(id, t, b, count));
+      t.originActive++;
+      stats.originRequests++;
+      out.add(new Action.FetchOrigin(id, t.ref.id(), b, count, why));
+      start = b + count;
+    }
+  }
+
+  private FallbackReason reason(Task t, int b, boolean others) {
+    if (t.failure[b] != 0) {
+      return REASONS[t.failure[b] - 1];
+    }
+    if (t.lostHolders != null) {
+      return t.lostHolders;
+    }
+    if (t.takeover) {
+      return FallbackReason.TAKEOVER;
+    }
+    if (others) {
+      return FallbackReason.COORDINATED;
+    }
+    return t.holders.isEmpty() ? FallbackReason.NO_PEER : FallbackReason.BLOCK_NOT_HELD;
+  }
+
+  private void drop(Task t) {
+    tasks.remove(t.ref.id());
+    for (Iterator<OriginReq> it = origins.values().iterator(); it.hasNext(); ) {
+      OriginReq o = it.next();
+      if (o.task == t) {
+        it.remove();
+        out.add(new Action.CancelOrigin(o.id));
+      }
+    }
+    lists.values().removeIf(l -> l.task == t);
+  }
+
+  // ------------------------------------------------------------------ bits
+
+  private static boolean get(long[] bits, int i) {
+    return (bits[i >>> 6] & (1L << i)) != 0;
+  }
+
+  private static void set(long[] bits, int i) {
+    bits[i >>> 6] |= 1L << i;
+  }
+
+  private static void clear(long[] bits, int i) {
+    bits[i >>> 6] &= ~(1L << i);
+  }
+
+  private static int count(long[] bits) {
+    int c = 0;
+    for (long w : bits) {
+      c += Long.bitCount(w);
+    }
+    return c;
+  }
+
+  private static long lastMask(int n) {
+    int r = n & 63;
+    return r == 0 ? -1L : (1L << r) - 1;
+  }
+
+  private static void fillAll(long[] bits, int n) {
+    java.util.Arrays.fill(bits, -1L);
+    bits[bits.length - 1] = lastMask(n);
+  }
+
+  private static int nextSet(long[] bits, int from, int n) {
+    if (from >= n) {
+      return -1;
+    }
+    int w = from >>> 6;
+    long m = bits[w] & (-1L << from);
+    while (true) {
+      if (m != 0) {
+        int i = (w << 6) + Long.numberOfTrailingZeros(m);
+        return i < n ? i : -1;
+      }
+      if (++w >= bits.length) {
+        return -1;
+      }
+      m = bits[w];
+    }
+  }
+}

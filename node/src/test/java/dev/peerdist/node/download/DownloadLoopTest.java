@@ -1,0 +1,367 @@
+package dev.peerdist.node.download;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.node.metrics.FallbackReason;
+import dev.peerdist.node.retrieval.Outcome;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class DownloadLoopTest {
+  static final SegmentId SEG = SegmentId.of(bytes(7));
+  static final SegmentRef REF = new SegmentRef(SEG, 512, 65536, 65536, 0);
+  static final LoopSettings S = LoopSettings.defaults();
+
+  final long[] now = {1_000_000_000L};
+  final SubnetView view = new SubnetView(S);
+
+  static byte[] bytes(int seed) {
+    byte[] b = new byte[32];
+    new SplittableRandom(seed).nextBytes(b);
+    return b;
+  }
+
+  static PeerEndpoint peer(int i) {
+    return new PeerEndpoint(new InetSocketAddress("10.0.0." + i, 8080));
+  }
+
+  DownloadLoop loop(long nodeId) {
+    return new DownloadLoop(nodeId, S, view, () -> now[0], new SplittableRandom(1));
+  }
+
+  void advance(Duration d) {
+    now[0] += d.toNanos();
+  }
+
+  static <T> List<T> of(List<Action> actions, Class<T> type) {
+    List<T> out = new ArrayList<>();
+    for (Action a : actions) {
+      if (type.isInstance(a)) {
+        out.add(type.cast(a));
+      }
+    }
+    return out;
+  }
+
+  /** Two node ids where {@code ids[0]} outranks {@code ids[1]} for SEG. */
+  static long[] rankedPair() {
+    long a = 11;
+    long b = 12;
+    return Long.compareUnsigned(SubnetView.score(a, SEG), SubnetView.score(b, SEG)) > 0
+        ? new long[] {a, b} : new long[] {b, a};
+  }
+
+  @Test
+  void aLoneNodeProbesWaitsThenFetchesEverythingFromTheOriginAsNoPeer() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    List<Action> first = l.drain();
+    assertEquals(List.of(SEG), of(first, Action.Probe.class).get(0).segments());
+    assertTrue(of(first, Action.FetchOrigin.class).isEmpty(), "no origin before the discovery wait");
+    advance(S.discoveryWait());
+    l.tick();
+    List<Action.FetchOrigin> fo = of(l.drain(), Action.FetchOrigin.class);
+    assertEquals(S.originFlows(), fo.size());
+    assertEquals(0, fo.get(0).first());
+    assertEquals(S.originRangeBlocks(), fo.get(0).count());
+    assertEquals(FallbackReason.NO_PEER, fo.get(0).reason());
+    int done = 0;
+    // Serve every origin request as it comes until the segment is done.
+    List<Action.FetchOrigin> queue = new ArrayList<>(fo);
+    List<Action> all = new ArrayList<>();
+    while (!queue.isEmpty()) {
+      Action.FetchOrigin f = queue.remove(0);
+      for (int b = f.first(); b < f.first() + f.count(); b++) {
+        l.originBlock(f.id(), SEG, b);
+      }
+      l.originEnd(f.id(), true, "");
+      List<Action> a = l.drain();
+      all.addAll(a);
+      queue.addAll(of(a, Action.FetchOrigin.class));
+    }
+    assertEquals(1, of(all, Action.SegmentDone.class).size());
+    assertFalse(l.busy());
+  }
+
+  @Test
+  void aCompleteHolderGetsRequestsUpToTheLimitAndNoOriginIsUsed() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
+    assertEquals(S.requestsPerPeer(), gets.size());
+    assertEquals(S.requestsPerPeer(), gets.stream().map(Action.GetBlock::index).distinct().count());
+    advance(S.discoveryWait().multipliedBy(2));
+    List<Action> later = new ArrayList<>();
+    List<Action.GetBlock> pending = new ArrayList<>(gets);
+    while (!pending.isEmpty()) {
+      Action.GetBlock g = pending.remove(0);
+      l.blockResult(g.id(), Outcome.OK, 1000);
+      l.tick();
+      List<Action> a = l.drain();
+      later.addAll(a);
+      pending.addAll(of(a, Action.GetBlock.class));
+    }
+    assertTrue(of(later, Action.FetchOrigin.class).isEmpty());
+    assertEquals(1, of(later, Action.SegmentDone.class).size());
+  }
+
+  @Test
+  void aPartialHolderIsAskedForItsListAndOnlyTheRestComesFromTheOrigin() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 100, false);
+    List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+    assertEquals(1, lists.size());
+    advance(S.discoveryWait());
+    l.tick();
+    assertTrue(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "no origin while a list is pending");
+    BitSet held = new BitSet();
+    held.set(0, 100);
+    l.blockList(lists.get(0).id(), held);
+    List<Action> a = l.drain();
+    for (Action.GetBlock g : of(a, Action.GetBlock.class)) {
+      assertTrue(g.index() < 100, "asked the peer for a block it lacks: " + g.index());
+    }
+    l.tick();
+    List<Action.FetchOrigin> fo = of(l.drain(), Action.FetchOrigin.class);
+    assertFalse(fo.isEmpty());
+    for (Action.FetchOrigin f : fo) {
+      assertTrue(f.first() >= 100, "origin asked for a block a peer holds: " + f.first());
+      assertEquals(FallbackReason.BLOCK_NOT_HELD, f.reason());
+    }
+  }
+
+  @Test
+  void aNodeWaitsForTheBetterRankedFetcherAndTakesOverWhenItGoesQuiet() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[1]);
+    view.heard(pair[0], List.of(SEG), 1, now[0]);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    for (int i = 0; i < 25; i++) { // 2.5 s: the fetcher is heard fetching every second
+      advance(Duration.ofMillis(100));
+      if (i % 10 == 0) {
+        view.heard(pair[0], List.of(SEG), 1, now[0]);
+      }
+      l.tick();
+      assertTrue(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "fetched while the fetcher is alive");
+    }
+    List<Action.FetchOrigin> fo = List.of();
+    for (int i = 0; i < 60 && fo.isEmpty(); i++) {
+      advance(Duration.ofMillis(100));
+      l.tick();
+      fo = of(l.drain(), Action.FetchOrigin.class);
+    }
+    assertFalse(fo.isEmpty(), "never took over");
+    assertEquals(FallbackReason.TAKEOVER, fo.get(0).reason());
+    assertEquals(1, l.stats().takeovers);
+  }
+
+  @Test
+  void theBetterRankedNodeFetchesAsCoordinatedAndStopsWhenAnEvenBetterOneFetches() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[0]);
+    view.heard(pair[1], List.of(SEG), 0, now[0]);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    advance(S.discoveryWait());
+    l.tick();
+    List<Action.FetchOrigin> fo = of(l.drain(), Action.FetchOrigin.class);
+    assertFalse(fo.isEmpty());
+    assertEquals(FallbackReason.COORDINATED, fo.get(0).reason());
+    // A node that outranks us appears and says it fetches the segment.
+    long better = 0;
+    for (long id = 100; better == 0; id++) {
+      if (Long.compareUnsigned(SubnetView.score(id, SEG), SubnetView.score(pair[0], SEG)) > 0) {
+        better = id;
+      }
+    }
+    view.heard(better, List.of(SEG), 1, now[0]);
+    advance(Duration.ofMillis(600)); // the ranking is recomputed every 500 ms
+    l.tick();
+    List<Action.CancelOrigin> cancels = of(l.drain(), Action.CancelOrigin.class);
+    assertEquals(fo.size(), cancels.size());
+  }
+
+  @Test
+  void busyHoldersAreWaitedForNotSentToTheOrigin() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    for (int round = 0; round < 50; round++) { // 5 s of busy answers
+      for (Action.GetBlock g : of(l.drain(), Action.GetBlock.class)) {
+        l.blockResult(g.id(), Outcome.BUSY, 1000);
+      }
+      advance(Duration.ofMillis(100));
+      l.tick();
+      assertTrue(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "went to the origin though a peer holds it");
+    }
+  }
+
+  @Test
+  void aCorruptPeerIsBannedAndItsBlocksComeFromTheOriginAsHashMismatch() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
+    int bad = gets.get(0).index();
+    l.blockResult(gets.get(0).id(), Outcome.BAD_DATA, 1000);
+    for (Action.GetBlock g : gets.subList(1, gets.size())) {
+      l.blockResult(g.id(), Outcome.OK, 1000);
+    }
+    assertTrue(of(l.drain(), Action.GetBlock.class).isEmpty(), "asked a banned peer");
+    l.matched(peer(2), SEG, 512, true);
+    assertTrue(of(l.drain(), Action.GetBlock.class).isEmpty(), "a banned peer came back through a probe");
+    advance(S.discoveryWait());
+    l.tick();
+    boolean found = false;
+    for (Action.FetchOrigin f : of(l.drain(), Action.FetchOrigin.class)) {
+      if (bad >= f.first() && bad < f.first() + f.count()) {
+        assertEquals(FallbackReason.HASH_MISMATCH, f.reason());
+        found = true;
+      }
+    }
+    assertTrue(found || l.originInFlight() == S.originFlows(), "the bad block is planned from the origin");
+    assertEquals(1, l.stats().peersBanned);
+  }
+
+  @Test
+  void aSlowBlockIsHedgedToASecondHolder() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    List<Action.GetBlock> first = of(l.drain(), Action.GetBlock.class);
+    // A second holder that has exactly the blocks asked of the first one (and nothing else).
+    l.matched(peer(3), SEG, first.size(), false);
+    List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+    BitSet held = new BitSet();
+    first.forEach(g -> held.set(g.index()));
+    l.blockList(lists.get(0).id(), held);
+    assertTrue(of(l.drain(), Action.GetBlock.class).isEmpty(), "blocks already asked are not asked twice at once");
+    advance(S.hedgeAfter());
+    l.tick();
+    List<Action.GetBlock> hedges = of(l.drain(), Action.GetBlock.class).stream()
+        .filter(g -> g.peer().equals(peer(3)) && first.stream().anyMatch(f -> f.index() == g.index())).toList();
+    assertFalse(hedges.isEmpty(), "no hedge of a slow block");
+    assertTrue(l.stats().hedges > 0);
+  }
+
+  @Test
+  void aPeerThatTimesOutRepeatedlyIsForgottenAndItsBlocksGoToTheOriginAsTimeout() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    for (int i = 0; i < 200 && l.stats().peersForgotten == 0; i++) {
+      for (Action.GetBlock g : of(l.drain(), Action.GetBlock.class)) {
+        l.blockResult(g.id(), Outcome.TIMEOUT, 2_000_000_000L);
+      }
+      advance(Duration.ofMillis(500));
+      l.tick();
+    }
+    assertEquals(1, l.stats().peersForgotten);
+    List<Action.FetchOrigin> fo = of(l.drain(), Action.FetchOrigin.class);
+    if (fo.isEmpty()) {
+      advance(Duration.ofMillis(100));
+      l.tick();
+      fo = of(l.drain(), Action.FetchOrigin.class);
+    }
+    assertFalse(fo.isEmpty());
+    assertTrue(fo.stream().allMatch(f -> f.reason() == FallbackReason.TIMEOUT), fo.toString());
+  }
+
+  @Test
+  void aPeerWithoutBlockListsIsAskedBlindly() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 10, false);
+    for (int i = 0; i < 2; i++) {
+      List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+      assertEquals(1, lists.size());
+      l.blockList(lists.get(0).id(), null);
+      advance(S.blockListInterval().multipliedBy(5));
+      l.tick();
+    }
+    assertFalse(of(l.drain(), Action.GetBlock.class).isEmpty(), "a peer that cannot list is asked block by block");
+  }
+
+  @Test
+  void theOriginIsRetriedAfterAFailureAndTheSegmentFailsOnlyAfterGivingUp() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    advance(S.discoveryWait());
+    l.tick();
+    List<Action.FetchOrigin> fo = of(l.drain(), Action.FetchOrigin.class);
+    l.originBlock(fo.get(0).id(), SEG, fo.get(0).first());
+    for (Action.FetchOrigin f : fo) {
+      l.originEnd(f.id(), false, "connection reset");
+    }
+    assertTrue(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "retried without a pause");
+    boolean failed = false;
+    int retries = 0;
+    for (int i = 0; i < 2000 && !failed; i++) {
+      advance(Duration.ofMillis(500));
+      l.tick();
+      for (Action a : l.drain()) {
+        if (a instanceof Action.FetchOrigin f) {
+          retries++;
+          l.originEnd(f.id(), false, "connection reset");
+        } else if (a instanceof Action.SegmentFailed sf) {
+          failed = true;
+          assertTrue(sf.why().contains("connection reset"), sf.why());
+        }
+      }
+    }
+    assertTrue(retries > 3, "retries: " + retries);
+    assertTrue(failed);
+    assertTrue(now[0] - 1_000_000_000L >= S.originGiveUp().toNanos());
+  }
+
+  @Test
+  void answerThinningDrawsAboutTheTargetNumberOfAnswersInALargeSwarm() {
+    for (long id = 0; id < 1000; id++) {
+      view.heard(id, List.of(SEG), 0, now[0]);
+    }
+    assertEquals(1.0, view.answerProbability(SEG, now[0]), "not yet settled: everyone answers");
+    advance(S.answerSettle());
+    double p = view.answerProbability(SEG, now[0]);
+    assertEquals(16.0 / 1000, p, 1e-9);
+    int answers = 0;
+    for (long id = 0; id < 1000; id++) {
+      if (SubnetView.answers(p, 0xABCDEFL, id)) {
+        answers++;
+      }
+    }
+    assertTrue(answers > 4 && answers < 40, "answers: " + answers);
+    assertNotEquals(SubnetView.answers(p, 1, 5), SubnetView.answers(p, 1, 5) ^ true);
+  }
+}
