@@ -13,4 +13,13 @@ public interface LocalHoldings {
 
   /** The holding for {@code key}; {@link Holding#NONE} when nothing of it is held. */
   Holding holding(DiscoveryKey key);
+
+  /**
+   * The holding for {@code key} as offered to {@code probe}; the responder always calls this
+   * form, so a node can thin its answers per probe (for example by the prober's {@link
+   * HeardProbe#tag()}). Defaults to {@link #holding(DiscoveryKey)}.
+   */
+  default Holding holding(DiscoveryKey key, HeardProbe probe) {
+    return holding(key);
+  }
 }

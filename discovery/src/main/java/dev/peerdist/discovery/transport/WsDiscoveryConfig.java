@@ -31,6 +31,8 @@ import java.util.random.RandomGenerator;
  *   <tr><td>localSubnets</td><td>from the interfaces</td><td>override of what "local subnet" means (tests)</td></tr>
  *   <tr><td>maxDatagramBytes</td><td>1472</td><td>largest probe or reply sent (Ethernet MTU minus IP/UDP headers); larger ones are split</td></tr>
  *   <tr><td>maxProbesInFlight</td><td>256</td><td>concurrent {@code probe()} calls; more fail fast</td></tr>
+ *   <tr><td>lateAnswerWindow</td><td>10 s</td><td>how long after sending a probe its answers still reach the {@code SubnetListener}</td></tr>
+ *   <tr><td>sentProbeMemory</td><td>4096</td><td>probe MessageIDs remembered for late answers (oldest forgotten first; those of waiting {@code probe()} calls are kept)</td></tr>
  *   <tr><td>duplicateMemory</td><td>1024</td><td>MessageIDs remembered to drop repeats</td></tr>
  *   <tr><td>limits</td><td>{@link WsdLimits#DEFAULT}</td><td>decoder bounds (32 KiB, depth 16, …)</td></tr>
  * </table>
@@ -53,6 +55,8 @@ public record WsDiscoveryConfig(
     List<Subnet> localSubnets,
     int maxDatagramBytes,
     int maxProbesInFlight,
+    Duration lateAnswerWindow,
+    int sentProbeMemory,
     int duplicateMemory,
     WsdLimits limits,
     Clock clock,
@@ -63,6 +67,7 @@ public record WsDiscoveryConfig(
     interfaces = List.copyOf(interfaces);
     localSubnets = List.copyOf(localSubnets);
     Objects.requireNonNull(appMaxDelay, "appMaxDelay");
+    Objects.requireNonNull(lateAnswerWindow, "lateAnswerWindow");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(random, "random");
@@ -77,6 +82,10 @@ public record WsDiscoveryConfig(
     checkRange("maxDatagramBytes", maxDatagramBytes, 1300, 65_507);
     checkRange("maxProbesInFlight", maxProbesInFlight, 1, 100_000);
     checkRange("duplicateMemory", duplicateMemory, 1, 1_000_000);
+    checkRange("sentProbeMemory", sentProbeMemory, 16, 1_000_000);
+    if (lateAnswerWindow.isNegative() || lateAnswerWindow.compareTo(Duration.ofMinutes(5)) > 0) {
+      throw new IllegalArgumentException("discovery.lateAnswerWindow must be within 0..5 min, got " + lateAnswerWindow);
+    }
     if (appMaxDelay.compareTo(PccrdTiming.MIN_REPLY_DELAY) < 0 || appMaxDelay.compareTo(Duration.ofSeconds(5)) > 0) {
       throw new IllegalArgumentException("discovery.appMaxDelay must be within 1 ms..5 s, got " + appMaxDelay);
     }
@@ -117,6 +126,8 @@ public record WsDiscoveryConfig(
     private List<Subnet> localSubnets = List.of();
     private int maxDatagramBytes = 1472;
     private int maxProbesInFlight = 256;
+    private Duration lateAnswerWindow = Duration.ofSeconds(10);
+    private int sentProbeMemory = 4096;
     private int duplicateMemory = 1024;
     private WsdLimits limits = WsdLimits.DEFAULT;
     private Clock clock = Clock.systemUTC();
@@ -138,6 +149,8 @@ public record WsDiscoveryConfig(
     public Builder localSubnets(List<Subnet> v) { localSubnets = v; return this; }
     public Builder maxDatagramBytes(int v) { maxDatagramBytes = v; return this; }
     public Builder maxProbesInFlight(int v) { maxProbesInFlight = v; return this; }
+    public Builder lateAnswerWindow(Duration v) { lateAnswerWindow = v; return this; }
+    public Builder sentProbeMemory(int v) { sentProbeMemory = v; return this; }
     public Builder duplicateMemory(int v) { duplicateMemory = v; return this; }
     public Builder limits(WsdLimits v) { limits = v; return this; }
     public Builder clock(Clock v) { clock = v; return this; }
@@ -147,7 +160,7 @@ public record WsDiscoveryConfig(
     public WsDiscoveryConfig build() {
       return new WsDiscoveryConfig(interfaces, ipv4, ipv6, port, pccrrPort, advertisedAddress, appMaxDelay,
           probeRepeats, repeatDelayMin, repeatDelayMax, probesPerSecond, probeBurst, suppression, checkSubnet,
-          localSubnets, maxDatagramBytes, maxProbesInFlight, duplicateMemory, limits, clock, random, listener);
+          localSubnets, maxDatagramBytes, maxProbesInFlight, lateAnswerWindow, sentProbeMemory, duplicateMemory, limits, clock, random, listener);
     }
   }
 }

@@ -3,15 +3,18 @@ package dev.peerdist.discovery.transport;
 import dev.peerdist.discovery.DiscoveryKey;
 import dev.peerdist.discovery.DiscoveryListener;
 import dev.peerdist.discovery.DiscoveryStats;
+import dev.peerdist.discovery.HeardProbe;
 import dev.peerdist.discovery.LocalHoldings;
 import dev.peerdist.discovery.PeerDirectory;
 import dev.peerdist.discovery.PeerEndpoint;
 import dev.peerdist.discovery.ProbeMatch;
+import dev.peerdist.discovery.SubnetListener;
 import dev.peerdist.discovery.pccrd.DuplicateMessageFilter;
 import dev.peerdist.discovery.pccrd.PccrdAnswer;
 import dev.peerdist.discovery.pccrd.PccrdProfile;
 import dev.peerdist.discovery.pccrd.PccrdQuery;
 import dev.peerdist.discovery.pccrd.PccrdTiming;
+import dev.peerdist.discovery.pccrd.ProbeTag;
 import dev.peerdist.discovery.pccrd.ResponderPolicy;
 import dev.peerdist.discovery.wsd.AppSequence;
 import dev.peerdist.discovery.wsd.Probe;
@@ -50,6 +53,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +66,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,9 +118,12 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private final long instanceId;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile LocalHoldings holdings;
+  private volatile SubnetListener subnetListener = SubnetListener.NONE;
+  private volatile Supplier<ProbeTag> tags;
 
   // Owned by the event loop.
-  private final Map<String, ProbeCall> callsByMessageId = new HashMap<>();
+  /** Probe messages sent, oldest first: live while their call waits or within the late-answer window. */
+  private final LinkedHashMap<String, Sent> sent = new LinkedHashMap<>();
   private int callsInFlight;
   private long messageNumber;
 
@@ -176,6 +184,23 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     ProbeCall(CompletableFuture<List<ProbeMatch>> result, int enoughPeers) {
       this.result = result;
       this.enoughPeers = enoughPeers;
+    }
+  }
+
+  /** One probe message this node sent (a probe() call or sendProbe() may send several). */
+  private static final class Sent {
+    final PccrdQuery query;
+    final long sentNanos;
+    final ProbeCall call; // null for sendProbe()
+
+    Sent(PccrdQuery query, long sentNanos, ProbeCall call) {
+      this.query = query;
+      this.sentNanos = sentNanos;
+      this.call = call;
+    }
+
+    boolean waiting() {
+      return call != null && !call.done;
     }
   }
 
@@ -377,6 +402,16 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     this.holdings = holdings;
   }
 
+  @Override
+  public void listen(SubnetListener listener) {
+    this.subnetListener = listener == null ? SubnetListener.NONE : listener;
+  }
+
+  @Override
+  public void tagProbes(Supplier<ProbeTag> tag) {
+    this.tags = tag;
+  }
+
   // ---------------------------------------------------------------- prober
 
   @Override
@@ -402,6 +437,23 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     return result;
   }
 
+  @Override
+  public void sendProbe(List<DiscoveryKey> keys) {
+    PccrdQuery all = new PccrdQuery(keys.isEmpty() ? DiscoveryKey.Form.V1 : keys.get(0).form(), keys);
+    if (closed.get()) {
+      return;
+    }
+    try {
+      loop.execute(() -> {
+        if (!closed.get()) {
+          transmit(all, null, config.lateAnswerWindow().toNanos());
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // Closed meanwhile: fire and forget means nothing to report.
+    }
+  }
+
   private void startProbe(PccrdQuery all, Duration wait, int enoughPeers, CompletableFuture<List<ProbeMatch>> result) {
     if (closed.get()) {
       result.completeExceptionally(new IllegalStateException("peer directory is closed"));
@@ -413,31 +465,85 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       return;
     }
     ProbeCall call = new ProbeCall(result, enoughPeers);
+    callsInFlight++;
+    long waitNanos = wait.toNanos();
+    transmit(all, call, waitNanos);
+    call.timers.add(loop.schedule(() -> finish(call), waitNanos, TimeUnit.NANOSECONDS));
+  }
+
+  /**
+   * Sends the probe messages of {@code all} on every link and their repeats within {@code
+   * repeatWithinNanos}, remembering each MessageID so that answers can be related to it.
+   */
+  private void transmit(PccrdQuery all, ProbeCall call, long repeatWithinNanos) {
     List<byte[]> datagrams = new ArrayList<>();
+    long now = System.nanoTime();
     for (PccrdQuery q : splitQuery(all)) {
-      String id = "urn:uuid:" + randomUuid();
+      String id = newMessageId();
       byte[] bytes = codec.encode(PccrdProfile.probe(id, q));
-      call.queries.put(id, q);
-      callsByMessageId.put(id, call);
+      if (call != null) {
+        call.queries.put(id, q);
+      }
+      remember(id, new Sent(q, now, call));
       ownProbes.firstSighting(id);
       datagrams.add(bytes);
     }
-    callsInFlight++;
     sendProbes(datagrams, all.keys().size());
-    long waitNanos = wait.toNanos();
     long at = 0;
     for (int i = 0; i < config.probeRepeats(); i++) {
       at += between(config.repeatDelayMin(), config.repeatDelayMax());
-      if (at >= waitNanos) {
+      if (at >= repeatWithinNanos) {
         break;
       }
-      call.timers.add(loop.schedule(() -> {
-        if (!call.done) {
+      ScheduledFuture<?> t = loop.schedule(() -> {
+        if (!closed.get() && (call == null || !call.done)) {
           sendProbes(datagrams, all.keys().size());
         }
-      }, at, TimeUnit.NANOSECONDS));
+      }, at, TimeUnit.NANOSECONDS);
+      if (call != null) {
+        call.timers.add(t);
+      }
     }
-    call.timers.add(loop.schedule(() -> finish(call), waitNanos, TimeUnit.NANOSECONDS));
+  }
+
+  /** A MessageID carrying the current {@link ProbeTag} when one is set, else a random v4 UUID. */
+  private String newMessageId() {
+    Supplier<ProbeTag> t = tags;
+    if (t != null) {
+      try {
+        ProbeTag tag = t.get();
+        if (tag != null) {
+          return tag.toMessageId(config.random());
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("discovery: probe tag supplier failed; probe sent untagged: {}", e.toString());
+      }
+    }
+    return "urn:uuid:" + randomUuid();
+  }
+
+  /**
+   * Records a sent MessageID and forgets those no answer may relate to any more: older than the
+   * late-answer window and not waited for, and beyond {@code sentProbeMemory} the oldest ones not
+   * waited for (bounded memory whatever the caller sends).
+   */
+  private void remember(String id, Sent s) {
+    long window = config.lateAnswerWindow().toNanos();
+    for (Iterator<Sent> it = sent.values().iterator(); it.hasNext(); ) {
+      Sent old = it.next();
+      if (s.sentNanos - old.sentNanos <= window) {
+        break;
+      }
+      if (!old.waiting()) {
+        it.remove();
+      }
+    }
+    for (Iterator<Sent> it = sent.values().iterator(); it.hasNext() && sent.size() >= config.sentProbeMemory(); ) {
+      if (!it.next().waiting()) {
+        it.remove();
+      }
+    }
+    sent.put(id, s);
   }
 
   private long between(Duration min, Duration max) {
@@ -480,8 +586,9 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   }
 
   private void onProbeMatches(ProbeMatches pm, InetSocketAddress sender, Link link) {
-    ProbeCall call = callsByMessageId.get(pm.relatesTo());
-    if (call == null || call.done) {
+    Sent s = sent.get(pm.relatesTo());
+    long now = System.nanoTime();
+    if (s == null || (!s.waiting() && now - s.sentNanos > config.lateAnswerWindow().toNanos())) {
       unsolicited.incrementAndGet();
       listener.matchDropped(DiscoveryListener.MatchDrop.UNSOLICITED);
       return;
@@ -493,12 +600,12 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       LOG.debug("discovery: dropped a ProbeMatches from off-subnet {}", sender);
       return;
     }
-    PccrdQuery query = call.queries.get(pm.relatesTo());
-    Duration latency = Duration.ofNanos(System.nanoTime() - call.startNanos);
+    ProbeCall call = s.waiting() ? s.call : null;
+    Duration latency = Duration.ofNanos(now - s.sentNanos);
     for (ProbeMatches.Match m : pm.matches()) {
       PccrdAnswer a;
       try {
-        a = PccrdProfile.readMatch(query, m);
+        a = PccrdProfile.readMatch(s.query, m);
       } catch (WsdDecodeException e) {
         countMalformed(sender, e);
         continue;
@@ -520,18 +627,29 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         listener.matchDropped(DiscoveryListener.MatchDrop.NO_ADDRESS);
         continue;
       }
-      if (!call.byPeer.containsKey(peer) && call.byPeer.size() >= MAX_PEERS_PER_PROBE) {
-        continue; // Bounded memory under a flood of forged answers.
-      }
       a.blocksHeld().keySet().forEach(k -> policy.observeReply(k, Boolean.TRUE.equals(a.complete().get(k))));
+      matchesReceived.incrementAndGet();
+      listener.matchReceived(latency);
+      ProbeMatch heard = new ProbeMatch(peer, a.blocksHeld(), a.complete(), latency, a.endpointId());
+      notifyListener(l -> l.matchReceived(heard));
+      if (call == null || (!call.byPeer.containsKey(peer) && call.byPeer.size() >= MAX_PEERS_PER_PROBE)) {
+        continue; // Late, or bounded memory under a flood of forged answers.
+      }
       Acc acc = call.byPeer.computeIfAbsent(peer, p -> new Acc(latency, a.endpointId()));
       acc.blocks.putAll(a.blocksHeld());
       acc.complete.putAll(a.complete());
-      matchesReceived.incrementAndGet();
-      listener.matchReceived(latency);
     }
-    if (call.enoughPeers > 0 && call.byPeer.size() >= call.enoughPeers) {
+    if (call != null && call.enoughPeers > 0 && call.byPeer.size() >= call.enoughPeers) {
       finish(call);
+    }
+  }
+
+  /** Calls the subnet listener on this (discovery) thread; its failures are logged, never spread. */
+  private void notifyListener(java.util.function.Consumer<SubnetListener> event) {
+    try {
+      event.accept(subnetListener);
+    } catch (RuntimeException e) {
+      LOG.warn("discovery: subnet listener failed: {}", e.toString());
     }
   }
 
@@ -542,7 +660,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     call.done = true;
     callsInFlight--;
     call.timers.forEach(t -> t.cancel(false));
-    call.queries.keySet().forEach(callsByMessageId::remove);
+    // The MessageIDs stay in `sent` for the late-answer window: later answers reach the listener.
     List<ProbeMatch> out = new ArrayList<>(call.byPeer.size());
     call.byPeer.forEach((peer, acc) -> out.add(new ProbeMatch(peer, acc.blocks, acc.complete, acc.latency, acc.endpointId)));
     listener.probeCompleted(out.size(), Duration.ofNanos(System.nanoTime() - call.startNanos));
@@ -571,13 +689,17 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       ignored.incrementAndGet();
       return;
     }
-    LocalHoldings h = holdings;
-    if (h == null) {
-      return;
-    }
     if (!duplicates.firstSighting(probe.messageId())) {
       duplicateCount.incrementAndGet();
       listener.probeDropped(DiscoveryListener.ProbeDrop.DUPLICATE);
+      return;
+    }
+    PccrdQuery query = maybe.get();
+    HeardProbe heard = new HeardProbe(sender, probe.messageId(), ProbeTag.fromMessageId(probe.messageId()),
+        query.form(), query.keys());
+    notifyListener(l -> l.probeHeard(heard));
+    LocalHoldings h = holdings;
+    if (h == null) {
       return;
     }
     if (!policy.admitProbe()) {
@@ -585,13 +707,12 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       listener.probeDropped(DiscoveryListener.ProbeDrop.RATE_LIMITED);
       return;
     }
-    PccrdQuery query = maybe.get();
     Map<DiscoveryKey, LocalHoldings.Holding> table = new HashMap<>();
     List<DiscoveryKey> held = new ArrayList<>();
     for (DiscoveryKey k : query.keys()) {
       LocalHoldings.Holding x;
       try {
-        x = h.holding(k);
+        x = h.holding(k, heard);
       } catch (RuntimeException e) {
         LOG.warn("discovery: LocalHoldings failed for {}: {}", k, e.toString());
         x = LocalHoldings.Holding.NONE;
@@ -761,7 +882,8 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       return;
     }
     Runnable shutdown = () -> {
-      new ArrayList<>(callsByMessageId.values()).forEach(this::finish);
+      sent.values().stream().map(x -> x.call).filter(c -> c != null && !c.done).distinct().toList()
+          .forEach(this::finish);
       links.forEach(l -> {
         if (l.prober != null) {
           l.prober.close();
