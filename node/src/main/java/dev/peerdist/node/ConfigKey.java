@@ -53,10 +53,13 @@ public enum ConfigKey {
       "UDP port of PCCRD multicast (3702 on a real LAN; another port keeps test swarms apart).",
       "PROTOCOL.md §3.1"),
   DISCOVERY_WAIT("discovery-wait", Type.DURATION, "300ms",
-      "How long one probe waits for ProbeMatches (Windows waits 300 ms).", "PROTOCOL.md §3.6"),
-  PROBE_BATCH("probe-batch", Type.COUNT, "8", "Segment ids per probe.", "PROTOCOL.md §3.3"),
+      "How long after a segment's first probe answers may arrive before blocks nobody holds are fetched "
+          + "from the origin (Windows waits 300 ms); later answers still count.", "PROTOCOL.md §3.6"),
   READ_AHEAD("read-ahead", Type.COUNT, "4",
-      "Segments fetched ahead of the reader of one download (bounds memory and work).", ""),
+      "How far a download fetches ahead of its reader, in 32 MiB units (one V1 segment each).", ""),
+  WAN_BUDGET("wan-budget", Type.RATE, "0",
+      "Origin bytes per second the nodes of a subnet share (e.g. 50Mbit, 6MB/s; 0: no cap). Each node "
+          + "takes an equal share with the other nodes it hears fetching from the origin.", "PROTOCOL.md §5.2"),
   PEER_TIMEOUT("peer-timeout", Type.DURATION, "2s", "PCCRR request timer.", "PROTOCOL.md §4.6"),
   ORIGIN_TIMEOUT("origin-timeout", Type.DURATION, "30s", "Timeout of one request to a publisher.",
       "PROTOCOL.md §5.2"),
@@ -82,6 +85,7 @@ public enum ConfigKey {
     STRING_LIST("list"),
     BOOLEAN("true|false"),
     DURATION("duration"),
+    RATE("rate"),
     COUNT("count");
 
     final String label;
@@ -206,6 +210,8 @@ public enum ConfigKey {
         throw new IllegalArgumentException("'" + v + "' is not true or false");
       case DURATION:
         return parseDuration(v);
+      case RATE:
+        return parseRate(v);
       default:
         throw new AssertionError(type);
     }
@@ -273,6 +279,42 @@ public enum ConfigKey {
     } catch (ArithmeticException e) {
       throw new IllegalArgumentException("'" + v + "' is too large");
     }
+  }
+
+  private static final Pattern RATE = Pattern.compile(
+      "(\\d+(?:\\.\\d+)?)\\s*(bit|kbit|mbit|gbit|b/s|kb/s|mb/s|gb/s|kib/s|mib/s|gib/s)?", Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Parses a rate into bytes per second: {@code 0}, {@code 100Mbit} (bits per second, powers of
+   * 1000), {@code 12.5MB/s} (bytes, powers of 1000) or {@code 10MiB/s} (powers of 1024).
+   */
+  static long parseRate(String v) {
+    Matcher m = RATE.matcher(v);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + v + "' is not a rate like 100Mbit, 12MB/s or 0");
+    }
+    double n = Double.parseDouble(m.group(1));
+    String unit = m.group(2) == null ? "b/s" : m.group(2).toLowerCase(Locale.ROOT);
+    double bytes = switch (unit) {
+      case "bit" -> n / 8;
+      case "kbit" -> n * 1e3 / 8;
+      case "mbit" -> n * 1e6 / 8;
+      case "gbit" -> n * 1e9 / 8;
+      case "kb/s" -> n * 1e3;
+      case "mb/s" -> n * 1e6;
+      case "gb/s" -> n * 1e9;
+      case "kib/s" -> n * 1024;
+      case "mib/s" -> n * 1024 * 1024;
+      case "gib/s" -> n * 1024 * 1024 * 1024;
+      default -> n;
+    };
+    if (bytes > 1e15) {
+      throw new IllegalArgumentException("'" + v + "' is too large");
+    }
+    if (n > 0 && bytes < 1) {
+      throw new IllegalArgumentException("'" + v + "' is below one byte per second");
+    }
+    return (long) bytes;
   }
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);

@@ -6,17 +6,20 @@ import dev.peerdist.chunkstore.StoreStats;
 import dev.peerdist.chunkstore.content.SegmentId;
 import dev.peerdist.chunkstore.rocksdb.RocksChunkStore;
 import dev.peerdist.discovery.DiscoveryKey;
+import dev.peerdist.discovery.HeardProbe;
 import dev.peerdist.discovery.LocalHoldings;
 import dev.peerdist.discovery.PeerDirectory;
 import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.discovery.pccrd.ProbeTag;
+import dev.peerdist.node.download.LoopSettings;
+import dev.peerdist.node.download.SubnetView;
 import dev.peerdist.node.admin.AdminServer;
 import dev.peerdist.node.admin.MirrorMap;
 import dev.peerdist.node.admin.NodeStatus;
 import dev.peerdist.node.engine.Download;
 import dev.peerdist.node.engine.DownloadEngine;
 import dev.peerdist.node.engine.DownloadRecord;
-import dev.peerdist.node.engine.SchedulerPeerSource;
-import dev.peerdist.node.engine.PeerLocator;
+import dev.peerdist.node.engine.LoopDriver;
 import dev.peerdist.node.engine.PublisherOrigin;
 import dev.peerdist.node.http.PeerHttpServer;
 import dev.peerdist.node.http.PeerServerConfig;
@@ -47,7 +50,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,12 +96,12 @@ public final class Node implements AutoCloseable {
   private final Clock clock;
   private final Instant started;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
-  private final List<PeerEndpoint> alwaysAsk = new CopyOnWriteArrayList<>();
   private NodeMeters meters;
   private ChunkStore store;
   private PeerHttpServer pccrr;
   private PeerDirectory directory;
-  private PeerLocator locator;
+  private LoopDriver driver;
+  private long nodeId;
   private DownloadEngine engine;
   private AdminServer admin;
   private volatile boolean ready;
@@ -152,12 +154,11 @@ public final class Node implements AutoCloseable {
 
     directory = directories.create(config, pccrr.port(), meters);
     closers.push(directory);
-    directory.serve(this::holding);
 
+    List<PeerEndpoint> configuredPeers = new ArrayList<>();
     for (String p : config.peers()) {
-      alwaysAsk.add(parsePeer(p));
+      configuredPeers.add(parsePeer(p));
     }
-    locator = new PeerLocator(directory, () -> alwaysAsk, this::isSelf, config.discoveryWait(), meters, clock);
 
     PeerClient client = new PeerClient(PeerClientConfig.defaults().withRequestTimeout(config.peerTimeout()));
     closers.push(client);
@@ -169,15 +170,32 @@ public final class Node implements AutoCloseable {
     }
     OriginClient origin = new OriginClient(oc);
     closers.push(origin);
-    // One fetcher thread for the node: BlockFetcher keeps each download's state on its own loop.
-    // Its timers (back-off, hedging) run in real time, so it gets the system clock, not the node's.
-    SchedulerPeerSource peers = new SchedulerPeerSource(client, store, meters, SchedulerPeerSource.daemonConfig(),
-        config.peerTimeout().multipliedBy(8).plusSeconds(30), Clock.systemUTC(), new SplittableRandom());
-    closers.push(peers);
-    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2),
-        locator, peers, meters,
-        new DownloadEngine.Settings(config.readAhead(), config.probeBatch(),
-            Math.max(4, Math.min(64, config.maxDownloads() * 2))), clock);
+    // The one download loop of this node (issue 8); the simulator runs the same loop with the same
+    // LoopSettings. Its timers run on the real monotonic clock, not the node's (injected) wall clock.
+    LoopSettings loopSettings = loopSettings(config);
+    SubnetView view = new SubnetView(loopSettings);
+    SplittableRandom random = new SplittableRandom();
+    nodeId = random.nextLong() & ProbeTag.MAX_NODE_ID;
+    driver = new LoopDriver(store, client, PublisherOrigin.ranges(origin), directory, meters, loopSettings, view,
+        nodeId, pccrr.port(), config.role() == NodeRole.CACHE_SERVER, this::isSelf, clock, random);
+    closers.push(driver);
+    directory.serve(new LocalHoldings() {
+      @Override
+      public Holding holding(DiscoveryKey key) {
+        return Node.this.holding(key);
+      }
+
+      @Override
+      public Holding holding(DiscoveryKey key, HeardProbe probe) {
+        return Node.this.holding(key, probe);
+      }
+    });
+    meters.bindLoop(loopCounters(driver));
+    for (PeerEndpoint p : configuredPeers) {
+      driver.alwaysAsk(p, "configured");
+    }
+    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2), driver, meters,
+        (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE, clock);
     closers.push(engine);
 
     if (config.dnssd()) {
@@ -228,6 +246,28 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /** The download loop's settings from the node's configuration; everything else is the defaults. */
+  static LoopSettings loopSettings(NodeConfig config) {
+    return LoopSettings.defaults()
+        .withDiscoveryWait(config.discoveryWait())
+        .withWanBudget(config.wanBudget())
+        .withReadAheadBytes((long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE);
+  }
+
+  private static Map<String, java.util.function.LongSupplier> loopCounters(LoopDriver d) {
+    Map<String, java.util.function.LongSupplier> m = new LinkedHashMap<>();
+    m.put("probe", () -> d.stats().probes);
+    m.put("block_request", () -> d.stats().blockRequests);
+    m.put("hedge", () -> d.stats().hedges);
+    m.put("block_list", () -> d.stats().listRequests);
+    m.put("origin_request", () -> d.stats().originRequests);
+    m.put("origin_cancel", () -> d.stats().originCancels);
+    m.put("takeover", () -> d.stats().takeovers);
+    m.put("peer_banned", () -> d.stats().peersBanned);
+    m.put("peer_forgotten", () -> d.stats().peersForgotten);
+    return m;
+  }
+
   /** The responder's view of the store (PROTOCOL.md §3.7): blocks held of a probed segment. */
   private LocalHoldings.Holding holding(DiscoveryKey key) {
     try {
@@ -242,6 +282,21 @@ public final class Node implements AutoCloseable {
       // A closed store or an odd key length: we hold nothing for it.
       return LocalHoldings.Holding.NONE;
     }
+  }
+
+  /**
+   * What this node answers a probe with: its holding, unless the segment's swarm is so large that
+   * this holder stays silent for this probe (answer thinning, {@link SubnetView}); a cache server
+   * always answers.
+   */
+  private LocalHoldings.Holding holding(DiscoveryKey key, HeardProbe probe) {
+    LocalHoldings.Holding h = holding(key);
+    if (h == LocalHoldings.Holding.NONE || config.role() == NodeRole.CACHE_SERVER) {
+      return h;
+    }
+    double p = driver.view().answerProbability(SegmentId.of(key.toBytes()), System.nanoTime());
+    return SubnetView.answers(p, probe.messageId().hashCode() * 0x9E3779B97F4A7C15L, nodeId) ? h
+        : LocalHoldings.Holding.NONE;
   }
 
   private boolean isSelf(PeerEndpoint p) {
@@ -262,10 +317,7 @@ public final class Node implements AutoCloseable {
 
   /** Adds a peer asked for every segment (a cache server found by DNS-SD, for instance). */
   public void addAlwaysAskedPeer(PeerEndpoint peer, String via) {
-    if (!alwaysAsk.contains(peer)) {
-      alwaysAsk.add(peer);
-    }
-    locator.remember(peer, via);
+    driver.alwaysAsk(peer, via);
   }
 
   /** Downloads {@code url} completely into the store and pins its segments (cache-server prepopulation). */
@@ -354,7 +406,7 @@ public final class Node implements AutoCloseable {
       }
       t.put("served", pccrr.stats().bytesServed());
       m.put("totals", t);
-      m.put("peers", locator.peersSeen());
+      m.put("peers", driver.peersSeen());
       List<Map<String, Object>> ds = new ArrayList<>();
       for (DownloadRecord r : engine.recent()) {
         ds.add(r.toMap());

@@ -275,12 +275,13 @@ public final class NodeConfig {
     return (Duration) values.get(ConfigKey.DISCOVERY_WAIT);
   }
 
-  public int probeBatch() {
-    return (Integer) values.get(ConfigKey.PROBE_BATCH);
-  }
-
   public int readAhead() {
     return (Integer) values.get(ConfigKey.READ_AHEAD);
+  }
+
+  /** The subnet's shared origin budget in bytes per second; 0 = none. */
+  public long wanBudget() {
+    return (Long) values.get(ConfigKey.WAN_BUDGET);
   }
 
   public Duration peerTimeout() {

@@ -47,10 +47,10 @@ public final class NodeOptions {
   String discoveryPort;
   @Option(names = "--discovery-wait", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (discovery-wait).")
   String discoveryWait;
-  @Option(names = "--probe-batch", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (probe-batch).")
-  String probeBatch;
   @Option(names = "--read-ahead", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (read-ahead).")
   String readAhead;
+  @Option(names = "--wan-budget", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (wan-budget).")
+  String wanBudget;
   @Option(names = "--peer-timeout", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (peer-timeout).")
   String peerTimeout;
   @Option(names = "--origin-timeout", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (origin-timeout).")
@@ -83,8 +83,8 @@ public final class NodeOptions {
     put(m, ConfigKey.DNSSD, dnssd == null ? null : List.of(dnssd));
     put(m, ConfigKey.DISCOVERY_PORT, discoveryPort == null ? null : List.of(discoveryPort));
     put(m, ConfigKey.DISCOVERY_WAIT, discoveryWait == null ? null : List.of(discoveryWait));
-    put(m, ConfigKey.PROBE_BATCH, probeBatch == null ? null : List.of(probeBatch));
     put(m, ConfigKey.READ_AHEAD, readAhead == null ? null : List.of(readAhead));
+    put(m, ConfigKey.WAN_BUDGET, wanBudget == null ? null : List.of(wanBudget));
     put(m, ConfigKey.PEER_TIMEOUT, peerTimeout == null ? null : List.of(peerTimeout));
     put(m, ConfigKey.ORIGIN_TIMEOUT, originTimeout == null ? null : List.of(originTimeout));
     put(m, ConfigKey.MAX_UPLOADS, maxUploads == null ? null : List.of(maxUploads));

@@ -161,7 +161,7 @@ public final class DownloadLoop {
     long lastOriginProgress;
     long originRetryAt = NONE;
     int originFailures;
-    /** Why holders of this segment were lost (forgotten or banned); the reason for blocks never asked. */
+    /** Why holders of this segment failed us (lists, forgotten, banned); the reason for blocks never asked. */
     FallbackReason lostHolders;
 
     Task(SegmentRef ref, BitSet held, long now) {
@@ -293,11 +293,17 @@ public final class DownloadLoop {
     fill(now);
   }
 
-  /**
-   * The answer to {@link Action.GetBlockList} {@code id}: the blocks the peer holds now, or null
-   * when the exchange failed.
-   */
+  /** The answer to {@link Action.GetBlockList} {@code id}: the blocks the peer holds now. */
   public void blockList(long id, BitSet held) {
+    blockList(id, held, null);
+  }
+
+  /** {@link Action.GetBlockList} {@code id} failed with {@code outcome} (timeout, I/O error, bad answer). */
+  public void blockListFailed(long id, Outcome outcome) {
+    blockList(id, null, outcome);
+  }
+
+  private void blockList(long id, BitSet held, Outcome failure) {
     ListReq lr = lists.remove(id);
     if (lr == null) {
       return;
@@ -310,6 +316,18 @@ public final class DownloadLoop {
     }
     long now = clock.getAsLong();
     if (held == null) {
+      FallbackReason why = failure == Outcome.TIMEOUT ? FallbackReason.TIMEOUT
+          : failure == Outcome.BAD_DATA ? FallbackReason.HASH_MISMATCH : FallbackReason.PEER_ERROR;
+      t.lostHolders = why;
+      if (failure == Outcome.TIMEOUT || failure == Outcome.IO_ERROR) {
+        // Slow or gone: planning does not wait for this one's list any more.
+        h.listFailures = Math.max(h.listFailures, 2);
+        failed(h.peer, now, why);
+        if (!t.holders.contains(h)) {
+          fill(now);
+          return;
+        }
+      }
       h.listFailures++;
       if (h.listFailures >= 2 && !h.exact) {
         // It cannot tell us (iPXE-class peers do not serve lists): ask it blindly.
@@ -317,6 +335,19 @@ public final class DownloadLoop {
         fillAll(h.known, t.n);
       }
       h.nextList = now + s.blockListInterval().toNanos() * 4;
+      fill(now);
+      return;
+    }
+    if (held.isEmpty() && !h.exact) {
+      // It answered discovery holding blocks, yet lists none: an empty answer may mean busy
+      // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
+      h.listFailures++;
+      h.peer.backoffUntil = now + s.busyBackoff().toNanos();
+      h.nextList = now + s.busyBackoff().toNanos();
+      if (h.listFailures >= 3) {
+        h.blind = true;
+        fillAll(h.known, t.n);
+      }
       fill(now);
       return;
     }
@@ -886,7 +917,7 @@ public final class DownloadLoop {
     }
     if (!patienceOut) {
       for (Holding h : t.holders) {
-        if (h.listing && !h.exact) {
+        if (!h.exact && !h.blind && (h.listing || h.listFailures < 3)) {
           return null; // it is about to tell us what it has
         }
         if (h.peer.bannedUntil != NONE && now < h.peer.bannedUntil) {

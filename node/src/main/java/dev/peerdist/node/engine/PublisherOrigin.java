@@ -45,6 +45,29 @@ public final class PublisherOrigin implements Origin {
     }
   }
 
+  /** The streaming origin ranges of the download loop, over {@code client}'s {@link OriginClient#openRange}. */
+  public static LoopDriver.OriginRanges ranges(OriginClient client) {
+    return (url, start, end, etag, readTimeout) -> {
+      OriginClient.RangeStream r = client.openRange(url, start, end, etag, readTimeout);
+      return new LoopDriver.OriginRanges.Stream() {
+        @Override
+        public java.io.InputStream in() {
+          return r.in();
+        }
+
+        @Override
+        public void abort() {
+          r.abort();
+        }
+
+        @Override
+        public void close() throws IOException {
+          r.close();
+        }
+      };
+    };
+  }
+
   @Override
   public byte[] range(URI url, long start, long endExclusive) throws IOException {
     try {

@@ -51,6 +51,10 @@ public final class NodeMeters implements AutoCloseable {
   public static final String PEER_REQUESTS = "peerdist.peer.requests";
   /** peerdist_corrupt_blocks_total: blocks from peers that failed verification (never stored). */
   public static final String CORRUPT_BLOCKS = "peerdist.corrupt.blocks";
+  /** peerdist_store_passthrough_bytes_total: verified bytes handed to a reader without being stored. */
+  public static final String PASS_THROUGH = "peerdist.store.passthrough";
+  /** peerdist_loop_decisions_total{decision}: what the download loop decided (probes, takeovers, …). */
+  public static final String LOOP_DECISIONS = "peerdist.loop.decisions";
   /** Store gauges: peerdist_store_used_bytes, _capacity_bytes, _pinned_bytes, _segments, and
    * peerdist_store_evicted_segments_total. */
   public static final String STORE = "peerdist.store";
@@ -137,6 +141,25 @@ public final class NodeMeters implements AutoCloseable {
   public void originFallback(FallbackReason reason, long bytes) {
     fallbacks.get(reason).increment();
     fallbackBytes.get(reason).increment(bytes);
+  }
+
+  /** Counts verified bytes a reader got that the store could not keep (full disk, small cache). */
+  public void passedThrough(long bytes) {
+    registry.counter(PASS_THROUGH + ".bytes").increment(bytes);
+  }
+
+  /**
+   * Exposes the download loop's decision counters, read when scraped: {@code decision} is one of
+   * probe, block_request, hedge, block_list, origin_request, origin_cancel, takeover, peer_banned,
+   * peer_forgotten.
+   */
+  public void bindLoop(Map<String, java.util.function.LongSupplier> counters) {
+    for (Map.Entry<String, java.util.function.LongSupplier> e : counters.entrySet()) {
+      java.util.function.LongSupplier f = e.getValue();
+      held.add(f);
+      FunctionCounter.builder(LOOP_DECISIONS, f, x -> x.getAsLong()).tag("decision", e.getKey())
+          .description("Decisions of the download loop").register(registry);
+    }
   }
 
   /** Counts a dropped malformed input. */

@@ -5,6 +5,7 @@ import dev.peerdist.chunkstore.content.ContentInformationCodec;
 import dev.peerdist.chunkstore.content.ContentInformationFormatException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +17,7 @@ import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
@@ -23,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -54,6 +57,7 @@ public final class OriginClient implements AutoCloseable {
   private final ExecutorService executor;
   private final HttpClient http;
   private final ContentInformationCodec codec;
+  private final SSLContext tls;
 
   /**
    * @throws IllegalArgumentException when the trusted certificate cannot be read
@@ -77,9 +81,13 @@ public final class OriginClient implements AutoCloseable {
             .followRedirects(config.bearerToken() == null ? HttpClient.Redirect.NORMAL : HttpClient.Redirect.NEVER)
             .executor(executor);
     if (config.trustAll()) {
-      b.sslContext(TrustAll.sslContext());
+      this.tls = TrustAll.sslContext();
+      b.sslContext(tls);
     } else if (config.trustedCertificate() != null) {
-      b.sslContext(trusting(config));
+      this.tls = trusting(config);
+      b.sslContext(tls);
+    } else {
+      this.tls = null;
     }
     this.http = b.build();
     this.codec = new ContentInformationCodec(config.maxContentInformationBytes());
@@ -240,6 +248,117 @@ public final class OriginClient implements AutoCloseable {
       int expected = (int) (parsed[1] - parsed[0] + 1);
       byte[] b = readBounded(uri, status, body, expected, expected);
       return b;
+    }
+  }
+
+  /**
+   * Opens the MissingDataRequest range {@code [start, endExclusive)} (PROTOCOL.md §5.2 step 5, the
+   * same headers as {@link #fetchRange}) as a stream, for the download loop's origin fetches: the
+   * caller reads blocks as they arrive instead of waiting for a whole range, and a read that gets no
+   * byte for {@code readTimeout} fails (slow is fine, dead is not). Uses a plain
+   * {@link HttpURLConnection}: its per-read timeout is what tells slow from dead, and connections are
+   * kept alive between ranges when a body is read to its end.
+   *
+   * @throws OriginException on another status than 206 (or 200 for a range starting at 0), a
+   *     {@code Content-Range} that does not start at {@code start}, a peerdist-encoded body, or a
+   *     changed ETag; the stream's length is then what the origin announced, at most the range
+   */
+  public RangeStream openRange(URI uri, long start, long endExclusive, String expectedEtag, Duration readTimeout)
+      throws IOException {
+    if (start < 0 || endExclusive <= start) {
+      throw new IllegalArgumentException("invalid range [" + start + ", " + endExclusive + ")");
+    }
+    HttpURLConnection c;
+    try {
+      c = (HttpURLConnection) uri.toURL().openConnection();
+    } catch (IllegalArgumentException | java.net.MalformedURLException e) {
+      throw new OriginException(uri, "cannot request", e);
+    }
+    if (c instanceof HttpsURLConnection https && tls != null) {
+      https.setSSLSocketFactory(tls.getSocketFactory());
+      if (config.trustAll()) {
+        https.setHostnameVerifier((host, session) -> true);
+      }
+    }
+    c.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
+    c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, readTimeout.toMillis())));
+    c.setInstanceFollowRedirects(config.bearerToken() == null);
+    c.setRequestProperty("Range", "bytes=" + start + "-" + (endExclusive - 1));
+    c.setRequestProperty("X-P2P-PeerDist", MISSING_DATA);
+    c.setRequestProperty("Accept-Encoding", "identity");
+    if (config.bearerToken() != null) {
+      c.setRequestProperty("Authorization", "Bearer " + config.bearerToken());
+    }
+    boolean ok = false;
+    try {
+      int status;
+      try {
+        status = c.getResponseCode();
+      } catch (java.net.SocketTimeoutException e) {
+        throw new OriginException(uri, "timed out", e);
+      }
+      String encoding = c.getHeaderField("Content-Encoding");
+      if (encoding != null && encoding.toLowerCase(Locale.ROOT).contains("peerdist")) {
+        throw new OriginException(uri, status, "origin answered a MissingDataRequest with content information");
+      }
+      if (expectedEtag != null && !expectedEtag.isEmpty() && !expectedEtag.equals(c.getHeaderField("ETag"))) {
+        throw new OriginException(uri, status, "content changed: ETag " + c.getHeaderField("ETag") + ", expected "
+            + expectedEtag);
+      }
+      long length;
+      if (status == 200 && start == 0) {
+        length = endExclusive; // Range ignored: the first bytes are still the ones asked for.
+      } else if (status == 206) {
+        long[] parsed = parseContentRange(c.getHeaderField("Content-Range") == null ? "" : c.getHeaderField("Content-Range"));
+        if (parsed == null || parsed[0] != start || parsed[1] >= endExclusive) {
+          throw new OriginException(uri, status, "Content-Range '" + c.getHeaderField("Content-Range")
+              + "' does not answer bytes " + start + "-" + (endExclusive - 1));
+        }
+        length = parsed[1] - parsed[0] + 1;
+      } else {
+        throw new OriginException(uri, status, "unexpected status for range " + start + "-" + (endExclusive - 1));
+      }
+      RangeStream r = new RangeStream(c, c.getInputStream(), length);
+      ok = true;
+      return r;
+    } finally {
+      if (!ok) {
+        c.disconnect();
+      }
+    }
+  }
+
+  /**
+   * The body of an origin range: {@link #length()} bytes to read from {@link #in()}. {@link #close()}
+   * after reading everything keeps the connection for the next range; {@link #abort()} (from any
+   * thread) drops it and makes a blocked read fail.
+   */
+  public static final class RangeStream implements java.io.Closeable {
+    private final HttpURLConnection connection;
+    private final InputStream in;
+    private final long length;
+
+    RangeStream(HttpURLConnection connection, InputStream in, long length) {
+      this.connection = connection;
+      this.in = in;
+      this.length = length;
+    }
+
+    public InputStream in() {
+      return in;
+    }
+
+    public long length() {
+      return length;
+    }
+
+    public void abort() {
+      connection.disconnect();
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
     }
   }
 

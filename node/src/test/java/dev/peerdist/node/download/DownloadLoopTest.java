@@ -305,7 +305,7 @@ class DownloadLoopTest {
     for (int i = 0; i < 2; i++) {
       List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
       assertEquals(1, lists.size());
-      l.blockList(lists.get(0).id(), null);
+      l.blockListFailed(lists.get(0).id(), Outcome.BAD_DATA);
       advance(S.blockListInterval().multipliedBy(5));
       l.tick();
     }

@@ -9,7 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peerdist.chunkstore.ChunkStore;
 import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.memory.InMemoryChunkStore;
+import dev.peerdist.chunkstore.content.BlockCipher;
+import dev.peerdist.chunkstore.content.SegmentId;
 import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.node.download.LoopSettings;
+import dev.peerdist.node.download.SubnetView;
+import dev.peerdist.node.pccrr.BlockRange;
+import dev.peerdist.node.pccrr.PccrrMessage.BlockList;
+import dev.peerdist.node.retrieval.BlockFetchResult;
+import dev.peerdist.node.retrieval.Outcome;
+import dev.peerdist.node.retrieval.PeerBlockClient;
 import dev.peerdist.node.metrics.ByteSource;
 import dev.peerdist.node.metrics.FallbackReason;
 import dev.peerdist.node.metrics.NodeMeters;
@@ -22,9 +31,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.SplittableRandom;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -34,15 +43,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine's policy with in-memory twins: an origin serving an array, and a peer source that
- * copies verified blocks from another in-memory store (a "peer"). Real sockets are in the ITs.
+ * The reader and the node's download loop driver with in-memory twins: an origin serving an array
+ * (content information and streaming ranges), and a peer whose PCCRR answers come from another
+ * in-memory store. The loop, the driver and the store are the real ones; real sockets are in the ITs.
  */
 class DownloadEngineTest {
   static final URI URL = URI.create("http://publisher.invalid/pkg.bin");
   static final PeerEndpoint PEER = new PeerEndpoint(new InetSocketAddress("127.0.0.2", 8080));
+  static final LoopSettings SETTINGS = LoopSettings.defaults().withDiscoveryWait(Duration.ofMillis(20));
 
   /** An origin answering with content information for CONTENT and ranges of it. */
-  static final class ArrayOrigin implements Origin {
+  static final class ArrayOrigin implements Origin, LoopDriver.OriginRanges {
     volatile byte[] content;
     volatile ContentPlan plan;
     final AtomicLong rangeBytes = new AtomicLong();
@@ -62,8 +73,7 @@ class DownloadEngineTest {
       return new PeerDist(plan, "\"v1\"");
     }
 
-    @Override
-    public byte[] range(URI url, long start, long endExclusive) throws IOException {
+    private void gate() throws IOException {
       if (gate != null) {
         try {
           gate.await(5, TimeUnit.SECONDS);
@@ -71,64 +81,98 @@ class DownloadEngineTest {
           throw new IOException(e);
         }
       }
+    }
+
+    @Override
+    public byte[] range(URI url, long start, long endExclusive) throws IOException {
+      gate();
       ranges.incrementAndGet();
       rangeBytes.addAndGet(endExclusive - start);
       return Arrays.copyOfRange(content, (int) start, (int) endExclusive);
     }
+
+    @Override
+    public Stream open(URI url, long start, long end, String etag, Duration readTimeout) throws IOException {
+      gate();
+      ranges.incrementAndGet();
+      rangeBytes.addAndGet(end - start);
+      ByteArrayInputStream in = new ByteArrayInputStream(content, (int) start, (int) (end - start));
+      return new Stream() {
+        @Override
+        public java.io.InputStream in() {
+          return in;
+        }
+
+        @Override
+        public void abort() {
+        }
+
+        @Override
+        public void close() {
+        }
+      };
+    }
   }
 
-  /** A peer holding what {@code peerStore} holds; may corrupt every block it sends. */
-  static final class StorePeers implements PeerSource {
+  /** A peer answering from {@code peerStore}; may corrupt every block it sends. */
+  static final class StorePeer implements PeerBlockClient {
     final ChunkStore peerStore;
-    final ChunkStore local;
     volatile boolean corrupt;
 
-    StorePeers(ChunkStore peerStore, ChunkStore local) {
+    StorePeer(ChunkStore peerStore) {
       this.peerStore = peerStore;
-      this.local = local;
     }
 
     @Override
-    public Map<Integer, Outcome> fetch(SegmentRecord record, BitSet wanted, List<PeerCandidate> peers) {
-      Map<Integer, Outcome> out = new HashMap<>();
-      for (int i = wanted.nextSetBit(0); i >= 0; i = wanted.nextSetBit(i + 1)) {
-        var b = peerStore.readBlock(record.id(), i);
-        if (b.isEmpty()) {
-          out.put(i, new Missing(FallbackReason.BLOCK_NOT_HELD));
-          continue;
-        }
-        byte[] data = b.get();
-        if (corrupt) {
-          data[0] ^= 1;
-        }
-        if (!record.verifies(i, data, 0, data.length)) {
-          out.put(i, new Missing(FallbackReason.HASH_MISMATCH));
-          continue;
-        }
-        local.putBlock(record.id(), i, data);
-        out.put(i, new Fetched(PEER));
+    public CompletableFuture<BlockFetchResult> fetchBlock(PeerEndpoint peer, SegmentRecord record, int index) {
+      var b = peerStore.readBlock(record.id(), index);
+      if (b.isEmpty()) {
+        return CompletableFuture.completedFuture(BlockFetchResult.failed(Outcome.NOT_AVAILABLE, "empty", 1000));
       }
-      return out;
+      byte[] data = b.get();
+      if (corrupt) {
+        data[0] ^= 1;
+      }
+      // What PeerClient does: only a verified block is OK.
+      if (!record.verifies(index, data, 0, data.length)) {
+        return CompletableFuture.completedFuture(BlockFetchResult.failed(Outcome.BAD_DATA, "hash", 1000));
+      }
+      return CompletableFuture.completedFuture(BlockFetchResult.ok(data, 1000));
+    }
+
+    @Override
+    public CompletableFuture<BlockList> blockList(PeerEndpoint peer, SegmentId id, List<BlockRange> needed) {
+      BitSet held = peerStore.presentBlocks(id);
+      List<BlockRange> ranges = new ArrayList<>();
+      for (int i = held.nextSetBit(0); i >= 0; i = held.nextSetBit(i + 1)) {
+        int end = held.nextClearBit(i);
+        ranges.add(new BlockRange(i, end - i));
+        i = end;
+      }
+      return CompletableFuture.completedFuture(new BlockList(BlockCipher.AES_256, id, ranges, 0));
     }
   }
 
   final NodeMeters meters = NodeMeters.prometheus();
-  final InMemoryChunkStore local = new InMemoryChunkStore(1L << 30);
+  InMemoryChunkStore local = new InMemoryChunkStore(1L << 30);
   final InMemoryChunkStore peer = new InMemoryChunkStore(1L << 30);
+  LoopDriver driver;
   DownloadEngine engine;
 
-  DownloadEngine engine(Origin origin, PeerSource peers, boolean peerAnswers) {
-    PeerLocator locator = new PeerLocator(null, () -> peerAnswers ? List.of(PEER) : List.of(), p -> false,
-        Duration.ofMillis(10), meters, Clock.systemUTC());
-    engine = new DownloadEngine(local, origin, locator, peers, meters, new DownloadEngine.Settings(3, 2, 4),
-        Clock.systemUTC());
+  DownloadEngine engine(ArrayOrigin origin, StorePeer peers, boolean peerAnswers) {
+    driver = new LoopDriver(local, peers, origin, null, meters, SETTINGS, new SubnetView(SETTINGS), 1, 0, false,
+        p -> false, Clock.systemUTC(), new SplittableRandom(3));
+    if (peerAnswers) {
+      driver.alwaysAsk(PEER, "test");
+    }
+    engine = new DownloadEngine(local, origin, driver, meters, 3L * 4 * 65536, Clock.systemUTC());
     return engine;
   }
 
   @AfterEach
   void close() {
-    if (engine != null) {
-      engine.close();
+    if (driver != null) {
+      driver.close();
     }
     local.close();
     peer.close();
@@ -148,7 +192,7 @@ class DownloadEngineTest {
   void firstDownloadFromOriginSecondFromStore() throws Exception {
     TestContent c = new TestContent(1, 1_000_000, 4 * 65536);
     ArrayOrigin origin = new ArrayOrigin(c);
-    engine(origin, new StorePeers(peer, local), false);
+    engine(origin, new StorePeer(peer), false);
     Download d = engine.open(URL);
     assertArrayEquals(c.bytes, readAll(d));
     assertEquals(c.bytes.length, d.record().bytes(ByteSource.ORIGIN));
@@ -179,7 +223,7 @@ class DownloadEngineTest {
     int off1 = s0.segmentLength();
     peer.putBlock(s1.id(), 0, Arrays.copyOfRange(c.bytes, off1, off1 + 65536));
     ArrayOrigin origin = new ArrayOrigin(c);
-    engine(origin, new StorePeers(peer, local), true);
+    engine(origin, new StorePeer(peer), true);
     Download d = engine.open(URL);
     assertArrayEquals(c.bytes, readAll(d));
     long fromPeer = s0.segmentLength() + 65536L;
@@ -187,6 +231,20 @@ class DownloadEngineTest {
     assertEquals(c.bytes.length - fromPeer, d.record().bytes(ByteSource.ORIGIN));
     assertEquals(c.bytes.length - fromPeer, origin.rangeBytes.get());
     assertEquals(c.bytes.length - fromPeer, d.record().originBytes(FallbackReason.BLOCK_NOT_HELD));
+  }
+
+  @Test
+  void aStoreThatCannotKeepBlocksStillDeliversThem() throws Exception {
+    TestContent c = new TestContent(8, 900_000, 4 * 65536);
+    local.close();
+    local = new InMemoryChunkStore(65536); // room for one block
+    ArrayOrigin origin = new ArrayOrigin(c);
+    engine(origin, new StorePeer(peer), false);
+    Download d = engine.open(URL);
+    assertArrayEquals(c.bytes, readAll(d));
+    assertEquals(DownloadRecord.State.DONE, d.record().state());
+    assertTrue(meters.scrape().contains("peerdist_store_passthrough_bytes_total"), "pass-through is counted");
+    assertTrue(local.stats().usedBytes() <= 65536);
   }
 
   @Test
@@ -200,14 +258,18 @@ class DownloadEngineTest {
       int off = i * 65536;
       peer.putBlock(c.records.get(seg).id(), i % 4, Arrays.copyOfRange(c.bytes, off, Math.min(c.bytes.length, off + 65536)));
     }
-    StorePeers peers = new StorePeers(peer, local);
+    StorePeer peers = new StorePeer(peer);
     peers.corrupt = true;
     engine(new ArrayOrigin(c), peers, true);
     Download d = engine.open(URL);
     assertArrayEquals(c.bytes, readAll(d));
     assertEquals(0, d.record().bytes(ByteSource.PEER));
     assertEquals(c.bytes.length, d.record().originBytes(FallbackReason.HASH_MISMATCH));
-    assertTrue(meters.scrape().contains("peerdist_origin_fallbacks_total{reason=\"hash_mismatch\"} 5.0"));
+    assertTrue(meters.scrape().contains("peerdist_origin_fallbacks_total{reason=\"hash_mismatch\"} 5.0"),
+        meters.scrape());
+    double bad = meters.registry().counter(NodeMeters.CORRUPT_BLOCKS).count();
+    assertTrue(bad >= 1 && bad <= SETTINGS.requestsPerPeer(),
+        "the peer is banned after the requests already in flight: " + bad);
   }
 
   @Test
@@ -215,7 +277,7 @@ class DownloadEngineTest {
     TestContent c = new TestContent(4, 900_000, 4 * 65536);
     ArrayOrigin origin = new ArrayOrigin(c);
     origin.gate = new CountDownLatch(1);
-    engine(origin, new StorePeers(peer, local), false);
+    engine(origin, new StorePeer(peer), false);
     Download a = engine.open(URL);
     Download b = engine.open(URL);
     CompletableFuture<byte[]> fa = CompletableFuture.supplyAsync(() -> {
@@ -246,7 +308,7 @@ class DownloadEngineTest {
     byte[] changed = c.bytes.clone();
     changed[70_000] ^= 1;
     origin.content = changed;
-    engine(origin, new StorePeers(peer, local), false);
+    engine(origin, new StorePeer(peer), false);
     Download d = engine.open(URL);
     IOException e = assertThrows(IOException.class, () -> readAll(d));
     assertTrue(e.getMessage().contains("does not match its content information"), e.getMessage());
@@ -259,7 +321,7 @@ class DownloadEngineTest {
     TestContent c = new TestContent(6, 150_000, 4 * 65536);
     ArrayOrigin origin = new ArrayOrigin(c);
     origin.plan = null;
-    engine(origin, new StorePeers(peer, local), false);
+    engine(origin, new StorePeer(peer), false);
     Download d = engine.open(URL);
     assertArrayEquals(c.bytes, readAll(d));
     assertFalse(d.record().peerdist());
@@ -279,7 +341,7 @@ class DownloadEngineTest {
         new ContentPlan.Segment(s1.record(), s1.offsetInContent(), 0, 5)), s0.record().segmentLength() - 100_000 + 5);
     ArrayOrigin origin = new ArrayOrigin(c);
     origin.plan = slice;
-    engine(origin, new StorePeers(peer, local), false);
+    engine(origin, new StorePeer(peer), false);
     byte[] got = readAll(engine.open(URL));
     assertArrayEquals(Arrays.copyOfRange(c.bytes, 100_000, (int) s1.offsetInContent() + 5), got);
   }

@@ -1,0 +1,709 @@
+package dev.peerdist.node.engine;
+
+import dev.peerdist.chunkstore.BlockVerificationException;
+import dev.peerdist.chunkstore.ChunkStore;
+import dev.peerdist.chunkstore.ChunkStoreException;
+import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.discovery.DiscoveryKey;
+import dev.peerdist.discovery.HeardProbe;
+import dev.peerdist.discovery.PeerDirectory;
+import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.discovery.ProbeMatch;
+import dev.peerdist.discovery.SubnetListener;
+import dev.peerdist.discovery.pccrd.ProbeTag;
+import dev.peerdist.node.download.Action;
+import dev.peerdist.node.download.DownloadLoop;
+import dev.peerdist.node.download.LoopSettings;
+import dev.peerdist.node.download.SegmentRef;
+import dev.peerdist.node.download.SubnetView;
+import dev.peerdist.node.metrics.ByteSource;
+import dev.peerdist.node.metrics.FallbackReason;
+import dev.peerdist.node.metrics.NodeMeters;
+import dev.peerdist.node.pccrr.BlockRange;
+import dev.peerdist.node.retrieval.BlockFetchResult;
+import dev.peerdist.node.retrieval.Outcome;
+import dev.peerdist.node.retrieval.PeerBlockClient;
+import dev.peerdist.node.retrieval.PeerExchangeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the node's one {@link DownloadLoop} with the real world (issue 8): PCCRD probes and answers
+ * through the {@link PeerDirectory}, PCCRR requests through the {@link PeerBlockClient}, origin
+ * ranges through {@link OriginRanges}, and the {@link ChunkStore}, which this driver is the one
+ * writer of for downloads.
+ *
+ * <p>Threads (HOUSE-STYLE 14): every call into the loop runs on {@code download-loop}; client,
+ * discovery and origin callbacks only post events to it. Verified peer blocks are written by
+ * {@code store-writer} threads, origin ranges are streamed by {@code origin-fetch} threads, each
+ * verifying and writing its own blocks in order. Readers ({@link DownloadEngine}) wait on the
+ * {@link Segment} they hold.
+ *
+ * <p>A block the store cannot keep (full disk, too small a cache) is still delivered: it is kept in
+ * memory for its reader (at most {@value #PASS_THROUGH_LIMIT} bytes in all; beyond that the block is
+ * fetched again when its reader gets to it), counted as {@code store_full}.
+ */
+public final class LoopDriver implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LoopDriver.class);
+  /** Bytes kept in memory for readers when the store cannot keep them. */
+  static final long PASS_THROUGH_LIMIT = 64L << 20;
+  /** Bits 4–7 of the probe tag's flags: how many leading probe ids this node fetches from the origin. */
+  public static final int FETCHING_SHIFT = 4;
+  /** Peers remembered for the status page. */
+  static final int MAX_PEERS_SEEN = 256;
+  /** A read from the origin that gets no byte for this long has failed (slow is fine, dead is not). */
+  static final Duration ORIGIN_READ_TIMEOUT = Duration.ofSeconds(20);
+
+  /** Streams an origin range (PROTOCOL.md §5.2 step 5); the daemon's is the {@code OriginClient}. */
+  @FunctionalInterface
+  public interface OriginRanges {
+    /** Opens {@code [start, end)} of {@code url}; the stream's length is what the origin sends. */
+    Stream open(URI url, long start, long end, String etag, Duration readTimeout) throws IOException;
+
+    /** An open range body. */
+    interface Stream extends AutoCloseable {
+      InputStream in();
+
+      /** Drops the connection; a blocked read fails. Any thread. */
+      void abort();
+
+      @Override
+      void close() throws IOException;
+    }
+  }
+
+  /**
+   * One wanted segment as its readers see it: which blocks are ready, where each came from, and
+   * the blocks kept in memory because the store could not keep them.
+   */
+  public static final class Segment {
+    final SegmentRecord record;
+    final URI url;
+    final String etag;
+    final long offsetInContent;
+    final byte[] source;
+    final byte[] reason;
+    final BitSet ready;
+    final Map<Integer, byte[]> passThrough = new ConcurrentHashMap<>();
+    int refs;
+    String failure;
+
+    Segment(SegmentRecord record, URI url, String etag, long offsetInContent, BitSet present) {
+      this.record = record;
+      this.url = url;
+      this.etag = etag;
+      this.offsetInContent = offsetInContent;
+      this.source = new byte[record.blockCount()];
+      this.reason = new byte[record.blockCount()];
+      this.ready = (BitSet) present.clone();
+    }
+
+    public SegmentRecord record() {
+      return record;
+    }
+
+    /**
+     * Waits until block {@code i} is ready.
+     *
+     * @throws IOException when the segment failed
+     * @throws InterruptedException when the reader is interrupted
+     */
+    public synchronized void await(int i) throws IOException, InterruptedException {
+      while (!ready.get(i)) {
+        if (failure != null) {
+          throw new IOException(failure);
+        }
+        wait(1000);
+      }
+    }
+
+    /** The verified plaintext kept in memory for block {@code i}, taken out; null if none. */
+    public byte[] takePassThrough(int i) {
+      return passThrough.remove(i);
+    }
+
+    /** Where block {@code i} came from when this node fetched it, else null (it was in the store). */
+    public synchronized ByteSource source(int i) {
+      return source[i] == 0 ? null : ByteSource.values()[source[i] - 1];
+    }
+
+    /** Why origin block {@code i} came from the origin, or null. */
+    public synchronized FallbackReason reason(int i) {
+      return reason[i] == 0 ? null : FallbackReason.values()[reason[i] - 1];
+    }
+
+    synchronized void acquired(int i, ByteSource from, FallbackReason why) {
+      source[i] = (byte) (from.ordinal() + 1);
+      reason[i] = why == null ? 0 : (byte) (why.ordinal() + 1);
+      ready.set(i);
+      notifyAll();
+    }
+
+    synchronized void fail(String why) {
+      if (failure == null) {
+        failure = why;
+      }
+      notifyAll();
+    }
+
+    synchronized void allReady() {
+      ready.set(0, record.blockCount());
+      notifyAll();
+    }
+  }
+
+  private final ChunkStore store;
+  private final PeerBlockClient peers;
+  private final OriginRanges origin;
+  private final PeerDirectory directory;
+  private final NodeMeters meters;
+  private final LoopSettings settings;
+  private final Clock clock;
+  private final long nodeId;
+  private final int pccrrPort;
+  private final int roleFlags;
+  private final Predicate<PeerEndpoint> isSelf;
+  private final SubnetView view;
+  private final DownloadLoop loop;
+  private final ScheduledThreadPoolExecutor loopThread;
+  private final ThreadPoolExecutor writers;
+  private final ThreadPoolExecutor originThreads;
+  private final Map<SegmentId, Segment> segments = new ConcurrentHashMap<>();
+  private final Map<Long, OriginJob> originJobs = new ConcurrentHashMap<>();
+  private final List<PeerEndpoint> alwaysAsk = new CopyOnWriteArrayList<>();
+  private final Map<PeerEndpoint, String[]> seen = new ConcurrentHashMap<>();
+  private final AtomicLong passThroughBytes = new AtomicLong();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile int probeFlags;
+  private volatile long originRate;
+
+  /**
+   * @param directory PCCRD, or null when discovery is off
+   * @param nodeId this node's id (48 bits) for its probe tags
+   * @param cacheServer whether this node is a dedicated cache server (said in its probe tags)
+   * @param isSelf true for this node's own PCCRR endpoint
+   */
+  public LoopDriver(ChunkStore store, PeerBlockClient peers, OriginRanges origin, PeerDirectory directory,
+      NodeMeters meters, LoopSettings settings, SubnetView view, long nodeId, int pccrrPort, boolean cacheServer,
+      Predicate<PeerEndpoint> isSelf, Clock clock, RandomGenerator random) {
+    this.store = store;
+    this.peers = peers;
+    this.origin = origin;
+    this.directory = directory;
+    this.meters = meters;
+    this.settings = settings;
+    this.clock = clock;
+    this.nodeId = nodeId;
+    this.pccrrPort = pccrrPort;
+    this.roleFlags = cacheServer ? ProbeTag.CACHE_SERVER : 0;
+    this.isSelf = isSelf;
+    this.view = view;
+    this.loop = new DownloadLoop(nodeId, settings, view, System::nanoTime, random);
+    this.loopThread = new ScheduledThreadPoolExecutor(1, named("download-loop"));
+    this.loopThread.setRemoveOnCancelPolicy(true);
+    this.writers = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), named("store-writer"));
+    this.originThreads = new ThreadPoolExecutor(settings.originFlows() + 1, settings.originFlows() + 1, 30,
+        TimeUnit.SECONDS, new LinkedBlockingQueue<>(), named("origin-fetch"));
+    this.originThreads.allowCoreThreadTimeOut(true);
+    this.writers.allowCoreThreadTimeOut(true);
+    long tick = settings.tick().toNanos();
+    loopThread.scheduleAtFixedRate(() -> run(this::tick), tick, tick, TimeUnit.NANOSECONDS);
+    if (directory != null) {
+      directory.tagProbes(() -> new ProbeTag(nodeId, pccrrPort, probeFlags | roleFlags));
+      directory.listen(new SubnetListener() {
+        @Override
+        public void probeHeard(HeardProbe probe) {
+          heard(probe);
+        }
+
+        @Override
+        public void matchReceived(ProbeMatch match) {
+          matched(match);
+        }
+      });
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** What this node hears of its subnet (the responder thins its answers with it). */
+  public SubnetView view() {
+    return view;
+  }
+
+  public long nodeId() {
+    return nodeId;
+  }
+
+  /** The loop's counters, for metrics and tests (read on any thread; values may be a moment old). */
+  public DownloadLoop.Stats stats() {
+    return loop.stats();
+  }
+
+  // ------------------------------------------------------------------ readers
+
+  /**
+   * A reader needs {@code record} (at {@code offsetInContent} of {@code url}); the segment is
+   * fetched unless the store holds it. Pair with {@link #release}.
+   */
+  public Segment acquire(SegmentRecord record, URI url, String etag, long offsetInContent) {
+    if (closed.get()) {
+      throw new IllegalStateException("the node is closing");
+    }
+    store.putSegment(record);
+    synchronized (segments) {
+      Segment s = segments.get(record.id());
+      if (s != null) {
+        s.refs++;
+        return s;
+      }
+      BitSet present = store.presentBlocks(record.id());
+      s = new Segment(record, url, etag, offsetInContent, present);
+      s.refs = 1;
+      meters.cacheLookup(present.cardinality() == record.blockCount());
+      if (present.cardinality() == record.blockCount()) {
+        return s; // all local: nothing to fetch, nothing to track
+      }
+      segments.put(record.id(), s);
+      SegmentRef ref = new SegmentRef(record.id(), record.blockCount(), record.blockSize(),
+          record.blockLength(record.blockCount() - 1), offsetInContent);
+      post(() -> {
+        loop.want(ref, present);
+        for (PeerEndpoint p : alwaysAsk) {
+          loop.matched(p, record.id(), -1, false);
+        }
+        loop.tick();
+      });
+      return s;
+    }
+  }
+
+  /** A reader is done with {@code s}. */
+  public void release(Segment s) {
+    synchronized (segments) {
+      if (--s.refs > 0 || segments.get(s.record.id()) != s) {
+        return;
+      }
+      segments.remove(s.record.id());
+    }
+    for (int i = 0; i < s.record.blockCount(); i++) {
+      byte[] kept = s.passThrough.remove(i);
+      if (kept != null) {
+        passThroughBytes.addAndGet(-kept.length);
+      }
+    }
+    post(() -> loop.unwant(s.record.id()));
+  }
+
+  /** Adds a peer asked for every segment (configured peers, cache servers found by DNS-SD). */
+  public void alwaysAsk(PeerEndpoint peer, String via) {
+    if (isSelf.test(peer)) {
+      return;
+    }
+    remember(peer, via);
+    if (!alwaysAsk.contains(peer)) {
+      alwaysAsk.add(peer);
+      post(() -> loop.alwaysAsk(peer));
+    }
+  }
+
+  /** Peers seen (discovery answers, configured, DNS-SD), for {@code /status}. */
+  public List<Map<String, Object>> peersSeen() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    Instant now = clock.instant();
+    for (Map.Entry<PeerEndpoint, String[]> e : seen.entrySet()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("peer", e.getKey().toString());
+      m.put("via", e.getValue()[0]);
+      m.put("age_s", Duration.between(Instant.parse(e.getValue()[1]), now).toSeconds());
+      out.add(m);
+    }
+    return out;
+  }
+
+  private void remember(PeerEndpoint peer, String via) {
+    if (seen.size() < MAX_PEERS_SEEN || seen.containsKey(peer)) {
+      seen.put(peer, new String[] {via, clock.instant().toString()});
+    }
+  }
+
+  // ------------------------------------------------------------------ discovery events
+
+  private void heard(HeardProbe probe) {
+    long id;
+    int fetching = 0;
+    if (probe.tag().isPresent()) {
+      ProbeTag t = probe.tag().get();
+      id = t.nodeId();
+      fetching = (t.flags() >>> FETCHING_SHIFT) & 0xF;
+    } else {
+      // Not a peerdist node: counted among the wanters, never elected (negative ids).
+      id = -1 - (probe.source().getAddress().hashCode() & 0x7FFF_FFFFL);
+    }
+    List<SegmentId> ids = new ArrayList<>(probe.keys().size());
+    for (DiscoveryKey k : probe.keys()) {
+      try {
+        ids.add(SegmentId.of(k.toBytes()));
+      } catch (IllegalArgumentException e) {
+        return; // not a segment id length we know
+      }
+    }
+    view.heard(id, ids, fetching, System.nanoTime());
+  }
+
+  private void matched(ProbeMatch m) {
+    if (isSelf.test(m.peer())) {
+      return;
+    }
+    remember(m.peer(), "pccrd");
+    post(() -> {
+      for (Map.Entry<DiscoveryKey, Integer> e : m.blocksHeld().entrySet()) {
+        SegmentId id;
+        try {
+          id = SegmentId.of(e.getKey().toBytes());
+        } catch (IllegalArgumentException x) {
+          continue;
+        }
+        boolean complete = Boolean.TRUE.equals(m.complete().get(e.getKey()));
+        loop.matched(m.peer(), id, e.getValue(), complete);
+      }
+      act();
+    });
+  }
+
+  // ------------------------------------------------------------------ the loop thread
+
+  private void post(Runnable r) {
+    try {
+      loopThread.execute(() -> run(r));
+    } catch (RejectedExecutionException e) {
+      LOG.debug("download loop closed; event dropped");
+    }
+  }
+
+  private void run(Runnable r) {
+    try {
+      r.run();
+      act();
+    } catch (RuntimeException e) {
+      LOG.warn("download loop: {}", e.toString(), e);
+    }
+  }
+
+  private void tick() {
+    loop.tick();
+    originRate = loop.originRate();
+  }
+
+  /** Carries out what the loop decided. Loop thread. */
+  private void act() {
+    for (Action a : loop.drain()) {
+      if (a instanceof Action.Probe p) {
+        probe(p);
+      } else if (a instanceof Action.GetBlock g) {
+        getBlock(g);
+      } else if (a instanceof Action.GetBlockList l) {
+        getBlockList(l);
+      } else if (a instanceof Action.FetchOrigin f) {
+        fetchOrigin(f);
+      } else if (a instanceof Action.CancelOrigin c) {
+        OriginJob j = originJobs.remove(c.id());
+        if (j != null) {
+          j.cancel();
+        }
+      } else if (a instanceof Action.SegmentDone d) {
+        Segment s = segments.get(d.segment());
+        if (s != null) {
+          s.allReady();
+        }
+      } else if (a instanceof Action.SegmentFailed f) {
+        Segment s = segments.get(f.segment());
+        if (s != null) {
+          s.fail(f.why());
+        }
+      }
+    }
+  }
+
+  private void probe(Action.Probe p) {
+    if (directory == null) {
+      return;
+    }
+    List<DiscoveryKey> v1 = new ArrayList<>();
+    List<DiscoveryKey> v2 = new ArrayList<>();
+    for (SegmentId id : p.segments()) {
+      Segment s = segments.get(id);
+      boolean isV2 = s != null && s.record.version() == ContentVersion.V2;
+      (isV2 ? v2 : v1).add(DiscoveryKey.of(isV2 ? DiscoveryKey.Form.V2 : DiscoveryKey.Form.V1, id.toBytes()));
+    }
+    int fetching = Math.min(15, p.fetching());
+    probeFlags = fetching > 0 ? ProbeTag.ORIGIN_ACTIVE | (fetching << FETCHING_SHIFT) : 0;
+    try {
+      if (!v1.isEmpty()) {
+        directory.sendProbe(v1);
+      }
+      if (!v2.isEmpty()) {
+        directory.sendProbe(v2);
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("probe not sent: {}", e.toString());
+    }
+  }
+
+  private void getBlock(Action.GetBlock g) {
+    Segment s = segments.get(g.segment());
+    if (s == null) {
+      post(() -> loop.blockResult(g.id(), Outcome.IO_ERROR, 0));
+      return;
+    }
+    peers.fetchBlock(g.peer(), s.record, g.index()).whenComplete((r, err) -> {
+      BlockFetchResult res = err != null ? BlockFetchResult.failed(Outcome.IO_ERROR, err.toString(), 0) : r;
+      meters.peerRequest("getblks", res.outcome().name().toLowerCase(Locale.ROOT));
+      if (res.outcome() == Outcome.BAD_DATA) {
+        meters.corruptBlock();
+        LOG.debug("bad block {} of {} from {}: {}", g.index(), g.segment(), g.peer(), res.detail());
+      }
+      if (!res.ok()) {
+        post(() -> loop.blockResult(g.id(), res.outcome(), res.elapsedNanos()));
+        return;
+      }
+      try {
+        writers.execute(() -> {
+          Outcome o = keep(s, g.index(), res.data(), 0, res.data().length, ByteSource.PEER, null);
+          post(() -> loop.blockResult(g.id(), o, res.elapsedNanos()));
+        });
+      } catch (RejectedExecutionException e) {
+        post(() -> loop.blockResult(g.id(), Outcome.IO_ERROR, 0));
+      }
+    });
+  }
+
+  /**
+   * Stores a verified block (the store verifies it again) or keeps it for the reader when the store
+   * cannot; marks it ready. Returns what the loop should hear: OK, or BUSY when it had to be dropped.
+   */
+  private Outcome keep(Segment s, int index, byte[] data, int off, int len, ByteSource from, FallbackReason why) {
+    try {
+      store.putBlock(s.record.id(), index, data, off, len);
+      s.acquired(index, from, why);
+      return Outcome.OK;
+    } catch (BlockVerificationException e) {
+      return Outcome.BAD_DATA;
+    } catch (ChunkStoreException e) {
+      // StoreFullException among others: the bytes are verified, so the reader still gets them.
+      return passThrough(s, index, data, off, len, from, why, e.getMessage());
+    }
+  }
+
+  private Outcome passThrough(Segment s, int index, byte[] data, int off, int len, ByteSource from,
+      FallbackReason why, String problem) {
+    if (passThroughBytes.addAndGet(len) > PASS_THROUGH_LIMIT) {
+      passThroughBytes.addAndGet(-len);
+      return Outcome.BUSY; // fetched again when memory frees up
+    }
+    LOG.debug("block {} of {} not stored ({}); passed through to its reader", index, s.record.id(), problem);
+    meters.passedThrough(len);
+    byte[] copy = off == 0 && len == data.length ? data : java.util.Arrays.copyOfRange(data, off, off + len);
+    s.passThrough.put(index, copy);
+    s.acquired(index, from, why);
+    return Outcome.OK;
+  }
+
+  /** The reader took a passed-through block: its memory is free again. */
+  void passThroughTaken(int bytes) {
+    passThroughBytes.addAndGet(-bytes);
+  }
+
+  private void getBlockList(Action.GetBlockList l) {
+    List<BlockRange> ranges = new ArrayList<>();
+    for (int i = 0; i < l.blocks(); i += BlockRange.MAX_BLOCKS) {
+      ranges.add(new BlockRange(i, Math.min(BlockRange.MAX_BLOCKS, l.blocks() - i)));
+    }
+    peers.blockList(l.peer(), l.segment(), ranges).whenComplete((list, err) -> {
+      if (err != null || list == null) {
+        Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+            ? err.getCause() : err;
+        Outcome o = c instanceof PeerExchangeException p ? p.outcome() : Outcome.IO_ERROR;
+        meters.peerRequest("getblklist", o.name().toLowerCase(Locale.ROOT));
+        post(() -> loop.blockListFailed(l.id(), o));
+        return;
+      }
+      meters.peerRequest("getblklist", "ok");
+      BitSet held = new BitSet(l.blocks());
+      for (BlockRange r : list.ranges()) {
+        held.set(r.index(), Math.min(r.end(), l.blocks()));
+      }
+      post(() -> loop.blockList(l.id(), held));
+    });
+  }
+
+  // ------------------------------------------------------------------ origin
+
+  private void fetchOrigin(Action.FetchOrigin f) {
+    Segment s = segments.get(f.segment());
+    if (s == null) {
+      post(() -> loop.originEnd(f.id(), true, "no reader"));
+      return;
+    }
+    OriginJob job = new OriginJob(f, s);
+    originJobs.put(f.id(), job);
+    try {
+      originThreads.execute(job);
+    } catch (RejectedExecutionException e) {
+      originJobs.remove(f.id());
+      post(() -> loop.originEnd(f.id(), false, "node closing"));
+    }
+  }
+
+  /** One streaming origin range: read, verify, store and report block by block. */
+  private final class OriginJob implements Runnable {
+    final Action.FetchOrigin f;
+    final Segment s;
+    volatile boolean cancelled;
+    volatile OriginRanges.Stream stream;
+
+    OriginJob(Action.FetchOrigin f, Segment s) {
+      this.f = f;
+      this.s = s;
+    }
+
+    void cancel() {
+      cancelled = true;
+      OriginRanges.Stream st = stream;
+      if (st != null) {
+        st.abort();
+      }
+    }
+
+    @Override
+    public void run() {
+      SegmentRecord r = s.record;
+      long from = s.offsetInContent + (long) f.first() * r.blockSize();
+      int last = f.first() + f.count() - 1;
+      long to = s.offsetInContent + (long) last * r.blockSize() + r.blockLength(last);
+      boolean ok = false;
+      String why = "";
+      int b = f.first();
+      try (OriginRanges.Stream st = origin.open(s.url, from, to, s.etag, ORIGIN_READ_TIMEOUT)) {
+        stream = st;
+        InputStream in = st.in();
+        byte[] buf = new byte[r.blockSize()];
+        Throttle throttle = new Throttle();
+        for (; b <= last && !cancelled; b++) {
+          int len = r.blockLength(b);
+          int n = in.readNBytes(buf, 0, len);
+          if (n < len) {
+            throw new IOException("the publisher ended the range after block " + (b - 1));
+          }
+          // PROTOCOL.md §2.2: origin bytes must hash to the content information as well; a mismatch
+          // means the file changed since its content information was made.
+          if (!r.verifies(b, buf, 0, len)) {
+            String msg = "block " + b + " of segment " + r.id() + " from the publisher does not match its"
+                + " content information (did " + s.url + " change?)";
+            s.fail(msg);
+            why = msg;
+            break;
+          }
+          Outcome o = keep(s, b, buf, 0, len, ByteSource.ORIGIN, f.reason());
+          if (o == Outcome.OK) {
+            meters.originFallback(f.reason(), len);
+            int block = b;
+            post(() -> loop.originBlock(f.id(), r.id(), block));
+          }
+          if (s.passThrough.containsKey(b)) {
+            buf = new byte[r.blockSize()]; // the old one is now the reader's
+          }
+          throttle.after(len);
+        }
+        ok = b > last || cancelled;
+      } catch (IOException e) {
+        why = cancelled ? "cancelled" : e.getMessage();
+        if (!cancelled) {
+          LOG.debug("origin range of {} failed at block {}: {}", s.url, b, e.toString());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        why = "interrupted";
+      } finally {
+        stream = null;
+        originJobs.remove(f.id());
+      }
+      boolean success = ok;
+      String reason = why;
+      post(() -> loop.originEnd(f.id(), success, reason));
+    }
+  }
+
+  /** Keeps one origin stream within this node's share of the subnet WAN budget. */
+  private final class Throttle {
+    private final long start = System.nanoTime();
+    private long bytes;
+
+    void after(int n) throws InterruptedException {
+      long rate = originRate;
+      if (rate <= 0) {
+        return;
+      }
+      bytes += n;
+      long due = start + bytes * 1_000_000_000L / rate;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(Math.min(wait, 1_000_000_000L));
+      }
+    }
+  }
+
+  /** Stops the loop and the fetches; readers waiting fail. Idempotent; closes nothing it was given. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (directory != null) {
+      directory.listen(SubnetListener.NONE);
+    }
+    for (OriginJob j : originJobs.values()) {
+      j.cancel();
+    }
+    loopThread.shutdownNow();
+    originThreads.shutdownNow();
+    writers.shutdownNow();
+    for (Segment s : segments.values()) {
+      s.fail("the node is closing");
+    }
+  }
+}
