@@ -52,6 +52,14 @@ public final class DownloadLoop {
   private static final long NONE = Long.MIN_VALUE;
   private static final int PROBE_IDS = 8;
   private static final int MAX_LISTS_IN_FLIGHT = 64;
+  /** Holders asked for their lists in one round while a segment runs dry. */
+  static final int POLLS_PER_ROUND = 4;
+  /** Answer time below which a peer gets the full {@code requestsPerPeer}. */
+  static final double LATENCY_TARGET_NANOS = 10e6;
+  /** Wanters that copy a block from its only holder at once; the rest wait for their copies. */
+  static final int FIRST_COPIES = 1;
+  /** After this long a rare block is taken from its only holder by anyone. */
+  static final long RARE_WAIT_NANOS = 1_000_000_000L;
   private static final FallbackReason[] REASONS = FallbackReason.values();
 
   private final long nodeId;
@@ -69,6 +77,9 @@ public final class DownloadLoop {
   private final long takeoverNanos;
   private long nextId = 1;
   private int inFlight;
+  /** Something changed that {@link #fill} should look at (knowledge, needs, a peer's back-off). */
+  private boolean dirty;
+  private long nextBackoffEnd = Long.MAX_VALUE;
   private long lastExpire;
   private final Stats stats = new Stats();
 
@@ -110,6 +121,8 @@ public final class DownloadLoop {
     long backoffUntil = NONE;
     int failures;
     long bannedUntil = NONE;
+    /** Smoothed time from request to answer, nanoseconds (0 = none measured yet). */
+    double latency;
 
     Peer(PeerEndpoint endpoint) {
       this.endpoint = endpoint;
@@ -127,6 +140,10 @@ public final class DownloadLoop {
     boolean complete;
     boolean listing;
     int listFailures;
+    /** Lists in a row that showed nothing new we need: the next one waits twice as long (up to 8×). */
+    int stale;
+    /** Empty answers in a row for blocks it listed. */
+    int empties;
     long nextList;
     final long added;
 
@@ -146,6 +163,10 @@ public final class DownloadLoop {
     final long[] claimed;
     final byte[] asking;
     final byte[] failure;
+    /** When some holder was first seen with each block (nanos; 0 = never). */
+    final long[] firstListed;
+    /** Wanters heard for this segment (refreshed at each probe). */
+    int wanters = 1;
     final List<Holding> holders = new ArrayList<>();
     final Map<Long, Long> suspects = new HashMap<>(4);
     int missing;
@@ -174,6 +195,7 @@ public final class DownloadLoop {
       this.claimed = new long[words];
       this.asking = new byte[n];
       this.failure = new byte[n];
+      this.firstListed = new long[n];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
         set(have, i);
       }
@@ -238,6 +260,7 @@ public final class DownloadLoop {
       return;
     }
     tasks.put(ref.id(), t);
+    dirty = true;
   }
 
   /** A reader no longer needs the segment; when nobody does, its fetching stops. */
@@ -280,6 +303,11 @@ public final class DownloadLoop {
     }
     if (whole) {
       if (!h.complete) {
+        long[] all = new long[t.have.length];
+        fillAll(all, t.n);
+        for (int w = 0; w < all.length; w++) {
+          listed(t, w, all[w] & ~h.known[w], now);
+        }
         fillAll(h.known, t.n);
         h.exact = true;
         h.blind = false;
@@ -357,19 +385,24 @@ public final class DownloadLoop {
     for (int i = held.nextSetBit(0); i >= 0 && i < t.n; i = held.nextSetBit(i + 1)) {
       set(next, i);
     }
+    boolean useful = false;
     for (int w = 0; w < next.length; w++) {
-      if ((next[w] & ~h.known[w]) != 0) {
+      long fresh = next[w] & ~h.known[w];
+      if (fresh != 0) {
         grew = true;
+        useful |= (fresh & t.need(w)) != 0;
+        listed(t, w, fresh, now);
       }
       h.known[w] = next[w];
     }
+    h.stale = useful ? 0 : Math.min(3, h.stale + 1);
     h.exact = true;
     h.blind = false;
     h.complete = count(next) == t.n;
     if (grew) {
       t.lastProgress = now;
     }
-    h.nextList = now + s.blockListInterval().toNanos();
+    h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
     fill(now);
   }
 
@@ -387,6 +420,10 @@ public final class DownloadLoop {
     p.inFlight--;
     inFlight--;
     long now = clock.getAsLong();
+    if (outcome == Outcome.OK || outcome == Outcome.NOT_AVAILABLE) {
+      long took = now - r.sentAt;
+      p.latency = p.latency == 0 ? took : 0.8 * p.latency + 0.2 * took;
+    }
     Task t = r.task;
     boolean live = tasks.get(t.ref.id()) == t;
     int b = r.block;
@@ -396,22 +433,33 @@ public final class DownloadLoop {
     switch (outcome) {
       case OK -> {
         p.failures = 0;
+        Holding h = live ? t.holding(p) : null;
+        if (h != null) {
+          h.empties = 0;
+        }
         if (live) {
           acquired(t, b, now);
         }
       }
       case NOT_AVAILABLE -> {
+        // The wire cannot tell "not held" from "busy" (PROTOCOL.md §4.6). A peer that listed the
+        // block (or claims the whole segment) still has it (blocks are not dropped mid-download):
+        // busy, so pause it. A peer asked blindly most likely lacks it.
         Holding h = live ? t.holding(p) : null;
-        if (h != null) {
+        p.backoffUntil = now + s.busyBackoff().toNanos();
+        dirty = true;
+        if (h != null && h.blind) {
           clear(h.known, b);
-          if (h.complete) {
-            // It claims the whole segment: an empty answer most likely means busy (§4.6).
+          mark(t, b, FallbackReason.BLOCK_NOT_HELD);
+        } else if (h != null) {
+          mark(t, b, FallbackReason.PEER_BUSY);
+          if (++h.empties >= 8) {
+            // Refresh what it holds now (it may have evicted the segment).
+            h.empties = 0;
+            h.exact = false;
             h.complete = false;
+            java.util.Arrays.fill(h.known, 0);
             h.nextList = now;
-            p.backoffUntil = now + s.busyBackoff().toNanos();
-            mark(t, b, FallbackReason.PEER_BUSY);
-          } else {
-            mark(t, b, FallbackReason.BLOCK_NOT_HELD);
           }
         }
       }
@@ -438,7 +486,11 @@ public final class DownloadLoop {
     if (live && !get(t.have, b) && t.asking[b] == 0) {
       clear(t.requested, b);
     }
-    fill(now);
+    if (outcome == Outcome.OK && inFlight < s.requestsInFlight() - 1) {
+      fillPeer(p, now); // nothing else changed for the other peers
+    } else {
+      fill(now);
+    }
   }
 
   /** Block {@code block} of {@code segment} came from the origin (request {@code id}), verified and stored. */
@@ -498,7 +550,9 @@ public final class DownloadLoop {
     demotions(now);
     probes(now);
     planOrigin(now);
-    fill(now);
+    if (dirty || now >= nextBackoffEnd) {
+      fill(now);
+    }
     if (now - lastExpire > 60_000_000_000L) {
       lastExpire = now;
       view.expire(now);
@@ -578,6 +632,15 @@ public final class DownloadLoop {
     }
   }
 
+  private static void listed(Task t, int w, long fresh, long now) {
+    for (long m = fresh; m != 0; m &= m - 1) {
+      int b = (w << 6) + Long.numberOfTrailingZeros(m);
+      if (b < t.n && t.firstListed[b] == 0) {
+        t.firstListed[b] = now;
+      }
+    }
+  }
+
   private void mark(Task t, int b, FallbackReason why) {
     t.failure[b] = (byte) (why.ordinal() + 1);
   }
@@ -606,6 +669,18 @@ public final class DownloadLoop {
         t.lostHolders = why;
       }
     }
+  }
+
+  /**
+   * Requests we keep outstanding to {@code p}: {@code requestsPerPeer} while it answers within
+   * {@link #LATENCY_TARGET_NANOS}, fewer as its answers slow down (it is queueing: a hot holder in a
+   * flash crowd), so that requests spread over holders instead of piling up at one.
+   */
+  private int limit(Peer p) {
+    if (p.latency <= LATENCY_TARGET_NANOS) {
+      return s.requestsPerPeer();
+    }
+    return Math.max(1, (int) (s.requestsPerPeer() * LATENCY_TARGET_NANOS / p.latency));
   }
 
   private boolean usable(Peer p, long now) {
@@ -648,7 +723,10 @@ public final class DownloadLoop {
 
   /** Sends as many block requests as limits allow, earliest-wanted segments first. */
   private void fill(long now) {
+    dirty = false;
+    nextBackoffEnd = Long.MAX_VALUE;
     if (inFlight >= s.requestsInFlight()) {
+      dirty = true; // look again when a request ends
       return;
     }
     for (Task t : tasks.values()) {
@@ -660,13 +738,18 @@ public final class DownloadLoop {
       for (int i = 0; i < k; i++) {
         Holding h = t.holders.get((start + i) % k);
         Peer p = h.peer;
-        while (p.inFlight < s.requestsPerPeer() && usable(p, now)) {
-          int b = pick(t, h);
+        if (p.backoffUntil != NONE && now < p.backoffUntil) {
+          nextBackoffEnd = Math.min(nextBackoffEnd, p.backoffUntil);
+          continue;
+        }
+        while (p.inFlight < limit(p) && usable(p, now)) {
+          int b = pick(t, h, now);
           if (b < 0) {
             break;
           }
           send(t, b, p, now);
           if (inFlight >= s.requestsInFlight()) {
+            dirty = true;
             return;
           }
         }
@@ -674,24 +757,88 @@ public final class DownloadLoop {
     }
   }
 
-  /** A block {@code h} may have and we need, chosen from a random starting point; -1 if none. */
-  private int pick(Task t, Holding h) {
+  /**
+   * A block {@code h} has and we need, chosen from a random starting point; -1 if none. A block
+   * that only {@code h} is known to have (a fresh block at its origin fetcher, or anything at a lone
+   * cache server) is taken from it only by the few wanters its hash designates, or once it has been
+   * rare for {@link #RARE_WAIT_NANOS}: the others copy it from them, so a source uploads each block
+   * about once (BitTorrent calls this super-seeding) and nobody's uplink becomes the site's bottleneck.
+   */
+  private int pick(Task t, Holding h, long now) {
     int words = t.have.length;
+    long any = 0;
+    for (int w = 0; w < words; w++) {
+      any |= h.known[w] & t.need(w);
+    }
+    if (any == 0) {
+      return -1;
+    }
     int startBit = random.nextInt(t.n);
     int w0 = startBit >>> 6;
-    for (int i = 0; i <= words; i++) {
-      int w = (w0 + i) % words;
-      long m = h.known[w] & t.need(w);
-      if (i == 0) {
-        m &= -1L << (startBit & 63);
-      } else if (i == words) {
-        m &= (startBit & 63) == 0 ? 0 : ~(-1L << (startBit & 63));
-      }
-      if (m != 0) {
-        return (w << 6) + Long.numberOfTrailingZeros(m);
+    int b = choose(t, h, w0, -1L << (startBit & 63), now);
+    for (int w = w0 + 1; b < 0 && w < words; w++) {
+      b = choose(t, h, w, -1L, now);
+    }
+    for (int w = 0; b < 0 && w <= w0; w++) {
+      b = choose(t, h, w, -1L, now);
+    }
+    return b;
+  }
+
+  private int choose(Task t, Holding h, int w, long mask, long now) {
+    long cand = h.known[w] & t.need(w) & mask;
+    if (cand == 0) {
+      return -1;
+    }
+    long common = 0;
+    for (Holding o : t.holders) {
+      if (o != h) {
+        common |= o.known[w];
       }
     }
-    return -1;
+    long ok = cand & common;
+    for (long rare = cand & ~common; rare != 0; rare &= rare - 1) {
+      int b = (w << 6) + Long.numberOfTrailingZeros(rare);
+      if (now - t.firstListed[b] >= RARE_WAIT_NANOS || designated(t, b)) {
+        ok |= rare & -rare;
+      }
+    }
+    return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
+  }
+
+  /** Whether this node is one of the ~{@value #FIRST_COPIES} wanters that copy block {@code b} from its only holder. */
+  private boolean designated(Task t, int b) {
+    int wanters = Math.max(1, t.wanters);
+    if (wanters <= FIRST_COPIES) {
+      return true;
+    }
+    long x = SubnetView.mix(nodeId * 0x9E3779B97F4A7C15L ^ t.hash ^ ((long) b << 32));
+    return Long.compareUnsigned(x, Long.divideUnsigned(-1L, wanters) * FIRST_COPIES) < 0;
+  }
+
+  /** After one of {@code p}'s requests ended well: gives {@code p} more work (cheaper than {@link #fill}). */
+  private void fillPeer(Peer p, long now) {
+    if (inFlight >= s.requestsInFlight() || !usable(p, now)) {
+      dirty = true;
+      return;
+    }
+    for (Task t : tasks.values()) {
+      Holding h = t.holding(p);
+      if (h == null) {
+        continue;
+      }
+      while (p.inFlight < limit(p)) {
+        int b = pick(t, h, now);
+        if (b < 0) {
+          break;
+        }
+        send(t, b, p, now);
+        if (inFlight >= s.requestsInFlight()) {
+          dirty = true;
+          return;
+        }
+      }
+    }
   }
 
   private void send(Task t, int b, Peer p, long now) {
@@ -729,7 +876,7 @@ public final class DownloadLoop {
       Task t = r.task;
       for (Holding h : t.holders) {
         Peer p = h.peer;
-        if (p != r.peer && get(h.known, r.block) && p.inFlight < s.requestsPerPeer() && usable(p, now)) {
+        if (p != r.peer && get(h.known, r.block) && p.inFlight < limit(p) && usable(p, now)) {
           stats.hedges++;
           send(t, r.block, p, now);
           break;
@@ -738,24 +885,66 @@ public final class DownloadLoop {
     }
   }
 
-  /** Asks holders for their block lists: at once for new ones, then every blockListInterval when idle. */
+  /**
+   * Asks holders for their block lists (MSG_GETBLKLIST, PROTOCOL.md §4.4): a new holder at once;
+   * the others only while the segment is running dry — fewer needed blocks known than we could
+   * have in flight — and then the {@value #POLLS_PER_ROUND} that were asked longest ago, each at
+   * most every {@code blockListInterval}. A swarm's holdings spread this way without every node
+   * asking every neighbour all the time.
+   */
   private void lists(Task t, long now) {
+    int dry = 0;
     for (Holding h : t.holders) {
       if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
         return;
       }
-      if (h.listing || h.complete || h.blind || now < h.nextList || !usable(h.peer, now)) {
-        continue;
+      if (!h.exact && !h.blind && !h.listing && now >= h.nextList && usable(h.peer, now)) {
+        ask(t, h, now);
       }
-      if (h.exact && hasNeeded(t, h)) {
-        continue; // it still has blocks for us; ask again when it runs dry
-      }
-      long id = nextId++;
-      h.listing = true;
-      lists.put(id, new ListReq(id, t, h));
-      stats.listRequests++;
-      out.add(new Action.GetBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
     }
+    if (knownNeeded(t, now) >= s.requestsInFlight()) {
+      return;
+    }
+    while (dry < POLLS_PER_ROUND && lists.size() < MAX_LISTS_IN_FLIGHT) {
+      Holding oldest = null;
+      for (Holding h : t.holders) {
+        if (h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
+          continue;
+        }
+        if (oldest == null || h.nextList < oldest.nextList) {
+          oldest = h;
+        }
+      }
+      if (oldest == null) {
+        return;
+      }
+      ask(t, oldest, now);
+      dry++;
+    }
+  }
+
+  private void ask(Task t, Holding h, long now) {
+    long id = nextId++;
+    h.listing = true;
+    h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
+    lists.put(id, new ListReq(id, t, h));
+    stats.listRequests++;
+    out.add(new Action.GetBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
+  }
+
+  /** Needed blocks some usable holder that answers promptly (is not queueing us) is known to have. */
+  private int knownNeeded(Task t, long now) {
+    int n = 0;
+    for (int w = 0; w < t.have.length; w++) {
+      long m = 0;
+      for (Holding h : t.holders) {
+        if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
+          m |= h.known[w];
+        }
+      }
+      n += Long.bitCount(m & t.need(w));
+    }
+    return n;
   }
 
   // ------------------------------------------------------------------ discovery
@@ -787,8 +976,9 @@ public final class DownloadLoop {
       if (t.firstProbe == NONE) {
         t.firstProbe = now;
       }
+      t.wanters = Math.max(1, view.wanters(t.ref.id(), now));
       long interval = Math.max(s.probeMin().toNanos(),
-          Math.min(s.probeMax().toNanos(), view.wanters(t.ref.id(), now) * s.probePerWanter().toNanos()));
+          Math.min(s.probeMax().toNanos(), t.wanters * s.probePerWanter().toNanos()));
       if (t.originActive > 0) {
         interval = Math.min(interval, takeoverNanos / 2);
       } else if (!hasUsableHolder(t, now)) {

@@ -1,0 +1,721 @@
+package dev.peerdist.simulator.model;
+
+import dev.peerdist.chunkstore.content.SegmentId;
+import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.node.download.Action;
+import dev.peerdist.node.download.DownloadLoop;
+import dev.peerdist.node.download.LoopSettings;
+import dev.peerdist.node.download.SegmentRef;
+import dev.peerdist.node.download.SubnetView;
+import dev.peerdist.node.metrics.ByteSource;
+import dev.peerdist.node.retrieval.Outcome;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * A seeded discrete-event model of a site in which every node runs the daemon's own
+ * {@link DownloadLoop} with the daemon's {@link LoopSettings} (issue 8, issue 9): no copy of its
+ * policy lives here. What is modelled is the world around the loops, with a simulated clock:
+ *
+ * <ul>
+ *   <li><b>Discovery</b> (PROTOCOL.md §3): a probe is heard by every node of its subnet at once
+ *       (one {@link SubnetView} per subnet, fed as the daemon's is: by the probes themselves);
+ *       holders answer with the probability the daemon's responder uses
+ *       ({@link SubnetView#answerProbability}), after the responder back-off (1–65 ms, §3.6).
+ *   <li><b>PCCRR</b> (§4): a request costs one LAN latency each way; a block is serialised on the
+ *       server's uplink and the client's downlink, each a FIFO at the node's LAN rate. A server with
+ *       {@code uploadSlots} transfers queued answers empty (busy, §4.6); a node that left answers
+ *       nothing (the request times out after {@code requestTimeout}); a corrupt one sends a block
+ *       that fails verification. Block lists (MSG_BLKLIST) cost latency only.
+ *   <li><b>WAN</b>: one link per site between the subnets and the publisher, shared round-robin by
+ *       block among the origin ranges in flight (fair share, like TCP flows of equal RTT); a range
+ *       starts after half the RTT and each block arrives half an RTT after it left the link.
+ *       Content information (PROTOCOL.md §2.3: 80 bytes a segment and 32 a block) crosses it too.
+ * </ul>
+ *
+ * <p>Not modelled: TCP dynamics and loss, switch limits beyond each node's own link, CPU, store
+ * eviction, V2 content (nodes fetch V1, as the daemon does). The same site and seed give the same
+ * events in the same order.
+ */
+public final class LoopSimulation {
+  /** A node of the site. */
+  public record NodeSpec(int id, int subnet, boolean cacheServer, boolean corrupt, long leaveAtNanos,
+      long[] startNanos, boolean[] holds) {}
+
+  /** A package: its size; V1 layout (64 KiB blocks, 32 MiB segments). */
+  public record PackageSpec(long sizeBytes) {}
+
+  /**
+   * The site.
+   *
+   * @param lanBitsPerSecond per subnet, each node's LAN link (each direction)
+   * @param publisherBitsPerSecond the publisher's upload cap, 0 = none
+   */
+  public record Site(List<NodeSpec> nodes, List<PackageSpec> packages, int subnets, long[] lanBitsPerSecond,
+      long wanBitsPerSecond, long wanRttNanos, long publisherBitsPerSecond, long seed, LoopSettings settings,
+      long maxEvents, long timeLimitNanos) {}
+
+  /** What the run reports as it goes (the report builder of the simulator implements it). */
+  public interface Recorder {
+    void wanBytes(long fromNanos, long toNanos, int subnet, long bytes);
+
+    void downloadDone(int node, int pkg, long startedAt, long doneAt);
+
+    void nodeLeft(int node, long atNanos);
+
+    void uploaded(int node, long bytes);
+
+    void received(int node, ByteSource source, long bytes);
+
+    void originFetch(int node, String reason, long bytes);
+
+    void badBlock(int node);
+
+    void tick(long nowNanos, long events);
+  }
+
+  static final int BLOCK = 65536;
+  static final int SEGMENT_BLOCKS = 512;
+  static final long LAN_LATENCY = 200_000L;
+  static final long REQUEST_TIMEOUT = 2_000_000_000L;
+  /** PCCRR server: transfers at once (max-uploads) plus its upload queue, and the longest queue wait. */
+  static final int UPLOAD_SLOTS = 16 + 512;
+  static final long MAX_QUEUE_WAIT = 1_000_000_000L;
+  static final long MAX_REPLY_DELAY = 65_000_000L;
+  private static final int PORT = 1337;
+
+  private enum Kind { START, CI_DONE, TICK, MATCH, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
+
+  private static final class Event {
+    final long time;
+    final long seq;
+    final Kind kind;
+    final Sim node;
+    final int a;
+    final int b;
+    final long id;
+    final Object obj;
+
+    Event(long time, long seq, Kind kind, Sim node, int a, int b, long id, Object obj) {
+      this.time = time;
+      this.seq = seq;
+      this.kind = kind;
+      this.node = node;
+      this.a = a;
+      this.b = b;
+      this.id = id;
+      this.obj = obj;
+    }
+  }
+
+  /** A segment of a package: its global index, ref and size. */
+  private record Seg(int index, int pkg, int indexInPackage, SegmentRef ref) {}
+
+  /** One simulated node. */
+  private final class Sim {
+    final NodeSpec spec;
+    final long nodeId;
+    final PeerEndpoint endpoint;
+    final BitSet[] held;
+    final long lanBps;
+    DownloadLoop loop;
+    boolean gone;
+    boolean ticking;
+    long upFree;
+    long downFree;
+    final ArrayDeque<Long> uploads = new ArrayDeque<>();
+    final int[] nextWant;
+    final int[] segmentsDone;
+    final long[] startedAt;
+    final Map<Long, int[]> originReqs = new HashMap<>();
+
+    Sim(NodeSpec spec) {
+      this.spec = spec;
+      this.nodeId = (spec.id() + 1L) * 0x9E3779B97F4A7C15L & ((1L << 48) - 1);
+      this.endpoint = endpoint(spec.subnet(), spec.id());
+      this.held = new BitSet[segs.size()];
+      this.lanBps = site.lanBitsPerSecond()[spec.subnet()];
+      this.nextWant = new int[site.packages().size()];
+      this.segmentsDone = new int[site.packages().size()];
+      this.startedAt = new long[site.packages().size()];
+    }
+
+    BitSet held(int g) {
+      BitSet b = held[g];
+      if (b == null) {
+        b = new BitSet(segs.get(g).ref().blocks());
+        held[g] = b;
+      }
+      return b;
+    }
+
+    boolean holds(int g, int block) {
+      return held[g] != null && held[g].get(block);
+    }
+
+    /** Active uploads now (the uplink is a FIFO: finish times are in order). */
+    int activeUploads(long now) {
+      while (!uploads.isEmpty() && uploads.peekFirst() <= now) {
+        uploads.pollFirst();
+      }
+      return uploads.size();
+    }
+  }
+
+  /** An origin range on the WAN link. */
+  private static final class Flow {
+    final Sim node;
+    final long reqId;
+    final int segment;
+    int next;
+    final int last;
+    final long eligibleAt;
+    final String reason;
+    boolean cancelled;
+
+    Flow(Sim node, long reqId, int segment, int first, int last, long eligibleAt, String reason) {
+      this.node = node;
+      this.reqId = reqId;
+      this.segment = segment;
+      this.next = first;
+      this.last = last;
+      this.eligibleAt = eligibleAt;
+      this.reason = reason;
+    }
+  }
+
+  private final Site site;
+  private final Recorder recorder;
+  private final List<Seg> segs = new ArrayList<>();
+  private final int[] firstSeg;
+  private final Map<SegmentId, Seg> segById = new HashMap<>();
+  private final List<Sim> nodes = new ArrayList<>();
+  private final Map<PeerEndpoint, Sim> byEndpoint = new HashMap<>();
+  private final SubnetView[] views;
+  /** Per subnet and segment: nodes holding at least one block (in the order they got it). */
+  private final List<List<List<Sim>>> holders = new ArrayList<>();
+  private final PriorityQueue<Event> queue = new PriorityQueue<>((x, y) ->
+      x.time != y.time ? Long.compare(x.time, y.time) : Long.compare(x.seq, y.seq));
+  private final SplittableRandom random;
+  private final ArrayDeque<Flow> flows = new ArrayDeque<>();
+  private final double wanBytesPerNano;
+  private boolean wanBusy;
+  private static final boolean DEBUG = Boolean.getBoolean("sim.debug");
+  private long nextSample;
+  private long seq;
+  private long events;
+  private long now;
+  private int unfinished;
+
+  public LoopSimulation(Site site, Recorder recorder) {
+    this.site = site;
+    this.recorder = recorder;
+    this.random = new SplittableRandom(site.seed());
+    long wan = site.publisherBitsPerSecond() > 0
+        ? Math.min(site.wanBitsPerSecond(), site.publisherBitsPerSecond()) : site.wanBitsPerSecond();
+    this.wanBytesPerNano = wan / 8e9;
+    this.firstSeg = new int[site.packages().size()];
+    for (int p = 0; p < site.packages().size(); p++) {
+      firstSeg[p] = segs.size();
+      long size = site.packages().get(p).sizeBytes();
+      long segBytes = (long) SEGMENT_BLOCKS * BLOCK;
+      int count = (int) ((size + segBytes - 1) / segBytes);
+      for (int i = 0; i < count; i++) {
+        long len = Math.min(segBytes, size - i * segBytes);
+        int blocks = (int) ((len + BLOCK - 1) / BLOCK);
+        int last = (int) (len - (long) (blocks - 1) * BLOCK);
+        SegmentRef ref = new SegmentRef(segmentId(p, i), blocks, BLOCK, last, i * segBytes);
+        Seg s = new Seg(segs.size(), p, i, ref);
+        segs.add(s);
+        segById.put(ref.id(), s);
+      }
+    }
+    this.views = new SubnetView[site.subnets()];
+    for (int i = 0; i < site.subnets(); i++) {
+      views[i] = new SubnetView(site.settings());
+      List<List<Sim>> perSeg = new ArrayList<>();
+      for (int g = 0; g < segs.size(); g++) {
+        perSeg.add(new ArrayList<>());
+      }
+      holders.add(perSeg);
+    }
+  }
+
+  static SegmentId segmentId(int pkg, int index) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      d.update(ByteBuffer.allocate(8).putInt(pkg).putInt(index).array());
+      return SegmentId.of(d.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static PeerEndpoint endpoint(int subnet, int id) {
+    byte[] a = {10, (byte) subnet, (byte) (id >>> 8), (byte) id};
+    try {
+      return new PeerEndpoint(new InetSocketAddress(InetAddress.getByAddress(a), PORT + (id >>> 16)));
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Bytes of V1 content information for a package of {@code size} bytes (PROTOCOL.md §2.3). */
+  static long contentInformationBytes(long size) {
+    long segBytes = (long) SEGMENT_BLOCKS * BLOCK;
+    long segments = (size + segBytes - 1) / segBytes;
+    long blocks = (size + BLOCK - 1) / BLOCK;
+    return 18 + segments * (16 + 64 + 4) + blocks * 32;
+  }
+
+  /** Runs the site to the end; returns the simulated end time in nanoseconds. */
+  public long run() {
+    for (NodeSpec spec : site.nodes()) {
+      Sim n = new Sim(spec);
+      nodes.add(n);
+      byEndpoint.put(n.endpoint, n);
+      for (int p = 0; p < site.packages().size(); p++) {
+        if (spec.holds()[p]) {
+          for (int i = 0; i < segCount(p); i++) {
+            Seg s = segs.get(firstSeg[p] + i);
+            n.held(s.index()).set(0, s.ref().blocks());
+            holders.get(spec.subnet()).get(s.index()).add(n);
+          }
+        }
+        if (spec.startNanos()[p] >= 0) {
+          unfinished++;
+          schedule(spec.startNanos()[p], Kind.START, n, p, 0, 0, null);
+        }
+      }
+      if (spec.leaveAtNanos() >= 0) {
+        schedule(spec.leaveAtNanos(), Kind.LEAVE, n, 0, 0, 0, null);
+      }
+    }
+    while (!queue.isEmpty() && unfinished > 0) {
+      Event e = queue.poll();
+      now = e.time;
+      if (++events > site.maxEvents()) {
+        throw new IllegalStateException("the model stopped after " + site.maxEvents() + " events at "
+            + String.format(java.util.Locale.ROOT, "%.1f", now / 1e9) + " s with " + unfinished
+            + " downloads unfinished");
+      }
+      if ((events & 0xFFFF) == 0) {
+        recorder.tick(now, events);
+      }
+      if (DEBUG && now >= nextSample) {
+        nextSample = now + 250_000_000L;
+        int active = 0;
+        long inflight = 0;
+        int idle = 0;
+        for (Sim x : nodes) {
+          if (x.loop != null && x.loop.busy() && !x.gone) {
+            active++;
+            inflight += x.loop.requestsInFlight();
+            if (x.loop.requestsInFlight() == 0) {
+              idle++;
+            }
+          }
+        }
+        System.err.printf("t=%.2f active %d idle %d avg in flight %.1f%n", now / 1e9, active, idle,
+            active == 0 ? 0.0 : (double) inflight / active);
+      }
+      if (now > site.timeLimitNanos()) {
+        throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+            "the model reached its time limit (%.0f s) with %d downloads unfinished", site.timeLimitNanos() / 1e9,
+            unfinished));
+      }
+      handle(e);
+    }
+    recorder.tick(now, events);
+    return now;
+  }
+
+  /** The simulated time now, nanoseconds. */
+  public long now() {
+    return now;
+  }
+
+  /** Events handled so far. */
+  public long events() {
+    return events;
+  }
+
+  private int segCount(int p) {
+    return (p + 1 < firstSeg.length ? firstSeg[p + 1] : segs.size()) - firstSeg[p];
+  }
+
+  private void schedule(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
+    queue.add(new Event(time, seq++, kind, node, a, b, id, obj));
+  }
+
+  private final long[] byKind = new long[Kind.values().length];
+
+  /** Events handled so far, by kind (for tuning the model). */
+  public java.util.Map<String, Long> eventsByKind() {
+    java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+    for (Kind k : Kind.values()) {
+      m.put(k.name().toLowerCase(java.util.Locale.ROOT), byKind[k.ordinal()]);
+    }
+    return m;
+  }
+
+  private final long[] byOutcome = new long[Outcome.values().length];
+
+  /** Block results by outcome (for tuning). */
+  public java.util.Map<String, Long> resultsByOutcome() {
+    java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+    for (Outcome o : Outcome.values()) {
+      m.put(o.name().toLowerCase(java.util.Locale.ROOT), byOutcome[o.ordinal()]);
+    }
+    return m;
+  }
+
+  private void handle(Event e) {
+    byKind[e.kind.ordinal()]++;
+    if (e.kind == Kind.RESULT) {
+      byOutcome[e.obj instanceof Outcome o ? o.ordinal() : Outcome.OK.ordinal()]++;
+    }
+    Sim n = e.node;
+    if (e.kind == Kind.WAN_FREE) {
+      wanFree();
+      return;
+    }
+    if (n.gone) {
+      return;
+    }
+    switch (e.kind) {
+      case START -> start(n, e.a);
+      case CI_DONE -> {
+        wantMore(n, e.a);
+        n.loop.tick();
+        act(n);
+      }
+      case TICK -> {
+        n.ticking = false;
+        n.loop.tick();
+        act(n);
+      }
+      case MATCH -> {
+        Sim server = (Sim) e.obj;
+        if (!server.gone) {
+          Seg s = segs.get(e.a);
+          int count = server.held[e.a] == null ? 0 : server.held[e.a].cardinality();
+          n.loop.matched(server.endpoint, s.ref().id(), count, count == s.ref().blocks());
+          act(n);
+        }
+      }
+      case RESULT -> {
+        if (e.obj instanceof Delivery d) {
+          if (!n.holds(d.seg().index(), d.block())) {
+            acquire(n, d.seg(), d.block(), ByteSource.PEER);
+          }
+          n.loop.blockResult(e.id, Outcome.OK, 0);
+        } else {
+          n.loop.blockResult(e.id, (Outcome) e.obj, 0);
+        }
+        act(n);
+      }
+      case LIST -> {
+        if (e.obj instanceof Outcome o) {
+          n.loop.blockListFailed(e.id, o);
+        } else {
+          n.loop.blockList(e.id, (BitSet) e.obj);
+        }
+        act(n);
+      }
+      case ORIGIN_BLOCK -> {
+        int[] req = n.originReqs.get(e.id);
+        Seg s = segs.get(e.a);
+        if (!n.holds(e.a, e.b)) {
+          acquire(n, s, e.b, ByteSource.ORIGIN);
+        }
+        if (req != null) {
+          n.loop.originBlock(e.id, s.ref().id(), e.b);
+        }
+        act(n);
+      }
+      case ORIGIN_END -> {
+        n.originReqs.remove(e.id);
+        n.loop.originEnd(e.id, true, "");
+        act(n);
+      }
+      case LEAVE -> leave(n);
+      default -> throw new IllegalStateException("unhandled " + e.kind);
+    }
+  }
+
+  private void start(Sim n, int pkg) {
+    if (n.loop == null) {
+      n.loop = new DownloadLoop(n.nodeId, site.settings(), views[n.spec.subnet()], () -> now,
+          new SplittableRandom(site.seed() ^ (n.spec.id() * 0x632BE59BD9B4E019L)));
+    }
+    n.startedAt[pkg] = now;
+    // Content information comes from the publisher first (PROTOCOL.md §5.2 step 1).
+    long bytes = contentInformationBytes(site.packages().get(pkg).sizeBytes());
+    long ser = (long) Math.ceil(bytes / wanBytesPerNano);
+    long at = now + site.wanRttNanos() + ser;
+    recorder.wanBytes(now + site.wanRttNanos() / 2, now + site.wanRttNanos() / 2 + ser, n.spec.subnet(), bytes);
+    schedule(at, Kind.CI_DONE, n, pkg, 0, 0, null);
+  }
+
+  /** Wants the package's next segments within the read-ahead (in order, as the daemon's reader does). */
+  private void wantMore(Sim n, int pkg) {
+    int count = segCount(pkg);
+    while (n.nextWant[pkg] < count) {
+      int inFlight = n.nextWant[pkg] - n.segmentsDone[pkg];
+      if (inFlight > 0 && (long) inFlight * SEGMENT_BLOCKS * BLOCK >= site.settings().readAheadBytes()) {
+        break;
+      }
+      Seg s = segs.get(firstSeg[pkg] + n.nextWant[pkg]++);
+      BitSet have = n.held[s.index()] == null ? new BitSet() : (BitSet) n.held[s.index()].clone();
+      n.loop.want(s.ref(), have);
+    }
+  }
+
+  private void scheduleTick(Sim n) {
+    if (!n.ticking && n.loop != null && n.loop.busy()) {
+      n.ticking = true;
+      schedule(now + site.settings().tick().toNanos(), Kind.TICK, n, 0, 0, 0, null);
+    }
+  }
+
+  /** Carries out the loop's actions in the model. */
+  private void act(Sim n) {
+    for (Action a : n.loop.drain()) {
+      if (a instanceof Action.Probe p) {
+        probe(n, p);
+      } else if (a instanceof Action.GetBlock g) {
+        getBlock(n, g);
+      } else if (a instanceof Action.GetBlockList l) {
+        getBlockList(n, l);
+      } else if (a instanceof Action.FetchOrigin f) {
+        fetchOrigin(n, f);
+      } else if (a instanceof Action.CancelOrigin c) {
+        int[] req = n.originReqs.remove(c.id());
+        if (req != null) {
+          for (Flow fl : flows) {
+            if (fl.node == n && fl.reqId == c.id()) {
+              fl.cancelled = true;
+            }
+          }
+        }
+      } else if (a instanceof Action.SegmentDone d) {
+        Seg s = segById.get(d.segment());
+        int pkg = s.pkg();
+        n.segmentsDone[pkg]++;
+        if (n.segmentsDone[pkg] == segCount(pkg) && n.spec.startNanos()[pkg] >= 0) {
+          unfinished--;
+          recorder.downloadDone(n.spec.id(), pkg, n.startedAt[pkg], now);
+        } else {
+          wantMore(n, pkg);
+          n.loop.tick();
+          act(n);
+          return;
+        }
+      } else if (a instanceof Action.SegmentFailed f) {
+        throw new IllegalStateException("segment failed in the model: " + f.why());
+      }
+    }
+    scheduleTick(n);
+  }
+
+  private void probe(Sim n, Action.Probe p) {
+    int subnet = n.spec.subnet();
+    List<SegmentId> ids = p.segments();
+    views[subnet].heard(n.nodeId, ids, p.fetching(), now);
+    long probeHash = random.nextLong();
+    for (SegmentId id : ids) {
+      Seg s = segById.get(id);
+      List<Sim> hs = holders.get(subnet).get(s.index());
+      if (hs.isEmpty()) {
+        continue;
+      }
+      double prob = views[subnet].answerProbability(id, now);
+      if (prob >= 1 || hs.size() <= site.settings().answerTarget()) {
+        for (Sim h : hs) {
+          answer(n, h, s, probeHash, prob);
+        }
+      } else {
+        // The same probability as the daemon's responder, drawn for a sample instead of asking
+        // every holder (thousands at a time): the number of answers is the same in distribution.
+        int k = binomial(hs.size(), prob);
+        for (int i = 0; i < k; i++) {
+          Sim h = hs.get(random.nextInt(hs.size()));
+          answer(n, h, s, probeHash, 1.0);
+        }
+      }
+    }
+  }
+
+  private int binomial(int trials, double p) {
+    double mean = trials * p;
+    if (trials < 64) {
+      int k = 0;
+      for (int i = 0; i < trials; i++) {
+        if (random.nextDouble() < p) {
+          k++;
+        }
+      }
+      return k;
+    }
+    // Normal approximation, clamped (trials × p is about answerTarget here).
+    double k = mean + Math.sqrt(mean * (1 - p)) * random.nextGaussian();
+    return (int) Math.max(0, Math.min(trials, Math.round(k)));
+  }
+
+  private void answer(Sim prober, Sim holder, Seg s, long probeHash, double prob) {
+    if (holder == prober || holder.gone) {
+      return;
+    }
+    if (prob < 1 && !holder.spec.cacheServer() && !SubnetView.answers(prob, probeHash, holder.nodeId)) {
+      return;
+    }
+    long delay = 1_000_000L + random.nextLong(MAX_REPLY_DELAY - 1_000_000L);
+    schedule(now + 2 * LAN_LATENCY + delay, Kind.MATCH, prober, s.index(), 0, 0, holder);
+  }
+
+  private void getBlock(Sim n, Action.GetBlock g) {
+    Sim server = byEndpoint.get(g.peer());
+    Seg s = segById.get(g.segment());
+    long arrive = now + LAN_LATENCY;
+    if (server == null || server.gone) {
+      schedule(now + REQUEST_TIMEOUT, Kind.RESULT, n, 0, 0, g.id(), Outcome.TIMEOUT);
+      return;
+    }
+    if (!server.holds(s.index(), g.index())) {
+      schedule(arrive + LAN_LATENCY, Kind.RESULT, n, 0, 0, g.id(), Outcome.NOT_AVAILABLE);
+      return;
+    }
+    if (server.activeUploads(arrive) >= UPLOAD_SLOTS) {
+      schedule(arrive + LAN_LATENCY, Kind.RESULT, n, 0, 0, g.id(), Outcome.NOT_AVAILABLE);
+      return;
+    }
+    int len = s.ref().blockLength(g.index());
+    // The server's uplink is a FIFO; the client's downlink takes blocks as they come, at its
+    // rate (a block queued at a busy server does not hold the client's link meanwhile).
+    long begin = Math.max(arrive, server.upFree);
+    if (begin - arrive > MAX_QUEUE_WAIT) {
+      // The server's queue would hold it too long: the empty (busy) answer (PROTOCOL.md §4.6).
+      schedule(arrive + MAX_QUEUE_WAIT + LAN_LATENCY, Kind.RESULT, n, 0, 0, g.id(), Outcome.NOT_AVAILABLE);
+      return;
+    }
+    long sent = begin + (long) Math.ceil(len * 8e9 / server.lanBps);
+    server.upFree = sent;
+    server.uploads.addLast(sent);
+    long received = Math.max(sent, n.downFree + (long) Math.ceil(len * 8e9 / n.lanBps));
+    n.downFree = received;
+    long done = received + LAN_LATENCY;
+    if (done - now > REQUEST_TIMEOUT) {
+      schedule(now + REQUEST_TIMEOUT, Kind.RESULT, n, 0, 0, g.id(), Outcome.TIMEOUT);
+      return;
+    }
+    if (server.spec.corrupt()) {
+      recorder.badBlock(n.spec.id());
+      schedule(done, Kind.RESULT, n, 0, 0, g.id(), Outcome.BAD_DATA);
+      return;
+    }
+    recorder.uploaded(server.spec.id(), len);
+    // The block is the client's when it has arrived; the result event reports it then.
+    schedule(done, Kind.RESULT, n, s.index(), g.index(), g.id(), new Delivery(s, g.index()));
+  }
+
+  /** A block that arrives with a result. */
+  private record Delivery(Seg seg, int block) {}
+
+  private void getBlockList(Sim n, Action.GetBlockList l) {
+    Sim server = byEndpoint.get(l.peer());
+    Seg s = segById.get(l.segment());
+    if (server == null || server.gone) {
+      schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
+      return;
+    }
+    BitSet held = server.held[s.index()] == null ? new BitSet() : (BitSet) server.held[s.index()].clone();
+    schedule(now + 2 * LAN_LATENCY, Kind.LIST, n, 0, 0, l.id(), held);
+  }
+
+  private void fetchOrigin(Sim n, Action.FetchOrigin f) {
+    Seg s = segById.get(f.segment());
+    n.originReqs.put(f.id(), new int[] {s.index(), f.first(), f.count()});
+    flows.addLast(new Flow(n, f.id(), s.index(), f.first(), f.first() + f.count() - 1,
+        now + site.wanRttNanos() / 2, f.reason().label()));
+    if (!wanBusy) {
+      wanFree();
+    }
+  }
+
+  /** The WAN link is free: serialise the next block of the next eligible range, round-robin. */
+  private void wanFree() {
+    wanBusy = false;
+    int n = flows.size();
+    long earliest = Long.MAX_VALUE;
+    for (int i = 0; i < n; i++) {
+      Flow fl = flows.pollFirst();
+      if (fl.cancelled || fl.node.gone) {
+        if (!fl.node.gone) {
+          schedule(now, Kind.ORIGIN_END, fl.node, 0, 0, fl.reqId, null);
+        }
+        continue;
+      }
+      if (fl.eligibleAt > now) {
+        earliest = Math.min(earliest, fl.eligibleAt);
+        flows.addLast(fl);
+        continue;
+      }
+      Seg s = segs.get(fl.segment);
+      int len = s.ref().blockLength(fl.next);
+      long ser = (long) Math.ceil(len / wanBytesPerNano);
+      long finish = now + ser;
+      recorder.wanBytes(now, finish, fl.node.spec.subnet(), len);
+      recorder.originFetch(fl.node.spec.id(), fl.reason, len);
+      long arrive = finish + site.wanRttNanos() / 2;
+      schedule(arrive, Kind.ORIGIN_BLOCK, fl.node, fl.segment, fl.next, fl.reqId, null);
+      if (fl.next == fl.last) {
+        schedule(arrive, Kind.ORIGIN_END, fl.node, 0, 0, fl.reqId, null);
+      } else {
+        fl.next++;
+        flows.addLast(fl);
+      }
+      wanBusy = true;
+      schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);
+      return;
+    }
+    if (earliest != Long.MAX_VALUE) {
+      wanBusy = true;
+      schedule(earliest, Kind.WAN_FREE, null, 0, 0, 0, null);
+    }
+  }
+
+  private void acquire(Sim n, Seg s, int block, ByteSource source) {
+    BitSet h = n.held(s.index());
+    if (h.isEmpty()) {
+      holders.get(n.spec.subnet()).get(s.index()).add(n);
+    }
+    h.set(block);
+    recorder.received(n.spec.id(), source, s.ref().blockLength(block));
+  }
+
+  private void leave(Sim n) {
+    n.gone = true;
+    recorder.nodeLeft(n.spec.id(), now);
+    for (int p = 0; p < site.packages().size(); p++) {
+      if (n.spec.startNanos()[p] >= 0 && n.segmentsDone[p] < segCount(p)) {
+        unfinished--;
+      }
+    }
+    for (List<Sim> hs : holders.get(n.spec.subnet())) {
+      hs.remove(n);
+    }
+  }
+}
