@@ -67,7 +67,7 @@ public final class DownloadLoop {
   private final SubnetView view;
   private final LongSupplier clock;
   private final RandomGenerator random;
-  private final List<Action> out = new ArrayList<>();
+  private List<Action> out = new ArrayList<>();
   private final LinkedHashMap<SegmentId, Task> tasks = new LinkedHashMap<>();
   private final Map<PeerEndpoint, Peer> peers = new HashMap<>();
   private final Map<Long, Req> requests = new HashMap<>();
@@ -79,6 +79,7 @@ public final class DownloadLoop {
   private int inFlight;
   /** Something changed that {@link #fill} should look at (knowledge, needs, a peer's back-off). */
   private boolean dirty;
+  private long nextHedgeCheck;
   private long nextBackoffEnd = Long.MAX_VALUE;
   private long lastExpire;
   private final Stats stats = new Stats();
@@ -138,6 +139,8 @@ public final class DownloadLoop {
     /** MSG_BLKLIST failed: the peer is asked blindly; {@link #known} holds what it may have. */
     boolean blind;
     boolean complete;
+    /** It said (in a PCCRD answer) that it holds blocks of the segment. */
+    boolean claimed;
     boolean listing;
     int listFailures;
     /** Lists in a row that showed nothing new we need: the next one waits twice as long (up to 8×). */
@@ -167,6 +170,8 @@ public final class DownloadLoop {
     final long[] firstListed;
     /** Wanters heard for this segment (refreshed at each probe). */
     int wanters = 1;
+    /** When this segment may next poll holders that have nothing new for it. */
+    long nextPollRound;
     final List<Holding> holders = new ArrayList<>();
     final Map<Long, Long> suspects = new HashMap<>(4);
     int missing;
@@ -317,8 +322,11 @@ public final class DownloadLoop {
     } else if (!h.exact || blocks > count(h.known)) {
       h.nextList = now; // learn exactly which blocks, now
     }
+    if (blocks > 0) {
+      h.claimed = true;
+    }
     lists(t, now);
-    fill(now);
+    fillHolding(t, h, now);
   }
 
   /** The answer to {@link Action.GetBlockList} {@code id}: the blocks the peer holds now. */
@@ -346,7 +354,9 @@ public final class DownloadLoop {
     if (held == null) {
       FallbackReason why = failure == Outcome.TIMEOUT ? FallbackReason.TIMEOUT
           : failure == Outcome.BAD_DATA ? FallbackReason.HASH_MISMATCH : FallbackReason.PEER_ERROR;
-      t.lostHolders = why;
+      if (t.lostHolders == null || rank(why) >= rank(t.lostHolders)) {
+        t.lostHolders = why;
+      }
       if (failure == Outcome.TIMEOUT || failure == Outcome.IO_ERROR) {
         // Slow or gone: planning does not wait for this one's list any more.
         h.listFailures = Math.max(h.listFailures, 2);
@@ -366,7 +376,7 @@ public final class DownloadLoop {
       fill(now);
       return;
     }
-    if (held.isEmpty() && !h.exact) {
+    if (held.isEmpty() && !h.exact && h.claimed) {
       // It answered discovery holding blocks, yet lists none: an empty answer may mean busy
       // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
       h.listFailures++;
@@ -396,6 +406,7 @@ public final class DownloadLoop {
       h.known[w] = next[w];
     }
     h.stale = useful ? 0 : Math.min(3, h.stale + 1);
+    boolean fresh = useful;
     h.exact = true;
     h.blind = false;
     h.complete = count(next) == t.n;
@@ -403,7 +414,9 @@ public final class DownloadLoop {
       t.lastProgress = now;
     }
     h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
-    fill(now);
+    if (fresh) {
+      fillHolding(t, h, now);
+    }
   }
 
   /**
@@ -566,8 +579,8 @@ public final class DownloadLoop {
     if (out.isEmpty()) {
       return List.of();
     }
-    List<Action> a = new ArrayList<>(out);
-    out.clear();
+    List<Action> a = out;
+    out = new ArrayList<>(8);
     return a;
   }
 
@@ -641,8 +654,27 @@ public final class DownloadLoop {
     }
   }
 
+  /** Records why a block failed at a peer, keeping the most telling reason seen. */
   private void mark(Task t, int b, FallbackReason why) {
-    t.failure[b] = (byte) (why.ordinal() + 1);
+    if (t.failure[b] == 0 || rank(why) > rank(REASONS[t.failure[b] - 1])) {
+      t.failure[b] = (byte) (why.ordinal() + 1);
+    }
+  }
+
+  /**
+   * How telling a peer failure is: bad data says most, then a peer that stopped answering, then
+   * one that failed, then busy, then "did not have it". A local "no free connection" (BUSY) after
+   * timeouts is the timeouts' doing, not a busy peer's.
+   */
+  private static int rank(FallbackReason r) {
+    return switch (r) {
+      case HASH_MISMATCH -> 5;
+      case TIMEOUT -> 4;
+      case PEER_ERROR -> 3;
+      case PEER_BUSY -> 2;
+      case BLOCK_NOT_HELD -> 1;
+      default -> 0;
+    };
   }
 
   private void failed(Peer p, long now, FallbackReason why) {
@@ -657,15 +689,18 @@ public final class DownloadLoop {
   }
 
   private void ban(Peer p, long now) {
+    boolean already = p.bannedUntil != NONE && now < p.bannedUntil;
     p.bannedUntil = now + s.banFor().toNanos();
     forget(p, FallbackReason.HASH_MISMATCH);
-    stats.peersBanned++;
+    if (!already) {
+      stats.peersBanned++;
+    }
   }
 
   /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
   private void forget(Peer p, FallbackReason why) {
     for (Task t : tasks.values()) {
-      if (t.holders.removeIf(h -> h.peer == p)) {
+      if (t.holders.removeIf(h -> h.peer == p) && (t.lostHolders == null || rank(why) >= rank(t.lostHolders))) {
         t.lostHolders = why;
       }
     }
@@ -816,6 +851,21 @@ public final class DownloadLoop {
     return Long.compareUnsigned(x, Long.divideUnsigned(-1L, wanters) * FIRST_COPIES) < 0;
   }
 
+  /** What {@code h} newly told us may be fetched: requests to it only (cheaper than {@link #fill}). */
+  private void fillHolding(Task t, Holding h, long now) {
+    Peer p = h.peer;
+    while (inFlight < s.requestsInFlight() && p.inFlight < limit(p) && usable(p, now)) {
+      int b = pick(t, h, now);
+      if (b < 0) {
+        return;
+      }
+      send(t, b, p, now);
+    }
+    if (inFlight >= s.requestsInFlight()) {
+      dirty = true;
+    }
+  }
+
   /** After one of {@code p}'s requests ended well: gives {@code p} more work (cheaper than {@link #fill}). */
   private void fillPeer(Peer p, long now) {
     if (inFlight >= s.requestsInFlight() || !usable(p, now)) {
@@ -854,9 +904,10 @@ public final class DownloadLoop {
 
   /** A block asked of one peer for longer than {@code hedgeAfter} is asked of another holder too. */
   private void hedges(long now) {
-    if (requests.isEmpty()) {
+    if (requests.isEmpty() || now < nextHedgeCheck) {
       return;
     }
+    nextHedgeCheck = now + hedgeNanos / 4;
     List<Req> slow = null;
     for (Req r : requests.values()) {
       if (now - r.sentAt >= hedgeNanos && r.task.asking[r.block] == 1 && tasks.get(r.task.ref.id()) == r.task) {
@@ -902,9 +953,10 @@ public final class DownloadLoop {
         ask(t, h, now);
       }
     }
-    if (knownNeeded(t, now) >= s.requestsInFlight()) {
+    if (now < t.nextPollRound || knownNeeded(t, now) >= s.requestsInFlight()) {
       return;
     }
+    t.nextPollRound = now + s.blockListInterval().toNanos();
     while (dry < POLLS_PER_ROUND && lists.size() < MAX_LISTS_IN_FLIGHT) {
       Holding oldest = null;
       for (Holding h : t.holders) {
@@ -951,6 +1003,16 @@ public final class DownloadLoop {
 
   /** Sends one probe for the segments whose re-probe is due, the ones we fetch from the origin first. */
   private void probes(long now) {
+    boolean any = false;
+    for (Task t : tasks.values()) {
+      if (now >= t.nextProbe) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) {
+      return;
+    }
     List<Task> due = new ArrayList<>();
     int fetching = 0;
     for (Task t : tasks.values()) {
@@ -1061,7 +1123,7 @@ public final class DownloadLoop {
     if (origins.size() >= s.originFlows()) {
       return;
     }
-    for (Task t : new ArrayList<>(tasks.values())) {
+    for (Task t : tasks.values()) {
       if (origins.size() >= s.originFlows()) {
         return;
       }
@@ -1100,7 +1162,7 @@ public final class DownloadLoop {
   /** Blocks we need that no usable holder has; null when there are none (or lists are pending). */
   private long[] unheld(Task t, long now) {
     boolean patienceOut = now - t.lastProgress > s.lanPatience().toNanos();
-    long[] u = new long[t.have.length];
+    long[] u = scratch.length == t.have.length ? scratch : new long[t.have.length];
     boolean any = false;
     for (int w = 0; w < u.length; w++) {
       u[w] = t.need(w);
@@ -1123,6 +1185,10 @@ public final class DownloadLoop {
     }
     return any ? u : null;
   }
+
+  /** Reused by {@link #unheld} (a V1 segment's words); {@link #claim} consumes it at once. */
+  private final long[] scratch = new long[(SEGMENT_BLOCKS_V1 + 63) >>> 6];
+  private static final int SEGMENT_BLOCKS_V1 = 512;
 
   /** Claims runs of unheld blocks for one origin request each, while flows are free. */
   private void claim(Task t, long[] unheld, long now) {
@@ -1159,11 +1225,12 @@ public final class DownloadLoop {
   }
 
   private FallbackReason reason(Task t, int b, boolean others) {
-    if (t.failure[b] != 0) {
-      return REASONS[t.failure[b] - 1];
-    }
-    if (t.lostHolders != null) {
-      return t.lostHolders;
+    if (t.failure[b] != 0 || t.lostHolders != null) {
+      FallbackReason own = t.failure[b] == 0 ? null : REASONS[t.failure[b] - 1];
+      if (own == null || (t.lostHolders != null && rank(t.lostHolders) > rank(own))) {
+        return t.lostHolders;
+      }
+      return own;
     }
     if (t.takeover) {
       return FallbackReason.TAKEOVER;

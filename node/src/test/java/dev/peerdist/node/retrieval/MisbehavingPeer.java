@@ -23,8 +23,8 @@ import java.util.function.Function;
  * correct answer (from {@code responder}), then corrupts it, never answers, or closes halfway.
  * Plain blocking sockets, one daemon thread per connection; {@link #close()} ends them all.
  */
-final class MisbehavingPeer implements AutoCloseable {
-  enum Mode {
+public final class MisbehavingPeer implements AutoCloseable {
+  public enum Mode {
     /** Flip one ciphertext byte of every block. */
     CORRUPT,
     /** Read the request, never answer. */
@@ -39,7 +39,7 @@ final class MisbehavingPeer implements AutoCloseable {
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
-  MisbehavingPeer(Mode mode, Function<PccrrMessage, PccrrMessage> responder) throws IOException {
+  public MisbehavingPeer(Mode mode, Function<PccrrMessage, PccrrMessage> responder) throws IOException {
     this.mode = mode;
     this.responder = responder;
     this.server = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
@@ -48,7 +48,7 @@ final class MisbehavingPeer implements AutoCloseable {
     t.start();
   }
 
-  PeerEndpoint endpoint() {
+  public PeerEndpoint endpoint() {
     return new PeerEndpoint(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()));
   }
 

@@ -29,10 +29,13 @@ public final class LoopSimExperiment {
     LoopSimulation.Site site = LoopSimulationTest.flashCrowd(nodes, size, wan, lan, window, 1, seeded);
     LoopSimulationTest.Counts c = new LoopSimulationTest.Counts(nodes);
     long t0 = System.nanoTime();
+    long cpu0 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     LoopSimulation sim = new LoopSimulation(site, c);
     c.sim = sim;
     long end = sim.run();
     double secs = (System.nanoTime() - t0) / 1e9;
+    double cpu = (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0) / 1e9;
+    System.out.printf("cpu %.1f s: %.0f events per cpu-second%n", cpu, sim.events() / cpu);
     long ci = (long) (nodes - seeded) * LoopSimulation.contentInformationBytes(size);
     double ideal = Math.max(size * 8.0 / wan, size * 8.0 / lan);
     long[] sorted = Arrays.stream(c.done).filter(x -> x > 0).sorted().toArray();
