@@ -245,7 +245,7 @@ public enum ConfigKey {
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
 
   /** Parses {@code 10GiB}, {@code 512MiB}, {@code 1GB} (10^9), {@code 4096}. */
-  static long parseBytes(String v) {
+  public static long parseBytes(String v) {
     Matcher m = SIZE.matcher(v);
     if (!m.matches()) {
       throw new IllegalArgumentException("'" + v + "' is not a size like 10GiB, 512MiB or 4096");
@@ -278,7 +278,7 @@ public enum ConfigKey {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
 
   /** Parses {@code 250ms}, {@code 2s}, {@code 5m}, {@code 1h} or ISO-8601 {@code PT2S}. */
-  static Duration parseDuration(String v) {
+  public static Duration parseDuration(String v) {
     Matcher m = DURATION.matcher(v);
     Duration d;
     if (m.matches()) {
@@ -305,6 +305,32 @@ public enum ConfigKey {
       throw new IllegalArgumentException("'" + v + "' must be longer than zero");
     }
     return d;
+  }
+
+  private static final Pattern RATE = Pattern.compile(
+      "(\\d+(?:\\.\\d+)?)\\s*(?:(?i:([kmgt]?)bit(?:/s)?)|([kKMGT]i?)?B/s)");
+
+  /**
+   * Parses a rate into bits per second: {@code 100Mbit}, {@code 1.5Gbit/s}, {@code 64kbit} (powers
+   * of 1000), or bytes per second with a capital B and {@code /s}: {@code 12MB/s} (10^6), {@code 10MiB/s}
+   * (2^20); {@code Mb/s} is refused as ambiguous.
+   * For rate keys such as issue 8's {@code wan-budget} and the simulator's links.
+   */
+  public static long parseRate(String v) {
+    Matcher m = RATE.matcher(v.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + v + "' is not a rate like 100Mbit, 1.5Gbit/s or 10MiB/s");
+    }
+    double n = Double.parseDouble(m.group(1));
+    boolean bits = m.group(2) != null;
+    String prefix = (bits ? m.group(2) : m.group(3) == null ? "" : m.group(3)).toLowerCase(Locale.ROOT);
+    int power = prefix.isEmpty() ? 0 : "kmgt".indexOf(prefix.charAt(0)) + 1;
+    double unit = (bits ? 1 : 8) * Math.pow(prefix.endsWith("i") ? 1024 : 1000, power);
+    double perSecond = n * unit;
+    if (!(perSecond >= 1) || perSecond > 1e18) {
+      throw new IllegalArgumentException("'" + v + "' must be within 1 bit/s and 10^18 bit/s");
+    }
+    return Math.round(perSecond);
   }
 
   private static InetAddress parseAddress(String v) {

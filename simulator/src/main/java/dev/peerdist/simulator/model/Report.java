@@ -20,7 +20,7 @@ import java.util.Locale;
  * @param p50Seconds median completion time (start to last block) of completed nodes
  * @param p99Seconds 99th percentile completion time
  * @param maxSeconds slowest completion time
- * @param idealSeconds package size ÷ one node's LAN bandwidth
+ * @param idealSeconds the ideal, {@link SiteConfig#idealSeconds()}
  * @param lastEventSeconds simulated time when the last node finished
  * @param events events processed
  */
@@ -64,7 +64,7 @@ public record Report(
     row(b, "bytes from peers", fmt("%.1f %%", 100 * peerShare()));
     row(b, "duplicate peer bytes (hedges)", mib(duplicatePeerBytes));
     row(b, "completion p50 / p99 / max", fmt("%.2f s / %.2f s / %.2f s", p50Seconds, p99Seconds, maxSeconds));
-    row(b, "ideal (size ÷ LAN bandwidth)", fmt("%.2f s", idealSeconds));
+    row(b, "ideal (max(WAN, LAN bound) + 2 RTT)", fmt("%.2f s", idealSeconds));
     row(b, "p50 / p99 / max ÷ ideal", fmt("%.1f / %.1f / %.1f",
         p50Seconds / idealSeconds, p99Seconds / idealSeconds, maxSeconds / idealSeconds));
     row(b, "fallback blocks: no peer", Long.toString(fallbackNoPeer));

@@ -107,9 +107,14 @@ public record SiteConfig(
     return (int) Math.min(BLOCK_SIZE, sizeBytes - start);
   }
 
-  /** The ideal completion time: the package over one node's LAN link. */
+  /**
+   * The ideal completion time, the same bound as {@code scenario.Ideal} for this site (docs/SIMULATOR.md):
+   * max(subnets × package ÷ WAN rate, package ÷ LAN rate) + 2 × WAN RTT (each subnet needs its own copy
+   * across the one WAN link; the RTTs open the connection and make the first request).
+   */
   public double idealSeconds() {
-    return sizeBytes * 8.0 / lanBitsPerSecond;
+    double bits = sizeBytes * 8.0;
+    return Math.max(subnets * bits / wanBitsPerSecond, bits / lanBitsPerSecond) + 2 * wanRtt.toNanos() / 1e9;
   }
 
   public SiteConfig withNodes(int subnets, int nodesPerSubnet) {

@@ -8,6 +8,8 @@ import dev.peerdist.node.retrieval.DownloadScheduler.Assignment;
 import dev.peerdist.node.retrieval.DownloadScheduler.FallbackRequest;
 import dev.peerdist.node.retrieval.Outcome;
 import dev.peerdist.node.retrieval.SchedulerConfig;
+import dev.peerdist.node.metrics.ByteSource;
+import dev.peerdist.simulator.report.SiteRecorder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -52,6 +54,12 @@ public final class SiteSimulation {
 
   private enum Kind { START, PROBE, RESULT, ORIGIN_DONE, WAKEUP, SHARED_DONE }
 
+  /** Why an origin job exists, for the report (index = the third element of an origin job). */
+  private static final String[] ORIGIN_REASON = {"no_peer", "peer_error", "takeover"};
+  private static final int NO_PEER = 0;
+  private static final int PEERS_FAILED = 1;
+  private static final int TAKEOVER = 2;
+
   private record Event(long time, long seq, Kind kind, SimNode node, int segment, Assignment assignment,
       Outcome outcome, SimNode server, int block) {}
 
@@ -77,6 +85,7 @@ public final class SiteSimulation {
   private Consumer<String> progress = s -> { };
   private boolean singleFlight;
   private int waves;
+  private SiteRecorder recorder;
   /** Single-flight model only: per (subnet, block), the node fetching it from the origin. */
   private final Map<Long, SimNode> wanFetcher = new HashMap<>();
   /** Single-flight model only: per (subnet, block), nodes waiting for that fetch: {node id, segment}. */
@@ -167,6 +176,12 @@ public final class SiteSimulation {
     return this;
   }
 
+  /** Records bytes, completions and origin fetches by reason into {@code r} as the run goes (reports). */
+  public SiteSimulation withRecorder(SiteRecorder r) {
+    this.recorder = r;
+    return this;
+  }
+
   /** Runs the whole rollout and reports; call once. */
   public Report run() {
     if (!nodes.isEmpty()) {
@@ -183,6 +198,9 @@ public final class SiteSimulation {
       }
       clock.advanceTo(e.time);
       handle(e);
+      if (recorder != null && (events & 1023) == 0) {
+        recorder.tick(clock.nanos(), events);
+      }
       if (events % PROGRESS_EVERY == 0) {
         progress.accept(String.format(java.util.Locale.ROOT, "simulated %.1f s, %d events, %d of %d nodes done",
             seconds(clock.nanos()), events, nodes.size() - running, nodes.size()));
@@ -264,9 +282,15 @@ public final class SiteSimulation {
           } else {
             node.held.set(global);
             peerBytes += bytes;
+            if (recorder != null) {
+              recorder.received(node.id, ByteSource.PEER, bytes);
+            }
           }
         } else if (e.outcome == Outcome.BAD_DATA) {
           badBlocks++; // verification failed: nothing stored
+          if (recorder != null) {
+            recorder.badBlock(node.id);
+          }
         }
         sched.onResult(a, e.outcome, e.outcome == Outcome.OK ? bytes : 0,
             Duration.ofNanos(now - SimClock.toNanos(a.sentAt())));
@@ -275,6 +299,9 @@ public final class SiteSimulation {
       case ORIGIN_DONE -> {
         node.originInFlight--;
         node.originOutstanding[e.segment]--;
+        if (recorder != null && !node.held.get(e.block)) {
+          recorder.received(node.id, ByteSource.ORIGIN, config.blockBytes(e.block));
+        }
         node.held.set(e.block);
         pumpOrigin(node);
         checkSegment(node, e.segment);
@@ -284,6 +311,9 @@ public final class SiteSimulation {
         if (!node.held.get(e.block)) {
           node.held.set(e.block);
           peerBytes += config.blockBytes(e.block);
+          if (recorder != null) {
+            recorder.received(node.id, ByteSource.PEER, config.blockBytes(e.block));
+          }
         } else {
           duplicatePeerBytes += config.blockBytes(e.block);
         }
@@ -357,7 +387,8 @@ public final class SiteSimulation {
         }
         wanFetcher.put(key, node);
       }
-      node.originQueue.add(new int[] {segment, segment * SiteConfig.BLOCKS_PER_SEGMENT + f.block().index()});
+      node.originQueue.add(new int[] {segment, segment * SiteConfig.BLOCKS_PER_SEGMENT + f.block().index(),
+          f.reason() == DownloadScheduler.FallbackReason.NO_PEER ? NO_PEER : PEERS_FAILED});
     }
     pumpOrigin(node);
     sched.nextWakeup().ifPresent(at -> {
@@ -400,6 +431,9 @@ public final class SiteSimulation {
     } else {
       outcome = server.corrupt ? Outcome.BAD_DATA : Outcome.OK;
       at = end + lat;
+      if (recorder != null) {
+        recorder.uploaded(server.id, config.blockBytes(global));
+      }
     }
     schedule(at, Kind.RESULT, client, segment, a, outcome, server, -1);
   }
@@ -418,12 +452,15 @@ public final class SiteSimulation {
       if (owner.goneAt(now)) {
         // The owner left with the block: the waiter fetches it itself.
         wanFetcher.putIfAbsent(key, waiter);
-        waiter.originQueue.add(new int[] {w[1], block});
+        waiter.originQueue.add(new int[] {w[1], block, TAKEOVER});
         pumpOrigin(waiter);
         continue;
       }
       long start = Math.max(now + lat, Math.max(owner.upFree, waiter.downFree));
       long end = start + serialise(config.blockBytes(block), config.lanBitsPerSecond());
+      if (recorder != null) {
+        recorder.uploaded(owner.id, config.blockBytes(block));
+      }
       owner.upFree = end;
       waiter.downFree = end;
       schedule(end + lat, Kind.SHARED_DONE, waiter, w[1], null, null, owner, block);
@@ -456,7 +493,7 @@ public final class SiteSimulation {
         if (heir == null) {
           heir = waiter;
           wanFetcher.put(key, heir);
-          heir.originQueue.add(new int[] {w[1], job[1]});
+          heir.originQueue.add(new int[] {w[1], job[1], TAKEOVER});
           pumpOrigin(heir);
         } else {
           rest.add(w);
@@ -478,6 +515,10 @@ public final class SiteSimulation {
       long start = Math.max(now + halfRtt, wanFree);
       wanFree = start + serialise(bytes, config.wanBitsPerSecond());
       wanBytes += bytes;
+      if (recorder != null) {
+        recorder.wanBytes(start, wanFree, node.subnet, bytes);
+        recorder.originFetch(node.id, ORIGIN_REASON[job[2]], bytes);
+      }
       node.originInFlight++;
       schedule(wanFree + halfRtt, Kind.ORIGIN_DONE, node, job[0], null, null, null, job[1]);
     }
@@ -496,6 +537,9 @@ public final class SiteSimulation {
     if (node.doneAt < 0 && node.held.cardinality() == config.blocks()) {
       node.doneAt = clock.nanos();
       running--;
+      if (recorder != null) {
+        recorder.nodeDone(node.id, node.subnet, node.startAt, node.doneAt);
+      }
     }
   }
 
@@ -510,6 +554,9 @@ public final class SiteSimulation {
         last = Math.max(last, n.doneAt);
       } else if (n.vanishAt != Long.MAX_VALUE) {
         vanished++;
+        if (recorder != null) {
+          recorder.nodeLeft(n.id, n.vanishAt);
+        }
       }
       for (DownloadScheduler s : n.schedulers) {
         if (s != null) {
