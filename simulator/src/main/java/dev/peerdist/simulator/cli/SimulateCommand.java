@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       LiveCommand.class,
       LoadCommand.class,
       ScenariosCommand.class,
+      DelayLineCommand.class,
     },
     description = {
       "The site simulator: 'model' runs a scenario in the discrete-event model, 'live' with real daemons",
