@@ -4,13 +4,8 @@ import dev.peerdist.node.cli.UserException;
 import dev.peerdist.simulator.live.Cleanup;
 import dev.peerdist.simulator.live.LiveSite;
 import dev.peerdist.simulator.report.ProgressLine;
-import dev.peerdist.simulator.report.ReportWriter;
 import dev.peerdist.simulator.report.RunOptions;
-import dev.peerdist.simulator.report.SiteReport;
-import dev.peerdist.simulator.report.SiteRun;
 import dev.peerdist.simulator.scenario.Scenario;
-import dev.peerdist.simulator.scenario.ScenarioException;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,23 +97,7 @@ public final class LiveCommand implements Callable<Integer> {
     LiveSite.Options options = new LiveSite.Options(m, tmp, !noBaseline, jvm, setup, keep, quiet ? null : err);
     Scenario s = scenario.load("live-16");
     RunOptions run = new RunOptions(1, false, quiet ? RunOptions.Progress.NONE : ProgressLine.everySecond(err, "live"));
-    SiteReport r;
-    try {
-      r = SiteRun.run(new LiveSite(options), s, run);
-    } catch (ScenarioException e) {
-      throw UserException.usage(e.getMessage());
-    } catch (IllegalStateException e) {
-      throw new UserException(e.getMessage());
-    }
-    out.print(r.toTable());
-    if (report != null) {
-      try {
-        Path[] written = ReportWriter.write(r, report);
-        out.println("report: " + written[0] + ", " + written[1]);
-      } catch (IOException e) {
-        throw new UserException("cannot write the report to " + report + ": " + e.getMessage());
-      }
-    }
+    ModelCommand.report(out, ModelCommand.execute(new LiveSite(options), s, run), report);
     out.flush();
     return 0;
   }

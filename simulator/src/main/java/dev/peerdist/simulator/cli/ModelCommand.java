@@ -74,24 +74,33 @@ public final class ModelCommand implements Callable<Integer> {
     }
     RunOptions options = new RunOptions(maxEvents, singleFlight,
         quiet ? RunOptions.Progress.NONE : ProgressLine.everySecond(err, "simulate"));
-    SiteReport r;
+    report(out, execute(m, s, options), report);
+    out.flush();
+    return 0;
+  }
+
+  /** Runs {@code s} on {@code m}; a scenario the model refuses is a usage error, a stopped run a failure. */
+  static SiteReport execute(SiteModel m, Scenario s, RunOptions options) {
     try {
-      r = SiteRun.run(m, s, options);
+      return SiteRun.run(m, s, options);
     } catch (ScenarioException e) {
       throw UserException.usage(e.getMessage());
     } catch (IllegalStateException e) {
       throw new UserException(e.getMessage());
     }
+  }
+
+  /** Prints the summary table and, with {@code dir}, writes report.json and report.html there. */
+  static void report(PrintWriter out, SiteReport r, Path dir) {
     out.print(r.toTable());
-    if (report != null) {
+    if (dir != null) {
       try {
-        Path[] written = ReportWriter.write(r, report);
+        Path[] written = ReportWriter.write(r, dir);
         out.println("report: " + written[0] + ", " + written[1]);
       } catch (IOException e) {
-        throw new UserException("cannot write the report to " + report + ": " + e.getMessage());
+        throw new UserException("cannot write the report to " + dir + ": " + e.getMessage());
       }
     }
     out.flush();
-    return 0;
   }
 }

@@ -496,6 +496,14 @@ public final class LiveSite implements SiteModel {
 
     // ---- the run ----
 
+    /** The WAN counters once everything so far is counted: the delay line reports every 100 ms. */
+    private long[] settledWan() throws IOException {
+      if (!net.netns()) {
+        sleep(350);
+      }
+      return wan();
+    }
+
     /** The WAN counters now: {down, up} (router interface in netns mode, delay-line payload otherwise). */
     private long[] wan() throws IOException {
       if (net.netns()) {
@@ -516,7 +524,7 @@ public final class LiveSite implements SiteModel {
       }
       say("starting %d downloads", fetches.size());
       long limit = scenario.timeLimit().toNanos();
-      long[] base = wan();
+      long[] base = settledWan();
       long[] dlBase = {dlDown, dlUp};
       long t0 = System.nanoTime();
       ConcurrentLinkedQueue<Fetch> ended = new ConcurrentLinkedQueue<>();
@@ -561,7 +569,7 @@ public final class LiveSite implements SiteModel {
       for (Map.Entry<Integer, Long> e : leftAt.entrySet()) {
         recorder.nodeLeft(e.getKey(), e.getValue());
       }
-      long[] c = wan();
+      long[] c = settledWan();
       recorder.wanBytes(lastT, lastT, -1, c[0] - last[0]);
       recorder.extra("wan_bytes_up", c[1] - base[1]);
       recorder.extra("delay_line_bytes_down", dlDown - dlBase[0]);
@@ -602,15 +610,20 @@ public final class LiveSite implements SiteModel {
 
     private void launch(Fetch f, long t0, long limit, ConcurrentLinkedQueue<Fetch> ended) {
       long now = System.nanoTime() - t0;
-      f.launchedNanos = now;
       if (leftAt.containsKey(f.node)) {
+        f.launchedNanos = now;
         f.endedNanos = now;
         ended.add(f);
         return;
       }
+      start(f, fetchCommand(f.node, f.pkg, Math.max(1, (limit - now) / NANOS + 1)), t0, ended);
+    }
+
+    /** Starts {@code command} on the fetch's node; its end (exit code, printed hash) lands in {@code ended}. */
+    private void start(Fetch f, List<String> command, long t0, ConcurrentLinkedQueue<Fetch> ended) {
+      f.launchedNanos = System.nanoTime() - t0;
       try {
-        Process p = processes.startPiped(net.on(net.node(f.node), fetchCommand(f.node, f.pkg,
-            Math.max(1, (limit - now) / NANOS + 1))));
+        Process p = processes.startPiped(net.on(net.node(f.node), command));
         f.process = p;
         p.getOutputStream().close();
         p.onExit().thenRun(() -> {
@@ -624,7 +637,7 @@ public final class LiveSite implements SiteModel {
           ended.add(f);
         });
       } catch (IOException e) {
-        f.endedNanos = now;
+        f.endedNanos = f.launchedNanos;
         ended.add(f);
       }
     }
@@ -722,32 +735,14 @@ public final class LiveSite implements SiteModel {
       }
       say("baseline: %d plain GETs of %s through the same WAN", fetches.size(), file(0));
       long limit = scenario.timeLimit().toNanos();
-      long[] base = wan();
+      long[] base = settledWan();
       long t0 = System.nanoTime();
       ConcurrentLinkedQueue<Fetch> ended = new ConcurrentLinkedQueue<>();
       for (Fetch f : fetches) {
         timers.schedule(() -> {
           long now = System.nanoTime() - t0;
-          f.launchedNanos = now;
-          try {
-            Process p = processes.startPiped(net.on(net.node(f.node), plainFetch(packageUrl(
-                plan.nodes().get(f.node).subnet(), 0), Math.max(1, (limit - now) / NANOS + 1))));
-            f.process = p;
-            p.getOutputStream().close();
-            p.onExit().thenRun(() -> {
-              try {
-                f.hash = new String(p.getInputStream().readNBytes(4096), StandardCharsets.UTF_8).trim();
-              } catch (IOException e) {
-                f.hash = null;
-              }
-              f.exit = p.exitValue();
-              f.endedNanos = System.nanoTime() - t0;
-              ended.add(f);
-            });
-          } catch (IOException e) {
-            f.endedNanos = now;
-            ended.add(f);
-          }
+          start(f, plainFetch(packageUrl(plan.nodes().get(f.node).subnet(), 0), Math.max(1, (limit - now) / NANOS + 1)),
+              t0, ended);
         }, f.plannedNanos, TimeUnit.NANOSECONDS);
       }
       int done = 0;
@@ -762,7 +757,7 @@ public final class LiveSite implements SiteModel {
           Processes.stop(f.process, true);
         }
       }
-      long[] c = wan();
+      long[] c = settledWan();
       List<Double> times = new ArrayList<>();
       int failures = 0;
       for (Fetch f : fetches) {
