@@ -23,13 +23,12 @@ import picocli.CommandLine.Spec;
     name = "live",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Run a scenario with real processes: N 'peerdist run' daemons (real stores, sockets, multicast), a real",
-      "'peerdist publish' and a WAN with the scenario's rate and round trip. As root: network namespaces, one",
-      "bridge per subnet, the WAN shaped with tc tbf plus a user-space delay line; otherwise on loopback with the",
-      "publisher's upload capped. Prints the report and a plain-HTTP baseline measured in the same run.",
-      "Default scenario: live-16. --cleanup removes what an interrupted run left behind."
-    })
+    description = "Run a scenario with real processes: N 'peerdist run' daemons (real stores, sockets, multicast), "
+        + "a real 'peerdist publish' and a WAN with the scenario's rate and round trip. As root: network "
+        + "namespaces, one bridge per subnet, the WAN shaped with tc tbf plus a user-space delay line; "
+        + "otherwise on loopback with the publisher's upload capped. Prints the report and a plain-HTTP "
+        + "baseline measured in the same run. Default scenario: live-16. --cleanup removes what an "
+        + "interrupted run left behind.")
 public final class LiveCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -96,7 +95,8 @@ public final class LiveCommand implements Callable<Integer> {
         : Arrays.stream(nodeJvmOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
     LiveSite.Options options = new LiveSite.Options(m, tmp, !noBaseline, jvm, setup, keep, quiet ? null : err);
     Scenario s = scenario.load("live-16");
-    RunOptions run = new RunOptions(1, false, quiet ? RunOptions.Progress.NONE : ProgressLine.everySecond(err, "live"));
+    RunOptions run = RunOptions.defaults().withProgress(quiet ? RunOptions.Progress.NONE
+        : ProgressLine.everySecond(err, "live"));
     ModelCommand.report(out, ModelCommand.execute(new LiveSite(options), s, run), report);
     out.flush();
     return 0;

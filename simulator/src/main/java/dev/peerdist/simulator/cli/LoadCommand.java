@@ -32,12 +32,11 @@ import picocli.CommandLine.Spec;
     name = "load",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Drive a real node or cache server with many virtual peers: PCCRD probes (unicast to its discovery port, or",
-      "multicast on an interface) and PCCRR MSG_GETBLKS requests for blocks it holds (--url names content it",
-      "holds; its segment ids come from the publisher's content information). Reports throughput, latency",
-      "percentiles, busy/empty answers, errors, and the target's memory when it is a local process."
-    })
+    description = "Drive a real node or cache server with many virtual peers: PCCRD probes (unicast to its "
+        + "discovery port, or multicast on an interface) and PCCRR MSG_GETBLKS requests for blocks it "
+        + "holds (--url names content it holds; its segment ids come from the publisher's content "
+        + "information). Reports throughput, latency percentiles, busy/empty answers, errors, and the "
+        + "target's memory when it is a local process.")
 public final class LoadCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

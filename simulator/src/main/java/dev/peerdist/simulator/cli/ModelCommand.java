@@ -28,11 +28,9 @@ import picocli.CommandLine.Spec;
     name = "model",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Run a scenario in the discrete-event model (seeded, simulated clock, no network): what crosses the",
-      "WAN, how long until every node is done, against the ideal. Same scenario and seed, same report.json",
-      "(apart from runtime_s and events_per_second). Flags override the scenario's values."
-    })
+    description = "Run a scenario in the discrete-event model (seeded, simulated clock, no network): what crosses "
+        + "the WAN, how long until every node is done, against the ideal. Same scenario and seed, same "
+        + "report.json (apart from runtime_s and events_per_second). Flags override the scenario's values.")
 public final class ModelCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -31,12 +31,10 @@ import picocli.CommandLine.Spec;
       ScenariosCommand.class,
       DelayLineCommand.class,
     },
-    description = {
-      "The site simulator: 'model' runs a scenario in the discrete-event model, 'live' with real daemons",
-      "behind a shaped WAN, 'load' drives a real node with virtual peers, 'scenarios' lists the shipped ones.",
-      "Without a subcommand, the older flags below still run one site in the model (deprecated: use",
-      "'peerdist simulate model --scenario FILE|NAME'). See docs/SIMULATOR.md."
-    })
+    description = "The site simulator: 'model' runs a scenario in the discrete-event model, 'live' with real "
+        + "daemons behind a shaped WAN, 'load' drives a real node with virtual peers, 'scenarios' lists "
+        + "the shipped ones. Without a subcommand, the older flags below still run one site in the model "
+        + "(deprecated: use 'peerdist simulate model --scenario FILE|NAME'). See docs/SIMULATOR.md.")
 public final class SimulateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
