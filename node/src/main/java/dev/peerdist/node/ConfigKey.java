@@ -211,7 +211,8 @@ public enum ConfigKey {
       case DURATION:
         return parseDuration(v);
       case RATE:
-        return parseRate(v);
+        // Bytes per second for the node; 0 means no cap.
+        return v.equals("0") ? 0L : Math.max(1L, parseRate(v) / 8);
       default:
         throw new AssertionError(type);
     }
@@ -251,7 +252,7 @@ public enum ConfigKey {
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
 
   /** Parses {@code 10GiB}, {@code 512MiB}, {@code 1GB} (10^9), {@code 4096}. */
-  static long parseBytes(String v) {
+  public static long parseBytes(String v) {
     Matcher m = SIZE.matcher(v);
     if (!m.matches()) {
       throw new IllegalArgumentException("'" + v + "' is not a size like 10GiB, 512MiB or 4096");
@@ -281,46 +282,10 @@ public enum ConfigKey {
     }
   }
 
-  private static final Pattern RATE = Pattern.compile(
-      "(\\d+(?:\\.\\d+)?)\\s*(bit|kbit|mbit|gbit|b/s|kb/s|mb/s|gb/s|kib/s|mib/s|gib/s)?", Pattern.CASE_INSENSITIVE);
-
-  /**
-   * Parses a rate into bytes per second: {@code 0}, {@code 100Mbit} (bits per second, powers of
-   * 1000), {@code 12.5MB/s} (bytes, powers of 1000) or {@code 10MiB/s} (powers of 1024).
-   */
-  static long parseRate(String v) {
-    Matcher m = RATE.matcher(v);
-    if (!m.matches()) {
-      throw new IllegalArgumentException("'" + v + "' is not a rate like 100Mbit, 12MB/s or 0");
-    }
-    double n = Double.parseDouble(m.group(1));
-    String unit = m.group(2) == null ? "b/s" : m.group(2).toLowerCase(Locale.ROOT);
-    double bytes = switch (unit) {
-      case "bit" -> n / 8;
-      case "kbit" -> n * 1e3 / 8;
-      case "mbit" -> n * 1e6 / 8;
-      case "gbit" -> n * 1e9 / 8;
-      case "kb/s" -> n * 1e3;
-      case "mb/s" -> n * 1e6;
-      case "gb/s" -> n * 1e9;
-      case "kib/s" -> n * 1024;
-      case "mib/s" -> n * 1024 * 1024;
-      case "gib/s" -> n * 1024 * 1024 * 1024;
-      default -> n;
-    };
-    if (bytes > 1e15) {
-      throw new IllegalArgumentException("'" + v + "' is too large");
-    }
-    if (n > 0 && bytes < 1) {
-      throw new IllegalArgumentException("'" + v + "' is below one byte per second");
-    }
-    return (long) bytes;
-  }
-
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
 
   /** Parses {@code 250ms}, {@code 2s}, {@code 5m}, {@code 1h} or ISO-8601 {@code PT2S}. */
-  static Duration parseDuration(String v) {
+  public static Duration parseDuration(String v) {
     Matcher m = DURATION.matcher(v);
     Duration d;
     if (m.matches()) {
@@ -347,6 +312,32 @@ public enum ConfigKey {
       throw new IllegalArgumentException("'" + v + "' must be longer than zero");
     }
     return d;
+  }
+
+  private static final Pattern RATE = Pattern.compile(
+      "(\\d+(?:\\.\\d+)?)\\s*(?:(?i:([kmgt]?)bit(?:/s)?)|([kKMGT]i?)?B/s)");
+
+  /**
+   * Parses a rate into bits per second: {@code 100Mbit}, {@code 1.5Gbit/s}, {@code 64kbit} (powers
+   * of 1000), or bytes per second with a capital B and {@code /s}: {@code 12MB/s} (10^6), {@code 10MiB/s}
+   * (2^20); {@code Mb/s} is refused as ambiguous.
+   * For rate keys such as issue 8's {@code wan-budget} and the simulator's links.
+   */
+  public static long parseRate(String v) {
+    Matcher m = RATE.matcher(v.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + v + "' is not a rate like 100Mbit, 1.5Gbit/s or 10MiB/s");
+    }
+    double n = Double.parseDouble(m.group(1));
+    boolean bits = m.group(2) != null;
+    String prefix = (bits ? m.group(2) : m.group(3) == null ? "" : m.group(3)).toLowerCase(Locale.ROOT);
+    int power = prefix.isEmpty() ? 0 : "kmgt".indexOf(prefix.charAt(0)) + 1;
+    double unit = (bits ? 1 : 8) * Math.pow(prefix.endsWith("i") ? 1024 : 1000, power);
+    double perSecond = n * unit;
+    if (!(perSecond >= 1) || perSecond > 1e18) {
+      throw new IllegalArgumentException("'" + v + "' must be within 1 bit/s and 10^18 bit/s");
+    }
+    return Math.round(perSecond);
   }
 
   private static InetAddress parseAddress(String v) {

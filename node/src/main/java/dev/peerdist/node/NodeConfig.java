@@ -120,59 +120,30 @@ public final class NodeConfig {
         throw new ConfigException("config", how, "cannot read " + file + ": " + e.getMessage());
       }
       Map<ConfigKey, List<String>> lists = new LinkedHashMap<>();
-      for (int i = 0; i < lines.size(); i++) {
-        String source = "file " + file + ":" + (i + 1);
-        String line = stripComment(lines.get(i)).trim();
-        if (line.isEmpty() || (line.startsWith("[") && line.endsWith("]") && !line.contains("="))) {
-          continue;
-        }
-        int eq = line.indexOf('=');
-        if (eq <= 0) {
-          throw new ConfigException(line, source, "expected 'key = value'");
-        }
-        String name = line.substring(0, eq).trim();
-        ConfigKey key = ConfigKey.byKey(name);
+      for (ConfigFileLines.Line line : ConfigFileLines.parse(lines, "file " + file)) {
+        String source = "file " + file + ":" + line.number();
+        ConfigKey key = ConfigKey.byKey(line.key());
         if (key == null) {
-          throw new ConfigException(name, source, "unknown key (see docs/CONFIGURATION.md)");
+          throw new ConfigException(line.key(), source, "unknown key (see docs/CONFIGURATION.md)");
         }
-        String value = line.substring(eq + 1).trim();
+        String value = line.raw();
         if (key.isList()) {
           List<String> items = lists.computeIfAbsent(key, k -> new ArrayList<>());
           if (value.startsWith("[") && value.endsWith("]")) {
             for (String item : value.substring(1, value.length() - 1).split(",")) {
               if (!item.isBlank()) {
-                items.add(unquote(item.trim()));
+                items.add(ConfigFileLines.unquote(item.trim()));
               }
             }
           } else {
-            items.add(unquote(value));
+            items.add(line.value());
           }
           // Parse now so that an error names this line.
           set(key, String.join(",", items), source);
         } else {
-          set(key, unquote(value), source);
+          set(key, line.value(), source);
         }
       }
-    }
-
-    private static String stripComment(String line) {
-      boolean quoted = false;
-      for (int i = 0; i < line.length(); i++) {
-        char c = line.charAt(i);
-        if (c == '"') {
-          quoted = !quoted;
-        } else if (!quoted && (c == '#' || c == ';')) {
-          return line.substring(0, i);
-        }
-      }
-      return line;
-    }
-
-    private static String unquote(String v) {
-      if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
-        return v.substring(1, v.length() - 1);
-      }
-      return v;
     }
 
     public NodeConfig build() {

@@ -125,6 +125,10 @@ public final class PublishCommand implements Callable<Integer> {
   @Option(names = "--upstream-insecure", description = "Accept any TLS certificate from --upstream.")
   boolean upstreamInsecure;
 
+  @Option(names = "--upload-rate", paramLabel = "RATE",
+      description = "Cap what is sent to all clients together, e.g. 100Mbit (emulates a slow link; default: none).")
+  String uploadRate;
+
   @Option(names = {"-v", "--verbose"}, description = "Log every request (DEBUG) and print stack traces.")
   boolean verbose;
 
@@ -248,6 +252,13 @@ public final class PublishCommand implements Callable<Integer> {
     b.maxConnections(maxConnections);
     b.upstreamRevalidate(parseDuration("--upstream-revalidate", upstreamRevalidate));
     b.upstreamTrustAll(upstreamInsecure);
+    if (uploadRate != null) {
+      try {
+        b.uploadBytesPerSecond(Math.max(1, dev.peerdist.node.ConfigKey.parseRate(uploadRate) / 8));
+      } catch (IllegalArgumentException e) {
+        throw UserException.usage("--upload-rate: " + e.getMessage());
+      }
+    }
     try {
       return b.build();
     } catch (IllegalArgumentException e) {

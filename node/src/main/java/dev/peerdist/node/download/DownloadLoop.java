@@ -722,20 +722,25 @@ public final class DownloadLoop {
     return (p.bannedUntil == NONE || now >= p.bannedUntil) && (p.backoffUntil == NONE || now >= p.backoffUntil);
   }
 
-  /** Frees a neighbour slot for a new holder: the oldest one with nothing we need, else none. */
+  /**
+   * Frees a neighbour slot for a new holder: the oldest one whose last lists showed nothing new
+   * (it is stuck or far behind), else, for a holder of the whole segment, the oldest one that is
+   * not busy with us. In a swarm that waits for the WAN every neighbour has nothing new for a
+   * while; replacing them for that would only churn.
+   */
   private boolean makeRoom(Task t, boolean newIsComplete, long now) {
     Holding victim = null;
     for (Holding h : t.holders) {
-      if (h.complete || h.listing || h.peer.inFlight > 0 && hasNeeded(t, h)) {
+      if (h.complete || h.listing || h.stale < 2 || hasNeeded(t, h)) {
         continue;
       }
-      if (!hasNeeded(t, h) && (victim == null || h.added < victim.added)) {
+      if (victim == null || h.added < victim.added) {
         victim = h;
       }
     }
     if (victim == null && newIsComplete) {
       for (Holding h : t.holders) {
-        if (!h.complete && !h.listing && (victim == null || h.added < victim.added)) {
+        if (!h.complete && !h.listing && h.peer.inFlight == 0 && (victim == null || h.added < victim.added)) {
           victim = h;
         }
       }
@@ -1043,8 +1048,8 @@ public final class DownloadLoop {
           Math.min(s.probeMax().toNanos(), t.wanters * s.probePerWanter().toNanos()));
       if (t.originActive > 0) {
         interval = Math.min(interval, takeoverNanos / 2);
-      } else if (!hasUsableHolder(t, now)) {
-        interval = s.probeMin().toNanos();
+      } else if (t.holders.size() < Math.max(2, s.neighbors() / 4)) {
+        interval = s.probeMin().toNanos(); // few holders known: look for more soon
       }
       t.nextProbe = now + (long) (interval * (0.75 + 0.5 * random.nextDouble()));
     }
@@ -1131,20 +1136,20 @@ public final class DownloadLoop {
           || (t.originRetryAt != NONE && now < t.originRetryAt)) {
         continue;
       }
-      long[] unheld = unheld(t, now);
-      if (unheld == null) {
-        continue;
-      }
       long e = elected(t, now);
       if (e != t.fetcher) {
         t.fetcher = e;
         t.fetcherSince = now;
       }
+      if (e != nodeId && (now - t.fetcherSince < takeoverNanos || now - t.lastProgress < takeoverNanos
+          || now - view.lastFetching(e, t.ref.id()) < takeoverNanos)) {
+        continue; // the chosen fetcher has time, or shows signs of life
+      }
+      long[] unheld = unheld(t, now);
+      if (unheld == null) {
+        continue;
+      }
       if (e != nodeId) {
-        if (now - t.fetcherSince < takeoverNanos || now - t.lastProgress < takeoverNanos
-            || now - view.lastFetching(e, t.ref.id()) < takeoverNanos) {
-          continue; // the chosen fetcher has time, or shows signs of life
-        }
         t.suspects.put(e, now + s.suspectFor().toNanos());
         t.takeover = true;
         stats.takeovers++;

@@ -52,6 +52,8 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   /** Requests pipelined on one connection beyond this close it. */
   static final int MAX_PIPELINED = 16;
   private static final int CHUNK = 64 * 1024;
+  /** Pipeline name of the upload cap; with it, files go out in chunks it can pace (not one file region). */
+  static final String SHAPER = "upload-cap";
   /** Bodies up to this size are read into memory and written at once. */
   static final int SMALL_BODY = 16 * 1024;
 
@@ -361,7 +363,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(), Unpooled.wrappedBuffer(body));
         full.headers().set(r.headers());
         last = ctx.writeAndFlush(full);
-      } else if (ctx.pipeline().get(SslHandler.class) == null) {
+      } else if (ctx.pipeline().get(SslHandler.class) == null && ctx.pipeline().get(SHAPER) == null) {
         ctx.write(r);
         // Zero copy on plain HTTP (HOUSE-STYLE 10).
         ctx.write(new DefaultFileRegion(raf.getChannel(), start, length));

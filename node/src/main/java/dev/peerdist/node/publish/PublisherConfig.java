@@ -35,6 +35,8 @@ import java.util.Objects;
  *       the upstream again for this long</td></tr>
  *   <tr><td>upstreamMaxBytes</td><td>8 GiB</td><td>largest upstream object copied</td></tr>
  *   <tr><td>upstreamTimeout</td><td>30 s</td><td>connect and response-head timeout upstream</td></tr>
+ *   <tr><td>uploadBytesPerSecond</td><td>0 (no cap)</td><td>all clients together; for emulating a slow
+ *       link (the simulator's live mode without root)</td></tr>
  * </table>
  */
 public record PublisherConfig(
@@ -60,7 +62,8 @@ public record PublisherConfig(
     Duration upstreamRevalidate,
     long upstreamMaxBytes,
     Duration upstreamTimeout,
-    boolean upstreamTrustAll) {
+    boolean upstreamTrustAll,
+    long uploadBytesPerSecond) {
 
   /** How HTTPS is set up: no TLS, a PEM certificate chain and key, or a generated self-signed pair. */
   public record TlsSettings(Path certificateChain, Path privateKey, boolean selfSigned) {
@@ -127,6 +130,9 @@ public record PublisherConfig(
       }
     }
     secretKeyMaterial = secretKeyMaterial == null ? null : secretKeyMaterial.clone();
+    if (uploadBytesPerSecond < 0) {
+      throw new IllegalArgumentException("uploadBytesPerSecond must be >= 0 (0 = no cap), got " + uploadBytesPerSecond);
+    }
   }
 
   private static void positive(String name, int value) {
@@ -177,6 +183,7 @@ public record PublisherConfig(
     private long upstreamMaxBytes = 8L << 30;
     private Duration upstreamTimeout = Duration.ofSeconds(30);
     private boolean upstreamTrustAll;
+    private long uploadBytesPerSecond;
 
     public Builder root(Path v) {
       root = v;
@@ -293,12 +300,19 @@ public record PublisherConfig(
       return this;
     }
 
+    /** A cap on the bytes per second sent to all clients together; 0 (the default) = none. */
+    public Builder uploadBytesPerSecond(long v) {
+      uploadBytesPerSecond = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public PublisherConfig build() {
       return new PublisherConfig(
           root, upstream, stateDir, bind, port, tlsPort, tls, secret, minSize, maxContentVersion, token,
           maxConnections, maxHeaderBytes, maxInitialLineBytes, hashThreads, maxQueuedHashJobs, hashWait,
-          idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout, upstreamTrustAll);
+          idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout, upstreamTrustAll,
+          uploadBytesPerSecond);
     }
   }
 }

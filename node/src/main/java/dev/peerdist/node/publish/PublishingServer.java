@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.traffic.GlobalTrafficShapingHandler;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutorGroup;
@@ -70,6 +71,8 @@ public final class PublishingServer implements AutoCloseable {
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final EventExecutorGroup io;
+  /** Shared by every connection: the upload cap is for all clients together (null = no cap). */
+  private final GlobalTrafficShapingHandler shaper;
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final ChannelGroup open = new DefaultChannelGroup("publisher-connections", GlobalEventExecutor.INSTANCE);
@@ -92,6 +95,8 @@ public final class PublishingServer implements AutoCloseable {
     this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("publisher-accept"), NioIoHandler.newFactory());
     this.workers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("publisher-net"), NioIoHandler.newFactory());
     this.io = new DefaultEventExecutorGroup(config.ioThreads(), new DefaultThreadFactory("publisher-io"));
+    this.shaper = config.uploadBytesPerSecond() == 0 ? null
+        : new GlobalTrafficShapingHandler(workers, config.uploadBytesPerSecond(), 0, 100);
   }
 
   /** Starts with the PCCRC generator of {@code dev.peerdist.chunkstore.content}. */
@@ -188,6 +193,9 @@ public final class PublishingServer implements AutoCloseable {
       ChannelPipeline p = ch.pipeline();
       if (ssl != null) {
         p.addLast("tls", ssl.newHandler(ch.alloc()));
+      }
+      if (shaper != null) {
+        p.addLast(PublishHandler.SHAPER, shaper);
       }
       p.addLast("http", new HttpServerCodec(config.maxInitialLineBytes(), config.maxHeaderBytes(), 8192));
       p.addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST_BODY));
@@ -322,6 +330,9 @@ public final class PublishingServer implements AutoCloseable {
     }
     open.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    if (shaper != null) {
+      shaper.release();
+    }
     // A closing pipeline hops between the event loop and the I/O executor; stop both together
     // with a short quiet period so neither goes away while the other still hands it work.
     var w = workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS);

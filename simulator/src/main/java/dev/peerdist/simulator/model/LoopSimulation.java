@@ -184,6 +184,8 @@ public final class LoopSimulation {
     final long eligibleAt;
     final String reason;
     boolean cancelled;
+    /** Content information of this many bytes (segment -1), instead of blocks. */
+    long bytes;
 
     Flow(Sim node, long reqId, int segment, int first, int last, long eligibleAt, String reason) {
       this.node = node;
@@ -408,11 +410,13 @@ public final class LoopSimulation {
         act(n);
       }
       case MATCH -> {
-        Sim server = (Sim) e.obj;
-        if (!server.gone) {
-          Seg s = segs.get(e.a);
-          int count = server.held[e.a] == null ? 0 : server.held[e.a].cardinality();
-          n.loop.matched(server.endpoint, s.ref().id(), count, count == s.ref().blocks());
+        Match m = (Match) e.obj;
+        if (!m.holder().gone) {
+          for (int g : m.segments()) {
+            Seg s = segs.get(g);
+            int count = m.holder().held[g] == null ? 0 : m.holder().held[g].cardinality();
+            n.loop.matched(m.holder().endpoint, s.ref().id(), count, count == s.ref().blocks());
+          }
           act(n);
         }
       }
@@ -462,12 +466,15 @@ public final class LoopSimulation {
           new SplittableRandom(site.seed() ^ (n.spec.id() * 0x632BE59BD9B4E019L)));
     }
     n.startedAt[pkg] = now;
-    // Content information comes from the publisher first (PROTOCOL.md §5.2 step 1).
+    // Content information comes from the publisher first (PROTOCOL.md §5.2 step 1), through the
+    // same WAN link as everything else.
     long bytes = contentInformationBytes(site.packages().get(pkg).sizeBytes());
-    long ser = (long) Math.ceil(bytes / wanBytesPerNano);
-    long at = now + site.wanRttNanos() + ser;
-    recorder.wanBytes(now + site.wanRttNanos() / 2, now + site.wanRttNanos() / 2 + ser, n.spec.subnet(), bytes);
-    schedule(at, Kind.CI_DONE, n, pkg, 0, 0, null);
+    Flow ci = new Flow(n, -1 - pkg, -1, 0, 0, now + site.wanRttNanos() / 2, null);
+    ci.bytes = bytes;
+    flows.addLast(ci);
+    if (!wanBusy) {
+      wanFree();
+    }
   }
 
   /** Wants the package's next segments within the read-ahead (in order, as the daemon's reader does). */
@@ -536,6 +543,9 @@ public final class LoopSimulation {
     List<SegmentId> ids = p.segments();
     views[subnet].heard(n.nodeId, ids, p.fetching(), now);
     long probeHash = random.nextLong();
+    // A responder answers one probe with one ProbeMatches naming every held id it offers
+    // (PROTOCOL.md §3.7): one event per answering holder.
+    Map<Sim, List<Integer>> answers = new java.util.LinkedHashMap<>();
     for (SegmentId id : ids) {
       Seg s = segById.get(id);
       List<Sim> hs = holders.get(subnet).get(s.index());
@@ -545,19 +555,25 @@ public final class LoopSimulation {
       double prob = views[subnet].answerProbability(id, now);
       if (prob >= 1 || hs.size() <= site.settings().answerTarget()) {
         for (Sim h : hs) {
-          answer(n, h, s, probeHash, prob);
+          offer(answers, n, h, s, probeHash, prob);
         }
       } else {
         // The same probability as the daemon's responder, drawn for a sample instead of asking
         // every holder (thousands at a time): the number of answers is the same in distribution.
         int k = binomial(hs.size(), prob);
         for (int i = 0; i < k; i++) {
-          Sim h = hs.get(random.nextInt(hs.size()));
-          answer(n, h, s, probeHash, 1.0);
+          offer(answers, n, hs.get(random.nextInt(hs.size())), s, probeHash, 1.0);
         }
       }
     }
+    for (Map.Entry<Sim, List<Integer>> a : answers.entrySet()) {
+      long delay = 1_000_000L + random.nextLong(MAX_REPLY_DELAY - 1_000_000L);
+      schedule(now + 2 * LAN_LATENCY + delay, Kind.MATCH, n, 0, 0, 0, new Match(a.getKey(), a.getValue()));
+    }
   }
+
+  /** One ProbeMatches: the holder and the segments it offers. */
+  private record Match(Sim holder, List<Integer> segments) {}
 
   private int binomial(int trials, double p) {
     double mean = trials * p;
@@ -575,15 +591,17 @@ public final class LoopSimulation {
     return (int) Math.max(0, Math.min(trials, Math.round(k)));
   }
 
-  private void answer(Sim prober, Sim holder, Seg s, long probeHash, double prob) {
+  private void offer(Map<Sim, List<Integer>> answers, Sim prober, Sim holder, Seg s, long probeHash, double prob) {
     if (holder == prober || holder.gone) {
       return;
     }
     if (prob < 1 && !holder.spec.cacheServer() && !SubnetView.answers(prob, probeHash, holder.nodeId)) {
       return;
     }
-    long delay = 1_000_000L + random.nextLong(MAX_REPLY_DELAY - 1_000_000L);
-    schedule(now + 2 * LAN_LATENCY + delay, Kind.MATCH, prober, s.index(), 0, 0, holder);
+    List<Integer> segs = answers.computeIfAbsent(holder, h -> new ArrayList<>(2));
+    if (!segs.contains(s.index())) {
+      segs.add(s.index());
+    }
   }
 
   private void getBlock(Sim n, Action.GetBlock g) {
@@ -672,6 +690,16 @@ public final class LoopSimulation {
         earliest = Math.min(earliest, fl.eligibleAt);
         flows.addLast(fl);
         continue;
+      }
+      if (fl.segment < 0) {
+        // Content information: sent whole (it is small), then the download starts.
+        long ser = (long) Math.ceil(fl.bytes / wanBytesPerNano);
+        long finish = now + ser;
+        recorder.wanBytes(now, finish, fl.node.spec.subnet(), fl.bytes);
+        schedule(finish + site.wanRttNanos() / 2, Kind.CI_DONE, fl.node, (int) (-1 - fl.reqId), 0, 0, null);
+        wanBusy = true;
+        schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);
+        return;
       }
       Seg s = segs.get(fl.segment);
       int len = s.ref().blockLength(fl.next);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.node.cli.Main;
+import dev.peerdist.simulator.scenario.Scenario;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -28,13 +29,14 @@ class SimulateCommandTest {
         err.toString());
     String text = out.toString();
     assertTrue(text.contains("WAN bytes ÷ package size"), text);
+    // One node: the package once, plus its content information (614 bytes of 1 MiB).
     assertTrue(text.matches("(?s).*WAN bytes ÷ package size\\s+1\\.00.*"), text);
   }
 
   @Test
   void tooManyNodesIsAUsageError() {
-    assertEquals(2, run("simulate", "--subnets", "10", "--nodes-per-subnet", "501"));
-    assertTrue(err.toString().contains("at most 5000 nodes"), err.toString());
+    assertEquals(2, run("simulate", "--subnets", "2", "--nodes-per-subnet", "60000"));
+    assertTrue(err.toString().contains("100000"), err.toString());
   }
 
   @Test
@@ -44,11 +46,30 @@ class SimulateCommandTest {
   }
 
   @Test
-  void unitsParse() {
-    assertEquals(256L << 20, SimulateCommand.parseSize("256MiB"));
-    assertEquals(20_000_000L, SimulateCommand.parseRate("--wan", "20Mbit"));
-    assertEquals(1_500_000_000L, SimulateCommand.parseRate("--lan", "1.5Gbit/s"));
-    assertEquals(Duration.ofSeconds(60), SimulateCommand.parseTime("--rollout-window", "60s"));
-    assertEquals(Duration.ofMillis(40), SimulateCommand.parseTime("--wan-rtt", "40ms"));
+  void legacyFlagsBecomeAScenarioWithTheNodesParsers() {
+    SimulateCommand c = new SimulateCommand();
+    new CommandLine(c).parseArgs("--subnets", "3", "--nodes-per-subnet", "7", "--size", "256MiB", "--wan", "20Mbit",
+        "--lan", "1.5Gbit/s", "--wan-rtt", "40ms", "--rollout-window", "5min", "--waves", "5", "--vanish", "0.1");
+    Scenario s = c.legacyScenario();
+    assertEquals(3, s.subnets().size());
+    assertEquals(21, s.clients());
+    assertEquals(256L << 20, s.packages().get(0).sizeBytes());
+    assertEquals(20_000_000L, s.wanBitsPerSecond());
+    assertEquals(1_500_000_000L, s.subnets().get(2).lanBitsPerSecond());
+    assertEquals(Duration.ofMillis(40), s.wanRtt());
+    assertEquals(Duration.ofMinutes(5), s.arrival().window());
+    assertEquals(Scenario.Pattern.WAVES, s.arrival().pattern());
+    assertEquals(5, s.arrival().waves());
+    assertEquals(0.1, s.faults().leaveFraction());
+    new CommandLine(c).parseArgs("--rollout-window", "0");
+    assertEquals(Duration.ZERO, c.legacyScenario().arrival().window());
+    assertEquals(Scenario.Pattern.ALL_AT_ONCE, c.legacyScenario().arrival().pattern());
+  }
+
+  @Test
+  void legacyFormSaysItIsDeprecated() {
+    assertEquals(0, run("simulate", "--subnets", "1", "--nodes-per-subnet", "2", "--size", "1MiB"), err.toString());
+    assertTrue(err.toString().contains("deprecated") && err.toString().contains("simulate model --scenario"),
+        err.toString());
   }
 }
