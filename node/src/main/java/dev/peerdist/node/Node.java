@@ -95,6 +95,10 @@ public final class Node implements AutoCloseable {
   private final Instant started;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final List<PeerEndpoint> alwaysAsk = new CopyOnWriteArrayList<>();
+  /** The {@code peer} entries of the configuration last applied (reload replaces exactly these). */
+  private List<PeerEndpoint> configuredPeers = List.of();
+  /** The configuration last applied by {@link #reconfigure} (start-up's until the first reload). */
+  private volatile NodeConfig applied;
   private NodeMeters meters;
   private ChunkStore store;
   private PeerHttpServer pccrr;
@@ -154,9 +158,9 @@ public final class Node implements AutoCloseable {
     closers.push(directory);
     directory.serve(this::holding);
 
-    for (String p : config.peers()) {
-      alwaysAsk.add(parsePeer(p));
-    }
+    configuredPeers = config.peers().stream().map(Node::parsePeer).toList();
+    alwaysAsk.addAll(configuredPeers);
+    applied = config;
     locator = new PeerLocator(directory, () -> alwaysAsk, this::isSelf, config.discoveryWait(), meters, clock);
 
     PeerClient client = new PeerClient(PeerClientConfig.defaults().withRequestTimeout(config.peerTimeout()));
@@ -266,6 +270,52 @@ public final class Node implements AutoCloseable {
       alwaysAsk.add(peer);
     }
     locator.remember(peer, via);
+  }
+
+  /**
+   * Applies a re-read configuration (SIGHUP, {@code systemctl reload}): {@code log-format},
+   * {@code peer} and {@code cache-size} change at once; any other changed key is reported as
+   * needing a restart and keeps its running value.
+   *
+   * @return one line per changed key, saying whether it was applied
+   * @throws ConfigException when a new value cannot be used (nothing is changed then)
+   */
+  public synchronized List<String> reconfigure(NodeConfig fresh) {
+    List<PeerEndpoint> peers = fresh.peers().stream().map(Node::parsePeer).toList();
+    NodeConfig before = applied;
+    List<String> report = new ArrayList<>();
+    for (ConfigKey k : ConfigKey.values()) {
+      if (java.util.Objects.equals(before.value(k), fresh.value(k))) {
+        continue;
+      }
+      String change = k == ConfigKey.TOKEN ? k.key() + " changed"
+          : k.key() + " " + before.value(k) + " -> " + fresh.value(k);
+      switch (k) {
+        case LOG_FORMAT -> dev.peerdist.node.logging.LogSettings.format(fresh.logFormat());
+        case PEER -> {
+          alwaysAsk.removeAll(configuredPeers);
+          for (PeerEndpoint p : peers) {
+            if (!alwaysAsk.contains(p)) {
+              alwaysAsk.add(p);
+            }
+          }
+          configuredPeers = peers;
+        }
+        case CACHE_SIZE -> store.setCapacity(fresh.cacheSize());
+        default -> {
+          report.add(change + ": needs a restart (running value kept)");
+          continue;
+        }
+      }
+      report.add(change + ": applied");
+    }
+    // Keys that need a restart stay at their running values, so they are reported again next time.
+    NodeConfig.Builder next = before.toBuilder();
+    for (ConfigKey k : List.of(ConfigKey.LOG_FORMAT, ConfigKey.PEER, ConfigKey.CACHE_SIZE)) {
+      next.copy(k, fresh);
+    }
+    applied = next.build();
+    return report;
   }
 
   /** Downloads {@code url} completely into the store and pins its segments (cache-server prepopulation). */

@@ -1,6 +1,8 @@
 package dev.peerdist.node.cli;
 
 import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.node.logging.LogFormat;
+import dev.peerdist.node.logging.LogSettings;
 import dev.peerdist.node.publish.PublisherConfig;
 import dev.peerdist.node.publish.PublishingServer;
 import java.io.IOException;
@@ -128,12 +130,24 @@ public final class PublishCommand implements Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, description = "Log every request (DEBUG) and print stack traces.")
   boolean verbose;
 
+  @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+      description = "Log lines as text or as one JSON object per line (default: ${DEFAULT-VALUE}; "
+          + "env PEERDIST_LOG_FORMAT).")
+  String logFormat;
+
   @Option(names = "--exit-after", paramLabel = "DURATION", hidden = true,
       description = "Stop by itself after this long (tests, demos).")
   String exitAfter;
 
   @Override
   public Integer call() throws Exception {
+    if (spec.commandLine().getParseResult().hasMatchedOption("--log-format")) {
+      try {
+        LogSettings.format(LogFormat.parse(logFormat));
+      } catch (IllegalArgumentException e) {
+        throw UserException.usage("--log-format: " + e.getMessage());
+      }
+    }
     PublisherConfig config = config();
     PrintWriter out = spec.commandLine().getOut();
     PublishingServer server;
