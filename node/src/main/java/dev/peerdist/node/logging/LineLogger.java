@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Marker;
 import org.slf4j.event.KeyValuePair;
@@ -172,7 +173,9 @@ final class LineLogger extends LegacyAbstractLogger implements LoggingEventAware
       c = c.getCause();
     }
     if (c instanceof IOException || c instanceof UncheckedIOException || c instanceof TimeoutException
-        || c instanceof CancellationException || c instanceof InterruptedException) {
+        || c instanceof CancellationException || c instanceof InterruptedException
+        // A full or shut-down pool: load or shutdown, not a defect.
+        || c instanceof RejectedExecutionException) {
       return false;
     }
     String type = c.getClass().getSimpleName();
