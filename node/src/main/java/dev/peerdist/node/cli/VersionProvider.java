@@ -29,8 +29,7 @@ public final class VersionProvider implements IVersionProvider {
     }
     String version = known(p.getProperty("version"), "(development build)");
     String commit = known(p.getProperty("commit"), "unknown");
-    boolean dirty = "true".equals(p.getProperty("dirty"));
-    return version + " (commit " + commit + (dirty ? "-dirty" : "") + ")";
+    return version + " (commit " + commit + ")";
   }
 
   /** A filtered value, or {@code fallback} when the build left the placeholder (no git, IDE build). */
