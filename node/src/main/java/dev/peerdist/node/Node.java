@@ -144,7 +144,7 @@ public final class Node implements AutoCloseable {
     closers.push(meters);
     meters.bindJvm();
 
-    store = stores.open(config);
+    store = dev.peerdist.node.metrics.StoreErrorCounting.wrap(stores.open(config), meters);
     closers.push(store);
     ChunkStore s = store;
     meters.bindStore(s::stats);

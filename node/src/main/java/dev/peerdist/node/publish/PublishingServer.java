@@ -74,6 +74,7 @@ public final class PublishingServer implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final ChannelGroup open = new DefaultChannelGroup("publisher-connections", GlobalEventExecutor.INSTANCE);
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final PublisherMeters meters = new PublisherMeters();
   private final Path realRoot;
   private URI httpUri;
   private URI httpsUri;
@@ -92,6 +93,12 @@ public final class PublishingServer implements AutoCloseable {
     this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("publisher-accept"), NioIoHandler.newFactory());
     this.workers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("publisher-net"), NioIoHandler.newFactory());
     this.io = new DefaultEventExecutorGroup(config.ioThreads(), new DefaultThreadFactory("publisher-io"));
+    meters.bind(cache, c -> connections.get());
+  }
+
+  /** The publisher's meters ({@code /metrics} of {@link MetricsEndpoint}). */
+  public PublisherMeters meters() {
+    return meters;
   }
 
   /** Starts with the PCCRC generator of {@code dev.peerdist.chunkstore.content}. */
@@ -194,7 +201,7 @@ public final class PublishingServer implements AutoCloseable {
       p.addLast("chunked", new ChunkedWriteHandler());
       p.addLast(
           "idle", new IdleStateHandler(true, 0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-      p.addLast(io, "publish", new PublishHandler(config, resolver, cache));
+      p.addLast(io, "publish", new PublishHandler(config, resolver, cache, meters));
     }
   }
 
