@@ -80,11 +80,32 @@ public final class Node implements AutoCloseable {
     ChunkStore open(NodeConfig config) throws IOException;
   }
 
+  /**
+   * RocksDB's native memory, outside the JVM's heap and direct-memory limits (docs/INSTALL.md
+   * "Memory"): a small block cache (the OS page cache serves 64 KiB block reads) and at most
+   * 32 MiB of memtables over all column families, so a node stays within its RSS budget.
+   */
+  static final long NATIVE_BLOCK_CACHE_BYTES = 8L << 20;
+
+  private static final dev.peerdist.chunkstore.rocksdb.RocksOptions.Tuner NATIVE_BUDGET =
+      new dev.peerdist.chunkstore.rocksdb.RocksOptions.Tuner() {
+        @Override
+        public void tuneDatabase(org.rocksdb.DBOptions options) {
+          options.setDbWriteBufferSize(32L << 20);
+        }
+
+        @Override
+        public void tuneColumnFamily(String name, org.rocksdb.ColumnFamilyOptions options) {
+          options.setWriteBufferSize(16L << 20).setMaxWriteBufferNumber(2);
+        }
+      };
+
   /** The RocksDB store under {@code --store} with {@code --cache-size} capacity. */
   public static ChunkStore rocksStore(NodeConfig config) throws IOException {
     try {
       java.nio.file.Files.createDirectories(config.store());
-      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize()).open();
+      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
+          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).open();
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
     }
