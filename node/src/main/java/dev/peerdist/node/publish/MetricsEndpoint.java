@@ -1,29 +1,23 @@
 package dev.peerdist.node.publish;
 
-import io.netty.bootstrap.ServerBootstrap;
+import dev.peerdist.node.admin.HttpServerHandle;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -31,21 +25,20 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The publisher's {@code /metrics} (and {@code /healthz}) on a port of its own, loopback by
  * default, so that the served tree keeps every path and metrics are not offered to the whole LAN.
- * One event-loop thread; at most {@link #MAX_CONNECTIONS} connections; 10 s to send a request.
+ * The same small HTTP server as the node's admin endpoint ({@link HttpServerHandle}) on one
+ * event-loop thread of its own.
  */
 public final class MetricsEndpoint implements AutoCloseable {
-  static final int MAX_CONNECTIONS = 16;
   private final EventLoopGroup group;
-  private final Channel channel;
+  private final HttpServerHandle server;
 
-  private MetricsEndpoint(EventLoopGroup group, Channel channel) {
+  private MetricsEndpoint(EventLoopGroup group, HttpServerHandle server) {
     this.group = group;
-    this.channel = channel;
+    this.server = server;
   }
 
   /**
@@ -56,44 +49,25 @@ public final class MetricsEndpoint implements AutoCloseable {
   public static MetricsEndpoint start(InetAddress bind, int port, PublisherMeters meters) throws IOException {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("publisher-metrics", true),
         NioIoHandler.newFactory());
-    AtomicInteger open = new AtomicInteger();
-    ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            if (open.incrementAndGet() > MAX_CONNECTIONS) {
-              open.decrementAndGet();
-              ch.close();
-              return;
-            }
-            ch.closeFuture().addListener(f -> open.decrementAndGet());
-            ch.pipeline().addLast(new ReadTimeoutHandler(10, TimeUnit.SECONDS), new HttpServerCodec(4096, 8192, 8192),
-                new HttpObjectAggregator(4096), new Handler(meters));
-          }
-        });
     try {
-      return new MetricsEndpoint(group, b.bind(new InetSocketAddress(bind, port)).sync().channel());
-    } catch (InterruptedException e) {
+      return new MetricsEndpoint(group, HttpServerHandle.bind("publisher metrics endpoint", group, bind, port,
+          () -> new Handler(meters)));
+    } catch (IOException | RuntimeException e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while binding the metrics endpoint", e);
-    } catch (Exception e) {
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      throw new IOException("cannot listen for metrics on " + bind.getHostAddress() + ":" + port + ": "
-          + e.getMessage(), e);
+      throw e;
     }
   }
 
   /** {@code http://host:port/metrics}. */
   public URI uri() {
-    InetSocketAddress a = (InetSocketAddress) channel.localAddress();
+    InetSocketAddress a = server.address();
     String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
     return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/metrics");
   }
 
   @Override
   public void close() {
-    channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    server.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
   }
 
@@ -136,6 +110,15 @@ public final class MetricsEndpoint implements AutoCloseable {
       var f = ctx.writeAndFlush(r);
       if (!keepAlive) {
         f.addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof IdleStateEvent) {
+        ctx.close();
+      } else {
+        super.userEventTriggered(ctx, evt);
       }
     }
 
