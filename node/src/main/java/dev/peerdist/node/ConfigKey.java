@@ -68,7 +68,10 @@ public enum ConfigKey {
       "PROTOCOL.md §5.1, §2.4"),
   TOKEN("token", Type.STRING, "", "Bearer token sent with content-information requests.", "PROTOCOL.md §5.1"),
   TLS_INSECURE("tls-insecure", Type.BOOLEAN, "false",
-      "Trust any TLS certificate of a publisher (self-signed trial servers only).", "");
+      "Trust any TLS certificate of a publisher (self-signed trial servers only).", ""),
+  LOG_FORMAT("log-format", Type.LOG_FORMAT, "text",
+      "Log lines as text, or json (one JSON object per line, for log shippers). A reload (SIGHUP) applies a change.",
+      "");
 
   /** How a value is parsed. */
   enum Type {
@@ -82,7 +85,8 @@ public enum ConfigKey {
     STRING_LIST("list"),
     BOOLEAN("true|false"),
     DURATION("duration"),
-    COUNT("count");
+    COUNT("count"),
+    LOG_FORMAT("text|json");
 
     final String label;
 
@@ -196,6 +200,8 @@ public enum ConfigKey {
         return n;
       case ROLE:
         return NodeRole.parse(v);
+      case LOG_FORMAT:
+        return dev.peerdist.node.logging.LogFormat.parse(v);
       case BOOLEAN:
         if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes") || v.equals("1")) {
           return Boolean.TRUE;

@@ -80,11 +80,32 @@ public final class Node implements AutoCloseable {
     ChunkStore open(NodeConfig config) throws IOException;
   }
 
+  /**
+   * RocksDB's native memory, outside the JVM's heap and direct-memory limits (docs/INSTALL.md
+   * "Memory"): a small block cache (the OS page cache serves 64 KiB block reads) and at most
+   * 32 MiB of memtables over all column families, so a node stays within its RSS budget.
+   */
+  static final long NATIVE_BLOCK_CACHE_BYTES = 8L << 20;
+
+  private static final dev.peerdist.chunkstore.rocksdb.RocksOptions.Tuner NATIVE_BUDGET =
+      new dev.peerdist.chunkstore.rocksdb.RocksOptions.Tuner() {
+        @Override
+        public void tuneDatabase(org.rocksdb.DBOptions options) {
+          options.setDbWriteBufferSize(32L << 20);
+        }
+
+        @Override
+        public void tuneColumnFamily(String name, org.rocksdb.ColumnFamilyOptions options) {
+          options.setWriteBufferSize(16L << 20).setMaxWriteBufferNumber(2);
+        }
+      };
+
   /** The RocksDB store under {@code --store} with {@code --cache-size} capacity. */
   public static ChunkStore rocksStore(NodeConfig config) throws IOException {
     try {
       java.nio.file.Files.createDirectories(config.store());
-      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize()).open();
+      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
+          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).open();
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
     }
@@ -95,6 +116,10 @@ public final class Node implements AutoCloseable {
   private final Instant started;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final List<PeerEndpoint> alwaysAsk = new CopyOnWriteArrayList<>();
+  /** The {@code peer} entries of the configuration last applied (reload replaces exactly these). */
+  private List<PeerEndpoint> configuredPeers = List.of();
+  /** The configuration last applied by {@link #reconfigure} (start-up's until the first reload). */
+  private volatile NodeConfig applied;
   private NodeMeters meters;
   private ChunkStore store;
   private PeerHttpServer pccrr;
@@ -140,7 +165,7 @@ public final class Node implements AutoCloseable {
     closers.push(meters);
     meters.bindJvm();
 
-    store = stores.open(config);
+    store = dev.peerdist.node.metrics.StoreErrorCounting.wrap(stores.open(config), meters);
     closers.push(store);
     ChunkStore s = store;
     meters.bindStore(s::stats);
@@ -154,9 +179,9 @@ public final class Node implements AutoCloseable {
     closers.push(directory);
     directory.serve(this::holding);
 
-    for (String p : config.peers()) {
-      alwaysAsk.add(parsePeer(p));
-    }
+    configuredPeers = config.peers().stream().map(Node::parsePeer).toList();
+    alwaysAsk.addAll(configuredPeers);
+    applied = config;
     locator = new PeerLocator(directory, () -> alwaysAsk, this::isSelf, config.discoveryWait(), meters, clock);
 
     PeerClient client = new PeerClient(PeerClientConfig.defaults().withRequestTimeout(config.peerTimeout()));
@@ -266,6 +291,52 @@ public final class Node implements AutoCloseable {
       alwaysAsk.add(peer);
     }
     locator.remember(peer, via);
+  }
+
+  /**
+   * Applies a re-read configuration (SIGHUP, {@code systemctl reload}): {@code log-format},
+   * {@code peer} and {@code cache-size} change at once; any other changed key is reported as
+   * needing a restart and keeps its running value.
+   *
+   * @return one line per changed key, saying whether it was applied
+   * @throws ConfigException when a new value cannot be used (nothing is changed then)
+   */
+  public synchronized List<String> reconfigure(NodeConfig fresh) {
+    List<PeerEndpoint> peers = fresh.peers().stream().map(Node::parsePeer).toList();
+    NodeConfig before = applied;
+    List<String> report = new ArrayList<>();
+    for (ConfigKey k : ConfigKey.values()) {
+      if (java.util.Objects.equals(before.value(k), fresh.value(k))) {
+        continue;
+      }
+      String change = k == ConfigKey.TOKEN ? k.key() + " changed"
+          : k.key() + " " + before.value(k) + " -> " + fresh.value(k);
+      switch (k) {
+        case LOG_FORMAT -> dev.peerdist.node.logging.LogSettings.format(fresh.logFormat());
+        case PEER -> {
+          alwaysAsk.removeAll(configuredPeers);
+          for (PeerEndpoint p : peers) {
+            if (!alwaysAsk.contains(p)) {
+              alwaysAsk.add(p);
+            }
+          }
+          configuredPeers = peers;
+        }
+        case CACHE_SIZE -> store.setCapacity(fresh.cacheSize());
+        default -> {
+          report.add(change + ": needs a restart (running value kept)");
+          continue;
+        }
+      }
+      report.add(change + ": applied");
+    }
+    // Keys that need a restart stay at their running values, so they are reported again next time.
+    NodeConfig.Builder next = before.toBuilder();
+    for (ConfigKey k : List.of(ConfigKey.LOG_FORMAT, ConfigKey.PEER, ConfigKey.CACHE_SIZE)) {
+      next.copy(k, fresh);
+    }
+    applied = next.build();
+    return report;
   }
 
   /** Downloads {@code url} completely into the store and pins its segments (cache-server prepopulation). */

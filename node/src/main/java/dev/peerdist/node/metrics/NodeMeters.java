@@ -51,6 +51,8 @@ public final class NodeMeters implements AutoCloseable {
   public static final String PEER_REQUESTS = "peerdist.peer.requests";
   /** peerdist_corrupt_blocks_total: blocks from peers that failed verification (never stored). */
   public static final String CORRUPT_BLOCKS = "peerdist.corrupt.blocks";
+  /** peerdist_store_errors_total{operation=read|write}: store calls that failed (see StoreErrorCounting). */
+  public static final String STORE_ERRORS = "peerdist.store.errors";
   /** Store gauges: peerdist_store_used_bytes, _capacity_bytes, _pinned_bytes, _segments, and
    * peerdist_store_evicted_segments_total. */
   public static final String STORE = "peerdist.store";
@@ -64,6 +66,8 @@ public final class NodeMeters implements AutoCloseable {
   private final Counter hits;
   private final Counter misses;
   private final Counter corrupt;
+  private final Counter storeReadErrors;
+  private final Counter storeWriteErrors;
   private final Timer discoveryMatch;
   private final Timer discoveryNone;
   private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -98,6 +102,10 @@ public final class NodeMeters implements AutoCloseable {
         .description("Segments looked up in the local store").register(registry);
     corrupt = Counter.builder(CORRUPT_BLOCKS)
         .description("Blocks from peers that failed verification").register(registry);
+    storeReadErrors = Counter.builder(STORE_ERRORS).tag("operation", "read")
+        .description("Chunk store calls that failed").register(registry);
+    storeWriteErrors = Counter.builder(STORE_ERRORS).tag("operation", "write")
+        .description("Chunk store calls that failed").register(registry);
     discoveryMatch = Timer.builder(DISCOVERY_LATENCY).tag("result", "match")
         .description("Time of one PCCRD probe round").register(registry);
     discoveryNone = Timer.builder(DISCOVERY_LATENCY).tag("result", "none")
@@ -147,6 +155,11 @@ public final class NodeMeters implements AutoCloseable {
   /** Counts a block from a peer that failed verification. */
   public void corruptBlock() {
     corrupt.increment();
+  }
+
+  /** Counts a failed chunk store call ({@code read} or {@code write}). */
+  public void storeError(String operation) {
+    (operation.equals("write") ? storeWriteErrors : storeReadErrors).increment();
   }
 
   /** Counts a finished download. */
