@@ -20,6 +20,8 @@ import dev.peerdist.node.engine.PeerLocator;
 import dev.peerdist.node.engine.PublisherOrigin;
 import dev.peerdist.node.http.PeerHttpServer;
 import dev.peerdist.node.http.PeerServerConfig;
+import dev.peerdist.node.http.PeerServerStats;
+import dev.peerdist.node.metrics.InputSource;
 import dev.peerdist.node.metrics.ByteSource;
 import dev.peerdist.node.metrics.NodeMeters;
 import dev.peerdist.node.origin.OriginClient;
@@ -149,6 +151,7 @@ public final class Node implements AutoCloseable {
     closers.push(pccrr);
     PeerHttpServer server = pccrr;
     meters.bindServed(() -> server.stats().bytesServed());
+    meters.bindPccrrServer(server.stats().droppedByReason(), () -> server.stats().queued());
 
     directory = directories.create(config, pccrr.port(), meters);
     closers.push(directory);
@@ -207,7 +210,7 @@ public final class Node implements AutoCloseable {
     try {
       return PeerHttpServer.start(store, PeerServerConfig.defaults()
           .withBind(config.bind(), config.pccrrPort())
-          .withMaxActiveClients(config.maxUploads()));
+          .withMaxActiveClients(config.maxUploads()), new PeerServerStats(() -> meters.malformed(InputSource.PCCRR)));
     } catch (IllegalStateException e) {
       String hint = config.pccrrPort() < 1024 ? " (ports below 1024 need root; try --pccrr-port 8080)" : "";
       throw new IOException(e.getMessage() + hint, e);
