@@ -12,10 +12,11 @@ import java.util.Map;
  * <ul>
  *   <li><b>Per source</b> ({@code perSourceRate}, {@code perSourceBurst}): one prober cannot use up
  *       the responder. The defaults let a well-behaved client be answered in full: iPXE keeps at
- *       most 32 blocks in flight (peermux) and sends each probe twice, 1 s apart, with the same
- *       MessageID; a copy of an answered probe is a duplicate and costs nothing, and a probe
- *       dropped here is not remembered, so its copy gets a second chance a second later, when the
- *       bucket has refilled.
+ *       most 32 blocks in flight (peermux), probes the segment of each (for V2 content one probe
+ *       per block) and sends each probe twice, 1 s apart, with the same MessageID; a copy of an
+ *       answered probe is a duplicate and costs nothing, and a probe dropped here is not
+ *       remembered, so its copy gets a second chance a second later, when the bucket has
+ *       refilled.
  *   <li><b>Global</b> ({@code globalRate}, {@code globalBurst}): a ceiling for floods from many
  *       (possibly forged) sources, so the node never turns into a reflector of unbounded rate.
  * </ul>

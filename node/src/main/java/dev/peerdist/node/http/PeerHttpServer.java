@@ -58,6 +58,15 @@ public final class PeerHttpServer implements AutoCloseable {
 
   /** As {@link #start(ChunkStore, PeerServerConfig)}, counting into {@code stats}. */
   public static PeerHttpServer start(ChunkStore store, PeerServerConfig config, PeerServerStats stats) {
+    return start(store, VirtualSegments.NONE, config, stats);
+  }
+
+  /**
+   * As {@link #start(ChunkStore, PeerServerConfig, PeerServerStats)}, also serving {@code
+   * virtual} segments (the V1/V2 content bridge) for ids the store does not know.
+   */
+  public static PeerHttpServer start(ChunkStore store, VirtualSegments virtual, PeerServerConfig config,
+      PeerServerStats stats) {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pccrr-accept"),
         NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.ioThreads(),
@@ -69,7 +78,7 @@ public final class PeerHttpServer implements AutoCloseable {
         new DefaultThreadFactory("pccrr-store", true));
     boolean ok = false;
     try {
-      PccrrResponder responder = new PccrrResponder(store, stats);
+      PccrrResponder responder = new PccrrResponder(store, virtual, stats);
       UploadScheduler uploads = new UploadScheduler(config.maxActiveClients(), config.maxQueuedPerClient(),
           config.maxQueued());
       ServerBootstrap b = new ServerBootstrap()
