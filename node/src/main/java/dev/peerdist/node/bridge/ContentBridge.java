@@ -244,44 +244,39 @@ public final class ContentBridge implements VirtualSegments {
   // ---------------------------------------------------------------- lookups
 
   private Optional<ContentMap> content(byte[] key) {
-    ByteBuffer k = ByteBuffer.wrap(key);
-    ContentMap m = contents.get(k);
-    if (m != null) {
-      return Optional.of(m);
-    }
-    Optional<byte[]> v = table.get(BridgeCodec.contentKey(key));
-    if (v.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      m = BridgeCodec.decodeContent(key, v.get());
-    } catch (IllegalArgumentException e) {
-      LOG.warn("bridge: dropping an unreadable content record: {}", e.getMessage());
-      dropContent(key);
-      return Optional.empty();
-    }
-    contents.put(k, m);
-    return Optional.of(m);
+    return cached(contents, ByteBuffer.wrap(key), BridgeCodec.contentKey(key), v -> BridgeCodec.decodeContent(key, v),
+        () -> dropContent(key));
   }
 
   private Optional<V2Entry> entry(SegmentId id) {
-    V2Entry e = entries.get(id);
-    if (e != null) {
-      return Optional.of(e);
+    return cached(entries, id, BridgeCodec.v2Key(id), BridgeCodec::decodeV2,
+        () -> table.delete(BridgeCodec.v2Key(id)));
+  }
+
+  /**
+   * A decoded side-table value through {@code cache}; a value that does not decode (damage, or a
+   * record of another version) is logged and removed with {@code drop}, and reads as absent.
+   */
+  private <K, V> Optional<V> cached(Lru<K, V> cache, K k, byte[] tableKey,
+      java.util.function.Function<byte[], V> decode, Runnable drop) {
+    V hit = cache.get(k);
+    if (hit != null) {
+      return Optional.of(hit);
     }
-    Optional<byte[]> v = table.get(BridgeCodec.v2Key(id));
-    if (v.isEmpty()) {
+    Optional<byte[]> raw = table.get(tableKey);
+    if (raw.isEmpty()) {
       return Optional.empty();
     }
+    V value;
     try {
-      e = BridgeCodec.decodeV2(v.get());
-    } catch (IllegalArgumentException x) {
-      LOG.warn("bridge: dropping an unreadable entry of V2 segment {}: {}", id, x.getMessage());
-      table.delete(BridgeCodec.v2Key(id));
+      value = decode.apply(raw.get());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("bridge: dropping an unreadable record: {}", e.getMessage());
+      drop.run();
       return Optional.empty();
     }
-    entries.put(id, e);
-    return Optional.of(e);
+    cache.put(k, value);
+    return Optional.of(value);
   }
 
   /** A V2 segment with its content, when bridged. */
