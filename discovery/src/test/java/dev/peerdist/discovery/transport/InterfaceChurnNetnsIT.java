@@ -40,8 +40,8 @@ class InterfaceChurnNetnsIT {
       Netns.run("ip", "addr", "add", v4 + "1/24", "dev", n.here);
       Netns.run("ip", "addr", "add", "fd42:" + n.tag + "::1/64", "dev", n.here, "nodad");
       Netns.run("ip", "link", "set", n.here, "up");
-      // Slow duplicate-address detection on the namespace's end: 6 probes 1 s apart.
-      Netns.run("ip", "netns", "exec", n.ns, "sysctl", "-q", "-w", "net.ipv6.conf." + n.there + ".dad_transmits=6");
+      // Slow duplicate-address detection on the namespace's end: 10 probes 1 s apart.
+      Netns.run("ip", "netns", "exec", n.ns, "sysctl", "-q", "-w", "net.ipv6.conf." + n.there + ".dad_transmits=10");
       Netns.run("ip", "netns", "exec", n.ns, "sysctl", "-q", "-w", "net.ipv6.neigh." + n.there + ".retrans_time_ms=1000");
       n.inside("addr", "add", v4 + "2/24", "dev", n.there);
       n.inside("link", "set", n.there, "up");
@@ -61,9 +61,15 @@ class InterfaceChurnNetnsIT {
           WsDiscoveryPeerDirectory v6Prober = WsDiscoveryPeerDirectory.start(WsDiscoveryConfig.builder()
               .interfaces(List.of(n.here)).ipv4(false).port(port).pccrrPort(8082)
               .interfacePollInterval(Duration.ofMillis(300)).build())) {
-        List<ProbeMatch> m4 = probe(v4Prober, key(keyBytes));
+        // The child JVM is cold (its first decode loads the XML stack), so allow a few rounds; the
+        // point is that IPv4 answers while IPv6 is still waiting for its address.
+        List<ProbeMatch> m4 = List.of();
+        for (int i = 0; i < 5 && m4.isEmpty(); i++) {
+          m4 = probe(v4Prober, key(keyBytes));
+        }
         assertEquals(1, m4.size(), "IPv4 answers at once; child " + child.lines);
         assertEquals(InetAddress.getByName(v4 + "2"), m4.get(0).peer().address().getAddress());
+        boolean ipv4BeforeIpv6 = child.lines.stream().noneMatch(l -> l.equals("LINK up " + n.there + "/IPv6"));
 
         if (startedTentative) {
           String up = child.await("LINK up " + n.there + "/IPv6", 30);
@@ -77,6 +83,7 @@ class InterfaceChurnNetnsIT {
         assertEquals(7, m6.get(0).blocksHeld().get(key(keyBytes)));
         assertTrue(startedTentative, "the address was usable before the responder started, so this run did not "
             + "exercise start-up on a tentative address: " + ready);
+        assertTrue(ipv4BeforeIpv6, "IPv4 should answer before the IPv6 address is usable: " + child.lines);
 
         // The interface goes away and comes back: the link follows.
         n.inside("link", "set", n.there, "down");
@@ -110,10 +117,14 @@ class InterfaceChurnNetnsIT {
       assertTrue(ready != null, "responders did not start: " + child.lines);
       try (WsDiscoveryPeerDirectory prober = WsDiscoveryPeerDirectory.start(WsDiscoveryConfig.builder()
           .interfaces(List.of(n.here)).ipv6(false).port(port).pccrrPort(8081).build())) {
-        List<ProbeMatch> m = probe(prober, key(keyBytes));
-        assertEquals(1, m.size(), "only the veth responder may answer a probe that came in on the veth: " + m
-            + "; child " + ready);
-        assertEquals(7002, m.get(0).peer().address().getPort());
+        // A few rounds for a cold child JVM; every answer of every round counts.
+        java.util.Set<Integer> ports = new java.util.TreeSet<>();
+        for (int i = 0; i < 5 && ports.isEmpty(); i++) {
+          probe(prober, key(keyBytes)).forEach(m -> ports.add(m.peer().address().getPort()));
+        }
+        probe(prober, key(keyBytes)).forEach(m -> ports.add(m.peer().address().getPort()));
+        assertEquals(java.util.Set.of(7002), ports,
+            "only the veth responder may answer a probe that came in on the veth; child " + child.lines);
         assertFalse(ready.contains(" nio"), "Linux CI must use the epoll transport: " + ready);
       }
     }
