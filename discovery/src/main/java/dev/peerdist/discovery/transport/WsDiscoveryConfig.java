@@ -35,6 +35,7 @@ import java.util.random.RandomGenerator;
  *   <tr><td>checkSubnet</td><td>true</td><td>drop matches whose source (and XAddrs host) is outside the local subnet ([PCCRD-24] 3.1.4.1), and probes whose source is outside the local subnets of the interface they arrived on</td></tr>
  *   <tr><td>localSubnets</td><td>from the interfaces</td><td>override of what "local subnet" means (tests)</td></tr>
  *   <tr><td>maxDatagramBytes</td><td>1472</td><td>largest probe sent (Ethernet MTU minus IP/UDP headers); larger ones are split. Replies are bounded by maxReplyRatio instead</td></tr>
+ *   <tr><td>receiveBufferBytes</td><td>1 MiB</td><td>SO_RCVBUF of every discovery socket (the kernel caps it at net.core.rmem_max)</td></tr>
  *   <tr><td>maxProbesInFlight</td><td>256</td><td>concurrent {@code probe()} calls; more fail fast</td></tr>
  *   <tr><td>lateAnswerWindow</td><td>10 s</td><td>how long after sending a probe its answers still reach the {@code SubnetListener}</td></tr>
  *   <tr><td>sentProbeMemory</td><td>4096</td><td>probe MessageIDs remembered for late answers (oldest forgotten first; those of waiting {@code probe()} calls are kept)</td></tr>
@@ -65,6 +66,7 @@ public record WsDiscoveryConfig(
     boolean checkSubnet,
     List<Subnet> localSubnets,
     int maxDatagramBytes,
+    int receiveBufferBytes,
     int maxProbesInFlight,
     Duration lateAnswerWindow,
     int sentProbeMemory,
@@ -92,6 +94,7 @@ public record WsDiscoveryConfig(
     checkRange("probeBurst", probeBurst, 1, 100_000);
     checkRange("maxDatagramBytes", maxDatagramBytes, 1300, 65_507);
     checkRange("maxProbesInFlight", maxProbesInFlight, 1, 100_000);
+    checkRange("receiveBufferBytes", receiveBufferBytes, 64 * 1024, 64 * 1024 * 1024);
     checkRange("duplicateMemory", duplicateMemory, 1, 1_000_000);
     checkRange("sentProbeMemory", sentProbeMemory, 16, 1_000_000);
     if (lateAnswerWindow.isNegative() || lateAnswerWindow.compareTo(Duration.ofMinutes(5)) > 0) {
@@ -156,6 +159,7 @@ public record WsDiscoveryConfig(
     private boolean checkSubnet = true;
     private List<Subnet> localSubnets = List.of();
     private int maxDatagramBytes = 1472;
+    private int receiveBufferBytes = 1 << 20;
     private int maxProbesInFlight = 256;
     private Duration lateAnswerWindow = Duration.ofSeconds(10);
     private int sentProbeMemory = 4096;
@@ -188,6 +192,7 @@ public record WsDiscoveryConfig(
     public Builder checkSubnet(boolean v) { checkSubnet = v; return this; }
     public Builder localSubnets(List<Subnet> v) { localSubnets = v; return this; }
     public Builder maxDatagramBytes(int v) { maxDatagramBytes = v; return this; }
+    public Builder receiveBufferBytes(int v) { receiveBufferBytes = v; return this; }
     public Builder maxProbesInFlight(int v) { maxProbesInFlight = v; return this; }
     public Builder lateAnswerWindow(Duration v) { lateAnswerWindow = v; return this; }
     public Builder sentProbeMemory(int v) { sentProbeMemory = v; return this; }
@@ -201,7 +206,7 @@ public record WsDiscoveryConfig(
       return new WsDiscoveryConfig(interfaces, ipv4, ipv6, port, pccrrPort, advertisedAddress, appMaxDelay,
           probeRepeats, repeatDelayMin, repeatDelayMax, probesPerSecond, probeBurst, sourceProbesPerSecond,
           sourceProbeBurst, maxSources, maxReplyRatio, interfacePollInterval, nativeTransport, suppression, checkSubnet,
-          localSubnets, maxDatagramBytes, maxProbesInFlight, lateAnswerWindow, sentProbeMemory, duplicateMemory, limits, clock, random, listener);
+          localSubnets, maxDatagramBytes, receiveBufferBytes, maxProbesInFlight, lateAnswerWindow, sentProbeMemory, duplicateMemory, limits, clock, random, listener);
     }
   }
 }

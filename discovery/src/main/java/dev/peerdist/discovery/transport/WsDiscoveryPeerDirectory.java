@@ -425,6 +425,10 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         .group(group)
         .channelFactory(() -> epoll ? new EpollDatagramChannel(family) : new NioDatagramChannel(family))
         .option(ChannelOption.SO_REUSEADDR, responder)
+        // Bursts (32 probes of one iPXE client at once, or many clients) must not overflow the
+        // kernel's default ~200 KB buffer while the loop is busy: a lost probe of a block that
+        // finishes within 1 s is never repeated.
+        .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
         // One byte more than the decoder accepts, so an oversized datagram is seen as such.
         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.limits().maxMessageBytes() + 1))
         .handler(new Receiver(link, responder));

@@ -60,7 +60,8 @@ public final class IpxeLikeClient {
 
   /** What one download did. */
   public record Result(byte[] content, ContentInformation info, int blocks, int blocksFromPeers, long originBytes,
-      List<String> probes, List<String> unanswered, long slowestFirstAnswerMillis, List<String> failures) {}
+      List<String> probes, List<String> unanswered, long slowestFirstAnswerMillis, int answeredLate,
+      List<String> failures) {}
 
   public IpxeLikeClient(PeerDistOrigin origin, MulticastProber prober, boolean offerV2) {
     this.origin = origin;
@@ -175,17 +176,18 @@ public final class IpxeLikeClient {
     List<String> probes = new ArrayList<>();
     List<String> unanswered = new ArrayList<>();
     long slowest = 0;
+    int late = 0;
     for (Discovery d : discoveries.values()) {
       probes.add(d.messageId);
       long after = prober.firstReplyAfter(d.messageId);
       if (after < 0 || after > TimeUnit.MILLISECONDS.toNanos(DISCOVERY_WAIT_MILLIS)) {
         unanswered.add(d.messageId);
-      } else {
-        slowest = Math.max(slowest, TimeUnit.NANOSECONDS.toMillis(after));
+        late += after >= 0 ? 1 : 0;
       }
+      slowest = Math.max(slowest, TimeUnit.NANOSECONDS.toMillis(Math.max(0, after)));
     }
     return new Result(content, info, jobs.size(), (int) fromPeers.get(), origin.rangeBytes(), probes, unanswered,
-        slowest, List.copyOf(failures));
+        slowest, late, List.copyOf(failures));
   }
 
   /** The block from a peer (peerblk.c), or null when no peer gave a verified copy. */

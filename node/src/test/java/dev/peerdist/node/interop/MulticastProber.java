@@ -55,6 +55,7 @@ public final class MulticastProber implements AutoCloseable {
       MulticastSocket s = new MulticastSocket(new InetSocketAddress(a, 0));
       s.setNetworkInterface(nif);
       s.setTimeToLive(1);
+      s.setReceiveBufferSize(1 << 20); // The test's reader thread may lag on a loaded machine.
       sockets.add(s);
       groups.add(new InetSocketAddress(v4 ? InetAddress.getByName("239.255.255.250")
           : Inet6Address.getByAddress(null, InetAddress.getByName("ff02::c").getAddress(), nif), port));

@@ -97,7 +97,8 @@ class RealClientsIT {
       assertEquals(r.blocks(), r.blocksFromPeers());
       assertEquals(r.info().segmentCount(), r.probes().size(), "one probe per V2 segment");
       assertEquals(0, r.unanswered().size(), r.unanswered().size() + " of " + r.probes().size()
-          + " probes unanswered within 2 s; node " + node.meters().scrape().lines()
+          + " probes unanswered within 2 s (" + r.answeredLate() + " answered later; slowest first answer "
+          + r.slowestFirstAnswerMillis() + " ms); node " + node.meters().scrape().lines()
           .filter(l -> l.startsWith("peerdist_pccrd")).toList());
     }
     assertTrue(node.bridge().stats().served() >= 1, "V2 segments were assembled from V1 blocks");
