@@ -14,9 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -27,8 +25,10 @@ import org.slf4j.LoggerFactory;
  * from a publisher ({@link #contentInformation}, called from the download path), it asks the
  * publisher once more for the same URL offering {@code MaxContentInformation=2.0} (PROTOCOL.md
  * §5.1) and registers the pair. The download never waits for it: the work runs on one thread
- * ({@code bridge-registrar}) with a bounded queue; when the queue is full the request is dropped
- * (counted) and the next download of the URL tries again.
+ * ({@code bridge-registrar}) with at most 64 contents pending; beyond that a request is dropped
+ * (counted) and the next download of the URL tries again. A publisher still hashing answers
+ * plainly with {@code MakeHashRequest=true} (PROTOCOL.md §5.2 step 3): the request is repeated
+ * after 2, 4, 8, 16 and 30 s.
  *
  * <p>Skipped: content that is bridged already, content information that is not V1 or not the
  * whole content (a range), a URL whose publisher answered without V2 in the last {@link
@@ -40,6 +40,8 @@ public final class BridgeRegistrar implements AutoCloseable {
   /** How long a publisher that offered no V2 for a URL is not asked again. */
   static final Duration NO_V2_MEMORY = Duration.ofMinutes(10);
   private static final int QUEUE = 64;
+  /** Seconds before each repeat while the publisher is still hashing. */
+  private static final long[] RETRY_SECONDS = {2, 4, 8, 16, 30};
 
   /** Asks the publisher for {@code url} offering content information 2.0. */
   @FunctionalInterface
@@ -50,7 +52,7 @@ public final class BridgeRegistrar implements AutoCloseable {
   private final ContentBridge bridge;
   private final V2Source source;
   private final Clock clock;
-  private final ThreadPoolExecutor worker;
+  private final java.util.concurrent.ScheduledThreadPoolExecutor worker;
   private final Set<ByteBuffer> pending = new HashSet<>();
   private final Map<URI, Instant> noV2 = new LinkedHashMap<>(16, 0.75f, true) {
     private static final long serialVersionUID = 1L;
@@ -67,7 +69,7 @@ public final class BridgeRegistrar implements AutoCloseable {
     this.bridge = bridge;
     this.source = source;
     this.clock = clock;
-    this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
+    this.worker = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "bridge-registrar");
       t.setDaemon(true);
       return t;
@@ -96,45 +98,62 @@ public final class BridgeRegistrar implements AutoCloseable {
       }
       ByteBuffer key = ByteBuffer.wrap(ContentBridge.contentKey(v1));
       synchronized (this) {
+        if (pending.size() >= QUEUE) {
+          dropped.incrementAndGet();
+          LOG.debug("bridge: {} contents pending, {} not bridged this time", QUEUE, url);
+          return;
+        }
         if (!pending.add(key)) {
           return;
         }
       }
-      try {
-        worker.execute(() -> {
-          try {
-            register(url, answer);
-          } finally {
-            synchronized (this) {
-              pending.remove(key);
-            }
-          }
-        });
-      } catch (RejectedExecutionException e) {
-        synchronized (this) {
-          pending.remove(key);
-        }
-        dropped.incrementAndGet();
-        LOG.debug("bridge: queue full, {} not bridged this time", url);
-      }
+      schedule(url, answer, key, 0);
     } catch (RuntimeException e) {
       failed.incrementAndGet();
       LOG.debug("bridge: cannot consider {}: {}", url, e.toString());
     }
   }
 
-  private void register(URI url, ContentInformationResponse.PeerDist v1Answer) {
+  private void schedule(URI url, ContentInformationResponse.PeerDist answer, ByteBuffer key, int attempt) {
+    try {
+      worker.schedule(() -> {
+        boolean again = false;
+        try {
+          again = !register(url, answer) && attempt < RETRY_SECONDS.length;
+        } finally {
+          if (again) {
+            schedule(url, answer, key, attempt + 1);
+          } else {
+            synchronized (this) {
+              pending.remove(key);
+            }
+          }
+        }
+      }, attempt == 0 ? 0 : RETRY_SECONDS[attempt - 1], TimeUnit.SECONDS);
+    } catch (RejectedExecutionException e) {
+      synchronized (this) {
+        pending.remove(key); // Closed.
+      }
+    }
+  }
+
+  /** One attempt; false when the publisher is still hashing and it is worth asking again. */
+  private boolean register(URI url, ContentInformationResponse.PeerDist v1Answer) {
     try (ContentInformationResponse r = source.fetch(url)) {
+      if (r instanceof ContentInformationResponse.Plain plain && plain.makeHashRequest()) {
+        LOG.debug("bridge: {} is still being hashed by its publisher; asking again later", url);
+        return false;
+      }
       if (!(r instanceof ContentInformationResponse.PeerDist pd) || pd.info().version() != ContentVersion.V2) {
         synchronized (this) {
           noV2.put(url, clock.instant());
         }
         LOG.debug("bridge: {} offers no V2 content information", url);
-        return;
+        return true;
       }
       if (pd.contentLength() != v1Answer.contentLength() || differ(pd.etag(), v1Answer.etag())) {
         LOG.info("bridge: {} changed between the V1 and the V2 request; not bridged", url);
-        return;
+        return true;
       }
       bridge.register(v1Answer.info(), pd.info());
     } catch (InterruptedException e) {
@@ -143,6 +162,7 @@ public final class BridgeRegistrar implements AutoCloseable {
       failed.incrementAndGet();
       LOG.info("bridge: {} not bridged: {}", url, e.getMessage());
     }
+    return true;
   }
 
   private static boolean differ(Optional<String> a, Optional<String> b) {

@@ -6,7 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.chunkstore.content.ContentVersion;
 import dev.peerdist.node.Node;
-import dev.peerdist.node.demo.LocalSwarm;
+import dev.peerdist.node.ConfigKey;
+import dev.peerdist.node.NodeConfig;
+import dev.peerdist.node.NodeDirectories;
+import dev.peerdist.node.publish.PublisherConfig;
+import dev.peerdist.node.publish.PublishingServer;
+import java.net.InetAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
 import dev.peerdist.node.engine.Download;
 import dev.peerdist.node.metrics.ByteSource;
 import java.io.ByteArrayOutputStream;
@@ -29,11 +36,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 10 end to end: a real publishing server and a real node, both with default settings
- * (only ports, the store directory and the loopback interface chosen by the test), over real
- * sockets and real PCCRD multicast on {@code lo}. The node is pre-filled by downloading a 40 MB
- * package through it once (it fetches V1, as by default, and bridges V2). Then an iPXE-like and a
- * Windows-like client each fetch the package as V2 content and as V1 content: every block must
- * come from the node, none from the origin, and every probe must be answered.
+ * (only the served directory, the secret, ports, the store directory and the loopback interface
+ * chosen by the test, and DNS-SD off so nothing is announced beyond the test), over real sockets
+ * and real PCCRD multicast on {@code lo}. The node is pre-filled by downloading a 40 MB package
+ * through it (it fetches V1, as by default, and bridges V2; while the publisher is still hashing,
+ * its answers are plain, PROTOCOL.md §5.2 step 3, and the download is repeated). Then an
+ * iPXE-like and a Windows-like client each fetch the package as V2 content and as V1 content:
+ * every block must come from the node, none from the origin, and every probe must be answered.
  */
 @Timeout(600)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -41,7 +50,7 @@ class RealClientsIT {
   static final int SIZE = 40_000_000;
   @TempDir static Path dir;
   static byte[] content;
-  static LocalSwarm swarm;
+  static PublishingServer publisher;
   static Node node;
   static URI url;
   static int discoveryPort;
@@ -56,16 +65,37 @@ class RealClientsIT {
     new Random(10).nextBytes(content);
     Files.write(root.resolve("boot.wim"), content);
     discoveryPort = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
-    swarm = LocalSwarm.start(dir.resolve("work"), root, discoveryPort);
-    node = swarm.startNode("node");
-    url = swarm.url("boot.wim");
-    try (Download d = node.engine().open(url)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      for (byte[] b = d.next(); b != null; b = d.next()) {
-        out.write(b);
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    publisher = PublishingServer.start(PublisherConfig.builder().root(root).stateDir(dir.resolve("publisher"))
+        .bind(InetAddress.getLoopbackAddress()).port(0).secretKeyMaterial(secret).build());
+    url = publisher.httpUri().orElseThrow().resolve("boot.wim");
+    node = Node.start(NodeConfig.builder()
+        .set(ConfigKey.STORE, dir.resolve("node").toString())
+        .set(ConfigKey.PUBLISHER, publisher.httpUri().orElseThrow().toString())
+        .set(ConfigKey.BIND, "127.0.0.1")
+        .set(ConfigKey.PCCRR_PORT, "0")
+        .set(ConfigKey.ADMIN_PORT, "0")
+        .set(ConfigKey.MIRROR_PORT, "0")
+        .set(ConfigKey.INTERFACE, "lo")
+        .set(ConfigKey.DISCOVERY_PORT, Integer.toString(discoveryPort))
+        .set(ConfigKey.DNSSD, "false")
+        .build(), NodeDirectories::multicast, Clock.systemUTC());
+    boolean peerdist = false;
+    for (int attempt = 0; attempt < 30 && !peerdist; attempt++) {
+      try (Download d = node.engine().open(url)) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] b = d.next(); b != null; b = d.next()) {
+          out.write(b);
+        }
+        assertArrayEquals(content, out.toByteArray(), "the pre-fill download");
+        peerdist = d.record().peerdist();
       }
-      assertArrayEquals(content, out.toByteArray(), "the pre-fill download");
+      if (!peerdist) {
+        Thread.sleep(1000); // The publisher answered plainly while hashing; ask again.
+      }
     }
+    assertTrue(peerdist, "the publisher never served content information");
     // The bridge learns the V2 map in the background, right after the node got the V1 one.
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (node.bridge().stats().registered() < 1 && System.nanoTime() < deadline) {
@@ -76,8 +106,11 @@ class RealClientsIT {
 
   @AfterAll
   static void stop() {
-    if (swarm != null) {
-      swarm.close();
+    if (node != null) {
+      node.close();
+    }
+    if (publisher != null) {
+      publisher.close();
     }
   }
 
