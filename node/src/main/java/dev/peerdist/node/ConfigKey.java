@@ -61,7 +61,7 @@ public enum ConfigKey {
   ORIGIN_TIMEOUT("origin-timeout", Type.DURATION, "30s", "Timeout of one request to a publisher.",
       "PROTOCOL.md §5.2"),
   MAX_UPLOADS("max-uploads", Type.COUNT, "16",
-      "Concurrent PCCRR clients served; beyond it peers get the empty (busy) answer.", "PROTOCOL.md §4.6"),
+      "Concurrent PCCRR requests served; more wait up to 1 s in a queue that is fair per client address, then get the empty (busy) answer.", "PROTOCOL.md §4.6"),
   MAX_DOWNLOADS("max-downloads", Type.COUNT, "8", "Concurrent downloads through this node.", ""),
   CONTENT_VERSION("content-version", Type.COUNT, "1",
       "Highest content-information version asked for: 1 (32 MiB segments, few probes) or 2.",

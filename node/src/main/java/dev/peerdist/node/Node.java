@@ -10,6 +10,8 @@ import dev.peerdist.discovery.LocalHoldings;
 import dev.peerdist.discovery.PeerDirectory;
 import dev.peerdist.discovery.PeerEndpoint;
 import dev.peerdist.node.admin.AdminServer;
+import dev.peerdist.node.bridge.BridgeRegistrar;
+import dev.peerdist.node.bridge.ContentBridge;
 import dev.peerdist.node.admin.MirrorMap;
 import dev.peerdist.node.admin.NodeStatus;
 import dev.peerdist.node.engine.Download;
@@ -20,6 +22,8 @@ import dev.peerdist.node.engine.PeerLocator;
 import dev.peerdist.node.engine.PublisherOrigin;
 import dev.peerdist.node.http.PeerHttpServer;
 import dev.peerdist.node.http.PeerServerConfig;
+import dev.peerdist.node.http.PeerServerStats;
+import dev.peerdist.node.metrics.InputSource;
 import dev.peerdist.node.metrics.ByteSource;
 import dev.peerdist.node.metrics.NodeMeters;
 import dev.peerdist.node.origin.OriginClient;
@@ -123,6 +127,7 @@ public final class Node implements AutoCloseable {
   private NodeMeters meters;
   private ChunkStore store;
   private PeerHttpServer pccrr;
+  private ContentBridge bridge;
   private PeerDirectory directory;
   private PeerLocator locator;
   private DownloadEngine engine;
@@ -170,10 +175,17 @@ public final class Node implements AutoCloseable {
     ChunkStore s = store;
     meters.bindStore(s::stats);
 
+    bridge = new ContentBridge(store, clock, new java.security.SecureRandom());
+    try {
+      bridge.sweep();
+    } catch (RuntimeException e) {
+      LOG.warn("bridge: clean-up at start failed: {}", e.toString());
+    }
     pccrr = startPccrr();
     closers.push(pccrr);
     PeerHttpServer server = pccrr;
     meters.bindServed(() -> server.stats().bytesServed());
+    meters.bindPccrrServer(server.stats().droppedByReason(), () -> server.stats().queued());
 
     directory = directories.create(config, pccrr.port(), meters);
     closers.push(directory);
@@ -199,7 +211,11 @@ public final class Node implements AutoCloseable {
     SchedulerPeerSource peers = new SchedulerPeerSource(client, store, meters, SchedulerPeerSource.daemonConfig(),
         config.peerTimeout().multipliedBy(8).plusSeconds(30), Clock.systemUTC(), new SplittableRandom());
     closers.push(peers);
-    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2),
+    // The V1/V2 bridge learns each V1 package the node fetches and asks the publisher for its V2 map.
+    BridgeRegistrar registrar = new BridgeRegistrar(bridge, url -> origin.fetchContentInformation(url, true), clock);
+    closers.push(registrar);
+    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2,
+            registrar::contentInformation),
         locator, peers, meters,
         new DownloadEngine.Settings(config.readAhead(), config.probeBatch(),
             Math.max(4, Math.min(64, config.maxDownloads() * 2))), clock);
@@ -230,9 +246,9 @@ public final class Node implements AutoCloseable {
 
   private PeerHttpServer startPccrr() throws IOException {
     try {
-      return PeerHttpServer.start(store, PeerServerConfig.defaults()
+      return PeerHttpServer.start(store, bridge, PeerServerConfig.defaults()
           .withBind(config.bind(), config.pccrrPort())
-          .withMaxActiveClients(config.maxUploads()));
+          .withMaxActiveClients(config.maxUploads()), new PeerServerStats(() -> meters.malformed(InputSource.PCCRR)));
     } catch (IllegalStateException e) {
       String hint = config.pccrrPort() < 1024 ? " (ports below 1024 need root; try --pccrr-port 8080)" : "";
       throw new IOException(e.getMessage() + hint, e);
@@ -259,10 +275,14 @@ public final class Node implements AutoCloseable {
       SegmentId id = SegmentId.of(key.toBytes());
       Optional<SegmentRecord> r = store.segment(id);
       if (r.isEmpty()) {
-        return LocalHoldings.Holding.NONE;
+        // A V2 segment of a package held as V1 blocks (issue 10): one block, all of it.
+        return bridge.holds(id) ? new LocalHoldings.Holding(1, true, bridge.age(id)) : LocalHoldings.Holding.NONE;
       }
       int held = store.presentBlocks(id).cardinality();
-      return held == 0 ? LocalHoldings.Holding.NONE : new LocalHoldings.Holding(held, held == r.get().blockCount());
+      Optional<java.time.Duration> age = store.segmentInfo(id)
+          .map(i -> java.time.Duration.between(i.lastAccess(), clock.instant()))
+          .filter(d -> !d.isNegative());
+      return held == 0 ? LocalHoldings.Holding.NONE : new LocalHoldings.Holding(held, held == r.get().blockCount(), age);
     } catch (RuntimeException e) {
       // A closed store or an odd key length: we hold nothing for it.
       return LocalHoldings.Holding.NONE;
@@ -360,6 +380,11 @@ public final class Node implements AutoCloseable {
   /** The download engine (what {@code /download} and the mirror use). */
   public DownloadEngine engine() {
     return engine;
+  }
+
+  /** The V1/V2 content bridge (V2 segments served from stored V1 blocks). */
+  public ContentBridge bridge() {
+    return bridge;
   }
 
   public ChunkStore store() {
