@@ -107,6 +107,12 @@ public interface ChunkStore extends AutoCloseable {
    */
   int evictTo(long usedBytes);
 
+  /**
+   * The store's {@link SideTable}: a small persistent key-value table kept with the store, outside
+   * its capacity and eviction (for the node's V1/V2 content bridge).
+   */
+  SideTable sideTable();
+
   /** Releases every resource; idempotent. */
   @Override
   void close();

@@ -820,4 +820,87 @@ public abstract class ChunkStoreConformanceTest {
     assertTrue(store.hasBlock(a.record().id(), 1));
     assertEquals(TestSegments.footprint(a, 1), store.stats().usedBytes());
   }
+
+  // ---------------------------------------------------------------- side table
+
+  private static byte[] b(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static List<String> keys(List<SideTable.Entry> entries) {
+    List<String> out = new ArrayList<>();
+    entries.forEach(e -> out.add(new String(e.key(), java.nio.charset.StandardCharsets.UTF_8)));
+    return out;
+  }
+
+  @Test
+  void sideTablePutsGetsDeletesAndScansInUnsignedOrder() {
+    ChunkStore store = open(LARGE);
+    SideTable t = store.sideTable();
+    assertEquals(Optional.empty(), t.get(b("a1")));
+    t.put(b("a1"), b("one"));
+    t.put(b("a2"), new byte[0]);
+    t.put(new byte[] {'a', (byte) 0xFF}, b("high"));
+    t.put(b("b1"), b("other prefix"));
+    assertArrayEquals(b("one"), t.get(b("a1")).orElseThrow());
+    assertArrayEquals(new byte[0], t.get(b("a2")).orElseThrow());
+    t.put(b("a1"), b("uno"));
+    assertArrayEquals(b("uno"), t.get(b("a1")).orElseThrow());
+    List<SideTable.Entry> all = t.scan(b("a"), null, 100);
+    assertEquals(3, all.size());
+    assertArrayEquals(b("a1"), all.get(0).key());
+    assertArrayEquals(b("a2"), all.get(1).key());
+    assertArrayEquals(new byte[] {'a', (byte) 0xFF}, all.get(2).key(), "0xFF sorts after ASCII (unsigned)");
+    // Paging with the last key seen.
+    List<SideTable.Entry> page = t.scan(b("a"), null, 2);
+    assertEquals(List.of("a1", "a2"), keys(page));
+    assertEquals(1, t.scan(b("a"), page.get(1).key(), 2).size());
+    assertEquals(4, t.scan(new byte[0], null, 100).size(), "an empty prefix scans everything");
+    t.delete(b("a1"));
+    t.delete(b("never there"));
+    assertEquals(Optional.empty(), t.get(b("a1")));
+    assertEquals(2, t.scan(b("a"), null, 100).size());
+  }
+
+  @Test
+  void sideTableBatchesApplyInOrderAndBadEntriesChangeNothing() {
+    ChunkStore store = open(LARGE);
+    SideTable t = store.sideTable();
+    t.write(new SideTable.Batch().put(b("k1"), b("v1")).put(b("k2"), b("v2")).delete(b("k1")).put(b("k3"), b("v3")));
+    assertEquals(List.of("k2", "k3"), keys(t.scan(b("k"), null, 10)));
+    assertThrows(IllegalArgumentException.class, () -> t.put(new byte[0], b("v")));
+    assertThrows(IllegalArgumentException.class, () -> t.put(new byte[SideTable.MAX_KEY_BYTES + 1], b("v")));
+    assertThrows(IllegalArgumentException.class, () -> t.put(b("k9"), new byte[SideTable.MAX_VALUE_BYTES + 1]));
+    assertThrows(IllegalArgumentException.class,
+        () -> new SideTable.Batch().put(b("k8"), b("ok")).put(b("k9"), new byte[SideTable.MAX_VALUE_BYTES + 1]));
+    assertThrows(IllegalArgumentException.class, () -> t.scan(b("k"), null, -1));
+    assertEquals(List.of("k2", "k3"), keys(t.scan(b("k"), null, 10)));
+  }
+
+  @Test
+  void sideTableIsOutsideCapacityAndEvictionAndClosesWithTheStore() {
+    Segment a = v1(2);
+    ChunkStore store = open(TestSegments.fullFootprint(a));
+    store.sideTable().put(b("note"), new byte[1000]);
+    putAll(store, a);
+    assertEquals(TestSegments.fullFootprint(a), store.stats().usedBytes(), "side entries are not accounted");
+    store.removeSegment(a.record().id());
+    assertTrue(store.sideTable().get(b("note")).isPresent(), "segments come and go without touching it");
+    SideTable t = store.sideTable();
+    store.close();
+    assertThrows(StoreClosedException.class, () -> t.get(b("note")));
+    assertThrows(StoreClosedException.class, () -> t.put(b("x"), b("y")));
+    assertThrows(StoreClosedException.class, () -> t.scan(b(""), null, 1));
+  }
+
+  @Test
+  void sideTableSurvivesReopen() {
+    Assumptions.assumeTrue(canReopen(), "this store keeps nothing across restarts (in-memory twin)");
+    ChunkStore store = open(LARGE);
+    store.sideTable().write(new SideTable.Batch().put(b("p1"), b("v1")).put(b("p2"), b("v2")));
+    store.sideTable().delete(b("p1"));
+    store = reopenTracked(store);
+    assertEquals(Optional.empty(), store.sideTable().get(b("p1")));
+    assertArrayEquals(b("v2"), store.sideTable().get(b("p2")).orElseThrow());
+  }
 }

@@ -15,8 +15,12 @@ public interface DiscoveryListener {
   enum ProbeDrop {
     /** Its MessageID was seen before (retransmission or replay). */
     DUPLICATE,
-    /** Over the responder's probe rate limit. */
+    /** Over the responder's global probe ceiling (all sources together). */
     RATE_LIMITED,
+    /** Its source address is over its own probe rate. */
+    SOURCE_RATE_LIMITED,
+    /** From an address outside the local subnets of the interface it arrived on. */
+    OFF_SUBNET,
     /** Reply suppression chose silence ([PCCRD-24] note &lt;8&gt;). */
     SUPPRESSED,
     /** The reply could not be sent. */
@@ -44,6 +48,15 @@ public interface DiscoveryListener {
 
   /** This node answered a probe with a ProbeMatch. */
   default void replySent(int keys) {}
+
+  /**
+   * A reply left out {@code keys} held ids to stay within the reply/probe byte bound
+   * ({@code maxReplyRatio}).
+   */
+  default void replyTrimmed(int keys) {}
+
+  /** The directory started ({@code true}) or stopped using {@code link} (e.g. {@code eth0/IPv6}). */
+  default void linkChanged(String link, boolean up) {}
 
   /** A usable ProbeMatch arrived {@code latency} after its probe was first sent. */
   default void matchReceived(Duration latency) {}

@@ -6,9 +6,21 @@ package dev.peerdist.discovery;
  */
 @FunctionalInterface
 public interface LocalHoldings {
-  /** A holding: how many blocks are held and whether that is the whole segment. */
-  record Holding(int blocks, boolean complete) {
+  /**
+   * A holding: how many blocks are held, whether that is the whole segment and, when known, the
+   * segment's age (sent as PCCRD V2 SegmentAges, PROTOCOL.md §3.5).
+   */
+  record Holding(int blocks, boolean complete, java.util.Optional<java.time.Duration> age) {
     public static final Holding NONE = new Holding(0, false);
+
+    public Holding {
+      java.util.Objects.requireNonNull(age, "age");
+    }
+
+    /** A holding of unknown age. */
+    public Holding(int blocks, boolean complete) {
+      this(blocks, complete, java.util.Optional.empty());
+    }
   }
 
   /** The holding for {@code key}; {@link Holding#NONE} when nothing of it is held. */

@@ -64,14 +64,17 @@ public enum ConfigKey {
   ORIGIN_TIMEOUT("origin-timeout", Type.DURATION, "30s", "Timeout of one request to a publisher.",
       "PROTOCOL.md §5.2"),
   MAX_UPLOADS("max-uploads", Type.COUNT, "16",
-      "Concurrent PCCRR clients served; beyond it peers get the empty (busy) answer.", "PROTOCOL.md §4.6"),
+      "Concurrent PCCRR requests served; more wait up to 1 s in a queue that is fair per client address, then get the empty (busy) answer.", "PROTOCOL.md §4.6"),
   MAX_DOWNLOADS("max-downloads", Type.COUNT, "8", "Concurrent downloads through this node.", ""),
   CONTENT_VERSION("content-version", Type.COUNT, "1",
       "Highest content-information version asked for: 1 (32 MiB segments, few probes) or 2.",
       "PROTOCOL.md §5.1, §2.4"),
   TOKEN("token", Type.STRING, "", "Bearer token sent with content-information requests.", "PROTOCOL.md §5.1"),
   TLS_INSECURE("tls-insecure", Type.BOOLEAN, "false",
-      "Trust any TLS certificate of a publisher (self-signed trial servers only).", "");
+      "Trust any TLS certificate of a publisher (self-signed trial servers only).", ""),
+  LOG_FORMAT("log-format", Type.LOG_FORMAT, "text",
+      "Log lines as text, or json (one JSON object per line, for log shippers). A reload (SIGHUP) applies a change.",
+      "");
 
   /** How a value is parsed. */
   enum Type {
@@ -86,7 +89,8 @@ public enum ConfigKey {
     BOOLEAN("true|false"),
     DURATION("duration"),
     RATE("rate"),
-    COUNT("count");
+    COUNT("count"),
+    LOG_FORMAT("text|json");
 
     final String label;
 
@@ -200,6 +204,8 @@ public enum ConfigKey {
         return n;
       case ROLE:
         return NodeRole.parse(v);
+      case LOG_FORMAT:
+        return dev.peerdist.node.logging.LogFormat.parse(v);
       case BOOLEAN:
         if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes") || v.equals("1")) {
           return Boolean.TRUE;

@@ -14,6 +14,8 @@ import dev.peerdist.discovery.pccrd.ProbeTag;
 import dev.peerdist.node.download.LoopSettings;
 import dev.peerdist.node.download.SubnetView;
 import dev.peerdist.node.admin.AdminServer;
+import dev.peerdist.node.bridge.BridgeRegistrar;
+import dev.peerdist.node.bridge.ContentBridge;
 import dev.peerdist.node.admin.MirrorMap;
 import dev.peerdist.node.admin.NodeStatus;
 import dev.peerdist.node.engine.Download;
@@ -23,6 +25,8 @@ import dev.peerdist.node.engine.LoopDriver;
 import dev.peerdist.node.engine.PublisherOrigin;
 import dev.peerdist.node.http.PeerHttpServer;
 import dev.peerdist.node.http.PeerServerConfig;
+import dev.peerdist.node.http.PeerServerStats;
+import dev.peerdist.node.metrics.InputSource;
 import dev.peerdist.node.metrics.ByteSource;
 import dev.peerdist.node.metrics.NodeMeters;
 import dev.peerdist.node.origin.OriginClient;
@@ -82,11 +86,32 @@ public final class Node implements AutoCloseable {
     ChunkStore open(NodeConfig config) throws IOException;
   }
 
+  /**
+   * RocksDB's native memory, outside the JVM's heap and direct-memory limits (docs/INSTALL.md
+   * "Memory"): a small block cache (the OS page cache serves 64 KiB block reads) and at most
+   * 32 MiB of memtables over all column families, so a node stays within its RSS budget.
+   */
+  static final long NATIVE_BLOCK_CACHE_BYTES = 8L << 20;
+
+  private static final dev.peerdist.chunkstore.rocksdb.RocksOptions.Tuner NATIVE_BUDGET =
+      new dev.peerdist.chunkstore.rocksdb.RocksOptions.Tuner() {
+        @Override
+        public void tuneDatabase(org.rocksdb.DBOptions options) {
+          options.setDbWriteBufferSize(32L << 20);
+        }
+
+        @Override
+        public void tuneColumnFamily(String name, org.rocksdb.ColumnFamilyOptions options) {
+          options.setWriteBufferSize(16L << 20).setMaxWriteBufferNumber(2);
+        }
+      };
+
   /** The RocksDB store under {@code --store} with {@code --cache-size} capacity. */
   public static ChunkStore rocksStore(NodeConfig config) throws IOException {
     try {
       java.nio.file.Files.createDirectories(config.store());
-      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize()).open();
+      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
+          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).open();
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
     }
@@ -96,9 +121,14 @@ public final class Node implements AutoCloseable {
   private final Clock clock;
   private final Instant started;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
+  /** The {@code peer} entries of the configuration last applied (reload replaces exactly these). */
+  private List<PeerEndpoint> configuredPeers = List.of();
+  /** The configuration last applied by {@link #reconfigure} (start-up's until the first reload). */
+  private volatile NodeConfig applied;
   private NodeMeters meters;
   private ChunkStore store;
   private PeerHttpServer pccrr;
+  private ContentBridge bridge;
   private PeerDirectory directory;
   private LoopDriver driver;
   private long nodeId;
@@ -142,23 +172,28 @@ public final class Node implements AutoCloseable {
     closers.push(meters);
     meters.bindJvm();
 
-    store = stores.open(config);
+    store = dev.peerdist.node.metrics.StoreErrorCounting.wrap(stores.open(config), meters);
     closers.push(store);
     ChunkStore s = store;
     meters.bindStore(s::stats);
 
+    bridge = new ContentBridge(store, clock, new java.security.SecureRandom());
+    try {
+      bridge.sweep();
+    } catch (RuntimeException e) {
+      LOG.warn("bridge: clean-up at start failed: {}", e.toString());
+    }
     pccrr = startPccrr();
     closers.push(pccrr);
     PeerHttpServer server = pccrr;
     meters.bindServed(() -> server.stats().bytesServed());
+    meters.bindPccrrServer(server.stats().droppedByReason(), () -> server.stats().queued());
 
     directory = directories.create(config, pccrr.port(), meters);
     closers.push(directory);
 
-    List<PeerEndpoint> configuredPeers = new ArrayList<>();
-    for (String p : config.peers()) {
-      configuredPeers.add(parsePeer(p));
-    }
+    configuredPeers = config.peers().stream().map(Node::parsePeer).toList();
+    applied = config;
 
     PeerClient client = new PeerClient(PeerClientConfig.defaults().withRequestTimeout(config.peerTimeout()));
     closers.push(client);
@@ -194,8 +229,12 @@ public final class Node implements AutoCloseable {
     for (PeerEndpoint p : configuredPeers) {
       driver.alwaysAsk(p, "configured");
     }
-    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2), driver, meters,
-        (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE, clock);
+    // The V1/V2 bridge learns each V1 package the node fetches and asks the publisher for its V2 map.
+    BridgeRegistrar registrar = new BridgeRegistrar(bridge, url -> origin.fetchContentInformation(url, true), clock);
+    closers.push(registrar);
+    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2,
+        registrar::contentInformation), driver, meters, (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE,
+        clock);
     closers.push(engine);
 
     if (config.dnssd()) {
@@ -223,9 +262,9 @@ public final class Node implements AutoCloseable {
 
   private PeerHttpServer startPccrr() throws IOException {
     try {
-      return PeerHttpServer.start(store, PeerServerConfig.defaults()
+      return PeerHttpServer.start(store, bridge, PeerServerConfig.defaults()
           .withBind(config.bind(), config.pccrrPort())
-          .withMaxActiveClients(config.maxUploads()));
+          .withMaxActiveClients(config.maxUploads()), new PeerServerStats(() -> meters.malformed(InputSource.PCCRR)));
     } catch (IllegalStateException e) {
       String hint = config.pccrrPort() < 1024 ? " (ports below 1024 need root; try --pccrr-port 8080)" : "";
       throw new IOException(e.getMessage() + hint, e);
@@ -274,10 +313,14 @@ public final class Node implements AutoCloseable {
       SegmentId id = SegmentId.of(key.toBytes());
       Optional<SegmentRecord> r = store.segment(id);
       if (r.isEmpty()) {
-        return LocalHoldings.Holding.NONE;
+        // A V2 segment of a package held as V1 blocks (issue 10): one block, all of it.
+        return bridge.holds(id) ? new LocalHoldings.Holding(1, true, bridge.age(id)) : LocalHoldings.Holding.NONE;
       }
       int held = store.presentBlocks(id).cardinality();
-      return held == 0 ? LocalHoldings.Holding.NONE : new LocalHoldings.Holding(held, held == r.get().blockCount());
+      Optional<java.time.Duration> age = store.segmentInfo(id)
+          .map(i -> java.time.Duration.between(i.lastAccess(), clock.instant()))
+          .filter(d -> !d.isNegative());
+      return held == 0 ? LocalHoldings.Holding.NONE : new LocalHoldings.Holding(held, held == r.get().blockCount(), age);
     } catch (RuntimeException e) {
       // A closed store or an odd key length: we hold nothing for it.
       return LocalHoldings.Holding.NONE;
@@ -320,6 +363,47 @@ public final class Node implements AutoCloseable {
     driver.alwaysAsk(peer, via);
   }
 
+  /**
+   * Applies a re-read configuration (SIGHUP, {@code systemctl reload}): {@code log-format},
+   * {@code peer} and {@code cache-size} change at once; any other changed key is reported as
+   * needing a restart and keeps its running value.
+   *
+   * @return one line per changed key, saying whether it was applied
+   * @throws ConfigException when a new value cannot be used (nothing is changed then)
+   */
+  public synchronized List<String> reconfigure(NodeConfig fresh) {
+    List<PeerEndpoint> peers = fresh.peers().stream().map(Node::parsePeer).toList();
+    NodeConfig before = applied;
+    List<String> report = new ArrayList<>();
+    for (ConfigKey k : ConfigKey.values()) {
+      if (java.util.Objects.equals(before.value(k), fresh.value(k))) {
+        continue;
+      }
+      String change = k == ConfigKey.TOKEN ? k.key() + " changed"
+          : k.key() + " " + before.value(k) + " -> " + fresh.value(k);
+      switch (k) {
+        case LOG_FORMAT -> dev.peerdist.node.logging.LogSettings.format(fresh.logFormat());
+        case PEER -> {
+          driver.replaceAlwaysAsk(configuredPeers, peers, "configured");
+          configuredPeers = peers;
+        }
+        case CACHE_SIZE -> store.setCapacity(fresh.cacheSize());
+        default -> {
+          report.add(change + ": needs a restart (running value kept)");
+          continue;
+        }
+      }
+      report.add(change + ": applied");
+    }
+    // Keys that need a restart stay at their running values, so they are reported again next time.
+    NodeConfig.Builder next = before.toBuilder();
+    for (ConfigKey k : List.of(ConfigKey.LOG_FORMAT, ConfigKey.PEER, ConfigKey.CACHE_SIZE)) {
+      next.copy(k, fresh);
+    }
+    applied = next.build();
+    return report;
+  }
+
   /** Downloads {@code url} completely into the store and pins its segments (cache-server prepopulation). */
   public DownloadRecord prepopulate(URI url) throws IOException {
     try (Download d = engine.open(url)) {
@@ -341,6 +425,11 @@ public final class Node implements AutoCloseable {
   /** The download engine (what {@code /download} and the mirror use). */
   public DownloadEngine engine() {
     return engine;
+  }
+
+  /** The V1/V2 content bridge (V2 segments served from stored V1 blocks). */
+  public ContentBridge bridge() {
+    return bridge;
   }
 
   public ChunkStore store() {

@@ -95,6 +95,13 @@ public final class NodeConfig {
 
     private Builder() {}
 
+    /** Takes {@code key}'s value, and where it came from, from {@code other}. */
+    public Builder copy(ConfigKey key, NodeConfig other) {
+      values.put(key, other.value(key));
+      sources.put(key, other.source(key));
+      return this;
+    }
+
     /** Sets {@code key} from its textual form, as if written in a file. */
     public Builder set(ConfigKey key, String raw) {
       return set(key, raw, "code");
@@ -283,6 +290,11 @@ public final class NodeConfig {
 
   public boolean tlsInsecure() {
     return (Boolean) values.get(ConfigKey.TLS_INSECURE);
+  }
+
+  /** How log lines are written ({@code log-format}). */
+  public dev.peerdist.node.logging.LogFormat logFormat() {
+    return (dev.peerdist.node.logging.LogFormat) values.get(ConfigKey.LOG_FORMAT);
   }
 
   @Override

@@ -16,7 +16,8 @@ public final class NodeDirectories {
   /**
    * Real WS-Discovery multicast (PROTOCOL.md §3) on the configured interface (all suitable ones
    * when empty) and port, advertising the bound PCCRR port; malformed datagrams are counted as
-   * {@code peerdist_malformed_inputs_total{source="pccrd"}}.
+   * {@code peerdist_malformed_inputs_total{source="pccrd"}}, unanswered probes as {@code
+   * peerdist_pccrd_probes_dropped_total{reason}}.
    */
   public static PeerDirectory multicast(NodeConfig config, int pccrrPort, NodeMeters meters) throws IOException {
     WsDiscoveryConfig.Builder b = WsDiscoveryConfig.builder()
@@ -26,6 +27,16 @@ public final class NodeDirectories {
           @Override
           public void malformedDatagram(String reason) {
             meters.malformed(InputSource.PCCRD);
+          }
+
+          @Override
+          public void probeDropped(ProbeDrop reason) {
+            meters.probeDropped(reason);
+          }
+
+          @Override
+          public void replyTrimmed(int keys) {
+            meters.replyIdsTrimmed(keys);
           }
         });
     if (!config.interfaceName().isEmpty()) {

@@ -2,6 +2,7 @@ package dev.peerdist.chunkstore.memory;
 
 import dev.peerdist.chunkstore.AbstractChunkStore;
 import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.SideTable;
 import dev.peerdist.chunkstore.content.SegmentId;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -19,6 +20,9 @@ import java.util.random.RandomGenerator;
  */
 public final class InMemoryChunkStore extends AbstractChunkStore {
   private final Map<BlockKey, byte[]> blocks = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentSkipListMap<byte[], byte[]> side =
+      new java.util.concurrent.ConcurrentSkipListMap<>(java.util.Arrays::compareUnsigned);
+  private final SideTable sideTable = new MemorySideTable();
 
   private record BlockKey(SegmentId id, int index) {}
 
@@ -40,6 +44,66 @@ public final class InMemoryChunkStore extends AbstractChunkStore {
    */
   public boolean damageStoredBlock(SegmentId id, int index, byte[] value) {
     return guarded(() -> blocks.replace(new BlockKey(id, index), value.clone()) != null);
+  }
+
+  @Override
+  public SideTable sideTable() {
+    return sideTable;
+  }
+
+  /** The side table in a sorted map; a batch is applied under the map's lock, so it is atomic. */
+  private final class MemorySideTable implements SideTable {
+    @Override
+    public java.util.Optional<byte[]> get(byte[] key) {
+      SideTable.check(key, null);
+      return guarded(() -> java.util.Optional.ofNullable(side.get(key)).map(byte[]::clone));
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+      write(new Batch().put(key, value));
+    }
+
+    @Override
+    public void delete(byte[] key) {
+      write(new Batch().delete(key));
+    }
+
+    @Override
+    public void write(Batch batch) {
+      guarded(() -> {
+        synchronized (side) {
+          for (Entry e : batch.operations()) {
+            if (e.value() == null) {
+              side.remove(e.key());
+            } else {
+              side.put(e.key(), e.value());
+            }
+          }
+        }
+        return null;
+      });
+    }
+
+    @Override
+    public List<Entry> scan(byte[] prefix, byte[] after, int limit) {
+      int max = SideTable.scanLimit(prefix, limit);
+      return guarded(() -> {
+        java.util.List<Entry> out = new java.util.ArrayList<>();
+        synchronized (side) {
+          // Keys with the prefix are contiguous in unsigned order, starting at the prefix itself.
+          boolean fromAfter = after != null && java.util.Arrays.compareUnsigned(after, prefix) >= 0;
+          var tail = fromAfter ? side.tailMap(after, false) : side.tailMap(prefix, true);
+          for (var e : tail.entrySet()) {
+            if (out.size() >= max || !SideTable.startsWith(e.getKey(), prefix)) {
+              break;
+            }
+            out.add(new Entry(e.getKey().clone(), e.getValue().clone()));
+          }
+        }
+        return out;
+      });
+    }
   }
 
   @Override
@@ -82,5 +146,6 @@ public final class InMemoryChunkStore extends AbstractChunkStore {
   @Override
   protected void closeStorage() {
     blocks.clear();
+    side.clear();
   }
 }

@@ -4,6 +4,7 @@ import dev.peerdist.chunkstore.AbstractChunkStore;
 import dev.peerdist.chunkstore.ChunkStoreException;
 import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.SegmentRecordCodec;
+import dev.peerdist.chunkstore.SideTable;
 import dev.peerdist.chunkstore.content.SegmentId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -46,6 +47,7 @@ import org.rocksdb.WriteBatch;
  *   <tr><td>{@code pins}</td><td>segment key</td><td>empty</td></tr>
  *   <tr><td>{@code access}</td><td>segment key</td><td>tick (8) || epoch millis (8), big-endian</td></tr>
  *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext</td></tr>
+ *   <tr><td>{@code side}</td><td>owner's key</td><td>owner's value: the {@link SideTable} ({@link RocksSideTable})</td></tr>
  * </table>
  *
  * <p>A block and its segment's new presence bitmap go in one atomic {@link WriteBatch}, so the
@@ -81,8 +83,10 @@ public final class RocksChunkStore extends AbstractChunkStore {
   static final String PINS = "pins";
   static final String ACCESS = "access";
   static final String BLOCKS = "blocks";
-  private static final List<String> FAMILIES =
-      List.of(new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8), SEGMENTS, PRESENCE, PINS, ACCESS, BLOCKS);
+  /** The side table's family; created on first open by a version that has it. */
+  static final String SIDE = "side";
+  private static final List<String> FAMILIES = List.of(
+      new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8), SEGMENTS, PRESENCE, PINS, ACCESS, BLOCKS, SIDE);
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CAPACITY_KEY = "capacity".getBytes(StandardCharsets.US_ASCII);
   private static final byte FORMAT = 1;
@@ -98,6 +102,7 @@ public final class RocksChunkStore extends AbstractChunkStore {
   private final ColumnFamilyHandle pins;
   private final ColumnFamilyHandle access;
   private final ColumnFamilyHandle blocks;
+  private final RocksSideTable sideTable;
 
   /** Starts configuring a store in {@code directory}. */
   public static Builder at(Path directory) {
@@ -237,12 +242,28 @@ public final class RocksChunkStore extends AbstractChunkStore {
     this.pins = hs.get(3);
     this.access = hs.get(4);
     this.blocks = hs.get(5);
+    this.sideTable = new RocksSideTable(this, opened, hs.get(6), opts);
     try {
       load(b.capacity);
     } catch (RuntimeException e) {
       closeStorage();
       throw e;
     }
+  }
+
+  @Override
+  public SideTable sideTable() {
+    return sideTable;
+  }
+
+  /** Runs {@code body} under the store's close guard (for {@link RocksSideTable}). */
+  <T> T whileOpen(java.util.function.Supplier<T> body) {
+    return guarded(body);
+  }
+
+  /** A RocksDB failure as this store's exception (for {@link RocksSideTable}). */
+  ChunkStoreException failureOf(String what, RocksDBException e) {
+    return failure(what, e);
   }
 
   /** The store's directory. */

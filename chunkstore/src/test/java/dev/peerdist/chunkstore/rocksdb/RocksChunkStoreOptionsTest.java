@@ -69,7 +69,7 @@ class RocksChunkStoreOptionsTest {
       }
     };
     RocksChunkStore s = RocksChunkStore.at(temp.resolve("tuned")).tuner(tuner).open();
-    assertEquals(List.of("db", "default", "segments", "presence", "pins", "access", "blocks"), seen);
+    assertEquals(List.of("db", "default", "segments", "presence", "pins", "access", "blocks", "side"), seen);
     assertFalse(closed[0]);
     s.close();
     assertTrue(closed[0]);

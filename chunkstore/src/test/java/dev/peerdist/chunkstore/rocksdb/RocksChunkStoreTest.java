@@ -61,7 +61,14 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
 
   /** Writes one value behind the store's back, as disk damage (or a bug) would. */
   static void overwrite(Path dir, String family, byte[] key, byte[] value) {
-    List<String> names = List.of("default", "segments", "presence", "pins", "access", "blocks");
+    // Every family the store has (RocksDB must open them all), whatever this version added.
+    List<String> names;
+    try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+      names = RocksDB.listColumnFamilies(o, dir.toString()).stream()
+          .map(n -> new String(n, java.nio.charset.StandardCharsets.UTF_8)).toList();
+    } catch (Exception e) {
+      throw new AssertionError("cannot list the families of " + dir, e);
+    }
     try (ColumnFamilyOptions cfo = new ColumnFamilyOptions(); DBOptions dbo = new DBOptions()) {
       List<ColumnFamilyDescriptor> ds = names.stream()
           .map(n -> new ColumnFamilyDescriptor(n.getBytes(java.nio.charset.StandardCharsets.UTF_8), cfo)).toList();

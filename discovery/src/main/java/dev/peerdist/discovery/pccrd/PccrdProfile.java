@@ -156,6 +156,15 @@ public final class PccrdProfile {
     if (!any) {
       return Optional.empty();
     }
+    // SegmentAges for the held ids whose age is known, indexed by position in the probe
+    // (PROTOCOL.md §3.5, §4.7); the element is left out when no age is known.
+    Map<Integer, java.time.Duration> ages = new LinkedHashMap<>();
+    for (int i = 0; i < n && i < SegmentAges.MAX_ENTRIES; i++) {
+      LocalHoldings.Holding h = offered.get(query.keys().get(i));
+      if (h != null && (h.blocks() > 0 || h.complete()) && h.age().isPresent() && !h.age().get().isNegative()) {
+        ages.put(i, h.age().get());
+      }
+    }
     return Optional.of(new ProbeMatches.Match(
         endpointId,
         List.of(WsdNames.TYPE_V2),
@@ -163,7 +172,13 @@ public final class PccrdProfile {
         List.of(xaddr),
         2,
         null,
-        null));
+        ages.isEmpty() ? null : SegmentAges.encode(ages)));
+  }
+
+  /** The same match without its SegmentAges (to fit a size bound). */
+  public static ProbeMatches.Match withoutAges(ProbeMatches.Match m) {
+    return new ProbeMatches.Match(m.endpointAddress(), m.types(), m.scopes(), m.xaddrs(), m.metadataVersion(),
+        m.blockCount(), null);
   }
 
   /** Wraps matches into a ProbeMatches answering {@code relatesTo}. */
@@ -185,6 +200,7 @@ public final class PccrdProfile {
     }
     Map<DiscoveryKey, Integer> blocks = new LinkedHashMap<>();
     Map<DiscoveryKey, Boolean> complete = new LinkedHashMap<>();
+    Map<DiscoveryKey, java.time.Duration> ages = new LinkedHashMap<>();
     if (form == DiscoveryKey.Form.V1) {
       String bc = m.blockCount();
       if (bc == null) {
@@ -218,8 +234,14 @@ public final class PccrdProfile {
           complete.put(query.keys().get(i), (v & 0b01) != 0);
         }
       }
+      // A bad SegmentAges blob is discarded, not the match (PROTOCOL.md §4.7).
+      SegmentAges.decode(m.segmentAges()).ifPresent(byIndex -> byIndex.forEach((i, age) -> {
+        if (i < n && blocks.containsKey(query.keys().get(i))) {
+          ages.put(query.keys().get(i), age);
+        }
+      }));
     }
-    return new PccrdAnswer(m.endpointAddress(), m.xaddrs(), blocks, complete);
+    return new PccrdAnswer(m.endpointAddress(), m.xaddrs(), blocks, complete, ages);
   }
 
   /** The key form a Types list announces, or null when it is not PeerDist. */

@@ -1,7 +1,6 @@
 package dev.peerdist.discovery.pccrd;
 
 import dev.peerdist.discovery.DiscoveryKey;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,9 +12,6 @@ import java.util.random.RandomGenerator;
  * Decides whether and when a responder answers a probe (PROTOCOL.md §3.6, §3.7):
  *
  * <ul>
- *   <li><b>Rate limit</b>: a token bucket of {@code burst} probes refilled at {@code
- *       probesPerSecond}; probes beyond it are dropped (a hostile or broken prober must not turn
- *       the node into a reflector).
  *   <li><b>Reply suppression</b> ([PCCRD-24] note &lt;8&gt;): once this node has seen at least
  *       {@link PccrdTiming#SUPPRESSION_THRESHOLD} replies for a segment (from its own probes), it
  *       does not offer that segment when at least that many were full-segment replies, and
@@ -23,48 +19,30 @@ import java.util.random.RandomGenerator;
  *   <li><b>Back-off</b>: a uniform delay in [1 ms, appMaxDelay] before the reply.
  * </ul>
  *
- * <p>Time and chance are injected. Thread-safe (synchronized; it is called once per datagram).
+ * <p>Rate limiting is {@link ProbeRateLimiter}'s job. Chance is injected. Thread-safe
+ * (synchronized; it is called once per datagram).
  */
 public final class ResponderPolicy {
-  private final Clock clock;
   private final RandomGenerator random;
   private final Duration appMaxDelay;
-  private final double probesPerSecond;
-  private final double burst;
   private final boolean suppression;
   private final Map<DiscoveryKey, int[]> observed;
-  private double tokens;
-  private long lastRefillNanos;
 
   /**
    * @param appMaxDelay upper bound of the reply back-off, at least 1 ms
-   * @param probesPerSecond sustained rate of probes answered
-   * @param burst probes answered at once before the rate applies
    * @param suppression whether note &lt;8&gt; suppression applies
    * @param maxTrackedSegments how many segments' reply observations are remembered (LRU)
    */
-  public ResponderPolicy(
-      Clock clock,
-      RandomGenerator random,
-      Duration appMaxDelay,
-      double probesPerSecond,
-      int burst,
-      boolean suppression,
-      int maxTrackedSegments) {
+  public ResponderPolicy(RandomGenerator random, Duration appMaxDelay, boolean suppression, int maxTrackedSegments) {
     if (appMaxDelay.compareTo(PccrdTiming.MIN_REPLY_DELAY) < 0) {
       throw new IllegalArgumentException("appMaxDelay must be at least 1 ms, got " + appMaxDelay);
     }
-    if (!(probesPerSecond > 0) || burst < 1 || maxTrackedSegments < 1) {
-      throw new IllegalArgumentException("rate, burst and tracked segments must be positive");
+    if (maxTrackedSegments < 1) {
+      throw new IllegalArgumentException("tracked segments must be positive, got " + maxTrackedSegments);
     }
-    this.clock = clock;
     this.random = random;
     this.appMaxDelay = appMaxDelay;
-    this.probesPerSecond = probesPerSecond;
-    this.burst = burst;
     this.suppression = suppression;
-    this.tokens = burst;
-    this.lastRefillNanos = nanos();
     this.observed = new LinkedHashMap<>(16, 0.75f, true) {
       private static final long serialVersionUID = 1L;
 
@@ -73,24 +51,6 @@ public final class ResponderPolicy {
         return size() > maxTrackedSegments;
       }
     };
-  }
-
-  private long nanos() {
-    java.time.Instant now = clock.instant();
-    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-  }
-
-  /** Takes one token for a probe; false when the probe is over the rate limit. */
-  public synchronized boolean admitProbe() {
-    long now = nanos();
-    long elapsed = Math.max(0, now - lastRefillNanos);
-    lastRefillNanos = now;
-    tokens = Math.min(burst, tokens + elapsed * probesPerSecond / 1e9);
-    if (tokens >= 1) {
-      tokens -= 1;
-      return true;
-    }
-    return false;
   }
 
   /** Records a reply this node received for {@code key}, to drive suppression. */

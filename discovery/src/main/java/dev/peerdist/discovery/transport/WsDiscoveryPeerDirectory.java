@@ -13,9 +13,10 @@ import dev.peerdist.discovery.pccrd.DuplicateMessageFilter;
 import dev.peerdist.discovery.pccrd.PccrdAnswer;
 import dev.peerdist.discovery.pccrd.PccrdProfile;
 import dev.peerdist.discovery.pccrd.PccrdQuery;
-import dev.peerdist.discovery.pccrd.PccrdTiming;
+import dev.peerdist.discovery.pccrd.ProbeRateLimiter;
 import dev.peerdist.discovery.pccrd.ProbeTag;
 import dev.peerdist.discovery.pccrd.ResponderPolicy;
+import dev.peerdist.discovery.transport.LinkCandidates.Candidate;
 import dev.peerdist.discovery.wsd.AppSequence;
 import dev.peerdist.discovery.wsd.Probe;
 import dev.peerdist.discovery.wsd.ProbeMatches;
@@ -32,8 +33,13 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
@@ -41,17 +47,10 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.InterfaceAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -60,9 +59,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -74,29 +75,44 @@ import org.slf4j.LoggerFactory;
  * {@link PeerDirectory} over real PCCRD: WS-Discovery Probe/ProbeMatches by UDP multicast to
  * 239.255.255.250:3702 and [ff02::c]:3702 (PROTOCOL.md §3).
  *
- * <p><b>Sockets.</b> Per address family one <i>responder</i> socket is bound to the wildcard
- * address and the discovery port (SO_REUSEADDR, so several nodes may share a host) and joins the
- * group on every selected interface. Per selected interface and family one <i>prober</i> socket
- * is bound to the interface's address on an ephemeral port, multicasts probes through that
- * interface (TTL 1, loopback on so same-host peers hear them) and receives the unicast replies.
+ * <p><b>Links.</b> Discovery works per <i>link</i>, one selected interface in one address family.
+ * A link has a <i>responder</i> socket bound to the group address and the discovery port
+ * (239.255.255.250, or ff02::c scoped to the interface; SO_REUSEADDR so several nodes may share a
+ * host) that joins the group on that interface only, and a <i>prober</i> socket bound to the
+ * interface's address on an ephemeral port that multicasts probes through it (TTL 1, loopback on
+ * so same-host peers hear them) and receives the unicast replies. On Linux the sockets use epoll
+ * with IP_MULTICAST_ALL off, so a responder hears only probes that arrived on its own interface;
+ * the interface a probe came in on is therefore known, and neither unicast datagrams to port
+ * 3702 nor traffic of other interfaces reach it. Elsewhere (NIO) a responder may also hear the
+ * group on other interfaces joined by other sockets of the host; the subnet check still applies.
  *
- * <p><b>Responder</b> (§3.6, §3.7): drops malformed datagrams (counted), non-PeerDist traffic,
- * its own probes, repeated MessageIDs and probes over the rate limit; answers only for held
- * segments, after a random back-off in [1 ms, APP_MAX_DELAY], by unicast to the probe's source
- * address and port; applies reply suppression; never sends a datagram over {@code
- * maxDatagramBytes} (V1 replies are split into several ProbeMatches, each with its own
- * MessageID and AppSequence number).
+ * <p><b>Interfaces come and go.</b> Links are opened from what is usable at start (an IPv6
+ * address still in duplicate-address detection cannot be bound yet, and does not stop the
+ * start) and re-checked every {@code interfacePollInterval} on the {@code pccrd-links} thread:
+ * links whose address became usable are added, links whose interface or address vanished are
+ * closed (leaving the group). Only a named interface that does not exist stops the start.
  *
- * <p><b>Prober</b>: splits the keys into probes that fit a datagram, sends each on every
- * selected interface, repeats it once after 50..250 ms (SOAP-over-UDP; responders drop the
- * copy by MessageID), collects ProbeMatches until the wait ends or {@code enoughPeers} peers
- * answered, and drops matches from outside the local subnet.
+ * <p><b>Responder</b> (§3.6, §3.7): drops datagrams from outside the local subnets of the
+ * interface they arrived on, malformed ones (counted), non-PeerDist traffic, its own probes and
+ * repeats of a MessageID it handled; reports every new probe to the {@link SubnetListener};
+ * applies the per-source and global rate limits (a probe they drop is not remembered, so its
+ * sender's repeat is processed); answers only for held segments, after a random back-off in
+ * [1 ms, APP_MAX_DELAY], by unicast to the probe's source address and port; applies reply
+ * suppression; sends at most {@code maxReplyRatio} times the probe's bytes in all (held ids that
+ * do not fit are left out, counted), in one datagram unless it would exceed the 32 KiB envelope
+ * limit (then several ProbeMatches, each with its own MessageID and AppSequence number).
  *
- * <p><b>Threads.</b> One event-loop thread ({@code pccrd-io-*}) owns all mutable
- * state; futures complete on a separate callback thread ({@code pccrd-callbacks})
- * so that dependent stages never stall the loop. {@link LocalHoldings} is called on the loop.
- * {@link #close()} is idempotent, completes pending probes with what they have, and releases
- * every socket.
+ * <p><b>Prober</b>: splits the keys into probes that fit a datagram, sends each on every link,
+ * repeats it once after 50..250 ms (SOAP-over-UDP; responders drop the copy by MessageID),
+ * collects ProbeMatches until the wait ends or {@code enoughPeers} peers answered, and drops
+ * matches from outside the local subnet. Every usable match also reaches the listener, including
+ * late ones within {@code lateAnswerWindow}.
+ *
+ * <p><b>Threads.</b> One event-loop thread ({@code pccrd-io-*}) owns all protocol state; futures
+ * complete on a separate callback thread ({@code pccrd-callbacks}) so that dependent stages never
+ * stall the loop; links are opened and closed on {@code pccrd-links}. {@link LocalHoldings} and
+ * the listener are called on the loop. {@link #close()} is idempotent, completes pending probes
+ * with what they have, and releases every socket.
  */
 public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private static final Logger LOG = LoggerFactory.getLogger(WsDiscoveryPeerDirectory.class);
@@ -106,14 +122,20 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private final WsDiscoveryConfig config;
   private final WsdCodec codec;
   private final ResponderPolicy policy;
+  private final ProbeRateLimiter limiter;
   private final DuplicateMessageFilter duplicates;
   private final DuplicateMessageFilter ownProbes;
   private final DiscoveryListener listener;
+  private final boolean epoll;
   private final EventLoopGroup group;
   private final EventLoop loop;
   private final ExecutorService callbacks;
-  private final List<Link> links = new ArrayList<>();
-  private final Map<SocketProtocolFamily, DatagramChannel> responders = new HashMap<>();
+  private final ScheduledExecutorService linkThread;
+  /** Ready links; changed on {@code pccrd-links} (under {@link #linkLock}), read anywhere. */
+  private final List<Link> links = new CopyOnWriteArrayList<>();
+  private final Object linkLock = new Object();
+  /** Why a candidate could not be opened yet, by key (guarded by {@link #linkLock}). */
+  private final Map<String, String> waiting = new HashMap<>();
   private final String endpointId;
   private final long instanceId;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -134,26 +156,34 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private final AtomicLong ignored = new AtomicLong();
   private final AtomicLong duplicateCount = new AtomicLong();
   private final AtomicLong rateLimited = new AtomicLong();
+  private final AtomicLong sourceRateLimited = new AtomicLong();
+  private final AtomicLong offSubnetProbes = new AtomicLong();
   private final AtomicLong suppressed = new AtomicLong();
   private final AtomicLong offSubnet = new AtomicLong();
   private final AtomicLong unsolicited = new AtomicLong();
   private final AtomicLong noAddress = new AtomicLong();
+  private final AtomicLong trimmedIds = new AtomicLong();
 
-  /** One selected interface in one address family. */
+  /** One selected interface in one address family, with its two sockets. */
   private static final class Link {
-    final NetworkInterface nif;
+    final String name;
+    final int index;
+    final java.net.NetworkInterface nif;
     final SocketProtocolFamily family;
     final InetAddress local;
     final InetSocketAddress group;
-    final List<Subnet> subnets;
+    volatile List<Subnet> subnets;
+    DatagramChannel responder;
     DatagramChannel prober;
 
-    Link(NetworkInterface nif, SocketProtocolFamily family, InetAddress local, InetSocketAddress group, List<Subnet> subnets) {
-      this.nif = nif;
-      this.family = family;
+    Link(Candidate c, InetAddress local, int port) {
+      this.name = c.nif().getName();
+      this.index = c.nif().getIndex();
+      this.nif = c.nif();
+      this.family = c.family();
       this.local = local;
-      this.group = group;
-      this.subnets = subnets;
+      this.group = new InetSocketAddress(LinkCandidates.group(c.family(), c.nif()), port);
+      this.subnets = c.subnets();
     }
 
     boolean inSubnet(InetAddress a) {
@@ -165,9 +195,13 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       return false;
     }
 
+    String key() {
+      return LinkCandidates.Candidate.key(name, family);
+    }
+
     @Override
     public String toString() {
-      return nif.getName() + "/" + (family == SocketProtocolFamily.INET ? "IPv4" : "IPv6");
+      return key();
     }
   }
 
@@ -221,28 +255,39 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     this.config = config;
     this.codec = new WsdCodec(config.limits());
     this.listener = config.listener();
-    this.policy = new ResponderPolicy(config.clock(), config.random(), config.appMaxDelay(),
-        config.probesPerSecond(), config.probeBurst(), config.suppression(), 4096);
+    this.policy = new ResponderPolicy(config.random(), config.appMaxDelay(), config.suppression(), 4096);
+    this.limiter = new ProbeRateLimiter(config.clock(), config.sourceProbesPerSecond(), config.sourceProbeBurst(),
+        config.probesPerSecond(), config.probeBurst(), config.maxSources());
     this.duplicates = new DuplicateMessageFilter(config.duplicateMemory());
     this.ownProbes = new DuplicateMessageFilter(4096);
     this.endpointId = "urn:uuid:" + randomUuid();
     // Windows 7 uses the start time in seconds as InstanceId (PROTOCOL.md §3.4).
     this.instanceId = Math.max(0, config.clock().millis() / 1000) & 0xFFFF_FFFFL;
-    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pccrd-io", true), NioIoHandler.newFactory());
+    this.epoll = config.nativeTransport() && Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pccrd-io", true), io);
     this.loop = group.next();
     this.callbacks = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "pccrd-callbacks");
       t.setDaemon(true);
       return t;
     });
+    this.linkThread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "pccrd-links");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /**
-   * Binds the sockets, joins the groups and starts answering (nothing until {@link #serve}).
+   * Binds the sockets of every usable link, joins the groups and starts answering (nothing until
+   * {@link #serve}). Links that are not usable yet (an interface that is down, an IPv6 address in
+   * duplicate-address detection) are added later by the interface poll.
    *
    * @throws IllegalArgumentException when the configuration names an interface that does not
-   *     exist or is down, or no interface qualifies; the message names the key
-   * @throws java.io.UncheckedIOException when a socket cannot be bound or no group can be joined
+   *     exist; the message names the key
+   * @throws java.io.UncheckedIOException when no link could be opened for a reason other than an
+   *     address that is not usable yet (for example the port is taken)
    */
   public static WsDiscoveryPeerDirectory start(WsDiscoveryConfig config) {
     WsDiscoveryPeerDirectory d = new WsDiscoveryPeerDirectory(config);
@@ -256,145 +301,179 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   }
 
   private void open() {
-    List<NetworkInterface> nifs = selectInterfaces(config.interfaces());
-    for (NetworkInterface nif : nifs) {
-      if (config.ipv4()) {
-        addLink(nif, SocketProtocolFamily.INET, PccrdTiming.IPV4_GROUP);
-      }
-      if (config.ipv6()) {
-        addLink(nif, SocketProtocolFamily.INET6, PccrdTiming.IPV6_GROUP);
-      }
+    LinkCandidates.checkNamesExist(config.interfaces());
+    List<String> hardFailures = syncLinks();
+    if (links.isEmpty() && !hardFailures.isEmpty()) {
+      throw new java.io.UncheckedIOException(new java.io.IOException(
+          "discovery: could not open any interface: " + String.join("; ", hardFailures)));
     }
     if (links.isEmpty()) {
-      throw new IllegalArgumentException("discovery.interfaces: none of " + names(nifs)
-          + " has an address of an enabled family (ipv4=" + config.ipv4() + ", ipv6=" + config.ipv6() + ")");
+      LOG.warn("discovery: no interface is usable yet ({}); checking again every {}",
+          config.interfaces().isEmpty() ? "none up, multicast-capable and not loopback" : config.interfaces(),
+          config.interfacePollInterval());
     }
-    for (SocketProtocolFamily family : List.of(SocketProtocolFamily.INET, SocketProtocolFamily.INET6)) {
-      List<Link> ofFamily = links.stream().filter(l -> l.family == family).toList();
-      if (ofFamily.isEmpty()) {
-        continue;
-      }
-      InetAddress any = wildcard(family);
-      DatagramChannel responder = bind(family, new InetSocketAddress(any, config.port()), null, true);
-      responders.put(family, responder);
-      int joined = 0;
-      for (Link l : ofFamily) {
+    if (!config.interfacePollInterval().isZero()) {
+      long every = config.interfacePollInterval().toMillis();
+      linkThread.scheduleWithFixedDelay(() -> {
         try {
-          responder.joinGroup(l.group, l.nif).syncUninterruptibly();
-          joined++;
+          syncLinks();
         } catch (RuntimeException e) {
-          LOG.warn("discovery: could not join {} on {}: {}", l.group.getAddress().getHostAddress(), l.nif.getName(), e.toString());
+          LOG.warn("discovery: interface check failed: {}", e.toString());
+        }
+      }, every, every, TimeUnit.MILLISECONDS);
+    }
+    LOG.debug("discovery: listening on port {} over {} ({})", config.port(), links, epoll ? "epoll" : "nio");
+  }
+
+  /**
+   * Brings the links in line with the interfaces: closes those whose interface or address is
+   * gone, opens those that became usable.
+   *
+   * @return why candidates failed for reasons other than an address not usable yet
+   */
+  private List<String> syncLinks() {
+    synchronized (linkLock) {
+      List<String> hard = new ArrayList<>();
+      if (closed.get()) {
+        return hard;
+      }
+      Map<String, Candidate> wanted = LinkCandidates.current(config);
+      for (Link l : links) {
+        Candidate c = wanted.get(l.key());
+        if (c == null || c.nif().getIndex() != l.index || !c.locals().contains(l.local)) {
+          dropLink(l, c == null ? "interface or address gone" : "address changed");
+        } else {
+          l.subnets = c.subnets();
         }
       }
-      if (joined == 0) {
-        throw new java.io.UncheckedIOException(new java.io.IOException(
-            "discovery: could not join the multicast group on any of " + ofFamily));
-      }
-      for (Link l : ofFamily) {
-        l.prober = bind(family, new InetSocketAddress(l.local, 0), l, false);
-      }
-    }
-    LOG.debug("discovery: listening on port {} over {}", config.port(), links);
-  }
-
-  private static String names(List<NetworkInterface> nifs) {
-    return nifs.stream().map(NetworkInterface::getName).toList().toString();
-  }
-
-  private static InetAddress wildcard(SocketProtocolFamily family) {
-    try {
-      return InetAddress.getByAddress(new byte[family == SocketProtocolFamily.INET ? 4 : 16]);
-    } catch (UnknownHostException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private List<NetworkInterface> selectInterfaces(List<String> names) {
-    List<NetworkInterface> out = new ArrayList<>();
-    try {
-      if (!names.isEmpty()) {
-        for (String n : names) {
-          NetworkInterface nif = NetworkInterface.getByName(n);
-          if (nif == null) {
-            throw new IllegalArgumentException("discovery.interfaces: no network interface named '" + n + "'");
-          }
-          if (!nif.isUp()) {
-            throw new IllegalArgumentException("discovery.interfaces: network interface '" + n + "' is down");
-          }
-          out.add(nif);
+      for (Candidate c : wanted.values()) {
+        if (links.stream().anyMatch(l -> l.key().equals(c.key()))) {
+          continue;
         }
-        return out;
-      }
-      for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-        if (nif.isUp() && !nif.isLoopback() && nif.supportsMulticast() && !nif.isPointToPoint()) {
-          out.add(nif);
+        String failure = openLink(c);
+        if (failure == null) {
+          continue;
+        }
+        boolean notYet = failure.contains("assign requested address");
+        if (!notYet) {
+          hard.add(c.key() + ": " + failure);
+        }
+        String before = waiting.put(c.key(), failure);
+        if (before == null) {
+          LOG.info("discovery: {} not usable yet ({}); will try again every {}", c.key(), failure,
+              config.interfacePollInterval());
+        } else {
+          LOG.debug("discovery: {} still not usable: {}", c.key(), failure);
         }
       }
-    } catch (SocketException e) {
-      throw new java.io.UncheckedIOException("discovery: cannot list network interfaces", e);
+      waiting.keySet().removeIf(k -> !wanted.containsKey(k));
+      return hard;
     }
-    if (out.isEmpty()) {
-      throw new IllegalArgumentException(
-          "discovery.interfaces: no up, multicast-capable, non-loopback interface found; name one (for example lo)");
-    }
-    return out;
   }
 
-  private void addLink(NetworkInterface nif, SocketProtocolFamily family, String groupText) {
-    InetAddress local = null;
-    List<Subnet> subnets = new ArrayList<>();
-    for (InterfaceAddress ia : nif.getInterfaceAddresses()) {
-      InetAddress a = ia.getAddress();
-      if (a == null) {
+  /** Opens a link for {@code c}; null on success, else why not. */
+  private String openLink(Candidate c) {
+    String failure = "no address";
+    for (InetAddress local : c.locals()) {
+      Link l = new Link(c, local, config.port());
+      try {
+        l.responder = bind(l, true);
+        l.responder.joinGroup(l.group, c.nif()).syncUninterruptibly();
+        l.prober = bind(l, false);
+      } catch (Exception e) { // Netty rethrows the socket's IOException unchecked.
+        closeChannels(l);
+        failure = rootMessage(e);
         continue;
       }
-      subnets.add(Subnet.of(a.getAddress(), Math.max(0, Math.min(ia.getNetworkPrefixLength(), a.getAddress().length * 8))));
-      boolean fits = family == SocketProtocolFamily.INET ? a instanceof Inet4Address : a instanceof Inet6Address;
-      if (fits && (local == null || (a.isLinkLocalAddress() && !local.isLinkLocalAddress()))) {
-        // IPv6: prefer the link-local address, the scope of ff02::c.
-        local = a;
+      links.add(l);
+      if (waiting.remove(l.key()) != null) {
+        LOG.info("discovery: {} is usable now ({})", l.key(), local.getHostAddress());
       }
+      listener.linkChanged(l.key(), true);
+      return null;
     }
-    if (local == null) {
-      return;
-    }
-    if (!config.localSubnets().isEmpty()) {
-      subnets = new ArrayList<>(config.localSubnets());
-    }
-    InetAddress groupAddr = XAddr.parseLiteral(groupText);
-    links.add(new Link(nif, family, local, new InetSocketAddress(groupAddr, config.port()), List.copyOf(subnets)));
+    return failure;
   }
 
-  private DatagramChannel bind(SocketProtocolFamily family, InetSocketAddress at, Link link, boolean responder) {
+  private void dropLink(Link l, String why) {
+    links.remove(l);
+    closeChannels(l);
+    LOG.info("discovery: stopped using {} ({})", l.key(), why);
+    listener.linkChanged(l.key(), false);
+  }
+
+  private static void closeChannels(Link l) {
+    if (l.prober != null) {
+      l.prober.close();
+    }
+    if (l.responder != null) {
+      l.responder.close(); // Closing the socket leaves the group.
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return String.valueOf(t.getMessage() != null ? t.getMessage() : t.toString());
+  }
+
+  private DatagramChannel bind(Link link, boolean responder) {
+    SocketProtocolFamily family = link.family;
     Bootstrap b = new Bootstrap()
         .group(group)
-        .channelFactory(() -> new NioDatagramChannel(family))
+        .channelFactory(() -> epoll ? new EpollDatagramChannel(family) : new NioDatagramChannel(family))
         .option(ChannelOption.SO_REUSEADDR, responder)
+        // Bursts (32 probes of one iPXE client at once, or many clients) must not overflow the
+        // kernel's default ~200 KB buffer while the loop is busy: a lost probe of a block that
+        // finishes within 1 s is never repeated.
+        .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
         // One byte more than the decoder accepts, so an oversized datagram is seen as such.
         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.limits().maxMessageBytes() + 1))
         .handler(new Receiver(link, responder));
-    if (link != null) {
+    InetSocketAddress at;
+    if (responder) {
+      // The group address, not the wildcard: unicast datagrams to the port never reach it, and
+      // with IP_MULTICAST_ALL off (epoll) only the group on this link's interface does.
+      at = link.group;
+      if (epoll) {
+        b.option(EpollChannelOption.IP_MULTICAST_ALL, false);
+      }
+    } else {
+      at = new InetSocketAddress(link.local, 0);
       b.option(ChannelOption.IP_MULTICAST_IF, link.nif)
           .option(ChannelOption.IP_MULTICAST_TTL, 1)
           .option(ChannelOption.IP_MULTICAST_LOOP_DISABLED, false);
     }
     try {
       return (DatagramChannel) b.bind(at).syncUninterruptibly().channel();
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Netty rethrows the socket's IOException unchecked.
       throw new java.io.UncheckedIOException(new java.io.IOException(
-          "discovery: cannot bind UDP " + at + ": " + e.getMessage(), e));
+          "cannot bind UDP " + at + ": " + rootMessage(e), e));
     }
   }
 
-  /** Where this directory answers from, for logs and tests. */
+  /** The ready links, e.g. {@code [lo/IPv4]}, for logs and tests. */
   public List<String> links() {
-    return links.stream().map(Link::toString).toList();
+    return links.stream().map(Link::key).toList();
+  }
+
+  /** Where the responders are bound (group addresses, never the wildcard), for tests. */
+  public List<InetSocketAddress> responderAddresses() {
+    return links.stream().map(l -> (InetSocketAddress) l.responder.localAddress()).toList();
+  }
+
+  /** Whether the Linux epoll transport is in use (responders hear only their own interface). */
+  public boolean nativeTransport() {
+    return epoll;
   }
 
   /** A snapshot of the counters. */
   public DiscoveryStats stats() {
     return new DiscoveryStats(probesSent.get(), matchesReceived.get(), repliesSent.get(), malformed.get(), ignored.get(),
-        duplicateCount.get(), rateLimited.get(), suppressed.get(), offSubnet.get(), unsolicited.get(), noAddress.get());
+        duplicateCount.get(), rateLimited.get(), sourceRateLimited.get(), offSubnetProbes.get(), suppressed.get(),
+        offSubnet.get(), unsolicited.get(), noAddress.get(), trimmedIds.get());
   }
 
   @Override
@@ -674,7 +753,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
 
   // ---------------------------------------------------------------- responder
 
-  private void onProbe(Probe probe, InetSocketAddress sender, Channel ch) {
+  private void onProbe(Probe probe, int probeBytes, InetSocketAddress sender, Link link, Channel ch) {
     if (ownProbes.contains(probe.messageId())) {
       return; // Our own probe looped back (or a copy of it): never answer ourselves.
     }
@@ -689,23 +768,36 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       ignored.incrementAndGet();
       return;
     }
-    if (!duplicates.firstSighting(probe.messageId())) {
+    PccrdQuery query = maybe.get();
+    DuplicateMessageFilter.Sighting sighting = duplicates.sight(probe.messageId());
+    if (sighting == DuplicateMessageFilter.Sighting.HANDLED) {
       duplicateCount.incrementAndGet();
       listener.probeDropped(DiscoveryListener.ProbeDrop.DUPLICATE);
       return;
     }
-    PccrdQuery query = maybe.get();
     HeardProbe heard = new HeardProbe(sender, probe.messageId(), ProbeTag.fromMessageId(probe.messageId()),
         query.form(), query.keys());
-    notifyListener(l -> l.probeHeard(heard));
+    if (sighting == DuplicateMessageFilter.Sighting.NEW) {
+      notifyListener(l -> l.probeHeard(heard));
+    }
     LocalHoldings h = holdings;
     if (h == null) {
       return;
     }
-    if (!policy.admitProbe()) {
-      rateLimited.incrementAndGet();
-      listener.probeDropped(DiscoveryListener.ProbeDrop.RATE_LIMITED);
-      return;
+    // Rate limits come after the duplicate filter and before any work for the answer; what they
+    // drop is not marked handled, so the sender's repeat (iPXE: 1 s later) gets another chance.
+    switch (limiter.admit(sender.getAddress())) {
+      case SOURCE_LIMITED -> {
+        sourceRateLimited.incrementAndGet();
+        listener.probeDropped(DiscoveryListener.ProbeDrop.SOURCE_RATE_LIMITED);
+        return;
+      }
+      case GLOBAL_LIMITED -> {
+        rateLimited.incrementAndGet();
+        listener.probeDropped(DiscoveryListener.ProbeDrop.RATE_LIMITED);
+        return;
+      }
+      case ADMITTED -> duplicates.handled(probe.messageId());
     }
     Map<DiscoveryKey, LocalHoldings.Holding> table = new HashMap<>();
     List<DiscoveryKey> held = new ArrayList<>();
@@ -733,55 +825,52 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     }
     Map<DiscoveryKey, LocalHoldings.Holding> offered = new HashMap<>();
     offer.forEach(k -> offered.put(k, table.get(k)));
-    String xaddr = advertisedXAddr(sender);
+    InetAddress a = config.advertisedAddress() != null ? config.advertisedAddress() : link.local;
+    String xaddr = new PeerEndpoint(new InetSocketAddress(a, config.pccrrPort())).toXAddr();
+    long budget = (long) Math.floor(probeBytes * config.maxReplyRatio());
     Duration delay = policy.replyDelay();
-    ch.eventLoop().schedule(() -> sendReply(query, offered, probe.messageId(), xaddr, sender, ch),
+    ch.eventLoop().schedule(() -> sendReply(query, offered, probe.messageId(), xaddr, sender, ch, budget),
         delay.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  private String advertisedXAddr(InetSocketAddress sender) {
-    InetAddress a = config.advertisedAddress();
-    if (a == null) {
-      boolean v4 = sender.getAddress() instanceof Inet4Address;
-      Link best = null;
-      for (Link l : links) {
-        boolean sameFamily = (l.family == SocketProtocolFamily.INET) == v4;
-        if (sameFamily && (best == null || l.inSubnet(sender.getAddress()))) {
-          best = l;
-        }
-      }
-      a = best != null ? best.local : links.get(0).local;
-    }
-    return new PeerEndpoint(new InetSocketAddress(a, config.pccrrPort())).toXAddr();
-  }
-
   private void sendReply(PccrdQuery query, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
-      String xaddr, InetSocketAddress to, Channel ch) {
+      String xaddr, InetSocketAddress to, Channel ch, long budget) {
     if (closed.get()) {
       return;
     }
-    List<ProbeMatches.Match> parts = new ArrayList<>();
+    List<byte[]> datagrams = new ArrayList<>();
+    int keysSent;
     if (query.form() == DiscoveryKey.Form.V2) {
-      // The availability array covers every requested id, so a V2 reply is never split.
-      PccrdProfile.match(query, offered, endpointId, xaddr).ifPresent(parts::add);
+      // The availability array covers every requested id, so a V2 reply is one datagram; its
+      // SegmentAges go first when it would not fit the bound.
+      ProbeMatches.Match m = PccrdProfile.match(query, offered, endpointId, xaddr).orElse(null);
+      if (m == null) {
+        return;
+      }
+      long limit = Math.min(budget, config.limits().maxMessageBytes());
+      byte[] d = encodeReply(m, relatesTo);
+      if (d.length > limit && m.segmentAges() != null) {
+        d = encodeReply(PccrdProfile.withoutAges(m), relatesTo);
+      }
+      if (d.length > limit) {
+        trimmed(offered.size());
+        return;
+      }
+      datagrams.add(d);
+      keysSent = offered.size();
     } else {
       List<DiscoveryKey> keys = query.keys().stream().filter(offered::containsKey).distinct().toList();
-      packV1(keys, offered, relatesTo, xaddr, parts);
-    }
-    for (ProbeMatches.Match part : parts) {
-      messageNumber++;
-      byte[] d = codec.encode(PccrdProfile.reply("urn:uuid:" + randomUuid(), relatesTo,
-          new AppSequence(instanceId, messageNumber & 0xFFFF_FFFFL), List.of(part)));
-      if (d.length > config.maxDatagramBytes()) {
-        LOG.debug("discovery: reply of {} bytes exceeds discovery.maxDatagramBytes; not sent", d.length);
-        listener.probeDropped(DiscoveryListener.ProbeDrop.SEND_FAILED);
-        continue;
+      keysSent = packV1(keys, offered, relatesTo, xaddr, budget, datagrams);
+      if (keysSent < keys.size()) {
+        trimmed(keys.size() - keysSent);
       }
-      int count = part.scopes().size();
+    }
+    int perDatagram = datagrams.isEmpty() ? 0 : Math.max(1, keysSent / datagrams.size());
+    for (byte[] d : datagrams) {
       ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d), to)).addListener(f -> {
         if (f.isSuccess()) {
           repliesSent.incrementAndGet();
-          listener.replySent(count);
+          listener.replySent(perDatagram);
         } else {
           listener.probeDropped(DiscoveryListener.ProbeDrop.SEND_FAILED);
           LOG.debug("discovery: reply to {} not sent: {}", to, f.cause().toString());
@@ -790,29 +879,67 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     }
   }
 
+  private void trimmed(int keys) {
+    trimmedIds.addAndGet(keys);
+    listener.replyTrimmed(keys);
+  }
+
+  /** One ProbeMatches datagram with a fresh MessageID and the next AppSequence number. */
+  private byte[] encodeReply(ProbeMatches.Match m, String relatesTo) {
+    messageNumber++;
+    return codec.encode(PccrdProfile.reply("urn:uuid:" + randomUuid(), relatesTo,
+        new AppSequence(instanceId, messageNumber & 0xFFFF_FFFFL), List.of(m)));
+  }
+
+  /** The size of a ProbeMatches for {@code keys} with the largest header values. */
+  private int v1Size(List<DiscoveryKey> keys, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
+      String xaddr) {
+    ProbeMatches.Match m = PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, keys), offered, endpointId, xaddr)
+        .orElseThrow();
+    return codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), relatesTo,
+        new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m))).length;
+  }
+
   /**
-   * Splits V1 matches until each one's ProbeMatches fits {@code maxDatagramBytes}, measured with
-   * the largest header values (a full-length MessageID and 10-digit AppSequence numbers).
+   * Packs the held V1 ids into ProbeMatches datagrams, all together at most {@code budget} bytes
+   * (the reply/probe bound) and each within the 32 KiB WS-Discovery envelope limit: each datagram
+   * takes the longest run of the remaining ids that fits (found by bisection), and packing stops
+   * when not even one more id fits.
+   *
+   * <p>Why not datagrams of at most {@code maxDatagramBytes} (1472)? A ProbeMatches costs about
+   * 1,190 bytes before its first id and 73 per id, so only 3 ids fit in 1472 bytes: a probe for 8
+   * held ids would cost 3 datagrams, 2.8 times the probe's bytes. One datagram stays below 1.6
+   * times any probe it answers; above 3 ids it is IP-fragmented, which a LAN carries.
+   *
+   * @return how many ids went out
    */
-  private void packV1(List<DiscoveryKey> keys, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
-      String xaddr, List<ProbeMatches.Match> out) {
-    if (keys.isEmpty()) {
-      return;
+  private int packV1(List<DiscoveryKey> keys, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
+      String xaddr, long budget, List<byte[]> out) {
+    long left = budget;
+    int from = 0;
+    while (from < keys.size()) {
+      long limit = Math.min(left, config.limits().maxMessageBytes());
+      if (v1Size(keys.subList(from, from + 1), offered, relatesTo, xaddr) > limit) {
+        break;
+      }
+      int lo = from + 1; // fits
+      int hi = keys.size() + 1; // first count that does not fit, or past the end
+      while (hi - lo > 1) {
+        int mid = (lo + hi) >>> 1;
+        if (v1Size(keys.subList(from, mid), offered, relatesTo, xaddr) <= limit) {
+          lo = mid;
+        } else {
+          hi = mid;
+        }
+      }
+      List<DiscoveryKey> part = keys.subList(from, lo);
+      byte[] d = encodeReply(PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, part), offered, endpointId, xaddr)
+          .orElseThrow(), relatesTo);
+      out.add(d);
+      left -= d.length;
+      from = lo;
     }
-    Optional<ProbeMatches.Match> m =
-        PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, keys), offered, endpointId, xaddr);
-    if (m.isEmpty()) {
-      return;
-    }
-    int size = codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), relatesTo,
-        new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m.get()))).length;
-    if (size <= config.maxDatagramBytes() || keys.size() == 1) {
-      out.add(m.get());
-      return;
-    }
-    int half = keys.size() / 2;
-    packV1(keys.subList(0, half), offered, relatesTo, xaddr, out);
-    packV1(keys.subList(half, keys.size()), offered, relatesTo, xaddr, out);
+    return from;
   }
 
   // ---------------------------------------------------------------- receiving
@@ -839,6 +966,14 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         return;
       }
       InetSocketAddress sender = packet.sender();
+      // [PCCRD-24] 3.1.4.1 / README: probes from outside the local subnets of the interface they
+      // arrived on are dropped before any parsing work.
+      if (responder && config.checkSubnet() && !link.inSubnet(sender.getAddress())) {
+        offSubnetProbes.incrementAndGet();
+        listener.probeDropped(DiscoveryListener.ProbeDrop.OFF_SUBNET);
+        LOG.debug("discovery: dropped a datagram from off-subnet {} on {}", sender, link);
+        return;
+      }
       byte[] bytes = ByteBufUtil.getBytes(packet.content());
       WsdMessage msg;
       try {
@@ -851,7 +986,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         return;
       }
       if (responder && msg instanceof Probe p) {
-        onProbe(p, sender, ctx.channel());
+        onProbe(p, bytes.length, sender, link, ctx.channel());
       } else if (!responder && msg instanceof ProbeMatches pm) {
         onProbeMatches(pm, sender, link);
       } else {
@@ -881,15 +1016,21 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    // Reverse order of start: stop following interfaces, finish the calls, close the sockets,
+    // then the threads.
+    linkThread.shutdownNow();
+    try {
+      linkThread.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     Runnable shutdown = () -> {
       sent.values().stream().map(x -> x.call).filter(c -> c != null && !c.done).distinct().toList()
           .forEach(this::finish);
-      links.forEach(l -> {
-        if (l.prober != null) {
-          l.prober.close();
-        }
-      });
-      responders.values().forEach(Channel::close);
+      synchronized (linkLock) {
+        links.forEach(WsDiscoveryPeerDirectory::closeChannels);
+        links.clear();
+      }
     };
     if (loop.inEventLoop()) {
       shutdown.run();

@@ -44,29 +44,8 @@ class ResponderPolicyTest {
   private static final DiscoveryKey K2 = DiscoveryKey.of(DiscoveryKey.Form.V1, new byte[] {2});
 
   @Test
-  void tokenBucketAdmitsBurstThenRefillsAtTheRate() {
-    ManualClock clock = new ManualClock();
-    ResponderPolicy p = new ResponderPolicy(clock, new SplittableRandom(1), PccrdTiming.APP_MAX_DELAY, 10, 3, true, 16);
-    assertTrue(p.admitProbe());
-    assertTrue(p.admitProbe());
-    assertTrue(p.admitProbe());
-    assertFalse(p.admitProbe());
-    clock.advance(Duration.ofMillis(99));
-    assertFalse(p.admitProbe());
-    clock.advance(Duration.ofMillis(2));
-    assertTrue(p.admitProbe());
-    assertFalse(p.admitProbe());
-    clock.advance(Duration.ofSeconds(100));
-    int admitted = 0;
-    while (p.admitProbe()) {
-      admitted++;
-    }
-    assertEquals(3, admitted, "refill is capped at the burst");
-  }
-
-  @Test
   void replyDelayStaysWithinOneMillisecondAndAppMaxDelay() {
-    ResponderPolicy p = new ResponderPolicy(Clock.systemUTC(), new SplittableRandom(7), PccrdTiming.APP_MAX_DELAY, 1, 1, true, 16);
+    ResponderPolicy p = new ResponderPolicy(new SplittableRandom(7), PccrdTiming.APP_MAX_DELAY, true, 16);
     Duration min = Duration.ofDays(1);
     Duration max = Duration.ZERO;
     for (int i = 0; i < 20_000; i++) {
@@ -81,7 +60,7 @@ class ResponderPolicyTest {
 
   @Test
   void suppressionFollowsNote8() {
-    ResponderPolicy p = new ResponderPolicy(Clock.systemUTC(), new SplittableRandom(3), PccrdTiming.APP_MAX_DELAY, 1, 1, true, 16);
+    ResponderPolicy p = new ResponderPolicy(new SplittableRandom(3), PccrdTiming.APP_MAX_DELAY, true, 16);
     for (int i = 0; i < 9; i++) {
       p.observeReply(K1, true);
       p.observeReply(K2, false);
@@ -100,12 +79,12 @@ class ResponderPolicyTest {
 
   @Test
   void suppressionCanBeSwitchedOffAndTrackingIsBounded() {
-    ResponderPolicy off = new ResponderPolicy(Clock.systemUTC(), RandomGenerator.of("L64X128MixRandom"), PccrdTiming.APP_MAX_DELAY, 1, 1, false, 1);
+    ResponderPolicy off = new ResponderPolicy(RandomGenerator.of("L64X128MixRandom"), PccrdTiming.APP_MAX_DELAY, false, 1);
     for (int i = 0; i < 20; i++) {
       off.observeReply(K1, true);
     }
     assertEquals(List.of(K1), off.afterSuppression(List.of(K1)));
-    ResponderPolicy tiny = new ResponderPolicy(Clock.systemUTC(), new SplittableRandom(1), PccrdTiming.APP_MAX_DELAY, 1, 1, true, 1);
+    ResponderPolicy tiny = new ResponderPolicy(new SplittableRandom(1), PccrdTiming.APP_MAX_DELAY, true, 1);
     for (int i = 0; i < 20; i++) {
       tiny.observeReply(K1, true);
     }
@@ -116,9 +95,20 @@ class ResponderPolicyTest {
   @Test
   void badSettingsAreRejected() {
     assertThrows(IllegalArgumentException.class,
-        () -> new ResponderPolicy(Clock.systemUTC(), new SplittableRandom(1), Duration.ZERO, 1, 1, true, 1));
+        () -> new ResponderPolicy(new SplittableRandom(1), Duration.ZERO, true, 1));
     assertThrows(IllegalArgumentException.class,
-        () -> new ResponderPolicy(Clock.systemUTC(), new SplittableRandom(1), PccrdTiming.APP_MAX_DELAY, 0, 1, true, 1));
+        () -> new ResponderPolicy(new SplittableRandom(1), PccrdTiming.APP_MAX_DELAY, true, 0));
+  }
+
+  @Test
+  void aProbeHeardButNotHandledIsProcessedAgainWhenRepeated() {
+    DuplicateMessageFilter f = new DuplicateMessageFilter(8);
+    assertEquals(DuplicateMessageFilter.Sighting.NEW, f.sight("m"));
+    // The rate limit dropped it: not handled, so the repeat is processed (but is not new).
+    assertEquals(DuplicateMessageFilter.Sighting.HEARD, f.sight("m"));
+    f.handled("m");
+    assertEquals(DuplicateMessageFilter.Sighting.HANDLED, f.sight("m"));
+    assertEquals(DuplicateMessageFilter.Sighting.HANDLED, f.sight("m"));
   }
 
   @Test

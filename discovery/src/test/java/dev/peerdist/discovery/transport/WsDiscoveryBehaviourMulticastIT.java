@@ -219,8 +219,17 @@ class WsDiscoveryBehaviourMulticastIT {
     assertEquals(2, responder.stats().rateLimited());
   }
 
+  /** Every datagram that arrives within {@code firstMs}, then until {@code quietMs} pass without one. */
+  private static List<byte[]> replies(RawPeer peer, int firstMs, int quietMs) throws IOException {
+    List<byte[]> out = new ArrayList<>();
+    for (byte[] r = peer.receive(firstMs); r != null; r = peer.receive(quietMs)) {
+      out.add(r);
+    }
+    return out;
+  }
+
   @Test
-  void manyIdsAreAnsweredInSeveralDatagramsThatEachFit() throws Exception {
+  void repliesNeverExceedTwiceTheProbesBytesAndCarryEveryHeldIdThatFits() throws Exception {
     List<DiscoveryKey> keys = new ArrayList<>();
     Map<DiscoveryKey, LocalHoldings.Holding> table = new HashMap<>();
     for (int i = 0; i < 40; i++) {
@@ -230,25 +239,28 @@ class WsDiscoveryBehaviourMulticastIT {
     }
     WsDiscoveryPeerDirectory responder = start(base(8080));
     responder.serve(holds(table));
-    Map<String, Long> seen = new HashMap<>();
-    int datagrams = 0;
     try (RawPeer peer = new RawPeer()) {
-      peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), keys));
-      byte[] reply = peer.receive(5000);
-      for (; reply != null; reply = peer.receive(800)) {
-        datagrams++;
-        assertTrue(reply.length <= 1472, "datagram of " + reply.length + " bytes");
-        IpxeReplyParser p = IpxeReplyParser.parse(new String(reply, StandardCharsets.UTF_8));
-        for (int i = 0; i < p.scopes.size(); i++) {
-          seen.put(p.scopes.get(i), p.blockCounts.get(i));
+      for (int n : new int[] {1, 8, 40}) {
+        byte[] probe = probeBytes("urn:uuid:" + UUID.randomUUID(), keys.subList(0, n));
+        peer.multicast(probe);
+        List<byte[]> got = replies(peer, 5000, 600);
+        int bytes = got.stream().mapToInt(r -> r.length).sum();
+        // Issue 11: a probe naming 8 held ids got 4.2 times its size back.
+        assertTrue(bytes <= 2 * probe.length, n + " ids: " + bytes + " bytes for a probe of " + probe.length);
+        Map<String, Long> seen = new HashMap<>();
+        for (byte[] r : got) {
+          IpxeReplyParser p = IpxeReplyParser.parse(new String(r, StandardCharsets.UTF_8));
+          for (int i = 0; i < p.scopes.size(); i++) {
+            seen.put(p.scopes.get(i), p.blockCounts.get(i));
+          }
+        }
+        assertEquals(n, seen.size(), n + " ids");
+        for (int i = 0; i < n; i++) {
+          assertEquals(i + 1L, seen.get(keys.get(i).toHex()));
         }
       }
     }
-    assertTrue(datagrams > 1, "split into " + datagrams);
-    assertEquals(40, seen.size());
-    for (int i = 0; i < 40; i++) {
-      assertEquals(i + 1L, seen.get(keys.get(i).toHex()));
-    }
+    assertEquals(0, responder.stats().trimmedIds());
 
     // Our own prober splits the same 40 ids into probes that fit and merges the answers.
     WsDiscoveryPeerDirectory prober = start(base(8081));
@@ -256,6 +268,177 @@ class WsDiscoveryBehaviourMulticastIT {
     assertEquals(1, matches.size());
     assertEquals(40, matches.get(0).blocksHeld().size());
     assertTrue(prober.stats().probesSent() >= 4, "40 ids need several probes: " + prober.stats());
+  }
+
+  @Test
+  void heldIdsThatDoNotFitTheByteBoundAreLeftOutAndCounted() throws Exception {
+    DiscoveryKey k = randomKey(DiscoveryKey.Form.V1);
+    // A ratio of 1: no ProbeMatches is as small as the one-id probe it answers.
+    WsDiscoveryPeerDirectory responder = start(base(8080).maxReplyRatio(1.0));
+    responder.serve(holds(Map.of(k, new LocalHoldings.Holding(3, true))));
+    try (RawPeer peer = new RawPeer()) {
+      peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k)));
+      assertNull(peer.receive(1500), "a reply larger than the probe was sent");
+    }
+    assertEquals(1, responder.stats().trimmedIds(), responder.stats().toString());
+    assertEquals(0, responder.stats().repliesSent());
+  }
+
+  @Test
+  void aProbeDroppedByTheRateLimitIsAnsweredWhenItsSenderRepeatsIt() throws Exception {
+    DiscoveryKey k = randomKey(DiscoveryKey.Form.V1);
+    List<String> heard = new CopyOnWriteArrayList<>();
+    WsDiscoveryPeerDirectory responder = start(base(8080).sourceRateLimit(1, 1));
+    responder.serve(holds(Map.of(k, new LocalHoldings.Holding(2, true))));
+    responder.listen(new dev.peerdist.discovery.SubnetListener() {
+      @Override
+      public void probeHeard(dev.peerdist.discovery.HeardProbe p) {
+        heard.add(p.messageId());
+      }
+    });
+    try (RawPeer peer = new RawPeer()) {
+      String first = "urn:uuid:" + UUID.randomUUID();
+      String second = "urn:uuid:" + UUID.randomUUID();
+      peer.multicast(probeBytes(first, List.of(k)));
+      peer.multicast(probeBytes(second, List.of(k)));
+      Set<String> answered = new HashSet<>();
+      for (byte[] r : replies(peer, 5000, 300)) {
+        answered.add(((ProbeMatches) codec.decode(r)).relatesTo());
+      }
+      assertEquals(Set.of(first), answered, "the source had one token");
+      // iPXE repeats after 1 s with the same MessageID: the bucket has refilled by then.
+      Thread.sleep(1100);
+      peer.multicast(probeBytes(second, List.of(k)));
+      peer.multicast(probeBytes(first, List.of(k)));
+      answered.clear();
+      for (byte[] r : replies(peer, 5000, 300)) {
+        answered.add(((ProbeMatches) codec.decode(r)).relatesTo());
+      }
+      assertEquals(Set.of(second), answered, "the repeat of the dropped probe is answered, the handled one is not");
+    }
+    assertEquals(1, responder.stats().sourceRateLimited(), responder.stats().toString());
+    assertEquals(1, responder.stats().duplicates(), responder.stats().toString());
+    assertEquals(2, heard.size(), "each MessageID reported once: " + heard);
+  }
+
+  @Test
+  void anIpxeLikeClientWith32ProbesInFlightIsAnsweredInFullWithDefaults() throws Exception {
+    List<DiscoveryKey> keys = new ArrayList<>();
+    Map<DiscoveryKey, LocalHoldings.Holding> table = new HashMap<>();
+    for (int i = 0; i < 96; i++) {
+      DiscoveryKey k = randomKey(DiscoveryKey.Form.V1);
+      keys.add(k);
+      table.put(k, new LocalHoldings.Holding(1, true));
+    }
+    WsDiscoveryPeerDirectory responder = start(base(8080));
+    responder.serve(holds(table));
+    try (RawPeer peer = new RawPeer()) {
+      // Three rounds of 32 one-id probes at once, each repeated after 1 s (iPXE peerdisc).
+      Set<String> sent = new HashSet<>();
+      Set<String> answered = new HashSet<>();
+      for (int round = 0; round < 3; round++) {
+        List<byte[]> probes = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+          String id = "urn:uuid:" + UUID.randomUUID();
+          sent.add(id);
+          probes.add(probeBytes(id, List.of(keys.get(round * 32 + i))));
+        }
+        for (byte[] p : probes) {
+          peer.multicast(p);
+        }
+        long repeatAt = System.nanoTime() + 1_000_000_000L;
+        byte[] r;
+        while ((r = peer.receive((int) Math.max(1, (repeatAt - System.nanoTime()) / 1_000_000))) != null) {
+          answered.add(((ProbeMatches) codec.decode(r)).relatesTo());
+        }
+        for (byte[] p : probes) {
+          peer.multicast(p);
+        }
+        for (byte[] x : replies(peer, 1000, 300)) {
+          answered.add(((ProbeMatches) codec.decode(x)).relatesTo());
+        }
+      }
+      assertEquals(sent, answered, responder.stats().toString());
+    }
+    assertEquals(0, responder.stats().rateLimited() + responder.stats().sourceRateLimited(), responder.stats().toString());
+  }
+
+  @Test
+  void probesFromOutsideTheSubnetsOfTheirInterfaceAreDropped() throws Exception {
+    DiscoveryKey k = randomKey(DiscoveryKey.Form.V1);
+    // "lo" is configured as 10.0.0.0/8 here, so a probe from 127.0.0.1 is off-subnet.
+    WsDiscoveryPeerDirectory responder = start(base(8080).localSubnets(List.of(Subnet.parse("10.0.0.0/8"))));
+    responder.serve(holds(Map.of(k, new LocalHoldings.Holding(1, true))));
+    List<String> heard = new CopyOnWriteArrayList<>();
+    responder.listen(new dev.peerdist.discovery.SubnetListener() {
+      @Override
+      public void probeHeard(dev.peerdist.discovery.HeardProbe p) {
+        heard.add(p.messageId());
+      }
+    });
+    try (RawPeer peer = new RawPeer()) {
+      peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k)));
+      assertNull(peer.receive(1500), "an off-subnet probe was answered");
+    }
+    assertEquals(1, responder.stats().offSubnetProbes(), responder.stats().toString());
+    assertTrue(heard.isEmpty(), heard.toString());
+    // The same responder with the subnet check off answers (the probe itself was fine).
+    WsDiscoveryPeerDirectory unchecked = start(base(8081).localSubnets(List.of(Subnet.parse("10.0.0.0/8")))
+        .checkSubnet(false));
+    unchecked.serve(holds(Map.of(k, new LocalHoldings.Holding(1, true))));
+    try (RawPeer peer = new RawPeer()) {
+      peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k)));
+      assertTrue(peer.receive(5000) != null, "the unchecked responder did not answer");
+    }
+  }
+
+  @Test
+  void theResponderIsBoundToTheGroupOfItsInterfaceAndIgnoresUnicastProbes() throws Exception {
+    DiscoveryKey k = randomKey(DiscoveryKey.Form.V1);
+    WsDiscoveryPeerDirectory responder = start(base(8080));
+    responder.serve(holds(Map.of(k, new LocalHoldings.Holding(1, true))));
+    assertEquals(List.of("lo/IPv4"), responder.links());
+    for (InetSocketAddress a : responder.responderAddresses()) {
+      assertEquals(InetAddress.getByName("239.255.255.250"), a.getAddress(), "bound to " + a + ", not the wildcard");
+      assertEquals(PORT, a.getPort());
+    }
+    try (RawPeer peer = new RawPeer()) {
+      byte[] probe = probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k));
+      peer.socket.send(new DatagramPacket(probe, probe.length, InetAddress.getLoopbackAddress(), PORT));
+      assertNull(peer.receive(1500), "a unicast probe reached the responder");
+      peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(k)));
+      assertTrue(peer.receive(5000) != null, "the multicast probe was not answered");
+    }
+  }
+
+  @Test
+  void v2RepliesCarrySegmentAgesAndMetadataVersion2AndV1RepliesVersion1() throws Exception {
+    DiscoveryKey v2 = randomKey(DiscoveryKey.Form.V2);
+    DiscoveryKey v2b = randomKey(DiscoveryKey.Form.V2);
+    DiscoveryKey v1 = randomKey(DiscoveryKey.Form.V1);
+    WsDiscoveryPeerDirectory responder = start(base(8080));
+    responder.serve(holds(Map.of(
+        v2, new LocalHoldings.Holding(1, true, java.util.Optional.of(Duration.ofSeconds(600))),
+        v2b, new LocalHoldings.Holding(1, false),
+        v1, new LocalHoldings.Holding(5, true, java.util.Optional.of(Duration.ofSeconds(600))))));
+    try (RawPeer peer = new RawPeer()) {
+      DiscoveryKey absent = randomKey(DiscoveryKey.Form.V2);
+      peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(absent, v2, v2b)));
+      ProbeMatches.Match m = ((ProbeMatches) codec.decode(peer.receive(5000))).matches().get(0);
+      assertEquals(2, m.metadataVersion());
+      // Extensible Blob v1 (PROTOCOL.md §4.7): version 1, units 1/100 s, one entry, index 1, 60000.
+      assertEquals("AAEDAQFg6gA=", m.segmentAges());
+      PccrdQuery q = new PccrdQuery(DiscoveryKey.Form.V2, List.of(absent, v2, v2b));
+      var answer = PccrdProfile.readMatch(q, m);
+      assertEquals(Map.of(v2, Duration.ofSeconds(600)), answer.ages());
+      assertEquals(Map.of(v2, true, v2b, false), answer.complete());
+
+      peer.multicast(probeBytes("urn:uuid:" + UUID.randomUUID(), List.of(v1)));
+      ProbeMatches.Match m1 = ((ProbeMatches) codec.decode(peer.receive(5000))).matches().get(0);
+      assertEquals(1, m1.metadataVersion());
+      assertNull(m1.segmentAges(), "V1 ProbeMatches carry BlockCount only (PROTOCOL.md §3.4)");
+      assertEquals("00000005", m1.blockCount());
+    }
   }
 
   @Test

@@ -29,6 +29,7 @@ import java.util.Optional;
  * The admin endpoint (local only by default):
  *
  * <ul>
+ *   <li>{@code GET /}: the status page ({@link StatusPage}), which polls {@code /status};
  *   <li>{@code GET /metrics}: Prometheus text exposition of {@link NodeMeters};
  *   <li>{@code GET /healthz}: 200 while the process serves requests;
  *   <li>{@code GET /readyz}: 200 once every component listens, else 503;
@@ -68,6 +69,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     QueryStringDecoder q = new QueryStringDecoder(req.uri());
     String path = q.path();
     switch (path) {
+      case "/" -> {
+        FullHttpResponse page = response(HttpResponseStatus.OK, "text/html; charset=utf-8", StatusPage.html(),
+            keepAlive);
+        page.headers().set("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY);
+        page.headers().set("X-Content-Type-Options", "nosniff");
+        page.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        write(ctx, page, keepAlive);
+      }
       case "/metrics" -> send(ctx, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
           meters.scrape(), keepAlive);
       case "/healthz" -> sendText(ctx, HttpResponseStatus.OK, "ok\n", keepAlive);
@@ -130,11 +139,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   static void send(ChannelHandlerContext ctx, HttpResponseStatus code, String type, String body, boolean keepAlive) {
+    write(ctx, response(code, type, body, keepAlive), keepAlive);
+  }
+
+  private static FullHttpResponse response(HttpResponseStatus code, String type, String body, boolean keepAlive) {
     FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, code,
         Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
     HttpUtil.setContentLength(r, r.content().readableBytes());
     HttpUtil.setKeepAlive(r, keepAlive);
+    return r;
+  }
+
+  private static void write(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
     var f = ctx.writeAndFlush(r);
     if (!keepAlive) {
       f.addListener(ChannelFutureListener.CLOSE);

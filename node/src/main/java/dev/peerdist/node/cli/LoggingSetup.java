@@ -1,48 +1,65 @@
 package dev.peerdist.node.cli;
 
+import dev.peerdist.node.logging.LogFormat;
+import dev.peerdist.node.logging.LogSettings;
+import java.util.Map;
+import org.slf4j.event.Level;
+
 /**
- * Configures slf4j-simple before the first logger exists: WARN by default so that commands print
- * only their own output, INFO for {@code run}/{@code publish}, DEBUG with {@code --verbose}.
+ * Configures peerdist's logger ({@link LogSettings}) before the first line is logged: WARN by
+ * default so that commands print only their own output, INFO for {@code run}/{@code publish},
+ * DEBUG with {@code --verbose}; text or JSON lines from {@code --log-format} or
+ * {@code PEERDIST_LOG_FORMAT} ({@code run} also reads {@code log-format} from its config file
+ * once loaded, and again on reload).
  */
 public final class LoggingSetup {
   private static volatile boolean verbose;
 
   private LoggingSetup() {}
 
-  /** Reads {@code -v}/{@code --verbose} and the command name from the raw arguments. */
+  /** Reads {@code -v}/{@code --verbose}, {@code --log-format} and the command name from the raw arguments. */
   public static void beforeFirstLogger(String[] args) {
-    String level = "warn";
-    for (String a : args) {
+    beforeFirstLogger(args, System.getenv());
+  }
+
+  static void beforeFirstLogger(String[] args, Map<String, String> env) {
+    Level level = Level.WARN;
+    String format = env.get("PEERDIST_LOG_FORMAT");
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
       if (a.equals("-v") || a.equals("--verbose")) {
         verbose = true;
+      } else if (a.equals("--log-format") && i + 1 < args.length) {
+        format = args[i + 1];
+      } else if (a.startsWith("--log-format=")) {
+        format = a.substring("--log-format=".length());
       }
     }
     if (args.length > 0 && (args[0].equals("run") || args[0].equals("publish"))) {
-      level = "info";
+      level = Level.INFO;
     }
     if (verbose) {
-      level = "debug";
+      level = Level.DEBUG;
     }
     if (args.length > 0 && args[0].equals("demo") && !verbose) {
       // The demo prints a table; components shutting down must not interleave warnings with it.
-      setIfAbsent("org.slf4j.simpleLogger.log.io.netty", "error");
+      LogSettings.level("io.netty", Level.ERROR);
+    } else {
+      LogSettings.level("io.netty", verbose ? Level.INFO : Level.WARN);
     }
-    setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", level);
-    setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
-    setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
-    setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
-    setIfAbsent("org.slf4j.simpleLogger.log.io.netty", verbose ? "info" : "warn");
-    setIfAbsent("org.slf4j.simpleLogger.log.javax.jmdns", "error");
+    LogSettings.defaultLevel(level);
+    LogSettings.level("javax.jmdns", Level.ERROR);
+    if (format != null) {
+      try {
+        LogSettings.format(LogFormat.parse(format));
+      } catch (IllegalArgumentException e) {
+        // The command's own option parsing or the config loader rejects it with a clear message.
+      }
+    }
   }
 
   /** True when the command line asked for stack traces and debug logs. */
   public static boolean verbose() {
     return verbose;
-  }
-
-  private static void setIfAbsent(String key, String value) {
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, value);
-    }
   }
 }

@@ -65,6 +65,8 @@ public final class NodeOptions {
   String token;
   @Option(names = "--tls-insecure", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (tls-insecure).")
   String tlsInsecure;
+  @Option(names = "--log-format", paramLabel = "text|json", description = "See docs/CONFIGURATION.md (log-format).")
+  String logFormat;
   /** The flags given, by key. */
   public Map<ConfigKey, List<String>> flags() {
     Map<ConfigKey, List<String>> m = new EnumMap<>(ConfigKey.class);
@@ -92,6 +94,7 @@ public final class NodeOptions {
     put(m, ConfigKey.CONTENT_VERSION, contentVersion == null ? null : List.of(contentVersion));
     put(m, ConfigKey.TOKEN, token == null ? null : List.of(token));
     put(m, ConfigKey.TLS_INSECURE, tlsInsecure == null ? null : List.of(tlsInsecure));
+    put(m, ConfigKey.LOG_FORMAT, logFormat == null ? null : List.of(logFormat));
     return m;
   }
 

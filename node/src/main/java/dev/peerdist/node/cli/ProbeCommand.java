@@ -94,6 +94,12 @@ public final class ProbeCommand implements Callable<Integer> {
     }
     List<ProbeMatch> matches;
     try (WsDiscoveryPeerDirectory directory = startDirectory(config)) {
+      if (directory.links().isEmpty()) {
+        // A node waits for interfaces to come up; a one-shot probe has nothing to wait for.
+        throw UserException.usage("no usable interface to probe on"
+            + (interfaces.isEmpty() ? " (none is up, multicast-capable and not loopback); name one with --interface"
+                : " among " + interfaces + " (down, or no address of the chosen family yet)"));
+      }
       matches = directory.probe(keys, wait, enough).get(wait.toMillis() + 10_000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       throw new UserException("probe failed: " + e.getCause().getMessage(), ExitCodes.SOFTWARE, e.getCause());

@@ -1,6 +1,9 @@
 package dev.peerdist.node.cli;
 
 import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.node.logging.LogFormat;
+import dev.peerdist.node.logging.LogSettings;
+import dev.peerdist.node.publish.MetricsEndpoint;
 import dev.peerdist.node.publish.PublisherConfig;
 import dev.peerdist.node.publish.PublishingServer;
 import java.io.IOException;
@@ -132,12 +135,32 @@ public final class PublishCommand implements Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, description = "Log every request (DEBUG) and print stack traces.")
   boolean verbose;
 
+  @Option(names = "--metrics-port", paramLabel = "N", defaultValue = "-1",
+      description = "Serve Prometheus /metrics on this port (0 = any free port; default: off).")
+  int metricsPort;
+
+  @Option(names = "--metrics-bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+      description = "Address of the /metrics port (default: ${DEFAULT-VALUE}).")
+  String metricsBind;
+
+  @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+      description = "Log lines as text or as one JSON object per line (default: ${DEFAULT-VALUE}; "
+          + "env PEERDIST_LOG_FORMAT).")
+  String logFormat;
+
   @Option(names = "--exit-after", paramLabel = "DURATION", hidden = true,
       description = "Stop by itself after this long (tests, demos).")
   String exitAfter;
 
   @Override
   public Integer call() throws Exception {
+    if (spec.commandLine().getParseResult().hasMatchedOption("--log-format")) {
+      try {
+        LogSettings.format(LogFormat.parse(logFormat));
+      } catch (IllegalArgumentException e) {
+        throw UserException.usage("--log-format: " + e.getMessage());
+      }
+    }
     PublisherConfig config = config();
     PrintWriter out = spec.commandLine().getOut();
     PublishingServer server;
@@ -146,8 +169,21 @@ public final class PublishCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UserException("cannot start the publishing server: " + e.getMessage(), ExitCodes.SOFTWARE, e);
     }
+    MetricsEndpoint metrics = null;
+    if (metricsPort >= 0) {
+      try {
+        metrics = MetricsEndpoint.start(InetAddress.getByName(metricsBind), metricsPort, server.meters());
+      } catch (IOException e) {
+        server.close();
+        throw new UserException("cannot start the publisher's metrics endpoint: " + e.getMessage(), ExitCodes.SOFTWARE, e);
+      }
+    }
+    MetricsEndpoint metricsEndpoint = metrics;
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
+      if (metricsEndpoint != null) {
+        metricsEndpoint.close();
+      }
       server.close();
       stopped.countDown();
     }, "publisher-shutdown");
@@ -157,10 +193,16 @@ public final class PublishCommand implements Callable<Integer> {
     }
     server.httpUri().ifPresent(u -> out.println("serving " + u));
     server.httpsUri().ifPresent(u -> out.println("serving " + u));
+    if (metricsEndpoint != null) {
+      out.println("metrics " + metricsEndpoint.uri());
+    }
     out.flush();
     if (exitAfter != null) {
       stopped.await(parseDuration("--exit-after", exitAfter).toMillis(), TimeUnit.MILLISECONDS);
       Runtime.getRuntime().removeShutdownHook(hook);
+      if (metricsEndpoint != null) {
+        metricsEndpoint.close();
+      }
       server.close();
     } else {
       stopped.await();
@@ -192,6 +234,9 @@ public final class PublishCommand implements Callable<Integer> {
       b.bind(InetAddress.getByName(bind));
     } catch (UnknownHostException e) {
       throw UserException.usage("--bind: unknown address " + bind);
+    }
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw UserException.usage("--metrics-port must be -1..65535, got " + metricsPort);
     }
     if (port < -1 || port > 65535) {
       throw UserException.usage("--port must be -1..65535, got " + port);

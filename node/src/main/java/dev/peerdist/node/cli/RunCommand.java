@@ -7,11 +7,13 @@ import dev.peerdist.node.NodeDirectories;
 import dev.peerdist.node.NodeRole;
 import dev.peerdist.node.admin.StatusText;
 import dev.peerdist.node.engine.DownloadRecord;
+import dev.peerdist.node.logging.LogSettings;
 import dev.peerdist.node.metrics.ByteSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -19,12 +21,17 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@code peerdist run}: runs a node until SIGTERM or Ctrl-C, then shuts it down cleanly. */
 @Command(name = "run", mixinStandardHelpOptions = true, description = {
     "Runs a node: PCCRR server, discovery, download engine, admin endpoint and local mirror.",
-    "Stops cleanly on SIGTERM or Ctrl-C. Options: docs/CONFIGURATION.md."})
+    "Stops cleanly on SIGTERM or Ctrl-C; SIGHUP re-reads the config file (log-format, peer and",
+    "cache-size change at once; other keys are reported as needing a restart).",
+    "Options: docs/CONFIGURATION.md."})
 public final class RunCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   @Mixin NodeOptions options;
   @Option(names = {"-v", "--verbose"}, description = "Debug logs and stack traces.") boolean verbose;
   @Spec CommandSpec spec;
@@ -49,10 +56,22 @@ public final class RunCommand implements Callable<Integer> {
     return URI.create(base.endsWith("/") ? base + entry.replaceFirst("^/", "") : base + "/" + entry.replaceFirst("^/", ""));
   }
 
+  /** Re-reads the configuration (file and environment; flags stay) and applies what can change. */
+  private void reload(Node node) {
+    try {
+      NodeConfig fresh = options.load();
+      List<String> changes = node.reconfigure(fresh);
+      LOG.info("reloaded configuration: {}", changes.isEmpty() ? "no changes" : String.join("; ", changes));
+    } catch (ConfigException e) {
+      LOG.warn("reload refused, running configuration kept: {}", e.getMessage());
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     NodeConfig config = load(options);
+    LogSettings.format(config.logFormat());
     CountDownLatch stop = new CountDownLatch(1);
     Node node;
     try {
@@ -65,6 +84,7 @@ public final class RunCommand implements Callable<Integer> {
       node.close();
     }, "peerdist-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    Reload.onHangup(() -> reload(node));
     try {
       out.printf("peerdist node running: role %s, PCCRR %s, admin %s, mirror http://%s:%d/%n", config.role(),
           node.pccrrAddress(), node.adminUri(), config.adminBind().getHostAddress(), node.mirrorPort());

@@ -104,6 +104,7 @@ public final class DownloadRecord {
       this.error = message;
       this.finished = clock.instant();
       this.state = end;
+      dev.peerdist.node.logging.DownloadLog.finished(this);
     }
   }
 

@@ -341,6 +341,17 @@ public final class LoopDriver implements AutoCloseable {
     }
   }
 
+  /**
+   * Replaces peers asked for every segment (a configuration reload): {@code before} are no longer
+   * asked for segments wanted from now on, {@code after} are.
+   */
+  public void replaceAlwaysAsk(List<PeerEndpoint> before, List<PeerEndpoint> after, String via) {
+    alwaysAsk.removeAll(before);
+    for (PeerEndpoint p : after) {
+      alwaysAsk(p, via);
+    }
+  }
+
   /** Peers seen (discovery answers, configured, DNS-SD), for {@code /status}. */
   public List<Map<String, Object>> peersSeen() {
     List<Map<String, Object>> out = new ArrayList<>();

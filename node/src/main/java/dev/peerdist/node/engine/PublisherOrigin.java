@@ -13,11 +13,22 @@ import java.net.URI;
 public final class PublisherOrigin implements Origin {
   private final OriginClient client;
   private final boolean offerV2;
+  private final java.util.function.BiConsumer<URI, ContentInformationResponse.PeerDist> onContentInformation;
 
   /** @param offerV2 whether to offer content information V2 besides V1 (§5.1 PeerDistEx) */
   public PublisherOrigin(OriginClient client, boolean offerV2) {
+    this(client, offerV2, (url, answer) -> { });
+  }
+
+  /**
+   * @param onContentInformation told about every usable content information received, before
+   *     the download uses it (the V1/V2 bridge registers it; must return at once)
+   */
+  public PublisherOrigin(OriginClient client, boolean offerV2,
+      java.util.function.BiConsumer<URI, ContentInformationResponse.PeerDist> onContentInformation) {
     this.client = client;
     this.offerV2 = offerV2;
+    this.onContentInformation = onContentInformation;
   }
 
   @Override
@@ -35,6 +46,7 @@ public final class PublisherOrigin implements Origin {
           throw new IOException("content information from " + url + " covers " + plan.length()
               + " bytes but X-P2P-PeerDist says ContentLength=" + pd.contentLength());
         }
+        onContentInformation.accept(url, pd);
         return new PeerDist(plan, pd.etag().orElse(""));
       }
       ContentInformationResponse.Plain plain = (ContentInformationResponse.Plain) r;

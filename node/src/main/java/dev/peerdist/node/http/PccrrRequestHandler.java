@@ -18,11 +18,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.timeout.IdleStateEvent;
 import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,10 +30,12 @@ import org.slf4j.LoggerFactory;
  * 405 for other methods on the PCCRR path. A body that is not one valid request is dropped by
  * closing the connection (PROTOCOL.md §4.3: malformed requests are dropped) and counted.
  *
- * <p>Store reads run on the store executor. While a request is in progress the connection stops
- * reading, so answers leave in request order and one connection holds at most one request. When
- * {@code maxActiveClients} requests are already in progress, the spec's empty answer goes out at
- * once instead of queueing (PROTOCOL.md §4.6, busy server).
+ * <p>Store reads run on the store executor. While a request is waiting or in progress the
+ * connection stops reading, so answers leave in request order and one connection holds at most
+ * one request. Requests are admitted by the server's {@link UploadScheduler}: started when a slot
+ * is free, else queued fairly by client address for at most {@code maxQueueWait}; the spec's
+ * empty answer for a busy server (PROTOCOL.md §4.6) goes out only when the queue is full or the
+ * wait is over.
  */
 final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** The PCCRR path ([MS-PCCRR] 2.1.1). */
@@ -46,19 +46,26 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
 
   private final PccrrResponder responder;
   private final Executor storeExecutor;
-  private final Semaphore activeClients;
+  private final UploadScheduler uploads;
+  private final long maxWaitNanos;
   private final PeerServerStats stats;
+  private final RequestDeadlines deadlines;
+  /** The request of this connection waiting in the upload queue, if any (event loop only). */
+  private UploadScheduler.Ticket waiting;
 
-  PccrrRequestHandler(PccrrResponder responder, Executor storeExecutor, Semaphore activeClients,
-      PeerServerStats stats) {
+  PccrrRequestHandler(PccrrResponder responder, Executor storeExecutor, UploadScheduler uploads,
+      java.time.Duration maxWait, PeerServerStats stats, RequestDeadlines deadlines) {
     this.responder = responder;
     this.storeExecutor = storeExecutor;
-    this.activeClients = activeClients;
+    this.uploads = uploads;
+    this.maxWaitNanos = maxWait.toNanos();
     this.stats = stats;
+    this.deadlines = deadlines;
   }
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    deadlines.requestReceived();
     if (!request.decoderResult().isSuccess()) {
       stats.countMalformed();
       log.debug("{}: bad HTTP request: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
@@ -104,13 +111,34 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       send(ctx, responder.answer(message), keepAlive, false);
       return;
     }
-    if (!activeClients.tryAcquire()) {
-      stats.countBusy();
-      send(ctx, PccrrResponder.emptyAnswer(message), keepAlive, false);
-      return;
-    }
     ctx.channel().config().setAutoRead(false);
     PccrrMessage req = message;
+    Object client = ConnectionLimiter.clientOf(ctx.channel().remoteAddress());
+    UploadScheduler.Ticket t = uploads.submit(client, new UploadScheduler.Job() {
+      @Override
+      public void start() {
+        serve(ctx, req, keepAlive);
+      }
+
+      @Override
+      public void busy() {
+        stats.countBusy();
+        ctx.executor().execute(() -> {
+          waiting = null;
+          send(ctx, PccrrResponder.emptyAnswer(req), keepAlive, false);
+        });
+      }
+    });
+    if (t != null) {
+      waiting = t;
+      stats.countQueued();
+      ctx.executor().schedule(() -> uploads.expire(t), maxWaitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Answers a started request off the event loop; its slot is released once the answer is written. */
+  private void serve(ChannelHandlerContext ctx, PccrrMessage req, boolean keepAlive) {
+    ctx.executor().execute(() -> waiting = null);
     try {
       storeExecutor.execute(() -> {
         PccrrMessage answer;
@@ -126,7 +154,7 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       });
     } catch (RejectedExecutionException e) {
       stats.countBusy();
-      send(ctx, PccrrResponder.emptyAnswer(message), keepAlive, true);
+      ctx.executor().execute(() -> send(ctx, PccrrResponder.emptyAnswer(req), keepAlive, true));
     }
   }
 
@@ -138,9 +166,10 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     HttpUtil.setKeepAlive(response, keepAlive);
     ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
       if (releasePermit) {
-        activeClients.release();
-        f.channel().config().setAutoRead(true);
+        uploads.finished();
       }
+      deadlines.answered();
+      f.channel().config().setAutoRead(true);
       if (!keepAlive || !f.isSuccess()) {
         f.channel().close();
       }
@@ -154,18 +183,21 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
       response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.POST.name());
     }
-    ctx.writeAndFlush(response).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE
-        : ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+      deadlines.answered();
+      if (!keepAlive || !f.isSuccess()) {
+        f.channel().close();
+      }
+    });
   }
 
   @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof IdleStateEvent) {
-      stats.countTimeout();
-      ctx.close();
-      return;
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (waiting != null) {
+      uploads.cancel(waiting); // Nobody is left to answer.
+      waiting = null;
     }
-    super.userEventTriggered(ctx, evt);
+    super.channelInactive(ctx);
   }
 
   @Override

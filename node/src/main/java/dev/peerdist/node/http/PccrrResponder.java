@@ -39,11 +39,24 @@ public final class PccrrResponder {
   private static final byte[] EMPTY = new byte[0];
 
   private final ChunkStore store;
+  private final VirtualSegments virtual;
   private final PeerServerStats stats;
 
   public PccrrResponder(ChunkStore store, PeerServerStats stats) {
+    this(store, VirtualSegments.NONE, stats);
+  }
+
+  /** A responder that also serves {@code virtual} segments for ids the store does not know. */
+  public PccrrResponder(ChunkStore store, VirtualSegments virtual, PeerServerStats stats) {
     this.store = store;
+    this.virtual = virtual;
     this.stats = stats;
+  }
+
+  /** Held blocks of {@code id}: the store's, or the virtual segment's when the store has none. */
+  private BitSet present(SegmentId id) {
+    BitSet held = store.presentBlocks(id);
+    return held.isEmpty() && store.segment(id).isEmpty() ? virtual.presentBlocks(id) : held;
   }
 
   /** The MSG_NEGO_RESP this server sends to a NEGO request or an unsupported version. */
@@ -88,18 +101,22 @@ public final class PccrrResponder {
     SegmentId id = request.segmentId();
     int index = request.lowestBlockIndex();
     Optional<StoredBlock> stored = store.storedBlock(id, index);
+    if (stored.isEmpty() && store.segment(id).isEmpty()) {
+      // Not a segment of the store: perhaps a V2 segment assembled from stored V1 blocks.
+      stored = virtual.storedBlock(id, index);
+    }
     if (stored.isEmpty()) {
       stats.countNotAvailable();
       return Blocks.notAvailable(request.cryptoAlgoId(), id, index);
     }
     StoredBlock b = stored.get();
-    int next = store.presentBlocks(id).nextSetBit(index + 1);
+    int next = present(id).nextSetBit(index + 1);
     stats.countBlockServed(b.cipherText().length);
     return new Blocks(b.cryptoAlgoId(), id, index, Math.max(next, 0), b.cipherText(), EMPTY, b.iv());
   }
 
   private PccrrMessage blockList(GetBlockList request) {
-    BitSet present = store.presentBlocks(request.segmentId());
+    BitSet present = present(request.segmentId());
     BitSet wanted = new BitSet(BlockRange.MAX_BLOCKS);
     int lastWanted = -1;
     for (BlockRange r : request.neededRanges()) {
@@ -142,6 +159,9 @@ public final class PccrrResponder {
 
   private boolean holdsWhole(SegmentId id) {
     Optional<SegmentRecord> record = store.segment(id);
-    return record.isPresent() && store.presentBlocks(id).cardinality() == record.get().blockCount();
+    if (record.isEmpty()) {
+      return virtual.presentBlocks(id).get(0); // A virtual (V2) segment is one block.
+    }
+    return store.presentBlocks(id).cardinality() == record.get().blockCount();
   }
 }

@@ -11,7 +11,6 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -54,26 +53,40 @@ public final class PeerHttpServer implements AutoCloseable {
    * @throws IllegalStateException naming the address when the bind fails
    */
   public static PeerHttpServer start(ChunkStore store, PeerServerConfig config) {
-    PeerServerStats stats = new PeerServerStats();
+    return start(store, config, new PeerServerStats());
+  }
+
+  /** As {@link #start(ChunkStore, PeerServerConfig)}, counting into {@code stats}. */
+  public static PeerHttpServer start(ChunkStore store, PeerServerConfig config, PeerServerStats stats) {
+    return start(store, VirtualSegments.NONE, config, stats);
+  }
+
+  /**
+   * As {@link #start(ChunkStore, PeerServerConfig, PeerServerStats)}, also serving {@code
+   * virtual} segments (the V1/V2 content bridge) for ids the store does not know.
+   */
+  public static PeerHttpServer start(ChunkStore store, VirtualSegments virtual, PeerServerConfig config,
+      PeerServerStats stats) {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pccrr-accept"),
         NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.ioThreads(),
         new DefaultThreadFactory("pccrr-io"), NioIoHandler.newFactory());
-    // Bounded: at most maxActiveClients requests are admitted, so the queue never overflows; if it
-    // does anyway the request gets the busy answer.
+    // Bounded: at most maxActiveClients requests are started (the upload scheduler queues the
+    // rest), so this queue never overflows; if it does anyway the request gets the busy answer.
     ThreadPoolExecutor storeExecutor = new ThreadPoolExecutor(config.storeThreads(), config.storeThreads(),
         30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.maxActiveClients()),
         new DefaultThreadFactory("pccrr-store", true));
     boolean ok = false;
     try {
-      PccrrResponder responder = new PccrrResponder(store, stats);
-      Semaphore active = new Semaphore(config.maxActiveClients());
+      PccrrResponder responder = new PccrrResponder(store, virtual, stats);
+      UploadScheduler uploads = new UploadScheduler(config.maxActiveClients(), config.maxQueuedPerClient(),
+          config.maxQueued());
       ServerBootstrap b = new ServerBootstrap()
           .group(boss, workers)
           .channel(NioServerSocketChannel.class)
           .option(ChannelOption.SO_BACKLOG, 256)
           .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new PeerChannelInitializer(config, responder, storeExecutor, active, stats));
+          .childHandler(new PeerChannelInitializer(config, responder, storeExecutor, uploads, stats));
       InetSocketAddress bind = new InetSocketAddress(config.bindAddress(), config.port());
       Channel ch;
       try {

@@ -12,6 +12,7 @@ public final class PeerServerStats {
   private final LongAdder[] requests = new LongAdder[MessageType.values().length];
   private final LongAdder malformed = new LongAdder();
   private final LongAdder busy = new LongAdder();
+  private final LongAdder queued = new LongAdder();
   private final LongAdder notAvailable = new LongAdder();
   private final LongAdder blocksServed = new LongAdder();
   private final LongAdder bytesServed = new LongAdder();
@@ -19,10 +20,29 @@ public final class PeerServerStats {
   private final LongAdder connectionsRefused = new LongAdder();
   private final LongAdder timeouts = new LongAdder();
 
+  private final Runnable onMalformed;
+
   public PeerServerStats() {
+    this(() -> { });
+  }
+
+  /** Counters that also call {@code onMalformed} for each malformed request (the node's meter). */
+  public PeerServerStats(Runnable onMalformed) {
+    this.onMalformed = onMalformed;
     for (int i = 0; i < requests.length; i++) {
       requests[i] = new LongAdder();
     }
+  }
+
+  /** The counters as {@code peerdist_pccrr_server_dropped_total} reasons. */
+  public java.util.Map<String, java.util.function.LongSupplier> droppedByReason() {
+    java.util.Map<String, java.util.function.LongSupplier> m = new java.util.LinkedHashMap<>();
+    m.put("malformed", this::malformed);
+    m.put("busy", this::busy);
+    m.put("http_rejected", this::httpRejected);
+    m.put("connection_refused", this::connectionsRefused);
+    m.put("timeout", this::timeouts);
+    return m;
   }
 
   void countRequest(MessageType type) {
@@ -31,10 +51,15 @@ public final class PeerServerStats {
 
   void countMalformed() {
     malformed.increment();
+    onMalformed.run();
   }
 
   void countBusy() {
     busy.increment();
+  }
+
+  void countQueued() {
+    queued.increment();
   }
 
   void countNotAvailable() {
@@ -68,9 +93,17 @@ public final class PeerServerStats {
     return malformed.sum();
   }
 
-  /** Requests answered empty because {@code maxActiveClients} were already being served. */
+  /**
+   * Requests answered empty because no upload slot was free: their client's queue or the whole
+   * queue was full, or they waited {@code maxQueueWait} without a slot.
+   */
   public long busy() {
     return busy.sum();
+  }
+
+  /** Requests that had to wait in the upload queue (served or not). */
+  public long queued() {
+    return queued.sum();
   }
 
   /** Requests answered empty because the segment or block is not held. */
@@ -93,12 +126,12 @@ public final class PeerServerStats {
     return httpRejected.sum();
   }
 
-  /** Connections closed on accept because {@code maxConnections} were open. */
+  /** Connections closed on accept: too many open in all or from their address. */
   public long connectionsRefused() {
     return connectionsRefused.sum();
   }
 
-  /** Connections closed by the idle or upload timer. */
+  /** Connections closed by a request deadline, the idle timer or the upload timer. */
   public long timeouts() {
     return timeouts.sum();
   }

@@ -55,6 +55,16 @@ public final class NodeMeters implements AutoCloseable {
   public static final String PASS_THROUGH = "peerdist.store.passthrough";
   /** peerdist_loop_decisions_total{decision}: what the download loop decided (probes, takeovers, …). */
   public static final String LOOP_DECISIONS = "peerdist.loop.decisions";
+  /** peerdist_store_errors_total{operation=read|write}: store calls that failed (see StoreErrorCounting). */
+  public static final String STORE_ERRORS = "peerdist.store.errors";
+  /** peerdist_pccrd_probes_dropped_total{reason}: probes heard and not answered, by why. */
+  public static final String PCCRD_PROBES_DROPPED = "peerdist.pccrd.probes.dropped";
+  /** peerdist_pccrd_reply_ids_trimmed_total: held ids left out of replies by the 2x byte bound. */
+  public static final String PCCRD_IDS_TRIMMED = "peerdist.pccrd.reply.ids.trimmed";
+  /** peerdist_pccrr_server_dropped_total{reason}: PCCRR requests or connections this node's server refused. */
+  public static final String PCCRR_SERVER_DROPPED = "peerdist.pccrr.server.dropped";
+  /** peerdist_pccrr_server_queued_total: PCCRR requests that waited for an upload slot. */
+  public static final String PCCRR_SERVER_QUEUED = "peerdist.pccrr.server.queued";
   /** Store gauges: peerdist_store_used_bytes, _capacity_bytes, _pinned_bytes, _segments, and
    * peerdist_store_evicted_segments_total. */
   public static final String STORE = "peerdist.store";
@@ -65,9 +75,14 @@ public final class NodeMeters implements AutoCloseable {
   private final Map<FallbackReason, Counter> fallbacks = new EnumMap<>(FallbackReason.class);
   private final Map<FallbackReason, Counter> fallbackBytes = new EnumMap<>(FallbackReason.class);
   private final Map<InputSource, Counter> malformed = new EnumMap<>(InputSource.class);
+  private final Map<dev.peerdist.discovery.DiscoveryListener.ProbeDrop, Counter> probeDrops =
+      new EnumMap<>(dev.peerdist.discovery.DiscoveryListener.ProbeDrop.class);
+  private final Counter idsTrimmed;
   private final Counter hits;
   private final Counter misses;
   private final Counter corrupt;
+  private final Counter storeReadErrors;
+  private final Counter storeWriteErrors;
   private final Timer discoveryMatch;
   private final Timer discoveryNone;
   private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -96,12 +111,23 @@ public final class NodeMeters implements AutoCloseable {
       malformed.put(s, Counter.builder(MALFORMED).tag("source", s.label())
           .description("Malformed inputs dropped, by protocol").register(registry));
     }
+    for (dev.peerdist.discovery.DiscoveryListener.ProbeDrop d : dev.peerdist.discovery.DiscoveryListener.ProbeDrop.values()) {
+      probeDrops.put(d, Counter.builder(PCCRD_PROBES_DROPPED).tag("reason", d.name().toLowerCase(java.util.Locale.ROOT))
+          .description("PCCRD probes heard and not answered, by reason").register(registry));
+    }
+    idsTrimmed = Counter.builder(PCCRD_IDS_TRIMMED)
+        .description("Held segment ids left out of PCCRD replies to keep them within twice the probe's bytes")
+        .register(registry);
     hits = Counter.builder(CACHE_LOOKUPS).tag("result", "hit")
         .description("Segments looked up in the local store").register(registry);
     misses = Counter.builder(CACHE_LOOKUPS).tag("result", "miss")
         .description("Segments looked up in the local store").register(registry);
     corrupt = Counter.builder(CORRUPT_BLOCKS)
         .description("Blocks from peers that failed verification").register(registry);
+    storeReadErrors = Counter.builder(STORE_ERRORS).tag("operation", "read")
+        .description("Chunk store calls that failed").register(registry);
+    storeWriteErrors = Counter.builder(STORE_ERRORS).tag("operation", "write")
+        .description("Chunk store calls that failed").register(registry);
     discoveryMatch = Timer.builder(DISCOVERY_LATENCY).tag("result", "match")
         .description("Time of one PCCRD probe round").register(registry);
     discoveryNone = Timer.builder(DISCOVERY_LATENCY).tag("result", "none")
@@ -167,9 +193,41 @@ public final class NodeMeters implements AutoCloseable {
     malformed.get(source).increment();
   }
 
+  /** Counts a probe the PCCRD responder did not answer. */
+  public void probeDropped(dev.peerdist.discovery.DiscoveryListener.ProbeDrop reason) {
+    probeDrops.get(reason).increment();
+  }
+
+  /** Counts held ids left out of a PCCRD reply. */
+  public void replyIdsTrimmed(int ids) {
+    idsTrimmed.increment(ids);
+  }
+
+  /**
+   * Exposes the PCCRR server's refusals, read when scraped: {@code reason} = {@code malformed},
+   * {@code busy}, {@code http_rejected}, {@code connection_refused}, {@code timeout} (keys of
+   * {@code byReason}), and its count of requests that waited in the upload queue.
+   */
+  public void bindPccrrServer(Map<String, java.util.function.LongSupplier> byReason,
+      java.util.function.LongSupplier queued) {
+    byReason.forEach((reason, value) -> {
+      held.add(value);
+      FunctionCounter.builder(PCCRR_SERVER_DROPPED, value, v -> v.getAsLong()).tag("reason", reason)
+          .description("PCCRR requests or connections the server refused, by reason").register(registry);
+    });
+    held.add(queued);
+    FunctionCounter.builder(PCCRR_SERVER_QUEUED, queued, v -> v.getAsLong())
+        .description("PCCRR requests that waited for an upload slot").register(registry);
+  }
+
   /** Counts a block from a peer that failed verification. */
   public void corruptBlock() {
     corrupt.increment();
+  }
+
+  /** Counts a failed chunk store call ({@code read} or {@code write}). */
+  public void storeError(String operation) {
+    (operation.equals("write") ? storeWriteErrors : storeReadErrors).increment();
   }
 
   /** Counts a finished download. */

@@ -226,6 +226,11 @@ public final class ContentInformationCache implements AutoCloseable {
     return rejected.get();
   }
 
+  /** Hashing jobs running or waiting for a thread. */
+  public int backlog() {
+    return pool.getActiveCount() + pool.getQueue().size();
+  }
+
   /** The source, for range restriction. */
   ContentInformationSource source() {
     return source;

@@ -60,15 +60,18 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   private final PublisherConfig config;
   private final ResourceResolver resolver;
   private final ContentInformationCache cache;
+  private final PublisherMeters meters;
   private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>();
   private boolean busy;
   private boolean closed;
 
-  PublishHandler(PublisherConfig config, ResourceResolver resolver, ContentInformationCache cache) {
+  PublishHandler(PublisherConfig config, ResourceResolver resolver, ContentInformationCache cache,
+      PublisherMeters meters) {
     super(false);
     this.config = config;
     this.resolver = resolver;
     this.cache = cache;
+    this.meters = meters;
   }
 
   @Override
@@ -206,6 +209,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       return;
     }
     Optional<byte[]> ready = cache.ready(file, n.contentVersion());
+    meters.contentInformation(ready.isPresent());
     if (ready.isPresent()) {
       sendContentInformation(ctx, ex, file, range, n, ready.get());
       return;
@@ -433,6 +437,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       String why) {
     last.addListener(
         f -> {
+          meters.request(status.code(), why, f.isSuccess() ? bytes : 0);
           if (LOG.isDebugEnabled()) {
             LOG.debug(
                 "{} {} {} {} -> {} {} bytes in {} ms ({})",

@@ -77,6 +77,7 @@ public final class PublishingServer implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final ChannelGroup open = new DefaultChannelGroup("publisher-connections", GlobalEventExecutor.INSTANCE);
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final PublisherMeters meters = new PublisherMeters();
   private final Path realRoot;
   private URI httpUri;
   private URI httpsUri;
@@ -97,6 +98,12 @@ public final class PublishingServer implements AutoCloseable {
     this.io = new DefaultEventExecutorGroup(config.ioThreads(), new DefaultThreadFactory("publisher-io"));
     this.shaper = config.uploadBytesPerSecond() == 0 ? null
         : new GlobalTrafficShapingHandler(workers, config.uploadBytesPerSecond(), 0, 100);
+    meters.bind(cache, c -> connections.get());
+  }
+
+  /** The publisher's meters ({@code /metrics} of {@link MetricsEndpoint}). */
+  public PublisherMeters meters() {
+    return meters;
   }
 
   /** Starts with the PCCRC generator of {@code dev.peerdist.chunkstore.content}. */
@@ -202,7 +209,7 @@ public final class PublishingServer implements AutoCloseable {
       p.addLast("chunked", new ChunkedWriteHandler());
       p.addLast(
           "idle", new IdleStateHandler(true, 0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-      p.addLast(io, "publish", new PublishHandler(config, resolver, cache));
+      p.addLast(io, "publish", new PublishHandler(config, resolver, cache, meters));
     }
   }
 

@@ -33,7 +33,6 @@ import io.netty.handler.codec.http.HttpResponseDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.Semaphore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +44,7 @@ class PeerChannelPipelineTest {
   private final TestSegments.Segment v2 = TestSegments.v2(random, 5000);
   private InMemoryChunkStore store;
   private PeerServerStats stats;
-  private Semaphore active;
+  private UploadScheduler uploads;
   private EmbeddedChannel channel;
 
   @BeforeEach
@@ -57,10 +56,17 @@ class PeerChannelPipelineTest {
     store.putSegment(v2.record());
     store.putBlock(v2.record().id(), 0, v2.block(0));
     stats = new PeerServerStats();
-    active = new Semaphore(4);
+    uploads = new UploadScheduler(4, 0, 0);
+    newChannel();
+  }
+
+  private void newChannel() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
     PeerServerConfig config = PeerServerConfig.defaults();
     channel = new EmbeddedChannel(new PeerChannelInitializer(config, new PccrrResponder(store, stats),
-        Runnable::run, active, stats));
+        Runnable::run, uploads, stats));
   }
 
   @AfterEach
@@ -117,7 +123,7 @@ class PeerChannelPipelineTest {
     assertArrayEquals(v1.block(0), opened.plaintext());
     assertEquals(1, stats.blocksServed());
     assertEquals(1, stats.requests(MessageType.GETBLKS));
-    assertEquals(4, active.availablePermits(), "permit returned");
+    assertEquals(0, uploads.active(), "slot returned");
     assertTrue(channel.isOpen(), "keep-alive");
   }
 
@@ -167,14 +173,63 @@ class PeerChannelPipelineTest {
     }
   }
 
+  /** Takes every upload slot with requests of another client that never finish. */
+  private void occupyAllSlots() {
+    for (int i = 0; i < 4; i++) {
+      uploads.submit("another client", new UploadScheduler.Job() {
+        @Override
+        public void start() {}
+
+        @Override
+        public void busy() {
+          throw new AssertionError("not queued");
+        }
+      });
+    }
+    assertEquals(4, uploads.active());
+  }
+
   @Test
-  void busyServerAnswersEmptyAtOnce() {
-    active.drainPermits();
+  void aFullServerWithoutAQueueAnswersEmptyAtOnce() {
+    occupyAllSlots();
     assertEquals(Blocks.notAvailable(1, v1.record().id(), 0), post(GetBlocks.of(1, v1.record().id(), 0)));
     assertEquals(new BlockList(1, v1.record().id(), List.of(), 0),
         post(new GetBlockList(1, v1.record().id(), List.of(new BlockRange(0, 1)))));
     assertEquals(2, stats.busy());
     assertEquals(0, stats.blocksServed());
+  }
+
+  @Test
+  void aFullServerQueuesTheRequestAndServesItWhenASlotFrees() {
+    uploads = new UploadScheduler(4, 2, 8);
+    newChannel();
+    occupyAllSlots();
+    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, v1.record().id(), 0));
+    String head = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + body.length
+        + "\r\n\r\n";
+    channel.writeInbound(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body));
+    channel.runPendingTasks();
+    assertNull(channel.readOutbound(), "no answer while every slot is taken");
+    assertEquals(1, uploads.queued());
+    assertFalse(channel.config().isAutoRead(), "one request per connection at a time");
+    uploads.finished(); // A slot frees: the queued request is next.
+    channel.runPendingTasks();
+    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
+    ByteBuf out;
+    while ((out = channel.readOutbound()) != null) {
+      decoder.writeInbound(out);
+    }
+    FullHttpResponse r = decoder.readInbound();
+    try {
+      Blocks blk = (Blocks) PccrrCodec.decodeResponse(r.content());
+      assertEquals(65552, blk.block().length, "served, not the busy answer");
+    } finally {
+      r.release();
+      decoder.finishAndReleaseAll();
+    }
+    assertEquals(0, stats.busy());
+    assertEquals(1, stats.queued());
+    assertEquals(3, uploads.active(), "three other requests remain; this one returned its slot after writing");
   }
 
   @Test

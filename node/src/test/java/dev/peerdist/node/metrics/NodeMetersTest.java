@@ -50,6 +50,26 @@ class NodeMetersTest {
   }
 
   @Test
+  void discoveryDropsAndPccrrServerRefusalsAreExported() {
+    try (NodeMeters m = NodeMeters.prometheus()) {
+      m.probeDropped(dev.peerdist.discovery.DiscoveryListener.ProbeDrop.SOURCE_RATE_LIMITED);
+      m.probeDropped(dev.peerdist.discovery.DiscoveryListener.ProbeDrop.DUPLICATE);
+      m.probeDropped(dev.peerdist.discovery.DiscoveryListener.ProbeDrop.DUPLICATE);
+      m.replyIdsTrimmed(3);
+      m.bindPccrrServer(java.util.Map.of("malformed", () -> 2, "busy", () -> 5), () -> 7);
+      String s = m.scrape();
+      assertLine(s, "peerdist_pccrd_probes_dropped_total\\{reason=\"source_rate_limited\"\\} 1\\.0");
+      assertLine(s, "peerdist_pccrd_probes_dropped_total\\{reason=\"duplicate\"\\} 2\\.0");
+      assertLine(s, "peerdist_pccrd_probes_dropped_total\\{reason=\"rate_limited\"\\} 0\\.0");
+      assertLine(s, "peerdist_pccrd_probes_dropped_total\\{reason=\"off_subnet\"\\} 0\\.0");
+      assertLine(s, "peerdist_pccrd_reply_ids_trimmed_total 3\\.0");
+      assertLine(s, "peerdist_pccrr_server_dropped_total\\{reason=\"malformed\"\\} 2\\.0");
+      assertLine(s, "peerdist_pccrr_server_dropped_total\\{reason=\"busy\"\\} 5\\.0");
+      assertLine(s, "peerdist_pccrr_server_queued_total 7\\.0");
+    }
+  }
+
+  @Test
   void labelsAreBounded() {
     try (NodeMeters m = NodeMeters.prometheus()) {
       for (int i = 0; i < 100; i++) {

@@ -9,7 +9,7 @@ public final class SimulatorCli implements CliExtension {
   public List<Object> subcommands() {
     return List.of(
         // One per line, so that merges stay trivial.
-        new BenchCommand(),
+        BenchCommands.create(),
         new SimulateCommand()
         );
   }
