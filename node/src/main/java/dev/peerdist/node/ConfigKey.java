@@ -66,7 +66,12 @@ public enum ConfigKey {
   CONTENT_VERSION("content-version", Type.COUNT, "1",
       "Highest content-information version asked for: 1 (32 MiB segments, few probes) or 2.",
       "PROTOCOL.md §5.1, §2.4"),
-  TOKEN("token", Type.STRING, "", "Bearer token sent with content-information requests.", "PROTOCOL.md §5.1"),
+  TOKEN("token", Type.STRING, "",
+      "Bearer token sent with requests to the configured publishers only (never to other hosts).",
+      "PROTOCOL.md §5.1"),
+  DOWNLOAD_ALLOW("download-allow", Type.STRING_LIST, "",
+      "URL prefixes that /download may fetch besides the publishers (* = any http(s) URL); they never "
+          + "get the token.", ""),
   TLS_INSECURE("tls-insecure", Type.BOOLEAN, "false",
       "Trust any TLS certificate of a publisher (self-signed trial servers only).", "");
 

@@ -126,7 +126,9 @@ class AdminServerTest {
     };
     server = AdminServer.start(group, InetAddress.getLoopbackAddress(), 0, 0, meters, status, downloads,
         new MirrorMap(List.of(URI.create("http://publisher.invalid:8080/pub/"),
-            URI.create("http://other.invalid/"))), 2);
+            URI.create("http://other.invalid/"))),
+        new DownloadScope(List.of(URI.create("http://publisher.invalid/"), URI.create("http://p.invalid/")), List.of()),
+        2);
   }
 
   @AfterEach
