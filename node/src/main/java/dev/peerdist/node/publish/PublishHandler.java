@@ -1,5 +1,8 @@
 package dev.peerdist.node.publish;
 
+import dev.peerdist.node.pccrtp.PeerDistHeaderCodec;
+import dev.peerdist.node.pccrtp.PeerDistVersion;
+
 import dev.peerdist.node.publish.PeerDistNegotiation.Outcome;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -302,7 +305,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     entityHeaders(r, file);
     r.headers().set("Content-Encoding", PeerDistHeaders.PEERDIST_CODING);
     r.headers()
-        .set(PeerDistHeaders.X_P2P_PEERDIST, "Version=" + n.replyVersion() + ", ContentLength=" + file.size());
+        .set(PeerDistHeaders.X_P2P_PEERDIST, PeerDistHeaderCodec.responsePeerDist(n.replyVersion(), file.size()));
     r.headers().set("Content-Length", body.length);
     if (contentRange != null) {
       r.headers().set("Content-Range", contentRange);
@@ -332,8 +335,8 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     entityHeaders(r, file);
     r.headers().set("Content-Length", length);
     if (makeHash) {
-      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST, "Version=1.1");
-      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST_EX, "MakeHashRequest=true");
+      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST, PeerDistHeaderCodec.requestPeerDist(PeerDistVersion.V1_1));
+      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST_EX, PeerDistHeaderCodec.MAKE_HASH_REQUEST);
     }
     HttpUtil.setKeepAlive(r, ex.keepAlive());
     String label = why + " " + r.status().code();
