@@ -6,43 +6,29 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 /**
  * Coverage-guided fuzzing (Jazzer) of every decoder that reads the network or the disk (issue
  * 11): content information (PCCRC), WS-Discovery/PCCRD XML, PCCRR requests and responses, the
- * PCCRTP headers and the store's segment records. What each target asserts is in {@link
- * FuzzTargets}: no crash (only the decoder's declared exception), no allocation proportional to a
- * length the input merely claims, no hang (Jazzer stops a slow input).
+ * PCCRTP headers and the store's segment records. What is asserted is in {@link FuzzTargets}: no
+ * crash (only the decoder's declared exception), no allocation proportional to a length the input
+ * merely claims, no hang (Jazzer stops a slow input).
  *
- * <p>Seeds are the test vectors ({@code DecoderFuzzTestInputs/<target>/}: TEST-VECTORS.md TV-2,
- * TV-4, TV-5, TV-7, and records made from the TV-2 content information).
+ * <p>One fuzz test drives all decoders: the first byte of an input picks the decoder
+ * ({@link FuzzTargets#TARGETS}, modulo their number), the rest is the decoder's input. libFuzzer
+ * runs one session per process, and a JVM with Jazzer's agent costs far more to start than a few
+ * seconds of fuzzing, so one session shared by every decoder keeps the CI run short while the
+ * coverage feedback still steers each decoder's inputs.
  *
- * <p>Modes: surefire runs every seed (regression mode); the {@code fuzz-*} failsafe executions
- * of {@code mvn verify} fuzz each target for a few seconds ({@code JAZZER_FUZZ=1}, one target per
- * JVM). A longer run of one target: docs/DEVELOPING.md.
+ * <p>Seeds ({@code DecoderFuzzTestInputs/allDecoders/}) are the test vectors, each prefixed with
+ * its decoder's byte: TEST-VECTORS.md TV-2 (content information), TV-4 (WS-Discovery), TV-5
+ * (PCCRR), TV-7 (PCCRTP headers), and segment records made from TV-2.
+ *
+ * <p>Runs: the {@code fuzz} failsafe execution of {@code mvn verify} replays the seeds and fuzzes
+ * for {@value #CI_SECONDS} s ({@code JAZZER_FUZZ=1}); surefire skips this class. A longer run:
+ * docs/DEVELOPING.md.
  */
 class DecoderFuzzTest {
-  @FuzzTest(maxDuration = "3s")
-  void contentInformation(byte[] data) {
-    FuzzTargets.contentInformation(data);
-  }
+  static final int CI_SECONDS = 15;
 
-  @FuzzTest(maxDuration = "3s")
-  void wsDiscovery(byte[] data) {
-    FuzzTargets.wsDiscovery(data);
-  }
-
-  /** PCCRR requests and responses; the first byte's low bit picks which decoder reads the rest. */
-  @FuzzTest(maxDuration = "3s")
-  void pccrr(byte[] data) {
-    if (data.length > 0) {
-      FuzzTargets.pccrr(java.util.Arrays.copyOfRange(data, 1, data.length), (data[0] & 1) == 1);
-    }
-  }
-
-  @FuzzTest(maxDuration = "3s")
-  void pccrtpHeaders(FuzzedDataProvider data) {
-    FuzzTargets.pccrtpHeaders(data);
-  }
-
-  @FuzzTest(maxDuration = "3s")
-  void segmentRecord(byte[] data) {
-    FuzzTargets.segmentRecord(data);
+  @FuzzTest(maxDuration = "15s")
+  void allDecoders(FuzzedDataProvider data) {
+    FuzzTargets.run(data.consumeByte(), data);
   }
 }

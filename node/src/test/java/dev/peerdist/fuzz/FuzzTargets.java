@@ -92,6 +92,23 @@ final class FuzzTargets {
     return THREADS.getThreadAllocatedBytes(tid) - before;
   }
 
+  /** The decoders, in the order the selector byte picks them. */
+  static final java.util.List<String> TARGETS =
+      java.util.List.of("contentInformation", "wsDiscovery", "pccrrRequest", "pccrrResponse", "pccrtpHeaders",
+          "segmentRecord");
+
+  /** Runs the decoder {@code selector} picks on the rest of {@code data}. */
+  static void run(byte selector, FuzzedDataProvider data) {
+    switch (TARGETS.get(Math.floorMod(selector, TARGETS.size()))) {
+      case "contentInformation" -> contentInformation(data.consumeRemainingAsBytes());
+      case "wsDiscovery" -> wsDiscovery(data.consumeRemainingAsBytes());
+      case "pccrrRequest" -> pccrr(data.consumeRemainingAsBytes(), false);
+      case "pccrrResponse" -> pccrr(data.consumeRemainingAsBytes(), true);
+      case "pccrtpHeaders" -> pccrtpHeaders(data);
+      default -> segmentRecord(data.consumeRemainingAsBytes());
+    }
+  }
+
   static void contentInformation(byte[] data) {
     bounded("contentInformation", data.length, () -> {
       try {
