@@ -281,20 +281,9 @@ public abstract class AbstractChunkStore implements ChunkStore {
         return;
       }
       for (int i = lost.nextSetBit(0); i >= 0; i = lost.nextSetBit(i + 1)) {
-        if (!s.has(i)) {
-          continue;
+        if (s.has(i)) {
+          forgetDropped(s, i);
         }
-        synchronized (s) {
-          s.present.clear(i);
-        }
-        long bytes = blockFootprint(s.record.blockLength(i));
-        s.storedBlockBytes -= bytes;
-        usedBytes -= bytes;
-        blockCount--;
-        if (s.pinned) {
-          pinnedBytes -= bytes;
-        }
-        droppedCorruptBlocks.incrementAndGet();
       }
     } finally {
       mutex.unlock();
@@ -763,20 +752,25 @@ public abstract class AbstractChunkStore implements ChunkStore {
       }
       after.clear(index);
       persistBlockRemoval(s.record.id(), index, after);
-      synchronized (s) {
-        s.present.clear(index);
-      }
-      long bytes = blockFootprint(s.record.blockLength(index));
-      s.storedBlockBytes -= bytes;
-      usedBytes -= bytes;
-      blockCount--;
-      if (s.pinned) {
-        pinnedBytes -= bytes;
-      }
-      droppedCorruptBlocks.incrementAndGet();
+      forgetDropped(s, index);
     } finally {
       mutex.unlock();
     }
+  }
+
+  /** Takes a dropped block out of the index and the accounts; under the mutex. */
+  private void forgetDropped(SegmentState s, int index) {
+    synchronized (s) {
+      s.present.clear(index);
+    }
+    long bytes = blockFootprint(s.record.blockLength(index));
+    s.storedBlockBytes -= bytes;
+    usedBytes -= bytes;
+    blockCount--;
+    if (s.pinned) {
+      pinnedBytes -= bytes;
+    }
+    droppedCorruptBlocks.incrementAndGet();
   }
 
   /**
