@@ -27,7 +27,12 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 class DecoderFuzzTest {
   static final int CI_SECONDS = 15;
 
+  /**
+   * {@code @Timeout} also becomes libFuzzer's per-input timeout, so an input that runs this long
+   * is a hang finding; JUnit applies it to the whole 15 s fuzzing run as well, hence the margin.
+   */
   @FuzzTest(maxDuration = "15s")
+  @org.junit.jupiter.api.Timeout(60)
   void allDecoders(FuzzedDataProvider data) {
     FuzzTargets.run(data.consumeByte(), data);
   }

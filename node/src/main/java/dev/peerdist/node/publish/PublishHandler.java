@@ -170,6 +170,14 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   }
 
   private void serve(ChannelHandlerContext ctx, Exchange ex, ServedFile file) {
+    if (!ifMatch(ex.headers(), file)) {
+      // RFC 9110 §13.1.1: the client made its plan from another version of the file (a node's
+      // content information from before an edit); 412 says so without sending wrong bytes.
+      FullHttpResponse r = error(HttpResponseStatus.PRECONDITION_FAILED, ex.head());
+      r.headers().set("ETag", file.etag());
+      finish(ctx, ex, r, ex.keepAlive(), "If-Match failed");
+      return;
+    }
     if (notModified(ex.headers(), file)) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
       entityHeaders(r, file);
@@ -246,6 +254,21 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
     Date d = DateFormatter.parseHttpDate(v);
     return d != null && d.toInstant().getEpochSecond() == file.lastModified().getEpochSecond() ? range : null;
+  }
+
+  /** False when an {@code If-Match} header names no current ETag of the file (strong comparison). */
+  private static boolean ifMatch(HttpHeaders h, ServedFile file) {
+    String im = h.get(HttpHeaderNames.IF_MATCH);
+    if (im == null) {
+      return true;
+    }
+    for (String tag : im.split(",", 64)) {
+      String t = tag.trim();
+      if (t.equals("*") || t.equals(file.etag())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean notModified(HttpHeaders h, ServedFile file) {

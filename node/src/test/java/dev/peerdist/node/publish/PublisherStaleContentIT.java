@@ -74,6 +74,17 @@ class PublisherStaleContentIT {
           .build(), HttpResponse.BodyHandlers.ofByteArray());
       assertEquals(second.headers().firstValue("ETag"), range.headers().firstValue("ETag"),
           "range answers carry the new ETag, so a client holding the old one can tell");
+      // A client that sends the ETag its plan was made from gets 412, never the new bytes as old.
+      HttpResponse<byte[]> stale = http.send(HttpRequest.newBuilder(url).header("Range", "bytes=100000-100007")
+          .header("If-Match", first.headers().firstValue("ETag").orElseThrow())
+          .header("X-P2P-PeerDist", "Version=1.1, MissingDataRequest=true").build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(412, stale.statusCode());
+      HttpResponse<byte[]> current = http.send(HttpRequest.newBuilder(url).header("Range", "bytes=100000-100007")
+          .header("If-Match", second.headers().firstValue("ETag").orElseThrow()).build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(206, current.statusCode());
+      assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, current.body());
       s.precompute("/pkg.bin").get();
       try (Stream<Path> entries = Files.walk(dir.resolve("state").resolve("content-information"))) {
         assertEquals(1, entries.filter(p -> p.toString().endsWith(".ci")).count(), "the stale entry was dropped");
