@@ -26,7 +26,8 @@ public enum ConfigKey {
           + "to the first publisher whose path prefix matches.", "PROTOCOL.md §5"),
   STORE("store", Type.PATH, "~/.peerdist/store", "Directory of the RocksDB chunk store.", "PROTOCOL.md §2.1"),
   CACHE_SIZE("cache-size", Type.BYTES, "10GiB",
-      "Most bytes the store keeps; least recently used unpinned segments are evicted whole.", ""),
+      "Most bytes the store keeps; least recently used unpinned segments are evicted whole. "
+          + "0 = pass-through only: nothing is cached.", ""),
   BIND("bind", Type.ADDRESS, "0.0.0.0", "Address the PCCRR server listens on.", "PROTOCOL.md §4.1"),
   INTERFACE("interface", Type.STRING, "",
       "Network interface for PCCRD multicast (empty: every up, multicast-capable interface).",
