@@ -751,7 +751,12 @@ public abstract class AbstractChunkStore implements ChunkStore {
         after = (BitSet) s.present.clone();
       }
       after.clear(index);
-      persistBlockRemoval(s.record.id(), index, after);
+      try {
+        persistBlockRemoval(s.record.id(), index, after);
+      } catch (ChunkStoreException e) {
+        // The storage refuses writes (it is damaged and repairing): the block is gone from the
+        // index all the same, so it is never served; the repair reconciles the storage.
+      }
       forgetDropped(s, index);
     } finally {
       mutex.unlock();
