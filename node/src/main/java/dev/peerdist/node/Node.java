@@ -10,6 +10,7 @@ import dev.peerdist.discovery.LocalHoldings;
 import dev.peerdist.discovery.PeerDirectory;
 import dev.peerdist.discovery.PeerEndpoint;
 import dev.peerdist.node.admin.AdminServer;
+import dev.peerdist.node.admin.DownloadScope;
 import dev.peerdist.node.bridge.BridgeRegistrar;
 import dev.peerdist.node.bridge.ContentBridge;
 import dev.peerdist.node.admin.MirrorMap;
@@ -108,8 +109,16 @@ public final class Node implements AutoCloseable {
   public static ChunkStore rocksStore(NodeConfig config) throws IOException {
     try {
       java.nio.file.Files.createDirectories(config.store());
-      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
-          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).open();
+      ChunkStore s = RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
+          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).recoverDamage(true).open();
+      if (config.cacheSize() == 0) {
+        LOG.warn("cache-size is 0: pass-through only; downloads are delivered but nothing is cached or served"
+            + " to peers");
+      }
+      if (s.health().state() != dev.peerdist.chunkstore.StoreHealth.State.OK) {
+        LOG.warn("store at {}: {}", config.store(), s.health());
+      }
+      return s;
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
     }
@@ -174,6 +183,7 @@ public final class Node implements AutoCloseable {
     closers.push(store);
     ChunkStore s = store;
     meters.bindStore(s::stats);
+    meters.bindStoreHealth(s::health);
 
     bridge = new ContentBridge(store, clock, new java.security.SecureRandom());
     try {
@@ -206,16 +216,24 @@ public final class Node implements AutoCloseable {
     }
     OriginClient origin = new OriginClient(oc);
     closers.push(origin);
+    // The token goes to the configured publishers only; every other URL gets a client without it.
+    DownloadScope scope = new DownloadScope(config.publishers(), config.downloadAllow());
+    // The V1/V2 bridge learns each V1 package the node fetches and asks the publisher for its V2 map.
+    BridgeRegistrar registrar = new BridgeRegistrar(bridge, url -> origin.fetchContentInformation(url, true), clock);
+    closers.push(registrar);
+    dev.peerdist.node.engine.Origin originPath = new PublisherOrigin(origin, config.contentVersion() == 2,
+        registrar::contentInformation);
+    if (!config.token().isEmpty()) {
+      OriginClient plain = new OriginClient(oc.withBearerToken(null));
+      closers.push(plain);
+      originPath = new ScopedOrigin(scope, originPath, new PublisherOrigin(plain, config.contentVersion() == 2));
+    }
     // One fetcher thread for the node: BlockFetcher keeps each download's state on its own loop.
     // Its timers (back-off, hedging) run in real time, so it gets the system clock, not the node's.
     SchedulerPeerSource peers = new SchedulerPeerSource(client, store, meters, SchedulerPeerSource.daemonConfig(),
         config.peerTimeout().multipliedBy(8).plusSeconds(30), Clock.systemUTC(), new SplittableRandom());
     closers.push(peers);
-    // The V1/V2 bridge learns each V1 package the node fetches and asks the publisher for its V2 map.
-    BridgeRegistrar registrar = new BridgeRegistrar(bridge, url -> origin.fetchContentInformation(url, true), clock);
-    closers.push(registrar);
-    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2,
-            registrar::contentInformation),
+    engine = new DownloadEngine(store, originPath,
         locator, peers, meters,
         new DownloadEngine.Settings(config.readAhead(), config.probeBatch(),
             Math.max(4, Math.min(64, config.maxDownloads() * 2))), clock);
@@ -236,7 +254,7 @@ public final class Node implements AutoCloseable {
     closers.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS));
     meters.bindNetty(group);
     admin = AdminServer.start(group, config.adminBind(), config.adminPort(), config.mirrorPort(), meters,
-        new Status(), engine, new MirrorMap(config.publishers()), config.maxDownloads());
+        new Status(), engine, new MirrorMap(config.publishers()), scope, config.maxDownloads());
     closers.push(admin);
     ready = true;
     LOG.info("node ready: role {}, PCCRR on {}, admin on http://{}:{}/, mirror on http://{}:{}/", config.role(),
@@ -443,6 +461,8 @@ public final class Node implements AutoCloseable {
       sm.put("segments", st.segments());
       sm.put("blocks", st.blocks());
       sm.put("evicted_segments", st.evictedSegments());
+      sm.put("dropped_corrupt_blocks", st.droppedCorruptBlocks());
+      sm.put("health", store.health().toString());
       m.put("store", sm);
       Map<String, Object> t = new LinkedHashMap<>();
       for (ByteSource b : ByteSource.values()) {
@@ -461,7 +481,12 @@ public final class Node implements AutoCloseable {
 
     @Override
     public boolean ready() {
-      return ready && !closed;
+      return ready && !closed && store.health().state() != dev.peerdist.chunkstore.StoreHealth.State.FAILED;
+    }
+
+    @Override
+    public String storeHealth() {
+      return store == null ? "" : store.health().toString();
     }
   }
 
