@@ -41,6 +41,21 @@ import java.util.random.RandomGenerator;
  * it; presence queries do not. Ticks are persisted lazily ({@link #persistAccess}), so after a
  * crash the order may be slightly stale; that only affects which segment is evicted first.
  *
+ * <h2>Segments being written</h2>
+ *
+ * A segment that is not complete and received a put (record or block) within the write window
+ * (default {@link #DEFAULT_WRITE_WINDOW}, by the injected clock) is being written: making room
+ * for another put never evicts it. When room can only be made by evicting pinned segments or
+ * segments being written, the put throws {@link StoreFullException} instead, so a cache smaller
+ * than what one download has in flight refuses puts rather than evicting the download's own
+ * segments from under it. An abandoned partial segment becomes evictable once the window passes.
+ * Explicit eviction ({@link #evictTo}, {@link #setCapacity}) may evict any unpinned segment.
+ *
+ * <h2>Health</h2>
+ *
+ * {@link #health()} is OK until something is lost or limited: a capacity of 0 (pass-through
+ * only), blocks dropped as corrupt, or a state a subclass reports ({@link #reportHealth}).
+ *
  * <h2>Concurrency</h2>
  *
  * All mutations (records, blocks, pins, eviction) run under one mutex and call the SPI while
@@ -52,6 +67,9 @@ public abstract class AbstractChunkStore implements ChunkStore {
   /** Persist recency after this many touched segments accumulate (and always on close). */
   private static final int ACCESS_FLUSH_THRESHOLD = 256;
 
+  /** How long after its last put an incomplete segment counts as being written. */
+  public static final java.time.Duration DEFAULT_WRITE_WINDOW = java.time.Duration.ofSeconds(60);
+
   /** Per-segment state; {@code present} is guarded by the state object itself. */
   protected static final class SegmentState {
     final SegmentRecord record;
@@ -62,6 +80,7 @@ public abstract class AbstractChunkStore implements ChunkStore {
     volatile long tick;
     volatile long lastAccessMillis;
     volatile boolean accessDirty;
+    volatile long lastWriteMillis; // 0 for segments restored at open: not being written
 
     SegmentState(SegmentRecord record, int recordBytes, BitSet present) {
       this.record = record;
@@ -79,6 +98,10 @@ public abstract class AbstractChunkStore implements ChunkStore {
 
     synchronized int presentCount() {
       return present.cardinality();
+    }
+
+    synchronized boolean complete() {
+      return present.cardinality() == record.blockCount();
     }
 
     long bytes() {
@@ -100,6 +123,8 @@ public abstract class AbstractChunkStore implements ChunkStore {
   private final AtomicLong evictedSegments = new AtomicLong();
   private final AtomicLong droppedCorruptBlocks = new AtomicLong();
   private volatile boolean open = true;
+  private volatile long writeWindowMillis = DEFAULT_WRITE_WINDOW.toMillis();
+  private volatile StoreHealth reported = StoreHealth.OK;
   // The figures below are guarded by mutex.
   private long capacityBytes;
   private long usedBytes;
@@ -210,7 +235,109 @@ public abstract class AbstractChunkStore implements ChunkStore {
     }
   }
 
+  /** The injected clock. */
+  protected final Clock clock() {
+    return clock;
+  }
+
+  /** The ids in the index, for a subclass repairing itself under {@link #exclusively}. */
+  protected final List<SegmentId> segmentIdsUnguarded() {
+    return new ArrayList<>(segments.keySet());
+  }
+
+  /** The held blocks of {@code id} in the index (empty when unknown), as {@link #segmentIdsUnguarded}. */
+  protected final BitSet presentUnguarded(SegmentId id) {
+    SegmentState s = segments.get(id);
+    return s == null ? new BitSet() : s.presentCopy();
+  }
+
+  /** Sets the write window (see the class docs); zero turns the protection off. */
+  protected final void setWriteWindow(java.time.Duration window) {
+    if (window.isNegative()) {
+      throw new IllegalArgumentException("write window " + window + " is negative");
+    }
+    this.writeWindowMillis = window.toMillis();
+  }
+
+  /**
+   * Reports a state of the storage beneath (damage repaired at open, a full disk, writes
+   * failing); {@link StoreHealth#OK} clears it. {@link #health()} combines it with what this
+   * class knows.
+   */
+  protected final void reportHealth(StoreHealth h) {
+    this.reported = Objects.requireNonNull(h, "health");
+  }
+
+  /**
+   * Forgets blocks the storage lost (a quarantined file held them): clears them from the index
+   * and the accounts and counts them as dropped. For subclasses repairing themselves; call with
+   * no other call in progress ({@link #exclusively}).
+   */
+  protected final void forgetLostBlocks(SegmentId id, BitSet lost) {
+    mutex.lock();
+    try {
+      SegmentState s = segments.get(id);
+      if (s == null) {
+        return;
+      }
+      for (int i = lost.nextSetBit(0); i >= 0; i = lost.nextSetBit(i + 1)) {
+        if (s.has(i)) {
+          forgetDropped(s, i);
+        }
+      }
+    } finally {
+      mutex.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code body} while no other call is in progress and none can start (the close guard's
+   * write side). For a subclass that must swap its storage, e.g. to repair it.
+   *
+   * @return false when the store is already closed (the body did not run)
+   */
+  protected final boolean exclusively(Runnable body) {
+    closeGuard.writeLock().lock();
+    try {
+      if (!open) {
+        return false;
+      }
+      body.run();
+      return true;
+    } finally {
+      closeGuard.writeLock().unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- ChunkStore
+
+  @Override
+  public StoreHealth health() {
+    StoreHealth r = reported;
+    List<String> notes = new ArrayList<>();
+    if (r.state() != StoreHealth.State.OK) {
+      notes.add(r.detail());
+    }
+    long cap;
+    mutex.lock();
+    try {
+      cap = capacityBytes;
+    } finally {
+      mutex.unlock();
+    }
+    if (cap == 0) {
+      notes.add("pass-through only (capacity 0): nothing is cached");
+    }
+    long dropped = droppedCorruptBlocks.get();
+    if (dropped > 0) {
+      notes.add(dropped + " corrupt or lost block" + (dropped == 1 ? "" : "s") + " dropped since open");
+    }
+    if (notes.isEmpty()) {
+      return StoreHealth.OK;
+    }
+    String detail = String.join("; ", notes);
+    return r.state() == StoreHealth.State.FAILED ? StoreHealth.failed(detail) : StoreHealth.degraded(detail);
+  }
 
   @Override
   public boolean putSegment(SegmentRecord record) {
@@ -229,6 +356,7 @@ public abstract class AbstractChunkStore implements ChunkStore {
         SegmentState s = new SegmentState(record, encoded.length, new BitSet(record.blockCount()));
         s.tick = tick;
         s.lastAccessMillis = millis;
+        s.lastWriteMillis = Math.max(1, millis);
         segments.put(record.id(), s);
         usedBytes += encoded.length;
         return true;
@@ -294,6 +422,8 @@ public abstract class AbstractChunkStore implements ChunkStore {
         if (s.has(index)) {
           return null;
         }
+        // Mark it written now, before making room: a put in progress is part of the write.
+        s.lastWriteMillis = Math.max(1, clock.millis());
         makeRoom(value.length, id, "block " + index + " of segment " + id);
         BitSet after;
         synchronized (s) {
@@ -550,11 +680,25 @@ public abstract class AbstractChunkStore implements ChunkStore {
     }
   }
 
+  /**
+   * The stored value of a held block. A block the index claims but the storage lacks, or whose
+   * stored form the storage reports damaged ({@link CorruptBlockException}), is dropped from the
+   * index, counted, and reported absent, so the caller fetches it again.
+   */
   private byte[] held(SegmentState s, int index) {
     if (s == null || index < 0 || index >= s.record.blockCount() || !s.has(index)) {
       return null;
     }
-    return loadBlock(s.record.id(), index);
+    byte[] v;
+    try {
+      v = loadBlock(s.record.id(), index);
+    } catch (CorruptBlockException e) {
+      v = null;
+    }
+    if (v == null) {
+      dropCorrupt(s, index);
+    }
+    return v;
   }
 
   private byte[] seal(SegmentRecord r, byte[] data, int offset, int length) {
@@ -607,37 +751,75 @@ public abstract class AbstractChunkStore implements ChunkStore {
         after = (BitSet) s.present.clone();
       }
       after.clear(index);
-      persistBlockRemoval(s.record.id(), index, after);
-      synchronized (s) {
-        s.present.clear(index);
+      try {
+        persistBlockRemoval(s.record.id(), index, after);
+      } catch (ChunkStoreException e) {
+        // The storage refuses writes (it is damaged and repairing): the block is gone from the
+        // index all the same, so it is never served; the repair reconciles the storage.
       }
-      long bytes = blockFootprint(s.record.blockLength(index));
-      s.storedBlockBytes -= bytes;
-      usedBytes -= bytes;
-      blockCount--;
-      if (s.pinned) {
-        pinnedBytes -= bytes;
-      }
-      droppedCorruptBlocks.incrementAndGet();
+      forgetDropped(s, index);
     } finally {
       mutex.unlock();
     }
   }
 
-  /** Evicts LRU unpinned segments (never {@code keep}) so that {@code bytes} more fit. */
+  /** Takes a dropped block out of the index and the accounts; under the mutex. */
+  private void forgetDropped(SegmentState s, int index) {
+    synchronized (s) {
+      s.present.clear(index);
+    }
+    long bytes = blockFootprint(s.record.blockLength(index));
+    s.storedBlockBytes -= bytes;
+    usedBytes -= bytes;
+    blockCount--;
+    if (s.pinned) {
+      pinnedBytes -= bytes;
+    }
+    droppedCorruptBlocks.incrementAndGet();
+  }
+
+  /**
+   * Evicts LRU unpinned segments that are not being written (never {@code keep}) so that
+   * {@code bytes} more fit; throws {@link StoreFullException} when they cannot.
+   */
   private void makeRoom(long bytes, SegmentId keep, String what) {
     if (usedBytes + bytes <= capacityBytes) {
       return;
     }
-    evictDownTo(capacityBytes - bytes, keep);
+    if (capacityBytes == 0) {
+      throw new StoreFullException(name + " is pass-through only (capacity 0): it stores nothing, so "
+          + what + " was not stored");
+    }
+    long now = clock.millis();
+    evictDownTo(capacityBytes - bytes, keep, now);
     if (usedBytes + bytes > capacityBytes) {
-      throw new StoreFullException(name + " is full: " + what + " needs " + bytes + " bytes, "
-          + usedBytes + " of " + capacityBytes + " are used and " + pinnedBytes
-          + " of them are pinned or in use by the segment being written");
+      long writing = 0;
+      for (SegmentState s : segments.values()) {
+        if (!s.pinned && (s.record.id().equals(keep) || beingWritten(s, now))) {
+          writing += s.bytes();
+        }
+      }
+      throw new StoreFullException(name + " is full: " + what + " needs " + bytes + " bytes; " + usedBytes
+          + " of " + capacityBytes + " are used, " + pinnedBytes + " by pinned segments and " + writing
+          + " by segments being written, which are not evicted");
     }
   }
 
+  private boolean beingWritten(SegmentState s, long now) {
+    long w = writeWindowMillis;
+    return w > 0 && s.lastWriteMillis > 0 && now - s.lastWriteMillis < w && !s.complete();
+  }
+
+  /** Explicit eviction: any unpinned segment but {@code keep}, LRU first. */
   private int evictDownTo(long target, SegmentId keep) {
+    return evictDownTo(target, keep, Long.MIN_VALUE);
+  }
+
+  /**
+   * Evicts LRU unpinned segments other than {@code keep} down to {@code target}; with {@code now}
+   * other than {@code Long.MIN_VALUE}, segments being written at {@code now} are kept too.
+   */
+  private int evictDownTo(long target, SegmentId keep, long now) {
     if (usedBytes <= target) {
       return 0;
     }
@@ -646,7 +828,7 @@ public abstract class AbstractChunkStore implements ChunkStore {
       if (usedBytes <= target) {
         break;
       }
-      if (s.pinned || s.record.id().equals(keep)) {
+      if (s.pinned || s.record.id().equals(keep) || (now != Long.MIN_VALUE && beingWritten(s, now))) {
         continue;
       }
       remove(s);

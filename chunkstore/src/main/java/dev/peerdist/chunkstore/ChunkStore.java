@@ -18,8 +18,14 @@ import java.util.Optional;
  *       exact form PCCRR serves ({@link #storedBlock}); {@link #readBlock} decrypts and re-verifies.
  *   <li>Partial segments are normal; {@link #presentBlocks} answers which blocks are held.
  *   <li>The store holds at most its capacity in bytes of its own data; when a put would exceed
- *       it, least-recently-used unpinned segments are evicted whole. Pinned segments are never
- *       evicted; when only pinned data remains, the put throws {@link StoreFullException}.
+ *       it, least-recently-used unpinned segments are evicted whole. Pinned segments and
+ *       segments being written (incomplete, with a put within the write window, 60 s by default)
+ *       are never evicted to make room: when only those remain, the put throws {@link
+ *       StoreFullException} and changes nothing. A capacity of 0 means pass-through only: every
+ *       put throws {@link StoreFullException}.
+ *   <li>A block the storage has lost or damaged is dropped from the index when it is read,
+ *       counted in {@link StoreStats#droppedCorruptBlocks()}, and reported absent; {@link
+ *       #health()} says so.
  *   <li>Pins, capacity accounting and contents survive a restart; a kill at any moment loses at
  *       most puts that had not returned.
  *   <li>Implementations are thread-safe. After {@link #close()} every call throws
@@ -28,7 +34,11 @@ import java.util.Optional;
  */
 public interface ChunkStore extends AutoCloseable {
 
-  /** Records a segment; returns false (and changes nothing) when it is already known. */
+  /**
+   * Records a segment; returns false (and changes nothing) when it is already known.
+   *
+   * @throws StoreFullException when the record cannot be kept (as for {@link #putBlock})
+   */
   boolean putSegment(SegmentRecord record);
 
   /** The record of a known segment. */
@@ -42,7 +52,10 @@ public interface ChunkStore extends AutoCloseable {
    *
    * @throws UnknownSegmentException when no record was put for {@code id}
    * @throws BlockVerificationException when length or hash do not match; nothing is stored
-   * @throws StoreFullException when the block cannot fit without evicting pinned data
+   * @throws StoreFullException when the block cannot be kept: capacity 0 (pass-through), room only
+   *     by evicting pinned segments or segments being written, or a full disk ({@link
+   *     DiskFullException}); nothing was stored
+   * @throws ChunkStoreException when the storage fails otherwise (the message names the cause)
    */
   void putBlock(SegmentId id, int index, byte[] data, int offset, int length);
 
@@ -80,6 +93,12 @@ public interface ChunkStore extends AutoCloseable {
 
   /** Sizes and counts, cheap to call. */
   StoreStats stats();
+
+  /**
+   * Whether the store works, and if not fully, why (for {@code /healthz} and {@code /readyz});
+   * cheap to call, never throws, also after {@link #close()}.
+   */
+  StoreHealth health();
 
   /** Summary of a known segment (no block data is read); empty when it is unknown. */
   Optional<SegmentInfo> segmentInfo(SegmentId id);

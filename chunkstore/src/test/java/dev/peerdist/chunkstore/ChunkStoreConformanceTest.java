@@ -461,6 +461,75 @@ public abstract class ChunkStoreConformanceTest {
     assertEquals(2, store.presentBlocks(a.record().id()).cardinality());
   }
 
+  /**
+   * Issue 11: with a cache smaller than what a download has in flight, a put for one segment must
+   * not evict another segment that is still being written (the download would lose it "while
+   * block N was being put"); the put is refused instead, and the store stays consistent.
+   */
+  @Test
+  void segmentsBeingWrittenAreNotEvictedToMakeRoomForOthers() {
+    Segment a = v1(2);
+    Segment b = v1(2);
+    ChunkStore store = open(TestSegments.footprint(a, 0) + TestSegments.footprint(b, 0) + 100);
+    store.putSegment(a.record());
+    store.putBlock(a.record().id(), 0, a.block(0));
+    store.putSegment(b.record());
+    store.putBlock(b.record().id(), 0, b.block(0));
+    StoreStats before = store.stats();
+    var e = assertThrows(StoreFullException.class, () -> store.putBlock(b.record().id(), 1, b.block(1)));
+    assertTrue(e.getMessage().contains("being written"), e.getMessage());
+    assertEquals(before, store.stats(), "a refused put changes nothing");
+    assertTrue(store.hasBlock(a.record().id(), 0), "the other download's segment is still there");
+    // Once a's writer has been quiet for the write window, a is an ordinary LRU victim again.
+    clock.advance(AbstractChunkStore.DEFAULT_WRITE_WINDOW.toMillis() + 1);
+    store.putBlock(b.record().id(), 0, b.block(0)); // b is written again now; a is not
+    store.putBlock(b.record().id(), 1, b.block(1));
+    assertTrue(store.segment(a.record().id()).isEmpty(), "the abandoned partial segment was evicted");
+    assertEquals(2, store.presentBlocks(b.record().id()).cardinality());
+    assertEquals(1, store.stats().evictedSegments());
+  }
+
+  @Test
+  void completeSegmentsAreEvictedBeforeAnyPutIsRefused() {
+    Segment a = v1(1);
+    Segment b = v1(2);
+    ChunkStore store = open(TestSegments.fullFootprint(a) + TestSegments.footprint(b, 0) + 100);
+    putAll(store, a); // complete: evictable at once
+    store.putSegment(b.record());
+    store.putBlock(b.record().id(), 0, b.block(0));
+    store.putBlock(b.record().id(), 1, b.block(1));
+    assertTrue(store.segment(a.record().id()).isEmpty());
+    assertEquals(2, store.presentBlocks(b.record().id()).cardinality());
+  }
+
+  /** Capacity 0 is pass-through only: nothing is stored, every put says so, health says so. */
+  @Test
+  void capacityZeroIsPassThroughOnly() {
+    ChunkStore store = open(0);
+    Segment a = v1(1);
+    var e = assertThrows(StoreFullException.class, () -> store.putSegment(a.record()));
+    assertTrue(e.getMessage().contains("pass-through only"), e.getMessage());
+    assertEquals(0, store.stats().segments());
+    assertEquals(StoreHealth.State.DEGRADED, store.health().state());
+    assertTrue(store.health().detail().contains("pass-through only"), store.health().toString());
+  }
+
+  @Test
+  void healthIsOkUntilSomethingIsLostAndSaysWhat() {
+    ChunkStore store = open(LARGE);
+    assertEquals(StoreHealth.OK, store.health());
+    Segment a = v1(2);
+    putAll(store, a);
+    store = track(damage(store, a.record().id(), 1, new byte[7]));
+    assertEquals(StoreHealth.OK, store.health(), "damage is found when the block is read");
+    assertEquals(Optional.empty(), store.readBlock(a.record().id(), 1));
+    assertEquals(StoreHealth.State.DEGRADED, store.health().state());
+    assertTrue(store.health().toString().startsWith("degraded: 1 corrupt or lost block dropped"),
+        store.health().toString());
+    store.close();
+    assertEquals(StoreHealth.State.DEGRADED, store.health().state(), "health never throws, also when closed");
+  }
+
   @Test
   void pinningUnknownSegmentIsRefused() {
     ChunkStore store = open(LARGE);

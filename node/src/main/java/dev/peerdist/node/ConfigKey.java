@@ -26,7 +26,8 @@ public enum ConfigKey {
           + "to the first publisher whose path prefix matches.", "PROTOCOL.md §5"),
   STORE("store", Type.PATH, "~/.peerdist/store", "Directory of the RocksDB chunk store.", "PROTOCOL.md §2.1"),
   CACHE_SIZE("cache-size", Type.BYTES, "10GiB",
-      "Most bytes the store keeps; least recently used unpinned segments are evicted whole.", ""),
+      "Most bytes the store keeps; least recently used unpinned segments are evicted whole. "
+          + "0 = pass-through only: nothing is cached.", ""),
   BIND("bind", Type.ADDRESS, "0.0.0.0", "Address the PCCRR server listens on.", "PROTOCOL.md §4.1"),
   INTERFACE("interface", Type.STRING, "",
       "Network interface for PCCRD multicast (empty: every up, multicast-capable interface).",
@@ -69,7 +70,12 @@ public enum ConfigKey {
   CONTENT_VERSION("content-version", Type.COUNT, "1",
       "Highest content-information version asked for: 1 (32 MiB segments, few probes) or 2.",
       "PROTOCOL.md §5.1, §2.4"),
-  TOKEN("token", Type.STRING, "", "Bearer token sent with content-information requests.", "PROTOCOL.md §5.1"),
+  TOKEN("token", Type.STRING, "",
+      "Bearer token sent with requests to the configured publishers only (never to other hosts).",
+      "PROTOCOL.md §5.1"),
+  DOWNLOAD_ALLOW("download-allow", Type.STRING_LIST, "",
+      "URL prefixes that /download may fetch besides the publishers (* = any http(s) URL); they never "
+          + "get the token.", ""),
   TLS_INSECURE("tls-insecure", Type.BOOLEAN, "false",
       "Trust any TLS certificate of a publisher (self-signed trial servers only).", ""),
   LOG_FORMAT("log-format", Type.LOG_FORMAT, "text",

@@ -14,6 +14,7 @@ import dev.peerdist.discovery.pccrd.ProbeTag;
 import dev.peerdist.node.download.LoopSettings;
 import dev.peerdist.node.download.SubnetView;
 import dev.peerdist.node.admin.AdminServer;
+import dev.peerdist.node.admin.DownloadScope;
 import dev.peerdist.node.bridge.BridgeRegistrar;
 import dev.peerdist.node.bridge.ContentBridge;
 import dev.peerdist.node.admin.MirrorMap;
@@ -110,8 +111,16 @@ public final class Node implements AutoCloseable {
   public static ChunkStore rocksStore(NodeConfig config) throws IOException {
     try {
       java.nio.file.Files.createDirectories(config.store());
-      return RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
-          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).open();
+      ChunkStore s = RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
+          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).recoverDamage(true).open();
+      if (config.cacheSize() == 0) {
+        LOG.warn("cache-size is 0: pass-through only; downloads are delivered but nothing is cached or served"
+            + " to peers");
+      }
+      if (s.health().state() != dev.peerdist.chunkstore.StoreHealth.State.OK) {
+        LOG.warn("store at {}: {}", config.store(), s.health());
+      }
+      return s;
     } catch (IOException | RuntimeException e) {
       throw new IOException("cannot open the store at " + config.store() + ": " + e.getMessage(), e);
     }
@@ -176,6 +185,7 @@ public final class Node implements AutoCloseable {
     closers.push(store);
     ChunkStore s = store;
     meters.bindStore(s::stats);
+    meters.bindStoreHealth(s::health);
 
     bridge = new ContentBridge(store, clock, new java.security.SecureRandom());
     try {
@@ -205,13 +215,25 @@ public final class Node implements AutoCloseable {
     }
     OriginClient origin = new OriginClient(oc);
     closers.push(origin);
+    // The token goes to the configured publishers only; every other URL gets a client without it.
+    DownloadScope scope = new DownloadScope(config.publishers(), config.downloadAllow());
+    OriginClient plain = origin;
+    if (!config.token().isEmpty()) {
+      plain = new OriginClient(oc.withBearerToken(null));
+      closers.push(plain);
+    }
+    OriginClient tokenless = plain;
     // The one download loop of this node (issue 8); the simulator runs the same loop with the same
     // LoopSettings. Its timers run on the real monotonic clock, not the node's (injected) wall clock.
     LoopSettings loopSettings = loopSettings(config);
     SubnetView view = new SubnetView(loopSettings);
     SplittableRandom random = new SplittableRandom();
     nodeId = random.nextLong() & ProbeTag.MAX_NODE_ID;
-    driver = new LoopDriver(store, client, PublisherOrigin.ranges(origin), directory, meters, loopSettings, view,
+    LoopDriver.OriginRanges withToken = PublisherOrigin.ranges(origin);
+    LoopDriver.OriginRanges withoutToken = PublisherOrigin.ranges(tokenless);
+    LoopDriver.OriginRanges ranges = (url, start, end, etag, readTimeout) -> (scope.isPublisher(url) ? withToken
+        : withoutToken).open(url, start, end, etag, readTimeout);
+    driver = new LoopDriver(store, client, ranges, directory, meters, loopSettings, view,
         nodeId, pccrr.port(), config.role() == NodeRole.CACHE_SERVER, this::isSelf, clock, random);
     closers.push(driver);
     directory.serve(new LocalHoldings() {
@@ -232,9 +254,13 @@ public final class Node implements AutoCloseable {
     // The V1/V2 bridge learns each V1 package the node fetches and asks the publisher for its V2 map.
     BridgeRegistrar registrar = new BridgeRegistrar(bridge, url -> origin.fetchContentInformation(url, true), clock);
     closers.push(registrar);
-    engine = new DownloadEngine(store, new PublisherOrigin(origin, config.contentVersion() == 2,
-        registrar::contentInformation), driver, meters, (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE,
-        clock);
+    dev.peerdist.node.engine.Origin originPath = new PublisherOrigin(origin, config.contentVersion() == 2,
+        registrar::contentInformation);
+    if (tokenless != origin) {
+      originPath = new ScopedOrigin(scope, originPath, new PublisherOrigin(tokenless, config.contentVersion() == 2));
+    }
+    engine = new DownloadEngine(store, originPath, driver, meters,
+        (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE, clock);
     closers.push(engine);
 
     if (config.dnssd()) {
@@ -252,7 +278,7 @@ public final class Node implements AutoCloseable {
     closers.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS));
     meters.bindNetty(group);
     admin = AdminServer.start(group, config.adminBind(), config.adminPort(), config.mirrorPort(), meters,
-        new Status(), engine, new MirrorMap(config.publishers()), config.maxDownloads());
+        new Status(), engine, new MirrorMap(config.publishers()), scope, config.maxDownloads());
     closers.push(admin);
     ready = true;
     LOG.info("node ready: role {}, PCCRR on {}, admin on http://{}:{}/, mirror on http://{}:{}/", config.role(),
@@ -488,6 +514,8 @@ public final class Node implements AutoCloseable {
       sm.put("segments", st.segments());
       sm.put("blocks", st.blocks());
       sm.put("evicted_segments", st.evictedSegments());
+      sm.put("dropped_corrupt_blocks", st.droppedCorruptBlocks());
+      sm.put("health", store.health().toString());
       m.put("store", sm);
       Map<String, Object> t = new LinkedHashMap<>();
       for (ByteSource b : ByteSource.values()) {
@@ -506,7 +534,12 @@ public final class Node implements AutoCloseable {
 
     @Override
     public boolean ready() {
-      return ready && !closed;
+      return ready && !closed && store.health().state() != dev.peerdist.chunkstore.StoreHealth.State.FAILED;
+    }
+
+    @Override
+    public String storeHealth() {
+      return store == null ? "" : store.health().toString();
     }
   }
 

@@ -23,8 +23,10 @@ import java.util.Map;
  * <p>Config file format (documented in {@code docs/CONFIGURATION.md}): UTF-8 lines of
  * {@code key = value}; {@code #} and {@code ;} start comments; blank lines and section headers
  * such as {@code [node]} are ignored; values may be quoted ({@code "…"}); list options may be
- * repeated, comma-separated or written as a TOML array ({@code ["a", "b"]}). An unknown key or a
- * bad value stops loading with a {@link ConfigException} naming the key and {@code file:line}.
+ * repeated, comma-separated or written as a TOML array ({@code ["a", "b"]}). An unknown key, a
+ * bad value, or a single-valued key set twice stops loading with a {@link ConfigException}
+ * naming the key and {@code file:line} (both lines for a duplicate). Values are checked before
+ * anything starts: a bad {@code --peer host:port} never gets as far as binding a socket.
  * A list option set at a higher layer replaces the lower layers' lists as a whole.
  */
 public final class NodeConfig {
@@ -127,6 +129,7 @@ public final class NodeConfig {
         throw new ConfigException("config", how, "cannot read " + file + ": " + e.getMessage());
       }
       Map<ConfigKey, List<String>> lists = new LinkedHashMap<>();
+      Map<ConfigKey, Integer> firstLine = new EnumMap<>(ConfigKey.class);
       for (ConfigFileLines.Line line : ConfigFileLines.parse(lines, "file " + file)) {
         String source = "file " + file + ":" + line.number();
         ConfigKey key = ConfigKey.byKey(line.key());
@@ -134,6 +137,12 @@ public final class NodeConfig {
           throw new ConfigException(line.key(), source, "unknown key (see docs/CONFIGURATION.md)");
         }
         String value = line.raw();
+        Integer earlier = firstLine.putIfAbsent(key, line.number());
+        if (earlier != null && !key.isList()) {
+          // Which of two values wins is a guess a reader of the file would get wrong.
+          throw new ConfigException(line.key(), source, "set twice, on lines " + earlier + " and " + line.number()
+              + " of " + file + "; keep one");
+        }
         if (key.isList()) {
           List<String> items = lists.computeIfAbsent(key, k -> new ArrayList<>());
           if (value.startsWith("[") && value.endsWith("]")) {
@@ -153,6 +162,7 @@ public final class NodeConfig {
       }
     }
 
+    @SuppressWarnings("unchecked")
     public NodeConfig build() {
       Map<ConfigKey, Object> all = new EnumMap<>(ConfigKey.class);
       Map<ConfigKey, String> src = new EnumMap<>(ConfigKey.class);
@@ -175,7 +185,39 @@ public final class NodeConfig {
         throw new ConfigException(ConfigKey.PREPOPULATE.key(), src.get(ConfigKey.PREPOPULATE),
             "only a node with role cache-server prepopulates");
       }
+      for (Object p : (List<?>) all.get(ConfigKey.PEER)) {
+        String problem = peerProblem((String) p);
+        if (problem != null) {
+          throw new ConfigException(ConfigKey.PEER.key(), src.get(ConfigKey.PEER), problem);
+        }
+      }
+      try {
+        new dev.peerdist.node.admin.DownloadScope(List.of(), (List<String>) all.get(ConfigKey.DOWNLOAD_ALLOW));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(ConfigKey.DOWNLOAD_ALLOW.key(), src.get(ConfigKey.DOWNLOAD_ALLOW), e.getMessage());
+      }
       return new NodeConfig(all, src);
+    }
+
+    /** Why {@code host:port} is not a peer, or null; checks the form only (no DNS lookup). */
+    static String peerProblem(String hostPort) {
+      int colon = hostPort.lastIndexOf(':');
+      if (colon <= 0 || colon == hostPort.length() - 1) {
+        return "'" + hostPort + "' is not host:port";
+      }
+      String host = hostPort.substring(0, colon);
+      String port = hostPort.substring(colon + 1);
+      if (!port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+        return "'" + hostPort + "': '" + port + "' is not a port 1..65535";
+      }
+      if (host.startsWith("[") != host.endsWith("]")) {
+        return "'" + hostPort + "': unbalanced brackets around an IPv6 address";
+      }
+      String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+      if (bare.isEmpty() || !bare.matches("[A-Za-z0-9._:-]+") || (!host.startsWith("[") && bare.contains(":"))) {
+        return "'" + hostPort + "': '" + host + "' is not a host name or address (IPv6 goes in [brackets])";
+      }
+      return null;
     }
   }
 
@@ -286,6 +328,12 @@ public final class NodeConfig {
   /** The bearer token for publishers, or empty. */
   public String token() {
     return (String) values.get(ConfigKey.TOKEN);
+  }
+
+  /** Extra URL prefixes {@code /download} may fetch ({@code *} = any). */
+  @SuppressWarnings("unchecked")
+  public List<String> downloadAllow() {
+    return (List<String>) values.get(ConfigKey.DOWNLOAD_ALLOW);
   }
 
   public boolean tlsInsecure() {

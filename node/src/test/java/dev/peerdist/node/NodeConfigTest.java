@@ -116,6 +116,39 @@ class NodeConfigTest {
     assertEquals("file " + f + ":3", e.source());
   }
 
+  /** Issue 11: a duplicate key is an error naming the key and both lines. */
+  @Test
+  void duplicateKeyInAFileNamesBothLines() throws Exception {
+    Path f = file("cache-size = 1GiB\npublisher = http://a/\n# later\ncache-size = 2GiB\npublisher = http://b/\n");
+    ConfigException e = assertThrows(ConfigException.class, () -> NodeConfig.load(f, Map.of(), Map.of()));
+    assertEquals("cache-size", e.key());
+    assertEquals("file " + f + ":4", e.source());
+    assertTrue(e.getMessage().contains("set twice, on lines 1 and 4"), e.getMessage());
+  }
+
+  /** Issue 11: --peer is checked when the configuration loads, before anything binds a socket. */
+  @Test
+  void badPeerIsRefusedAtLoad() {
+    for (String bad : new String[] {"x:y", "host", ":80", "host:0", "host:70000", "a b:80", "::1:80", "[::1:80"}) {
+      ConfigException e = assertThrows(ConfigException.class,
+          () -> NodeConfig.load(null, Map.of(ConfigKey.PEER, List.of(bad)), Map.of()), bad);
+      assertEquals("peer", e.key(), bad);
+      assertEquals("flag --peer", e.source(), bad);
+    }
+    NodeConfig ok = NodeConfig.load(null, Map.of(ConfigKey.PEER, List.of("10.1.0.5:80", "cache.example:8080",
+        "[fe80::1]:80")), Map.of());
+    assertEquals(3, ok.peers().size());
+  }
+
+  @Test
+  void downloadAllowEntriesMustBeUrlPrefixesOrStar() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> NodeConfig.load(null, Map.of(ConfigKey.DOWNLOAD_ALLOW, List.of("ftp://x/")), Map.of()));
+    assertEquals("download-allow", e.key());
+    assertEquals(List.of("*"), NodeConfig.load(null, Map.of(ConfigKey.DOWNLOAD_ALLOW, List.of("*")), Map.of())
+        .downloadAllow());
+  }
+
   @Test
   void unknownFileKeyAndMalformedLine() throws Exception {
     Path f = file("cache-sise = 1GiB\n");

@@ -2,6 +2,10 @@ package dev.peerdist.chunkstore.rocksdb;
 
 import dev.peerdist.chunkstore.AbstractChunkStore;
 import dev.peerdist.chunkstore.ChunkStoreException;
+import dev.peerdist.chunkstore.CorruptBlockException;
+import dev.peerdist.chunkstore.DiskFullException;
+import dev.peerdist.chunkstore.StoreFullException;
+import dev.peerdist.chunkstore.StoreHealth;
 import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.SegmentRecordCodec;
 import dev.peerdist.chunkstore.SideTable;
@@ -16,6 +20,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -65,18 +70,47 @@ import org.rocksdb.WriteBatch;
  *
  * <h2>Errors</h2>
  *
- * Every RocksDB failure becomes a {@link ChunkStoreException} naming the directory and the
- * operation. Opening a store another process holds, opening damaged files and running out of
- * disk space get messages that say so. Nothing is ever deleted to recover from an error: a store
- * that fails to open is left exactly as it was. A write that fails for lack of space throws
- * without changing the index; RocksDB may then refuse further writes until the store is reopened
- * with space available.
+ * Every RocksDB failure becomes a {@link ChunkStoreException} naming the directory, the
+ * operation and RocksDB's own reason. Opening a store another process holds, opening damaged
+ * files and running out of disk space get messages that say so. A write that fails for lack of
+ * space throws {@link DiskFullException} without changing the index; RocksDB resumes writing by
+ * itself once space is back (its SST file manager watches).
+ *
+ * <h2>Damage</h2>
+ *
+ * By default nothing is ever deleted or moved to recover from damage: a store that fails to open
+ * is left exactly as it was. With {@link Builder#recoverDamage(boolean) recoverDamage(true)} (what
+ * a node uses) the store repairs itself instead of wedging (issue 11):
+ *
+ * <ul>
+ *   <li>A block whose data RocksDB reports corrupt when it is read is dropped from the index,
+ *       counted, and reported absent, so the caller fetches it again; the store then repairs
+ *       itself in the background (below), because a later compaction would trip over the same
+ *       damage and stop every write.
+ *   <li>Repair (also after a background error such as a compaction hitting damage, and at the
+ *       next open when a {@value #REPAIR_MARKER} file says one was due): the store reopens with
+ *       automatic compaction off, checks every SST file's checksums, copies each damaged file
+ *       into {@code quarantine/} and removes it from the database ({@code DeleteFilesInRanges}),
+ *       drops from the index the blocks that lived only there, and turns compaction back on.
+ *   <li>A store that cannot be opened even with the damaged WAL records skipped is moved aside
+ *       to {@code DIR.damaged-TIMESTAMP} (logged) and a new, empty store is created.
+ * </ul>
+ *
+ * {@link #health()} says which of these happened. Files and directories are created readable
+ * by the owner only (0600/0700): segment secrets are inside.
  */
 public final class RocksChunkStore extends AbstractChunkStore {
   /** Size limit of a store created without one. */
   public static final long DEFAULT_CAPACITY_BYTES = 10L << 30;
   /** Block cache shared by all families unless the builder says otherwise. */
-  public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
+  public static final long DEFAULT_BLOCK_CACHE_BYTES = 16L << 20;
+  /** A file in the store directory that says a repair is due at the next open. */
+  public static final String REPAIR_MARKER = "REPAIR-NEEDED";
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RocksChunkStore.class);
+  private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_DIR =
+      java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+  private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_FILE =
+      java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
 
   static final String SEGMENTS = "segments";
   static final String PRESENCE = "presence";
@@ -93,16 +127,24 @@ public final class RocksChunkStore extends AbstractChunkStore {
   private static final byte[] EMPTY = new byte[0];
 
   private final Path directory;
-  private final RocksOptions options;
-  private final RocksDB db;
-  private final List<ColumnFamilyHandle> handles;
-  private final ColumnFamilyHandle meta;
-  private final ColumnFamilyHandle segments;
-  private final ColumnFamilyHandle presence;
-  private final ColumnFamilyHandle pins;
-  private final ColumnFamilyHandle access;
-  private final ColumnFamilyHandle blocks;
-  private final RocksSideTable sideTable;
+  private final Builder settings;
+  // The database and its handles are replaced only by a repair, which runs with no other call
+  // in progress (AbstractChunkStore#exclusively); volatile so every thread sees the new ones.
+  private volatile RocksOptions options;
+  private volatile RocksDB db;
+  private volatile List<ColumnFamilyHandle> handles;
+  private volatile ColumnFamilyHandle meta;
+  private volatile ColumnFamilyHandle segments;
+  private volatile ColumnFamilyHandle presence;
+  private volatile ColumnFamilyHandle pins;
+  private volatile ColumnFamilyHandle access;
+  private volatile ColumnFamilyHandle blocks;
+  private final java.util.concurrent.atomic.AtomicBoolean repairQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile Thread repairThread;
+  private final java.util.concurrent.atomic.AtomicLong quarantinedFiles = new java.util.concurrent.atomic.AtomicLong();
+  /** Replaced with the database by a repair, like the handles. */
+  private volatile RocksSideTable sideTable;
 
   /** Starts configuring a store in {@code directory}. */
   public static Builder at(Path directory) {
@@ -116,6 +158,8 @@ public final class RocksChunkStore extends AbstractChunkStore {
     private boolean syncWrites;
     private boolean createIfMissing = true;
     private boolean blobFiles;
+    private boolean recoverDamage;
+    private java.time.Duration writeWindow = DEFAULT_WRITE_WINDOW;
     private long blockCacheBytes = DEFAULT_BLOCK_CACHE_BYTES;
     private Clock clock = Clock.systemUTC();
     private RandomGenerator random;
@@ -161,6 +205,24 @@ public final class RocksChunkStore extends AbstractChunkStore {
       return this;
     }
 
+    /**
+     * Whether damage is repaired instead of reported (default false: nothing is moved or
+     * deleted). See the class docs, "Damage". A node sets it.
+     */
+    public Builder recoverDamage(boolean recover) {
+      this.recoverDamage = recover;
+      return this;
+    }
+
+    /** How long an incomplete segment counts as being written after its last put (see ChunkStore). */
+    public Builder writeWindow(java.time.Duration window) {
+      if (window.isNegative()) {
+        throw new IllegalArgumentException("write window " + window + " is negative");
+      }
+      this.writeWindow = window;
+      return this;
+    }
+
     /** RocksDB block cache size (default {@link #DEFAULT_BLOCK_CACHE_BYTES}). */
     public Builder blockCacheBytes(long bytes) {
       if (bytes < 0) {
@@ -203,19 +265,73 @@ public final class RocksChunkStore extends AbstractChunkStore {
     super("chunk store " + b.directory.toAbsolutePath(),
         b.capacity.orElse(DEFAULT_CAPACITY_BYTES), b.clock, b.random != null ? b.random : new SecureRandom());
     this.directory = b.directory.toAbsolutePath();
-    if (!b.createIfMissing && !Files.exists(directory.resolve("CURRENT"))) {
-      b.tuner.close();
-      throw new ChunkStoreException("no chunk store in " + directory);
-    }
+    this.settings = b;
+    setWriteWindow(b.writeWindow);
     try {
-      Files.createDirectories(directory);
-    } catch (IOException e) {
+      if (!b.createIfMissing && !Files.exists(directory.resolve("CURRENT"))) {
+        throw new ChunkStoreException("no chunk store in " + directory);
+      }
+      createOwnerOnly(directory);
+      RocksDB.loadLibrary();
+      boolean repair = b.recoverDamage && Files.exists(directory.resolve(REPAIR_MARKER));
+      String rebuilt = null;
+      try {
+        openDatabase(repair, false);
+      } catch (ChunkStoreException e) {
+        if (!b.recoverDamage || !(e.getCause() instanceof RocksDBException re) || !isDamage(re)) {
+          throw e;
+        }
+        LOG.warn("{}; trying again with damaged log records skipped", e.getMessage());
+        writeMarker();
+        repair = true;
+        try {
+          openDatabase(true, true);
+        } catch (ChunkStoreException again) {
+          rebuilt = moveAside(again);
+          openDatabase(false, false);
+        }
+      }
+      try {
+        if (repair) {
+          rebuildWithoutDamage();
+          load(b.capacity, true);
+          finishRepair();
+        } else {
+          load(b.capacity, b.recoverDamage);
+        }
+      } catch (RuntimeException e) {
+        closeDatabase();
+        throw e;
+      }
+      if (rebuilt != null) {
+        reportHealth(StoreHealth.degraded("the damaged store could not be opened and was moved to " + rebuilt
+            + "; this store was rebuilt empty"));
+      }
+    } catch (RuntimeException e) {
       b.tuner.close();
-      throw new ChunkStoreException("cannot create chunk store directory " + directory + ": " + e, e);
+      throw e;
     }
-    RocksDB.loadLibrary();
-    RocksOptions opts = new RocksOptions(FAMILIES, b.blockCacheBytes, b.syncWrites, b.createIfMissing, b.tuner);
-    if (b.blobFiles) {
+  }
+
+  /** Opens RocksDB and takes the family handles; {@code salvage} skips damaged WAL records. */
+  private void openDatabase(boolean noAutoCompaction, boolean salvage) {
+    RocksOptions opts = new RocksOptions(FAMILIES, BLOCKS, settings.blockCacheBytes, settings.syncWrites,
+        settings.createIfMissing, noAutoCompaction, settings.recoverDamage ? new DamageListener() : null,
+        new RocksOptions.Tuner() {
+          @Override
+          public void tuneDatabase(org.rocksdb.DBOptions o) {
+            settings.tuner.tuneDatabase(o);
+          }
+
+          @Override
+          public void tuneColumnFamily(String name, org.rocksdb.ColumnFamilyOptions o) {
+            settings.tuner.tuneColumnFamily(name, o);
+          }
+        });
+    if (salvage) {
+      opts.database().setWalRecoveryMode(org.rocksdb.WALRecoveryMode.SkipAnyCorruptedRecords).setParanoidChecks(false);
+    }
+    if (settings.blobFiles) {
       // Values of at least 4 KiB (every block but tiny V2 segments) go to blob files; garbage
       // collection reclaims the space of evicted blocks during compaction.
       opts.family(BLOCKS).setEnableBlobFiles(true).setMinBlobSize(4096).setBlobFileSize(256L << 20)
@@ -243,12 +359,7 @@ public final class RocksChunkStore extends AbstractChunkStore {
     this.access = hs.get(4);
     this.blocks = hs.get(5);
     this.sideTable = new RocksSideTable(this, opened, hs.get(6), opts);
-    try {
-      load(b.capacity);
-    } catch (RuntimeException e) {
-      closeStorage();
-      throw e;
-    }
+    tightenPermissions();
   }
 
   @Override
@@ -305,9 +416,35 @@ public final class RocksChunkStore extends AbstractChunkStore {
     });
   }
 
+  /**
+   * Compacts every family now (maintenance; also how tests make RocksDB read every stored byte).
+   *
+   * @throws ChunkStoreException when compaction fails, e.g. on damaged data (a repair then starts
+   *     when damage recovery is on)
+   */
+  public void compact() {
+    guarded(() -> {
+      // Force rewriting the bottommost level too: otherwise a lone file is only moved, unread.
+      try (org.rocksdb.CompactRangeOptions o = new org.rocksdb.CompactRangeOptions()
+          .setBottommostLevelCompaction(org.rocksdb.CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+        for (ColumnFamilyHandle h : handles) {
+          db.compactRange(h, null, null, o);
+        }
+      } catch (RocksDBException e) {
+        throw failure("compact", e);
+      }
+      return null;
+    });
+  }
+
   // ---------------------------------------------------------------- open
 
-  private void load(OptionalLong requestedCapacity) {
+  /**
+   * Reads the index. {@code tolerant}: a record that does not decode, or a bitmap that claims
+   * blocks beyond its record, is removed (with the segment's blocks) and counted instead of
+   * stopping the open.
+   */
+  private void load(OptionalLong requestedCapacity, boolean tolerant) {
     byte[] format = get(meta, FORMAT_KEY, "read the format");
     if (format == null) {
       put(meta, FORMAT_KEY, new byte[] {FORMAT}, "write the format");
@@ -326,27 +463,57 @@ public final class RocksChunkStore extends AbstractChunkStore {
         recency.put(KeyCodec.segmentOf(k), new long[] {bb.getLong(0), bb.getLong(8)});
       }
     });
+    List<byte[]> damaged = new ArrayList<>();
     forEach(segments, "read segment records", (k, v) -> {
-      SegmentId id = KeyCodec.segmentOf(k);
+      SegmentId id;
       SegmentRecord r;
+      try {
+        id = KeyCodec.segmentOf(k);
+      } catch (IllegalArgumentException e) {
+        if (tolerant) {
+          damaged.add(k.clone());
+          return;
+        }
+        throw new ChunkStoreException(name() + " is damaged: a record key " + HexFormat.of().formatHex(k)
+            + " does not decode (" + e.getMessage() + "); nothing was changed", e);
+      }
       try {
         r = SegmentRecordCodec.decode(v);
       } catch (IllegalArgumentException e) {
+        if (tolerant) {
+          damaged.add(k.clone());
+          return;
+        }
         throw new ChunkStoreException(name() + " is damaged: the record of segment " + id
             + " does not decode (" + e.getMessage() + "); nothing was changed", e);
       }
       if (!r.id().equals(id)) {
+        if (tolerant) {
+          damaged.add(k.clone());
+          return;
+        }
         throw new ChunkStoreException(name() + " is damaged: the record stored under segment " + id
             + " belongs to " + r.id() + "; nothing was changed");
       }
       BitSet bits = present.getOrDefault(id, new BitSet());
       if (bits.length() > r.blockCount()) {
+        if (tolerant) {
+          damaged.add(k.clone());
+          return;
+        }
         throw new ChunkStoreException(name() + " is damaged: segment " + id + " claims block "
             + (bits.length() - 1) + " of " + r.blockCount() + "; nothing was changed");
       }
       long[] t = recency.getOrDefault(id, new long[] {0, 0});
       restoreSegment(r, bits, pinned.contains(id), t[0], t[1]);
     });
+    for (byte[] k : damaged) {
+      dropDamagedSegment(k);
+    }
+    if (!damaged.isEmpty()) {
+      reportHealth(StoreHealth.degraded(damaged.size() + " damaged segment record" + (damaged.size() == 1 ? "" : "s")
+          + " removed at open"));
+    }
     byte[] cap = get(meta, CAPACITY_KEY, "read the capacity");
     if (cap != null && cap.length == 8) {
       restoreCapacity(ByteBuffer.wrap(cap).getLong());
@@ -358,6 +525,30 @@ public final class RocksChunkStore extends AbstractChunkStore {
     } else if (cap == null) {
       persistCapacity(stats().capacityBytes());
     }
+  }
+
+  /** Removes a segment whose record is unusable: its record, bitmap, pin, recency and blocks. */
+  private void dropDamagedSegment(byte[] segmentKey) {
+    byte[] end = segmentKey.clone();
+    // Block keys are segmentKey || index: the range [segmentKey, segmentKey + 1) holds them all.
+    int i = end.length - 1;
+    while (i >= 0 && end[i] == (byte) 0xff) {
+      end[i--] = 0;
+    }
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.delete(segments, segmentKey);
+      batch.delete(presence, segmentKey);
+      batch.delete(pins, segmentKey);
+      batch.delete(access, segmentKey);
+      if (i >= 0) {
+        end[i]++;
+        batch.deleteRange(blocks, segmentKey, end);
+      }
+      db.write(options.write(), batch);
+    } catch (RocksDBException e) {
+      throw failure("remove the damaged record " + HexFormat.of().formatHex(segmentKey), e);
+    }
+    LOG.warn("{}: removed the damaged record {} and its blocks", name(), HexFormat.of().formatHex(segmentKey));
   }
 
   private interface EntryConsumer {
@@ -375,6 +566,348 @@ public final class RocksChunkStore extends AbstractChunkStore {
     } catch (IllegalArgumentException e) {
       throw new ChunkStoreException(name() + " is damaged: cannot " + what + ": " + e.getMessage()
           + "; nothing was changed", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- damage and repair
+
+  /** Damage seen while running: drop what it cost, and repair in the background. */
+  private void damageSeen(String what, RocksDBException e) {
+    if (!settings.recoverDamage) {
+      return;
+    }
+    writeMarker();
+    reportHealth(StoreHealth.degraded("damage found (" + what + ": " + e.getMessage() + "); repairing"));
+    if (repairQueued.compareAndSet(false, true)) {
+      Thread t = new Thread(this::repairInPlace, "peerdist-store-repair");
+      t.setDaemon(true);
+      repairThread = t;
+      t.start();
+    }
+  }
+
+  /** Reopens with compaction off, quarantines damaged files, reconciles the index. */
+  private void repairInPlace() {
+    try {
+      exclusively(() -> {
+        closeDatabase();
+        try {
+          openDatabase(true, false);
+        } catch (ChunkStoreException e) {
+          openDatabase(true, true);
+        }
+        long droppedBefore = stats().droppedCorruptBlocks();
+        java.util.Map<SegmentId, BitSet> before = new java.util.HashMap<>();
+        for (SegmentId id : segmentIdsUnguarded()) {
+          before.put(id, presentUnguarded(id));
+        }
+        rebuildWithoutDamage();
+        // The index keeps its recency and pins; only blocks the rebuild could not carry leave it.
+        for (var e : before.entrySet()) {
+          BitSet lost = (BitSet) e.getValue().clone();
+          lost.andNot(bitmapOf(e.getKey()));
+          if (!lost.isEmpty()) {
+            forgetLostBlocks(e.getKey(), lost);
+          }
+        }
+        LOG.debug("{}: {} blocks dropped before repair", name(), droppedBefore);
+        finishRepair();
+      });
+    } catch (RuntimeException e) {
+      LOG.error("{}: repair failed: {}", name(), e.getMessage());
+      reportHealth(StoreHealth.failed("repair after damage failed: " + e.getMessage()
+          + "; restart the node to retry (the store is then rebuilt if it cannot be opened)"));
+    } finally {
+      repairQueued.set(false);
+    }
+  }
+
+  /** Waits for a background repair in progress (tests). */
+  void awaitRepair() throws InterruptedException {
+    Thread t = repairThread;
+    if (t != null) {
+      t.join();
+    }
+  }
+
+  /**
+   * Rebuilds the database without its damage: checks every live SST file's checksums and copies
+   * each damaged one into {@code quarantine/}; then, if any was damaged, copies everything that
+   * still reads correctly into a fresh database beside this one (small families entry by entry
+   * until damage stops the iteration; blocks one by one, for the blocks the bitmaps claim,
+   * with bitmaps rewritten to what was carried over), swaps the directories, deletes the old
+   * files and reopens. RocksDB cannot remove a damaged level-0 file in place (DeleteFilesInRanges
+   * leaves level 0 alone, and compaction stops at the damage), hence the copy.
+   */
+  private void rebuildWithoutDamage() {
+    List<String> damaged = new ArrayList<>();
+    for (org.rocksdb.LiveFileMetaData f : db.getLiveFilesMetaData()) {
+      Path file = Path.of(f.path()).resolve(f.fileName().replaceFirst("^/", ""));
+      String problem = verify(file);
+      if (problem != null) {
+        Path q = quarantine(file);
+        damaged.add(file.getFileName() + " (" + new String(f.columnFamilyName(), StandardCharsets.UTF_8) + ")");
+        LOG.warn("{}: {} is damaged ({}); copied to {}", name(), file.getFileName(), problem, q);
+      }
+    }
+    Path fresh = directory.resolveSibling(directory.getFileName() + ".rebuild");
+    deleteTree(fresh);
+    long carried = 0;
+    long lost = 0;
+    try (org.rocksdb.Options o = new org.rocksdb.Options().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        org.rocksdb.ColumnFamilyOptions cfo = new org.rocksdb.ColumnFamilyOptions()
+            .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION);
+        org.rocksdb.DBOptions dbo = new org.rocksdb.DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        org.rocksdb.WriteOptions wo = new org.rocksdb.WriteOptions()) {
+      List<ColumnFamilyDescriptor> ds = new ArrayList<>();
+      for (String name : FAMILIES) {
+        ds.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfo));
+      }
+      List<ColumnFamilyHandle> nh = new ArrayList<>();
+      createOwnerOnly(fresh);
+      try (RocksDB out = RocksDB.open(dbo, fresh.toString(), ds, nh)) {
+        try {
+          for (int f = 0; f < FAMILIES.size(); f++) {
+            String fam = FAMILIES.get(f);
+            if (fam.equals(BLOCKS) || fam.equals(PRESENCE)) {
+              continue;
+            }
+            copyReadable(handles.get(f), out, nh.get(f), wo);
+          }
+          // Blocks: only those a bitmap claims and that read back; bitmaps say what was carried.
+          Map<byte[], byte[]> bitmaps = new java.util.LinkedHashMap<>();
+          try (RocksIterator it = db.newIterator(presence)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+              bitmaps.put(it.key(), it.value());
+            }
+          }
+          for (var e : bitmaps.entrySet()) {
+            SegmentId id;
+            try {
+              id = KeyCodec.segmentOf(e.getKey());
+            } catch (IllegalArgumentException bad) {
+              continue;
+            }
+            BitSet claimed = BitSet.valueOf(e.getValue());
+            BitSet kept = new BitSet();
+            for (int i = claimed.nextSetBit(0); i >= 0 && i < Integer.MAX_VALUE; i = claimed.nextSetBit(i + 1)) {
+              byte[] key = KeyCodec.blockKey(id, i);
+              byte[] v;
+              try {
+                v = db.get(blocks, options.read(), key);
+              } catch (RocksDBException damage) {
+                v = null;
+              }
+              if (v != null) {
+                out.put(nh.get(FAMILIES.indexOf(BLOCKS)), wo, key, v);
+                kept.set(i);
+                carried++;
+              } else {
+                lost++;
+              }
+            }
+            out.put(nh.get(FAMILIES.indexOf(PRESENCE)), wo, e.getKey(), kept.toByteArray());
+          }
+          out.flushWal(true);
+        } finally {
+          for (ColumnFamilyHandle h : nh) {
+            h.close();
+          }
+        }
+      }
+    } catch (RocksDBException e) {
+      deleteTree(fresh);
+      throw failure("rebuild the store without its damaged files", e);
+    }
+    // Swap: the fresh copy becomes the store; the old files go (the damaged ones are quarantined).
+    closeDatabase();
+    try (java.util.stream.Stream<Path> old = Files.list(directory)) {
+      for (Path p : old.toList()) {
+        String n = p.getFileName().toString();
+        if (!n.equals("quarantine") && !n.equals(REPAIR_MARKER)) {
+          deleteTree(p);
+        }
+      }
+      try (java.util.stream.Stream<Path> copied = Files.list(fresh)) {
+        for (Path p : copied.toList()) {
+          Files.move(p, directory.resolve(p.getFileName()));
+        }
+      }
+      Files.delete(fresh);
+    } catch (IOException e) {
+      throw new ChunkStoreException(name() + ": cannot swap in the rebuilt store from " + fresh + ": " + e, e);
+    }
+    openDatabase(true, false);
+    LOG.warn("{}: rebuilt without damage: {} blocks carried over, {} lost; damaged files: {}", name(), carried, lost,
+        damaged.isEmpty() ? "none found" : String.join(", ", damaged));
+    if (!damaged.isEmpty() || lost > 0) {
+      quarantinedFiles.addAndGet(damaged.size());
+      reportHealth(StoreHealth.degraded("repaired after damage: " + damaged.size() + " damaged file"
+          + (damaged.size() == 1 ? "" : "s") + " quarantined in " + directory.resolve("quarantine") + ", "
+          + lost + " block" + (lost == 1 ? "" : "s") + " lost"));
+    }
+  }
+
+  /** Copies the entries of one family until the end or until damage stops the iteration. */
+  private void copyReadable(ColumnFamilyHandle from, RocksDB out, ColumnFamilyHandle to, org.rocksdb.WriteOptions wo)
+      throws RocksDBException {
+    try (RocksIterator it = db.newIterator(from)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.put(to, wo, it.key(), it.value());
+      }
+      try {
+        it.status();
+      } catch (RocksDBException damage) {
+        LOG.warn("{}: a family lost entries to damage: {}", name(), damage.getMessage());
+      }
+    }
+  }
+
+  private BitSet bitmapOf(SegmentId id) {
+    byte[] v = get(presence, KeyCodec.segmentKey(id), "read a bitmap");
+    return v == null ? new BitSet() : BitSet.valueOf(v);
+  }
+
+  private static void deleteTree(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> all = Files.walk(p)) {
+      for (Path x : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    } catch (IOException e) {
+      throw new ChunkStoreException("cannot delete " + p + ": " + e, e);
+    }
+  }
+
+  private static String verify(Path sst) {
+    try (org.rocksdb.Options o = new org.rocksdb.Options();
+        org.rocksdb.SstFileReader r = new org.rocksdb.SstFileReader(o)) {
+      r.open(sst.toString());
+      r.verifyChecksum();
+      return null;
+    } catch (RocksDBException e) {
+      return String.valueOf(e.getMessage());
+    }
+  }
+
+  private Path quarantine(Path file) {
+    try {
+      Path qdir = directory.resolve("quarantine");
+      createOwnerOnly(qdir);
+      Path q = qdir.resolve(clock().millis() + "-" + file.getFileName());
+      Files.copy(file, q);
+      setOwnerOnly(q, false);
+      return q;
+    } catch (IOException e) {
+      return Path.of("(not copied: " + e.getMessage() + ")");
+    }
+  }
+
+  /** Turns compaction back on and removes the marker. */
+  private void finishRepair() {
+    org.rocksdb.MutableColumnFamilyOptions on =
+        org.rocksdb.MutableColumnFamilyOptions.builder().setDisableAutoCompactions(false).build();
+    try {
+      for (ColumnFamilyHandle h : handles) {
+        db.setOptions(h, on);
+      }
+    } catch (RocksDBException e) {
+      throw failure("turn compaction back on", e);
+    }
+    try {
+      Files.deleteIfExists(directory.resolve(REPAIR_MARKER));
+    } catch (IOException e) {
+      LOG.warn("{}: cannot remove {}: {}", name(), REPAIR_MARKER, e.toString());
+    }
+    StoreHealth h = health();
+    LOG.warn("{}: repaired; {}", name(), h);
+  }
+
+  private void writeMarker() {
+    try {
+      Path m = directory.resolve(REPAIR_MARKER);
+      if (!Files.exists(m)) {
+        Files.writeString(m, "a repair is due: damage was found at " + java.time.Instant.now() + "\n");
+        setOwnerOnly(m, false);
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: cannot write {}: {}", name(), REPAIR_MARKER, e.toString());
+    }
+  }
+
+  /** Moves a store that cannot be opened to DIR.damaged-TIMESTAMP; returns where. */
+  private String moveAside(ChunkStoreException why) {
+    Path aside = directory.resolveSibling(directory.getFileName() + ".damaged-" + clock().millis());
+    try {
+      Files.move(directory, aside);
+      createOwnerOnly(directory);
+    } catch (IOException e) {
+      throw new ChunkStoreException(why.getMessage() + "; moving it aside to " + aside + " failed too: " + e, why);
+    }
+    LOG.error("{} could not be opened ({}); moved it to {} and created an empty store", name(), why.getMessage(),
+        aside);
+    return aside.toString();
+  }
+
+  /** Tells the store about RocksDB background errors (a compaction that hit damage, a full disk). */
+  private final class DamageListener extends org.rocksdb.AbstractEventListener {
+    DamageListener() {
+      super(EnabledEventCallback.ON_BACKGROUND_ERROR);
+    }
+
+    @Override
+    public void onBackgroundError(org.rocksdb.BackgroundErrorReason reason, Status status) {
+      Status.Code code = status == null ? null : status.getCode();
+      String m = status == null ? "" : status.getCodeString() + " " + status.getState();
+      if (code == Status.Code.Corruption) {
+        damageSeen("background " + reason, new RocksDBException(m, status));
+      } else if (isNoSpace(m, status)) {
+        reportHealth(StoreHealth.degraded("disk full (" + m + "); puts are refused until space is free"));
+      }
+    }
+  }
+
+  private static boolean isDamage(RocksDBException e) {
+    Status.Code code = e.getStatus() == null ? null : e.getStatus().getCode();
+    String m = String.valueOf(e.getMessage());
+    return code == Status.Code.Corruption || m.contains("Corruption") || m.contains("orrupt")
+        || m.contains("checksum mismatch") || m.contains("bad magic number") || m.contains("truncated");
+  }
+
+  private static boolean isNoSpace(String m, Status st) {
+    return m.contains("No space left") || m.contains("NoSpace")
+        || (st != null && st.getSubCode() == Status.SubCode.NoSpace);
+  }
+
+  // ---------------------------------------------------------------- permissions
+
+  private static void createOwnerOnly(Path dir) {
+    try {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir);
+      }
+      setOwnerOnly(dir, true);
+    } catch (IOException e) {
+      throw new ChunkStoreException("cannot create chunk store directory " + dir + ": " + e, e);
+    }
+  }
+
+  private static void setOwnerOnly(Path p, boolean directory) {
+    try {
+      Files.setPosixFilePermissions(p, directory ? OWNER_DIR : OWNER_FILE);
+    } catch (IOException | UnsupportedOperationException e) {
+      // Not POSIX, or not ours: the directory's own mode still guards the files.
+    }
+  }
+
+  /** RocksDB creates files with the process umask (usually 0644): segment secrets are inside. */
+  private void tightenPermissions() {
+    try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+      files.filter(Files::isRegularFile).forEach(f -> setOwnerOnly(f, false));
+    } catch (IOException e) {
+      LOG.debug("cannot list {}: {}", directory, e.toString());
     }
   }
 
@@ -409,6 +942,11 @@ public final class RocksChunkStore extends AbstractChunkStore {
     try {
       return db.get(blocks, options.read(), KeyCodec.blockKey(id, index));
     } catch (RocksDBException e) {
+      if (isDamage(e)) {
+        damageSeen("reading block " + index + " of segment " + id, e);
+        throw new CorruptBlockException(name() + ": block " + index + " of segment " + id + " is damaged: "
+            + e.getMessage(), e);
+      }
       throw failure("read block " + index + " of segment " + id, e);
     }
   }
@@ -473,6 +1011,15 @@ public final class RocksChunkStore extends AbstractChunkStore {
 
   @Override
   protected void closeStorage() {
+    try {
+      closeDatabase();
+    } finally {
+      // The tuner outlives repairs (which reopen the database); it goes with the store.
+      settings.tuner.close();
+    }
+  }
+
+  private void closeDatabase() {
     // Make the WAL tail durable on a clean shutdown even when writes are not synced.
     try {
       db.flushWal(true);
@@ -516,29 +1063,38 @@ public final class RocksChunkStore extends AbstractChunkStore {
   }
 
   private ChunkStoreException failure(String what, RocksDBException e) {
-    return new ChunkStoreException(name() + ": cannot " + what + ": " + explain(e), e);
+    String m = String.valueOf(e.getMessage());
+    if (isNoSpace(m, e.getStatus())) {
+      reportHealth(StoreHealth.degraded("disk full (" + m + "); puts are refused until space is free"));
+      return new DiskFullException(name() + ": cannot " + what + ": disk full (" + m + "); nothing was stored", e);
+    }
+    if (isDamage(e)) {
+      damageSeen(what, e);
+      return new StoreFullException(name() + ": cannot " + what + " while the store repairs damage (" + m
+          + "); nothing was stored", e);
+    }
+    return new ChunkStoreException(name() + ": cannot " + what + ": " + m, e);
   }
 
   private static ChunkStoreException openFailure(Path dir, RocksDBException e) {
     String m = String.valueOf(e.getMessage());
     Status.Code code = e.getStatus() == null ? null : e.getStatus().getCode();
-    if (m.contains("lock") || m.contains("LOCK") || code == Status.Code.Busy) {
+    // Damage first: a corrupt WAL names "blocks" and other words that contain "lock".
+    if (isDamage(e)) {
+      return new ChunkStoreException("chunk store " + dir + " is damaged and was not opened (" + m
+          + "); nothing was deleted: restore the directory from a backup or move it aside", e);
+    }
+    // RocksDB says "While lock file: DIR/LOCK: Resource temporarily unavailable".
+    if (code == Status.Code.Busy || m.contains("lock file") || m.contains("/LOCK:")
+        || m.contains("LOCK: Resource temporarily unavailable")) {
       return new ChunkStoreException("chunk store " + dir
           + " is already open in another process (its LOCK file is held): " + m, e);
     }
-    if (code == Status.Code.Corruption || m.contains("orrupt")) {
-      return new ChunkStoreException("chunk store " + dir + " is damaged and was not opened ("
-          + m + "); nothing was deleted: restore the directory from a backup or move it aside", e);
+    if (isNoSpace(m, e.getStatus())) {
+      return new DiskFullException("cannot open chunk store " + dir + ": disk full (" + m + ")", e);
     }
-    return new ChunkStoreException("cannot open chunk store " + dir + ": " + explain(e), e);
+    return new ChunkStoreException("cannot open chunk store " + dir + ": " + m, e);
   }
 
-  private static String explain(RocksDBException e) {
-    String m = String.valueOf(e.getMessage());
-    if (m.contains("No space left") || m.contains("NoSpace")
-        || (e.getStatus() != null && e.getStatus().getSubCode() == Status.SubCode.NoSpace)) {
-      return "disk full (" + m + ")";
-    }
-    return m;
-  }
+
 }

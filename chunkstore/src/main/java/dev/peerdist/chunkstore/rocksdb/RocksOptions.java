@@ -4,13 +4,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.rocksdb.AbstractEventListener;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.SstFileManager;
 import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteOptions;
 
@@ -25,8 +29,21 @@ import org.rocksdb.WriteOptions;
  *   <tr><th>setting</th><th>value</th><th>why</th></tr>
  *   <tr><td>compression</td><td>none, every family</td><td>blocks are mostly compressed
  *       packages already; compression only costs CPU (LIMITS.md, "Storage")</td></tr>
- *   <tr><td>block cache</td><td>{@code blockCacheBytes}, shared by all families</td><td>the OS
- *       page cache does most of the caching for 64 KiB values</td></tr>
+ *   <tr><td>block cache</td><td>{@code blockCacheBytes} (16 MiB), shared by all families, holding
+ *       index and filter blocks too</td><td>the OS page cache does most of the caching for 64 KiB
+ *       values; charging index blocks to the cache bounds table-reader memory (docs/STORE.md,
+ *       "Memory")</td></tr>
+ *   <tr><td>memtables</td><td>{@code blocks}: 2 × 16 MiB; small families: 2 × 1 MiB; all together
+ *       at most 40 MiB ({@code db_write_buffer_size})</td><td>bounds write memory; an idle
+ *       store's memtables are small</td></tr>
+ *   <tr><td>WAL size</td><td>at most 64 MiB in total ({@code max_total_wal_size})</td><td>the
+ *       small families (presence, access) take a write with every block but rarely fill a
+ *       memtable; without a limit they keep every WAL file alive, and the next open after a
+ *       crash replays (and rewrites) everything written since — 17–23 s for 200 MiB (issue 11).
+ *       With it, families holding old WAL files are flushed, so replay is bounded</td></tr>
+ *   <tr><td>open files</td><td>256</td><td>bounds table readers (and descriptors)</td></tr>
+ *   <tr><td>SST file manager</td><td>on</td><td>lets RocksDB resume writing by itself after the
+ *       disk was full and space came back</td></tr>
  *   <tr><td>WAL</td><td>on; {@code sync} per write only when asked</td><td>see
  *       {@link RocksChunkStore} on durability</td></tr>
  *   <tr><td>WAL recovery</td><td>point in time</td><td>after a crash the store is a consistent
@@ -51,6 +68,17 @@ public final class RocksOptions implements AutoCloseable {
     default void close() {}
   }
 
+  /** Memtable size of the {@code blocks} family. */
+  static final long BLOCKS_WRITE_BUFFER = 16L << 20;
+  /** Memtable size of each small family. */
+  static final long SMALL_WRITE_BUFFER = 1L << 20;
+  /** Memory of all memtables together. */
+  static final long DB_WRITE_BUFFER = 40L << 20;
+  /** Total WAL size after which the families holding the oldest WAL are flushed. */
+  static final long MAX_TOTAL_WAL = 64L << 20;
+  /** Open table files (table readers) at most. */
+  static final int MAX_OPEN_FILES = 256;
+
   private final LRUCache blockCache;
   private final DBOptions dbOptions;
   private final Map<String, ColumnFamilyOptions> families = new LinkedHashMap<>();
@@ -59,8 +87,14 @@ public final class RocksOptions implements AutoCloseable {
   private final Tuner tuner;
   private final List<AutoCloseable> created = new ArrayList<>();
 
-  RocksOptions(List<String> familyNames, long blockCacheBytes, boolean syncWrites, boolean createIfMissing,
-      Tuner tuner) {
+  /**
+   * @param bulkFamily the family of block values (larger memtables)
+   * @param noAutoCompaction open with automatic compaction off (a repair opens so, to remove
+   *     damaged files before a compaction trips over them)
+   * @param listener told of background errors, or null
+   */
+  RocksOptions(List<String> familyNames, String bulkFamily, long blockCacheBytes, boolean syncWrites,
+      boolean createIfMissing, boolean noAutoCompaction, AbstractEventListener listener, Tuner tuner) {
     this.tuner = tuner;
     blockCache = keep(new LRUCache(blockCacheBytes));
     dbOptions = keep(new DBOptions());
@@ -71,13 +105,29 @@ public final class RocksOptions implements AutoCloseable {
         .setAllowMmapReads(false)
         .setMaxBackgroundJobs(2)
         .setKeepLogFileNum(3)
+        .setMaxTotalWalSize(MAX_TOTAL_WAL)
+        .setDbWriteBufferSize(DB_WRITE_BUFFER)
+        .setMaxOpenFiles(MAX_OPEN_FILES)
         .setInfoLogLevel(InfoLogLevel.WARN_LEVEL);
+    try {
+      dbOptions.setSstFileManager(keep(new SstFileManager(Env.getDefault())));
+    } catch (RocksDBException e) {
+      // Without it RocksDB does not resume by itself after a full disk; the store still works.
+    }
+    if (listener != null) {
+      dbOptions.setListeners(List.of(listener));
+    }
     tuner.tuneDatabase(dbOptions);
     for (String name : familyNames) {
-      BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(blockCache);
+      BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(blockCache)
+          .setCacheIndexAndFilterBlocks(true)
+          .setPinL0FilterAndIndexBlocksInCache(true);
       ColumnFamilyOptions cf = keep(new ColumnFamilyOptions());
       cf.setCompressionType(CompressionType.NO_COMPRESSION)
           .setBottommostCompressionType(CompressionType.NO_COMPRESSION)
+          .setWriteBufferSize(name.equals(bulkFamily) ? BLOCKS_WRITE_BUFFER : SMALL_WRITE_BUFFER)
+          .setMaxWriteBufferNumber(2)
+          .setDisableAutoCompactions(noAutoCompaction)
           .setTableFormatConfig(table);
       tuner.tuneColumnFamily(name, cf);
       families.put(name, cf);

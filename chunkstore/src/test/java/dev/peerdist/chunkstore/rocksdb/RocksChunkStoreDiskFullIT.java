@@ -66,6 +66,11 @@ class RocksChunkStoreDiskFullIT {
         }
         assertTrue(failure != null, "12 MiB should have run out");
         assertTrue(failure.getMessage().contains("disk full"), failure.getMessage());
+        // Issue 11: a precise, catchable type: callers pass verified bytes through on StoreFullException.
+        assertTrue(failure instanceof dev.peerdist.chunkstore.DiskFullException, failure.toString());
+        assertTrue(failure instanceof dev.peerdist.chunkstore.StoreFullException, failure.toString());
+        assertEquals(dev.peerdist.chunkstore.StoreHealth.State.DEGRADED, store.health().state());
+        assertTrue(store.health().detail().contains("disk full"), store.health().toString());
         assertTrue(failure.getMessage().contains(dir.toAbsolutePath().toString()), failure.getMessage());
         for (Segment s : stored) {
           for (int i = 0; i < 4; i++) {

@@ -39,19 +39,26 @@ import java.util.Optional;
  *   <li>{@code GET /downloads/ID}: the JSON record of a recent download (sources, reasons, time).
  * </ul>
  *
- * Malformed requests get 400 and count as malformed admin inputs.
+ * Malformed requests get 400 and count as malformed admin inputs. Requests a web page could
+ * have sent (foreign {@code Host}, cross-site {@code Origin}) get 403 ({@link AdminRequestGuard}),
+ * and {@code /download} fetches only URLs within the {@link DownloadScope} (403 otherwise).
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final NodeMeters meters;
   private final NodeStatus status;
   private final Downloads downloads;
   private final DownloadStreamer streamer;
+  private final AdminRequestGuard guard;
+  private final DownloadScope scope;
 
-  AdminHandler(NodeMeters meters, NodeStatus status, Downloads downloads, DownloadStreamer streamer) {
+  AdminHandler(NodeMeters meters, NodeStatus status, Downloads downloads, DownloadStreamer streamer,
+      AdminRequestGuard guard, DownloadScope scope) {
     this.meters = meters;
     this.status = status;
     this.downloads = downloads;
     this.streamer = streamer;
+    this.guard = guard;
+    this.scope = scope;
   }
 
   @Override
@@ -60,6 +67,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (!req.decoderResult().isSuccess()) {
       meters.malformed(InputSource.ADMIN);
       sendText(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request\n", false);
+      return;
+    }
+    Optional<String> refused = guard.refusal(req.headers());
+    if (refused.isPresent()) {
+      meters.malformed(InputSource.ADMIN);
+      sendText(ctx, HttpResponseStatus.FORBIDDEN, "refused: " + refused.get() + "\n", false);
       return;
     }
     if (!req.method().equals(HttpMethod.GET)) {
@@ -79,11 +92,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
       case "/metrics" -> send(ctx, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
           meters.scrape(), keepAlive);
-      case "/healthz" -> sendText(ctx, HttpResponseStatus.OK, "ok\n", keepAlive);
+      case "/healthz" -> {
+        // Alive unless the store has failed: a node that can neither store nor serve is not healthy.
+        String store = status.storeHealth();
+        boolean failed = store.startsWith("failed");
+        sendText(ctx, failed ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK,
+            (failed ? "unhealthy" : "ok") + (store.isEmpty() ? "" : "; store " + store) + "\n", keepAlive);
+      }
       case "/readyz" -> {
         boolean ready = status.ready();
+        String store = status.storeHealth();
         sendText(ctx, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-            ready ? "ready\n" : "starting\n", keepAlive);
+            (ready ? "ready" : "not ready") + (store.isEmpty() ? "" : "; store " + store) + "\n", keepAlive);
       }
       case "/status" -> {
         String format = first(q, "format").orElse("json").toLowerCase(Locale.ROOT);
@@ -99,6 +119,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (uri == null) {
           meters.malformed(InputSource.ADMIN);
           sendText(ctx, HttpResponseStatus.BAD_REQUEST, "need ?url=http(s)://...\n", keepAlive);
+          return;
+        }
+        if (!scope.permits(uri)) {
+          meters.malformed(InputSource.ADMIN);
+          sendText(ctx, HttpResponseStatus.FORBIDDEN, "refused: " + scope.explain(uri) + "\n", keepAlive);
           return;
         }
         streamer.stream(ctx, uri, keepAlive);

@@ -29,13 +29,15 @@ public final class AdminServer implements AutoCloseable {
 
   /**
    * Starts the admin endpoint on {@code bind:adminPort} and, when {@code mirrorPort >= 0}, the
-   * local mirror on {@code bind:mirrorPort}.
+   * local mirror on {@code bind:mirrorPort}. Both refuse requests with a foreign {@code Host} or a
+   * cross-site {@code Origin}; {@code /download} fetches only what {@code scope} permits.
    *
    * @throws IOException naming the server and address that could not bind
    */
   public static AdminServer start(EventLoopGroup group, InetAddress bind, int adminPort, int mirrorPort,
-      NodeMeters meters, NodeStatus status, Downloads downloads, MirrorMap map, int maxDownloads)
-      throws IOException {
+      NodeMeters meters, NodeStatus status, Downloads downloads, MirrorMap map, DownloadScope scope,
+      int maxDownloads) throws IOException {
+    AdminRequestGuard guard = new AdminRequestGuard(bind);
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor workers = new ThreadPoolExecutor(maxDownloads, maxDownloads, 30, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(maxDownloads), r -> {
@@ -48,9 +50,9 @@ public final class AdminServer implements AutoCloseable {
     HttpServerHandle a = null;
     try {
       a = HttpServerHandle.bind("admin endpoint", group, bind, adminPort,
-          () -> new AdminHandler(meters, status, downloads, streamer));
+          () -> new AdminHandler(meters, status, downloads, streamer, guard, scope));
       HttpServerHandle m = mirrorPort < 0 ? null : HttpServerHandle.bind("local mirror", group, bind, mirrorPort,
-          () -> new MirrorHandler(map, meters, streamer));
+          () -> new MirrorHandler(map, meters, streamer, guard));
       return new AdminServer(workers, a, m);
     } catch (IOException | RuntimeException e) {
       if (a != null) {

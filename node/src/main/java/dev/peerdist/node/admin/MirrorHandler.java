@@ -21,11 +21,13 @@ final class MirrorHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final MirrorMap map;
   private final NodeMeters meters;
   private final DownloadStreamer streamer;
+  private final AdminRequestGuard guard;
 
-  MirrorHandler(MirrorMap map, NodeMeters meters, DownloadStreamer streamer) {
+  MirrorHandler(MirrorMap map, NodeMeters meters, DownloadStreamer streamer, AdminRequestGuard guard) {
     this.map = map;
     this.meters = meters;
     this.streamer = streamer;
+    this.guard = guard;
   }
 
   @Override
@@ -34,6 +36,12 @@ final class MirrorHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (!req.decoderResult().isSuccess()) {
       meters.malformed(InputSource.ADMIN);
       AdminHandler.sendText(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request\n", false);
+      return;
+    }
+    Optional<String> refused = guard.refusal(req.headers());
+    if (refused.isPresent()) {
+      meters.malformed(InputSource.ADMIN);
+      AdminHandler.sendText(ctx, HttpResponseStatus.FORBIDDEN, "refused: " + refused.get() + "\n", false);
       return;
     }
     if (!req.method().equals(HttpMethod.GET)) {

@@ -78,6 +78,40 @@ final class AdminClient {
     }
   }
 
+  /**
+   * A string field of our own JSON, e.g. {@code "error":"peer and origin failed"}, with the
+   * escapes {@code Json} writes undone; null when absent.
+   */
+  static String jsonString(String json, String field) {
+    Matcher m = Pattern.compile("\"" + Pattern.quote(field) + "\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+    if (!m.find()) {
+      return null;
+    }
+    String v = m.group(1);
+    StringBuilder sb = new StringBuilder(v.length());
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c != '\\' || i + 1 >= v.length()) {
+        sb.append(c);
+        continue;
+      }
+      char e = v.charAt(++i);
+      switch (e) {
+        case 'n' -> sb.append('\n');
+        case 'r' -> sb.append('\r');
+        case 't' -> sb.append('\t');
+        case 'u' -> {
+          if (i + 4 < v.length()) {
+            sb.append((char) Integer.parseInt(v.substring(i + 1, i + 5), 16));
+            i += 4;
+          }
+        }
+        default -> sb.append(e);
+      }
+    }
+    return sb.toString();
+  }
+
   /** A number field of a flat part of our own JSON, e.g. {@code "peer":123}; -1 when absent. */
   static long jsonNumber(String json, String field) {
     Matcher m = Pattern.compile("\"" + Pattern.quote(field) + "\":(-?\\d+)").matcher(json);

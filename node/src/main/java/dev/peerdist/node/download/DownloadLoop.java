@@ -147,6 +147,8 @@ public final class DownloadLoop {
     int stale;
     /** Empty answers in a row for blocks it listed. */
     int empties;
+    /** Times its list was refreshed after empty answers, with no block from it since. */
+    int refreshes;
     long nextList;
     final long added;
 
@@ -449,6 +451,7 @@ public final class DownloadLoop {
         Holding h = live ? t.holding(p) : null;
         if (h != null) {
           h.empties = 0;
+          h.refreshes = 0;
         }
         if (live) {
           acquired(t, b, now);
@@ -467,12 +470,19 @@ public final class DownloadLoop {
         } else if (h != null) {
           mark(t, b, FallbackReason.PEER_BUSY);
           if (++h.empties >= 8) {
-            // Refresh what it holds now (it may have evicted the segment).
             h.empties = 0;
-            h.exact = false;
-            h.complete = false;
-            java.util.Arrays.fill(h.known, 0);
-            h.nextList = now;
+            if (++h.refreshes >= 2) {
+              // It keeps listing blocks it will not send: a peer that claims what it lacks (or is
+              // always too busy to be of use). Forget it; it comes back if it answers a probe.
+              forget(p, FallbackReason.BLOCK_NOT_HELD);
+              stats.peersForgotten++;
+            } else {
+              // Refresh what it holds now (it may have evicted the segment).
+              h.exact = false;
+              h.complete = false;
+              java.util.Arrays.fill(h.known, 0);
+              h.nextList = now;
+            }
           }
         }
       }

@@ -254,6 +254,17 @@ public final class NodeMeters implements AutoCloseable {
     held.add(stats);
     FunctionCounter.builder(STORE + ".evicted.segments", stats, s -> s.get().evictedSegments())
         .description("Segments evicted to make room").register(registry);
+    FunctionCounter.builder(STORE + ".dropped.corrupt.blocks", stats, s -> s.get().droppedCorruptBlocks())
+        .description("Blocks found damaged or lost on read (or in a repair) and dropped").register(registry);
+  }
+
+  /**
+   * Binds the store's health as {@code peerdist_store_health_state}: 0 ok, 1 degraded (something
+   * was lost or is limited: quarantined files, rebuilt store, full disk, pass-through), 2 failed.
+   */
+  public void bindStoreHealth(Supplier<dev.peerdist.chunkstore.StoreHealth> health) {
+    Gauge.builder(STORE + ".health.state", () -> health.get().state().ordinal())
+        .description("Store health: 0 ok, 1 degraded, 2 failed (see /healthz for why)").register(registry);
   }
 
   /** Binds JVM and process meters. */

@@ -3,6 +3,7 @@ package dev.peerdist.node.origin;
 import dev.peerdist.chunkstore.content.ContentInformation;
 import dev.peerdist.chunkstore.content.ContentInformationCodec;
 import dev.peerdist.chunkstore.content.ContentInformationFormatException;
+import dev.peerdist.node.pccrtp.PeerDistHeaderCodec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -148,18 +149,16 @@ public final class OriginClient implements AutoCloseable {
       Optional<String> etag = resp.headers().firstValue("ETag");
       Optional<String> lastModified = resp.headers().firstValue("Last-Modified");
       long declared = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-      boolean peerdist =
-          resp.headers().allValues("Content-Encoding").stream()
-              .anyMatch(v -> v.trim().equalsIgnoreCase("peerdist"));
+      boolean peerdist = PeerDistHeaderCodec.isPeerDistEncoded(resp.headers().allValues("Content-Encoding"));
       if (!peerdist) {
         boolean makeHash =
-            resp.headers().allValues("X-P2P-PeerDistEx").stream()
-                .anyMatch(v -> v.toLowerCase(Locale.ROOT).replace(" ", "").contains("makehashrequest=true"));
+            PeerDistHeaderCodec.peerDistEx(resp.headers().allValues("X-P2P-PeerDistEx")).makeHashRequest();
         handedOver = true;
         return new ContentInformationResponse.Plain(status, body, declared, makeHash, etag, lastModified);
       }
-      String pd = resp.headers().firstValue("X-P2P-PeerDist").orElse("");
-      long contentLength = parameterAsLong(pd, "contentlength");
+      PeerDistHeaderCodec.PeerDist pdh = PeerDistHeaderCodec.peerDist(resp.headers().allValues("X-P2P-PeerDist"));
+      String pd = String.join(", ", resp.headers().allValues("X-P2P-PeerDist"));
+      long contentLength = pdh.contentLength().orElse(-1);
       if (contentLength < 0) {
         throw new OriginException(uri, status, "peerdist response without a valid X-P2P-PeerDist ContentLength: '" + pd + "'");
       }
@@ -178,7 +177,7 @@ public final class OriginClient implements AutoCloseable {
           info,
           ci,
           contentLength,
-          parameter(pd, "version").orElse(""),
+          pdh.version().map(Object::toString).orElse(""),
           etag,
           lastModified,
           resp.headers().firstValue("Content-Range").orElse(null));
@@ -223,7 +222,7 @@ public final class OriginClient implements AutoCloseable {
     HttpResponse<InputStream> resp = send(uri, rb.build());
     try (InputStream body = resp.body()) {
       int status = resp.statusCode();
-      if (resp.headers().allValues("Content-Encoding").stream().anyMatch(v -> v.trim().equalsIgnoreCase("peerdist"))) {
+      if (PeerDistHeaderCodec.isPeerDistEncoded(resp.headers().allValues("Content-Encoding"))) {
         throw new OriginException(uri, status, "origin answered a MissingDataRequest with content information");
       }
       if (expectedEtag != null) {
@@ -466,24 +465,6 @@ public final class OriginClient implements AutoCloseable {
     } catch (NumberFormatException e) {
       return null;
     }
-  }
-
-  private static Optional<String> parameter(String header, String name) {
-    for (String element : header.split(",", 16)) {
-      int eq = element.indexOf('=');
-      if (eq > 0 && element.substring(0, eq).trim().equalsIgnoreCase(name)) {
-        return Optional.of(element.substring(eq + 1).trim());
-      }
-    }
-    return Optional.empty();
-  }
-
-  private static long parameterAsLong(String header, String name) {
-    Optional<String> v = parameter(header, name);
-    if (v.isEmpty() || v.get().isEmpty() || v.get().length() > 18 || !v.get().chars().allMatch(Character::isDigit)) {
-      return -1;
-    }
-    return Long.parseLong(v.get());
   }
 
   /** Stops the client's threads. Idempotent. */

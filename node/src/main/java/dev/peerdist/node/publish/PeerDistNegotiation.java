@@ -1,5 +1,7 @@
 package dev.peerdist.node.publish;
 
+import dev.peerdist.node.pccrtp.PeerDistVersion;
+
 import dev.peerdist.chunkstore.content.ContentVersion;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,8 @@
 package dev.peerdist.node.publish;
 
+import dev.peerdist.node.pccrtp.PeerDistHeaderCodec;
+import dev.peerdist.node.pccrtp.PeerDistVersion;
+
 import dev.peerdist.node.publish.PeerDistNegotiation.Outcome;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -172,6 +175,14 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   }
 
   private void serve(ChannelHandlerContext ctx, Exchange ex, ServedFile file) {
+    if (!ifMatch(ex.headers(), file)) {
+      // RFC 9110 §13.1.1: the client made its plan from another version of the file (a node's
+      // content information from before an edit); 412 says so without sending wrong bytes.
+      FullHttpResponse r = error(HttpResponseStatus.PRECONDITION_FAILED, ex.head());
+      r.headers().set("ETag", file.etag());
+      finish(ctx, ex, r, ex.keepAlive(), "If-Match failed");
+      return;
+    }
     if (notModified(ex.headers(), file)) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
       entityHeaders(r, file);
@@ -251,6 +262,21 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     return d != null && d.toInstant().getEpochSecond() == file.lastModified().getEpochSecond() ? range : null;
   }
 
+  /** False when an {@code If-Match} header names no current ETag of the file (strong comparison). */
+  private static boolean ifMatch(HttpHeaders h, ServedFile file) {
+    String im = h.get(HttpHeaderNames.IF_MATCH);
+    if (im == null) {
+      return true;
+    }
+    for (String tag : im.split(",", 64)) {
+      String t = tag.trim();
+      if (t.equals("*") || t.equals(file.etag())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean notModified(HttpHeaders h, ServedFile file) {
     String inm = h.get(HttpHeaderNames.IF_NONE_MATCH);
     if (inm != null) {
@@ -308,7 +334,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     entityHeaders(r, file);
     r.headers().set("Content-Encoding", PeerDistHeaders.PEERDIST_CODING);
     r.headers()
-        .set(PeerDistHeaders.X_P2P_PEERDIST, "Version=" + n.replyVersion() + ", ContentLength=" + file.size());
+        .set(PeerDistHeaders.X_P2P_PEERDIST, PeerDistHeaderCodec.responsePeerDist(n.replyVersion(), file.size()));
     r.headers().set("Content-Length", body.length);
     if (contentRange != null) {
       r.headers().set("Content-Range", contentRange);
@@ -338,8 +364,8 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     entityHeaders(r, file);
     r.headers().set("Content-Length", length);
     if (makeHash) {
-      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST, "Version=1.1");
-      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST_EX, "MakeHashRequest=true");
+      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST, PeerDistHeaderCodec.requestPeerDist(PeerDistVersion.V1_1));
+      r.headers().set(PeerDistHeaders.X_P2P_PEERDIST_EX, PeerDistHeaderCodec.MAKE_HASH_REQUEST);
     }
     HttpUtil.setKeepAlive(r, ex.keepAlive());
     String label = why + " " + r.status().code();

@@ -22,14 +22,19 @@ import java.util.Objects;
  *   <tr><td>minSize</td><td>64 KiB</td><td>one V1 block: smaller files gain nothing from peers,
  *       and servers may decline small files (PROTOCOL.md §5.3)</td></tr>
  *   <tr><td>maxContentVersion</td><td>V2</td><td>highest version handed out (§5.3 negotiation)</td></tr>
- *   <tr><td>maxConnections</td><td>1024</td><td>further connections are closed at once</td></tr>
+ *   <tr><td>maxConnections</td><td>1024</td><td>further connections are closed at once; the last
+ *       quarter is kept for addresses holding at most 4</td></tr>
+ *   <tr><td>maxConnectionsPerAddress</td><td>64</td><td>one host cannot take every slot</td></tr>
+ *   <tr><td>headerTimeout</td><td>10 s</td><td>a request head must be complete this long after
+ *       its first byte, and a new connection must send one within it</td></tr>
  *   <tr><td>maxHeaderBytes</td><td>16 KiB</td><td>larger request heads get 431/400</td></tr>
  *   <tr><td>maxInitialLineBytes</td><td>8 KiB</td><td>longer request lines get 414/400</td></tr>
  *   <tr><td>hashThreads</td><td>max(1, cores / 2)</td><td>concurrent hashing jobs</td></tr>
  *   <tr><td>maxQueuedHashJobs</td><td>64</td><td>beyond that, plain + MakeHashRequest</td></tr>
  *   <tr><td>hashWait</td><td>1 s</td><td>how long a request waits for a hashing job before it is
  *       served plainly with {@code MakeHashRequest=true} (§5.1); 0 = never wait</td></tr>
- *   <tr><td>idleTimeout</td><td>60 s</td><td>idle connections are closed</td></tr>
+ *   <tr><td>idleTimeout</td><td>60 s</td><td>keep-alive connections idle this long are closed;
+ *       a response in progress is idle only when no byte moved for this long</td></tr>
  *   <tr><td>ioThreads</td><td>4</td><td>threads for file-system work off the event loop</td></tr>
  *   <tr><td>upstreamRevalidate</td><td>30 s</td><td>a fetched upstream copy is used without asking
  *       the upstream again for this long</td></tr>
@@ -52,6 +57,8 @@ public record PublisherConfig(
     ContentVersion maxContentVersion,
     String token,
     int maxConnections,
+    int maxConnectionsPerAddress,
+    Duration headerTimeout,
     int maxHeaderBytes,
     int maxInitialLineBytes,
     int hashThreads,
@@ -107,6 +114,10 @@ public record PublisherConfig(
       throw new IllegalArgumentException("token must not be blank");
     }
     positive("maxConnections", maxConnections);
+    positive("maxConnectionsPerAddress", maxConnectionsPerAddress);
+    if (headerTimeout == null || headerTimeout.isZero() || headerTimeout.isNegative()) {
+      throw new IllegalArgumentException("headerTimeout must be > 0, got " + headerTimeout);
+    }
     positive("maxHeaderBytes", maxHeaderBytes);
     positive("maxInitialLineBytes", maxInitialLineBytes);
     positive("hashThreads", hashThreads);
@@ -172,6 +183,8 @@ public record PublisherConfig(
     private ContentVersion maxContentVersion = ContentVersion.V2;
     private String token;
     private int maxConnections = 1024;
+    private int maxConnectionsPerAddress = 64;
+    private Duration headerTimeout = Duration.ofSeconds(10);
     private int maxHeaderBytes = 16 * 1024;
     private int maxInitialLineBytes = 8 * 1024;
     private int hashThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
@@ -245,6 +258,16 @@ public record PublisherConfig(
       return this;
     }
 
+    public Builder maxConnectionsPerAddress(int v) {
+      maxConnectionsPerAddress = v;
+      return this;
+    }
+
+    public Builder headerTimeout(Duration v) {
+      headerTimeout = v;
+      return this;
+    }
+
     public Builder maxHeaderBytes(int v) {
       maxHeaderBytes = v;
       return this;
@@ -310,9 +333,9 @@ public record PublisherConfig(
     public PublisherConfig build() {
       return new PublisherConfig(
           root, upstream, stateDir, bind, port, tlsPort, tls, secret, minSize, maxContentVersion, token,
-          maxConnections, maxHeaderBytes, maxInitialLineBytes, hashThreads, maxQueuedHashJobs, hashWait,
-          idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout, upstreamTrustAll,
-          uploadBytesPerSecond);
+          maxConnections, maxConnectionsPerAddress, headerTimeout, maxHeaderBytes, maxInitialLineBytes, hashThreads,
+          maxQueuedHashJobs, hashWait, idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout,
+          upstreamTrustAll, uploadBytesPerSecond);
     }
   }
 }

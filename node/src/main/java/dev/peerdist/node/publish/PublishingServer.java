@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.stream.ChunkedWriteHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.traffic.GlobalTrafficShapingHandler;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -48,9 +47,15 @@ import org.slf4j.LoggerFactory;
  * (MS-PCCRTP, PROTOCOL.md §5.3).
  *
  * <p>One pipeline per connection (HOUSE-STYLE 9): [TLS] → HTTP codec with size limits →
- * aggregator (request bodies up to 8 KiB; GET and HEAD carry none) → chunked writer → idle
- * timeout → {@link PublishHandler} on the I/O executor group. Connections beyond {@code
- * maxConnections} are closed as they arrive.
+ * aggregator (request bodies up to 8 KiB; GET and HEAD carry none) → chunked writer →
+ * {@link ConnectionGuard} (header deadline, keep-alive idle timeout, write-progress-aware idle
+ * detection) → {@link PublishHandler} on the I/O executor group.
+ *
+ * <p>Connection limits (issue 11: ~1,030 half-open connections from one host locked everyone
+ * out): at most {@code maxConnectionsPerAddress} from one address; at most {@code
+ * maxConnections} in all; and once three quarters of the global limit are taken, an address that
+ * already holds more than {@link #CROWDED_SHARE} connections gets no more, so the last quarter is
+ * headroom for addresses with few connections. Refused connections are closed as they arrive.
  *
  * <pre>{@code
  * try (PublishingServer s = PublishingServer.start(config)) {
@@ -63,6 +68,8 @@ public final class PublishingServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PublishingServer.class);
   /** Largest request body accepted (GET/HEAD have none). */
   static final int MAX_REQUEST_BODY = 8 * 1024;
+  /** Connections one address may hold once the server is three quarters full. */
+  static final int CROWDED_SHARE = 4;
 
   private final PublisherConfig config;
   private final PublisherState state;
@@ -75,6 +82,9 @@ public final class PublishingServer implements AutoCloseable {
   private final GlobalTrafficShapingHandler shaper;
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentHashMap<InetAddress, AtomicInteger> perAddress =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
   private final ChannelGroup open = new DefaultChannelGroup("publisher-connections", GlobalEventExecutor.INSTANCE);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final PublisherMeters meters = new PublisherMeters();
@@ -190,9 +200,26 @@ public final class PublishingServer implements AutoCloseable {
     @Override
     protected void initChannel(SocketChannel ch) {
       int n = connections.incrementAndGet();
-      ch.closeFuture().addListener(f -> connections.decrementAndGet());
+      InetAddress from = ch.remoteAddress().getAddress();
+      AtomicInteger mine = perAddress.computeIfAbsent(from, a -> new AtomicInteger());
+      int m = mine.incrementAndGet();
+      ch.closeFuture().addListener(f -> {
+        connections.decrementAndGet();
+        if (mine.decrementAndGet() == 0) {
+          perAddress.remove(from, mine);
+        }
+      });
+      String why = null;
       if (n > config.maxConnections()) {
-        LOG.debug("closing {}: {} connections already open", ch.remoteAddress(), n - 1);
+        why = (n - 1) + " connections already open";
+      } else if (m > config.maxConnectionsPerAddress()) {
+        why = (m - 1) + " connections from this address already open";
+      } else if (n > config.maxConnections() * 3L / 4 && m > CROWDED_SHARE) {
+        why = "the server is crowded and this address holds " + (m - 1) + " connections";
+      }
+      if (why != null) {
+        refused.incrementAndGet();
+        LOG.debug("closing {}: {}", ch.remoteAddress(), why);
         ch.close();
         return;
       }
@@ -207,8 +234,8 @@ public final class PublishingServer implements AutoCloseable {
       p.addLast("http", new HttpServerCodec(config.maxInitialLineBytes(), config.maxHeaderBytes(), 8192));
       p.addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST_BODY));
       p.addLast("chunked", new ChunkedWriteHandler());
-      p.addLast(
-          "idle", new IdleStateHandler(true, 0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+      p.addLast("guard", new ConnectionGuard(config.headerTimeout().toNanos(), config.idleTimeout().toNanos(),
+          System::nanoTime));
       p.addLast(io, "publish", new PublishHandler(config, resolver, cache, meters));
     }
   }
@@ -322,6 +349,11 @@ public final class PublishingServer implements AutoCloseable {
   /** Open client connections. */
   public int openConnections() {
     return connections.get();
+  }
+
+  /** Connections closed on arrival by the global or per-address limits since start. */
+  public long refusedConnections() {
+    return refused.get();
   }
 
   /** Stops listening, closes connections and stops hashing. Idempotent. */

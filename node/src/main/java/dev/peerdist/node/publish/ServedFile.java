@@ -12,9 +12,12 @@ import java.util.Objects;
 
 /**
  * A regular file at the moment it was looked at: what the server answers from. The strong ETag
- * is derived from size, modification time (nanoseconds) and the file key (device and inode on
- * Linux), so replacing or rewriting the file changes it, and content information cached under it
- * is never served for other bytes.
+ * is derived from size, modification time (nanoseconds), change time (ctime, nanoseconds, where
+ * the file system has one) and the file key (device and inode on Linux), so replacing or
+ * rewriting the file changes it, and content information cached under it is never served for
+ * other bytes. The change time is what catches an in-place edit that restores the modification
+ * time ({@code touch -r}, {@code rsync -t}, {@code cp -p} over the file): no program can set it
+ * back (issue 11: such an edit used to keep stale content information cached for good).
  *
  * @param file where the bytes are
  * @param cacheKey what identifies the resource across restarts (its path below the root, or its
@@ -92,6 +95,7 @@ public record ServedFile(
             + Long.toHexString(nanos)
             + "-"
             + HexFormat.of().toHexDigits(keyHash)
+            + changeTime(file)
             + "\"";
     return new ServedFile(
         file,
@@ -102,7 +106,21 @@ public record ServedFile(
         contentTypeOf(file.getFileName().toString()));
   }
 
-  /** True when the file on disk still has the size, time and identity this snapshot saw. */
+  /** {@code -<ctime nanos, hex>}, or empty where the file system does not say. */
+  private static String changeTime(Path file) {
+    try {
+      Object c = Files.getAttribute(file, "unix:ctime");
+      if (c instanceof java.nio.file.attribute.FileTime t) {
+        Instant i = t.toInstant();
+        return "-" + Long.toHexString(i.getEpochSecond() * 1_000_000_000L + i.getNano());
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      // No "unix" view (not Linux/macOS): size, mtime and identity only.
+    }
+    return "";
+  }
+
+  /** True when the file on disk still has the size, times and identity this snapshot saw. */
   boolean unchangedOnDisk() {
     try {
       return of(file, cacheKey, lastModified).etag.equals(etag);

@@ -104,17 +104,19 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         return failure(err, took);
       }
       // iPXE's checks on MSG_BLK (PROTOCOL.md §4.6).
+      // A well-formed answer to another question is the peer's error, not bad block data: it is
+      // counted against the peer (peer_error) but does not ban it the way a block failing its hash does.
       if (!(msg instanceof Blocks blk)) {
-        return BlockFetchResult.failed(Outcome.BAD_DATA, "expected MSG_BLK, got " + msg.type(), took);
+        return BlockFetchResult.failed(Outcome.IO_ERROR, "expected MSG_BLK, got " + msg.type(), took);
       }
       if (!blk.segmentId().equals(id)) {
-        return BlockFetchResult.failed(Outcome.BAD_DATA, "MSG_BLK for another segment", took);
+        return BlockFetchResult.failed(Outcome.IO_ERROR, "MSG_BLK for another segment", took);
       }
       if (!blk.available()) {
         return BlockFetchResult.failed(Outcome.NOT_AVAILABLE, "SizeOfBlock 0", took);
       }
       if (blk.blockIndex() != index) {
-        return BlockFetchResult.failed(Outcome.BAD_DATA,
+        return BlockFetchResult.failed(Outcome.IO_ERROR,
             "MSG_BLK BlockIndex " + blk.blockIndex() + ", asked " + index, took);
       }
       BlockOpener.Opened opened = BlockOpener.open(blk.cryptoAlgoId(), blk.iv(), blk.block(), record, index);

@@ -102,6 +102,7 @@ class AdminServerTest {
   AdminServer server;
   ScriptedDownloads downloads;
   volatile boolean ready;
+  volatile String storeHealth = "ok";
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeEach
@@ -123,10 +124,17 @@ class AdminServerTest {
       public boolean ready() {
         return ready;
       }
+
+      @Override
+      public String storeHealth() {
+        return storeHealth;
+      }
     };
     server = AdminServer.start(group, InetAddress.getLoopbackAddress(), 0, 0, meters, status, downloads,
         new MirrorMap(List.of(URI.create("http://publisher.invalid:8080/pub/"),
-            URI.create("http://other.invalid/"))), 2);
+            URI.create("http://other.invalid/"))),
+        new DownloadScope(List.of(URI.create("http://publisher.invalid/"), URI.create("http://p.invalid/")), List.of()),
+        2);
   }
 
   @AfterEach
@@ -164,6 +172,22 @@ class AdminServerTest {
     HttpResponse<byte[]> post = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status"))
         .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(405, post.statusCode());
+  }
+
+  /** Issue 11: /healthz and /readyz tell the truth about the store. */
+  @Test
+  void healthAndReadinessSayWhatTheStoreSays() throws Exception {
+    int port = server.adminPort();
+    ready = true;
+    storeHealth = "degraded: 1 damaged file quarantined in /s/quarantine, 3 blocks lost";
+    HttpResponse<byte[]> h = get(port, "/healthz");
+    assertEquals(200, h.statusCode(), "a degraded store still serves");
+    assertTrue(text(h).contains("store degraded: 1 damaged file quarantined"), text(h));
+    assertTrue(text(get(port, "/readyz")).contains("store degraded"), "readiness names it too");
+    storeHealth = "failed: repair after damage failed: disk gone";
+    HttpResponse<byte[]> f = get(port, "/healthz");
+    assertEquals(503, f.statusCode());
+    assertTrue(text(f).startsWith("unhealthy; store failed: repair after damage failed"), text(f));
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.peerdist.node.publish;
 
+import dev.peerdist.node.pccrtp.PeerDistVersion;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

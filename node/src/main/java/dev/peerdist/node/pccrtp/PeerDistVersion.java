@@ -1,4 +1,4 @@
-package dev.peerdist.node.publish;
+package dev.peerdist.node.pccrtp;
 
 import java.util.Optional;
 
