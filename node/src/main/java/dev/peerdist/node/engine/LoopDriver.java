@@ -203,6 +203,7 @@ public final class LoopDriver implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int probeFlags;
   private volatile long originRate;
+  private final List<java.util.function.Consumer<SegmentRecord>> completed = new CopyOnWriteArrayList<>();
 
   /**
    * @param directory PCCRD, or null when discovery is off
@@ -329,6 +330,15 @@ public final class LoopDriver implements AutoCloseable {
     post(() -> loop.unwant(s.record.id()));
   }
 
+  /**
+   * Tells {@code listener} about every segment this node finishes fetching (all its blocks stored),
+   * on the loop thread: it must return at once (a hosted-cache offer, for instance, goes to its own
+   * thread).
+   */
+  public void onSegmentComplete(java.util.function.Consumer<SegmentRecord> listener) {
+    completed.add(listener);
+  }
+
   /** Adds a peer asked for every segment (configured peers, cache servers found by DNS-SD). */
   public void alwaysAsk(PeerEndpoint peer, String via) {
     if (isSelf.test(peer)) {
@@ -401,6 +411,7 @@ public final class LoopDriver implements AutoCloseable {
       return;
     }
     remember(m.peer(), "pccrd");
+    meters.discovery(m.latency(), true);
     post(() -> {
       for (Map.Entry<DiscoveryKey, Integer> e : m.blocksHeld().entrySet()) {
         SegmentId id;
@@ -460,6 +471,13 @@ public final class LoopDriver implements AutoCloseable {
         Segment s = segments.get(d.segment());
         if (s != null) {
           s.allReady();
+          for (java.util.function.Consumer<SegmentRecord> l : completed) {
+            try {
+              l.accept(s.record);
+            } catch (RuntimeException e) {
+              LOG.warn("segment-complete listener failed: {}", e.toString());
+            }
+          }
         }
       } else if (a instanceof Action.SegmentFailed f) {
         Segment s = segments.get(f.segment());
@@ -649,9 +667,10 @@ public final class LoopDriver implements AutoCloseable {
             why = msg;
             break;
           }
+          // Counted before the block is marked ready, so a reader never sees a block its meter lacks.
+          meters.originFallback(f.reason(), len);
           Outcome o = keep(s, b, buf, 0, len, ByteSource.ORIGIN, f.reason());
           if (o == Outcome.OK) {
-            meters.originFallback(f.reason(), len);
             int block = b;
             post(() -> loop.originBlock(f.id(), r.id(), block));
           }

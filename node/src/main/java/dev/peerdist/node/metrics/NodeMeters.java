@@ -37,7 +37,7 @@ public final class NodeMeters implements AutoCloseable {
   public static final String SERVED_BYTES = "peerdist.served";
   /** peerdist_cache_lookups_total{result=hit|miss}: segments found in / missing from the store. */
   public static final String CACHE_LOOKUPS = "peerdist.cache.lookups";
-  /** peerdist_discovery_latency_seconds{result=match|none}: one PCCRD probe round. */
+  /** peerdist_discovery_latency_seconds{result=match|none}: time from a PCCRD probe to each answer to it. */
   public static final String DISCOVERY_LATENCY = "peerdist.discovery.latency";
   /** peerdist_origin_fallbacks_total{reason}: blocks fetched from the origin, by why. */
   public static final String ORIGIN_FALLBACKS = "peerdist.origin.fallbacks";
