@@ -566,7 +566,8 @@ public final class LoopDriver implements AutoCloseable {
     }
     LOG.debug("block {} of {} not stored ({}); passed through to its reader", index, s.record.id(), problem);
     meters.passedThrough(len);
-    byte[] copy = off == 0 && len == data.length ? data : java.util.Arrays.copyOfRange(data, off, off + len);
+    // Always a copy: the caller reuses its buffer (an origin stream reads the next block into it).
+    byte[] copy = java.util.Arrays.copyOfRange(data, off, off + len);
     s.passThrough.put(index, copy);
     s.acquired(index, from, why);
     return Outcome.OK;
@@ -673,9 +674,6 @@ public final class LoopDriver implements AutoCloseable {
           if (o == Outcome.OK) {
             int block = b;
             post(() -> loop.originBlock(f.id(), r.id(), block));
-          }
-          if (s.passThrough.containsKey(b)) {
-            buf = new byte[r.blockSize()]; // the old one is now the reader's
           }
           throttle.after(len);
         }
