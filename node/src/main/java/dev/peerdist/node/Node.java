@@ -22,6 +22,7 @@ import dev.peerdist.node.admin.NodeStatus;
 import dev.peerdist.node.engine.Download;
 import dev.peerdist.node.engine.DownloadEngine;
 import dev.peerdist.node.engine.DownloadRecord;
+import dev.peerdist.node.engine.ContentInfoResolver;
 import dev.peerdist.node.engine.LoopDriver;
 import dev.peerdist.node.engine.PublisherOrigin;
 import dev.peerdist.node.http.PeerHttpServer;
@@ -252,12 +253,33 @@ public final class Node implements AutoCloseable {
       driver.alwaysAsk(p, "configured");
     }
     // The V1/V2 bridge learns each V1 package the node fetches and asks the publisher for its V2 map.
+    // In a large swarm only the eight best-ranked nodes for a content do (its V2 content information
+    // would otherwise cross the WAN once per node: 1/964 of the package each).
     BridgeRegistrar registrar = new BridgeRegistrar(bridge, url -> origin.fetchContentInformation(url, true), clock);
     closers.push(registrar);
+    java.util.function.BiConsumer<URI, dev.peerdist.node.origin.ContentInformationResponse.PeerDist> bridgeHook =
+        (url, pd) -> {
+          if (driver.view().betterRanked(pd.info().segmentId(0), nodeId, System.nanoTime(), 8).size() < 8) {
+            registrar.contentInformation(url, pd);
+          }
+        };
+    // Content information for V1 packages: descriptions from the publisher, block-hash lists from
+    // subnet-mates where they have them (ContentInfoResolver, docs/DOWNLOAD.md).
+    ContentInfoResolver resolver = new ContentInfoResolver((url, first, last) -> {
+      OriginClient c = scope.isPublisher(url) ? origin : tokenless;
+      var r = c.fetchContentInformation(url, false, first, last);
+      if (r instanceof dev.peerdist.node.origin.ContentInformationResponse.PeerDist pd) {
+        return pd.info();
+      }
+      ((dev.peerdist.node.origin.ContentInformationResponse.Plain) r).body().close();
+      throw new IOException("the publisher no longer answers " + url + " with content information (did it change?)");
+    }, driver.subnet(), store, config.discoveryWait(), Duration.ofSeconds(2));
+    closers.push(resolver);
     dev.peerdist.node.engine.Origin originPath = new PublisherOrigin(origin, config.contentVersion() == 2,
-        registrar::contentInformation);
+        bridgeHook).withResolver(resolver);
     if (tokenless != origin) {
-      originPath = new ScopedOrigin(scope, originPath, new PublisherOrigin(tokenless, config.contentVersion() == 2));
+      originPath = new ScopedOrigin(scope, originPath,
+          new PublisherOrigin(tokenless, config.contentVersion() == 2).withResolver(resolver));
     }
     engine = new DownloadEngine(store, originPath, driver, meters,
         (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE, clock);

@@ -101,6 +101,12 @@ class EndToEndIT {
     assertTrue(metrics.contains("peerdist_download_bytes_total{source=\"peer\"} " + SIZE + ".0"), metrics);
     String served = a.meters().scrape();
     assertTrue(served.matches("(?s).*peerdist_served_bytes_total [1-9].*"), served);
+    // Content information: the publisher described the segment to b and c (one byte of it), the
+    // block-hash list came from a subnet-mate that had it (docs/DOWNLOAD.md), checked against HoD.
+    assertTrue(metrics.matches("(?s).*peerdist_peer_requests_total\\{message_type=\"block_hashes\",result=\"ok\"} [1-9].*"),
+        metrics);
+    assertFalse(a.meters().scrape().contains("message_type=\"block_hashes\",result=\"ok\""),
+        "the first node had nobody to ask");
   }
 
   @Test

@@ -56,9 +56,10 @@ class ReloadIT {
     assertEquals(List.of("pccrr-port " + n.config().pccrrPort() + " -> 1234: needs a restart (running value kept)"),
         n.reconfigure(fresh));
 
-    // A bad value in the new file: refused, nothing changes.
-    NodeConfig bad = fresh.toBuilder().set(ConfigKey.CACHE_SIZE, "3GiB").set(ConfigKey.PEER, "no-port-here").build();
-    assertThrows(ConfigException.class, () -> n.reconfigure(bad));
+    // A bad value in the new file: refused (when the file is read, before anything is applied),
+    // nothing changes.
+    assertThrows(ConfigException.class, () -> n.reconfigure(
+        fresh.toBuilder().set(ConfigKey.CACHE_SIZE, "3GiB").set(ConfigKey.PEER, "no-port-here").build()));
     assertEquals(2L << 30, n.store().stats().capacityBytes(), "nothing applied from a refused reload");
   }
 }

@@ -42,6 +42,10 @@ public final class SubnetView {
   private final int answerTarget;
   private final Map<SegmentId, Wanted> segments = new LinkedHashMap<>(64, 0.75f, true);
   private final Map<Long, Long> fetching = new HashMap<>();
+  /** Where tagged wanters serve PCCRR (probe source address + tag port), by node id. */
+  private final Map<Long, dev.peerdist.discovery.PeerEndpoint> endpoints = new HashMap<>();
+  /** When a probe without a peerdist tag (Windows, iPXE) was last heard; MIN_VALUE = never. */
+  private long lastForeignProbe = Long.MIN_VALUE;
 
   /** Wanters of one segment. */
   private static final class Wanted {
@@ -102,6 +106,17 @@ public final class SubnetView {
    * @param fetching how many of the leading segments the prober says it is fetching from the origin
    */
   public synchronized void heard(long nodeId, List<SegmentId> segments, int fetching, long now) {
+    heard(nodeId, null, segments, fetching, now);
+  }
+
+  /** As {@link #heard(long, List, int, long)}, remembering where a tagged prober serves PCCRR. */
+  public synchronized void heard(long nodeId, dev.peerdist.discovery.PeerEndpoint endpoint, List<SegmentId> segments,
+      int fetching, long now) {
+    if (nodeId < 0) {
+      lastForeignProbe = now;
+    } else if (endpoint != null && (endpoints.size() < MAX_WANTERS || endpoints.containsKey(nodeId))) {
+      endpoints.put(nodeId, endpoint);
+    }
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
       Wanted w = this.segments.computeIfAbsent(id, Wanted::new);
@@ -173,6 +188,41 @@ public final class SubnetView {
     w.rankedVersion = w.version;
     w.rankedAt = now;
     return w.ranked;
+  }
+
+  /**
+   * Tagged wanters of {@code segment} heard within the membership window that rank above {@code
+   * self} for it and whose PCCRR endpoint is known, best first, at most {@code limit}.
+   */
+  public synchronized List<dev.peerdist.discovery.PeerEndpoint> betterRanked(SegmentId segment, long self, long now,
+      int limit) {
+    Wanted w = segments.get(segment);
+    List<dev.peerdist.discovery.PeerEndpoint> out = new ArrayList<>();
+    if (w == null) {
+      return out;
+    }
+    long mine = score(self, w.segmentHash);
+    List<long[]> better = new ArrayList<>();
+    for (Map.Entry<Long, long[]> e : w.wanters.entrySet()) {
+      long id = e.getKey();
+      if (id < 0 || id == self || now - e.getValue()[1] > membershipNanos || !endpoints.containsKey(id)) {
+        continue;
+      }
+      long sc = score(id, w.segmentHash);
+      if (Long.compareUnsigned(sc, mine) > 0) {
+        better.add(new long[] {id, sc});
+      }
+    }
+    better.sort((a, b) -> Long.compareUnsigned(b[1], a[1]));
+    for (int i = 0; i < Math.min(limit, better.size()); i++) {
+      out.add(endpoints.get(better.get(i)[0]));
+    }
+    return out;
+  }
+
+  /** Whether a probe without a peerdist tag (a Windows or iPXE client) was heard within {@code nanos}. */
+  public synchronized boolean foreignProbersWithin(long nanos, long now) {
+    return lastForeignProbe != Long.MIN_VALUE && now - lastForeignProbe <= nanos;
   }
 
   /** Wanters of {@code segment} heard within the membership window (peerdist or not). */

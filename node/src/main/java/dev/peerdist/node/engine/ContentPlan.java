@@ -11,7 +11,7 @@ import java.util.List;
  * @param segments in content order
  * @param length bytes the caller receives (the sum of {@code take})
  */
-public record ContentPlan(List<Segment> segments, long length) {
+public record ContentPlan(List<Segment> segments, long length) implements SegmentPlan {
   /**
    * One segment of a plan.
    *
@@ -38,6 +38,31 @@ public record ContentPlan(List<Segment> segments, long length) {
     if (sum != length) {
       throw new IllegalArgumentException("plan delivers " + sum + " bytes, not " + length);
     }
+  }
+
+  @Override
+  public int size() {
+    return segments.size();
+  }
+
+  @Override
+  public long offsetInContent(int i) {
+    return segments.get(i).offsetInContent();
+  }
+
+  @Override
+  public int skip(int i) {
+    return segments.get(i).skip();
+  }
+
+  @Override
+  public int take(int i) {
+    return segments.get(i).take();
+  }
+
+  @Override
+  public java.util.concurrent.CompletableFuture<SegmentRecord> record(int i) {
+    return java.util.concurrent.CompletableFuture.completedFuture(segments.get(i).record());
   }
 
   /** A plan delivering every byte of every segment, laid end to end. */

@@ -72,7 +72,7 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
       }
     }
     if (answer instanceof Origin.PeerDist pd) {
-      record.begin(true, pd.plan().length(), pd.plan().segments().size());
+      record.begin(true, pd.plan().length(), pd.plan().size());
       return new PlanDownload(record, url, pd.plan(), pd.etag());
     }
     Origin.Plain plain = (Origin.Plain) answer;
@@ -85,7 +85,7 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
     private final DownloadRecord record;
     private final URI url;
     private final String etag;
-    private final List<ContentPlan.Segment> segments;
+    private final SegmentPlan plan;
     private final LoopDriver.Segment[] held;
     private int acquired;
     private int current;
@@ -93,12 +93,12 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
     private boolean fetchedAny;
     private boolean closed;
 
-    PlanDownload(DownloadRecord record, URI url, ContentPlan plan, String etag) {
+    PlanDownload(DownloadRecord record, URI url, SegmentPlan plan, String etag) {
       this.record = record;
       this.url = url;
       this.etag = etag;
-      this.segments = plan.segments();
-      this.held = new LoopDriver.Segment[segments.size()];
+      this.plan = plan;
+      this.held = new LoopDriver.Segment[plan.size()];
     }
 
     @Override
@@ -113,19 +113,46 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
 
     @Override
     public List<SegmentId> segmentIds() {
-      return segments.stream().map(x -> x.record().id()).toList();
+      List<SegmentId> ids = new ArrayList<>();
+      for (int i = 0; i < plan.size(); i++) {
+        java.util.concurrent.CompletableFuture<SegmentRecord> f = plan.record(i);
+        if (f.isDone() && !f.isCompletedExceptionally()) {
+          ids.add(f.join().id());
+        }
+      }
+      return ids;
     }
 
-    /** Acquires segments from the reader's on while they fit the read-ahead (at least the current one). */
-    private void acquireAhead() {
+    /**
+     * Acquires segments from the reader's on while they fit the read-ahead (at least the current
+     * one), starting the resolution of their records; a segment whose record is not resolved yet is
+     * acquired on a later call (the current one is waited for in {@link #next}).
+     */
+    private void acquireAhead() throws IOException, InterruptedException {
       long ahead = 0;
       for (int i = current; i < acquired; i++) {
-        ahead += segments.get(i).record().segmentLength();
+        ahead += plan.take(i) + plan.skip(i);
       }
-      while (acquired < segments.size() && (acquired == current || ahead < readAheadBytes)) {
-        ContentPlan.Segment s = segments.get(acquired);
-        held[acquired] = driver.acquire(s.record(), url, etag, s.offsetInContent());
-        ahead += s.record().segmentLength();
+      while (acquired < plan.size() && (acquired == current || ahead < readAheadBytes)) {
+        java.util.concurrent.CompletableFuture<SegmentRecord> f = plan.record(acquired);
+        if (!f.isDone() && acquired != current) {
+          // Start resolving the rest of the read-ahead too, without waiting for it.
+          long more = ahead;
+          for (int j = acquired + 1; j < plan.size() && more < readAheadBytes; j++) {
+            plan.record(j);
+            more += plan.take(j) + plan.skip(j);
+          }
+          return;
+        }
+        SegmentRecord r;
+        try {
+          r = f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable c = e.getCause();
+          throw c instanceof IOException io ? io : new IOException(String.valueOf(c.getMessage()), c);
+        }
+        held[acquired] = driver.acquire(r, url, etag, plan.offsetInContent(acquired));
+        ahead += plan.take(acquired) + plan.skip(acquired);
         acquired++;
       }
     }
@@ -136,15 +163,14 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
         throw new IOException("download closed");
       }
       try {
-        while (current < segments.size()) {
-          ContentPlan.Segment s = segments.get(current);
-          SegmentRecord r = s.record();
+        while (current < plan.size()) {
           acquireAhead();
+          SegmentRecord r = held[current].record();
           if (block < 0) {
-            block = s.take() == 0 ? r.blockCount() : s.skip() / r.blockSize();
+            block = plan.take(current) == 0 ? r.blockCount() : plan.skip(current) / r.blockSize();
             fetchedAny = false;
           }
-          long end = (long) s.skip() + s.take();
+          long end = (long) plan.skip(current) + plan.take(current);
           if (block >= r.blockCount() || (long) block * r.blockSize() >= end) {
             if (!fetchedAny) {
               record.segmentFromStore();
@@ -158,7 +184,7 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
           LoopDriver.Segment seg = held[current];
           seg.await(block);
           long segStart = (long) block * r.blockSize();
-          long deliverFrom = Math.max(s.skip(), segStart);
+          long deliverFrom = Math.max(plan.skip(current), segStart);
           long deliverTo = Math.min(end, segStart + r.blockLength(block));
           ByteSource src = seg.source(block);
           FallbackReason why = seg.reason(block);
@@ -166,9 +192,9 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
           if (data != null) {
             driver.passThroughTaken(data.length);
           } else {
-            data = readStored(s, block);
+            data = readStored(r, block);
             if (data == null) {
-              data = refetch(s, block);
+              data = refetch(r, plan.offsetInContent(current), block);
               src = ByteSource.ORIGIN;
               why = FallbackReason.EVICTED;
             }
@@ -204,15 +230,14 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
       }
     }
 
-    private byte[] readStored(ContentPlan.Segment s, int index) {
-      Optional<byte[]> b = store.readBlock(s.record().id(), index);
+    private byte[] readStored(SegmentRecord r, int index) {
+      Optional<byte[]> b = store.readBlock(r.id(), index);
       return b.orElse(null);
     }
 
     /** A verified block that left the store (evicted) before its reader got to it: the publisher again. */
-    private byte[] refetch(ContentPlan.Segment s, int index) throws IOException {
-      SegmentRecord r = s.record();
-      long start = s.offsetInContent() + (long) index * r.blockSize();
+    private byte[] refetch(SegmentRecord r, long offsetInContent, int index) throws IOException {
+      long start = offsetInContent + (long) index * r.blockSize();
       int len = r.blockLength(index);
       byte[] bytes = origin.range(url, start, start + len);
       if (bytes.length != len || !r.verifies(index, bytes, 0, len)) {

@@ -204,6 +204,17 @@ public final class LoopDriver implements AutoCloseable {
   private volatile int probeFlags;
   private volatile long originRate;
   private final List<java.util.function.Consumer<SegmentRecord>> completed = new CopyOnWriteArrayList<>();
+  /** Recent PCCRD answers by segment (any segment, wanted or not): who holds it, when heard. */
+  private final Map<SegmentId, Map<PeerEndpoint, Long>> recentAnswers = new LinkedHashMap<>(64, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<SegmentId, Map<PeerEndpoint, Long>> eldest) {
+      return size() > 1024;
+    }
+  };
+  private final java.net.http.HttpClient hashClient = java.net.http.HttpClient.newBuilder()
+      .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build();
 
   /**
    * @param directory PCCRD, or null when discovery is off
@@ -362,6 +373,82 @@ public final class LoopDriver implements AutoCloseable {
     }
   }
 
+  /**
+   * The subnet as the content-information resolver needs it ({@link ContentInfoResolver}): probes
+   * announcing a segment, who answered for it, who wants it and ranks above this node, and asking a
+   * peer for a segment's block-hash list ({@code BlockHashesHandler} on its PCCRR port).
+   */
+  public ContentInfoResolver.Subnet subnet() {
+    return new ContentInfoResolver.Subnet() {
+      @Override
+      public void announce(SegmentId id) {
+        if (directory != null) {
+          try {
+            directory.sendProbe(List.of(DiscoveryKey.of(DiscoveryKey.Form.V1, id.toBytes())));
+          } catch (RuntimeException e) {
+            LOG.debug("announce of {} not sent: {}", id, e.toString());
+          }
+        }
+      }
+
+      @Override
+      public List<PeerEndpoint> holders(SegmentId id) {
+        List<PeerEndpoint> out = new ArrayList<>();
+        long now = System.nanoTime();
+        synchronized (recentAnswers) {
+          Map<PeerEndpoint, Long> m = recentAnswers.get(id);
+          if (m != null) {
+            m.forEach((p, t) -> {
+              if (now - t < 60_000_000_000L) {
+                out.add(p);
+              }
+            });
+          }
+        }
+        for (PeerEndpoint p : alwaysAsk) {
+          if (!out.contains(p)) {
+            out.add(p);
+          }
+        }
+        return out;
+      }
+
+      @Override
+      public List<PeerEndpoint> betterRanked(SegmentId id) {
+        return view.betterRanked(id, nodeId, System.nanoTime(), 4);
+      }
+
+      @Override
+      public java.util.Optional<byte[]> hashes(PeerEndpoint peer, SegmentId id, byte[] proof) {
+        return blockHashes(peer, id, proof);
+      }
+    };
+  }
+
+  private java.util.Optional<byte[]> blockHashes(PeerEndpoint peer, SegmentId id, byte[] proof) {
+    String host = peer.address().getAddress().getHostAddress();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    URI uri = URI.create("http://" + host + ":" + peer.address().getPort()
+        + dev.peerdist.node.http.BlockHashesHandler.PATH + id.toHex());
+    java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(1))
+        .header(dev.peerdist.node.http.BlockHashesHandler.PROOF_HEADER, java.util.HexFormat.of().formatHex(proof))
+        .GET().build();
+    try {
+      java.net.http.HttpResponse<byte[]> r = hashClient.send(req, java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+      meters.peerRequest("block_hashes", r.statusCode() == 200 ? "ok" : "http_" + r.statusCode());
+      return r.statusCode() == 200 && r.body().length <= 512 * 64 ? java.util.Optional.of(r.body())
+          : java.util.Optional.empty();
+    } catch (IOException e) {
+      meters.peerRequest("block_hashes", "io_error");
+      return java.util.Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return java.util.Optional.empty();
+    }
+  }
+
   /** Peers seen (discovery answers, configured, DNS-SD), for {@code /status}. */
   public List<Map<String, Object>> peersSeen() {
     List<Map<String, Object>> out = new ArrayList<>();
@@ -387,10 +474,14 @@ public final class LoopDriver implements AutoCloseable {
   private void heard(HeardProbe probe) {
     long id;
     int fetching = 0;
+    PeerEndpoint endpoint = null;
     if (probe.tag().isPresent()) {
       ProbeTag t = probe.tag().get();
       id = t.nodeId();
       fetching = (t.flags() >>> FETCHING_SHIFT) & 0xF;
+      if (t.pccrrPort() > 0) {
+        endpoint = new PeerEndpoint(new java.net.InetSocketAddress(probe.source().getAddress(), t.pccrrPort()));
+      }
     } else {
       // Not a peerdist node: counted among the wanters, never elected (negative ids).
       id = -1 - (probe.source().getAddress().hashCode() & 0x7FFF_FFFFL);
@@ -403,7 +494,7 @@ public final class LoopDriver implements AutoCloseable {
         return; // not a segment id length we know
       }
     }
-    view.heard(id, ids, fetching, System.nanoTime());
+    view.heard(id, endpoint, ids, fetching, System.nanoTime());
   }
 
   private void matched(ProbeMatch m) {
@@ -412,6 +503,16 @@ public final class LoopDriver implements AutoCloseable {
     }
     remember(m.peer(), "pccrd");
     meters.discovery(m.latency(), true);
+    synchronized (recentAnswers) {
+      long now = System.nanoTime();
+      for (DiscoveryKey k : m.blocksHeld().keySet()) {
+        try {
+          recentAnswers.computeIfAbsent(SegmentId.of(k.toBytes()), x -> new LinkedHashMap<>()).put(m.peer(), now);
+        } catch (IllegalArgumentException e) {
+          // not a segment id we know the shape of
+        }
+      }
+    }
     post(() -> {
       for (Map.Entry<DiscoveryKey, Integer> e : m.blocksHeld().entrySet()) {
         SegmentId id;

@@ -17,7 +17,7 @@ public interface Origin {
    * Content information: the plan of segments and a tag for the content version (the ETag, or
    * empty) — a changed file gives new content information and new segment ids.
    */
-  record PeerDist(ContentPlan plan, String etag) implements Answer {}
+  record PeerDist(SegmentPlan plan, String etag) implements Answer {}
 
   /**
    * The publisher sent the content itself (§5.2 step 2: no {@code Content-Encoding: peerdist}).

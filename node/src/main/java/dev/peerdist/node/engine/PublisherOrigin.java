@@ -14,6 +14,7 @@ public final class PublisherOrigin implements Origin {
   private final OriginClient client;
   private final boolean offerV2;
   private final java.util.function.BiConsumer<URI, ContentInformationResponse.PeerDist> onContentInformation;
+  private volatile ContentInfoResolver resolver;
 
   /** @param offerV2 whether to offer content information V2 besides V1 (§5.1 PeerDistEx) */
   public PublisherOrigin(OriginClient client, boolean offerV2) {
@@ -31,10 +32,47 @@ public final class PublisherOrigin implements Origin {
     this.onContentInformation = onContentInformation;
   }
 
+  /**
+   * Asks the publisher only for segment descriptions and resolves block-hash lists through {@code
+   * resolver} (subnet-mates first, {@link ContentInfoResolver}) for V1 content; null = always the
+   * whole content information.
+   */
+  public PublisherOrigin withResolver(ContentInfoResolver r) {
+    this.resolver = r;
+    return this;
+  }
+
   @Override
   public Answer open(URI url) throws IOException {
     try {
-      ContentInformationResponse r = client.fetchContentInformation(url, offerV2);
+      ContentInformationResponse r = null;
+      ContentInfoResolver res = resolver;
+      if (res != null && !offerV2) {
+        // One byte of the content: the length and the first segment's description (§2.3, §5.3).
+        ContentInformationResponse first = client.fetchContentInformation(url, false, 0, 0);
+        if (first instanceof ContentInformationResponse.PeerDist pd && pd.contentRange() != null
+            && pd.contentLength() > 0 && pd.info().version() == dev.peerdist.chunkstore.content.ContentVersion.V1
+            && pd.info().segmentCount() >= 1 && pd.info().segment(0).offsetInContent() == 0) {
+          String etag = pd.etag().orElse("");
+          LazyPlan plan;
+          try {
+            plan = new LazyPlan(url, etag, pd.contentLength(), pd.info().segment(0), res);
+          } catch (IllegalArgumentException e) {
+            throw new IOException("content information from " + url + " is unusable: " + e.getMessage(), e);
+          }
+          plan.onResolved(info -> onContentInformation.accept(url, new ContentInformationResponse.PeerDist(info,
+              new byte[0], pd.contentLength(), pd.peerDistVersion(), pd.etag(), pd.lastModified(), null)));
+          return new PeerDist(plan, etag);
+        }
+        if (first instanceof ContentInformationResponse.PeerDist pd && pd.contentRange() == null) {
+          r = first; // the publisher ignored the range: this is the whole content information
+        } else if (first instanceof ContentInformationResponse.Plain plain) {
+          plain.body().close(); // not (yet) PeerDist: ask for the content itself below
+        }
+      }
+      if (r == null) {
+        r = client.fetchContentInformation(url, offerV2);
+      }
       if (r instanceof ContentInformationResponse.PeerDist pd) {
         ContentPlan plan;
         try {

@@ -22,9 +22,17 @@ public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
   private final UploadScheduler uploads;
   private final PeerServerStats stats;
   private final ConnectionLimiter limiter;
+  private final dev.peerdist.chunkstore.ChunkStore store;
 
   PeerChannelInitializer(PeerServerConfig config, PccrrResponder responder, Executor storeExecutor,
       UploadScheduler uploads, PeerServerStats stats) {
+    this(config, responder, storeExecutor, uploads, stats, null);
+  }
+
+  /** @param store where {@link BlockHashesHandler} finds segment records; null = no hash lists */
+  PeerChannelInitializer(PeerServerConfig config, PccrrResponder responder, Executor storeExecutor,
+      UploadScheduler uploads, PeerServerStats stats, dev.peerdist.chunkstore.ChunkStore store) {
+    this.store = store;
     this.config = config;
     this.responder = responder;
     this.storeExecutor = storeExecutor;
@@ -48,7 +56,11 @@ public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
         .addLast("deadlines", deadlines)
         .addLast("http", new HttpServerCodec())
         .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_REQUEST_SIZE, true))
-        .addLast("upload", new WriteTimeoutHandler(config.uploadTimeout().toMillis(), TimeUnit.MILLISECONDS))
+        .addLast("upload", new WriteTimeoutHandler(config.uploadTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    if (store != null) {
+      ch.pipeline().addLast("hashes", new BlockHashesHandler(store, storeExecutor));
+    }
+    ch.pipeline()
         .addLast("pccrr", new PccrrRequestHandler(responder, storeExecutor, uploads, config.maxQueueWait(), stats,
             deadlines));
   }

@@ -86,7 +86,7 @@ public final class PeerHttpServer implements AutoCloseable {
           .channel(NioServerSocketChannel.class)
           .option(ChannelOption.SO_BACKLOG, 256)
           .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new PeerChannelInitializer(config, responder, storeExecutor, uploads, stats));
+          .childHandler(new PeerChannelInitializer(config, responder, storeExecutor, uploads, stats, store));
       InetSocketAddress bind = new InetSocketAddress(config.bindAddress(), config.port());
       Channel ch;
       try {

@@ -133,11 +133,28 @@ public final class OriginClient implements AutoCloseable {
    */
   public ContentInformationResponse fetchContentInformation(URI uri, boolean offerV2)
       throws IOException, InterruptedException {
+    return fetchContentInformation(uri, offerV2, -1, -1);
+  }
+
+  /**
+   * As {@link #fetchContentInformation(URI, boolean)} for the bytes {@code [first, lastInclusive]}
+   * only ({@code Range}; -1 = the whole content): the content information then lists the segments
+   * intersecting the range, each with the block hashes of the blocks in it (PROTOCOL.md §2.3, §5.3).
+   * One byte of a segment gives its description (HoD, Kp) and one block hash.
+   */
+  public ContentInformationResponse fetchContentInformation(URI uri, boolean offerV2, long first, long lastInclusive)
+      throws IOException, InterruptedException {
     HttpRequest.Builder rb =
         request(uri)
             .header("Accept-Encoding", "peerdist")
             .header("X-P2P-PeerDist", PEERDIST_VERSION)
             .header("X-P2P-PeerDistEx", offerV2 ? PEERDIST_EX_V1_V2 : PEERDIST_EX_V1_ONLY);
+    if (first >= 0) {
+      if (lastInclusive < first) {
+        throw new IllegalArgumentException("invalid range " + first + "-" + lastInclusive);
+      }
+      rb.header("Range", "bytes=" + first + "-" + lastInclusive);
+    }
     HttpResponse<InputStream> resp = send(uri, rb.build());
     InputStream body = resp.body();
     boolean handedOver = false;
