@@ -255,6 +255,15 @@ public final class DownloadLoop {
    * Call {@link #tick} after a batch of wants: it sends one probe for all of them.
    */
   public void want(SegmentRef ref, BitSet held) {
+    want(ref, held, NONE);
+  }
+
+  /**
+   * As {@link #want(SegmentRef, BitSet)} for a segment already announced by a probe at {@code
+   * probedAtNanos} (the content-information resolver probes a segment before it is wanted): the
+   * discovery wait counts from then.
+   */
+  public void want(SegmentRef ref, BitSet held, long probedAtNanos) {
     Task t = tasks.get(ref.id());
     if (t != null) {
       t.refs++;
@@ -265,6 +274,9 @@ public final class DownloadLoop {
     if (t.missing == 0) {
       out.add(new Action.SegmentDone(ref.id()));
       return;
+    }
+    if (probedAtNanos != NONE && probedAtNanos <= now) {
+      t.firstProbe = probedAtNanos;
     }
     tasks.put(ref.id(), t);
     dirty = true;

@@ -205,11 +205,20 @@ public final class LoopDriver implements AutoCloseable {
   private volatile long originRate;
   private final List<java.util.function.Consumer<SegmentRecord>> completed = new CopyOnWriteArrayList<>();
   /** Recent PCCRD answers by segment (any segment, wanted or not): who holds it, when heard. */
-  private final Map<SegmentId, Map<PeerEndpoint, Long>> recentAnswers = new LinkedHashMap<>(64, 0.75f, true) {
+  private final Map<SegmentId, Map<PeerEndpoint, long[]>> recentAnswers = new LinkedHashMap<>(64, 0.75f, true) {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected boolean removeEldestEntry(Map.Entry<SegmentId, Map<PeerEndpoint, Long>> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<SegmentId, Map<PeerEndpoint, long[]>> eldest) {
+      return size() > 1024;
+    }
+  };
+  /** When the content-information resolver probed a segment (the loop's discovery wait counts from then). */
+  private final Map<SegmentId, Long> announced = new LinkedHashMap<>(64, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<SegmentId, Long> eldest) {
       return size() > 1024;
     }
   };
@@ -313,8 +322,30 @@ public final class LoopDriver implements AutoCloseable {
       segments.put(record.id(), s);
       SegmentRef ref = new SegmentRef(record.id(), record.blockCount(), record.blockSize(),
           record.blockLength(record.blockCount() - 1), offsetInContent);
+      Long probedAt;
+      synchronized (announced) {
+        probedAt = announced.remove(record.id());
+      }
+      long since = probedAt == null ? Long.MIN_VALUE : probedAt;
+      // Answers to that probe came before the segment was wanted: the loop hears them now.
+      List<Object[]> earlier = new ArrayList<>();
+      synchronized (recentAnswers) {
+        Map<PeerEndpoint, long[]> m = recentAnswers.get(record.id());
+        if (m != null) {
+          long now = System.nanoTime();
+          m.forEach((p, t) -> {
+            if (now - t[0] < 60_000_000_000L) {
+              earlier.add(new Object[] {p, t});
+            }
+          });
+        }
+      }
       post(() -> {
-        loop.want(ref, present);
+        loop.want(ref, present, since);
+        for (Object[] a : earlier) {
+          long[] t = (long[]) a[1];
+          loop.matched((PeerEndpoint) a[0], record.id(), (int) t[1], t[2] == 1);
+        }
         for (PeerEndpoint p : alwaysAsk) {
           loop.matched(p, record.id(), -1, false);
         }
@@ -382,6 +413,9 @@ public final class LoopDriver implements AutoCloseable {
     return new ContentInfoResolver.Subnet() {
       @Override
       public void announce(SegmentId id) {
+        synchronized (announced) {
+          announced.put(id, System.nanoTime());
+        }
         if (directory != null) {
           try {
             directory.sendProbe(List.of(DiscoveryKey.of(DiscoveryKey.Form.V1, id.toBytes())));
@@ -396,10 +430,10 @@ public final class LoopDriver implements AutoCloseable {
         List<PeerEndpoint> out = new ArrayList<>();
         long now = System.nanoTime();
         synchronized (recentAnswers) {
-          Map<PeerEndpoint, Long> m = recentAnswers.get(id);
+          Map<PeerEndpoint, long[]> m = recentAnswers.get(id);
           if (m != null) {
             m.forEach((p, t) -> {
-              if (now - t < 60_000_000_000L) {
+              if (now - t[0] < 60_000_000_000L) {
                 out.add(p);
               }
             });
@@ -507,7 +541,9 @@ public final class LoopDriver implements AutoCloseable {
       long now = System.nanoTime();
       for (DiscoveryKey k : m.blocksHeld().keySet()) {
         try {
-          recentAnswers.computeIfAbsent(SegmentId.of(k.toBytes()), x -> new LinkedHashMap<>()).put(m.peer(), now);
+          boolean whole = Boolean.TRUE.equals(m.complete().get(k));
+          recentAnswers.computeIfAbsent(SegmentId.of(k.toBytes()), x -> new LinkedHashMap<>())
+              .put(m.peer(), new long[] {now, m.blocksHeld().get(k), whole ? 1 : 0});
         } catch (IllegalArgumentException e) {
           // not a segment id we know the shape of
         }

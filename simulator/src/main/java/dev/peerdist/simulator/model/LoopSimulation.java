@@ -94,9 +94,17 @@ public final class LoopSimulation {
   static final int UPLOAD_SLOTS = 16 + 512;
   static final long MAX_QUEUE_WAIT = 1_000_000_000L;
   static final long MAX_REPLY_DELAY = 65_000_000L;
+  /** HTTP response head of a content-information answer (status line, PeerDist headers). */
+  static final long HTTP_HEAD = 250;
+  /** How long a node waits for a better-ranked wanter's block-hash list (ContentInfoResolver). */
+  static final long HASH_WAIT = 2_000_000_000L;
+  static final long HASH_POLL = 150_000_000L;
+  private static final int CI_OPEN = 1;
+  private static final int CI_DESCRIBE = 2;
+  private static final int CI_SEGMENT = 3;
   private static final int PORT = 1337;
 
-  private enum Kind { START, CI_DONE, TICK, MATCH, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
+  private enum Kind { START, CI_DONE, RESOLVE, RESOLVED, TICK, MATCH, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
 
   private static final class Event {
     final long time;
@@ -138,6 +146,12 @@ public final class LoopSimulation {
     final ArrayDeque<Long> uploads = new ArrayDeque<>();
     final int[] nextWant;
     final int[] segmentsDone;
+    /** Per global segment: 0 unresolved, 1 resolving, 2 record known (content information). */
+    final byte[] resolved;
+    final long[] resolveDeadline;
+    final long[] announcedAt;
+    /** Who answered the resolver's probe of a segment, by global segment (replayed when it is wanted). */
+    final Map<Integer, List<Sim>> announceAnswers = new HashMap<>();
     final long[] startedAt;
     final Map<Long, int[]> originReqs = new HashMap<>();
 
@@ -149,6 +163,10 @@ public final class LoopSimulation {
       this.lanBps = site.lanBitsPerSecond()[spec.subnet()];
       this.nextWant = new int[site.packages().size()];
       this.segmentsDone = new int[site.packages().size()];
+      this.resolved = new byte[segs.size()];
+      this.resolveDeadline = new long[segs.size()];
+      this.announcedAt = new long[segs.size()];
+      java.util.Arrays.fill(announcedAt, Long.MIN_VALUE);
       this.startedAt = new long[site.packages().size()];
     }
 
@@ -186,6 +204,9 @@ public final class LoopSimulation {
     boolean cancelled;
     /** Content information of this many bytes (segment -1), instead of blocks. */
     long bytes;
+    /** What content information: CI_OPEN (package), CI_DESCRIBE or CI_SEGMENT (of segment ciIndex). */
+    int ciKind;
+    int ciIndex;
 
     Flow(Sim node, long reqId, int segment, int first, int last, long eligibleAt, String reason) {
       this.node = node;
@@ -274,6 +295,16 @@ public final class LoopSimulation {
     }
   }
 
+  /** Bytes of a one-byte content-information answer: the head and one segment with one block hash. */
+  static long describeBytes() {
+    return HTTP_HEAD + 18 + 84 + 4 + 32;
+  }
+
+  /** Bytes of a segment's whole content information from the publisher: every block hash. */
+  static long segmentBytes(int blocks) {
+    return HTTP_HEAD + 18 + 84 + 4 + 32L * blocks;
+  }
+
   /** Bytes of V1 content information for a package of {@code size} bytes (PROTOCOL.md §2.3). */
   static long contentInformationBytes(long size) {
     long segBytes = (long) SEGMENT_BLOCKS * BLOCK;
@@ -293,6 +324,7 @@ public final class LoopSimulation {
           for (int i = 0; i < segCount(p); i++) {
             Seg s = segs.get(firstSeg[p] + i);
             n.held(s.index()).set(0, s.ref().blocks());
+            n.resolved[s.index()] = 2;
             holders.get(spec.subnet()).get(s.index()).add(n);
           }
         }
@@ -400,10 +432,12 @@ public final class LoopSimulation {
     switch (e.kind) {
       case START -> start(n, e.a);
       case CI_DONE -> {
-        wantMore(n, e.a);
+        contentInformation(n, e.a, e.b);
         n.loop.tick();
         act(n);
       }
+      case RESOLVE -> resolveStep(n, e.a);
+      case RESOLVED -> resolvedSegment(n, e.a);
       case TICK -> {
         n.ticking = false;
         n.loop.tick();
@@ -467,27 +501,121 @@ public final class LoopSimulation {
     }
     n.startedAt[pkg] = now;
     // Content information comes from the publisher first (PROTOCOL.md §5.2 step 1), through the
-    // same WAN link as everything else.
-    long bytes = contentInformationBytes(site.packages().get(pkg).sizeBytes());
-    Flow ci = new Flow(n, -1 - pkg, -1, 0, 0, now + site.wanRttNanos() / 2, null);
+    // same WAN link as everything else: as the daemon asks, one byte of the content (the length and
+    // the first segment's description), then per segment a description and, from a subnet-mate or
+    // the publisher, its block hashes (ContentInfoResolver).
+    ciFlow(n, CI_OPEN, pkg, describeBytes());
+  }
+
+  private void ciFlow(Sim n, int kind, int index, long bytes) {
+    Flow ci = new Flow(n, -1, -1, 0, 0, now + site.wanRttNanos() / 2, null);
     ci.bytes = bytes;
+    ci.ciKind = kind;
+    ci.ciIndex = index;
     flows.addLast(ci);
     if (!wanBusy) {
       wanFree();
     }
   }
 
+  /** Content information arrived: a package opened, a segment described, or a segment's hash list. */
+  private void contentInformation(Sim n, int kind, int index) {
+    if (kind == CI_OPEN) {
+      if (segCount(index) > 0) {
+        announce(n, firstSeg[index]);
+      }
+      wantMore(n, index);
+    } else if (kind == CI_DESCRIBE) {
+      announce(n, index);
+    } else {
+      resolvedSegment(n, index);
+    }
+  }
+
+  /** The resolver probes the segment (everyone hears it) and looks for its hash list after the wait. */
+  private void announce(Sim n, int g) {
+    SegmentId id = segs.get(g).ref().id();
+    views[n.spec.subnet()].heard(n.nodeId, n.endpoint, List.of(id), 0, now);
+    n.announcedAt[g] = now;
+    // The holders that answer that probe (the daemon's driver remembers them for the loop).
+    Map<Sim, List<Integer>> answers = new java.util.LinkedHashMap<>();
+    answer(n, g, random.nextLong(), answers);
+    n.announceAnswers.put(g, new ArrayList<>(answers.keySet()));
+    n.resolveDeadline[g] = now + site.settings().discoveryWait().toNanos() + HASH_WAIT;
+    schedule(now + site.settings().discoveryWait().toNanos(), Kind.RESOLVE, n, g, 0, 0, null);
+  }
+
+  /** Where the hash list comes from: a holder, a better-ranked wanter that has it, else the publisher. */
+  private void resolveStep(Sim n, int g) {
+    Seg s = segs.get(g);
+    long lanHashes = 2 * LAN_LATENCY + (long) Math.ceil(s.ref().blocks() * 32 * 8e9 / n.lanBps);
+    for (Sim h : holders.get(n.spec.subnet()).get(g)) {
+      if (h != n && !h.gone) {
+        schedule(now + lanHashes, Kind.RESOLVED, n, g, 0, 0, null);
+        return;
+      }
+    }
+    List<PeerEndpoint> better = views[n.spec.subnet()].betterRanked(s.ref().id(), n.nodeId, now, 4);
+    for (PeerEndpoint p : better.subList(0, Math.min(3, better.size()))) {
+      Sim b = byEndpoint.get(p);
+      if (b != null && !b.gone && b.resolved[g] == 2) {
+        schedule(now + lanHashes, Kind.RESOLVED, n, g, 0, 0, null);
+        return;
+      }
+    }
+    if (!better.isEmpty() && now < n.resolveDeadline[g]) {
+      schedule(now + HASH_POLL, Kind.RESOLVE, n, g, 0, 0, null);
+      return;
+    }
+    ciFlow(n, CI_SEGMENT, g, segmentBytes(s.ref().blocks()));
+  }
+
+  private void resolvedSegment(Sim n, int g) {
+    if (n.resolved[g] == 2) {
+      return;
+    }
+    n.resolved[g] = 2;
+    wantMore(n, segs.get(g).pkg());
+    n.loop.tick();
+    act(n);
+  }
+
   /** Wants the package's next segments within the read-ahead (in order, as the daemon's reader does). */
   private void wantMore(Sim n, int pkg) {
     int count = segCount(pkg);
+    long window = Math.max(1, site.settings().readAheadBytes() / ((long) SEGMENT_BLOCKS * BLOCK));
+    // Resolve the content information of the read-ahead (the first segment was described when the
+    // package was opened), then want the resolved ones in order.
+    for (int i = n.segmentsDone[pkg]; i < count && i < n.segmentsDone[pkg] + window; i++) {
+      int g = firstSeg[pkg] + i;
+      if (n.resolved[g] == 0) {
+        n.resolved[g] = 1;
+        if (i > 0) {
+          ciFlow(n, CI_DESCRIBE, g, describeBytes());
+        }
+      }
+    }
     while (n.nextWant[pkg] < count) {
       int inFlight = n.nextWant[pkg] - n.segmentsDone[pkg];
       if (inFlight > 0 && (long) inFlight * SEGMENT_BLOCKS * BLOCK >= site.settings().readAheadBytes()) {
         break;
       }
-      Seg s = segs.get(firstSeg[pkg] + n.nextWant[pkg]++);
+      Seg s = segs.get(firstSeg[pkg] + n.nextWant[pkg]);
+      if (n.resolved[s.index()] != 2) {
+        break;
+      }
+      n.nextWant[pkg]++;
       BitSet have = n.held[s.index()] == null ? new BitSet() : (BitSet) n.held[s.index()].clone();
-      n.loop.want(s.ref(), have);
+      n.loop.want(s.ref(), have, n.announcedAt[s.index()]);
+      List<Sim> earlier = n.announceAnswers.remove(s.index());
+      if (earlier != null) {
+        for (Sim h : earlier) {
+          if (!h.gone) {
+            int c = h.held[s.index()] == null ? 0 : h.held[s.index()].cardinality();
+            n.loop.matched(h.endpoint, s.ref().id(), c, c == s.ref().blocks());
+          }
+        }
+      }
     }
   }
 
@@ -547,28 +675,34 @@ public final class LoopSimulation {
     // (PROTOCOL.md §3.7): one event per answering holder.
     Map<Sim, List<Integer>> answers = new java.util.LinkedHashMap<>();
     for (SegmentId id : ids) {
-      Seg s = segById.get(id);
-      List<Sim> hs = holders.get(subnet).get(s.index());
-      if (hs.isEmpty()) {
-        continue;
-      }
-      double prob = views[subnet].answerProbability(id, now);
-      if (prob >= 1 || hs.size() <= site.settings().answerTarget()) {
-        for (Sim h : hs) {
-          offer(answers, n, h, s, probeHash, prob);
-        }
-      } else {
-        // The same probability as the daemon's responder, drawn for a sample instead of asking
-        // every holder (thousands at a time): the number of answers is the same in distribution.
-        int k = binomial(hs.size(), prob);
-        for (int i = 0; i < k; i++) {
-          offer(answers, n, hs.get(random.nextInt(hs.size())), s, probeHash, 1.0);
-        }
-      }
+      answer(n, segById.get(id).index(), probeHash, answers);
     }
     for (Map.Entry<Sim, List<Integer>> a : answers.entrySet()) {
       long delay = 1_000_000L + random.nextLong(MAX_REPLY_DELAY - 1_000_000L);
       schedule(now + 2 * LAN_LATENCY + delay, Kind.MATCH, n, 0, 0, 0, new Match(a.getKey(), a.getValue()));
+    }
+  }
+
+  /** Adds the holders of segment {@code g} that answer {@code n}'s probe to {@code answers}. */
+  private void answer(Sim n, int g, long probeHash, Map<Sim, List<Integer>> answers) {
+    int subnet = n.spec.subnet();
+    Seg s = segs.get(g);
+    List<Sim> hs = holders.get(subnet).get(g);
+    if (hs.isEmpty()) {
+      return;
+    }
+    double prob = views[subnet].answerProbability(s.ref().id(), now);
+    if (prob >= 1 || hs.size() <= site.settings().answerTarget()) {
+      for (Sim h : hs) {
+        offer(answers, n, h, s, probeHash, prob);
+      }
+    } else {
+      // The same probability as the daemon's responder, drawn for a sample instead of asking
+      // every holder (thousands at a time): the number of answers is the same in distribution.
+      int k = binomial(hs.size(), prob);
+      for (int i = 0; i < k; i++) {
+        offer(answers, n, hs.get(random.nextInt(hs.size())), s, probeHash, 1.0);
+      }
     }
   }
 
@@ -696,7 +830,7 @@ public final class LoopSimulation {
         long ser = (long) Math.ceil(fl.bytes / wanBytesPerNano);
         long finish = now + ser;
         recorder.wanBytes(now, finish, fl.node.spec.subnet(), fl.bytes);
-        schedule(finish + site.wanRttNanos() / 2, Kind.CI_DONE, fl.node, (int) (-1 - fl.reqId), 0, 0, null);
+        schedule(finish + site.wanRttNanos() / 2, Kind.CI_DONE, fl.node, fl.ciKind, fl.ciIndex, 0, null);
         wanBusy = true;
         schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);
         return;

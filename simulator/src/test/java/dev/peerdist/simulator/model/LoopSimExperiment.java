@@ -41,7 +41,7 @@ public final class LoopSimExperiment {
     long[] sorted = Arrays.stream(c.done).filter(x -> x > 0).sorted().toArray();
     long up = Arrays.stream(c.uploaded).max().orElse(0);
     double mean = Arrays.stream(c.uploaded).average().orElse(1);
-    System.out.printf("nodes %d, %d MiB: wan/package %.3f (ci %.3f), p50 %.2f s p99 %.2f max %.2f (ideal %.2f: p99/ideal %.2f),"
+    System.out.printf("nodes %d, %d MiB: wan/package %.3f (full ci would be %.3f), p50 %.2f s p99 %.2f max %.2f (ideal %.2f: p99/ideal %.2f),"
         + " upload max/mean %.2f, events %d in %.1f s = %.0f/s, origin %s, bad %d%n", nodes, size >> 20,
         (double) c.wan / size, (double) ci / size, sorted[sorted.length / 2] / 1e9,
         sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.99) - 1)] / 1e9,

@@ -45,15 +45,17 @@ class LoopSiteModelTest {
   @Test
   void oneNodeByHand() {
     SiteReport r = run(site(1, 1, "1MiB"));
-    long ci = ci(1L << 20); // 18 + 84 + 16 × 32 = 614 bytes
-    assertEquals(614, ci);
-    // Content information: one RTT plus 614 B at 10 Mbit/s. The first probe goes out then; the
-    // origin is planned after the discovery wait (300 ms, on a 20 ms tick: exactly 300 ms later),
-    // the range reaches the publisher half an RTT later, 16 blocks of 64 KiB leave back to back
-    // at 10 Mbit/s and the last arrives half an RTT after it left.
-    double expected = 0.04 + 614 * 8 / 10e6 + 0.3 + 0.02 + 16 * 0.0524288 + 0.02;
+    long describe = LoopSimulation.describeBytes(); // 250 + 18 + 84 + 4 + 32 = 388 bytes
+    long hashes = LoopSimulation.segmentBytes(16); // 250 + 106 + 16 × 32 = 868 bytes
+    assertEquals(388, describe);
+    // One byte of content information (one RTT plus 388 B at 10 Mbit/s) describes the segment; the
+    // node probes it and waits the discovery wait (300 ms); nobody has its hash list, so the
+    // publisher sends it (one RTT plus 868 B). The discovery wait is over: the range goes out at
+    // once, reaches the publisher half an RTT later, 16 blocks of 64 KiB leave back to back at
+    // 10 Mbit/s and the last arrives half an RTT after it left.
+    double expected = 0.04 + describe * 8 / 10e6 + 0.3 + 0.04 + hashes * 8 / 10e6 + 0.02 + 16 * 0.0524288 + 0.02;
     assertEquals(expected, r.completionP50(), 1e-9);
-    assertEquals((1L << 20) + ci, r.wanBytes());
+    assertEquals((1L << 20) + describe + hashes, r.wanBytes());
     assertEquals(0.0, r.peerByteFraction());
     // Ideal: max(8 Mibit / 10 Mbit/s, 8 Mibit / 1 Gbit/s) + 2 × 40 ms.
     assertEquals(0.8388608 + 0.08, r.idealSeconds(), 1e-12);
@@ -65,8 +67,9 @@ class LoopSiteModelTest {
     SiteReport r = run(site(1, 2, "4MiB"));
     long size = 4L << 20;
     assertEquals(2, r.downloadsCompleted());
-    // One of them is the subnet's origin fetcher; the other copies every block over the LAN.
-    assertEquals(size + 2 * ci(size), r.wanBytes());
+    // One of them is the subnet's origin fetcher; the other copies every block over the LAN, and
+    // the segment's block-hash list too (content information crosses once, plus two descriptions).
+    assertEquals(size + 2 * LoopSimulation.describeBytes() + LoopSimulation.segmentBytes(64), r.wanBytes());
     assertEquals(size, r.receivedBytes(ByteSource.PEER));
     assertEquals(size, r.originByReason().get("coordinated")[1]);
   }
@@ -78,11 +81,12 @@ class LoopSiteModelTest {
     assertEquals(24, r.downloadsCompleted());
     // Every node stored the package exactly once, from peers or the origin.
     assertEquals(24 * size, r.receivedBytes(ByteSource.PEER) + r.receivedBytes(ByteSource.ORIGIN));
-    // Origin bytes by reason add up to the origin's block bytes; the WAN also carried the
-    // content information, once per download.
+    // Origin bytes by reason add up to the origin's block bytes; the WAN also carried the content
+    // information: descriptions for every download, hash lists far fewer times than downloads.
     long originBlocks = r.originByReason().values().stream().mapToLong(v -> v[1]).sum();
     assertEquals(r.receivedBytes(ByteSource.ORIGIN), originBlocks);
-    assertEquals(r.wanBytes(), originBlocks + 24 * ci(size));
+    long ciBytes = r.wanBytes() - originBlocks;
+    assertTrue(ciBytes >= 24 * 2 * LoopSimulation.describeBytes() && ciBytes < 24 * ci(size) / 2, "ci " + ciBytes);
     @SuppressWarnings("unchecked")
     List<java.util.Map<String, Object>> subs = (List<java.util.Map<String, Object>>) r.toMap().get("per_subnet");
     assertEquals(r.wanBytes(), subs.stream().mapToLong(m -> (Long) m.get("wan_bytes")).sum());
@@ -116,7 +120,9 @@ class LoopSiteModelTest {
     SiteReport r = run(site(1, 20, "16MiB", "[subnet.s0]", "cache-servers = 1", "cache-prepopulated = true",
         "[arrival]", "pattern = all-at-once", "window = 1s"));
     assertEquals(20, r.downloadsCompleted());
-    assertEquals(20 * ci(16L << 20), r.wanBytes(), "only content information crossed the WAN");
+    // Only content information crossed the WAN: one description each; the hash list came from the
+    // cache server.
+    assertEquals(20 * LoopSimulation.describeBytes(), r.wanBytes(), "only descriptions crossed the WAN");
     assertEquals(20 * (16L << 20), r.receivedBytes(ByteSource.PEER));
   }
 
