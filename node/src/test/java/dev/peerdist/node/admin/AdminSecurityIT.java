@@ -163,11 +163,15 @@ class AdminSecurityIT {
     String fromPublisher = download(base(publisher) + "pub/a.bin", host);
     assertTrue(fromPublisher.startsWith("HTTP/1.1 200") && fromPublisher.endsWith("hello from the origin\n"),
         fromPublisher);
-    assertEquals(List.of("Bearer " + TOKEN), publisherAuth, "the publisher gets the token");
+    // Every request to the publisher (the node first asks for one byte of content information,
+    // then for the content) carries the token.
+    assertTrue(!publisherAuth.isEmpty() && publisherAuth.stream().allMatch(("Bearer " + TOKEN)::equals),
+        "the publisher gets the token: " + publisherAuth);
 
     String fromAllowed = download(base(allowed) + "files/b.bin", host);
     assertTrue(fromAllowed.startsWith("HTTP/1.1 200"), fromAllowed);
-    assertEquals(List.of("null"), allowedAuth, "an allowed non-publisher URL is fetched without the token");
+    assertTrue(!allowedAuth.isEmpty() && allowedAuth.stream().allMatch("null"::equals),
+        "an allowed non-publisher URL is fetched without the token: " + allowedAuth);
     assertTrue(download(base(allowed) + "other/b.bin", host).startsWith("HTTP/1.1 403"));
     assertTrue(foreignRequests.isEmpty());
   }

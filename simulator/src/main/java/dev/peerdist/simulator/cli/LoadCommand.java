@@ -76,7 +76,10 @@ public final class LoadCommand implements Callable<Integer> {
       description = "The target's PCCRD port (default ${DEFAULT-VALUE}).")
   int discoveryPort;
 
-  @Option(names = "--multicast", paramLabel = "IFACE", description = "Send probes to the multicast group on IFACE.")
+  @Option(names = "--multicast", paramLabel = "IFACE", description = "Send probes to the multicast group on IFACE. "
+      + "A peerdist node answers only probes that reach its group (its responder is bound to the group address of "
+      + "its interface, docs/DISCOVERY.md): without this option probes go unicast, which Windows peers answer and "
+      + "peerdist nodes do not.")
   String multicast;
 
   @Option(names = "--connections", paramLabel = "N", defaultValue = "16",

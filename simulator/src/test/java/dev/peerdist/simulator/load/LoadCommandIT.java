@@ -60,7 +60,7 @@ class LoadCommandIT {
       String target = "127.0.0.1:" + cache.pccrrAddress().getPort();
 
       Object held = load("--target", target, "--url", url, "--duration", "2s", "--concurrency", "8", "--kind", "mixed",
-          "--discovery-port", Integer.toString(discovery));
+          "--discovery-port", Integer.toString(discovery), "--multicast", "lo");
       long sent = JsonText.longAt(held, "pccrr.sent", -1);
       long ok = JsonText.longAt(held, "pccrr.ok", -1);
       assertTrue(sent > 0, "no requests sent");
