@@ -25,8 +25,8 @@ import java.util.random.RandomGenerator;
  *   <tr><td>appMaxDelay</td><td>65 ms</td><td>reply back-off bound, APP_MAX_DELAY (§3.6)</td></tr>
  *   <tr><td>probeRepeats</td><td>1</td><td>extra copies of each probe (SOAP-over-UDP MULTICAST_UDP_REPEAT), sent only within the wait</td></tr>
  *   <tr><td>repeatDelayMin/Max</td><td>50 / 250 ms</td><td>delay before a copy (SOAP-over-UDP UDP_MIN_DELAY/UDP_MAX_DELAY)</td></tr>
- *   <tr><td>probesPerSecond, probeBurst</td><td>800, 400</td><td>responder's global ceiling for all sources together (token bucket): floods</td></tr>
- *   <tr><td>sourceProbesPerSecond, sourceProbeBurst</td><td>200, 200</td><td>per source address: iPXE probes each V2 segment (one per block, 32 blocks in flight, repeated after 1 s), so a fast download of V2 content sends probes at its block rate; those and their repeats are always answered ({@code ProbeRateLimiter})</td></tr>
+ *   <tr><td>probesPerSecond, probeBurst</td><td>4000, 1000</td><td>responder's global ceiling for all sources together (token bucket): floods (a reply is at most twice its probe, so this bounds CPU, not amplification)</td></tr>
+ *   <tr><td>sourceProbesPerSecond, sourceProbeBurst</td><td>1000, 500</td><td>per source address: iPXE probes each V2 segment (one per block, 32 blocks in flight, repeated after 1 s), so a download of V2 content at LAN speed (64 MB/s is 1,000 segments a second) sends probes at its block rate; those and their repeats are always answered ({@code ProbeRateLimiter})</td></tr>
  *   <tr><td>maxSources</td><td>4096</td><td>source addresses tracked by the per-source limit</td></tr>
  *   <tr><td>maxReplyRatio</td><td>2.0</td><td>bytes of all reply datagrams to one probe at most this many times the probe's bytes; held ids that do not fit are left out</td></tr>
  *   <tr><td>interfacePollInterval</td><td>5 s</td><td>how often interfaces and addresses are checked: links whose address became usable (IPv6 after duplicate-address detection) are added, vanished ones removed; 0 = never</td></tr>
@@ -147,10 +147,10 @@ public record WsDiscoveryConfig(
     private int probeRepeats = 1;
     private Duration repeatDelayMin = Duration.ofMillis(50);
     private Duration repeatDelayMax = Duration.ofMillis(250);
-    private double probesPerSecond = 800;
-    private int probeBurst = 400;
-    private double sourceProbesPerSecond = 200;
-    private int sourceProbeBurst = 200;
+    private double probesPerSecond = 4000;
+    private int probeBurst = 1000;
+    private double sourceProbesPerSecond = 1000;
+    private int sourceProbeBurst = 500;
     private int maxSources = 4096;
     private double maxReplyRatio = 2.0;
     private Duration interfacePollInterval = Duration.ofSeconds(5);
