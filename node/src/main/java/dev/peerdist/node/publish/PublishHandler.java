@@ -227,12 +227,13 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
     CompletableFuture<byte[]> job = cache.request(file, n.contentVersion());
     CompletableFuture<byte[]> waited = new CompletableFuture<>();
-    job.whenComplete((ci, err) -> waited.complete(err == null ? ci : null));
-    if (!config.hashWait().isZero()) {
-      ctx.executor().schedule(() -> waited.complete(null), config.hashWait().toNanos(), TimeUnit.NANOSECONDS);
-    } else {
+    if (config.hashWait().isZero()) {
+      // No wait at all: decided before the job can finish on another thread and win the race.
       waited.complete(null);
+    } else {
+      ctx.executor().schedule(() -> waited.complete(null), config.hashWait().toNanos(), TimeUnit.NANOSECONDS);
     }
+    job.whenComplete((ci, err) -> waited.complete(err == null ? ci : null));
     waited.thenAccept(
         ci ->
             ctx.executor()
