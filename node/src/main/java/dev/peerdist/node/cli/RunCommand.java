@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   @Mixin NodeOptions options;
-  @Option(names = {"-v", "--verbose"}, description = "Debug logs and stack traces.") boolean verbose;
+  @Mixin VerboseOption verbose;
   @Spec CommandSpec spec;
 
   static NodeConfig load(NodeOptions options) {

@@ -188,9 +188,10 @@ class CacheCommandTest {
 
   @Test
   void sizesParse() {
-    assertEquals(1048576, CacheCommand.parseSize("1048576"));
-    assertEquals(512L << 20, CacheCommand.parseSize("512M"));
-    assertEquals(10L << 30, CacheCommand.parseSize("10GiB"));
-    assertEquals(2048, CacheCommand.parseSize("2 kb"));
+    // The command reads sizes with the one parser (dev.peerdist.node.units.Size).
+    assertEquals(1048576, dev.peerdist.node.units.Size.parse("1048576").bytes());
+    assertEquals(512L << 20, dev.peerdist.node.units.Size.parse("512M").bytes());
+    assertEquals(10L << 30, dev.peerdist.node.units.Size.parse("10GiB").bytes());
+    assertEquals(2048, dev.peerdist.node.units.Size.parse("2 kb").bytes());
   }
 }

@@ -1,0 +1,53 @@
+package dev.peerdist.node.cli;
+
+import dev.peerdist.node.units.Durations;
+import dev.peerdist.node.units.Rate;
+import dev.peerdist.node.units.Size;
+import java.time.Duration;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * picocli converters onto the one parser of each quantity ({@link Size}, {@link Rate}, {@link
+ * Durations}), so a flag reads sizes, rates and durations exactly as the config file does. A bad
+ * value stops the command with a usage error that names the flag and quotes the value.
+ */
+public final class QuantityConverters {
+  private QuantityConverters() {}
+
+  /** {@code --x 10GiB}. */
+  public static final class SizeConverter implements ITypeConverter<Size> {
+    @Override
+    public Size convert(String value) {
+      try {
+        return Size.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** {@code --x 100Mbit}. */
+  public static final class RateConverter implements ITypeConverter<Rate> {
+    @Override
+    public Rate convert(String value) {
+      try {
+        return Rate.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** {@code --x 300ms}. */
+  public static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Durations.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}
