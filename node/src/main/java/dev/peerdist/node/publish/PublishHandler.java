@@ -179,10 +179,10 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
       entityHeaders(r, file);
       finish(ctx, ex, r, ex.keepAlive(), "not modified");
-    } else if (d instanceof PublishResponder.File f) {
+    } else if (d instanceof PublishResponder.SendFile f) {
       sendFile(ctx, ex, file, f.range(), f.makeHashRequest(), f.why());
     } else {
-      PublishResponder.ContentInformation ci = (PublishResponder.ContentInformation) d;
+      PublishResponder.SendContentInformation ci = (PublishResponder.SendContentInformation) d;
       serveContentInformation(ctx, ex, file, ci.range(), ci.negotiation());
     }
   }

@@ -59,13 +59,13 @@ final class PublishResponder {
    * The file (200), one range of it (206) or 416 for an unsatisfiable range; {@code
    * makeHashRequest} adds the {@code MakeHashRequest} headers (PROTOCOL.md §5.1).
    */
-  record File(RangeRequest range, boolean makeHashRequest, String why) implements Decision {}
+  record SendFile(RangeRequest range, boolean makeHashRequest, String why) implements Decision {}
 
   /**
    * Content information of {@code negotiation.contentVersion()} for {@code range}, once the cache
-   * has it; the handler serves {@link File} with {@code makeHashRequest} while it has not.
+   * has it; the handler serves {@link SendFile} with {@code makeHashRequest} while it has not.
    */
-  record ContentInformation(RangeRequest range, PeerDistNegotiation.Result negotiation) implements Decision {}
+  record SendContentInformation(RangeRequest range, PeerDistNegotiation.Result negotiation) implements Decision {}
 
   /**
    * A decision, and a content version to start hashing now whatever is answered (a {@code
@@ -133,11 +133,11 @@ final class PublishResponder {
     }
     Decision d;
     if (n.answer() != Answer.CONTENT_INFORMATION || head || range instanceof RangeRequest.Unsatisfiable) {
-      d = new File(range, false, n.answer() + (head ? " head" : ""));
+      d = new SendFile(range, false, n.answer() + (head ? " head" : ""));
     } else if (!eligible) {
-      d = new File(range, false, "peerdist declined: " + (bigEnough ? "no valid token" : "below min size"));
+      d = new SendFile(range, false, "peerdist declined: " + (bigEnough ? "no valid token" : "below min size"));
     } else {
-      d = new ContentInformation(range, n);
+      d = new SendContentInformation(range, n);
     }
     return new Plan(d, startHashing);
   }

@@ -62,18 +62,18 @@ class PublishResponderTest {
     PublishResponder r = responder(null, 0);
     assertInstanceOf(PublishResponder.PreconditionFailed.class,
         r.decide(false, headers("If-Match", "\"other\""), FILE).decision());
-    assertInstanceOf(PublishResponder.File.class, r.decide(false, headers("If-Match", "\"x\", \"abc\""), FILE).decision());
+    assertInstanceOf(PublishResponder.SendFile.class, r.decide(false, headers("If-Match", "\"x\", \"abc\""), FILE).decision());
     assertInstanceOf(PublishResponder.NotModified.class, r.decide(false, headers("If-None-Match", "W/\"abc\""), FILE)
         .decision());
     assertInstanceOf(PublishResponder.NotModified.class, r.decide(false, headers("If-Modified-Since", MTIME_HTTP), FILE)
         .decision());
-    assertInstanceOf(PublishResponder.File.class, r.decide(false,
+    assertInstanceOf(PublishResponder.SendFile.class, r.decide(false,
         headers("If-Modified-Since", "Thu, 19 Nov 2026 10:00:00 GMT"), FILE).decision());
     // If-Range with a stale validator: the whole file, not the range.
-    PublishResponder.File stale = (PublishResponder.File) r.decide(false,
+    PublishResponder.SendFile stale = (PublishResponder.SendFile) r.decide(false,
         headers("Range", "bytes=0-9", "If-Range", "\"old\""), FILE).decision();
     assertInstanceOf(RangeRequest.Full.class, stale.range());
-    PublishResponder.File fresh = (PublishResponder.File) r.decide(false,
+    PublishResponder.SendFile fresh = (PublishResponder.SendFile) r.decide(false,
         headers("Range", "bytes=0-9", "If-Range", MTIME_HTTP), FILE).decision();
     assertEquals(new RangeRequest.Partial(0, 10), fresh.range());
   }
@@ -81,21 +81,21 @@ class PublishResponderTest {
   @Test
   void negotiationAuthorizationAndMinSize() {
     PublishResponder open = responder(null, 0);
-    PublishResponder.ContentInformation ci = (PublishResponder.ContentInformation) open.decide(false,
+    PublishResponder.SendContentInformation ci = (PublishResponder.SendContentInformation) open.decide(false,
         headers(PEERDIST), FILE).decision();
     assertEquals(ContentVersion.V1, ci.negotiation().contentVersion());
-    PublishResponder.File head = (PublishResponder.File) open.decide(true, headers(PEERDIST), FILE).decision();
+    PublishResponder.SendFile head = (PublishResponder.SendFile) open.decide(true, headers(PEERDIST), FILE).decision();
     assertTrue(head.why().endsWith(" head"), head.why());
-    assertInstanceOf(PublishResponder.File.class, open.decide(false, headers(), FILE).decision(), "no PeerDist asked");
+    assertInstanceOf(PublishResponder.SendFile.class, open.decide(false, headers(), FILE).decision(), "no PeerDist asked");
 
     PublishResponder guarded = responder("s3cret", 0);
-    PublishResponder.File declined = (PublishResponder.File) guarded.decide(false, headers(PEERDIST), FILE).decision();
+    PublishResponder.SendFile declined = (PublishResponder.SendFile) guarded.decide(false, headers(PEERDIST), FILE).decision();
     assertEquals("peerdist declined: no valid token", declined.why());
-    assertInstanceOf(PublishResponder.ContentInformation.class,
+    assertInstanceOf(PublishResponder.SendContentInformation.class,
         guarded.decide(false, headers(with(PEERDIST, "Authorization", "bearer s3cret")), FILE).decision());
 
     PublishResponder big = responder(null, 2 << 20);
-    PublishResponder.File small = (PublishResponder.File) big.decide(false, headers(PEERDIST), FILE).decision();
+    PublishResponder.SendFile small = (PublishResponder.SendFile) big.decide(false, headers(PEERDIST), FILE).decision();
     assertEquals("peerdist declined: below min size", small.why());
     assertEquals(Optional.empty(), big.decide(false, headers(PEERDIST), FILE).startHashing());
   }
@@ -105,7 +105,7 @@ class PublishResponderTest {
     PublishResponder r = responder(null, 0);
     PublishResponder.Plan p = r.decide(false, headers("X-P2P-PeerDist", "Version=1.1",
         "X-P2P-PeerDistEx", "HashRequest=true"), FILE);
-    assertInstanceOf(PublishResponder.File.class, p.decision(), "no Accept-Encoding: the file");
+    assertInstanceOf(PublishResponder.SendFile.class, p.decision(), "no Accept-Encoding: the file");
     assertEquals(Optional.of(ContentVersion.V1), p.startHashing());
     assertNull(r.decide(false, headers(), FILE).startHashing().orElse(null));
   }
