@@ -4,6 +4,7 @@ import dev.peerdist.node.units.Durations;
 import dev.peerdist.node.units.Rate;
 import dev.peerdist.node.units.Size;
 import java.time.Duration;
+import java.util.function.Function;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -19,11 +20,7 @@ public final class QuantityConverters {
   public static final class SizeConverter implements ITypeConverter<Size> {
     @Override
     public Size convert(String value) {
-      try {
-        return Size.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+      return parse(Size::parse, value);
     }
   }
 
@@ -31,11 +28,7 @@ public final class QuantityConverters {
   public static final class RateConverter implements ITypeConverter<Rate> {
     @Override
     public Rate convert(String value) {
-      try {
-        return Rate.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+      return parse(Rate::parse, value);
     }
   }
 
@@ -43,11 +36,16 @@ public final class QuantityConverters {
   public static final class DurationConverter implements ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
-      try {
-        return Durations.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+      return parse(Durations::parse, value);
+    }
+  }
+
+  /** The parser's message (it quotes the value and shows good ones) becomes picocli's usage error. */
+  private static <T> T parse(Function<String, T> parser, String value) {
+    try {
+      return parser.apply(value);
+    } catch (IllegalArgumentException e) {
+      throw new TypeConversionException(e.getMessage());
     }
   }
 }

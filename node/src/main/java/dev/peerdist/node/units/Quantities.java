@@ -31,4 +31,21 @@ final class Quantities {
     }
     return new Amount(new BigDecimal(m.group(1)), m.group(2));
   }
+
+  /** Binary unit names of sizes, from 2^10 up. */
+  static final String[] BINARY_SIZE = {"KiB", "MiB", "GiB", "TiB"};
+
+  /**
+   * {@code n} in the largest binary unit of {@code names} (2^10, 2^20, …) that divides it exactly,
+   * e.g. {@code 10GiB}; null when none does.
+   */
+  static String inBinaryUnit(long n, String[] names) {
+    for (int p = names.length; p >= 1; p--) {
+      long unit = 1L << (10 * p);
+      if (n % unit == 0) {
+        return n / unit + names[p - 1];
+      }
+    }
+    return null;
+  }
 }

@@ -126,12 +126,9 @@ public record Rate(long bitsPerSecond) implements Comparable<Rate> {
       }
     }
     if (bitsPerSecond % 8 == 0) {
-      long bytes = bitsPerSecond / 8;
-      for (int p = BINARY.length; p >= 1; p--) {
-        long unit = 1L << (10 * p);
-        if (bytes % unit == 0) {
-          return bytes / unit + BINARY[p - 1];
-        }
+      String exact = Quantities.inBinaryUnit(bitsPerSecond / 8, BINARY);
+      if (exact != null) {
+        return exact;
       }
     }
     return bitsPerSecond + "bit";

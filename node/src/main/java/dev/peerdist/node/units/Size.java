@@ -23,7 +23,7 @@ public record Size(long bytes) implements Comparable<Size> {
   /** No bytes. */
   public static final Size ZERO = new Size(0);
 
-  private static final String[] BINARY = {"KiB", "MiB", "GiB", "TiB"};
+  private static final String[] BINARY = Quantities.BINARY_SIZE;
   private static final String EXAMPLES = "is not a size like 10GiB, 512MiB, 1.5G or 4096 (K, M, G, T count in 1024s)";
 
   /** @throws IllegalArgumentException when {@code bytes} is negative */
@@ -113,11 +113,9 @@ public record Size(long bytes) implements Comparable<Size> {
     if (bytes == 0) {
       return "0";
     }
-    for (int p = BINARY.length; p >= 1; p--) {
-      long unit = 1L << (10 * p);
-      if (bytes % unit == 0) {
-        return bytes / unit + BINARY[p - 1];
-      }
+    String exact = Quantities.inBinaryUnit(bytes, BINARY);
+    if (exact != null) {
+      return exact;
     }
     return Long.toString(bytes);
   }
