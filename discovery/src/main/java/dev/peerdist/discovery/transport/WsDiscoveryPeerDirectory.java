@@ -17,7 +17,6 @@ import dev.peerdist.discovery.pccrd.ProbeRateLimiter;
 import dev.peerdist.discovery.pccrd.ProbeTag;
 import dev.peerdist.discovery.pccrd.ResponderPolicy;
 import dev.peerdist.discovery.transport.LinkCandidates.Candidate;
-import dev.peerdist.discovery.wsd.AppSequence;
 import dev.peerdist.discovery.wsd.Probe;
 import dev.peerdist.discovery.wsd.ProbeMatches;
 import dev.peerdist.discovery.wsd.UnsupportedActionException;

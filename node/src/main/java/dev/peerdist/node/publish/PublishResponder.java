@@ -1,7 +1,7 @@
 package dev.peerdist.node.publish;
 
 import dev.peerdist.chunkstore.content.ContentVersion;
-import dev.peerdist.node.publish.PeerDistNegotiation.Answer;
+import dev.peerdist.node.publish.PeerDistNegotiation.Verdict;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
@@ -127,13 +127,13 @@ final class PublishResponder {
       // PROTOCOL.md §5.1: a HashRequest asks the server to start hashing now.
       PeerDistNegotiation.Result asIf = PeerDistNegotiation.negotiate(List.of(PeerDistHeaders.PEERDIST_CODING),
           h.all(PeerDistHeaders.X_P2P_PEERDIST), h.all(PeerDistHeaders.X_P2P_PEERDIST_EX), config.maxContentVersion());
-      if (asIf.answer() == Answer.CONTENT_INFORMATION) {
+      if (asIf.verdict() == Verdict.CONTENT_INFORMATION) {
         startHashing = Optional.of(asIf.contentVersion());
       }
     }
     Decision d;
-    if (n.answer() != Answer.CONTENT_INFORMATION || head || range instanceof RangeRequest.Unsatisfiable) {
-      d = new SendFile(range, false, n.answer() + (head ? " head" : ""));
+    if (n.verdict() != Verdict.CONTENT_INFORMATION || head || range instanceof RangeRequest.Unsatisfiable) {
+      d = new SendFile(range, false, n.verdict() + (head ? " head" : ""));
     } else if (!eligible) {
       d = new SendFile(range, false, "peerdist declined: " + (bigEnough ? "no valid token" : "below min size"));
     } else {
