@@ -463,17 +463,18 @@ public abstract class AbstractChunkStore implements ChunkStore {
       int len = r.blockLength(index);
       byte[] plain = null;
       if (value.length == blockFootprint(len)) {
-        byte[] iv = new byte[BlockCipher.IV_LENGTH];
-        System.arraycopy(value, 0, iv, 0, iv.length);
-        plain = BlockCipher.decrypt(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, value,
-            iv.length, value.length - iv.length);
+        byte[] iv = java.util.Arrays.copyOf(value, BlockCipher.IV_LENGTH);
+        // Decrypted straight into an array of the block's length; the pad must be the one seal wrote.
+        BlockCipher.Opened o = BlockCipher.open(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, value,
+            iv.length, value.length - iv.length, len);
+        plain = o.padded() ? o.plaintext() : null;
       }
       if (plain == null || !r.verifies(index, plain, 0, len)) {
         dropCorrupt(s, index);
         return Optional.empty();
       }
       touch(s);
-      return Optional.of(plain.length == len ? plain : java.util.Arrays.copyOf(plain, len));
+      return Optional.of(plain);
     });
   }
 
@@ -706,11 +707,8 @@ public abstract class AbstractChunkStore implements ChunkStore {
     synchronized (random) {
       random.nextBytes(iv);
     }
-    byte[] ct = BlockCipher.encrypt(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, data, offset, length);
-    byte[] value = new byte[iv.length + ct.length];
-    System.arraycopy(iv, 0, value, 0, iv.length);
-    System.arraycopy(ct, 0, value, iv.length, ct.length);
-    return value;
+    // One array, encrypted in place of a copy: IV || ciphertext, the stored and served form.
+    return BlockCipher.seal(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, data, offset, length);
   }
 
   private void touch(SegmentState s) {

@@ -60,14 +60,15 @@ public final class BlockOpener {
       return new Opened(null, cryptoAlgoId, Failure.BAD_LENGTH);
     }
     byte[] kp = record.segmentSecret();
-    byte[] plain = BlockCipher.decrypt(cryptoAlgoId, kp, iv, data, 0, data.length);
+    // Decrypted straight into an array of the block's length: no copy of a 64 KiB block.
+    byte[] plain = BlockCipher.open(cryptoAlgoId, kp, iv, data, 0, data.length, length).plaintext();
     if (record.verifies(index, plain, 0, length)) {
-      return new Opened(Arrays.copyOf(plain, length), cryptoAlgoId, null);
+      return new Opened(plain, cryptoAlgoId, null);
     }
     if (cryptoAlgoId == BlockCipher.AES_128 || cryptoAlgoId == BlockCipher.AES_192) {
-      plain = BlockCipher.decrypt(BlockCipher.AES_256, kp, iv, data, 0, data.length);
+      plain = BlockCipher.open(BlockCipher.AES_256, kp, iv, data, 0, data.length, length).plaintext();
       if (record.verifies(index, plain, 0, length)) {
-        return new Opened(Arrays.copyOf(plain, length), BlockCipher.AES_256, null);
+        return new Opened(plain, BlockCipher.AES_256, null);
       }
     }
     return new Opened(null, cryptoAlgoId, Failure.HASH_MISMATCH);
