@@ -91,7 +91,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (only == null || only == Part.store) {
       summary.addAll(section(out, "store", () -> {
         System.setProperty("peerdist.bench.dir", work.toString());
-        Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024");
+        // Both layouts: inline values (the store's default) and blob files (what a node runs).
+        Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "blobFiles", "false", "true");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         StoreBenchmark.printRatios(r, new PrintStream(buf, true, StandardCharsets.UTF_8));
         return buf.toString(StandardCharsets.UTF_8);
@@ -158,10 +159,14 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** Runs the JMH benchmarks of class {@code simpleName}; returns the results. */
-  private Collection<RunResult> jmh(String simpleName, String param, String value) throws RunnerException {
+  private Collection<RunResult> jmh(String simpleName, String param, String value, String param2, String... values2)
+      throws RunnerException {
     ChainedOptionsBuilder b = new OptionsBuilder().include("\\." + simpleName + "\\.");
     if (param != null) {
       b.param(param, value);
+    }
+    if (param2 != null) {
+      b.param(param2, values2);
     }
     if (quick) {
       b.warmupIterations(1).measurementIterations(2).warmupTime(TimeValue.seconds(1))
