@@ -194,14 +194,14 @@ public final class EndToEndBenchmark {
       this.mirrorPort = mirrorPort;
       this.adminPort = adminPort;
       this.readySeconds = readySeconds;
-      this.idleRssKib = procStatus(process.pid(), "VmRSS:");
+      this.idleRssKib = ProcFigures.statusKib(process.pid(), "VmRSS:");
     }
 
     NodeRun fetch() throws IOException, InterruptedException {
-      double cpu0 = cpuSeconds(process.pid());
+      double cpu0 = ProcFigures.cpuSeconds(process.pid());
       double s = curlSeconds("http://127.0.0.1:" + mirrorPort + "/big.bin");
-      double cpu = cpuSeconds(process.pid()) - cpu0;
-      return new NodeRun(s, readySeconds, idleRssKib, procStatus(process.pid(), "VmHWM:"), cpu);
+      double cpu = ProcFigures.cpuSeconds(process.pid()) - cpu0;
+      return new NodeRun(s, readySeconds, idleRssKib, ProcFigures.statusKib(process.pid(), "VmHWM:"), cpu);
     }
 
     void stop() throws InterruptedException {
@@ -381,31 +381,6 @@ public final class EndToEndBenchmark {
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
-    }
-  }
-
-  /** A {@code /proc/PID/status} figure in KiB, or -1 where there is no /proc. */
-  static long procStatus(long pid, String key) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        if (line.startsWith(key)) {
-          return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux, or the process is gone
-    }
-    return -1;
-  }
-
-  /** User + system CPU seconds of a process ({@code /proc/PID/stat}, clock ticks of 1/100 s). */
-  static double cpuSeconds(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
-    } catch (IOException | RuntimeException e) {
-      return Double.NaN;
     }
   }
 
