@@ -113,10 +113,7 @@ public final class Node implements AutoCloseable {
     try {
       java.nio.file.Files.createDirectories(config.store());
       ChunkStore s = RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
-          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).recoverDamage(true)
-          // Blob files: compaction no longer rewrites 64 KiB values; puts ran 1.7-2x faster in the
-          // profile of issue 12 (docs/PERFORMANCE.md), and less background CPU per MiB received.
-          .blobFiles(true).open();
+          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).recoverDamage(true).open();
       if (config.cacheSize() == 0) {
         LOG.warn("cache-size is 0: pass-through only; downloads are delivered but nothing is cached or served"
             + " to peers");

@@ -11,15 +11,13 @@ import java.time.Duration;
  *   <tr><th>setting</th><th>default</th><th>why</th></tr>
  *   <tr><td>requestTimeout</td><td>2 s</td><td>the client Request Timer (PROTOCOL.md §4.6)</td></tr>
  *   <tr><td>connectTimeout</td><td>1 s</td><td>LAN peers answer in milliseconds</td></tr>
- *   <tr><td>maxConnectionsPerPeer</td><td>8</td><td>one PCCRR request per connection at a time
- *       (HTTP/1.1), so as many connections as the loop keeps requests in flight per peer
- *       ({@code LoopSettings.requestsPerPeer}, 8): with 4, half of them queued and one peer gave
- *       a node-to-node copy about half its possible rate (issue 12, docs/PERFORMANCE.md)</td></tr>
+ *   <tr><td>maxConnectionsPerPeer</td><td>4</td><td>small pool per peer; the scheduler keeps a few
+ *       requests in flight per peer (8 connections, as many as the loop's window, measured no
+ *       better on the loaded machine: docs/PERFORMANCE.md)</td></tr>
  *   <tr><td>maxPendingPerPeer</td><td>64</td><td>requests waiting for a pooled connection; more are
  *       answered BUSY locally</td></tr>
  *   <tr><td>cryptoAlgoId</td><td>1 (AES_128)</td><td>clients SHOULD ask for AES_128 (PROTOCOL.md §4.3)</td></tr>
- *   <tr><td>ioThreads</td><td>2</td><td>event-loop threads; decryption and hashing run there too, so
- *       two let both cores of a small machine verify blocks</td></tr>
+ *   <tr><td>ioThreads</td><td>1</td><td>event-loop threads; decryption and hashing run there too</td></tr>
  * </table>
  */
 public record PeerClientConfig(
@@ -52,7 +50,7 @@ public record PeerClientConfig(
   }
 
   public static PeerClientConfig defaults() {
-    return new PeerClientConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 8, 64, BlockCipher.AES_128, 2);
+    return new PeerClientConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 4, 64, BlockCipher.AES_128, 1);
   }
 
   public PeerClientConfig withRequestTimeout(Duration timeout) {
