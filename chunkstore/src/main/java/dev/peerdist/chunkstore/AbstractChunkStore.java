@@ -384,71 +384,85 @@ public abstract class AbstractChunkStore implements ChunkStore {
   public void putBlock(SegmentId id, int index, byte[] data, int offset, int length) {
     Objects.requireNonNull(data, "data");
     Objects.checkFromIndexSize(offset, length, data.length);
-    guarded(() -> {
-      SegmentState first = segments.get(id);
-      if (first == null) {
-        throw new UnknownSegmentException("no record for segment " + id + " in " + name);
+    guarded(() -> put(id, index, data, offset, length, null));
+  }
+
+  /**
+   * Skips the hash (and, with the stored form, the encryption): the block's record has the block's
+   * segment id, and a record's id pins its block hashes and Kp (the factory checks the chain,
+   * {@link SegmentRecord}), so a block verified against it verifies against the stored record.
+   */
+  @Override
+  public void putBlock(VerifiedBlock block) {
+    Objects.requireNonNull(block, "block");
+    guarded(() -> put(block.record().id(), block.index(), block.data(), block.offset(), block.length(), block));
+  }
+
+  /** A put; {@code verified} is null when the bytes are still to be checked. */
+  private Void put(SegmentId id, int index, byte[] data, int offset, int length, VerifiedBlock verified) {
+    SegmentState first = segments.get(id);
+    if (first == null) {
+      throw new UnknownSegmentException("no record for segment " + id + " in " + name);
+    }
+    SegmentState s = first;
+    SegmentRecord r = s.record;
+    if (index < 0 || index >= r.blockCount()) {
+      throw new BlockVerificationException("block index " + index + " outside 0.."
+          + (r.blockCount() - 1) + " of segment " + id);
+    }
+    if (first.has(index)) {
+      touch(first);
+      return null; // Already held: the stored copy verified when it was put.
+    }
+    // Verify, then encrypt, before taking any lock: both are the expensive part of a put.
+    if (length != r.blockLength(index)) {
+      throw new BlockVerificationException("block " + index + " of segment " + id + " must be "
+          + r.blockLength(index) + " bytes, got " + length + "; nothing stored");
+    }
+    if (verified == null && !r.verifies(index, data, offset, length)) {
+      throw new BlockVerificationException(
+          "block " + index + " of segment " + id + " does not match its hash; nothing stored");
+    }
+    byte[] value = verified != null && verified.hasSealedForm() ? verified.sealed() : seal(r, data, offset, length);
+    mutex.lock();
+    try {
+      SegmentState current = segments.get(id);
+      if (current == null) {
+        // Evicted or removed while we hashed: its record is gone, so the block has no home.
+        throw new UnknownSegmentException("segment " + id + " was removed from " + name
+            + " while block " + index + " was being put");
       }
-      SegmentState s = first;
-      SegmentRecord r = s.record;
-      if (index < 0 || index >= r.blockCount()) {
-        throw new BlockVerificationException("block index " + index + " outside 0.."
-            + (r.blockCount() - 1) + " of segment " + id);
+      // Removed and put again meanwhile: same id, hence same Kp and hashes; use the new state.
+      s = current;
+      if (s.has(index)) {
+        return null;
       }
-      if (first.has(index)) {
-        touch(first);
-        return null; // Already held: the stored copy verified when it was put.
+      // Mark it written now, before making room: a put in progress is part of the write.
+      s.lastWriteMillis = Math.max(1, clock.millis());
+      makeRoom(value.length, id, "block " + index + " of segment " + id);
+      BitSet after;
+      synchronized (s) {
+        after = (BitSet) s.present.clone();
       }
-      // Verify, then encrypt, before taking any lock: both are the expensive part of a put.
-      if (length != r.blockLength(index)) {
-        throw new BlockVerificationException("block " + index + " of segment " + id + " must be "
-            + r.blockLength(index) + " bytes, got " + length + "; nothing stored");
+      after.set(index);
+      persistBlock(id, index, value, after);
+      synchronized (s) {
+        s.present.set(index);
       }
-      if (!r.verifies(index, data, offset, length)) {
-        throw new BlockVerificationException(
-            "block " + index + " of segment " + id + " does not match its hash; nothing stored");
+      s.storedBlockBytes += value.length;
+      usedBytes += value.length;
+      blockCount++;
+      if (s.pinned) {
+        pinnedBytes += value.length;
       }
-      byte[] value = seal(r, data, offset, length);
-      mutex.lock();
-      try {
-        SegmentState current = segments.get(id);
-        if (current == null) {
-          // Evicted or removed while we hashed: its record is gone, so the block has no home.
-          throw new UnknownSegmentException("segment " + id + " was removed from " + name
-              + " while block " + index + " was being put");
-        }
-        // Removed and put again meanwhile: same id, hence same Kp and hashes; use the new state.
-        s = current;
-        if (s.has(index)) {
-          return null;
-        }
-        // Mark it written now, before making room: a put in progress is part of the write.
-        s.lastWriteMillis = Math.max(1, clock.millis());
-        makeRoom(value.length, id, "block " + index + " of segment " + id);
-        BitSet after;
-        synchronized (s) {
-          after = (BitSet) s.present.clone();
-        }
-        after.set(index);
-        persistBlock(id, index, value, after);
-        synchronized (s) {
-          s.present.set(index);
-        }
-        s.storedBlockBytes += value.length;
-        usedBytes += value.length;
-        blockCount++;
-        if (s.pinned) {
-          pinnedBytes += value.length;
-        }
-        touch(s);
-        if (dirtyAccess.get() >= ACCESS_FLUSH_THRESHOLD) {
-          flushAccess();
-        }
-      } finally {
-        mutex.unlock();
+      touch(s);
+      if (dirtyAccess.get() >= ACCESS_FLUSH_THRESHOLD) {
+        flushAccess();
       }
-      return null;
-    });
+    } finally {
+      mutex.unlock();
+    }
+    return null;
   }
 
   @Override
@@ -463,17 +477,18 @@ public abstract class AbstractChunkStore implements ChunkStore {
       int len = r.blockLength(index);
       byte[] plain = null;
       if (value.length == blockFootprint(len)) {
-        byte[] iv = new byte[BlockCipher.IV_LENGTH];
-        System.arraycopy(value, 0, iv, 0, iv.length);
-        plain = BlockCipher.decrypt(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, value,
-            iv.length, value.length - iv.length);
+        byte[] iv = java.util.Arrays.copyOf(value, BlockCipher.IV_LENGTH);
+        // Decrypted straight into an array of the block's length; the pad must be the one seal wrote.
+        BlockCipher.Opened o = BlockCipher.open(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, value,
+            iv.length, value.length - iv.length, len);
+        plain = o.padded() ? o.plaintext() : null;
       }
       if (plain == null || !r.verifies(index, plain, 0, len)) {
         dropCorrupt(s, index);
         return Optional.empty();
       }
       touch(s);
-      return Optional.of(plain.length == len ? plain : java.util.Arrays.copyOf(plain, len));
+      return Optional.of(plain);
     });
   }
 
@@ -706,11 +721,8 @@ public abstract class AbstractChunkStore implements ChunkStore {
     synchronized (random) {
       random.nextBytes(iv);
     }
-    byte[] ct = BlockCipher.encrypt(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, data, offset, length);
-    byte[] value = new byte[iv.length + ct.length];
-    System.arraycopy(iv, 0, value, 0, iv.length);
-    System.arraycopy(ct, 0, value, iv.length, ct.length);
-    return value;
+    // One array, encrypted in place of a copy: IV || ciphertext, the stored and served form.
+    return BlockCipher.seal(BlockCipher.SERVE_ALGORITHM, r.segmentSecret(), iv, data, offset, length);
   }
 
   private void touch(SegmentState s) {

@@ -59,6 +59,17 @@ public interface ChunkStore extends AutoCloseable {
    */
   void putBlock(SegmentId id, int index, byte[] data, int offset, int length);
 
+  /**
+   * Stores a block its caller has already verified ({@link SegmentRecord#verify}), without hashing
+   * it again, and, when it carries the stored form ({@link SegmentRecord#openSealed}), without
+   * encrypting it again. Otherwise as {@link #putBlock(SegmentId, int, byte[], int, int)}.
+   *
+   * @throws UnknownSegmentException when no record was put for the block's segment
+   */
+  default void putBlock(VerifiedBlock block) {
+    putBlock(block.record().id(), block.index(), block.data(), block.offset(), block.length());
+  }
+
   /** Convenience for {@code putBlock(id, index, data, 0, data.length)}. */
   default void putBlock(SegmentId id, int index, byte[] data) {
     putBlock(id, index, data, 0, data.length);

@@ -1,5 +1,6 @@
 package dev.peerdist.chunkstore;
 
+import dev.peerdist.chunkstore.content.BlockCipher;
 import dev.peerdist.chunkstore.content.ContentVersion;
 import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.chunkstore.content.PccrcKeys;
@@ -161,6 +162,40 @@ public final class SegmentRecord {
     MessageDigest d = algorithm.newDigest();
     d.update(data, offset, length);
     return MessageDigest.isEqual(algorithm.finish(d), blockHashes.get(index));
+  }
+
+  /**
+   * The block as a {@link VerifiedBlock} when {@code data[offset, offset+length)} is exactly block
+   * {@code index} (as {@link #verifies}), else null. The array is kept, not copied.
+   */
+  public VerifiedBlock verify(int index, byte[] data, int offset, int length) {
+    return verifies(index, data, offset, length) ? new VerifiedBlock(this, index, data, offset, length, null) : null;
+  }
+
+  /**
+   * Decrypts a block received encrypted (a PCCRR MSG_BLK, PROTOCOL.md §4.5) with this segment's
+   * Kp and checks it: the plaintext's first {@code blockLength(index)} bytes must hash to the
+   * block's hash; the padding is not checked (iPXE's rule, PROTOCOL.md §4.6). Null when it does
+   * not verify. When the label is AES-256 and the ciphertext is exactly the padded block, the
+   * result keeps {@code iv || cipherText}, the store's own stored form, so the store need not
+   * encrypt it again.
+   *
+   * @throws IllegalArgumentException when the label is not an AES label, the IV is not 16 bytes
+   *     or the ciphertext is not a whole number of AES blocks at least the block's length
+   */
+  public VerifiedBlock openSealed(int index, int cryptoAlgoId, byte[] iv, byte[] cipherText) {
+    int length = blockLength(index);
+    BlockCipher.Opened o = BlockCipher.open(cryptoAlgoId, segmentSecret, iv, cipherText, 0, cipherText.length, length);
+    if (!verifies(index, o.plaintext(), 0, length)) {
+      return null;
+    }
+    byte[] sealed = null;
+    if (cryptoAlgoId == BlockCipher.SERVE_ALGORITHM && o.padded()) {
+      sealed = new byte[iv.length + cipherText.length];
+      System.arraycopy(iv, 0, sealed, 0, iv.length);
+      System.arraycopy(cipherText, 0, sealed, iv.length, cipherText.length);
+    }
+    return new VerifiedBlock(this, index, o.plaintext(), 0, length, sealed);
   }
 
   private void checkIndex(int index) {

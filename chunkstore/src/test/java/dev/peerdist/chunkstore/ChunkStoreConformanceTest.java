@@ -3,6 +3,8 @@ package dev.peerdist.chunkstore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -157,6 +159,44 @@ public abstract class ChunkStoreConformanceTest {
   }
 
   // ------------------------------------------------------------------ blocks
+
+  @Test
+  void verifiedBlocksAreStoredAndReadBackWhetherOrNotTheyCarryTheirStoredForm() {
+    ChunkStore store = open(LARGE);
+    Segment a = TestSegments.v1(random, HashAlgorithm.SHA_256, 3 * 65536 + 77);
+    SegmentRecord r = a.record();
+    store.putSegment(r);
+    assertNull(r.verify(0, a.block(1), 0, a.block(1).length), "another block's bytes do not verify");
+    // Block 0: verified plaintext only; block 1: opened from the store's own served form (seal
+    // reused); block 2: opened from an AES-128 form (no stored form; the store seals it).
+    store.putBlock(r.verify(0, a.block(0), 0, a.block(0).length));
+    byte[] iv = new byte[16];
+    random.nextBytes(iv);
+    byte[] ct1 = dev.peerdist.chunkstore.content.BlockCipher.encrypt(
+        dev.peerdist.chunkstore.content.BlockCipher.AES_256, r.segmentSecret(), iv, a.block(1), 0, a.block(1).length);
+    VerifiedBlock sealed = r.openSealed(1, dev.peerdist.chunkstore.content.BlockCipher.AES_256, iv, ct1);
+    assertNotNull(sealed);
+    assertTrue(sealed.hasSealedForm());
+    store.putBlock(sealed);
+    byte[] ct2 = dev.peerdist.chunkstore.content.BlockCipher.encrypt(
+        dev.peerdist.chunkstore.content.BlockCipher.AES_128, r.segmentSecret(), iv, a.block(2), 0, a.block(2).length);
+    VerifiedBlock other = r.openSealed(2, dev.peerdist.chunkstore.content.BlockCipher.AES_128, iv, ct2);
+    assertFalse(other.hasSealedForm());
+    store.putBlock(other);
+    ct2[5] ^= 1;
+    assertNull(r.openSealed(2, dev.peerdist.chunkstore.content.BlockCipher.AES_128, iv, ct2), "tampered");
+    for (int i = 0; i < 3; i++) {
+      assertArrayEquals(a.block(i), store.readBlock(r.id(), i).orElseThrow(), "block " + i);
+    }
+    StoredBlock served = store.storedBlock(r.id(), 1).orElseThrow();
+    assertArrayEquals(iv, served.iv(), "the received form is what is served");
+    assertArrayEquals(ct1, served.cipherText());
+    assertEquals(TestSegments.footprint(a, 0, 1, 2), store.stats().usedBytes());
+    Segment b = v1(1);
+    var e = assertThrows(UnknownSegmentException.class,
+        () -> store.putBlock(b.record().verify(0, b.block(0), 0, b.block(0).length)));
+    assertTrue(e.getMessage().contains(b.record().id().toHex()), e.getMessage());
+  }
 
   @Test
   void blocksRoundTripAndPartialSegmentsAreNormal() {

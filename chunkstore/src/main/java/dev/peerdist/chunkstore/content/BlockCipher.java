@@ -1,8 +1,9 @@
 package dev.peerdist.chunkstore.content;
 
 import java.security.GeneralSecurityException;
-import java.util.Arrays;
+import java.security.NoSuchAlgorithmException;
 import javax.crypto.Cipher;
+import javax.crypto.NoSuchPaddingException;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -13,6 +14,11 @@ import javax.crypto.spec.SecretKeySpec;
  * Decryption uses no padding and the caller keeps the first block-length bytes, as iPXE does,
  * so that both padded and unpadded ciphertexts decrypt. The key is the first 16, 24 or 32 bytes
  * of Kp for CryptoAlgoId 1, 2 or 3.
+ *
+ * <p>Speed (issue 12): every call reuses one {@code AES/CBC/NoPadding} cipher per thread (no
+ * provider lookup per block) and the PKCS#7 block is added and removed here, so a 64 KiB block is
+ * never copied to make room for its padding: {@link #seal} encrypts straight from the caller's
+ * bytes into the stored form, {@link #open} decrypts straight into an array of the block's length.
  */
 public final class BlockCipher {
   /** PCCRR CryptoAlgoId values, [MS-PCCRR] 2.2.3. */
@@ -25,6 +31,17 @@ public final class BlockCipher {
   public static final int SERVE_ALGORITHM = AES_256;
 
   public static final int IV_LENGTH = 16;
+
+  private static final int AES_BLOCK = 16;
+
+  /** One cipher per thread: {@link Cipher} is not thread-safe, and making one per block costs a provider lookup. */
+  private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
+    try {
+      return Cipher.getInstance("AES/CBC/NoPadding");
+    } catch (NoSuchAlgorithmException | NoSuchPaddingException e) {
+      throw new IllegalStateException("the JDK lacks AES/CBC/NoPadding", e);
+    }
+  });
 
   private BlockCipher() {}
 
@@ -40,16 +57,47 @@ public final class BlockCipher {
 
   /** Ciphertext length for a plaintext of {@code length} bytes with PKCS#7 padding. */
   public static int paddedLength(int length) {
-    return (length / 16 + 1) * 16;
+    return (length / AES_BLOCK + 1) * AES_BLOCK;
   }
 
   /** Encrypts {@code plain[offset, offset+length)} with PKCS#7 padding. */
   public static byte[] encrypt(int cryptoAlgoId, byte[] segmentSecret, byte[] iv, byte[] plain,
       int offset, int length) {
+    byte[] out = new byte[paddedLength(length)];
+    encryptInto(cryptoAlgoId, segmentSecret, iv, plain, offset, length, out, 0);
+    return out;
+  }
+
+  /**
+   * The stored (and served) form of a block in one array: {@code iv || AES-CBC(key, iv, plain ||
+   * PKCS#7 padding)}, {@code IV_LENGTH + paddedLength(length)} bytes.
+   *
+   * @param iv {@link #IV_LENGTH} bytes
+   */
+  public static byte[] seal(int cryptoAlgoId, byte[] segmentSecret, byte[] iv, byte[] plain, int offset, int length) {
+    if (iv.length != IV_LENGTH) {
+      throw new IllegalArgumentException("IV must be " + IV_LENGTH + " bytes, got " + iv.length);
+    }
+    byte[] out = new byte[IV_LENGTH + paddedLength(length)];
+    System.arraycopy(iv, 0, out, 0, IV_LENGTH);
+    encryptInto(cryptoAlgoId, segmentSecret, iv, plain, offset, length, out, IV_LENGTH);
+    return out;
+  }
+
+  private static void encryptInto(int cryptoAlgoId, byte[] keyMaterial, byte[] iv, byte[] plain, int offset,
+      int length, byte[] out, int outOffset) {
+    java.util.Objects.checkFromIndexSize(offset, length, plain.length);
+    int whole = length - length % AES_BLOCK;
+    // The last AES block: the tail of the plaintext and its PKCS#7 padding (a whole block of 16s
+    // when the plaintext fills its blocks exactly).
+    byte[] last = new byte[AES_BLOCK];
+    int tail = length - whole;
+    System.arraycopy(plain, offset + whole, last, 0, tail);
+    java.util.Arrays.fill(last, tail, AES_BLOCK, (byte) (AES_BLOCK - tail));
     try {
-      Cipher c = Cipher.getInstance("AES/CBC/PKCS5Padding");
-      c.init(Cipher.ENCRYPT_MODE, key(cryptoAlgoId, segmentSecret), new IvParameterSpec(iv));
-      return c.doFinal(plain, offset, length);
+      Cipher c = init(Cipher.ENCRYPT_MODE, cryptoAlgoId, keyMaterial, iv);
+      int n = whole == 0 ? 0 : c.update(plain, offset, whole, out, outOffset);
+      c.doFinal(last, 0, AES_BLOCK, out, outOffset + n);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-CBC encryption failed", e);
     }
@@ -62,19 +110,64 @@ public final class BlockCipher {
    */
   public static byte[] decrypt(int cryptoAlgoId, byte[] keyMaterial, byte[] iv, byte[] cipherText,
       int offset, int length) {
-    if (length % 16 != 0) {
+    if (length % AES_BLOCK != 0) {
       throw new IllegalArgumentException("ciphertext length " + length + " is not a multiple of 16");
     }
     try {
-      Cipher c = Cipher.getInstance("AES/CBC/NoPadding");
-      c.init(Cipher.DECRYPT_MODE, key(cryptoAlgoId, keyMaterial), new IvParameterSpec(iv));
-      return c.doFinal(cipherText, offset, length);
+      Cipher c = init(Cipher.DECRYPT_MODE, cryptoAlgoId, keyMaterial, iv);
+      byte[] out = new byte[length];
+      c.doFinal(cipherText, offset, length, out, 0);
+      return out;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-CBC decryption failed", e);
     }
   }
 
-  private static SecretKeySpec key(int cryptoAlgoId, byte[] keyMaterial) {
+  /** The plaintext of a block and whether the ciphertext ended in exactly one correct PKCS#7 pad. */
+  public record Opened(byte[] plaintext, boolean padded) {}
+
+  /**
+   * Decrypts {@code cipherText[offset, offset+length)} and returns its first {@code plainLength}
+   * bytes (the rest is padding, PROTOCOL.md §4.5), without a copy of the whole block. {@link
+   * Opened#padded()} says whether the ciphertext is exactly {@code paddedLength(plainLength)} bytes
+   * ending in a correct PKCS#7 pad: only then is it the form {@link #seal} makes.
+   *
+   * @throws IllegalArgumentException when the ciphertext length is not a multiple of 16 or is
+   *     shorter than {@code plainLength}
+   */
+  public static Opened open(int cryptoAlgoId, byte[] keyMaterial, byte[] iv, byte[] cipherText, int offset,
+      int length, int plainLength) {
+    if (length % AES_BLOCK != 0 || length < plainLength || plainLength < 0) {
+      throw new IllegalArgumentException("ciphertext of " + length + " bytes cannot hold a block of " + plainLength
+          + " (it must be a multiple of 16, at least the block)");
+    }
+    java.util.Objects.checkFromIndexSize(offset, length, cipherText.length);
+    byte[] plain = new byte[plainLength];
+    int whole = plainLength - plainLength % AES_BLOCK;
+    try {
+      Cipher c = init(Cipher.DECRYPT_MODE, cryptoAlgoId, keyMaterial, iv);
+      int n = whole == 0 ? 0 : c.update(cipherText, offset, whole, plain, 0);
+      int rest = length - n;
+      byte[] tail = rest == 0 ? new byte[0] : new byte[rest];
+      if (rest > 0) {
+        c.doFinal(cipherText, offset + n, rest, tail, 0);
+      } else {
+        c.doFinal();
+      }
+      int tailPlain = plainLength - n;
+      System.arraycopy(tail, 0, plain, n, tailPlain);
+      boolean padded = length == paddedLength(plainLength);
+      int pad = AES_BLOCK - plainLength % AES_BLOCK;
+      for (int i = tailPlain; padded && i < rest; i++) {
+        padded = tail[i] == (byte) pad;
+      }
+      return new Opened(plain, padded);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-CBC decryption failed", e);
+    }
+  }
+
+  private static Cipher init(int mode, int cryptoAlgoId, byte[] keyMaterial, byte[] iv) throws GeneralSecurityException {
     int n = keyLength(cryptoAlgoId);
     if (n < 0) {
       throw new IllegalArgumentException("CryptoAlgoId " + cryptoAlgoId + " is not an AES label");
@@ -83,6 +176,11 @@ public final class BlockCipher {
       throw new IllegalArgumentException(
           "key material of " + keyMaterial.length + " bytes is too short for CryptoAlgoId " + cryptoAlgoId);
     }
-    return new SecretKeySpec(Arrays.copyOf(keyMaterial, n), "AES");
+    if (iv.length != IV_LENGTH) {
+      throw new IllegalArgumentException("IV must be " + IV_LENGTH + " bytes, got " + iv.length);
+    }
+    Cipher c = CIPHERS.get();
+    c.init(mode, new SecretKeySpec(keyMaterial, 0, n, "AES"), new IvParameterSpec(iv));
+    return c;
   }
 }

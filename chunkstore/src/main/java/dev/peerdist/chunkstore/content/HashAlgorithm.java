@@ -29,6 +29,10 @@ public enum HashAlgorithm {
   private final String digestName;
   private final String macName;
   private final int length;
+  /** A digest to clone: cloning skips the provider lookup of {@code getInstance} (issue 12). */
+  private final MessageDigest prototype;
+  /** One MAC per thread, re-keyed per call: {@code Mac.getInstance} per segment id was a hot spot. */
+  private final ThreadLocal<Mac> macs;
 
   HashAlgorithm(ContentVersion version, int wireId, String digestName, String macName, int length) {
     this.version = version;
@@ -36,6 +40,22 @@ public enum HashAlgorithm {
     this.digestName = digestName;
     this.macName = macName;
     this.length = length;
+    this.prototype = lookup(digestName);
+    this.macs = ThreadLocal.withInitial(() -> {
+      try {
+        return Mac.getInstance(macName);
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("the JDK lacks " + macName, e);
+      }
+    });
+  }
+
+  private static MessageDigest lookup(String name) {
+    try {
+      return MessageDigest.getInstance(name);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks " + name, e);
+    }
   }
 
   /** The content-information version that uses this algorithm. */
@@ -89,9 +109,9 @@ public enum HashAlgorithm {
   /** A fresh digest; callers that hash in a loop should keep it and call {@link #finish}. */
   public MessageDigest newDigest() {
     try {
-      return MessageDigest.getInstance(digestName);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK lacks " + digestName, e);
+      return (MessageDigest) prototype.clone();
+    } catch (CloneNotSupportedException e) {
+      return lookup(digestName); // a provider whose digests cannot be cloned
     }
   }
 
@@ -113,7 +133,7 @@ public enum HashAlgorithm {
   /** HMAC with this algorithm's hash over the concatenation of {@code parts}, truncated for V2. */
   public byte[] hmac(byte[] key, byte[]... parts) {
     try {
-      Mac mac = Mac.getInstance(macName);
+      Mac mac = macs.get();
       mac.init(new SecretKeySpec(key, macName));
       for (byte[] p : parts) {
         mac.update(p);

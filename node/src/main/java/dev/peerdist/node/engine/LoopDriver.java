@@ -4,6 +4,7 @@ import dev.peerdist.chunkstore.BlockVerificationException;
 import dev.peerdist.chunkstore.ChunkStore;
 import dev.peerdist.chunkstore.ChunkStoreException;
 import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.VerifiedBlock;
 import dev.peerdist.chunkstore.content.ContentVersion;
 import dev.peerdist.chunkstore.content.SegmentId;
 import dev.peerdist.discovery.DiscoveryKey;
@@ -669,7 +670,10 @@ public final class LoopDriver implements AutoCloseable {
       }
       try {
         writers.execute(() -> {
-          Outcome o = keep(s, g.index(), res.data(), 0, res.data().length, ByteSource.PEER, null);
+          // The opener verified the block: the store keeps it without hashing (or encrypting) again.
+          VerifiedBlock v = res.verified() != null && res.verified().index() == g.index()
+              && res.verified().record().id().equals(s.record.id()) ? res.verified() : null;
+          Outcome o = keep(s, g.index(), res.data(), 0, res.data().length, v, ByteSource.PEER, null);
           post(() -> loop.blockResult(g.id(), o, res.elapsedNanos()));
         });
       } catch (RejectedExecutionException e) {
@@ -679,12 +683,17 @@ public final class LoopDriver implements AutoCloseable {
   }
 
   /**
-   * Stores a verified block (the store verifies it again) or keeps it for the reader when the store
-   * cannot; marks it ready. Returns what the loop should hear: OK, or BUSY when it had to be dropped.
+   * Stores a verified block (with {@code verified}, the store does not hash it again) or keeps it
+   * for the reader when the store cannot; marks it ready. Returns what the loop should hear: OK, or BUSY when it had to be dropped.
    */
-  private Outcome keep(Segment s, int index, byte[] data, int off, int len, ByteSource from, FallbackReason why) {
+  private Outcome keep(Segment s, int index, byte[] data, int off, int len, VerifiedBlock verified,
+      ByteSource from, FallbackReason why) {
     try {
-      store.putBlock(s.record.id(), index, data, off, len);
+      if (verified != null) {
+        store.putBlock(verified);
+      } else {
+        store.putBlock(s.record.id(), index, data, off, len);
+      }
       s.acquired(index, from, why);
       return Outcome.OK;
     } catch (BlockVerificationException e) {
@@ -798,7 +807,8 @@ public final class LoopDriver implements AutoCloseable {
           }
           // PROTOCOL.md §2.2: origin bytes must hash to the content information as well; a mismatch
           // means the file changed since its content information was made.
-          if (!r.verifies(b, buf, 0, len)) {
+          VerifiedBlock verified = r.verify(b, buf, 0, len);
+          if (verified == null) {
             String msg = "block " + b + " of segment " + r.id() + " from the publisher does not match its"
                 + " content information (did " + s.url + " change?)";
             s.fail(msg);
@@ -807,7 +817,7 @@ public final class LoopDriver implements AutoCloseable {
           }
           // Counted before the block is marked ready, so a reader never sees a block its meter lacks.
           meters.originFallback(f.reason(), len);
-          Outcome o = keep(s, b, buf, 0, len, ByteSource.ORIGIN, f.reason());
+          Outcome o = keep(s, b, buf, 0, len, verified, ByteSource.ORIGIN, f.reason());
           if (o == Outcome.OK) {
             int block = b;
             post(() -> loop.originBlock(f.id(), r.id(), block));

@@ -2,6 +2,7 @@ package dev.peerdist.node.pccrr;
 
 import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.content.BlockCipher;
+import dev.peerdist.chunkstore.VerifiedBlock;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -28,7 +29,15 @@ public final class BlockOpener {
   }
 
   /** The outcome: plaintext with the label that opened it, or a failure. */
-  public record Opened(byte[] plaintext, int keyLabel, Failure failure) {
+  public record Opened(byte[] plaintext, int keyLabel, Failure failure, VerifiedBlock verified) {
+    Opened(byte[] plaintext, int keyLabel, Failure failure) {
+      this(plaintext, keyLabel, failure, null);
+    }
+
+    static Opened of(VerifiedBlock v, int keyLabel) {
+      return new Opened(v.data(), keyLabel, null, v);
+    }
+
     public boolean ok() {
       return failure == null;
     }
@@ -48,9 +57,9 @@ public final class BlockOpener {
       if (data.length < length) {
         return new Opened(null, cryptoAlgoId, Failure.BAD_LENGTH);
       }
-      return record.verifies(index, data, 0, length)
-          ? new Opened(data.length == length ? data : Arrays.copyOf(data, length), cryptoAlgoId, null)
-          : new Opened(null, cryptoAlgoId, Failure.HASH_MISMATCH);
+      byte[] exact = data.length == length ? data : Arrays.copyOf(data, length);
+      VerifiedBlock v = record.verify(index, exact, 0, length);
+      return v != null ? Opened.of(v, cryptoAlgoId) : new Opened(null, cryptoAlgoId, Failure.HASH_MISMATCH);
     }
     if (BlockCipher.keyLength(cryptoAlgoId) < 0) {
       return new Opened(null, cryptoAlgoId, Failure.UNKNOWN_ALGORITHM);
@@ -59,15 +68,16 @@ public final class BlockOpener {
     if (data.length % 16 != 0 || data.length < length || iv.length != BlockCipher.IV_LENGTH) {
       return new Opened(null, cryptoAlgoId, Failure.BAD_LENGTH);
     }
-    byte[] kp = record.segmentSecret();
-    byte[] plain = BlockCipher.decrypt(cryptoAlgoId, kp, iv, data, 0, data.length);
-    if (record.verifies(index, plain, 0, length)) {
-      return new Opened(Arrays.copyOf(plain, length), cryptoAlgoId, null);
+    // Decrypted straight into an array of the block's length; an AES-256 block padded the way the
+    // store seals blocks keeps its received form, so the store stores it without encrypting again.
+    VerifiedBlock v = record.openSealed(index, cryptoAlgoId, iv, data);
+    if (v != null) {
+      return Opened.of(v, cryptoAlgoId);
     }
     if (cryptoAlgoId == BlockCipher.AES_128 || cryptoAlgoId == BlockCipher.AES_192) {
-      plain = BlockCipher.decrypt(BlockCipher.AES_256, kp, iv, data, 0, data.length);
-      if (record.verifies(index, plain, 0, length)) {
-        return new Opened(Arrays.copyOf(plain, length), BlockCipher.AES_256, null);
+      v = record.openSealed(index, BlockCipher.AES_256, iv, data);
+      if (v != null) {
+        return Opened.of(v, BlockCipher.AES_256);
       }
     }
     return new Opened(null, cryptoAlgoId, Failure.HASH_MISMATCH);

@@ -123,7 +123,9 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       if (!opened.ok()) {
         return BlockFetchResult.failed(Outcome.BAD_DATA, "block " + index + ": " + opened.failure(), took);
       }
-      return BlockFetchResult.ok(opened.plaintext(), System.nanoTime() - start);
+      long took2 = System.nanoTime() - start;
+      return opened.verified() != null ? BlockFetchResult.ok(opened.verified(), took2)
+          : BlockFetchResult.ok(opened.plaintext(), took2);
     });
   }
 

@@ -12,7 +12,8 @@ import java.time.Duration;
  *   <tr><td>requestTimeout</td><td>2 s</td><td>the client Request Timer (PROTOCOL.md §4.6)</td></tr>
  *   <tr><td>connectTimeout</td><td>1 s</td><td>LAN peers answer in milliseconds</td></tr>
  *   <tr><td>maxConnectionsPerPeer</td><td>4</td><td>small pool per peer; the scheduler keeps a few
- *       requests in flight per peer</td></tr>
+ *       requests in flight per peer (8 connections, as many as the loop's window, measured no
+ *       better on the loaded machine: docs/PERFORMANCE.md)</td></tr>
  *   <tr><td>maxPendingPerPeer</td><td>64</td><td>requests waiting for a pooled connection; more are
  *       answered BUSY locally</td></tr>
  *   <tr><td>cryptoAlgoId</td><td>1 (AES_128)</td><td>clients SHOULD ask for AES_128 (PROTOCOL.md §4.3)</td></tr>

@@ -58,6 +58,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *       (the store's default durability: safe against process kills, see its Javadoc).
  *   <li>{@code filePut}: the same plaintext blocks appended to one file with
  *       {@link FileChannel#write}, no fsync (the matching durability policy).
+ *   <li>{@code filePutSynced}: the same, then one {@code fdatasync}: the bytes reach the disk, as
+ *       the store's flushes make them (on a busy disk the store waits for its flushes).
  *   <li>{@code storeRead}: {@link RocksChunkStore#readBlock} in random order — RocksDB get,
  *       decryption and SHA-256 verification: what the node hands its own callers.
  *   <li>{@code storeServe}: {@link RocksChunkStore#storedBlock} in random order — the bytes a
@@ -101,7 +103,7 @@ public class StoreBenchmark {
 
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws IOException {
-    boolean reads = !params.getBenchmark().endsWith("Put");
+    boolean reads = !params.getBenchmark().endsWith("Put") && !params.getBenchmark().endsWith("PutSynced");
     if (dataMiB <= 0 || dataMiB % 32 != 0) {
       throw new IllegalArgumentException("dataMiB " + dataMiB + " must be a positive multiple of 32");
     }
@@ -149,7 +151,7 @@ public class StoreBenchmark {
 
   @Setup(Level.Iteration)
   public void freshPutTargets(BenchmarkParams params) throws IOException {
-    if (!params.getBenchmark().endsWith("Put")) {
+    if (!params.getBenchmark().endsWith("Put") && !params.getBenchmark().endsWith("PutSynced")) {
       return;
     }
     putDir = Files.createDirectory(root.resolve("put-" + System.nanoTime()));
@@ -205,6 +207,16 @@ public class StoreBenchmark {
   @Benchmark
   public void filePut() throws IOException {
     writeAll(putFile);
+  }
+
+  /**
+   * The same write followed by one fdatasync: the bytes are on disk at the end, as RocksDB's flushes
+   * put them (a store that cannot keep up with the disk stalls; a page-cache write never does).
+   */
+  @Benchmark
+  public void filePutSynced() throws IOException {
+    writeAll(putFile);
+    putFile.force(false);
   }
 
   @Benchmark
@@ -264,14 +276,16 @@ public class StoreBenchmark {
       Map<String, Double> mbps = e.getValue();
       out.println();
       out.println("Store benchmark, RocksDB " + e.getKey() + " (64 KiB blocks, MB = 10^6 bytes, same run):");
-      for (String n : List.of("storePut", "filePut", "storeRead", "storeServe", "fileRead")) {
+      for (String n : List.of("storePut", "filePut", "filePutSynced", "storeRead", "storeServe", "fileRead")) {
         if (mbps.containsKey(n)) {
           out.printf(Locale.ROOT, "  %-11s %9.1f MB/s%n", n, mbps.get(n));
         }
       }
-      ratio(out, mbps, "storePut", "filePut", "put: store / plain file write (no fsync)");
-      ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read");
-      ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read");
+      String l = " [" + e.getKey() + "]";
+      ratio(out, mbps, "storePut", "filePut", "put: store / plain file write (no fsync), goal 0.5" + l);
+      ratio(out, mbps, "storePut", "filePutSynced", "put: store / plain file write + one fdatasync" + l);
+      ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read" + l);
+      ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read" + l);
     }
   }
 

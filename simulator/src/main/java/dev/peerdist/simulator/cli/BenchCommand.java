@@ -1,6 +1,7 @@
 package dev.peerdist.simulator.cli;
 
 import dev.peerdist.node.cli.UserException;
+import dev.peerdist.simulator.bench.EndToEndBenchmark;
 import dev.peerdist.simulator.bench.HashingBenchmark;
 import dev.peerdist.simulator.bench.ServingBenchmark;
 import dev.peerdist.simulator.bench.StoreBenchmark;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code peerdist bench}: measures hashing, the chunk store and PCCRR serving on this machine,
+ * {@code peerdist bench}: measures hashing, the chunk store, PCCRR serving and whole downloads
+ * ({@link EndToEndBenchmark}: nodes and publisher as processes, against nginx+curl) on this machine,
  * each next to a baseline measured in the same run, and prints a summary of the ratios. Hashing
  * and store run as JMH benchmarks ({@code HashingBenchmark}, {@code StoreBenchmark}) selected by
  * name; serving is {@link ServingBenchmark}.
@@ -37,20 +39,22 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = "Measure hashing, store and PCCRR serving throughput on this machine, each next to a "
-        + "baseline from the same run (AES alone, plain HTTP, plain file I/O), and print the ratios.")
+    description = "Measure hashing, store, PCCRR serving and end-to-end download throughput on this machine, each "
+        + "next to a baseline from the same run (AES alone, plain HTTP, plain file I/O, nginx+curl+sha256sum), "
+        + "and print the ratios.")
 public final class BenchCommand implements Callable<Integer> {
   /** The parts that can be run alone. */
   enum Part {
     hashing,
     store,
-    serving
+    serving,
+    endtoend
   }
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--only", paramLabel = "hashing|store|serving",
-      description = "Run one part only (default: all three).")
+  @Option(names = "--only", paramLabel = "hashing|store|serving|endtoend",
+      description = "Run one part only (default: all four).")
   Part only;
 
   @Option(names = "--quick", description = "Short runs with small data sets (about a minute in all).")
@@ -87,7 +91,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (only == null || only == Part.store) {
       summary.addAll(section(out, "store", () -> {
         System.setProperty("peerdist.bench.dir", work.toString());
-        Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024");
+        // Both layouts: inline values (the store's default) and blob files (what a node runs).
+        Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "blobFiles", "false", "true");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         StoreBenchmark.printRatios(r, new PrintStream(buf, true, StandardCharsets.UTF_8));
         return buf.toString(StandardCharsets.UTF_8);
@@ -100,6 +105,14 @@ public final class BenchCommand implements Callable<Integer> {
             connections > 0 ? connections : base.connections(), base.seconds(), base.serverIoThreads(), work);
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         ServingBenchmark.run(o, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        return buf.toString(StandardCharsets.UTF_8);
+      }));
+    }
+    if (only == null || only == Part.endtoend) {
+      summary.addAll(section(out, "endtoend", () -> {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        EndToEndBenchmark.run(quick ? EndToEndBenchmark.Options.quick(work) : EndToEndBenchmark.Options.standard(work),
+            new PrintStream(buf, true, StandardCharsets.UTF_8));
         return buf.toString(StandardCharsets.UTF_8);
       }));
     }
@@ -146,10 +159,14 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** Runs the JMH benchmarks of class {@code simpleName}; returns the results. */
-  private Collection<RunResult> jmh(String simpleName, String param, String value) throws RunnerException {
+  private Collection<RunResult> jmh(String simpleName, String param, String value, String param2, String... values2)
+      throws RunnerException {
     ChainedOptionsBuilder b = new OptionsBuilder().include("\\." + simpleName + "\\.");
     if (param != null) {
       b.param(param, value);
+    }
+    if (param2 != null) {
+      b.param(param2, values2);
     }
     if (quick) {
       b.warmupIterations(1).measurementIterations(2).warmupTime(TimeValue.seconds(1))

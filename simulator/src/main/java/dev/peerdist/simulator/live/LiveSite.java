@@ -2,6 +2,7 @@ package dev.peerdist.simulator.live;
 
 import dev.peerdist.node.ConfigKey;
 import dev.peerdist.node.metrics.ByteSource;
+import dev.peerdist.simulator.bench.ProcFigures;
 import dev.peerdist.simulator.report.RunOptions;
 import dev.peerdist.simulator.report.SiteModel;
 import dev.peerdist.simulator.report.SiteRecorder;
@@ -263,7 +264,9 @@ public final class LiveSite implements SiteModel {
       recorder.note("live " + net.mode() + " run " + runId + ": " + plan.nodes().size() + " peerdist daemons, "
           + (net.netns() ? "WAN bytes from the router's WAN interface (publisher → site, with TCP/IP headers)"
           : "WAN bytes from the delay line (payload; the publisher's upload is capped at the WAN rate)"));
+      Map<Integer, double[]> before = nodeFigures();
       long end = downloads(recorder);
+      perNodeCost(recorder, before);
       collect(recorder);
       if (options.baseline()) {
         baseline(recorder);
@@ -438,12 +441,15 @@ public final class LiveSite implements SiteModel {
             .filter(n -> (n.role() == SitePlan.Role.CACHE_SERVER) == caches).toList();
         for (SitePlan.Node n : batch) {
           Path log = work.resolve("logs/n" + n.id() + ".log");
+          startedAt.put(n.id(), System.nanoTime());
           nodeProcesses.put(n.id(), processes.start(net.on(net.node(n.id()),
               processes.peerdist(options.nodeJvmOptions(), nodeArgs(n))), log, nodeEnv()));
         }
         for (SitePlan.Node n : batch) {
           Path log = work.resolve("logs/n" + n.id() + ".log");
           Matcher m = waitForLine(log, RUNNING, deadline, "node " + n.id());
+          // An upper bound: nodes are checked in turn, so a node found later may have been ready earlier.
+          readySeconds.put(n.id(), (System.nanoTime() - startedAt.get(n.id())) / 1e9);
           pccrr.put(n.id(), (net.netns() ? net.nodeAddress(n.id()) : m.group(1)) + ":" + m.group(2));
           adminUrl.put(n.id(), m.group(3).replace("0.0.0.0", "127.0.0.1"));
           int held = 0;
@@ -601,6 +607,62 @@ public final class LiveSite implements SiteModel {
     }
 
     private final Map<Integer, Fetch> fetchesByKey = new HashMap<>();
+    private final Map<Integer, Long> startedAt = new HashMap<>();
+    private final Map<Integer, Double> readySeconds = new HashMap<>();
+
+    /** Per node: {JVM pid, RSS KiB now, CPU seconds so far} (issue 12's per-node figures). */
+    private Map<Integer, double[]> nodeFigures() {
+      Map<Integer, double[]> m = new HashMap<>();
+      for (Map.Entry<Integer, Process> e : nodeProcesses.entrySet()) {
+        long pid = ProcFigures.javaPid(e.getValue());
+        m.put(e.getKey(), new double[] {pid, ProcFigures.statusKib(pid, "VmRSS:"), ProcFigures.cpuSeconds(pid)});
+      }
+      return m;
+    }
+
+    /**
+     * Start to ready, RSS idle (before the run) and at its peak, and CPU seconds per MiB the node
+     * delivered, each against issue 12's goal: a note per figure (worst node) and the per-node
+     * values as extras.
+     */
+    private void perNodeCost(SiteRecorder recorder, Map<Integer, double[]> before) {
+      Map<Integer, Long> received = new HashMap<>();
+      for (Fetch f : fetchesByKey.values()) {
+        received.merge(f.node, scenario.packages().get(f.pkg).sizeBytes(), Long::sum);
+      }
+      List<Object> rows = new ArrayList<>();
+      double maxReady = 0;
+      double maxIdle = 0;
+      double maxPeak = 0;
+      double maxCpu = 0;
+      for (Map.Entry<Integer, double[]> e : before.entrySet()) {
+        long pid = (long) e.getValue()[0];
+        double idle = e.getValue()[1] / 1024;
+        double peak = ProcFigures.statusKib(pid, "VmHWM:") / 1024.0;
+        double mib = received.getOrDefault(e.getKey(), 0L) / 1048576.0;
+        double cpu = ProcFigures.cpuSeconds(pid) - e.getValue()[2];
+        double perMib = mib > 0 ? cpu / mib : Double.NaN;
+        double ready = readySeconds.getOrDefault(e.getKey(), Double.NaN);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", e.getKey());
+        m.put("ready_s", ready);
+        m.put("rss_idle_mib", idle);
+        m.put("rss_peak_mib", peak);
+        m.put("cpu_s", cpu);
+        m.put("received_mib", mib);
+        rows.add(m);
+        maxReady = Math.max(maxReady, ready);
+        maxIdle = Math.max(maxIdle, idle);
+        maxPeak = Math.max(maxPeak, peak);
+        if (!Double.isNaN(perMib)) {
+          maxCpu = Math.max(maxCpu, perMib);
+        }
+      }
+      recorder.extra("node_costs", rows);
+      recorder.note(String.format(Locale.ROOT, "per node (worst of %d): start to ready %.2f s (goal <= 1.5),"
+          + " RSS idle %.0f MiB (goal <= 128), RSS peak %.0f MiB (goal <= 256), %.4f CPU s per MiB received"
+          + " (goal <= 0.008: 0.1 core at 100 Mbit/s)", before.size(), maxReady, maxIdle, maxPeak, maxCpu));
+    }
     private List<Object> harnessDownloads = List.of();
 
     private void launch(Fetch f, long t0, long limit, ConcurrentLinkedQueue<Fetch> ended) {

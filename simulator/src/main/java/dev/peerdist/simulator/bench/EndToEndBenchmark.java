@@ -1,0 +1,403 @@
+package dev.peerdist.simulator.bench;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * End-to-end throughput on loopback with real processes (issue 12): a publisher, nodes started as
+ * daemons ({@code peerdist run}, with the launcher's daemon memory flags) and {@code curl} reading
+ * through each node's local mirror, against the same work done without peerdist, measured in the
+ * same run, median of {@code runs}:
+ *
+ * <pre>
+ *   baseline           nginx (Debian, generated config) → curl | tee FILE | sha256sum
+ *   publisher plain    the publisher instead of nginx, same pipeline         (goal ≥ 0.8 × baseline)
+ *   node from publisher a fresh node, all origin, curl through its mirror     (goal ≥ 0.8 × baseline)
+ *   node to node       a fresh node whose only peer holds the file           (goal ≥ 0.8 × baseline)
+ * </pre>
+ *
+ * Each node's start-to-ready time (process start to its admin port answering), resident memory
+ * idle (after start) and at its peak, and CPU seconds per MiB received are printed too. Without
+ * nginx the baseline falls back to the publisher and says so. Every output is checked against the
+ * file's SHA-256. Nothing here runs in the test suite.
+ */
+public final class EndToEndBenchmark {
+  /** JVM flags of the daemon as the launcher sets them ({@code dist/src/bin/peerdist}). */
+  static final List<String> DAEMON_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx96m", "-Xss512k",
+      "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m");
+
+  /**
+   * @param mib size of the file
+   * @param runs repetitions of each measurement (the median is reported)
+   * @param work where the temporary directory goes
+   */
+  public record Options(int mib, int runs, Path work) {
+    public Options {
+      if (mib < 1 || mib > 4096) {
+        throw new IllegalArgumentException("size must be 1..4096 MiB, got " + mib);
+      }
+      if (runs < 1 || runs > 9) {
+        throw new IllegalArgumentException("runs must be 1..9, got " + runs);
+      }
+    }
+
+    public static Options quick(Path work) {
+      return new Options(64, 3, work);
+    }
+
+    public static Options standard(Path work) {
+      return new Options(512, 3, work);
+    }
+  }
+
+  /** What one node did: seconds of the transfer, ready time, memory, CPU. */
+  record NodeRun(double seconds, double readySeconds, long idleRssKib, long peakRssKib, double cpuSeconds) {}
+
+  private final Options options;
+  private final PrintStream out;
+  private final Path dir;
+  private final List<Process> processes = new ArrayList<>();
+  private String sha256;
+
+  private EndToEndBenchmark(Options options, PrintStream out, Path dir) {
+    this.options = options;
+    this.out = out;
+    this.dir = dir;
+  }
+
+  /** Runs every measurement and prints the table and the ratios. */
+  public static void run(Options options, PrintStream out) throws IOException, InterruptedException {
+    Path dir = Files.createTempDirectory(options.work(), "peerdist-e2e");
+    EndToEndBenchmark b = new EndToEndBenchmark(options, out, dir);
+    try {
+      b.measure();
+    } finally {
+      b.stopAll();
+      deleteTree(dir);
+    }
+  }
+
+  private void measure() throws IOException, InterruptedException {
+    Path www = Files.createDirectories(dir.resolve("www"));
+    Path file = www.resolve("big.bin");
+    sha256 = writeRandom(file, (long) options.mib() << 20);
+    // nginx's workers run as another user (www-data) when started by root: let them read the file.
+    readableByAll(dir, "rwxr-xr-x");
+    readableByAll(www, "rwxr-xr-x");
+    readableByAll(file, "rw-r--r--");
+    double mb = (options.mib() * 1048576.0) / 1e6;
+    out.printf(Locale.ROOT, "End to end on loopback: %d MiB file, median of %d, MB = 10^6 bytes%n", options.mib(),
+        options.runs());
+
+    int nginxPort = freePort();
+    Process nginx = startNginx(www, nginxPort);
+    int pubPort = freePort();
+    Process pub = start("publisher", List.of(), "publish", "--root", www.toString(), "--port", Integer.toString(pubPort),
+        "--bind", "127.0.0.1", "--state", dir.resolve("publisher").toString(), "--secret-text", "bench",
+        "--precompute");
+    String pubBase = "http://127.0.0.1:" + pubPort + "/";
+    awaitHttp(pubBase + "big.bin", pub, 120);
+
+    double baseline;
+    String baselineName;
+    if (nginx != null) {
+      try {
+        awaitHttp("http://127.0.0.1:" + nginxPort + "/big.bin", nginx, 30);
+      } catch (IOException e) {
+        out.println("  nginx did not serve the file (" + e.getMessage() + "); see " + dir.resolve("nginx/logs"));
+        nginx.destroy();
+        nginx = null;
+      }
+    }
+    if (nginx != null) {
+      baseline = median(() -> curlSeconds("http://127.0.0.1:" + nginxPort + "/big.bin"));
+      baselineName = "nginx+curl+sha256sum+file";
+    } else {
+      baseline = Double.NaN;
+      baselineName = null;
+    }
+    double publisherPlain = median(() -> curlSeconds(pubBase + "big.bin"));
+    if (baselineName == null) {
+      out.println("  nginx not found (apt-get install -y nginx-light): the baseline is the publisher's plain serving");
+      baseline = publisherPlain;
+      baselineName = "publisher+curl+sha256sum+file";
+    }
+    out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", baselineName, mb / baseline);
+    out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", "publisher plain (same pipeline)", mb / publisherPlain);
+
+    List<NodeRun> fromPublisher = new ArrayList<>();
+    Node holder = null;
+    for (int i = 0; i < options.runs(); i++) {
+      if (holder != null) {
+        holder.stop();
+      }
+      holder = startNode("origin" + i, pubBase, null);
+      fromPublisher.add(holder.fetch());
+    }
+    List<NodeRun> nodeToNode = new ArrayList<>();
+    for (int i = 0; i < options.runs(); i++) {
+      Node n = startNode("peer" + i, pubBase, "127.0.0.1:" + holder.pccrrPort);
+      nodeToNode.add(n.fetch());
+      n.stop();
+    }
+    holder.stop();
+    NodeRun o = medianRun(fromPublisher);
+    NodeRun p = medianRun(nodeToNode);
+    out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", "node from publisher (mirror+curl)", mb / o.seconds());
+    out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", "node to node (mirror+curl)", mb / p.seconds());
+    for (var e : List.of(List.of("node from publisher", o), List.of("node to node", p))) {
+      NodeRun r = (NodeRun) e.get(1);
+      out.printf(Locale.ROOT, "  %-20s ready %.2f s (goal <= 1.5), RSS idle %d MiB (goal <= 128), peak %d MiB"
+          + " (goal <= 256), %.4f CPU s per MiB received (goal <= 0.008 = 0.1 core at 100 Mbit/s)%n", e.get(0),
+          r.readySeconds(), r.idleRssKib() / 1024, r.peakRssKib() / 1024, r.cpuSeconds() / options.mib());
+    }
+    out.printf(Locale.ROOT, "  ratio %.2f  node to node / %s (goal 0.8)%n", baseline / p.seconds(), baselineName);
+    out.printf(Locale.ROOT, "  ratio %.2f  node from publisher / %s (goal 0.8)%n", baseline / o.seconds(),
+        baselineName);
+    if (nginx != null) {
+      out.printf(Locale.ROOT, "  ratio %.2f  publisher plain / nginx, same pipeline (goal 0.8)%n",
+          baseline / publisherPlain);
+    }
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  private final class Node {
+    final Process process;
+    final int pccrrPort;
+    final int mirrorPort;
+    final int adminPort;
+    final double readySeconds;
+    final long idleRssKib;
+
+    Node(Process process, int pccrrPort, int mirrorPort, int adminPort, double readySeconds) {
+      this.process = process;
+      this.pccrrPort = pccrrPort;
+      this.mirrorPort = mirrorPort;
+      this.adminPort = adminPort;
+      this.readySeconds = readySeconds;
+      this.idleRssKib = ProcFigures.statusKib(process.pid(), "VmRSS:");
+    }
+
+    NodeRun fetch() throws IOException, InterruptedException {
+      double cpu0 = ProcFigures.cpuSeconds(process.pid());
+      double s = curlSeconds("http://127.0.0.1:" + mirrorPort + "/big.bin");
+      double cpu = ProcFigures.cpuSeconds(process.pid()) - cpu0;
+      return new NodeRun(s, readySeconds, idleRssKib, ProcFigures.statusKib(process.pid(), "VmHWM:"), cpu);
+    }
+
+    void stop() throws InterruptedException {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+      processes.remove(process);
+    }
+  }
+
+  private Node startNode(String name, String publisher, String peer) throws IOException, InterruptedException {
+    int pccrr = freePort();
+    int mirror = freePort();
+    int admin = freePort();
+    List<String> args = new ArrayList<>(List.of("run", "--store", dir.resolve(name).toString(), "--bind", "127.0.0.1",
+        "--publisher", publisher, "--pccrr-port", Integer.toString(pccrr), "--admin-port", Integer.toString(admin),
+        "--mirror-port", Integer.toString(mirror), "--discovery-port", Integer.toString(20000 + freePort() % 40000),
+        "--cache-size", Math.max(1, options.mib() * 2 / 1024 + 1) + "GiB"));
+    if (peer != null) {
+      args.add("--peer");
+      args.add(peer);
+    }
+    long t0 = System.nanoTime();
+    Process p = start(name, DAEMON_JVM, args.toArray(String[]::new));
+    awaitHttp("http://127.0.0.1:" + admin + "/status", p, 120);
+    double ready = (System.nanoTime() - t0) / 1e9;
+    Thread.sleep(1000); // idle memory: after start-up work settles
+    return new Node(p, pccrr, mirror, admin, ready);
+  }
+
+  // ------------------------------------------------------------------ processes
+
+  private Process start(String name, List<String> jvm, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvm);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.peerdist.node.cli.Main");
+    cmd.addAll(List.of(args));
+    Path log = dir.resolve(name + ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    processes.add(p);
+    return p;
+  }
+
+  private Process startNginx(Path www, int port) throws IOException {
+    Path nginx = Stream.of("/usr/sbin/nginx", "/usr/bin/nginx").map(Path::of).filter(Files::isExecutable)
+        .findFirst().orElse(null);
+    if (nginx == null) {
+      return null;
+    }
+    Path prefix = Files.createDirectories(dir.resolve("nginx"));
+    Files.createDirectories(prefix.resolve("logs"));
+    String conf = "daemon off;\nworker_processes 1;\npid " + prefix.resolve("nginx.pid") + ";\n"
+        + "error_log " + prefix.resolve("logs/error.log") + ";\n"
+        + "events { worker_connections 64; }\n"
+        + "http {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n"
+        + "  client_body_temp_path " + prefix.resolve("tmp") + ";\n"
+        + "  server {\n    listen 127.0.0.1:" + port + ";\n    root " + www + ";\n  }\n}\n";
+    Path file = prefix.resolve("nginx.conf");
+    Files.writeString(file, conf, StandardCharsets.UTF_8);
+    Process p = new ProcessBuilder(nginx.toString(), "-p", prefix.toString(), "-c", file.toString())
+        .redirectErrorStream(true).redirectOutput(prefix.resolve("logs/out.log").toFile()).start();
+    processes.add(p);
+    return p;
+  }
+
+  private void stopAll() {
+    for (Process p : new ArrayList<>(processes)) {
+      p.destroy();
+    }
+    for (Process p : processes) {
+      try {
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+      }
+    }
+    processes.clear();
+  }
+
+  /** Waits until {@code url} answers 2xx (a 1-byte range), or fails when {@code p} dies or time runs out. */
+  private static void awaitHttp(String url, Process p, int seconds) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IOException(url + ": its process exited with " + p.exitValue());
+      }
+      try {
+        HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+        c.setConnectTimeout(500);
+        c.setReadTimeout(2000);
+        c.setRequestProperty("Range", "bytes=0-0");
+        int code = c.getResponseCode();
+        c.disconnect();
+        if (code / 100 == 2) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      }
+      Thread.sleep(20);
+    }
+    throw new IOException(url + " did not answer within " + seconds + " s");
+  }
+
+  /** Seconds for {@code curl URL | tee FILE | sha256sum}; fails when the digest differs. */
+  private double curlSeconds(String url) throws IOException, InterruptedException {
+    Path target = dir.resolve("out.bin");
+    long t0 = System.nanoTime();
+    Process p = new ProcessBuilder("bash", "-c", "set -o pipefail; curl -sf \"$0\" | tee \"$1\" | sha256sum",
+        url, target.toString()).redirectErrorStream(true).start();
+    String got = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+    int rc = p.waitFor();
+    double s = (System.nanoTime() - t0) / 1e9;
+    Files.deleteIfExists(target);
+    if (rc != 0 || !got.startsWith(sha256)) {
+      throw new IOException(url + ": curl | sha256sum gave \"" + got + "\" (exit " + rc + "), expected " + sha256);
+    }
+    return s;
+  }
+
+  private interface Timed {
+    double seconds() throws IOException, InterruptedException;
+  }
+
+  private double median(Timed t) throws IOException, InterruptedException {
+    List<Double> s = new ArrayList<>();
+    for (int i = 0; i < options.runs(); i++) {
+      s.add(t.seconds());
+    }
+    s.sort(null);
+    return s.get(s.size() / 2);
+  }
+
+  private static NodeRun medianRun(List<NodeRun> runs) {
+    List<NodeRun> sorted = new ArrayList<>(runs);
+    sorted.sort(Comparator.comparingDouble(NodeRun::seconds));
+    return sorted.get(sorted.size() / 2);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static String writeRandom(Path file, long bytes) throws IOException {
+    MessageDigest d;
+    try {
+      d = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    SplittableRandom r = new SplittableRandom(512);
+    byte[] buf = new byte[1 << 20];
+    try (OutputStream o = Files.newOutputStream(file)) {
+      for (long left = bytes; left > 0; left -= buf.length) {
+        r.nextBytes(buf);
+        int n = (int) Math.min(buf.length, left);
+        o.write(buf, 0, n);
+        d.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(d.digest());
+  }
+
+  private static void readableByAll(Path p, String mode) {
+    try {
+      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
+    } catch (IOException | UnsupportedOperationException e) {
+      // not POSIX: nginx then runs as the same user anyway
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void deleteTree(Path p) {
+    try (Stream<Path> all = Files.walk(p)) {
+      for (Path q : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Arguments: {@code [SIZE_MIB [RUNS]]}. */
+  public static void main(String[] args) throws Exception {
+    int mib = args.length > 0 ? Integer.parseInt(args[0]) : 512;
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    run(new Options(mib, runs, Path.of(System.getProperty("java.io.tmpdir"))), System.out);
+  }
+}
