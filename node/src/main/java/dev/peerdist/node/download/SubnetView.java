@@ -58,6 +58,10 @@ public final class SubnetView {
     long[] ranked = new long[0];
     long answerAt = Long.MIN_VALUE;
     double answerP = 1;
+    int sortedVersion = -1;
+    long sortedAt;
+    /** Tagged wanters heard within the membership window, ascending (see {@link #standing}). */
+    long[] sorted = new long[0];
 
     Wanted(SegmentId id) {
       this.segmentHash = hash(id);
@@ -218,6 +222,41 @@ public final class SubnetView {
       out.add(endpoints.get(better.get(i)[0]));
     }
     return out;
+  }
+
+  /**
+   * Where {@code self} stands among the peerdist wanters of {@code segment}: its index in their
+   * ascending node ids (itself included, heard or not) in the high 32 bits, their number in the low
+   * 32. Every node that heard the same probes computes the same list, which lets the wanters divide
+   * a segment's blocks among themselves exactly (one first copy of each block from a lone source).
+   */
+  public synchronized long standing(SegmentId segment, long self, long now) {
+    Wanted w = segments.get(segment);
+    long[] ids = w == null ? new long[0] : sortedWanters(w, now);
+    int at = java.util.Arrays.binarySearch(ids, self);
+    if (at >= 0) {
+      return ((long) at << 32) | ids.length;
+    }
+    return ((long) (-at - 1) << 32) | (ids.length + 1);
+  }
+
+  private long[] sortedWanters(Wanted w, long now) {
+    if (w.sortedVersion == w.version && now - w.sortedAt < RECOMPUTE_NANOS) {
+      return w.sorted;
+    }
+    long[] ids = new long[w.wanters.size()];
+    int n = 0;
+    for (Map.Entry<Long, long[]> e : w.wanters.entrySet()) {
+      if (e.getKey() >= 0 && now - e.getValue()[1] <= membershipNanos) {
+        ids[n++] = e.getKey();
+      }
+    }
+    ids = java.util.Arrays.copyOf(ids, n);
+    java.util.Arrays.sort(ids);
+    w.sorted = ids;
+    w.sortedVersion = w.version;
+    w.sortedAt = now;
+    return ids;
   }
 
   /** Whether a probe without a peerdist tag (a Windows or iPXE client) was heard within {@code nanos}. */
