@@ -161,6 +161,9 @@ public final class DownloadLoop {
     int refreshes;
     long nextList;
     final long added;
+    /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
+    boolean fetching;
+    long sourceAt = NONE;
 
     Holding(Peer peer, int words, long now) {
       this.peer = peer;
@@ -927,6 +930,9 @@ public final class DownloadLoop {
     if (h.complete && t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS) {
       return ok | rare; // the copies this segment waits for are not coming: take them from the source
     }
+    if (!h.complete && !fetching(t, h, now)) {
+      return ok | rare; // an ordinary peer, not a source: what only it has is ours to copy
+    }
     for (; rare != 0; rare &= rare - 1) {
       int b = (w << 6) + Long.numberOfTrailingZeros(rare);
       if ((!h.complete && now - t.firstListed[b] >= RARE_WAIT_NANOS) || designated(t, b, now)) {
@@ -934,6 +940,15 @@ public final class DownloadLoop {
       }
     }
     return ok;
+  }
+
+  /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
+  private boolean fetching(Task t, Holding h, long now) {
+    if (h.sourceAt == NONE || now - h.sourceAt >= STANDING_REFRESH_NANOS) {
+      h.fetching = view.fetching(h.peer.endpoint, t.ref.id(), now, takeoverNanos * 2);
+      h.sourceAt = now;
+    }
+    return h.fetching;
   }
 
   /**

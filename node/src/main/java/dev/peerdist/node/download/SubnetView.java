@@ -44,6 +44,8 @@ public final class SubnetView {
   private final Map<Long, Long> fetching = new HashMap<>();
   /** Where tagged wanters serve PCCRR (probe source address + tag port), by node id. */
   private final Map<Long, dev.peerdist.discovery.PeerEndpoint> endpoints = new HashMap<>();
+  /** The reverse of {@link #endpoints}. */
+  private final Map<dev.peerdist.discovery.PeerEndpoint, Long> nodeAt = new HashMap<>();
   /** When a probe without a peerdist tag (Windows, iPXE) was last heard; MIN_VALUE = never. */
   private long lastForeignProbe = Long.MIN_VALUE;
 
@@ -119,7 +121,11 @@ public final class SubnetView {
     if (nodeId < 0) {
       lastForeignProbe = now;
     } else if (endpoint != null && (endpoints.size() < MAX_WANTERS || endpoints.containsKey(nodeId))) {
-      endpoints.put(nodeId, endpoint);
+      dev.peerdist.discovery.PeerEndpoint before = endpoints.put(nodeId, endpoint);
+      if (before != null && !before.equals(endpoint)) {
+        nodeAt.remove(before);
+      }
+      nodeAt.put(endpoint, nodeId);
     }
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
@@ -257,6 +263,22 @@ public final class SubnetView {
     w.sortedVersion = w.version;
     w.sortedAt = now;
     return ids;
+  }
+
+  /**
+   * Whether the node serving PCCRR at {@code endpoint} said, within {@code withinNanos}, that it is
+   * fetching {@code segment} from the origin: a source of fresh blocks, whose uplink the subnet
+   * spares. False for endpoints not heard in a tagged probe (other implementations).
+   */
+  public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now,
+      long withinNanos) {
+    Long id = nodeAt.get(endpoint);
+    if (id == null) {
+      return false;
+    }
+    Wanted w = segments.get(segment);
+    long[] t = w == null ? null : w.wanters.get(id);
+    return t != null && t[2] != Long.MIN_VALUE && now - t[2] <= withinNanos;
   }
 
   /** Whether a probe without a peerdist tag (a Windows or iPXE client) was heard within {@code nanos}. */
