@@ -36,6 +36,8 @@ public final class SubnetView {
   /** Ranking entries kept per segment. */
   static final int RANK_DEPTH = 8;
   private static final long RECOMPUTE_NANOS = 500_000_000L;
+  /** A wanter that said it fetches a segment within this long is its source, not a copier. */
+  static final long SOURCE_NANOS = 5_000_000_000L;
 
   private final long membershipNanos;
   private final long settleNanos;
@@ -231,9 +233,9 @@ public final class SubnetView {
   }
 
   /**
-   * Where {@code self} stands among the peerdist wanters of {@code segment}: its index in their
-   * ascending node ids (itself included, heard or not) in the high 32 bits, their number in the low
-   * 32. Every node that heard the same probes computes the same list, which lets the wanters divide
+   * Where {@code self} stands among the peerdist wanters of {@code segment} that copy it (those not
+   * fetching it from the origin): its index in their ascending node ids (itself included, heard or
+   * not) in the high 32 bits, their number in the low 32. Every node that heard the same probes computes the same list, which lets the wanters divide
    * a segment's blocks among themselves exactly (one first copy of each block from a lone source).
    */
   public synchronized long standing(SegmentId segment, long self, long now) {
@@ -253,7 +255,9 @@ public final class SubnetView {
     long[] ids = new long[w.wanters.size()];
     int n = 0;
     for (Map.Entry<Long, long[]> e : w.wanters.entrySet()) {
-      if (e.getKey() >= 0 && now - e.getValue()[1] <= membershipNanos) {
+      long[] t = e.getValue();
+      boolean source = t[2] != Long.MIN_VALUE && now - t[2] <= SOURCE_NANOS;
+      if (e.getKey() >= 0 && now - t[1] <= membershipNanos && !source) {
         ids[n++] = e.getKey();
       }
     }

@@ -395,6 +395,7 @@ class DownloadLoopTest {
       loops.add(loop(100 + i));
       view.heard(100 + i, List.of(SEG), 0, now[0]);
     }
+    view.heard(99, peer(2), List.of(SEG), 1, now[0]); // the origin fetcher: a source, not a copier
     BitSet fresh = new BitSet();
     fresh.set(0, 64);
     int[] askedFor = new int[REF.blocks()];
@@ -483,5 +484,35 @@ class DownloadLoopTest {
       assertEquals(peer(2), g.peer());
       assertFalse(got.get(g.index()));
     }
+  }
+
+  @Test
+  void whatOnlyAnOrdinaryPeerHasIsCopiedAtOnceWhatOnlyASourceHasWaitsForItsFirstCopier() {
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, List.of(SEG), 0, now[0]);
+    }
+    view.heard(60, peer(3), List.of(SEG), 0, now[0]); // an ordinary wanter that copied blocks 0-63
+    view.heard(61, peer(4), List.of(SEG), 1, now[0]); // the origin fetcher, holding blocks 64-127
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    BitSet copied = new BitSet();
+    copied.set(0, 64);
+    BitSet fresh = new BitSet();
+    fresh.set(64, 128);
+    List<Action.GetBlock> gets = new ArrayList<>();
+    for (Object[] holder : new Object[][] {{peer(3), copied}, {peer(4), fresh}}) {
+      l.matched((PeerEndpoint) holder[0], SEG, 64, false);
+      List<Action> a = l.drain();
+      for (Action.GetBlockList gl : of(a, Action.GetBlockList.class)) {
+        l.blockList(gl.id(), (BitSet) holder[1]);
+        gets.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+    }
+    long toOrdinary = gets.stream().filter(g -> g.peer().equals(peer(3))).count();
+    long toSource = gets.stream().filter(g -> g.peer().equals(peer(4))).count();
+    assertEquals(S.requestsPerPeer(), toOrdinary, "the ordinary peer's blocks are asked for at once");
+    assertTrue(toSource < S.requestsPerPeer(), "only this node's first copies come from the source: " + toSource);
   }
 }
