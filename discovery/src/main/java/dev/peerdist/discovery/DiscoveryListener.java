@@ -40,6 +40,9 @@ public interface DiscoveryListener {
   /** A datagram that is not a well-formed message was dropped. */
   default void malformedDatagram(String reason) {}
 
+  /** A well-formed datagram that is not PeerDist traffic (another WS-Discovery action or type) was ignored. */
+  default void datagramIgnored() {}
+
   /** A probe for {@code keys} ids was multicast (once per copy). */
   default void probeSent(int keys) {}
 

@@ -1,5 +1,13 @@
 package dev.peerdist.node;
 
+import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.rocksdb.RocksChunkStore;
+import dev.peerdist.discovery.pccrd.PccrdTiming;
+import dev.peerdist.node.download.LoopSettings;
+import dev.peerdist.node.retrieval.PeerClientConfig;
+import dev.peerdist.node.units.Durations;
+import dev.peerdist.node.units.Rate;
+import dev.peerdist.node.units.Size;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -7,27 +15,35 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Every option of a node, with its default, its type and its documentation, in one place. The
  * same key is the config-file key, the flag ({@code --key}) and, upper-cased with {@code _}, the
  * environment variable ({@code PEERDIST_KEY}). {@code docs/CONFIGURATION.md} lists exactly these
- * keys (a test checks it).
+ * keys (a test checks it), and the flags of {@code run}, {@code get} and {@code demo} are generated
+ * from this table ({@code cli.NodeOptions}), so their help is this table's.
+ *
+ * <p><b>Defaults.</b> Where a component has the same setting, the key's default is the
+ * component's ({@link RocksChunkStore#DEFAULT_CAPACITY_BYTES}, {@link PccrdTiming#PORT}, {@link
+ * LoopSettings#defaults()}, {@link PeerClientConfig#defaults()}), so that there is one place for
+ * it; the others are written here.
+ *
+ * <p>Sizes, rates and durations are read by the one parser of each ({@link Size}, {@link Rate},
+ * {@link Durations}: sizes count in 1024s whatever the spelling, bit rates in 1000s); a duration
+ * key must be longer than zero, a rate key reads {@code 0} as "no cap".
  */
 public enum ConfigKey {
   PUBLISHER("publisher", Type.URI_LIST, "",
       "Publishing server base URL(s); repeat or separate by commas. The local mirror maps a path "
           + "to the first publisher whose path prefix matches.", "PROTOCOL.md §5"),
   STORE("store", Type.PATH, "~/.peerdist/store", "Directory of the RocksDB chunk store.", "PROTOCOL.md §2.1"),
-  CACHE_SIZE("cache-size", Type.BYTES, "10GiB",
-      "Most bytes the store keeps; least recently used unpinned segments are evicted whole. "
-          + "0 = pass-through only: nothing is cached.", ""),
+  CACHE_SIZE("cache-size", Type.SIZE, Size.ofBytes(RocksChunkStore.DEFAULT_CAPACITY_BYTES).toString(),
+      "Most bytes the store keeps (K, M, G, T count in 1024s); least recently used unpinned segments are "
+          + "evicted whole. 0 = pass-through only: nothing is cached. Left at its default, the capacity the "
+          + "store keeps (set by 'peerdist cache capacity') stays.", ""),
   BIND("bind", Type.ADDRESS, "0.0.0.0", "Address the PCCRR server listens on.", "PROTOCOL.md §4.1"),
   INTERFACE("interface", Type.STRING, "",
       "Network interface for PCCRD multicast (empty: every up, multicast-capable interface).",
@@ -50,18 +66,19 @@ public enum ConfigKey {
       "PROTOCOL.md §4.1"),
   DNSSD("dnssd", Type.BOOLEAN, "true",
       "Announce a cache server / browse for cache servers by DNS-SD (_peerdist._tcp).", ""),
-  DISCOVERY_PORT("discovery-port", Type.PORT, "3702",
+  DISCOVERY_PORT("discovery-port", Type.PORT, Integer.toString(PccrdTiming.PORT),
       "UDP port of PCCRD multicast (3702 on a real LAN; another port keeps test swarms apart).",
       "PROTOCOL.md §3.1"),
-  DISCOVERY_WAIT("discovery-wait", Type.DURATION, "300ms",
+  DISCOVERY_WAIT("discovery-wait", Type.DURATION, Durations.format(LoopSettings.defaults().discoveryWait()),
       "How long after a segment's first probe answers may arrive before blocks nobody holds are fetched "
           + "from the origin (Windows waits 300 ms); later answers still count.", "PROTOCOL.md §3.6"),
-  READ_AHEAD("read-ahead", Type.COUNT, "4",
+  READ_AHEAD("read-ahead", Type.COUNT,
+      Long.toString(LoopSettings.defaults().readAheadBytes() / SegmentRecord.V1_SEGMENT_SIZE),
       "How far a download fetches ahead of its reader, in 32 MiB units (one V1 segment each).", ""),
-  WAN_BUDGET("wan-budget", Type.RATE, "0",
-      "Origin bytes per second the nodes of a subnet share (e.g. 50Mbit, 6MB/s; 0: no cap). Each node "
+  WAN_BUDGET("wan-budget", Type.RATE, Rate.ofBytesPerSecond(LoopSettings.defaults().wanBudget()).toString(),
+      "Origin bytes per second the nodes of a subnet share (e.g. 50Mbit, 6MiB/s; 0: no cap). Each node "
           + "takes an equal share with the other nodes it hears fetching from the origin.", "PROTOCOL.md §5.2"),
-  PEER_TIMEOUT("peer-timeout", Type.DURATION, "2s", "PCCRR request timer.", "PROTOCOL.md §4.6"),
+  PEER_TIMEOUT("peer-timeout", Type.DURATION, Durations.format(PeerClientConfig.defaults().requestTimeout()), "PCCRR request timer.", "PROTOCOL.md §4.6"),
   ORIGIN_TIMEOUT("origin-timeout", Type.DURATION, "30s", "Timeout of one request to a publisher.",
       "PROTOCOL.md §5.2"),
   MAX_UPLOADS("max-uploads", Type.COUNT, "16",
@@ -82,26 +99,28 @@ public enum ConfigKey {
       "Log lines as text, or json (one JSON object per line, for log shippers). A reload (SIGHUP) applies a change.",
       "");
 
-  /** How a value is parsed. */
+  /** How a value is parsed, and the label of its flag's parameter. */
   enum Type {
-    URI_LIST("URL list"),
-    PATH("path"),
-    BYTES("size"),
-    ADDRESS("IP address"),
-    STRING("text"),
-    PORT("port"),
-    ROLE("role"),
-    STRING_LIST("list"),
-    BOOLEAN("true|false"),
-    DURATION("duration"),
-    RATE("rate"),
-    COUNT("count"),
-    LOG_FORMAT("text|json");
+    URI_LIST("URL list", "URL"),
+    PATH("path", "PATH"),
+    SIZE("size", "SIZE"),
+    ADDRESS("IP address", "ADDRESS"),
+    STRING("text", "TEXT"),
+    PORT("port", "PORT"),
+    ROLE("role", "client|cache-server"),
+    STRING_LIST("list", "VALUE"),
+    BOOLEAN("true|false", "true|false"),
+    DURATION("duration", "DURATION"),
+    RATE("rate", "RATE"),
+    COUNT("count", "N"),
+    LOG_FORMAT("text|json", "text|json");
 
     final String label;
+    final String paramLabel;
 
-    Type(String label) {
+    Type(String label, String paramLabel) {
       this.label = label;
+      this.paramLabel = paramLabel;
     }
   }
 
@@ -151,6 +170,11 @@ public enum ConfigKey {
     return type.label;
   }
 
+  /** The label of the flag's parameter in {@code --help}, e.g. {@code SIZE}. */
+  public String paramLabel() {
+    return type.paramLabel;
+  }
+
   /** True when the option takes several values (repeat the flag or separate by commas). */
   public boolean isList() {
     return type == Type.URI_LIST || type == Type.STRING_LIST;
@@ -190,8 +214,8 @@ public enum ConfigKey {
           return Paths.get(System.getProperty("user.home") + v.substring(1));
         }
         return Path.of(v);
-      case BYTES:
-        return parseBytes(v);
+      case SIZE:
+        return Size.parse(v);
       case ADDRESS:
         return parseAddress(v);
       case STRING:
@@ -221,10 +245,14 @@ public enum ConfigKey {
         }
         throw new IllegalArgumentException("'" + v + "' is not true or false");
       case DURATION:
-        return parseDuration(v);
+        Duration d = Durations.parse(v);
+        if (d.isZero()) {
+          throw new IllegalArgumentException("'" + v + "' must be longer than zero");
+        }
+        return d;
       case RATE:
-        // Bytes per second for the node; 0 means no cap.
-        return v.equals("0") ? 0L : Math.max(1L, parseRate(v) / 8);
+        // 0 means no cap for every rate key.
+        return Rate.parse(v);
       default:
         throw new AssertionError(type);
     }
@@ -259,97 +287,6 @@ public enum ConfigKey {
     } catch (URISyntaxException e) {
       throw new IllegalArgumentException("'" + s + "' is not a URL: " + e.getReason());
     }
-  }
-
-  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
-
-  /** Parses {@code 10GiB}, {@code 512MiB}, {@code 1GB} (10^9), {@code 4096}. */
-  public static long parseBytes(String v) {
-    Matcher m = SIZE.matcher(v);
-    if (!m.matches()) {
-      throw new IllegalArgumentException("'" + v + "' is not a size like 10GiB, 512MiB or 4096");
-    }
-    long n;
-    try {
-      n = Long.parseLong(m.group(1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + v + "' is too large");
-    }
-    String unit = m.group(2) == null ? "B" : m.group(2).toUpperCase(Locale.ROOT);
-    long mult;
-    if (unit.equals("B")) {
-      mult = 1;
-    } else {
-      boolean binary = unit.contains("I");
-      int power = "KMGT".indexOf(unit.charAt(0)) + 1;
-      mult = 1;
-      for (int i = 0; i < power; i++) {
-        mult *= binary ? 1024 : 1000;
-      }
-    }
-    try {
-      return Math.multiplyExact(n, mult);
-    } catch (ArithmeticException e) {
-      throw new IllegalArgumentException("'" + v + "' is too large");
-    }
-  }
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
-
-  /** Parses {@code 250ms}, {@code 2s}, {@code 5m}, {@code 1h} or ISO-8601 {@code PT2S}. */
-  public static Duration parseDuration(String v) {
-    Matcher m = DURATION.matcher(v);
-    Duration d;
-    if (m.matches()) {
-      long n;
-      try {
-        n = Long.parseLong(m.group(1));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("'" + v + "' is too large");
-      }
-      switch (m.group(2).toLowerCase(Locale.ROOT)) {
-        case "ms" -> d = Duration.ofMillis(n);
-        case "s" -> d = Duration.ofSeconds(n);
-        case "m" -> d = Duration.ofMinutes(n);
-        default -> d = Duration.ofHours(n);
-      }
-    } else {
-      try {
-        d = Duration.parse(v);
-      } catch (DateTimeParseException e) {
-        throw new IllegalArgumentException("'" + v + "' is not a duration like 300ms, 2s or 5m");
-      }
-    }
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException("'" + v + "' must be longer than zero");
-    }
-    return d;
-  }
-
-  private static final Pattern RATE = Pattern.compile(
-      "(\\d+(?:\\.\\d+)?)\\s*(?:(?i:([kmgt]?)bit(?:/s)?)|([kKMGT]i?)?B/s)");
-
-  /**
-   * Parses a rate into bits per second: {@code 100Mbit}, {@code 1.5Gbit/s}, {@code 64kbit} (powers
-   * of 1000), or bytes per second with a capital B and {@code /s}: {@code 12MB/s} (10^6), {@code 10MiB/s}
-   * (2^20); {@code Mb/s} is refused as ambiguous.
-   * For rate keys such as issue 8's {@code wan-budget} and the simulator's links.
-   */
-  public static long parseRate(String v) {
-    Matcher m = RATE.matcher(v.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException("'" + v + "' is not a rate like 100Mbit, 1.5Gbit/s or 10MiB/s");
-    }
-    double n = Double.parseDouble(m.group(1));
-    boolean bits = m.group(2) != null;
-    String prefix = (bits ? m.group(2) : m.group(3) == null ? "" : m.group(3)).toLowerCase(Locale.ROOT);
-    int power = prefix.isEmpty() ? 0 : "kmgt".indexOf(prefix.charAt(0)) + 1;
-    double unit = (bits ? 1 : 8) * Math.pow(prefix.endsWith("i") ? 1024 : 1000, power);
-    double perSecond = n * unit;
-    if (!(perSecond >= 1) || perSecond > 1e18) {
-      throw new IllegalArgumentException("'" + v + "' must be within 1 bit/s and 10^18 bit/s");
-    }
-    return Math.round(perSecond);
   }
 
   private static InetAddress parseAddress(String v) {

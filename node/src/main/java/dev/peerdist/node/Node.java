@@ -108,13 +108,22 @@ public final class Node implements AutoCloseable {
         }
       };
 
-  /** The RocksDB store under {@code --store} with {@code --cache-size} capacity. */
+  /**
+   * The RocksDB store under {@code --store}. Its capacity follows the rule for persisted values
+   * (docs/CONFIGURATION.md, "Persisted and configured values"): a {@code cache-size} that was set
+   * (flag, environment, config file) is applied and persisted, evicting if the store holds more; one
+   * left at its default never overrides the capacity the store keeps (set by {@code peerdist cache
+   * capacity} or an earlier start), and a new store starts at the default.
+   */
   public static ChunkStore rocksStore(NodeConfig config) throws IOException {
     try {
       java.nio.file.Files.createDirectories(config.store());
-      ChunkStore s = RocksChunkStore.at(config.store()).capacityBytes(config.cacheSize())
-          .blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).recoverDamage(true).open();
-      if (config.cacheSize() == 0) {
+      RocksChunkStore.Builder b = RocksChunkStore.at(config.store());
+      if (config.isSet(ConfigKey.CACHE_SIZE)) {
+        b.capacityBytes(config.cacheSize());
+      }
+      ChunkStore s = b.blockCacheBytes(NATIVE_BLOCK_CACHE_BYTES).tuner(NATIVE_BUDGET).recoverDamage(true).open();
+      if (s.stats().capacityBytes() == 0) {
         LOG.warn("cache-size is 0: pass-through only; downloads are delivered but nothing is cached or served"
             + " to peers");
       }
@@ -435,7 +444,15 @@ public final class Node implements AutoCloseable {
           driver.replaceAlwaysAsk(configuredPeers, peers, "configured");
           configuredPeers = peers;
         }
-        case CACHE_SIZE -> store.setCapacity(fresh.cacheSize());
+        case CACHE_SIZE -> {
+          if (!fresh.isSet(ConfigKey.CACHE_SIZE)) {
+            // The same rule as at start-up: a default never overrides the store's capacity.
+            report.add(change + " (default): not applied, the store keeps its capacity of "
+                + store.stats().capacityBytes() + " bytes");
+            continue;
+          }
+          store.setCapacity(fresh.cacheSize());
+        }
         default -> {
           report.add(change + ": needs a restart (running value kept)");
           continue;
@@ -507,11 +524,7 @@ public final class Node implements AutoCloseable {
 
   /** The admin endpoint's base URL. */
   public URI adminUri() {
-    String host = config.adminBind().isAnyLocalAddress() ? "127.0.0.1" : config.adminBind().getHostAddress();
-    if (host.contains(":")) {
-      host = "[" + host + "]";
-    }
-    return URI.create("http://" + host + ":" + admin.adminPort() + "/");
+    return NodeConfig.localUri(config.adminBind(), admin.adminPort());
   }
 
   private final class Status implements NodeStatus {

@@ -1,5 +1,7 @@
 package dev.peerdist.node;
 
+import dev.peerdist.node.units.Rate;
+import dev.peerdist.node.units.Size;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -226,6 +228,17 @@ public final class NodeConfig {
     return sources.get(key);
   }
 
+  /**
+   * Whether {@code key} was given a value (by a flag, an environment variable, the config file or
+   * a program) rather than left at its default. This decides between a configured value and one a
+   * component persisted (docs/CONFIGURATION.md, "Persisted and configured values"): the chunk
+   * store keeps the capacity last set, and a {@code cache-size} left at its default never
+   * overrides it.
+   */
+  public boolean isSet(ConfigKey key) {
+    return !"default".equals(sources.get(key));
+  }
+
   /** The parsed value of {@code key} (see the typed getters). */
   public Object value(ConfigKey key) {
     return values.get(key);
@@ -240,8 +253,9 @@ public final class NodeConfig {
     return (Path) values.get(ConfigKey.STORE);
   }
 
+  /** {@code cache-size} in bytes; see {@link #isSet} for when it is applied to an existing store. */
   public long cacheSize() {
-    return (Long) values.get(ConfigKey.CACHE_SIZE);
+    return ((Size) values.get(ConfigKey.CACHE_SIZE)).bytes();
   }
 
   public InetAddress bind() {
@@ -263,6 +277,20 @@ public final class NodeConfig {
 
   public int adminPort() {
     return (Integer) values.get(ConfigKey.ADMIN_PORT);
+  }
+
+  /** The admin endpoint as a client on this host reaches it ({@code get}, {@code status}). */
+  public URI adminUri() {
+    return localUri(adminBind(), adminPort());
+  }
+
+  /** {@code http://HOST:PORT/} for a server bound to {@code bind}: the wildcard is reached on 127.0.0.1. */
+  public static URI localUri(InetAddress bind, int port) {
+    String host = bind.isAnyLocalAddress() ? "127.0.0.1" : bind.getHostAddress();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return URI.create("http://" + host + ":" + port + "/");
   }
 
   public int mirrorPort() {
@@ -301,7 +329,7 @@ public final class NodeConfig {
 
   /** The subnet's shared origin budget in bytes per second; 0 = none. */
   public long wanBudget() {
-    return (Long) values.get(ConfigKey.WAN_BUDGET);
+    return ((Rate) values.get(ConfigKey.WAN_BUDGET)).bytesPerSecond();
   }
 
   public Duration peerTimeout() {

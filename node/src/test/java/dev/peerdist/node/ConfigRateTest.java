@@ -1,5 +1,6 @@
 package dev.peerdist.node;
 
+import dev.peerdist.node.units.Rate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,19 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** {@link ConfigKey#parseRate} and the shared file syntax of {@link ConfigFileLines}. */
+/** Rates as the node reads them ({@link Rate}) and the shared file syntax of {@link ConfigFileLines}. */
 class ConfigRateTest {
   @Test
   void ratesInBitsAndBytes() {
-    assertEquals(100_000_000L, ConfigKey.parseRate("100Mbit"));
-    assertEquals(1_500_000_000L, ConfigKey.parseRate("1.5Gbit/s"));
-    assertEquals(64_000L, ConfigKey.parseRate("64 kbit"));
-    assertEquals(9_600L, ConfigKey.parseRate("9600bit"));
-    assertEquals(96_000_000L, ConfigKey.parseRate("12MB/s"));
-    assertEquals(10L * 1024 * 1024 * 8, ConfigKey.parseRate("10MiB/s"));
-    assertEquals(8L, ConfigKey.parseRate("1B/s"));
+    assertEquals(100_000_000L, Rate.parse("100Mbit").bitsPerSecond());
+    assertEquals(1_500_000_000L, Rate.parse("1.5Gbit/s").bitsPerSecond());
+    assertEquals(64_000L, Rate.parse("64 kbit").bitsPerSecond());
+    assertEquals(9_600L, Rate.parse("9600bit").bitsPerSecond());
+    // Byte rates count in 1024s like every size (issue 13): 12MB/s was 12 * 10^6 bytes here.
+    assertEquals(12L * 1024 * 1024 * 8, Rate.parse("12MB/s").bitsPerSecond());
+    assertEquals(10L * 1024 * 1024 * 8, Rate.parse("10MiB/s").bitsPerSecond());
+    assertEquals(8L, Rate.parse("1B/s").bitsPerSecond());
     for (String bad : List.of("100Mbps", "100Mb/s", "12MB", "fast", "0bit", "-5Mbit", "")) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConfigKey.parseRate(bad), bad);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Rate.parse(bad), bad);
       assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
     }
   }

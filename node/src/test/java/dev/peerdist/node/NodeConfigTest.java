@@ -1,5 +1,7 @@
 package dev.peerdist.node;
 
+import dev.peerdist.node.units.Durations;
+import dev.peerdist.node.units.Size;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,12 +85,15 @@ class NodeConfigTest {
 
   @Test
   void sizesAndDurations() {
-    assertEquals(512L * 1024 * 1024, ConfigKey.parseBytes("512MiB"));
-    assertEquals(1_000_000_000L, ConfigKey.parseBytes("1GB"));
-    assertEquals(4096, ConfigKey.parseBytes("4096"));
-    assertEquals(2000, ConfigKey.parseBytes("2k"));
-    assertEquals(Duration.ofSeconds(2), ConfigKey.parseDuration("PT2S"));
-    assertEquals(Duration.ofMinutes(5), ConfigKey.parseDuration("5m"));
+    // One parser (issue 13): sizes count in 1024s whatever the spelling, so "1GB" and "2k" are
+    // binary now (they were 10^9 and 2000 here while 'cache capacity' read them as 2^30 and 2048).
+    assertEquals(512L * 1024 * 1024, Size.parse("512MiB").bytes());
+    assertEquals(1L << 30, Size.parse("1GB").bytes());
+    assertEquals(4096, Size.parse("4096").bytes());
+    assertEquals(2048, Size.parse("2k").bytes());
+    assertEquals(Duration.ofSeconds(2), Durations.parse("PT2S"));
+    assertEquals(Duration.ofMinutes(5), Durations.parse("5m"));
+    assertEquals(1L << 30, NodeConfig.builder().set(ConfigKey.CACHE_SIZE, "1GB").build().cacheSize());
   }
 
   @Test

@@ -61,5 +61,12 @@ class ReloadIT {
     assertThrows(ConfigException.class, () -> n.reconfigure(
         fresh.toBuilder().set(ConfigKey.CACHE_SIZE, "3GiB").set(ConfigKey.PEER, "no-port-here").build()));
     assertEquals(2L << 30, n.store().stats().capacityBytes(), "nothing applied from a refused reload");
+
+    // cache-size back at its default (the line removed from the file): by the rule for persisted
+    // values (docs/CONFIGURATION.md) a default never overrides the capacity the store keeps.
+    List<String> back = n.reconfigure(fresh.toBuilder().copy(ConfigKey.CACHE_SIZE, NodeConfig.defaults()).build());
+    assertEquals(2L << 30, n.store().stats().capacityBytes(), "a default never overrides the store's capacity");
+    assertTrue(back.contains("cache-size 2GiB -> 10GiB (default): not applied, the store keeps its capacity of "
+        + (2L << 30) + " bytes"), "" + back);
   }
 }

@@ -1,23 +1,22 @@
 package dev.peerdist.discovery.transport;
 
+import dev.peerdist.discovery.DiscoveryCounters;
 import dev.peerdist.discovery.DiscoveryKey;
 import dev.peerdist.discovery.DiscoveryListener;
 import dev.peerdist.discovery.DiscoveryStats;
-import dev.peerdist.discovery.HeardProbe;
 import dev.peerdist.discovery.LocalHoldings;
 import dev.peerdist.discovery.PeerDirectory;
-import dev.peerdist.discovery.PeerEndpoint;
 import dev.peerdist.discovery.ProbeMatch;
 import dev.peerdist.discovery.SubnetListener;
 import dev.peerdist.discovery.pccrd.DuplicateMessageFilter;
-import dev.peerdist.discovery.pccrd.PccrdAnswer;
-import dev.peerdist.discovery.pccrd.PccrdProfile;
+import dev.peerdist.discovery.pccrd.MessageIds;
+import dev.peerdist.discovery.pccrd.Prober;
+import dev.peerdist.discovery.pccrd.Responder;
 import dev.peerdist.discovery.pccrd.PccrdQuery;
 import dev.peerdist.discovery.pccrd.ProbeRateLimiter;
 import dev.peerdist.discovery.pccrd.ProbeTag;
 import dev.peerdist.discovery.pccrd.ResponderPolicy;
 import dev.peerdist.discovery.transport.LinkCandidates.Candidate;
-import dev.peerdist.discovery.wsd.AppSequence;
 import dev.peerdist.discovery.wsd.Probe;
 import dev.peerdist.discovery.wsd.ProbeMatches;
 import dev.peerdist.discovery.wsd.UnsupportedActionException;
@@ -52,12 +51,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -66,7 +61,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,21 +86,13 @@ import org.slf4j.LoggerFactory;
  * links whose address became usable are added, links whose interface or address vanished are
  * closed (leaving the group). Only a named interface that does not exist stops the start.
  *
- * <p><b>Responder</b> (§3.6, §3.7): drops datagrams from outside the local subnets of the
- * interface they arrived on, malformed ones (counted), non-PeerDist traffic, its own probes and
- * repeats of a MessageID it handled; reports every new probe to the {@link SubnetListener};
- * applies the per-source and global rate limits (a probe they drop is not remembered, so its
- * sender's repeat is processed); answers only for held segments, after a random back-off in
- * [1 ms, APP_MAX_DELAY], by unicast to the probe's source address and port; applies reply
- * suppression; sends at most {@code maxReplyRatio} times the probe's bytes in all (held ids that
- * do not fit are left out, counted), in one datagram unless it would exceed the 32 KiB envelope
- * limit (then several ProbeMatches, each with its own MessageID and AppSequence number).
- *
- * <p><b>Prober</b>: splits the keys into probes that fit a datagram, sends each on every link,
- * repeats it once after 50..250 ms (SOAP-over-UDP; responders drop the copy by MessageID),
- * collects ProbeMatches until the wait ends or {@code enoughPeers} peers answered, and drops
- * matches from outside the local subnet. Every usable match also reaches the listener, including
- * late ones within {@code lateAnswerWindow}.
+ * <p><b>Protocol state</b> lives in two pure state machines this class only feeds and obeys:
+ * {@link Responder} (which probes to answer, after which delay, with which datagrams) and {@link
+ * Prober} (which probe datagrams to send and repeat, which answers relate to which call). Before
+ * either sees a datagram, the receiver drops those from outside the local subnets of the
+ * interface they arrived on (PROTOCOL.md §3.1), and malformed or foreign ones. Every event is
+ * counted once, by {@link DiscoveryCounters}, which passes it on to the configured {@link
+ * DiscoveryListener}; {@link #stats()} reads the same counters.
  *
  * <p><b>Threads.</b> One event-loop thread ({@code pccrd-io-*}) owns all protocol state; futures
  * complete on a separate callback thread ({@code pccrd-callbacks}) so that dependent stages never
@@ -116,16 +102,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private static final Logger LOG = LoggerFactory.getLogger(WsDiscoveryPeerDirectory.class);
-  /** Distinct peers one probe() collects at most; a subnet rarely has more holders worth asking. */
-  static final int MAX_PEERS_PER_PROBE = 256;
 
   private final WsDiscoveryConfig config;
   private final WsdCodec codec;
-  private final ResponderPolicy policy;
-  private final ProbeRateLimiter limiter;
-  private final DuplicateMessageFilter duplicates;
-  private final DuplicateMessageFilter ownProbes;
-  private final DiscoveryListener listener;
+  /** Counts every event once and passes it on to the configured listener. */
+  private final DiscoveryCounters listener;
+  /** The pure protocol state machines; owned by the event loop. */
+  private final Prober prober;
+  private final Responder responder;
   private final boolean epoll;
   private final EventLoopGroup group;
   private final EventLoop loop;
@@ -136,33 +120,10 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private final Object linkLock = new Object();
   /** Why a candidate could not be opened yet, by key (guarded by {@link #linkLock}). */
   private final Map<String, String> waiting = new HashMap<>();
-  private final String endpointId;
-  private final long instanceId;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile LocalHoldings holdings;
   private volatile SubnetListener subnetListener = SubnetListener.NONE;
   private volatile Supplier<ProbeTag> tags;
-
-  // Owned by the event loop.
-  /** Probe messages sent, oldest first: live while their call waits or within the late-answer window. */
-  private final LinkedHashMap<String, Sent> sent = new LinkedHashMap<>();
-  private int callsInFlight;
-  private long messageNumber;
-
-  private final AtomicLong probesSent = new AtomicLong();
-  private final AtomicLong matchesReceived = new AtomicLong();
-  private final AtomicLong repliesSent = new AtomicLong();
-  private final AtomicLong malformed = new AtomicLong();
-  private final AtomicLong ignored = new AtomicLong();
-  private final AtomicLong duplicateCount = new AtomicLong();
-  private final AtomicLong rateLimited = new AtomicLong();
-  private final AtomicLong sourceRateLimited = new AtomicLong();
-  private final AtomicLong offSubnetProbes = new AtomicLong();
-  private final AtomicLong suppressed = new AtomicLong();
-  private final AtomicLong offSubnet = new AtomicLong();
-  private final AtomicLong unsolicited = new AtomicLong();
-  private final AtomicLong noAddress = new AtomicLong();
-  private final AtomicLong trimmedIds = new AtomicLong();
 
   /** One selected interface in one address family, with its two sockets. */
   private static final class Link {
@@ -205,64 +166,23 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     }
   }
 
-  /** One probe() call: possibly several probe messages, one result. */
-  private static final class ProbeCall {
-    final CompletableFuture<List<ProbeMatch>> result;
-    final int enoughPeers;
-    final long startNanos = System.nanoTime();
-    final Map<String, PccrdQuery> queries = new LinkedHashMap<>();
-    final Map<PeerEndpoint, Acc> byPeer = new LinkedHashMap<>();
-    final List<ScheduledFuture<?>> timers = new ArrayList<>();
-    boolean done;
-
-    ProbeCall(CompletableFuture<List<ProbeMatch>> result, int enoughPeers) {
-      this.result = result;
-      this.enoughPeers = enoughPeers;
-    }
-  }
-
-  /** One probe message this node sent (a probe() call or sendProbe() may send several). */
-  private static final class Sent {
-    final PccrdQuery query;
-    final long sentNanos;
-    final ProbeCall call; // null for sendProbe()
-
-    Sent(PccrdQuery query, long sentNanos, ProbeCall call) {
-      this.query = query;
-      this.sentNanos = sentNanos;
-      this.call = call;
-    }
-
-    boolean waiting() {
-      return call != null && !call.done;
-    }
-  }
-
-  /** Merged answers of one peer (a peer may answer in several datagrams). */
-  private static final class Acc {
-    final Map<DiscoveryKey, Integer> blocks = new LinkedHashMap<>();
-    final Map<DiscoveryKey, Boolean> complete = new LinkedHashMap<>();
-    final Duration latency;
-    final String endpointId;
-
-    Acc(Duration latency, String endpointId) {
-      this.latency = latency;
-      this.endpointId = endpointId;
-    }
-  }
-
   private WsDiscoveryPeerDirectory(WsDiscoveryConfig config) {
     this.config = config;
     this.codec = new WsdCodec(config.limits());
-    this.listener = config.listener();
-    this.policy = new ResponderPolicy(config.random(), config.appMaxDelay(), config.suppression(), 4096);
-    this.limiter = new ProbeRateLimiter(config.clock(), config.sourceProbesPerSecond(), config.sourceProbeBurst(),
-        config.probesPerSecond(), config.probeBurst(), config.maxSources());
-    this.duplicates = new DuplicateMessageFilter(config.duplicateMemory());
-    this.ownProbes = new DuplicateMessageFilter(4096);
-    this.endpointId = "urn:uuid:" + randomUuid();
+    this.listener = new DiscoveryCounters(config.listener());
+    ResponderPolicy policy = new ResponderPolicy(config.random(), config.appMaxDelay(), config.suppression(), 4096);
+    this.prober = new Prober(new Prober.Settings(config.maxDatagramBytes(), config.probeRepeats(),
+        config.repeatDelayMin(), config.repeatDelayMax(), config.lateAnswerWindow(), config.sentProbeMemory(),
+        config.maxProbesInFlight(), config.checkSubnet()), codec, policy, listener, () -> subnetListener, () -> tags,
+        config.random(), System::nanoTime);
+    ProbeRateLimiter limiter = new ProbeRateLimiter(config.clock(), config.sourceProbesPerSecond(),
+        config.sourceProbeBurst(), config.probesPerSecond(), config.probeBurst(), config.maxSources());
     // Windows 7 uses the start time in seconds as InstanceId (PROTOCOL.md §3.4).
-    this.instanceId = Math.max(0, config.clock().millis() / 1000) & 0xFFFF_FFFFL;
+    long instanceId = Math.max(0, config.clock().millis() / 1000) & 0xFFFF_FFFFL;
+    this.responder = new Responder(new Responder.Settings(config.pccrrPort(), config.advertisedAddress(),
+        config.maxReplyRatio(), config.limits().maxMessageBytes()), codec, policy, limiter,
+        new DuplicateMessageFilter(config.duplicateMemory()), prober::isOwn, listener, () -> subnetListener,
+        MessageIds.random(config.random()), instanceId, config.random());
     this.epoll = config.nativeTransport() && Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pccrd-io", true), io);
@@ -471,9 +391,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
 
   /** A snapshot of the counters. */
   public DiscoveryStats stats() {
-    return new DiscoveryStats(probesSent.get(), matchesReceived.get(), repliesSent.get(), malformed.get(), ignored.get(),
-        duplicateCount.get(), rateLimited.get(), sourceRateLimited.get(), offSubnetProbes.get(), suppressed.get(),
-        offSubnet.get(), unsolicited.get(), noAddress.get(), trimmedIds.get());
+    return listener.stats();
   }
 
   @Override
@@ -538,115 +456,32 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       result.completeExceptionally(new IllegalStateException("peer directory is closed"));
       return;
     }
-    if (callsInFlight >= config.maxProbesInFlight()) {
-      result.completeExceptionally(new IllegalStateException(
-          "too many probes in flight (discovery.maxProbesInFlight=" + config.maxProbesInFlight() + ")"));
+    Prober.Call call;
+    try {
+      call = prober.open(result, enoughPeers);
+    } catch (IllegalStateException e) {
+      result.completeExceptionally(e);
       return;
     }
-    ProbeCall call = new ProbeCall(result, enoughPeers);
-    callsInFlight++;
     long waitNanos = wait.toNanos();
     transmit(all, call, waitNanos);
-    call.timers.add(loop.schedule(() -> finish(call), waitNanos, TimeUnit.NANOSECONDS));
+    call.timers().add(loop.schedule(() -> finish(call), waitNanos, TimeUnit.NANOSECONDS));
   }
 
-  /**
-   * Sends the probe messages of {@code all} on every link and their repeats within {@code
-   * repeatWithinNanos}, remembering each MessageID so that answers can be related to it.
-   */
-  private void transmit(PccrdQuery all, ProbeCall call, long repeatWithinNanos) {
-    List<byte[]> datagrams = new ArrayList<>();
-    long now = System.nanoTime();
-    for (PccrdQuery q : splitQuery(all)) {
-      String id = newMessageId();
-      byte[] bytes = codec.encode(PccrdProfile.probe(id, q));
-      if (call != null) {
-        call.queries.put(id, q);
-      }
-      remember(id, new Sent(q, now, call));
-      ownProbes.firstSighting(id);
-      datagrams.add(bytes);
-    }
-    sendProbes(datagrams, all.keys().size());
-    long at = 0;
-    for (int i = 0; i < config.probeRepeats(); i++) {
-      at += between(config.repeatDelayMin(), config.repeatDelayMax());
-      if (at >= repeatWithinNanos) {
-        break;
-      }
-      ScheduledFuture<?> t = loop.schedule(() -> {
-        if (!closed.get() && (call == null || !call.done)) {
-          sendProbes(datagrams, all.keys().size());
+  /** Sends what the prober decides for {@code all}: now, and its repeats at the offsets it names. */
+  private void transmit(PccrdQuery all, Prober.Call call, long repeatWithinNanos) {
+    Prober.Transmission t = prober.transmit(all, call, repeatWithinNanos);
+    sendProbes(t.datagrams(), t.keys());
+    for (long at : t.repeatAtNanos()) {
+      ScheduledFuture<?> timer = loop.schedule(() -> {
+        if (!closed.get() && Prober.wanted(call)) {
+          sendProbes(t.datagrams(), t.keys());
         }
       }, at, TimeUnit.NANOSECONDS);
       if (call != null) {
-        call.timers.add(t);
+        call.timers().add(timer);
       }
     }
-  }
-
-  /** A MessageID carrying the current {@link ProbeTag} when one is set, else a random v4 UUID. */
-  private String newMessageId() {
-    Supplier<ProbeTag> t = tags;
-    if (t != null) {
-      try {
-        ProbeTag tag = t.get();
-        if (tag != null) {
-          return tag.toMessageId(config.random());
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("discovery: probe tag supplier failed; probe sent untagged: {}", e.toString());
-      }
-    }
-    return "urn:uuid:" + randomUuid();
-  }
-
-  /**
-   * Records a sent MessageID and forgets those no answer may relate to any more: older than the
-   * late-answer window and not waited for, and beyond {@code sentProbeMemory} the oldest ones not
-   * waited for (bounded memory whatever the caller sends).
-   */
-  private void remember(String id, Sent s) {
-    long window = config.lateAnswerWindow().toNanos();
-    for (Iterator<Sent> it = sent.values().iterator(); it.hasNext(); ) {
-      Sent old = it.next();
-      if (s.sentNanos - old.sentNanos <= window) {
-        break;
-      }
-      if (!old.waiting()) {
-        it.remove();
-      }
-    }
-    for (Iterator<Sent> it = sent.values().iterator(); it.hasNext() && sent.size() >= config.sentProbeMemory(); ) {
-      if (!it.next().waiting()) {
-        it.remove();
-      }
-    }
-    sent.put(id, s);
-  }
-
-  private long between(Duration min, Duration max) {
-    long lo = min.toNanos();
-    long hi = max.toNanos();
-    return hi <= lo ? lo : lo + config.random().nextLong(hi - lo + 1);
-  }
-
-  /** Splits a query into probes whose encoding fits {@code maxDatagramBytes}. */
-  private List<PccrdQuery> splitQuery(PccrdQuery all) {
-    List<PccrdQuery> out = new ArrayList<>();
-    List<DiscoveryKey> keys = all.keys();
-    int from = 0;
-    while (from < keys.size()) {
-      int to = Math.min(keys.size(), from + (all.form() == DiscoveryKey.Form.V2 ? 255 : keys.size()));
-      // Shrink until it fits; one key always fits (at most 64 bytes of id).
-      while (to - from > 1 && codec.encode(PccrdProfile.probe("urn:uuid:" + new UUID(0, 0), new PccrdQuery(all.form(),
-          keys.subList(from, to)))).length > config.maxDatagramBytes()) {
-        to = from + Math.max(1, (to - from) / 2);
-      }
-      out.add(new PccrdQuery(all.form(), keys.subList(from, to)));
-      from = to;
-    }
-    return out;
   }
 
   private void sendProbes(List<byte[]> datagrams, int keys) {
@@ -654,7 +489,6 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       for (byte[] d : datagrams) {
         l.prober.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d), l.group)).addListener(f -> {
           if (f.isSuccess()) {
-            probesSent.incrementAndGet();
             listener.probeSent(keys);
           } else {
             LOG.debug("discovery: probe not sent on {}: {}", l, f.cause().toString());
@@ -664,288 +498,42 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     }
   }
 
-  private void onProbeMatches(ProbeMatches pm, InetSocketAddress sender, Link link) {
-    Sent s = sent.get(pm.relatesTo());
-    long now = System.nanoTime();
-    if (s == null || (!s.waiting() && now - s.sentNanos > config.lateAnswerWindow().toNanos())) {
-      unsolicited.incrementAndGet();
-      listener.matchDropped(DiscoveryListener.MatchDrop.UNSOLICITED);
+  private void finish(Prober.Call call) {
+    List<ProbeMatch> result = prober.finish(call);
+    if (result == null) {
       return;
     }
-    // PROTOCOL.md §3.1: replies must come from the local subnet; others are dropped.
-    if (config.checkSubnet() && !link.inSubnet(sender.getAddress())) {
-      offSubnet.incrementAndGet();
-      listener.matchDropped(DiscoveryListener.MatchDrop.OFF_SUBNET);
-      LOG.debug("discovery: dropped a ProbeMatches from off-subnet {}", sender);
-      return;
-    }
-    ProbeCall call = s.waiting() ? s.call : null;
-    Duration latency = Duration.ofNanos(now - s.sentNanos);
-    for (ProbeMatches.Match m : pm.matches()) {
-      PccrdAnswer a;
-      try {
-        a = PccrdProfile.readMatch(s.query, m);
-      } catch (WsdDecodeException e) {
-        countMalformed(sender, e);
-        continue;
-      }
-      if (a.blocksHeld().isEmpty()) {
-        continue;
-      }
-      PeerEndpoint peer = null;
-      for (String x : a.xaddrs()) {
-        PeerEndpoint p = XAddr.parse(x, link.nif);
-        if (p != null && (!config.checkSubnet() || link.inSubnet(p.address().getAddress())
-            || p.address().getAddress().equals(sender.getAddress()))) {
-          peer = p;
-          break;
-        }
-      }
-      if (peer == null) {
-        noAddress.incrementAndGet();
-        listener.matchDropped(DiscoveryListener.MatchDrop.NO_ADDRESS);
-        continue;
-      }
-      a.blocksHeld().keySet().forEach(k -> policy.observeReply(k, Boolean.TRUE.equals(a.complete().get(k))));
-      matchesReceived.incrementAndGet();
-      listener.matchReceived(latency);
-      ProbeMatch heard = new ProbeMatch(peer, a.blocksHeld(), a.complete(), latency, a.endpointId());
-      notifyListener(l -> l.matchReceived(heard));
-      if (call == null || (!call.byPeer.containsKey(peer) && call.byPeer.size() >= MAX_PEERS_PER_PROBE)) {
-        continue; // Late, or bounded memory under a flood of forged answers.
-      }
-      Acc acc = call.byPeer.computeIfAbsent(peer, p -> new Acc(latency, a.endpointId()));
-      acc.blocks.putAll(a.blocksHeld());
-      acc.complete.putAll(a.complete());
-    }
-    if (call != null && call.enoughPeers > 0 && call.byPeer.size() >= call.enoughPeers) {
-      finish(call);
-    }
-  }
-
-  /** Calls the subnet listener on this (discovery) thread; its failures are logged, never spread. */
-  private void notifyListener(java.util.function.Consumer<SubnetListener> event) {
+    call.timers().forEach(t -> t.cancel(false));
     try {
-      event.accept(subnetListener);
-    } catch (RuntimeException e) {
-      LOG.warn("discovery: subnet listener failed: {}", e.toString());
-    }
-  }
-
-  private void finish(ProbeCall call) {
-    if (call.done) {
-      return;
-    }
-    call.done = true;
-    callsInFlight--;
-    call.timers.forEach(t -> t.cancel(false));
-    // The MessageIDs stay in `sent` for the late-answer window: later answers reach the listener.
-    List<ProbeMatch> out = new ArrayList<>(call.byPeer.size());
-    call.byPeer.forEach((peer, acc) -> out.add(new ProbeMatch(peer, acc.blocks, acc.complete, acc.latency, acc.endpointId)));
-    listener.probeCompleted(out.size(), Duration.ofNanos(System.nanoTime() - call.startNanos));
-    List<ProbeMatch> result = List.copyOf(out);
-    try {
-      callbacks.execute(() -> call.result.complete(result));
+      callbacks.execute(() -> call.result().complete(result));
     } catch (RejectedExecutionException e) {
-      call.result.complete(result);
+      call.result().complete(result);
     }
   }
 
-  // ---------------------------------------------------------------- responder
-
-  private void onProbe(Probe probe, int probeBytes, InetSocketAddress sender, Link link, Channel ch) {
-    if (ownProbes.contains(probe.messageId())) {
-      return; // Our own probe looped back (or a copy of it): never answer ourselves.
-    }
-    Optional<PccrdQuery> maybe;
-    try {
-      maybe = PccrdProfile.readProbe(probe);
-    } catch (WsdDecodeException | IllegalArgumentException e) {
-      countMalformed(sender, e);
-      return;
-    }
-    if (maybe.isEmpty()) {
-      ignored.incrementAndGet();
-      return;
-    }
-    PccrdQuery query = maybe.get();
-    DuplicateMessageFilter.Sighting sighting = duplicates.sight(probe.messageId());
-    if (sighting == DuplicateMessageFilter.Sighting.HANDLED) {
-      duplicateCount.incrementAndGet();
-      listener.probeDropped(DiscoveryListener.ProbeDrop.DUPLICATE);
-      return;
-    }
-    HeardProbe heard = new HeardProbe(sender, probe.messageId(), ProbeTag.fromMessageId(probe.messageId()),
-        query.form(), query.keys());
-    if (sighting == DuplicateMessageFilter.Sighting.NEW) {
-      notifyListener(l -> l.probeHeard(heard));
-    }
-    LocalHoldings h = holdings;
-    if (h == null) {
-      return;
-    }
-    // Rate limits come after the duplicate filter and before any work for the answer; what they
-    // drop is not marked handled, so the sender's repeat (iPXE: 1 s later) gets another chance.
-    switch (limiter.admit(sender.getAddress())) {
-      case SOURCE_LIMITED -> {
-        sourceRateLimited.incrementAndGet();
-        listener.probeDropped(DiscoveryListener.ProbeDrop.SOURCE_RATE_LIMITED);
+  /** Sends the reply the responder decided, after its delay, on the channel the probe came in on. */
+  private void reply(Responder.PendingReply pending, Channel ch) {
+    ch.eventLoop().schedule(() -> {
+      if (closed.get()) {
         return;
       }
-      case GLOBAL_LIMITED -> {
-        rateLimited.incrementAndGet();
-        listener.probeDropped(DiscoveryListener.ProbeDrop.RATE_LIMITED);
-        return;
+      Responder.Reply r = responder.encode(pending);
+      for (byte[] d : r.datagrams()) {
+        ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d), pending.to())).addListener(f -> {
+          if (f.isSuccess()) {
+            listener.replySent(r.keysPerDatagram());
+          } else {
+            listener.probeDropped(DiscoveryListener.ProbeDrop.SEND_FAILED);
+            LOG.debug("discovery: reply to {} not sent: {}", pending.to(), f.cause().toString());
+          }
+        });
       }
-      case ADMITTED -> duplicates.handled(probe.messageId());
-    }
-    Map<DiscoveryKey, LocalHoldings.Holding> table = new HashMap<>();
-    List<DiscoveryKey> held = new ArrayList<>();
-    for (DiscoveryKey k : query.keys()) {
-      LocalHoldings.Holding x;
-      try {
-        x = h.holding(k, heard);
-      } catch (RuntimeException e) {
-        LOG.warn("discovery: LocalHoldings failed for {}: {}", k, e.toString());
-        x = LocalHoldings.Holding.NONE;
-      }
-      if (x != null && (x.blocks() > 0 || x.complete()) && !table.containsKey(k)) {
-        table.put(k, x);
-        held.add(k);
-      }
-    }
-    if (held.isEmpty()) {
-      return; // PROTOCOL.md §3.7: nothing held, stay silent.
-    }
-    List<DiscoveryKey> offer = policy.afterSuppression(held);
-    if (offer.isEmpty()) {
-      suppressed.incrementAndGet();
-      listener.probeDropped(DiscoveryListener.ProbeDrop.SUPPRESSED);
-      return;
-    }
-    Map<DiscoveryKey, LocalHoldings.Holding> offered = new HashMap<>();
-    offer.forEach(k -> offered.put(k, table.get(k)));
-    InetAddress a = config.advertisedAddress() != null ? config.advertisedAddress() : link.local;
-    String xaddr = new PeerEndpoint(new InetSocketAddress(a, config.pccrrPort())).toXAddr();
-    long budget = (long) Math.floor(probeBytes * config.maxReplyRatio());
-    Duration delay = policy.replyDelay();
-    ch.eventLoop().schedule(() -> sendReply(query, offered, probe.messageId(), xaddr, sender, ch, budget),
-        delay.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  private void sendReply(PccrdQuery query, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
-      String xaddr, InetSocketAddress to, Channel ch, long budget) {
-    if (closed.get()) {
-      return;
-    }
-    List<byte[]> datagrams = new ArrayList<>();
-    int keysSent;
-    if (query.form() == DiscoveryKey.Form.V2) {
-      // The availability array covers every requested id, so a V2 reply is one datagram; its
-      // SegmentAges go first when it would not fit the bound.
-      ProbeMatches.Match m = PccrdProfile.match(query, offered, endpointId, xaddr).orElse(null);
-      if (m == null) {
-        return;
-      }
-      long limit = Math.min(budget, config.limits().maxMessageBytes());
-      byte[] d = encodeReply(m, relatesTo);
-      if (d.length > limit && m.segmentAges() != null) {
-        d = encodeReply(PccrdProfile.withoutAges(m), relatesTo);
-      }
-      if (d.length > limit) {
-        trimmed(offered.size());
-        return;
-      }
-      datagrams.add(d);
-      keysSent = offered.size();
-    } else {
-      List<DiscoveryKey> keys = query.keys().stream().filter(offered::containsKey).distinct().toList();
-      keysSent = packV1(keys, offered, relatesTo, xaddr, budget, datagrams);
-      if (keysSent < keys.size()) {
-        trimmed(keys.size() - keysSent);
-      }
-    }
-    int perDatagram = datagrams.isEmpty() ? 0 : Math.max(1, keysSent / datagrams.size());
-    for (byte[] d : datagrams) {
-      ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d), to)).addListener(f -> {
-        if (f.isSuccess()) {
-          repliesSent.incrementAndGet();
-          listener.replySent(perDatagram);
-        } else {
-          listener.probeDropped(DiscoveryListener.ProbeDrop.SEND_FAILED);
-          LOG.debug("discovery: reply to {} not sent: {}", to, f.cause().toString());
-        }
-      });
-    }
-  }
-
-  private void trimmed(int keys) {
-    trimmedIds.addAndGet(keys);
-    listener.replyTrimmed(keys);
-  }
-
-  /** One ProbeMatches datagram with a fresh MessageID and the next AppSequence number. */
-  private byte[] encodeReply(ProbeMatches.Match m, String relatesTo) {
-    messageNumber++;
-    return codec.encode(PccrdProfile.reply("urn:uuid:" + randomUuid(), relatesTo,
-        new AppSequence(instanceId, messageNumber & 0xFFFF_FFFFL), List.of(m)));
-  }
-
-  /** The size of a ProbeMatches for {@code keys} with the largest header values. */
-  private int v1Size(List<DiscoveryKey> keys, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
-      String xaddr) {
-    ProbeMatches.Match m = PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, keys), offered, endpointId, xaddr)
-        .orElseThrow();
-    return codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), relatesTo,
-        new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m))).length;
-  }
-
-  /**
-   * Packs the held V1 ids into ProbeMatches datagrams, all together at most {@code budget} bytes
-   * (the reply/probe bound) and each within the 32 KiB WS-Discovery envelope limit: each datagram
-   * takes the longest run of the remaining ids that fits (found by bisection), and packing stops
-   * when not even one more id fits.
-   *
-   * <p>Why not datagrams of at most {@code maxDatagramBytes} (1472)? A ProbeMatches costs about
-   * 1,190 bytes before its first id and 73 per id, so only 3 ids fit in 1472 bytes: a probe for 8
-   * held ids would cost 3 datagrams, 2.8 times the probe's bytes. One datagram stays below 1.6
-   * times any probe it answers; above 3 ids it is IP-fragmented, which a LAN carries.
-   *
-   * @return how many ids went out
-   */
-  private int packV1(List<DiscoveryKey> keys, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
-      String xaddr, long budget, List<byte[]> out) {
-    long left = budget;
-    int from = 0;
-    while (from < keys.size()) {
-      long limit = Math.min(left, config.limits().maxMessageBytes());
-      if (v1Size(keys.subList(from, from + 1), offered, relatesTo, xaddr) > limit) {
-        break;
-      }
-      int lo = from + 1; // fits
-      int hi = keys.size() + 1; // first count that does not fit, or past the end
-      while (hi - lo > 1) {
-        int mid = (lo + hi) >>> 1;
-        if (v1Size(keys.subList(from, mid), offered, relatesTo, xaddr) <= limit) {
-          lo = mid;
-        } else {
-          hi = mid;
-        }
-      }
-      List<DiscoveryKey> part = keys.subList(from, lo);
-      byte[] d = encodeReply(PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, part), offered, endpointId, xaddr)
-          .orElseThrow(), relatesTo);
-      out.add(d);
-      left -= d.length;
-      from = lo;
-    }
-    return from;
+    }, pending.delay().toNanos(), TimeUnit.NANOSECONDS);
   }
 
   // ---------------------------------------------------------------- receiving
 
   private void countMalformed(InetSocketAddress sender, RuntimeException e) {
-    malformed.incrementAndGet();
     listener.malformedDatagram(e.getMessage());
     LOG.debug("discovery: dropped a malformed datagram from {}: {}", sender, e.getMessage());
   }
@@ -969,7 +557,6 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       // [PCCRD-24] 3.1.4.1 / README: probes from outside the local subnets of the interface they
       // arrived on are dropped before any parsing work.
       if (responder && config.checkSubnet() && !link.inSubnet(sender.getAddress())) {
-        offSubnetProbes.incrementAndGet();
         listener.probeDropped(DiscoveryListener.ProbeDrop.OFF_SUBNET);
         LOG.debug("discovery: dropped a datagram from off-subnet {} on {}", sender, link);
         return;
@@ -979,18 +566,23 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       try {
         msg = codec.decode(bytes);
       } catch (UnsupportedActionException e) {
-        ignored.incrementAndGet();
+        listener.datagramIgnored();
         return;
       } catch (WsdDecodeException e) {
         countMalformed(sender, e);
         return;
       }
       if (responder && msg instanceof Probe p) {
-        onProbe(p, bytes.length, sender, link, ctx.channel());
+        WsDiscoveryPeerDirectory.this.responder.onProbe(p, bytes.length, sender, link.local, holdings)
+            .ifPresent(r -> reply(r, ctx.channel()));
       } else if (!responder && msg instanceof ProbeMatches pm) {
-        onProbeMatches(pm, sender, link);
+        Prober.Call enough = prober.onProbeMatches(pm, sender.getAddress(), link::inSubnet,
+            x -> XAddr.parse(x, link.nif));
+        if (enough != null) {
+          finish(enough);
+        }
       } else {
-        ignored.incrementAndGet();
+        listener.datagramIgnored();
       }
     }
 
@@ -998,15 +590,6 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       LOG.debug("discovery: socket error on {}: {}", ctx.channel(), cause.toString());
     }
-  }
-
-  private UUID randomUuid() {
-    long msb = config.random().nextLong();
-    long lsb = config.random().nextLong();
-    // Version 4, IETF variant.
-    msb = (msb & ~0xF000L) | 0x4000L;
-    lsb = (lsb & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
-    return new UUID(msb, lsb);
   }
 
   // ---------------------------------------------------------------- closing
@@ -1025,8 +608,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       Thread.currentThread().interrupt();
     }
     Runnable shutdown = () -> {
-      sent.values().stream().map(x -> x.call).filter(c -> c != null && !c.done).distinct().toList()
-          .forEach(this::finish);
+      prober.waiting().forEach(this::finish);
       synchronized (linkLock) {
         links.forEach(WsDiscoveryPeerDirectory::closeChannels);
         links.clear();

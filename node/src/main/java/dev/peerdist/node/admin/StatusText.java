@@ -10,17 +10,7 @@ public final class StatusText {
 
   /** Human-readable binary size: {@code 40.0 MiB}. */
   public static String bytes(long n) {
-    if (n < 1024) {
-      return n + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB"};
-    double v = n;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    return dev.peerdist.node.units.Size.ofBytes(Math.max(0, n)).approximate();
   }
 
   private static long num(Object o) {

@@ -6,15 +6,14 @@ import dev.peerdist.chunkstore.SegmentInfo;
 import dev.peerdist.chunkstore.StoreStats;
 import dev.peerdist.chunkstore.content.SegmentId;
 import dev.peerdist.chunkstore.rocksdb.RocksChunkStore;
+import dev.peerdist.node.units.Size;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -49,8 +48,7 @@ public final class CacheCommand implements Runnable {
     @Option(names = "--store", required = true, paramLabel = "DIR", description = "Chunk store directory.")
     Path store;
 
-    @Option(names = {"-v", "--verbose"}, description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin VerboseOption verbose;
   }
 
   /** Opens an existing store, runs {@code body}, closes it; store errors become one line. */
@@ -68,50 +66,9 @@ public final class CacheCommand implements Runnable {
     }
   }
 
-  /** Sizes such as {@code 1048576}, {@code 512M}, {@code 10G} or {@code 1.5GiB} (powers of 1024). */
-  static final class SizeConverter implements ITypeConverter<Long> {
-    @Override
-    public Long convert(String value) {
-      return parseSize(value);
-    }
-  }
-
-  static long parseSize(String text) {
-    String t = text.trim().toUpperCase(Locale.ROOT);
-    long unit = 1;
-    String[][] units = {{"TIB", "TB", "T"}, {"GIB", "GB", "G"}, {"MIB", "MB", "M"}, {"KIB", "KB", "K"}, {"B"}};
-    long[] factors = {1L << 40, 1L << 30, 1L << 20, 1L << 10, 1};
-    outer:
-    for (int i = 0; i < units.length; i++) {
-      for (String u : units[i]) {
-        if (t.endsWith(u)) {
-          unit = factors[i];
-          t = t.substring(0, t.length() - u.length()).trim();
-          break outer;
-        }
-      }
-    }
-    try {
-      double v = Double.parseDouble(t);
-      if (v < 0 || Double.isNaN(v) || v * unit > Long.MAX_VALUE) {
-        throw new NumberFormatException();
-      }
-      return (long) (v * unit);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + text + "' is not a size (examples: 1048576, 512M, 10G)");
-    }
-  }
-
   /** Byte count with a binary-unit approximation, e.g. {@code 3221225472 (3.0 GiB)}. */
   static String bytes(long n) {
-    String[] u = {"KiB", "MiB", "GiB", "TiB"};
-    double v = n;
-    int i = -1;
-    while (v >= 1024 && i < u.length - 1) {
-      v /= 1024;
-      i++;
-    }
-    return i < 0 ? n + " B" : String.format(Locale.ROOT, "%d (%.1f %s)", n, v, u[i]);
+    return n < 1024 ? n + " B" : n + " (" + Size.ofBytes(n).approximate() + ")";
   }
 
   @Command(name = "stats", mixinStandardHelpOptions = true, description = "Print the store's accounting.")
@@ -227,9 +184,9 @@ public final class CacheCommand implements Runnable {
     @Spec CommandSpec spec;
     @Mixin StoreOption store;
 
-    @Option(names = "--to", paramLabel = "SIZE", converter = SizeConverter.class,
-        description = "Evict until at most SIZE bytes are used (e.g. 512M, 10G).")
-    Long to;
+    @Option(names = "--to", paramLabel = "SIZE", converter = QuantityConverters.SizeConverter.class,
+        description = "Evict until at most SIZE bytes are used (e.g. 512MiB, 10G; units count in 1024s).")
+    Size to;
 
     @Option(names = "--force", description = "Also remove named segments that are pinned.")
     boolean force;
@@ -246,7 +203,7 @@ public final class CacheCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       withStore(store, s -> {
         if (to != null) {
-          int n = s.evictTo(to);
+          int n = s.evictTo(to.bytes());
           out.println("evicted " + n + " segment(s); " + bytes(s.stats().usedBytes()) + " used");
           return null;
         }
@@ -268,21 +225,23 @@ public final class CacheCommand implements Runnable {
   }
 
   @Command(name = "capacity", mixinStandardHelpOptions = true,
-      description = "Print the size limit, or set it (evicting least-recently-used unpinned segments).")
+      description = {"Print the size limit, or set it (evicting least-recently-used unpinned segments).",
+          "The store keeps it: a node started with cache-size at its default keeps it too; a node",
+          "started with cache-size set (flag, PEERDIST_CACHE_SIZE, config file) applies that instead."})
   static final class Capacity implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOption store;
 
-    @Parameters(arity = "0..1", paramLabel = "SIZE", converter = SizeConverter.class,
-        description = "New limit (e.g. 512M, 10G).")
-    Long size;
+    @Parameters(arity = "0..1", paramLabel = "SIZE", converter = QuantityConverters.SizeConverter.class,
+        description = "New limit (e.g. 512MiB, 1.5G; units count in 1024s).")
+    Size size;
 
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       withStore(store, s -> {
         if (size != null) {
-          s.setCapacity(size);
+          s.setCapacity(size.bytes());
         }
         StoreStats st = s.stats();
         out.println("capacity " + bytes(st.capacityBytes()) + "; " + bytes(st.usedBytes()) + " used");

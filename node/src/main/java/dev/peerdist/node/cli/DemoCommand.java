@@ -4,6 +4,7 @@ import dev.peerdist.node.ConfigKey;
 import dev.peerdist.node.Node;
 import dev.peerdist.node.admin.StatusText;
 import dev.peerdist.node.demo.LocalSwarm;
+import dev.peerdist.node.units.Size;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,11 +21,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,9 +40,9 @@ import picocli.CommandLine.Model.CommandSpec;
     "Starts a publishing server and several nodes on this machine (loopback, real multicast),",
     "downloads a generated package through each node and shows bytes from the origin vs. peers."})
 public final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--size", defaultValue = "40MiB", paramLabel = "SIZE",
-      description = "Size of the generated package (default: ${DEFAULT-VALUE}).")
-  String size;
+  @Option(names = "--size", defaultValue = "40MiB", paramLabel = "SIZE", converter = QuantityConverters.SizeConverter.class,
+      description = "Size of the generated package, 1 byte..4GiB (default: ${DEFAULT-VALUE}).")
+  Size size;
 
   @Option(names = "--nodes", defaultValue = "4", paramLabel = "N", description = "Nodes (default: ${DEFAULT-VALUE}).")
   int nodes;
@@ -49,8 +50,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Keep the work directory (stores, publisher state) for inspection.")
   boolean keep;
 
-  @Option(names = {"-v", "--verbose"}, description = "Debug logs and stack traces.")
-  boolean verbose;
+  @Mixin VerboseOption verbose;
 
   @Spec CommandSpec spec;
 
@@ -58,7 +58,10 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    long bytes = parseSize(size);
+    long bytes = size.bytes();
+    if (bytes < 1 || bytes > (4L << 30)) {
+      throw UserException.usage("--size must be 1 byte..4GiB, got " + size);
+    }
     if (nodes < 2 || nodes > 16) {
       throw UserException.usage("--nodes must be 2..16, got " + nodes);
     }
@@ -188,18 +191,6 @@ public final class DemoCommand implements Callable<Integer> {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static long parseSize(String s) {
-    try {
-      long v = dev.peerdist.node.NodeConfig.builder().set(ConfigKey.CACHE_SIZE, s).build().cacheSize();
-      if (v < 1 || v > (4L << 30)) {
-        throw UserException.usage("--size must be 1 byte..4GiB, got " + s);
-      }
-      return v;
-    } catch (dev.peerdist.node.ConfigException e) {
-      throw UserException.usage("--size: '" + s + "' is not a size like 40MiB");
     }
   }
 

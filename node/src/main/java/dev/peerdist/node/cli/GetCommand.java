@@ -65,8 +65,7 @@ public final class GetCommand implements Callable<Integer> {
   @Option(names = "--embedded", description = "Do not look for a running node; start one in this process.")
   boolean embedded;
 
-  @Option(names = {"-v", "--verbose"}, description = "Debug logs and stack traces.")
-  boolean verbose;
+  @Mixin VerboseOption verbose;
 
   @Mixin NodeOptions options;
 
@@ -91,7 +90,7 @@ public final class GetCommand implements Callable<Integer> {
     try {
       Progress progress = new Progress(spec.commandLine().getErr(), System.console() != null);
       AdminClient admin = new AdminClient(node != null ? node
-          : URI.create("http://127.0.0.1:" + config.adminPort() + "/"));
+          : config.adminUri());
       String summary;
       if (!embedded && (node != null || admin.reachable())) {
         summary = viaNode(admin, target, progress);

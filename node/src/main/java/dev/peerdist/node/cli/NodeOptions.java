@@ -7,105 +7,103 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.IGetter;
+import picocli.CommandLine.Model.ISetter;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /**
- * The node's options as flags, one per {@link ConfigKey} (same names as the config-file keys),
- * kept as raw text so that {@link NodeConfig#load} parses and checks every layer the same way
- * and its errors name the flag. Mixed into {@code run}, {@code get} and {@code demo}.
+ * The node's options as flags, generated from the key table: one {@code --key} per {@link
+ * ConfigKey}, with the key's description, default and environment variable as its help. Values
+ * are kept as raw text so that {@link NodeConfig#load} parses and checks every layer (flag,
+ * environment, file) the same way and its errors name the flag. Mixed into {@code run} and {@code
+ * get}; a key added to {@link ConfigKey} is a flag of both without a line here.
  */
+@Command(modelTransformer = NodeOptions.Generator.class)
 public final class NodeOptions {
   @Option(names = "--config", paramLabel = "FILE", description = "Config file (key = value lines; see docs/CONFIGURATION.md).")
   Path config;
-  @Option(names = "--publisher", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (publisher).")
-  List<String> publisher;
-  @Option(names = "--store", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (store).")
-  String store;
-  @Option(names = "--cache-size", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (cache-size).")
-  String cacheSize;
-  @Option(names = "--bind", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (bind).")
-  String bind;
-  @Option(names = "--interface", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (interface).")
-  String interfaceName;
-  @Option(names = "--pccrr-port", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (pccrr-port).")
-  String pccrrPort;
-  @Option(names = "--admin-bind", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (admin-bind).")
-  String adminBind;
-  @Option(names = "--admin-port", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (admin-port).")
-  String adminPort;
-  @Option(names = "--mirror-port", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (mirror-port).")
-  String mirrorPort;
-  @Option(names = "--role", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (role).")
-  String role;
-  @Option(names = "--prepopulate", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (prepopulate).")
-  List<String> prepopulate;
-  @Option(names = "--peer", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (peer).")
-  List<String> peer;
-  @Option(names = "--dnssd", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (dnssd).")
-  String dnssd;
-  @Option(names = "--discovery-port", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (discovery-port).")
-  String discoveryPort;
-  @Option(names = "--discovery-wait", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (discovery-wait).")
-  String discoveryWait;
-  @Option(names = "--read-ahead", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (read-ahead).")
-  String readAhead;
-  @Option(names = "--wan-budget", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (wan-budget).")
-  String wanBudget;
-  @Option(names = "--peer-timeout", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (peer-timeout).")
-  String peerTimeout;
-  @Option(names = "--origin-timeout", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (origin-timeout).")
-  String originTimeout;
-  @Option(names = "--max-uploads", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (max-uploads).")
-  String maxUploads;
-  @Option(names = "--max-downloads", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (max-downloads).")
-  String maxDownloads;
-  @Option(names = "--content-version", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (content-version).")
-  String contentVersion;
-  @Option(names = "--token", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (token).")
-  String token;
-  @Option(names = "--tls-insecure", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (tls-insecure).")
-  String tlsInsecure;
-  @Option(names = "--log-format", paramLabel = "text|json", description = "See docs/CONFIGURATION.md (log-format).")
-  String logFormat;
+
+  private final Map<ConfigKey, List<String>> given = new EnumMap<>(ConfigKey.class);
+
   /** The flags given, by key. */
   public Map<ConfigKey, List<String>> flags() {
     Map<ConfigKey, List<String>> m = new EnumMap<>(ConfigKey.class);
-    put(m, ConfigKey.PUBLISHER, publisher);
-    put(m, ConfigKey.STORE, store == null ? null : List.of(store));
-    put(m, ConfigKey.CACHE_SIZE, cacheSize == null ? null : List.of(cacheSize));
-    put(m, ConfigKey.BIND, bind == null ? null : List.of(bind));
-    put(m, ConfigKey.INTERFACE, interfaceName == null ? null : List.of(interfaceName));
-    put(m, ConfigKey.PCCRR_PORT, pccrrPort == null ? null : List.of(pccrrPort));
-    put(m, ConfigKey.ADMIN_BIND, adminBind == null ? null : List.of(adminBind));
-    put(m, ConfigKey.ADMIN_PORT, adminPort == null ? null : List.of(adminPort));
-    put(m, ConfigKey.MIRROR_PORT, mirrorPort == null ? null : List.of(mirrorPort));
-    put(m, ConfigKey.ROLE, role == null ? null : List.of(role));
-    put(m, ConfigKey.PREPOPULATE, prepopulate);
-    put(m, ConfigKey.PEER, peer);
-    put(m, ConfigKey.DNSSD, dnssd == null ? null : List.of(dnssd));
-    put(m, ConfigKey.DISCOVERY_PORT, discoveryPort == null ? null : List.of(discoveryPort));
-    put(m, ConfigKey.DISCOVERY_WAIT, discoveryWait == null ? null : List.of(discoveryWait));
-    put(m, ConfigKey.READ_AHEAD, readAhead == null ? null : List.of(readAhead));
-    put(m, ConfigKey.WAN_BUDGET, wanBudget == null ? null : List.of(wanBudget));
-    put(m, ConfigKey.PEER_TIMEOUT, peerTimeout == null ? null : List.of(peerTimeout));
-    put(m, ConfigKey.ORIGIN_TIMEOUT, originTimeout == null ? null : List.of(originTimeout));
-    put(m, ConfigKey.MAX_UPLOADS, maxUploads == null ? null : List.of(maxUploads));
-    put(m, ConfigKey.MAX_DOWNLOADS, maxDownloads == null ? null : List.of(maxDownloads));
-    put(m, ConfigKey.CONTENT_VERSION, contentVersion == null ? null : List.of(contentVersion));
-    put(m, ConfigKey.TOKEN, token == null ? null : List.of(token));
-    put(m, ConfigKey.TLS_INSECURE, tlsInsecure == null ? null : List.of(tlsInsecure));
-    put(m, ConfigKey.LOG_FORMAT, logFormat == null ? null : List.of(logFormat));
+    given.forEach((k, v) -> m.put(k, new ArrayList<>(v)));
     return m;
-  }
-
-  private static void put(Map<ConfigKey, List<String>> m, ConfigKey k, List<String> v) {
-    if (v != null && !v.isEmpty()) {
-      m.put(k, new ArrayList<>(v));
-    }
   }
 
   /** Loads the configuration: these flags > {@code PEERDIST_*} > config file > defaults. */
   public NodeConfig load() {
     return NodeConfig.load(config, flags(), System.getenv());
+  }
+
+  /** The help line of {@code key}'s flag: its description, default and environment variable. */
+  static String help(ConfigKey key) {
+    String def = key.defaultValue().isEmpty() ? "none" : key.defaultValue();
+    // picocli formats descriptions (%n): a literal percent sign must be doubled.
+    return (key.description() + " Default: " + def + "; env " + key.env() + ".").replace("%", "%%");
+  }
+
+  /**
+   * Adds one option per {@link ConfigKey} to the command that mixes {@link NodeOptions} in
+   * (picocli applies a mixin's model transformer to the command it is mixed into).
+   */
+  public static final class Generator implements IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec command) {
+      NodeOptions target = command.mixins().values().stream().map(CommandSpec::userObject)
+          .filter(NodeOptions.class::isInstance).map(NodeOptions.class::cast).findFirst()
+          .orElseThrow(() -> new IllegalStateException(command.name() + " has no NodeOptions mixin"));
+      for (ConfigKey key : ConfigKey.values()) {
+        OptionSpec.Builder b = OptionSpec.builder(key.flag())
+            .paramLabel(key.paramLabel())
+            .description(help(key))
+            .setter(new Setter(target, key))
+            .getter(new Getter(target, key));
+        if (key.isList()) {
+          b.type(List.class).auxiliaryTypes(String.class);
+        } else {
+          b.type(String.class);
+        }
+        command.addOption(b.build());
+      }
+      return command;
+    }
+  }
+
+  /** Stores what picocli parsed for one key; null (picocli's reset before parsing) forgets it. */
+  private record Setter(NodeOptions target, ConfigKey key) implements ISetter {
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T set(T value) {
+      if (value == null) {
+        target.given.remove(key);
+      } else if (value instanceof List<?> list) {
+        if (list.isEmpty()) {
+          target.given.remove(key);
+        } else {
+          target.given.put(key, new ArrayList<>((List<String>) list));
+        }
+      } else {
+        target.given.put(key, List.of(value.toString()));
+      }
+      return null;
+    }
+  }
+
+  private record Getter(NodeOptions target, ConfigKey key) implements IGetter {
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T get() {
+      List<String> v = target.given.get(key);
+      if (v == null) {
+        return null;
+      }
+      return (T) (key.isList() ? new ArrayList<>(v) : v.get(0));
+    }
   }
 }

@@ -4,6 +4,9 @@ import dev.peerdist.discovery.DiscoveryKey;
 import dev.peerdist.discovery.ProbeMatch;
 import dev.peerdist.discovery.transport.WsDiscoveryConfig;
 import dev.peerdist.discovery.transport.WsDiscoveryPeerDirectory;
+import dev.peerdist.node.ConfigKey;
+import dev.peerdist.node.NodeConfig;
+import dev.peerdist.node.units.Durations;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -42,9 +46,10 @@ public final class ProbeCommand implements Callable<Integer> {
       description = "Segment id (HoHoDk) in hex: 64 digits for SHA-256 content.")
   List<String> ids;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "300ms",
-      description = "How long to collect answers (default: ${DEFAULT-VALUE}, as Windows 7).")
-  String timeout;
+  @Option(names = "--timeout", paramLabel = "DURATION",
+      description = "How long to collect answers (default: ${DEFAULT-VALUE}, the node's discovery-wait; Windows 7 "
+          + "waits as long).")
+  String timeout = ConfigKey.DISCOVERY_WAIT.defaultValue();
 
   @Option(names = "--interface", paramLabel = "NAME",
       description = "Interface to probe on; repeat for several (default: every up, multicast-capable, non-loopback one).")
@@ -57,20 +62,23 @@ public final class ProbeCommand implements Callable<Integer> {
       description = "Address families to probe over (default: ${DEFAULT-VALUE}).")
   String family;
 
-  @Option(names = "--port", paramLabel = "N", defaultValue = "3702",
-      description = "WS-Discovery port (default: ${DEFAULT-VALUE}).")
-  int port;
+  @Option(names = "--port", paramLabel = "N", description = "WS-Discovery port (default: ${DEFAULT-VALUE}, the node's discovery-port).")
+  int port = NodeConfig.defaults().discoveryPort();
 
   @Option(names = "--enough", paramLabel = "N", defaultValue = "0",
       description = "Stop as soon as N peers answered (default: wait the whole timeout).")
   int enough;
 
-  @Option(names = {"-v", "--verbose"}, description = "Log discovery traffic and print stack traces of errors.")
-  boolean verbose;
+  @Mixin VerboseOption verbose;
 
   @Override
   public Integer call() throws Exception {
-    Duration wait = PublishCommand.parseDuration("--timeout", timeout);
+    Duration wait;
+    try {
+      wait = Durations.parse(timeout);
+    } catch (IllegalArgumentException e) {
+      throw UserException.usage("--timeout: " + e.getMessage());
+    }
     if (wait.isZero() || wait.compareTo(Duration.ofMinutes(5)) > 0) {
       throw UserException.usage("--timeout: must be within 1ms..5m, got '" + timeout + "'");
     }

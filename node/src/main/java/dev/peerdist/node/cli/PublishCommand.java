@@ -6,6 +6,8 @@ import dev.peerdist.node.logging.LogSettings;
 import dev.peerdist.node.publish.MetricsEndpoint;
 import dev.peerdist.node.publish.PublisherConfig;
 import dev.peerdist.node.publish.PublishingServer;
+import dev.peerdist.node.units.Rate;
+import dev.peerdist.node.units.Size;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -16,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -63,7 +64,7 @@ public final class PublishCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Source source;
 
-  @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
+  @Option(names = "--port", paramLabel = "N", defaultValue = "" + PublisherConfig.DEFAULT_PORT,
       description = "Plain HTTP port; 0 = any free port, -1 = no plain HTTP (default: ${DEFAULT-VALUE}).")
   int port;
 
@@ -71,7 +72,7 @@ public final class PublishCommand implements Callable<Integer> {
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--tls-port", paramLabel = "N", defaultValue = "8443",
+  @Option(names = "--tls-port", paramLabel = "N", defaultValue = "" + PublisherConfig.DEFAULT_TLS_PORT,
       description = "HTTPS port when TLS is configured; 0 = any free port (default: ${DEFAULT-VALUE}).")
   int tlsPort;
 
@@ -87,11 +88,12 @@ public final class PublishCommand implements Callable<Integer> {
 
   @Mixin SecretOptions secret;
 
-  @Option(names = "--min-size", paramLabel = "SIZE", defaultValue = "64KiB",
-      description = "Smaller files are always served plainly (default: ${DEFAULT-VALUE}; units B, KiB, MiB, GiB).")
-  String minSize;
+  @Option(names = "--min-size", paramLabel = "SIZE", defaultValue = PublisherConfig.DEFAULT_MIN_SIZE,
+      converter = QuantityConverters.SizeConverter.class,
+      description = "Smaller files are always served plainly (default: ${DEFAULT-VALUE}; K, M, G count in 1024s).")
+  Size minSize;
 
-  @Option(names = "--max-version", paramLabel = "1|2", defaultValue = "2",
+  @Option(names = "--max-version", paramLabel = "1|2", defaultValue = "" + PublisherConfig.DEFAULT_MAX_VERSION,
       description = "Highest content-information version handed out (default: ${DEFAULT-VALUE}).")
   int maxVersion;
 
@@ -109,11 +111,13 @@ public final class PublishCommand implements Callable<Integer> {
   @Option(names = "--hash-threads", paramLabel = "N", description = "Concurrent hashing jobs (default: cores / 2).")
   Integer hashThreads;
 
-  @Option(names = "--hash-wait", paramLabel = "DURATION", defaultValue = "1s",
-      description = "How long a request waits for hashing before it is served plainly (default: ${DEFAULT-VALUE}).")
-  String hashWait;
+  @Option(names = "--hash-wait", paramLabel = "DURATION", defaultValue = PublisherConfig.DEFAULT_HASH_WAIT,
+      converter = QuantityConverters.DurationConverter.class,
+      description = "How long a request waits for hashing before it is served plainly (default: ${DEFAULT-VALUE}; "
+          + "0 = never).")
+  Duration hashWait;
 
-  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
+  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + PublisherConfig.DEFAULT_MAX_CONNECTIONS,
       description = "Open connections beyond this are closed (default: ${DEFAULT-VALUE}).")
   int maxConnections;
 
@@ -121,19 +125,20 @@ public final class PublishCommand implements Callable<Integer> {
       description = "At start, hash every file of --root in the background so first requests get content information.")
   boolean precompute;
 
-  @Option(names = "--upstream-revalidate", paramLabel = "DURATION", defaultValue = "30s",
+  @Option(names = "--upstream-revalidate", paramLabel = "DURATION",
+      defaultValue = PublisherConfig.DEFAULT_UPSTREAM_REVALIDATE, converter = QuantityConverters.DurationConverter.class,
       description = "Use a fetched upstream copy this long before asking the upstream again (default: ${DEFAULT-VALUE}).")
-  String upstreamRevalidate;
+  Duration upstreamRevalidate;
 
   @Option(names = "--upstream-insecure", description = "Accept any TLS certificate from --upstream.")
   boolean upstreamInsecure;
 
-  @Option(names = "--upload-rate", paramLabel = "RATE",
-      description = "Cap what is sent to all clients together, e.g. 100Mbit (emulates a slow link; default: none).")
-  String uploadRate;
+  @Option(names = "--upload-rate", paramLabel = "RATE", converter = QuantityConverters.RateConverter.class,
+      description = "Cap what is sent to all clients together, e.g. 100Mbit or 10MiB/s (emulates a slow link; "
+          + "default: none).")
+  Rate uploadRate;
 
-  @Option(names = {"-v", "--verbose"}, description = "Log every request (DEBUG) and print stack traces.")
-  boolean verbose;
+  @Mixin VerboseOption verbose;
 
   @Option(names = "--metrics-port", paramLabel = "N", defaultValue = "-1",
       description = "Serve Prometheus /metrics on this port (0 = any free port; default: off).")
@@ -149,8 +154,9 @@ public final class PublishCommand implements Callable<Integer> {
   String logFormat;
 
   @Option(names = "--exit-after", paramLabel = "DURATION", hidden = true,
+      converter = QuantityConverters.DurationConverter.class,
       description = "Stop by itself after this long (tests, demos).")
-  String exitAfter;
+  Duration exitAfter;
 
   @Override
   public Integer call() throws Exception {
@@ -198,7 +204,7 @@ public final class PublishCommand implements Callable<Integer> {
     }
     out.flush();
     if (exitAfter != null) {
-      stopped.await(parseDuration("--exit-after", exitAfter).toMillis(), TimeUnit.MILLISECONDS);
+      stopped.await(exitAfter.toMillis(), TimeUnit.MILLISECONDS);
       Runtime.getRuntime().removeShutdownHook(hook);
       if (metricsEndpoint != null) {
         metricsEndpoint.close();
@@ -263,7 +269,7 @@ public final class PublishCommand implements Callable<Integer> {
         || secret.passphrase != null) {
       b.secretKeyMaterial(secret.resolve().keyMaterial());
     }
-    b.minSize(parseSize("--min-size", minSize));
+    b.minSize(minSize.bytes());
     if (maxVersion != 1 && maxVersion != 2) {
       throw UserException.usage("--max-version must be 1 or 2, got " + maxVersion);
     }
@@ -290,19 +296,18 @@ public final class PublishCommand implements Callable<Integer> {
       }
       b.hashThreads(hashThreads);
     }
-    b.hashWait(parseDuration("--hash-wait", hashWait));
+    b.hashWait(hashWait);
     if (maxConnections < 1) {
       throw UserException.usage("--max-connections must be >= 1, got " + maxConnections);
     }
     b.maxConnections(maxConnections);
-    b.upstreamRevalidate(parseDuration("--upstream-revalidate", upstreamRevalidate));
+    b.upstreamRevalidate(upstreamRevalidate);
     b.upstreamTrustAll(upstreamInsecure);
     if (uploadRate != null) {
-      try {
-        b.uploadBytesPerSecond(Math.max(1, dev.peerdist.node.ConfigKey.parseRate(uploadRate) / 8));
-      } catch (IllegalArgumentException e) {
-        throw UserException.usage("--upload-rate: " + e.getMessage());
+      if (uploadRate.isZero()) {
+        throw UserException.usage("--upload-rate: 0 is no cap; leave the flag out instead");
       }
+      b.uploadBytesPerSecond(uploadRate.bytesPerSecond());
     }
     try {
       return b.build();
@@ -316,44 +321,5 @@ public final class PublishCommand implements Callable<Integer> {
       throw UserException.usage(option + ": cannot read " + p);
     }
     return p;
-  }
-
-  /** {@code 65536}, {@code 64K}, {@code 64KiB}, {@code 1M}, {@code 1MiB}, {@code 2G}; binary units. */
-  static long parseSize(String option, String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT).replace(" ", "");
-    long unit = 1;
-    String digits = t;
-    String[][] units = {{"kib", "1024"}, {"mib", "1048576"}, {"gib", "1073741824"}, {"k", "1024"},
-        {"m", "1048576"}, {"g", "1073741824"}, {"b", "1"}};
-    for (String[] u : units) {
-      if (t.endsWith(u[0])) {
-        unit = Long.parseLong(u[1]);
-        digits = t.substring(0, t.length() - u[0].length());
-        break;
-      }
-    }
-    if (digits.isEmpty() || digits.length() > 12 || !digits.chars().allMatch(Character::isDigit)) {
-      throw UserException.usage(option + ": not a size: '" + text + "' (e.g. 65536, 64KiB, 1MiB)");
-    }
-    return Long.parseLong(digits) * unit;
-  }
-
-  /** {@code 1500ms}, {@code 2s}, {@code 5m}, {@code 1h}, or plain seconds. */
-  static Duration parseDuration(String option, String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT);
-    String[][] units = {{"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}};
-    long factor = 1000;
-    String digits = t;
-    for (String[] u : units) {
-      if (t.endsWith(u[0])) {
-        factor = Long.parseLong(u[1]);
-        digits = t.substring(0, t.length() - u[0].length());
-        break;
-      }
-    }
-    if (digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
-      throw UserException.usage(option + ": not a duration: '" + text + "' (e.g. 500ms, 2s, 5m)");
-    }
-    return Duration.ofMillis(Long.parseLong(digits) * factor);
   }
 }

@@ -18,7 +18,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import org.slf4j.Logger;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   @Mixin NodeOptions options;
-  @Option(names = {"-v", "--verbose"}, description = "Debug logs and stack traces.") boolean verbose;
+  @Mixin VerboseOption verbose;
   @Spec CommandSpec spec;
 
   static NodeConfig load(NodeOptions options) {

@@ -20,7 +20,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Locale;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -314,7 +314,7 @@ public final class OriginClient implements AutoCloseable {
         throw new OriginException(uri, "timed out", e);
       }
       String encoding = c.getHeaderField("Content-Encoding");
-      if (encoding != null && encoding.toLowerCase(Locale.ROOT).contains("peerdist")) {
+      if (encoding != null && PeerDistHeaderCodec.isPeerDistEncoded(List.of(encoding))) {
         throw new OriginException(uri, status, "origin answered a MissingDataRequest with content information");
       }
       if (expectedEtag != null && !expectedEtag.isEmpty() && !expectedEtag.equals(c.getHeaderField("ETag"))) {

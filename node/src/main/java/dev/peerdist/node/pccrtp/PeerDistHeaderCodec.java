@@ -92,6 +92,23 @@ public final class PeerDistHeaderCodec {
     return false;
   }
 
+  /**
+   * The values of header {@code name} (any case) in a raw HTTP message head ({@code "HTTP/1.1 200
+   * OK\r\nName: value\r\n..."}, as {@code curl -D -} prints it or a socket returns it), one
+   * entry per line, for tools that read a response head themselves. Lines without a colon (the
+   * status line) are skipped; obsolete line folding is not supported.
+   */
+  public static List<String> headerValues(String head, String name) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String line : head.split("\r?\n", 256)) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
+        out.add(line.substring(colon + 1).trim());
+      }
+    }
+    return out;
+  }
+
   /** Whether a response's {@code Content-Encoding} lines name {@code peerdist} (any case). */
   public static boolean isPeerDistEncoded(List<String> contentEncoding) {
     for (String value : contentEncoding) {

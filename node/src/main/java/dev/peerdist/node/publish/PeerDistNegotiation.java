@@ -34,7 +34,7 @@ public final class PeerDistNegotiation {
   private PeerDistNegotiation() {}
 
   /** What to answer. */
-  public enum Outcome {
+  public enum Verdict {
     /** The client did not ask for PeerDist: serve the file. */
     PLAIN,
     /** A MissingDataRequest: serve the bytes (PROTOCOL.md §5.2 step 5). */
@@ -48,17 +48,17 @@ public final class PeerDistNegotiation {
   /**
    * The decision.
    *
-   * @param outcome what to answer
-   * @param contentVersion the content-information version when {@code outcome} is
+   * @param verdict what to answer
+   * @param contentVersion the content-information version when {@code verdict} is
    *     CONTENT_INFORMATION, else null
    * @param replyVersion the {@code Version} to put in the response's {@code X-P2P-PeerDist}, else
    *     null
    * @param hashRequest whether the client sent {@code HashRequest=true} (PROTOCOL.md §5.1): start
-   *     hashing now whatever the outcome
+   *     hashing now whatever the verdict
    * @param reason a short explanation for the debug log
    */
   public record Result(
-      Outcome outcome,
+      Verdict verdict,
       ContentVersion contentVersion,
       PeerDistVersion replyVersion,
       boolean hashRequest,
@@ -81,10 +81,10 @@ public final class PeerDistNegotiation {
     Map<String, String> ex = PeerDistHeaders.parameters(peerDistEx);
     boolean hashRequest = PeerDistHeaders.isTrue(ex.get("hashrequest"));
     if (PeerDistHeaders.isTrue(pd.get("missingdatarequest"))) {
-      return new Result(Outcome.MISSING_DATA, null, null, hashRequest, "MissingDataRequest=true");
+      return new Result(Verdict.MISSING_DATA, null, null, hashRequest, "MissingDataRequest=true");
     }
     if (!PeerDistHeaders.acceptsPeerDist(acceptEncoding)) {
-      return new Result(Outcome.PLAIN, null, null, hashRequest, "peerdist not in Accept-Encoding");
+      return new Result(Verdict.PLAIN, null, null, hashRequest, "peerdist not in Accept-Encoding");
     }
     PeerDistVersion client;
     if (peerDist.isEmpty()) {
@@ -105,7 +105,7 @@ public final class PeerDistNegotiation {
     String maxText = ex.get("maxcontentinformation");
     if (minText == null && maxText == null) {
       // PROTOCOL.md §5.3: without X-P2P-PeerDistEx the server MUST return V1.
-      return new Result(Outcome.CONTENT_INFORMATION, ContentVersion.V1, reply, hashRequest, "no PeerDistEx: V1");
+      return new Result(Verdict.CONTENT_INFORMATION, ContentVersion.V1, reply, hashRequest, "no PeerDistEx: V1");
     }
     Optional<PeerDistVersion> min = PeerDistVersion.parse(minText);
     Optional<PeerDistVersion> max = PeerDistVersion.parse(maxText);
@@ -125,7 +125,7 @@ public final class PeerDistNegotiation {
       reply = PeerDistVersion.V1_1;
     }
     return new Result(
-        Outcome.CONTENT_INFORMATION, chosen, reply, hashRequest, "[" + min.get() + ", " + max.get() + "]: " + chosen);
+        Verdict.CONTENT_INFORMATION, chosen, reply, hashRequest, "[" + min.get() + ", " + max.get() + "]: " + chosen);
   }
 
   private static boolean within(PeerDistVersion v, PeerDistVersion min, PeerDistVersion max) {
@@ -133,6 +133,6 @@ public final class PeerDistNegotiation {
   }
 
   private static Result declined(boolean hashRequest, String reason) {
-    return new Result(Outcome.DECLINED, null, null, hashRequest, reason);
+    return new Result(Verdict.DECLINED, null, null, hashRequest, reason);
   }
 }

@@ -3,7 +3,6 @@ package dev.peerdist.node.publish;
 import dev.peerdist.node.pccrtp.PeerDistHeaderCodec;
 import dev.peerdist.node.pccrtp.PeerDistVersion;
 
-import dev.peerdist.node.publish.PeerDistNegotiation.Outcome;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -24,17 +23,14 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedFile;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.Date;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -47,8 +43,10 @@ import org.slf4j.LoggerFactory;
  * a bounded queue). Runs on an executor of the publisher's I/O group, never on the event loop,
  * because it touches the file system.
  *
- * <p>Per request: resolve the path → conditional headers (304) → PeerDist negotiation
- * (PROTOCOL.md §5.3) → content information, or the file (whole, or one range: 206/416).
+ * <p>Per request: {@link PublishResponder} routes it and decides the answer (conditional
+ * headers, 412/304, authorization, PeerDist negotiation per PROTOCOL.md §5.3, ranges); this
+ * handler resolves the path, waits for hashing within {@code hashWait}, and moves the bytes:
+ * content information, or the file (whole, or one range: 206/416).
  */
 final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
@@ -64,6 +62,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   private final ResourceResolver resolver;
   private final ContentInformationCache cache;
   private final PublisherMeters meters;
+  private final PublishResponder responder;
   private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>();
   private boolean busy;
   private boolean closed;
@@ -75,6 +74,7 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     this.resolver = resolver;
     this.cache = cache;
     this.meters = meters;
+    this.responder = new PublishResponder(config);
   }
 
   @Override
@@ -126,27 +126,20 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   }
 
   private void handle(ChannelHandlerContext ctx, Exchange ex) {
-    if (!ex.decodedOk()) {
-      HttpResponseStatus s =
-          ex.cause() instanceof TooLongFrameException
-              ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-              : HttpResponseStatus.BAD_REQUEST;
-      sendError(ctx, ex, s, false);
+    PublishResponder.Route route = responder.route(ex.method().name(), ex.uri(), ex.decodedOk(),
+        ex.cause() instanceof TooLongFrameException);
+    if (route instanceof PublishResponder.Reject reject) {
+      HttpResponseStatus status = HttpResponseStatus.valueOf(reject.status());
+      if (reject.allow() == null) {
+        sendError(ctx, ex, status, ex.decodedOk() && ex.keepAlive());
+      } else {
+        FullHttpResponse r = error(status, ex.head());
+        r.headers().set("Allow", reject.allow());
+        finish(ctx, ex, r, ex.keepAlive(), "method");
+      }
       return;
     }
-    if (!ex.method().equals(HttpMethod.GET) && !ex.head()) {
-      FullHttpResponse r = error(HttpResponseStatus.METHOD_NOT_ALLOWED, ex.head());
-      r.headers().set("Allow", "GET, HEAD");
-      finish(ctx, ex, r, ex.keepAlive(), "method");
-      return;
-    }
-    String path;
-    try {
-      path = new QueryStringDecoder(ex.uri()).path();
-    } catch (IllegalArgumentException e) {
-      sendError(ctx, ex, HttpResponseStatus.BAD_REQUEST, ex.keepAlive());
-      return;
-    }
+    String path = ((PublishResponder.Resolve) route).path();
     CompletableFuture<Optional<ServedFile>> f;
     try {
       f = resolver.resolve(path);
@@ -175,50 +168,28 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   }
 
   private void serve(ChannelHandlerContext ctx, Exchange ex, ServedFile file) {
-    if (!ifMatch(ex.headers(), file)) {
-      // RFC 9110 §13.1.1: the client made its plan from another version of the file (a node's
-      // content information from before an edit); 412 says so without sending wrong bytes.
+    PublishResponder.Plan plan = responder.decide(ex.head(), ex.headers()::getAll, file);
+    plan.startHashing().ifPresent(v -> cache.request(file, v));
+    PublishResponder.Decision d = plan.decision();
+    if (d instanceof PublishResponder.PreconditionFailed) {
       FullHttpResponse r = error(HttpResponseStatus.PRECONDITION_FAILED, ex.head());
       r.headers().set("ETag", file.etag());
       finish(ctx, ex, r, ex.keepAlive(), "If-Match failed");
-      return;
-    }
-    if (notModified(ex.headers(), file)) {
+    } else if (d instanceof PublishResponder.NotModified) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
       entityHeaders(r, file);
       finish(ctx, ex, r, ex.keepAlive(), "not modified");
-      return;
+    } else if (d instanceof PublishResponder.SendFile f) {
+      sendFile(ctx, ex, file, f.range(), f.makeHashRequest(), f.why());
+    } else {
+      PublishResponder.SendContentInformation ci = (PublishResponder.SendContentInformation) d;
+      serveContentInformation(ctx, ex, file, ci.range(), ci.negotiation());
     }
-    RangeRequest range = RangeRequest.parse(rangeHeader(ex.headers(), file), file.size());
-    PeerDistNegotiation.Result n =
-        PeerDistNegotiation.negotiate(
-            ex.headers().getAll(HttpHeaderNames.ACCEPT_ENCODING),
-            ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST),
-            ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST_EX),
-            config.maxContentVersion());
-    // An empty file has no segment to describe (PROTOCOL.md §2.1), whatever --min-size says.
-    boolean eligible = file.size() > 0 && file.size() >= config.minSize() && authorized(ex.headers());
-    if (n.hashRequest() && eligible) {
-      // PROTOCOL.md §5.1: a HashRequest asks the server to start hashing now.
-      PeerDistNegotiation.Result asIf =
-          PeerDistNegotiation.negotiate(
-              List.of(PeerDistHeaders.PEERDIST_CODING),
-              ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST),
-              ex.headers().getAll(PeerDistHeaders.X_P2P_PEERDIST_EX),
-              config.maxContentVersion());
-      if (asIf.outcome() == Outcome.CONTENT_INFORMATION) {
-        cache.request(file, asIf.contentVersion());
-      }
-    }
-    if (n.outcome() != Outcome.CONTENT_INFORMATION || ex.head() || range instanceof RangeRequest.Unsatisfiable) {
-      sendFile(ctx, ex, file, range, false, n.outcome() + (ex.head() ? " head" : ""));
-      return;
-    }
-    if (!eligible) {
-      String why = file.size() == 0 || file.size() < config.minSize() ? "below min size" : "no valid token";
-      sendFile(ctx, ex, file, range, false, "peerdist declined: " + why);
-      return;
-    }
+  }
+
+  /** Content information once the cache has it, or the file with MakeHashRequest after the hash wait. */
+  private void serveContentInformation(ChannelHandlerContext ctx, Exchange ex, ServedFile file, RangeRequest range,
+      PeerDistNegotiation.Result n) {
     Optional<byte[]> ready = cache.ready(file, n.contentVersion());
     meters.contentInformation(ready.isPresent());
     if (ready.isPresent()) {
@@ -246,70 +217,6 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                         sendFile(ctx, ex, file, range, true, "hashing: MakeHashRequest");
                       }
                     }));
-  }
-
-  /** The Range header, unless an If-Range validator no longer matches (RFC 9110 §13.1.5). */
-  private static String rangeHeader(HttpHeaders h, ServedFile file) {
-    String range = h.get(HttpHeaderNames.RANGE);
-    String ifRange = h.get(HttpHeaderNames.IF_RANGE);
-    if (range == null || ifRange == null) {
-      return range;
-    }
-    String v = ifRange.trim();
-    if (v.startsWith("\"")) {
-      return v.equals(file.etag()) ? range : null;
-    }
-    Date d = DateFormatter.parseHttpDate(v);
-    return d != null && d.toInstant().getEpochSecond() == file.lastModified().getEpochSecond() ? range : null;
-  }
-
-  /** False when an {@code If-Match} header names no current ETag of the file (strong comparison). */
-  private static boolean ifMatch(HttpHeaders h, ServedFile file) {
-    String im = h.get(HttpHeaderNames.IF_MATCH);
-    if (im == null) {
-      return true;
-    }
-    for (String tag : im.split(",", 64)) {
-      String t = tag.trim();
-      if (t.equals("*") || t.equals(file.etag())) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean notModified(HttpHeaders h, ServedFile file) {
-    String inm = h.get(HttpHeaderNames.IF_NONE_MATCH);
-    if (inm != null) {
-      for (String tag : inm.split(",", 64)) {
-        String t = tag.trim();
-        if (t.startsWith("W/")) {
-          t = t.substring(2);
-        }
-        if (t.equals("*") || t.equals(file.etag())) {
-          return true;
-        }
-      }
-      return false;
-    }
-    String ims = h.get(HttpHeaderNames.IF_MODIFIED_SINCE);
-    if (ims != null) {
-      Date d = DateFormatter.parseHttpDate(ims);
-      return d != null && file.lastModified().getEpochSecond() <= d.toInstant().getEpochSecond();
-    }
-    return false;
-  }
-
-  private boolean authorized(HttpHeaders h) {
-    if (config.token() == null) {
-      return true;
-    }
-    String a = h.get(HttpHeaderNames.AUTHORIZATION);
-    if (a == null || a.length() < 7 || !a.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return false;
-    }
-    return MessageDigest.isEqual(
-        a.substring(7).trim().getBytes(StandardCharsets.UTF_8), config.token().getBytes(StandardCharsets.UTF_8));
   }
 
   private void sendContentInformation(

@@ -1,6 +1,8 @@
 package dev.peerdist.node.publish;
 
 import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.node.units.Durations;
+import dev.peerdist.node.units.Size;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -71,6 +73,21 @@ public record PublisherConfig(
     Duration upstreamTimeout,
     boolean upstreamTrustAll,
     long uploadBytesPerSecond) {
+
+  /** Plain HTTP port of {@code peerdist publish} and of the builder. */
+  public static final int DEFAULT_PORT = 8080;
+  /** HTTPS port when TLS is configured. */
+  public static final int DEFAULT_TLS_PORT = 8443;
+  /** Files smaller than this are served plainly (one V1 block: smaller files gain nothing from peers). */
+  public static final String DEFAULT_MIN_SIZE = "64KiB";
+  /** Highest content-information version handed out. */
+  public static final int DEFAULT_MAX_VERSION = 2;
+  /** How long a request waits for a hashing job. */
+  public static final String DEFAULT_HASH_WAIT = "1s";
+  /** Open connections beyond this are closed. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  /** How long a fetched upstream copy is used without asking the upstream again. */
+  public static final String DEFAULT_UPSTREAM_REVALIDATE = "30s";
 
   /** How HTTPS is set up: no TLS, a PEM certificate chain and key, or a generated self-signed pair. */
   public record TlsSettings(Path certificateChain, Path privateKey, boolean selfSigned) {
@@ -175,24 +192,24 @@ public record PublisherConfig(
     private URI upstream;
     private Path stateDir;
     private InetAddress bind = InetAddress.getLoopbackAddress();
-    private int port = 8080;
-    private int tlsPort = 8443;
+    private int port = DEFAULT_PORT;
+    private int tlsPort = DEFAULT_TLS_PORT;
     private TlsSettings tls = TlsSettings.NONE;
     private byte[] secret;
-    private long minSize = 64 * 1024;
-    private ContentVersion maxContentVersion = ContentVersion.V2;
+    private long minSize = Size.parse(DEFAULT_MIN_SIZE).bytes();
+    private ContentVersion maxContentVersion = ContentVersion.values()[DEFAULT_MAX_VERSION - 1];
     private String token;
-    private int maxConnections = 1024;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private int maxConnectionsPerAddress = 64;
     private Duration headerTimeout = Duration.ofSeconds(10);
     private int maxHeaderBytes = 16 * 1024;
     private int maxInitialLineBytes = 8 * 1024;
     private int hashThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     private int maxQueuedHashJobs = 64;
-    private Duration hashWait = Duration.ofSeconds(1);
+    private Duration hashWait = Durations.parse(DEFAULT_HASH_WAIT);
     private Duration idleTimeout = Duration.ofSeconds(60);
     private int ioThreads = 4;
-    private Duration upstreamRevalidate = Duration.ofSeconds(30);
+    private Duration upstreamRevalidate = Durations.parse(DEFAULT_UPSTREAM_REVALIDATE);
     private long upstreamMaxBytes = 8L << 30;
     private Duration upstreamTimeout = Duration.ofSeconds(30);
     private boolean upstreamTrustAll;

@@ -125,6 +125,42 @@ class CacheCommandTest {
     assertTrue(err.toString().contains("'lots' is not a size"), err.toString());
   }
 
+  /**
+   * Issue 13's bug: {@code peerdist run} always handed the store the default cache size, so a
+   * capacity set with {@code peerdist cache capacity} while the node was stopped was undone (with
+   * eviction when the default was smaller) on the next start. The rule now (docs/CONFIGURATION.md,
+   * "Persisted and configured values"): a {@code cache-size} left at its default never overrides the
+   * capacity the store persisted.
+   */
+  @Test
+  void capacitySetWhileStoppedSurvivesTheNextStartAtTheDefault() throws Exception {
+    assertEquals(0, run("cache", "capacity", "--store", dir.toString(), "48MiB"), err.toString());
+    dev.peerdist.node.NodeConfig defaults = dev.peerdist.node.NodeConfig.builder()
+        .set(dev.peerdist.node.ConfigKey.STORE, dir.toString()).build();
+    try (dev.peerdist.chunkstore.ChunkStore s = dev.peerdist.node.Node.rocksStore(defaults)) {
+      assertEquals(48L << 20, s.stats().capacityBytes(), "the default cache-size undid the capacity set");
+      assertEquals(3, s.segments().size(), "nothing was evicted");
+    }
+    try (RocksChunkStore s = open()) {
+      assertEquals(48L << 20, s.stats().capacityBytes(), "the persisted capacity is still the one set");
+    }
+  }
+
+  /** The other half of the rule: a configured {@code cache-size} (flag, env, file) is applied and persisted. */
+  @Test
+  void configuredCacheSizeWinsAndIsPersisted() throws Exception {
+    assertEquals(0, run("cache", "capacity", "--store", dir.toString(), "48MiB"), err.toString());
+    dev.peerdist.node.NodeConfig configured = dev.peerdist.node.NodeConfig.load(null, java.util.Map.of(
+        dev.peerdist.node.ConfigKey.STORE, List.of(dir.toString()),
+        dev.peerdist.node.ConfigKey.CACHE_SIZE, List.of("32MiB")), java.util.Map.of());
+    try (dev.peerdist.chunkstore.ChunkStore s = dev.peerdist.node.Node.rocksStore(configured)) {
+      assertEquals(32L << 20, s.stats().capacityBytes());
+    }
+    try (RocksChunkStore s = open()) {
+      assertEquals(32L << 20, s.stats().capacityBytes());
+    }
+  }
+
   @Test
   void errorsAreOneLineWithAnExitCode() {
     Path missing = temp.resolve("missing");
@@ -152,9 +188,10 @@ class CacheCommandTest {
 
   @Test
   void sizesParse() {
-    assertEquals(1048576, CacheCommand.parseSize("1048576"));
-    assertEquals(512L << 20, CacheCommand.parseSize("512M"));
-    assertEquals(10L << 30, CacheCommand.parseSize("10GiB"));
-    assertEquals(2048, CacheCommand.parseSize("2 kb"));
+    // The command reads sizes with the one parser (dev.peerdist.node.units.Size).
+    assertEquals(1048576, dev.peerdist.node.units.Size.parse("1048576").bytes());
+    assertEquals(512L << 20, dev.peerdist.node.units.Size.parse("512M").bytes());
+    assertEquals(10L << 30, dev.peerdist.node.units.Size.parse("10GiB").bytes());
+    assertEquals(2048, dev.peerdist.node.units.Size.parse("2 kb").bytes());
   }
 }

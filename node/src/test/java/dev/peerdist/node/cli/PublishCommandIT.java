@@ -109,13 +109,14 @@ class PublishCommandIT {
 
   @Test
   void sizesAndDurationsParse() {
-    assertEquals(65536, PublishCommand.parseSize("x", "64KiB"));
-    assertEquals(65536, PublishCommand.parseSize("x", "64k"));
-    assertEquals(1 << 20, PublishCommand.parseSize("x", "1M"));
-    assertEquals(123, PublishCommand.parseSize("x", "123"));
-    assertEquals(Duration.ofMillis(1500), PublishCommand.parseDuration("x", "1500ms"));
-    assertEquals(Duration.ofSeconds(2), PublishCommand.parseDuration("x", "2s"));
-    assertEquals(Duration.ofSeconds(3), PublishCommand.parseDuration("x", "3"));
-    assertEquals(Duration.ofMinutes(5), PublishCommand.parseDuration("x", "5m"));
+    // publish reads sizes and durations with the one parser of each (dev.peerdist.node.units).
+    assertEquals(65536, dev.peerdist.node.units.Size.parse("64KiB").bytes());
+    assertEquals(65536, dev.peerdist.node.units.Size.parse("64k").bytes());
+    assertEquals(1 << 20, dev.peerdist.node.units.Size.parse("1M").bytes());
+    assertEquals(123, dev.peerdist.node.units.Size.parse("123").bytes());
+    assertEquals(Duration.ofMillis(1500), dev.peerdist.node.units.Durations.parse("1500ms"));
+    assertEquals(Duration.ofSeconds(2), dev.peerdist.node.units.Durations.parse("2s"));
+    assertEquals(Duration.ofSeconds(3), dev.peerdist.node.units.Durations.parse("3"));
+    assertEquals(Duration.ofMinutes(5), dev.peerdist.node.units.Durations.parse("5m"));
   }
 }

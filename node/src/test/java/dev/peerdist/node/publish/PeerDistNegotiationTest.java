@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.chunkstore.content.ContentVersion;
-import dev.peerdist.node.publish.PeerDistNegotiation.Outcome;
+import dev.peerdist.node.publish.PeerDistNegotiation.Verdict;
 import dev.peerdist.node.publish.PeerDistNegotiation.Result;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,7 +32,7 @@ class PeerDistNegotiationTest {
   void ipxeRequestOfTv7bGetsV2WithVersion11() {
     Result r =
         negotiate("peerdist", "Version=1.1", "MinContentInformation=1.0, MaxContentInformation=2.0");
-    assertEquals(Outcome.CONTENT_INFORMATION, r.outcome());
+    assertEquals(Verdict.CONTENT_INFORMATION, r.verdict());
     assertEquals(ContentVersion.V2, r.contentVersion());
     assertEquals("1.1", r.replyVersion().toString());
   }
@@ -79,7 +79,7 @@ class PeerDistNegotiationTest {
     Result r =
         negotiate(
             "peerdist", "Version=1.1", "MinContentInformation=2.0, MaxContentInformation=2.0", ContentVersion.V1);
-    assertEquals(Outcome.DECLINED, r.outcome());
+    assertEquals(Verdict.DECLINED, r.verdict());
   }
 
   @ParameterizedTest
@@ -96,7 +96,7 @@ class PeerDistNegotiationTest {
       })
   void invalidOrUnsatisfiableRangeIsDeclined(String ex) {
     Result r = negotiate("peerdist", "Version=1.1", ex);
-    assertEquals(Outcome.DECLINED, r.outcome(), r.reason());
+    assertEquals(Verdict.DECLINED, r.verdict(), r.reason());
     assertNull(r.contentVersion());
   }
 
@@ -117,7 +117,7 @@ class PeerDistNegotiationTest {
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {"Version=abc", "Version=", "Foo=1", "Version=0.9", "Version=1.0.0"})
   void badClientVersionIsDeclined(String pd) {
-    assertEquals(Outcome.DECLINED, negotiate("peerdist", pd, null).outcome());
+    assertEquals(Verdict.DECLINED, negotiate("peerdist", pd, null).verdict());
   }
 
   @Test
@@ -134,8 +134,8 @@ class PeerDistNegotiationTest {
             "peerdist",
             "Version=1.1, MissingDataRequest=true",
             "MinContentInformation=1.0, MaxContentInformation=2.0");
-    assertEquals(Outcome.MISSING_DATA, r.outcome());
-    assertEquals(Outcome.MISSING_DATA, negotiate(null, "Version=1.1, MissingDataRequest=TRUE", null).outcome());
+    assertEquals(Verdict.MISSING_DATA, r.verdict());
+    assertEquals(Verdict.MISSING_DATA, negotiate(null, "Version=1.1, MissingDataRequest=TRUE", null).verdict());
   }
 
   @ParameterizedTest
@@ -162,7 +162,7 @@ class PeerDistNegotiationTest {
     Result r =
         negotiate(
             null, "Version=1.1", "MinContentInformation=1.0, MaxContentInformation=2.0, HashRequest=true");
-    assertEquals(Outcome.PLAIN, r.outcome());
+    assertEquals(Verdict.PLAIN, r.verdict());
     assertTrue(r.hashRequest());
     assertFalse(negotiate("peerdist", "Version=1.1", null).hashRequest());
   }

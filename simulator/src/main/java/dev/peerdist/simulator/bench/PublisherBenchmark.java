@@ -205,7 +205,8 @@ public final class PublisherBenchmark {
                   .getBytes(StandardCharsets.US_ASCII));
       InputStream in = s.getInputStream();
       String head = new String(readHeadBytes(in), StandardCharsets.ISO_8859_1);
-      if (!head.toLowerCase().contains("content-encoding: peerdist")) {
+      if (!dev.peerdist.node.pccrtp.PeerDistHeaderCodec.isPeerDistEncoded(
+          dev.peerdist.node.pccrtp.PeerDistHeaderCodec.headerValues(head, "Content-Encoding"))) {
         throw new IOException("no content information: " + head);
       }
     }

@@ -86,9 +86,12 @@ public final class LiveCommand implements Callable<Integer> {
     }
     Duration setup;
     try {
-      setup = dev.peerdist.node.ConfigKey.parseDuration(setupTimeout);
+      setup = dev.peerdist.node.units.Durations.parse(setupTimeout);
     } catch (IllegalArgumentException e) {
       throw UserException.usage("--setup-timeout: " + e.getMessage());
+    }
+    if (setup.isZero()) {
+      throw UserException.usage("--setup-timeout: must be longer than zero");
     }
     LiveSite.Options defaults = LiveSite.Options.defaults();
     List<String> jvm = nodeJvmOpts == null ? defaults.nodeJvmOptions()

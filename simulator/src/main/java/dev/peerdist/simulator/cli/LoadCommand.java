@@ -1,9 +1,9 @@
 package dev.peerdist.simulator.cli;
 
 import dev.peerdist.chunkstore.SegmentRecord;
-import dev.peerdist.node.ConfigKey;
 import dev.peerdist.node.admin.Json;
 import dev.peerdist.node.cli.UserException;
+import dev.peerdist.node.units.Durations;
 import dev.peerdist.node.engine.ContentPlan;
 import dev.peerdist.node.engine.ContentPlans;
 import dev.peerdist.node.origin.ContentInformationResponse;
@@ -72,9 +72,9 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--tls-insecure", description = "Trust any certificate of the publisher.")
   boolean tlsInsecure;
 
-  @Option(names = "--discovery-port", paramLabel = "PORT", defaultValue = "3702",
+  @Option(names = "--discovery-port", paramLabel = "PORT",
       description = "The target's PCCRD port (default ${DEFAULT-VALUE}).")
-  int discoveryPort;
+  int discoveryPort = dev.peerdist.discovery.pccrd.PccrdTiming.PORT;
 
   @Option(names = "--multicast", paramLabel = "IFACE", description = "Send probes to the multicast group on IFACE. "
       + "A peerdist node answers only probes that reach its group (its responder is bound to the group address of "
@@ -145,11 +145,16 @@ public final class LoadCommand implements Callable<Integer> {
   }
 
   private static Duration duration(String option, String text) {
+    Duration d;
     try {
-      return ConfigKey.parseDuration(text);
+      d = Durations.parse(text);
     } catch (IllegalArgumentException e) {
       throw UserException.usage(option + ": " + e.getMessage());
     }
+    if (d.isZero()) {
+      throw UserException.usage(option + ": '" + text + "' must be longer than zero");
+    }
+    return d;
   }
 
   /** The V1 segments of {@code u}, from the publisher's content information. */

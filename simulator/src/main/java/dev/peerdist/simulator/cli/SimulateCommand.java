@@ -102,14 +102,14 @@ public final class SimulateCommand implements Callable<Integer> {
     List<ScenarioFile.Override> o = new ArrayList<>();
     o.add(new ScenarioFile.Override("site.seed", Long.toString(seed), "flag --seed"));
     o.add(new ScenarioFile.Override("site.wan-rate", wan, "flag --wan"));
-    o.add(new ScenarioFile.Override("site.wan-rtt", minutes(wanRtt), "flag --wan-rtt"));
+    o.add(new ScenarioFile.Override("site.wan-rtt", wanRtt, "flag --wan-rtt"));
     o.add(new ScenarioFile.Override("site.lan-rate", lan, "flag --lan"));
     o.add(new ScenarioFile.Override("subnet.*.lan-rate", lan, "flag --lan"));
     o.add(new ScenarioFile.Override("subnet.*.clients", Integer.toString(nodesPerSubnet), "flag --nodes-per-subnet"));
     o.add(new ScenarioFile.Override("package.package.size", size, "flag --size"));
     // Every start is drawn uniformly within the window: all-at-once within a window.
     o.add(new ScenarioFile.Override("arrival.pattern", waves > 0 ? "waves" : "all-at-once", "flag --waves"));
-    o.add(new ScenarioFile.Override("arrival.window", minutes(rolloutWindow), "flag --rollout-window"));
+    o.add(new ScenarioFile.Override("arrival.window", rolloutWindow, "flag --rollout-window"));
     if (waves > 0) {
       o.add(new ScenarioFile.Override("arrival.waves", Integer.toString(waves), "flag --waves"));
     }
@@ -120,11 +120,6 @@ public final class SimulateCommand implements Callable<Integer> {
     } catch (ScenarioException e) {
       throw UserException.usage(e.getMessage());
     }
-  }
-
-  /** The older form took {@code 5min}; the node's duration parser spells it {@code 5m}. */
-  private static String minutes(String text) {
-    return text.trim().replaceFirst("(?i)min$", "m");
   }
 
   @Override

@@ -386,7 +386,8 @@ public final class LiveSite implements SiteModel {
         List<String> curl = List.of("curl", "-sS", "-o", "/dev/null", "-D", "-", "--max-time", "70", "-H",
             "X-P2P-PeerDist: Version=1.0", "-H", "Accept-Encoding: peerdist", publisherDirect + file(p));
         Processes.Result r = processes.run(net.on(net.router(), curl), null, 80);
-        if (r.output().toLowerCase(Locale.ROOT).contains("content-encoding: peerdist")) {
+        if (dev.peerdist.node.pccrtp.PeerDistHeaderCodec.isPeerDistEncoded(
+            dev.peerdist.node.pccrtp.PeerDistHeaderCodec.headerValues(r.output(), "Content-Encoding"))) {
           return;
         }
         if (System.nanoTime() > deadline) {

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * the wire does not tell that from a rate limit.
  */
 final class ProbeSender implements AutoCloseable {
-  private static final InetSocketAddress GROUP = new InetSocketAddress("239.255.255.250", 3702);
+  private static final InetSocketAddress GROUP = new InetSocketAddress("239.255.255.250",
+      dev.peerdist.discovery.pccrd.PccrdTiming.PORT);
 
   private final WsdCodec codec = new WsdCodec();
   private final DatagramChannel channel;

@@ -2,7 +2,9 @@ package dev.peerdist.simulator.scenario;
 
 import dev.peerdist.node.ConfigException;
 import dev.peerdist.node.ConfigFileLines;
-import dev.peerdist.node.ConfigKey;
+import dev.peerdist.node.units.Durations;
+import dev.peerdist.node.units.Rate;
+import dev.peerdist.node.units.Size;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,8 +22,9 @@ import java.util.Set;
  * Reads scenario files: the node's config-file syntax ({@link ConfigFileLines}: {@code key =
  * value}, {@code #} comments, {@code [section]} headers) with these sections and keys, every one
  * checked. An unknown section or key, a repeated key, or a bad value is an error naming the key
- * and {@code file:line}; sizes, durations and rates are parsed by the node's own parsers ({@link
- * ConfigKey#parseBytes}, {@link ConfigKey#parseDuration}, {@link ConfigKey#parseRate}).
+ * and {@code file:line}; sizes, durations and rates are read by the one parser of each ({@link
+ * Size}: K, M, G, T count in 1024s; {@link Rate}: bit rates in 1000s; {@link Durations}), as the
+ * node's config file is.
  *
  * <pre>
  * [site]          name, description, seed, wan-rate (required), wan-rtt, wan-budget, lan-rate, time-limit
@@ -285,7 +288,11 @@ public final class ScenarioFile {
     long rate(String key, String def) {
       String v = text(key, def);
       try {
-        return ConfigKey.parseRate(v);
+        Rate r = Rate.parse(v);
+        if (r.isZero()) {
+          throw bad(key, "'" + v + "' must be a rate above zero");
+        }
+        return r.bitsPerSecond();
       } catch (IllegalArgumentException e) {
         throw bad(key, e.getMessage());
       }
@@ -299,7 +306,7 @@ public final class ScenarioFile {
     long size(String key) {
       String v = text(key, null);
       try {
-        return ConfigKey.parseBytes(v);
+        return Size.parse(v).bytes();
       } catch (IllegalArgumentException e) {
         throw bad(key, e.getMessage());
       }
@@ -307,12 +314,9 @@ public final class ScenarioFile {
 
     Duration duration(String key, String def) {
       String v = text(key, def);
-      // Zero is a valid scenario value (no RTT, no window) that the node's parser refuses.
-      if (v.matches("0+(\\s*(ms|s|m|h))?")) {
-        return Duration.ZERO;
-      }
+      // Zero is a valid scenario value (no RTT, no window).
       try {
-        return ConfigKey.parseDuration(v);
+        return Durations.parse(v);
       } catch (IllegalArgumentException e) {
         throw bad(key, e.getMessage());
       }

@@ -18,7 +18,7 @@ class SiteRecorderTest {
 
   private static Scenario scenario() {
     return ScenarioFile.parse(List.of("[site]", "wan-rate = 80Mbit", "[subnet.a]", "clients = 2", "[subnet.b]",
-        "clients = 2", "[package.p]", "size = 10MB", "[site]"), "t", "t", List.of());
+        "clients = 2", "[package.p]", "size = 10000000", "[site]"), "t", "t", List.of());
   }
 
   @Test
@@ -94,7 +94,7 @@ class SiteRecorderTest {
   @Test
   void timeLimitStopsARun() {
     Scenario s = ScenarioFile.parse(List.of("[site]", "wan-rate = 80Mbit", "time-limit = 2s", "[subnet.a]",
-        "clients = 2", "[package.p]", "size = 10MB"), "t", "t", List.of());
+        "clients = 2", "[package.p]", "size = 10000000"), "t", "t", List.of());
     SiteRecorder r = new SiteRecorder(SitePlan.of(s), "hand", RunOptions.Progress.NONE);
     r.tick(2 * S, 10);
     String m = assertThrows(IllegalStateException.class, () -> r.tick(2 * S + 1, 11)).getMessage();

@@ -20,7 +20,7 @@ class IdealTest {
   @Test
   void lanBoundWinsWhenTheLanIsSlower() {
     Scenario s = ScenarioFile.parse(List.of("[site]", "wan-rate = 1Gbit", "lan-rate = 100Mbit", "[subnet.a]",
-        "clients = 3", "[package.p]", "size = 10MB"), "t", "t", List.of());
+        "clients = 3", "[package.p]", "size = 10000000"), "t", "t", List.of());
     // 80,000,000 bit: WAN 0.08 s, LAN 0.8 s, no RTT.
     assertEquals(0.8, s.ideal().seconds(), 1e-12);
   }
@@ -48,10 +48,10 @@ class IdealTest {
   @Test
   void wanBudgetAndPublisherCapBoundTheWanTerm() {
     Scenario s = ScenarioFile.parse(List.of("[site]", "wan-rate = 100Mbit", "wan-budget = 10Mbit", "[subnet.a]",
-        "clients = 3", "[package.p]", "size = 10MB"), "t", "t", List.of());
+        "clients = 3", "[package.p]", "size = 10000000"), "t", "t", List.of());
     assertEquals(8.0, s.ideal().seconds(), 1e-12);
     Scenario p = ScenarioFile.parse(List.of("[site]", "wan-rate = 100Mbit", "[publisher]", "upload-rate = 20Mbit",
-        "[subnet.a]", "clients = 3", "[package.p]", "size = 10MB"), "t", "t", List.of());
+        "[subnet.a]", "clients = 3", "[package.p]", "size = 10000000"), "t", "t", List.of());
     assertEquals(4.0, p.ideal().seconds(), 1e-12);
   }
 }

@@ -1,0 +1,269 @@
+package dev.peerdist.discovery.pccrd;
+
+import dev.peerdist.discovery.DiscoveryKey;
+import dev.peerdist.discovery.DiscoveryListener;
+import dev.peerdist.discovery.HeardProbe;
+import dev.peerdist.discovery.LocalHoldings;
+import dev.peerdist.discovery.PeerEndpoint;
+import dev.peerdist.discovery.SubnetListener;
+import dev.peerdist.discovery.wsd.AppSequence;
+import dev.peerdist.discovery.wsd.Probe;
+import dev.peerdist.discovery.wsd.ProbeMatches;
+import dev.peerdist.discovery.wsd.WsdCodec;
+import dev.peerdist.discovery.wsd.WsdDecodeException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PCCRD responder as a pure state machine (PROTOCOL.md §3.6, §3.7): a decoded probe in, a
+ * decision out, no sockets. The transport ({@code transport.WsDiscoveryPeerDirectory}) decodes
+ * datagrams, drops off-subnet ones, and sends what this decides after the delay it names.
+ *
+ * <p>For each probe: its own probes looped back are ignored; malformed PCCRD data is counted;
+ * non-PeerDist probes are ignored; repeats of a handled MessageID are dropped; every new probe is
+ * reported to the {@link SubnetListener}; the per-source and global rate limits apply (a probe
+ * they drop is not remembered, so the sender's repeat is processed); only held segments are
+ * answered, after a random back-off in [1 ms, APP_MAX_DELAY], with reply suppression; a reply is
+ * at most {@code maxReplyRatio} times the probe's bytes in all (held ids that do not fit are left
+ * out, counted), in one datagram unless it would exceed the envelope limit.
+ *
+ * <p>Every event is reported to one {@link DiscoveryListener} (the directory's counters). Not
+ * thread-safe: one thread (the directory's event loop) owns it.
+ */
+public final class Responder {
+  private static final Logger LOG = LoggerFactory.getLogger(Responder.class);
+
+  /** The responder's settings (from {@code WsDiscoveryConfig}). */
+  public record Settings(int pccrrPort, InetAddress advertisedAddress, double maxReplyRatio, int maxMessageBytes) {}
+
+  /** A reply decided now and sent after {@link #delay()}: encode it with {@link #encode} when the delay is over. */
+  public record PendingReply(PccrdQuery query, Map<DiscoveryKey, LocalHoldings.Holding> offered, String relatesTo,
+      String xaddr, InetSocketAddress to, long budgetBytes, Duration delay) {}
+
+  /** The datagrams of a reply and how many ids each carries (for {@link DiscoveryListener#replySent}). */
+  public record Reply(List<byte[]> datagrams, int keysPerDatagram) {}
+
+  private final Settings settings;
+  private final WsdCodec codec;
+  private final ResponderPolicy policy;
+  private final ProbeRateLimiter limiter;
+  private final DuplicateMessageFilter duplicates;
+  private final Predicate<String> ownProbe;
+  private final DiscoveryListener listener;
+  private final Supplier<SubnetListener> subnet;
+  private final String endpointId;
+  private final long instanceId;
+  private final java.util.random.RandomGenerator random;
+  private long messageNumber;
+
+  /**
+   * @param ownProbe whether a MessageID is one of this node's probes ({@link Prober#isOwn})
+   * @param subnet the current subnet listener (it may be replaced at any time)
+   * @param instanceId the AppSequence InstanceId (Windows 7 uses its start time in seconds, §3.4)
+   */
+  public Responder(Settings settings, WsdCodec codec, ResponderPolicy policy, ProbeRateLimiter limiter,
+      DuplicateMessageFilter duplicates, Predicate<String> ownProbe, DiscoveryListener listener,
+      Supplier<SubnetListener> subnet, String endpointId, long instanceId, java.util.random.RandomGenerator random) {
+    this.settings = settings;
+    this.codec = codec;
+    this.policy = policy;
+    this.limiter = limiter;
+    this.duplicates = duplicates;
+    this.ownProbe = ownProbe;
+    this.listener = listener;
+    this.subnet = subnet;
+    this.endpointId = endpointId;
+    this.instanceId = instanceId;
+    this.random = random;
+  }
+
+  /**
+   * Decides what to do with a probe that arrived from {@code sender} on a link whose own address
+   * is {@code linkAddress}.
+   *
+   * @param holdings what this node holds, or null when it does not serve (yet)
+   * @return the reply to send after its delay, or empty when the probe is not answered (the reason
+   *     is reported to the listener)
+   */
+  public Optional<PendingReply> onProbe(Probe probe, int probeBytes, InetSocketAddress sender, InetAddress linkAddress,
+      LocalHoldings holdings) {
+    if (ownProbe.test(probe.messageId())) {
+      return Optional.empty(); // Our own probe looped back (or a copy of it): never answer ourselves.
+    }
+    Optional<PccrdQuery> maybe;
+    try {
+      maybe = PccrdProfile.readProbe(probe);
+    } catch (WsdDecodeException | IllegalArgumentException e) {
+      listener.malformedDatagram(e.getMessage());
+      LOG.debug("discovery: dropped a malformed probe from {}: {}", sender, e.getMessage());
+      return Optional.empty();
+    }
+    if (maybe.isEmpty()) {
+      listener.datagramIgnored();
+      return Optional.empty();
+    }
+    PccrdQuery query = maybe.get();
+    DuplicateMessageFilter.Sighting sighting = duplicates.sight(probe.messageId());
+    if (sighting == DuplicateMessageFilter.Sighting.HANDLED) {
+      listener.probeDropped(DiscoveryListener.ProbeDrop.DUPLICATE);
+      return Optional.empty();
+    }
+    HeardProbe heard = new HeardProbe(sender, probe.messageId(), ProbeTag.fromMessageId(probe.messageId()),
+        query.form(), query.keys());
+    if (sighting == DuplicateMessageFilter.Sighting.NEW) {
+      try {
+        subnet.get().probeHeard(heard);
+      } catch (RuntimeException e) {
+        LOG.warn("discovery: subnet listener failed: {}", e.toString());
+      }
+    }
+    if (holdings == null) {
+      return Optional.empty();
+    }
+    // Rate limits come after the duplicate filter and before any work for the answer; what they
+    // drop is not marked handled, so the sender's repeat (iPXE: 1 s later) gets another chance.
+    switch (limiter.admit(sender.getAddress())) {
+      case SOURCE_LIMITED -> {
+        listener.probeDropped(DiscoveryListener.ProbeDrop.SOURCE_RATE_LIMITED);
+        return Optional.empty();
+      }
+      case GLOBAL_LIMITED -> {
+        listener.probeDropped(DiscoveryListener.ProbeDrop.RATE_LIMITED);
+        return Optional.empty();
+      }
+      case ADMITTED -> duplicates.handled(probe.messageId());
+    }
+    Map<DiscoveryKey, LocalHoldings.Holding> table = new HashMap<>();
+    List<DiscoveryKey> held = new ArrayList<>();
+    for (DiscoveryKey k : query.keys()) {
+      LocalHoldings.Holding x;
+      try {
+        x = holdings.holding(k, heard);
+      } catch (RuntimeException e) {
+        LOG.warn("discovery: LocalHoldings failed for {}: {}", k, e.toString());
+        x = LocalHoldings.Holding.NONE;
+      }
+      if (x != null && (x.blocks() > 0 || x.complete()) && !table.containsKey(k)) {
+        table.put(k, x);
+        held.add(k);
+      }
+    }
+    if (held.isEmpty()) {
+      return Optional.empty(); // PROTOCOL.md §3.7: nothing held, stay silent.
+    }
+    List<DiscoveryKey> offer = policy.afterSuppression(held);
+    if (offer.isEmpty()) {
+      listener.probeDropped(DiscoveryListener.ProbeDrop.SUPPRESSED);
+      return Optional.empty();
+    }
+    Map<DiscoveryKey, LocalHoldings.Holding> offered = new HashMap<>();
+    offer.forEach(k -> offered.put(k, table.get(k)));
+    InetAddress a = settings.advertisedAddress() != null ? settings.advertisedAddress() : linkAddress;
+    String xaddr = new PeerEndpoint(new InetSocketAddress(a, settings.pccrrPort())).toXAddr();
+    long budget = (long) Math.floor(probeBytes * settings.maxReplyRatio());
+    return Optional.of(new PendingReply(query, offered, probe.messageId(), xaddr, sender, budget, policy.replyDelay()));
+  }
+
+  /**
+   * The datagrams of {@code r}, encoded now (so that AppSequence numbers follow the sending
+   * order); held ids left out to keep the byte bound are reported as trimmed. Empty when not even
+   * one id fits.
+   */
+  public Reply encode(PendingReply r) {
+    List<byte[]> datagrams = new ArrayList<>();
+    int keysSent;
+    if (r.query().form() == DiscoveryKey.Form.V2) {
+      // The availability array covers every requested id, so a V2 reply is one datagram; its
+      // SegmentAges go first when it would not fit the bound.
+      ProbeMatches.Match m = PccrdProfile.match(r.query(), r.offered(), endpointId, r.xaddr()).orElse(null);
+      if (m == null) {
+        return new Reply(List.of(), 0);
+      }
+      long limit = Math.min(r.budgetBytes(), settings.maxMessageBytes());
+      byte[] d = encodeReply(m, r.relatesTo());
+      if (d.length > limit && m.segmentAges() != null) {
+        d = encodeReply(PccrdProfile.withoutAges(m), r.relatesTo());
+      }
+      if (d.length > limit) {
+        listener.replyTrimmed(r.offered().size());
+        return new Reply(List.of(), 0);
+      }
+      datagrams.add(d);
+      keysSent = r.offered().size();
+    } else {
+      List<DiscoveryKey> keys = r.query().keys().stream().filter(r.offered()::containsKey).distinct().toList();
+      keysSent = packV1(keys, r, datagrams);
+      if (keysSent < keys.size()) {
+        listener.replyTrimmed(keys.size() - keysSent);
+      }
+    }
+    return new Reply(datagrams, datagrams.isEmpty() ? 0 : Math.max(1, keysSent / datagrams.size()));
+  }
+
+  /** One ProbeMatches datagram with a fresh MessageID and the next AppSequence number. */
+  private byte[] encodeReply(ProbeMatches.Match m, String relatesTo) {
+    messageNumber++;
+    return codec.encode(PccrdProfile.reply(MessageIds.random(random), relatesTo,
+        new AppSequence(instanceId, messageNumber & 0xFFFF_FFFFL), List.of(m)));
+  }
+
+  /** The size of a ProbeMatches for {@code keys} with the largest header values. */
+  private int v1Size(List<DiscoveryKey> keys, PendingReply r) {
+    ProbeMatches.Match m = PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, keys), r.offered(), endpointId,
+        r.xaddr()).orElseThrow();
+    return codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), r.relatesTo(),
+        new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m))).length;
+  }
+
+  /**
+   * Packs the held V1 ids into ProbeMatches datagrams, all together at most the reply budget (the
+   * reply/probe bound) and each within the 32 KiB WS-Discovery envelope limit: each datagram
+   * takes the longest run of the remaining ids that fits (found by bisection), and packing stops
+   * when not even one more id fits.
+   *
+   * <p>Why not datagrams of at most {@code maxDatagramBytes} (1472)? A ProbeMatches costs about
+   * 1,190 bytes before its first id and 73 per id, so only 3 ids fit in 1472 bytes: a probe for 8
+   * held ids would cost 3 datagrams, 2.8 times the probe's bytes. One datagram stays below 1.6
+   * times any probe it answers; above 3 ids it is IP-fragmented, which a LAN carries.
+   *
+   * @return how many ids went out
+   */
+  private int packV1(List<DiscoveryKey> keys, PendingReply r, List<byte[]> out) {
+    long left = r.budgetBytes();
+    int from = 0;
+    while (from < keys.size()) {
+      long limit = Math.min(left, settings.maxMessageBytes());
+      if (v1Size(keys.subList(from, from + 1), r) > limit) {
+        break;
+      }
+      int lo = from + 1; // fits
+      int hi = keys.size() + 1; // first count that does not fit, or past the end
+      while (hi - lo > 1) {
+        int mid = (lo + hi) >>> 1;
+        if (v1Size(keys.subList(from, mid), r) <= limit) {
+          lo = mid;
+        } else {
+          hi = mid;
+        }
+      }
+      List<DiscoveryKey> part = keys.subList(from, lo);
+      byte[] d = encodeReply(PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, part), r.offered(), endpointId,
+          r.xaddr()).orElseThrow(), r.relatesTo());
+      out.add(d);
+      left -= d.length;
+      from = lo;
+    }
+    return from;
+  }
+}
