@@ -922,7 +922,9 @@ public final class DownloadLoop {
     if (cand == 0) {
       return 0;
     }
-    long ok = spared ? 0 : cand & common;
+    // A source (a seed kept for rare blocks, or a node fetching the segment from the origin) is
+    // not asked for what others also have: its uplink goes to first copies.
+    long ok = spared || (!h.complete && fetching(t, h, now)) ? 0 : cand & common;
     long rare = cand & ~common;
     if (rare == 0) {
       return ok;

@@ -487,12 +487,12 @@ class DownloadLoopTest {
   }
 
   @Test
-  void whatOnlyAnOrdinaryPeerHasIsCopiedAtOnceWhatOnlyASourceHasWaitsForItsFirstCopier() {
+  void whatAnOrdinaryPeerHasIsCopiedAtOnceASourceGivesOnlyFirstCopiesOfWhatNobodyElseHas() {
     for (int i = 0; i < 8; i++) {
       view.heard(50 + i, List.of(SEG), 0, now[0]);
     }
     view.heard(60, peer(3), List.of(SEG), 0, now[0]); // an ordinary wanter that copied blocks 0-63
-    view.heard(61, peer(4), List.of(SEG), 1, now[0]); // the origin fetcher, holding blocks 64-127
+    view.heard(61, peer(4), List.of(SEG), 1, now[0]); // the origin fetcher, holding blocks 0-127
     DownloadLoop l = loop(1);
     l.want(REF, new BitSet());
     l.tick();
@@ -500,7 +500,7 @@ class DownloadLoopTest {
     BitSet copied = new BitSet();
     copied.set(0, 64);
     BitSet fresh = new BitSet();
-    fresh.set(64, 128);
+    fresh.set(0, 128);
     List<Action.GetBlock> gets = new ArrayList<>();
     for (Object[] holder : new Object[][] {{peer(3), copied}, {peer(4), fresh}}) {
       l.matched((PeerEndpoint) holder[0], SEG, 64, false);
@@ -514,5 +514,10 @@ class DownloadLoopTest {
     long toSource = gets.stream().filter(g -> g.peer().equals(peer(4))).count();
     assertEquals(S.requestsPerPeer(), toOrdinary, "the ordinary peer's blocks are asked for at once");
     assertTrue(toSource < S.requestsPerPeer(), "only this node's first copies come from the source: " + toSource);
+    for (Action.GetBlock g : gets) {
+      if (g.peer().equals(peer(4))) {
+        assertTrue(g.index() >= 64, "the source was asked for block " + g.index() + ", which another peer has");
+      }
+    }
   }
 }
