@@ -49,11 +49,34 @@ public final class LoggingSetup {
     }
     LogSettings.defaultLevel(level);
     LogSettings.level("javax.jmdns", Level.ERROR);
+    levels(env.get("PEERDIST_LOG_LEVELS"));
     if (format != null) {
       try {
         LogSettings.format(LogFormat.parse(format));
       } catch (IllegalArgumentException e) {
         // The command's own option parsing or the config loader rejects it with a clear message.
+      }
+    }
+  }
+
+  /**
+   * Per-logger levels from {@code PEERDIST_LOG_LEVELS}, e.g. {@code
+   * dev.peerdist.node.engine.LoopDriver.actions=debug,io.netty=warn} (a logger-name prefix each). An
+   * entry that does not parse is ignored: logging set-up must not stop a command.
+   */
+  static void levels(String spec) {
+    if (spec == null || spec.isBlank()) {
+      return;
+    }
+    for (String entry : spec.split(",")) {
+      int eq = entry.indexOf('=');
+      if (eq <= 0) {
+        continue;
+      }
+      try {
+        LogSettings.level(entry.substring(0, eq).trim(), LogSettings.parseLevel(entry.substring(eq + 1)));
+      } catch (IllegalArgumentException e) {
+        // not a level name
       }
     }
   }

@@ -58,8 +58,18 @@ public final class DownloadLoop {
   static final double LATENCY_TARGET_NANOS = 10e6;
   /** Wanters that copy a block from its only holder at once; the rest wait for their copies. */
   static final int FIRST_COPIES = 1;
-  /** After this long a rare block is taken from its only holder by anyone. */
-  static final long RARE_WAIT_NANOS = 1_000_000_000L;
+  /** After this long a rare block is taken from its only (partial) holder by anyone. */
+  static final long RARE_WAIT_NANOS = 3_000_000_000L;
+  private static final long STANDING_REFRESH_NANOS = 250_000_000L;
+  /** Requests in flight below which a segment counts as starving (see {@link #STARVE_NANOS}). */
+  static final int LOW_WATER = 4;
+  /**
+   * A segment starving this long (fewer than {@link #LOW_WATER} requests in flight) may take any
+   * block from its lone holder, designated or not: the copies it waited for are not coming.
+   */
+  /** Complete holders are kept for rare blocks while partial holders outnumber them this many times. */
+  static final int SPARE_RATIO = 4;
+  static final long STARVE_NANOS = 300_000_000L;
   private static final FallbackReason[] REASONS = FallbackReason.values();
 
   private final long nodeId;
@@ -151,6 +161,9 @@ public final class DownloadLoop {
     int refreshes;
     long nextList;
     final long added;
+    /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
+    boolean fetching;
+    long sourceAt = NONE;
 
     Holding(Peer peer, int words, long now) {
       this.peer = peer;
@@ -172,6 +185,14 @@ public final class DownloadLoop {
     final long[] firstListed;
     /** Wanters heard for this segment (refreshed at each probe). */
     int wanters = 1;
+    /** This node's index among the segment's peerdist wanters, and their number ({@link SubnetView#standing}). */
+    int position;
+    int tagged = 1;
+    long standingAt = NONE;
+    /** Block requests of this segment in flight. */
+    int asked;
+    /** Since when fewer than {@link #LOW_WATER} requests of this segment are in flight (NONE: not so). */
+    long lowSince;
     /** When this segment may next poll holders that have nothing new for it. */
     long nextPollRound;
     final List<Holding> holders = new ArrayList<>();
@@ -208,6 +229,7 @@ public final class DownloadLoop {
       }
       this.missing = n - count(have);
       this.created = now;
+      this.lowSince = now;
       this.nextProbe = now;
       this.lastProgress = now;
       this.lastOriginProgress = now;
@@ -454,6 +476,9 @@ public final class DownloadLoop {
     Task t = r.task;
     boolean live = tasks.get(t.ref.id()) == t;
     int b = r.block;
+    if (--t.asked < LOW_WATER && t.lowSince == NONE) {
+      t.lowSince = now;
+    }
     if (live) {
       t.asking[b]--;
     }
@@ -585,6 +610,12 @@ public final class DownloadLoop {
     demotions(now);
     probes(now);
     planOrigin(now);
+    for (Task t : tasks.values()) {
+      if (t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS && !t.holders.isEmpty()) {
+        dirty = true;
+        break;
+      }
+    }
     if (dirty || now >= nextBackoffEnd) {
       fill(now);
     }
@@ -848,34 +879,100 @@ public final class DownloadLoop {
   }
 
   private int choose(Task t, Holding h, int w, long mask, long now) {
-    long cand = h.known[w] & t.need(w) & mask;
-    if (cand == 0) {
-      return -1;
-    }
+    long ok = allowed(t, h, w, now) & mask;
+    return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
+  }
+
+  /**
+   * The blocks of word {@code w} we may ask {@code h} for now. A block other holders also have is
+   * asked of a partial holder, not of a complete one (a seeder or cache server): its uplink goes to
+   * blocks nobody else has yet, the swarm copies the rest among itself. A block only {@code h} is
+   * known to have is asked for by its designated first copiers at once, by the others when it has
+   * been rare for {@link #RARE_WAIT_NANOS} at a partial holder, or when the segment is starving.
+   */
+  private long allowed(Task t, Holding h, int w, long now) {
     long common = 0;
     for (Holding o : t.holders) {
       if (o != h) {
         common |= o.known[w];
       }
     }
-    long ok = cand & common;
-    for (long rare = cand & ~common; rare != 0; rare &= rare - 1) {
+    return allowed(t, h, w, common, spared(t, h), now);
+  }
+
+  /**
+   * Whether complete holder {@code h} is kept for blocks nobody else has: while sources are few
+   * among the holders (a seeder or cache server in a crowd of partial holders). Once most holders
+   * are complete, they all serve everything.
+   */
+  private static boolean spared(Task t, Holding h) {
+    if (!h.complete) {
+      return false;
+    }
+    int complete = 0;
+    for (Holding o : t.holders) {
+      complete += o.complete ? 1 : 0;
+    }
+    return (t.holders.size() - complete) >= SPARE_RATIO * complete;
+  }
+
+  /** As {@link #allowed(Task, Holding, int, long)}, given what the other holders have. */
+  private long allowed(Task t, Holding h, int w, long common, boolean spared, long now) {
+    long cand = h.known[w] & t.need(w);
+    if (cand == 0) {
+      return 0;
+    }
+    // A source (a seed kept for rare blocks, or a node fetching the segment from the origin) is
+    // not asked for what others also have: its uplink goes to first copies.
+    long ok = spared || (!h.complete && fetching(t, h, now)) ? 0 : cand & common;
+    long rare = cand & ~common;
+    if (rare == 0) {
+      return ok;
+    }
+    if (h.complete && t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS) {
+      return ok | rare; // the copies this segment waits for are not coming: take them from the source
+    }
+    if (!h.complete && !fetching(t, h, now)) {
+      return ok | rare; // an ordinary peer, not a source: what only it has is ours to copy
+    }
+    for (; rare != 0; rare &= rare - 1) {
       int b = (w << 6) + Long.numberOfTrailingZeros(rare);
-      if (now - t.firstListed[b] >= RARE_WAIT_NANOS || designated(t, b)) {
+      if ((!h.complete && now - t.firstListed[b] >= RARE_WAIT_NANOS) || designated(t, b, now)) {
         ok |= rare & -rare;
       }
     }
-    return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
+    return ok;
   }
 
-  /** Whether this node is one of the ~{@value #FIRST_COPIES} wanters that copy block {@code b} from its only holder. */
-  private boolean designated(Task t, int b) {
-    int wanters = Math.max(1, t.wanters);
-    if (wanters <= FIRST_COPIES) {
+  /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
+  private boolean fetching(Task t, Holding h, long now) {
+    if (h.sourceAt == NONE || now - h.sourceAt >= STANDING_REFRESH_NANOS) {
+      h.fetching = view.fetching(h.peer.endpoint, t.ref.id(), now, takeoverNanos * 2);
+      h.sourceAt = now;
+    }
+    return h.fetching;
+  }
+
+  /**
+   * Whether this node is one of the {@value #FIRST_COPIES} wanters that copy block {@code b} from
+   * its only holder: the wanters, in the order every node derives from the same probes ({@link
+   * SubnetView#standing}), take the blocks in turns from a point the block's hash picks, so each
+   * block has exactly that many first copiers (give or take nodes whose views briefly differ).
+   */
+  private boolean designated(Task t, int b, long now) {
+    if (t.standingAt == NONE || now - t.standingAt >= STANDING_REFRESH_NANOS) {
+      long st = view.standing(t.ref.id(), nodeId, now);
+      t.position = (int) (st >>> 32);
+      t.tagged = Math.max(1, (int) st);
+      t.standingAt = now;
+    }
+    int w = t.tagged;
+    if (w <= FIRST_COPIES) {
       return true;
     }
-    long x = SubnetView.mix(nodeId * 0x9E3779B97F4A7C15L ^ t.hash ^ ((long) b << 32));
-    return Long.compareUnsigned(x, Long.divideUnsigned(-1L, wanters) * FIRST_COPIES) < 0;
+    int first = (int) Long.remainderUnsigned(SubnetView.mix(t.hash ^ (b * 0x9E3779B97F4A7C15L)), w);
+    int offset = t.position - first;
+    return (offset < 0 ? offset + w : offset) < FIRST_COPIES;
   }
 
   /** What {@code h} newly told us may be fetched: requests to it only (cheaper than {@link #fill}). */
@@ -924,6 +1021,9 @@ public final class DownloadLoop {
     p.inFlight++;
     inFlight++;
     t.asking[b]++;
+    if (++t.asked >= LOW_WATER) {
+      t.lowSince = NONE;
+    }
     set(t.requested, b);
     stats.blockRequests++;
     out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b));
@@ -1011,17 +1111,29 @@ public final class DownloadLoop {
     out.add(new Action.GetBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
   }
 
-  /** Needed blocks some usable holder that answers promptly (is not queueing us) is known to have. */
+  /**
+   * Needed blocks we may ask of some usable holder that answers promptly (is not queueing us):
+   * what {@link #pick} could request now. Linear in holders (who has a block once, who twice).
+   */
   private int knownNeeded(Task t, long now) {
     int n = 0;
     for (int w = 0; w < t.have.length; w++) {
+      long once = 0;
+      long twice = 0;
+      for (Holding h : t.holders) {
+        twice |= once & h.known[w];
+        once |= h.known[w];
+      }
+      if ((once & t.need(w)) == 0) {
+        continue;
+      }
       long m = 0;
       for (Holding h : t.holders) {
         if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
-          m |= h.known[w];
+          m |= allowed(t, h, w, twice | (once & ~h.known[w]), spared(t, h), now);
         }
       }
-      n += Long.bitCount(m & t.need(w));
+      n += Long.bitCount(m);
     }
     return n;
   }

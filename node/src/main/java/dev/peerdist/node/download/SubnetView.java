@@ -36,6 +36,8 @@ public final class SubnetView {
   /** Ranking entries kept per segment. */
   static final int RANK_DEPTH = 8;
   private static final long RECOMPUTE_NANOS = 500_000_000L;
+  /** A wanter that said it fetches a segment within this long is its source, not a copier. */
+  static final long SOURCE_NANOS = 5_000_000_000L;
 
   private final long membershipNanos;
   private final long settleNanos;
@@ -44,6 +46,8 @@ public final class SubnetView {
   private final Map<Long, Long> fetching = new HashMap<>();
   /** Where tagged wanters serve PCCRR (probe source address + tag port), by node id. */
   private final Map<Long, dev.peerdist.discovery.PeerEndpoint> endpoints = new HashMap<>();
+  /** The reverse of {@link #endpoints}. */
+  private final Map<dev.peerdist.discovery.PeerEndpoint, Long> nodeAt = new HashMap<>();
   /** When a probe without a peerdist tag (Windows, iPXE) was last heard; MIN_VALUE = never. */
   private long lastForeignProbe = Long.MIN_VALUE;
 
@@ -58,6 +62,10 @@ public final class SubnetView {
     long[] ranked = new long[0];
     long answerAt = Long.MIN_VALUE;
     double answerP = 1;
+    int sortedVersion = -1;
+    long sortedAt;
+    /** Tagged wanters heard within the membership window, ascending (see {@link #standing}). */
+    long[] sorted = new long[0];
 
     Wanted(SegmentId id) {
       this.segmentHash = hash(id);
@@ -115,7 +123,11 @@ public final class SubnetView {
     if (nodeId < 0) {
       lastForeignProbe = now;
     } else if (endpoint != null && (endpoints.size() < MAX_WANTERS || endpoints.containsKey(nodeId))) {
-      endpoints.put(nodeId, endpoint);
+      dev.peerdist.discovery.PeerEndpoint before = endpoints.put(nodeId, endpoint);
+      if (before != null && !before.equals(endpoint)) {
+        nodeAt.remove(before);
+      }
+      nodeAt.put(endpoint, nodeId);
     }
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
@@ -218,6 +230,59 @@ public final class SubnetView {
       out.add(endpoints.get(better.get(i)[0]));
     }
     return out;
+  }
+
+  /**
+   * Where {@code self} stands among the peerdist wanters of {@code segment} that copy it (those not
+   * fetching it from the origin): its index in their ascending node ids (itself included, heard or
+   * not) in the high 32 bits, their number in the low 32. Every node that heard the same probes computes the same list, which lets the wanters divide
+   * a segment's blocks among themselves exactly (one first copy of each block from a lone source).
+   */
+  public synchronized long standing(SegmentId segment, long self, long now) {
+    Wanted w = segments.get(segment);
+    long[] ids = w == null ? new long[0] : sortedWanters(w, now);
+    int at = java.util.Arrays.binarySearch(ids, self);
+    if (at >= 0) {
+      return ((long) at << 32) | ids.length;
+    }
+    return ((long) (-at - 1) << 32) | (ids.length + 1);
+  }
+
+  private long[] sortedWanters(Wanted w, long now) {
+    if (w.sortedVersion == w.version && now - w.sortedAt < RECOMPUTE_NANOS) {
+      return w.sorted;
+    }
+    long[] ids = new long[w.wanters.size()];
+    int n = 0;
+    for (Map.Entry<Long, long[]> e : w.wanters.entrySet()) {
+      long[] t = e.getValue();
+      boolean source = t[2] != Long.MIN_VALUE && now - t[2] <= SOURCE_NANOS;
+      if (e.getKey() >= 0 && now - t[1] <= membershipNanos && !source) {
+        ids[n++] = e.getKey();
+      }
+    }
+    ids = java.util.Arrays.copyOf(ids, n);
+    java.util.Arrays.sort(ids);
+    w.sorted = ids;
+    w.sortedVersion = w.version;
+    w.sortedAt = now;
+    return ids;
+  }
+
+  /**
+   * Whether the node serving PCCRR at {@code endpoint} said, within {@code withinNanos}, that it is
+   * fetching {@code segment} from the origin: a source of fresh blocks, whose uplink the subnet
+   * spares. False for endpoints not heard in a tagged probe (other implementations).
+   */
+  public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now,
+      long withinNanos) {
+    Long id = nodeAt.get(endpoint);
+    if (id == null) {
+      return false;
+    }
+    Wanted w = segments.get(segment);
+    long[] t = w == null ? null : w.wanters.get(id);
+    return t != null && t[2] != Long.MIN_VALUE && now - t[2] <= withinNanos;
   }
 
   /** Whether a probe without a peerdist tag (a Windows or iPXE client) was heard within {@code nanos}. */

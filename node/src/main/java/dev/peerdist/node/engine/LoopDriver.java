@@ -73,6 +73,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LoopDriver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LoopDriver.class);
+  /** The loop's decisions, one line each at DEBUG (PEERDIST_LOG_LEVELS=dev.peerdist.node.engine.LoopDriver.actions=debug). */
+  private static final Logger ACTIONS = LoggerFactory.getLogger(LoopDriver.class.getName() + ".actions");
   /** Bytes kept in memory for readers when the store cannot keep them. */
   static final long PASS_THROUGH_LIMIT = 64L << 20;
   /** Bits 4–7 of the probe tag's flags: how many leading probe ids this node fetches from the origin. */
@@ -591,7 +593,15 @@ public final class LoopDriver implements AutoCloseable {
 
   /** Carries out what the loop decided. Loop thread. */
   private void act() {
-    for (Action a : loop.drain()) {
+    List<Action> actions = loop.drain();
+    if (ACTIONS.isDebugEnabled()) {
+      for (Action a : actions) {
+        if (!(a instanceof Action.GetBlock)) {
+          ACTIONS.debug("{}", a);
+        }
+      }
+    }
+    for (Action a : actions) {
       if (a instanceof Action.Probe p) {
         probe(p);
       } else if (a instanceof Action.GetBlock g) {
@@ -839,6 +849,7 @@ public final class LoopDriver implements AutoCloseable {
       }
       boolean success = ok;
       String reason = why;
+      ACTIONS.debug("origin range {} ended at block {}: ok {} {}", f.id(), b, ok, why);
       post(() -> loop.originEnd(f.id(), success, reason));
     }
   }

@@ -364,4 +364,160 @@ class DownloadLoopTest {
     assertTrue(answers > 4 && answers < 40, "answers: " + answers);
     assertNotEquals(SubnetView.answers(p, 1, 5), SubnetView.answers(p, 1, 5) ^ true);
   }
+
+  @Test
+  void standingGivesEveryWanterItsOwnPlaceInOneOrderAllAgreeOn() {
+    long[] ids = {40, 7, 1_000_003, 12, 99};
+    for (long id : ids) {
+      view.heard(id, List.of(SEG), 0, now[0]);
+    }
+    java.util.Set<Integer> places = new java.util.HashSet<>();
+    for (long id : ids) {
+      long st = view.standing(SEG, id, now[0]);
+      assertEquals(ids.length, (int) st, "wanters counted");
+      places.add((int) (st >>> 32));
+    }
+    assertEquals(java.util.Set.of(0, 1, 2, 3, 4), places);
+    // A node not heard yet counts itself in: it stands where its id falls.
+    long st = view.standing(SEG, 50, now[0]);
+    assertEquals(ids.length + 1, (int) st);
+    assertEquals(3, (int) (st >>> 32)); // after 7, 12 and 40
+  }
+
+  @Test
+  void theWantersOfAFreshBlockAtItsOnlyHolderTakeItFromThereOnceEachBlockExactlyOnce() {
+    // Eight wanters hear each other's probes (one shared view, as on one subnet); one partial
+    // holder (an origin fetcher) lists blocks nobody else has. Each block is asked of it by
+    // exactly one wanter: the rest wait to copy it from that one.
+    int wanters = 8;
+    List<DownloadLoop> loops = new ArrayList<>();
+    for (int i = 0; i < wanters; i++) {
+      loops.add(loop(100 + i));
+      view.heard(100 + i, List.of(SEG), 0, now[0]);
+    }
+    view.heard(99, peer(2), List.of(SEG), 1, now[0]); // the origin fetcher: a source, not a copier
+    BitSet fresh = new BitSet();
+    fresh.set(0, 64);
+    int[] askedFor = new int[REF.blocks()];
+    for (DownloadLoop l : loops) {
+      l.want(REF, new BitSet());
+      l.tick();
+      l.drain();
+      l.matched(peer(2), SEG, 64, false);
+      List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+      l.blockList(lists.get(0).id(), fresh);
+      // Answer every request at once so that each loop asks for all it is allowed to.
+      List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
+      while (!gets.isEmpty()) {
+        List<Action.GetBlock> next = new ArrayList<>();
+        for (Action.GetBlock g : gets) {
+          askedFor[g.index()]++;
+          l.blockResult(g.id(), Outcome.OK, 1000);
+          next.addAll(of(l.drain(), Action.GetBlock.class));
+        }
+        gets = next;
+      }
+    }
+    for (int b = 0; b < 64; b++) {
+      assertEquals(1, askedFor[b], "wanters that asked the lone holder for block " + b);
+    }
+    // After the rare wait, a block still at its lone holder only is taken from it by anyone.
+    advance(Duration.ofNanos(DownloadLoop.RARE_WAIT_NANOS));
+    DownloadLoop late = loops.get(0);
+    late.tick();
+    assertFalse(of(late.drain(), Action.GetBlock.class).isEmpty(), "aged rare blocks are asked for");
+  }
+
+  @Test
+  void aSeederAmongManyPartialHoldersIsAskedOnlyForWhatNobodyElseHas() {
+    DownloadLoop l = loop(1);
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, List.of(SEG), 0, now[0]); // a crowd: few blocks are designated to node 1
+    }
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    // Four partial holders have blocks 0-255 between them; a seeder has all 512.
+    List<Action.GetBlock> gets = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      l.matched(peer(10 + i), SEG, 64, false);
+      BitSet held = new BitSet();
+      held.set(i * 64, i * 64 + 64);
+      List<Action> a = l.drain();
+      gets.addAll(of(a, Action.GetBlock.class));
+      for (Action.GetBlockList gl : of(a, Action.GetBlockList.class)) {
+        l.blockList(gl.id(), held);
+        gets.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+    }
+    l.matched(peer(2), SEG, 512, true);
+    gets.addAll(of(l.drain(), Action.GetBlock.class));
+    // Serve every request at once, as fast peers would, until the loop asks for nothing more.
+    int fromSeeder = 0;
+    BitSet got = new BitSet();
+    while (!gets.isEmpty()) {
+      List<Action.GetBlock> next = new ArrayList<>();
+      for (Action.GetBlock g : gets) {
+        if (g.peer().equals(peer(2))) {
+          fromSeeder++;
+          assertTrue(g.index() >= 256, "the seeder was asked for block " + g.index() + ", which partial holders have");
+        }
+        got.set(g.index());
+        l.blockResult(g.id(), Outcome.OK, 1000);
+        next.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+      if (next.isEmpty()) {
+        advance(Duration.ofMillis(20)); // one tick, as the driver gives
+        l.tick();
+        next.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+      gets = next;
+    }
+    assertEquals(256, got.get(0, 256).cardinality(), "what the partial holders have came from them");
+    assertTrue(fromSeeder > 0 && fromSeeder < 128, "the seeder gave only this node's share: " + fromSeeder);
+    // Starving (nothing in flight for a while): the seeder gives what the copies did not bring.
+    advance(Duration.ofNanos(DownloadLoop.STARVE_NANOS + 1));
+    l.tick();
+    List<Action.GetBlock> later = of(l.drain(), Action.GetBlock.class);
+    assertFalse(later.isEmpty(), "a starving segment asks the seeder");
+    for (Action.GetBlock g : later) {
+      assertEquals(peer(2), g.peer());
+      assertFalse(got.get(g.index()));
+    }
+  }
+
+  @Test
+  void whatAnOrdinaryPeerHasIsCopiedAtOnceASourceGivesOnlyFirstCopiesOfWhatNobodyElseHas() {
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, List.of(SEG), 0, now[0]);
+    }
+    view.heard(60, peer(3), List.of(SEG), 0, now[0]); // an ordinary wanter that copied blocks 0-63
+    view.heard(61, peer(4), List.of(SEG), 1, now[0]); // the origin fetcher, holding blocks 0-127
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    BitSet copied = new BitSet();
+    copied.set(0, 64);
+    BitSet fresh = new BitSet();
+    fresh.set(0, 128);
+    List<Action.GetBlock> gets = new ArrayList<>();
+    for (Object[] holder : new Object[][] {{peer(3), copied}, {peer(4), fresh}}) {
+      l.matched((PeerEndpoint) holder[0], SEG, 64, false);
+      List<Action> a = l.drain();
+      for (Action.GetBlockList gl : of(a, Action.GetBlockList.class)) {
+        l.blockList(gl.id(), (BitSet) holder[1]);
+        gets.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+    }
+    long toOrdinary = gets.stream().filter(g -> g.peer().equals(peer(3))).count();
+    long toSource = gets.stream().filter(g -> g.peer().equals(peer(4))).count();
+    assertEquals(S.requestsPerPeer(), toOrdinary, "the ordinary peer's blocks are asked for at once");
+    assertTrue(toSource < S.requestsPerPeer(), "only this node's first copies come from the source: " + toSource);
+    for (Action.GetBlock g : gets) {
+      if (g.peer().equals(peer(4))) {
+        assertTrue(g.index() >= 64, "the source was asked for block " + g.index() + ", which another peer has");
+      }
+    }
+  }
 }

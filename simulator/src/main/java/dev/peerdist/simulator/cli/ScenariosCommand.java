@@ -49,8 +49,8 @@ public final class ScenariosCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%-28s %6d  %-8s %s%n", name, s.nodes(), model, s.description());
     }
     out.println();
-    out.println("MODEL: whether 'peerdist simulate model' (today the interim model) runs it; 'refused' scenarios need");
-    out.println("the daemon-loop model of issue 8 (or run live: peerdist simulate live --scenario NAME).");
+    out.println("MODEL: whether 'peerdist simulate model' (every node runs the daemon's download loop) runs it;");
+    out.println("any scenario also runs live: peerdist simulate live --scenario NAME.");
     out.flush();
     return 0;
   }

@@ -669,7 +669,7 @@ public final class LoopSimulation {
   private void probe(Sim n, Action.Probe p) {
     int subnet = n.spec.subnet();
     List<SegmentId> ids = p.segments();
-    views[subnet].heard(n.nodeId, ids, p.fetching(), now);
+    views[subnet].heard(n.nodeId, n.endpoint, ids, p.fetching(), now);
     long probeHash = random.nextLong();
     // A responder answers one probe with one ProbeMatches naming every held id it offers
     // (PROTOCOL.md §3.7): one event per answering holder.

@@ -57,6 +57,10 @@ class LiveSiteIT {
     assertTrue(r.wanBytes() >= payload, r.wanBytes() + " < " + payload);
     assertTrue(payload >= r.receivedBytes(ByteSource.ORIGIN), payload + " < origin " + r.receivedBytes(ByteSource.ORIGIN));
     assertCleanedUp((String) extra.get("live_run"));
+    // Issue 9: the model of the same scenario agrees with the live run on WAN bytes within 10 %.
+    SiteReport model = SiteRun.run(new dev.peerdist.simulator.model.LoopSiteModel(), s, RunOptions.defaults());
+    double ratio = (double) r.wanBytes() / model.wanBytes();
+    assertTrue(ratio > 0.9 && ratio < 1.1, "live WAN " + r.wanBytes() + " B vs model " + model.wanBytes() + " B");
   }
 
   @Test

@@ -47,6 +47,18 @@ public final class LoopSimExperiment {
         sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.99) - 1)] / 1e9,
         sorted[sorted.length - 1] / 1e9, ideal, sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.99) - 1)] / 1e9 / ideal,
         up / mean, sim.events(), secs, sim.events() / secs, c.origin, c.bad);
+    Integer[] order = new Integer[nodes];
+    for (int i = 0; i < nodes; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Long.compare(c.uploaded[b], c.uploaded[a]));
+    StringBuilder top = new StringBuilder("top uploaders (node: MB up / MB origin / done s):");
+    for (int i = 0; i < Math.min(12, nodes); i++) {
+      int n = order[i];
+      top.append(String.format(" %d:%d/%d/%.1f", n, c.uploaded[n] / 1_000_000, c.received[1][n] / 1_000_000,
+          c.done[n] / 1e9));
+    }
+    System.out.println(top);
     System.out.println("events: " + sim.eventsByKind() + " results: " + sim.resultsByOutcome());
     System.out.println("node 1 MB per 100 ms: " + Arrays.toString(Arrays.stream(Arrays.copyOf(c.trace[1], (int) (end / 1e8) + 1)).map(x -> x / 1_000_000).toArray()));
     System.out.println("wan per second (MB): " + Arrays.toString(Arrays.stream(Arrays.copyOf(c.wanPerSecond, (int) (end / 1e9) + 1)).map(x -> x / 1_000_000).toArray()));
