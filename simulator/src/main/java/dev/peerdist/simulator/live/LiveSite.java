@@ -56,6 +56,14 @@ import java.util.regex.Pattern;
  * removes what a killed harness left.
  */
 public final class LiveSite implements SiteModel {
+  /**
+   * The daemons' JVM options: the installed launcher's budget for {@code peerdist run}
+   * (dist/src/bin/peerdist), so that a live figure is what an installed node does. Not C1 only:
+   * the fast SHA-256 and AES code needs C2 (docs/PERFORMANCE.md).
+   */
+  public static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx96m", "-Xss512k",
+      "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m");
+
   /** Most nodes a live run starts (each is a JVM with a RocksDB store). */
   public static final int MAX_NODES = 200;
   private static final long NANOS = 1_000_000_000L;
@@ -95,7 +103,7 @@ public final class LiveSite implements SiteModel {
     /** Auto mode, the system temporary directory, with the baseline, 256 MiB heaps, 3 minutes of setup. */
     public static Options defaults() {
       return new Options(Mode.AUTO, Path.of(System.getProperty("java.io.tmpdir")), true,
-          List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), Duration.ofMinutes(3), false, null);
+          DAEMON_JVM_OPTIONS, Duration.ofMinutes(3), false, null);
     }
   }
 
