@@ -43,6 +43,8 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
   private final LoopDriver driver;
   private final NodeMeters meters;
   private final long readAheadBytes;
+  /** How often a waiting reader looks for newly resolved read-ahead segments. */
+  static final long READ_AHEAD_POLL_MILLIS = 50;
   private final Clock clock;
   private final Deque<DownloadRecord> recent = new ArrayDeque<>();
   private final AtomicLong ids = new AtomicLong();
@@ -182,7 +184,12 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
             continue;
           }
           LoopDriver.Segment seg = held[current];
-          seg.await(block);
+          // While the reader waits for its block, read-ahead segments whose content information
+          // has just been resolved are handed to the loop: waiting until the current block arrives
+          // (blocks come in any order) would leave the next segment's origin fetcher idle.
+          while (!seg.await(block, READ_AHEAD_POLL_MILLIS)) {
+            acquireAhead();
+          }
           long segStart = (long) block * r.blockSize();
           long deliverFrom = Math.max(plan.skip(current), segStart);
           long deliverTo = Math.min(end, segStart + r.blockLength(block));

@@ -139,12 +139,30 @@ public final class LoopDriver implements AutoCloseable {
      * @throws InterruptedException when the reader is interrupted
      */
     public synchronized void await(int i) throws IOException, InterruptedException {
+      while (!await(i, 1000)) {
+        // keep waiting
+      }
+    }
+
+    /**
+     * Waits at most {@code millis} for block {@code i}; true when it is ready.
+     *
+     * @throws IOException when the segment failed
+     * @throws InterruptedException when the reader is interrupted
+     */
+    public synchronized boolean await(int i, long millis) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + millis * 1_000_000L;
       while (!ready.get(i)) {
         if (failure != null) {
           throw new IOException(failure);
         }
-        wait(1000);
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        wait(Math.max(1, left / 1_000_000L));
       }
+      return true;
     }
 
     /** The verified plaintext kept in memory for block {@code i}, taken out; null if none. */
