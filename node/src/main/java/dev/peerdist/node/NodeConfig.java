@@ -181,15 +181,26 @@ public final class NodeConfig {
             "'" + cv + "' is not 1 or 2");
       }
       NodeRole role = (NodeRole) all.get(ConfigKey.ROLE);
-      if (role != NodeRole.CACHE_SERVER && !((List<?>) all.get(ConfigKey.PREPOPULATE)).isEmpty()) {
+      if (!role.dedicated() && !((List<?>) all.get(ConfigKey.PREPOPULATE)).isEmpty()) {
         throw new ConfigException(ConfigKey.PREPOPULATE.key(), src.get(ConfigKey.PREPOPULATE),
-            "only a node with role cache-server prepopulates");
+            "only a node with role cache-server or hosted-cache prepopulates");
       }
       for (Object p : (List<?>) all.get(ConfigKey.PEER)) {
         String problem = peerProblem((String) p);
         if (problem != null) {
           throw new ConfigException(ConfigKey.PEER.key(), src.get(ConfigKey.PEER), problem);
         }
+      }
+      for (Object h : (List<?>) all.get(ConfigKey.HOSTED_CACHE)) {
+        String problem = dev.peerdist.node.hostedcache.HostedCacheTarget.problem((String) h);
+        if (problem != null) {
+          throw new ConfigException(ConfigKey.HOSTED_CACHE.key(), src.get(ConfigKey.HOSTED_CACHE), problem);
+        }
+      }
+      String proxy = (String) all.get(ConfigKey.PROXY);
+      String proxyProblem = dev.peerdist.node.origin.ProxySettings.problem(proxy);
+      if (proxyProblem != null) {
+        throw new ConfigException(ConfigKey.PROXY.key(), src.get(ConfigKey.PROXY), proxyProblem);
       }
       try {
         new dev.peerdist.node.admin.DownloadScope(List.of(), (List<String>) all.get(ConfigKey.DOWNLOAD_ALLOW));
@@ -338,6 +349,32 @@ public final class NodeConfig {
 
   public boolean tlsInsecure() {
     return (Boolean) values.get(ConfigKey.TLS_INSECURE);
+  }
+
+  /** {@code hosted-cache}: the hosted caches' URLs (checked in form, not resolved). */
+  @SuppressWarnings("unchecked")
+  public List<String> hostedCaches() {
+    return (List<String>) values.get(ConfigKey.HOSTED_CACHE);
+  }
+
+  /** {@code hosted-cache-cert}: a PEM file, or empty. */
+  public String hostedCacheCert() {
+    return (String) values.get(ConfigKey.HOSTED_CACHE_CERT);
+  }
+
+  /** {@code pchc-port}: the hosted cache's HTTPS (v1.0) offer port. */
+  public int pchcPort() {
+    return (Integer) values.get(ConfigKey.PCHC_PORT);
+  }
+
+  /** {@code pchc-http-port}: the hosted cache's HTTP (v2.0) offer port. */
+  public int pchcHttpPort() {
+    return (Integer) values.get(ConfigKey.PCHC_HTTP_PORT);
+  }
+
+  /** {@code proxy}: the raw value (empty: environment; {@code none}: no proxy). */
+  public String proxy() {
+    return (String) values.get(ConfigKey.PROXY);
   }
 
   /** How log lines are written ({@code log-format}). */

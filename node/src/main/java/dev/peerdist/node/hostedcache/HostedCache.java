@@ -22,8 +22,10 @@ public final class HostedCache implements AutoCloseable {
   private final PchcServer server;
   private final SegmentPuller puller;
   private final PeerClient peers;
+  private final java.nio.file.Path tlsDir;
 
-  private HostedCache(PchcServer server, SegmentPuller puller, PeerClient peers) {
+  private HostedCache(PchcServer server, SegmentPuller puller, PeerClient peers, java.nio.file.Path tlsDir) {
+    this.tlsDir = tlsDir;
     this.server = server;
     this.puller = puller;
     this.peers = peers;
@@ -72,7 +74,7 @@ public final class HostedCache implements AutoCloseable {
           meters.malformed(InputSource.PCHC);
         }
       });
-      return new HostedCache(server, puller, peers);
+      return new HostedCache(server, puller, peers, config.tlsDir());
     } catch (IOException | RuntimeException e) {
       puller.close();
       peers.close();
@@ -88,6 +90,11 @@ public final class HostedCache implements AutoCloseable {
   /** The v1.0 (HTTPS) listener, or null. */
   public InetSocketAddress tlsAddress() {
     return server.tlsAddress();
+  }
+
+  /** The self-signed certificate of the HTTPS listener: what clients pin ({@code hosted-cache-cert}). */
+  public java.nio.file.Path certificate() {
+    return dev.peerdist.node.publish.TlsContexts.selfSignedCertificate(tlsDir);
   }
 
   /** Segments being pulled or waiting to be. */
