@@ -387,6 +387,9 @@ public final class NodeConfig {
     StringBuilder sb = new StringBuilder("NodeConfig{");
     for (ConfigKey k : ConfigKey.values()) {
       Object v = k == ConfigKey.TOKEN && !token().isEmpty() ? "***" : values.get(k);
+      if (k == ConfigKey.PROXY) {
+        v = dev.peerdist.node.origin.ProxySettings.hideCredentials(proxy());
+      }
       sb.append(k.key()).append('=').append(v).append(", ");
     }
     sb.setLength(sb.length() - 2);

@@ -59,6 +59,8 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     LoggingSetup.beforeFirstLogger(args);
+    // Before any HTTP class loads: a proxy's Basic challenge to CONNECT is answered (docs/SITES.md).
+    dev.peerdist.node.origin.ProxySettings.allowBasicForTunnels();
     System.exit(commandLine().execute(args));
   }
 }
