@@ -95,6 +95,10 @@ public enum ConfigKey {
       "HTTP proxy for requests to publishers: http://[user:password@]host:port (CONNECT for https). Empty: "
           + "HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment; none: never a proxy. Never used for peers.",
       ""),
+  PUBLISHER_KEY("publisher-key", Type.STRING_LIST, "",
+      "Pinned Ed25519 public key(s) of the publishers (base64 DER as 'peerdist publish --signing-key' prints, or a "
+          + "PEM file): content information must then carry a valid X-Peerdist-Signature. Empty: unsigned is accepted.",
+      ""),
   LOG_FORMAT("log-format", Type.LOG_FORMAT, "text",
       "Log lines as text, or json (one JSON object per line, for log shippers). A reload (SIGHUP) applies a change.",
       "");

@@ -213,7 +213,8 @@ public final class Node implements AutoCloseable {
     OriginClientConfig oc = OriginClientConfig.defaults()
         .withTimeouts(Duration.ofSeconds(5), config.originTimeout())
         .withTrustAll(config.tlsInsecure())
-        .withProxy(proxySettings(config));
+        .withProxy(proxySettings(config))
+        .withContentInformationCheck(signatureCheck(config.publisherKeys(), meters));
     if (!config.token().isEmpty()) {
       oc = oc.withBearerToken(config.token());
     }
@@ -361,6 +362,27 @@ public final class Node implements AutoCloseable {
     if (offers != null && (via.equals("configured") || config.tlsInsecure() || !config.hostedCacheCert().isEmpty())) {
       offers.addTarget(target, via);
     }
+  }
+
+  /**
+   * With {@code publisher-key} set, every content-information answer (whole or a piece) must be
+   * signed by a pinned key (docs/SITES.md); without it, anything passes (the default).
+   */
+  static dev.peerdist.node.origin.ContentInformationCheck signatureCheck(List<java.security.PublicKey> keys,
+      NodeMeters meters) {
+    if (keys.isEmpty()) {
+      return dev.peerdist.node.origin.ContentInformationCheck.NONE;
+    }
+    Map<String, java.security.PublicKey> byId = dev.peerdist.node.signing.ContentSignature.byId(keys);
+    return (uri, status, headers, body) -> {
+      try {
+        dev.peerdist.node.signing.ContentSignature.verify(byId, uri.getPath() == null ? "/" : uri.getPath(),
+            headers.firstValue(dev.peerdist.node.signing.ContentSignature.HEADER).orElse(null), body);
+      } catch (dev.peerdist.node.signing.ContentSignature.RejectedException e) {
+        meters.malformed(InputSource.PCCRTP);
+        throw new dev.peerdist.node.origin.OriginException(uri, status, "content information rejected: " + e.getMessage());
+      }
+    };
   }
 
   /** The proxy to publishers: config {@code proxy}, else the environment (never for peers). */

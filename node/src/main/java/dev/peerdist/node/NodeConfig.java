@@ -197,6 +197,13 @@ public final class NodeConfig {
           throw new ConfigException(ConfigKey.HOSTED_CACHE.key(), src.get(ConfigKey.HOSTED_CACHE), problem);
         }
       }
+      for (Object k : (List<?>) all.get(ConfigKey.PUBLISHER_KEY)) {
+        try {
+          publisherKey((String) k);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(ConfigKey.PUBLISHER_KEY.key(), src.get(ConfigKey.PUBLISHER_KEY), e.getMessage());
+        }
+      }
       String proxy = (String) all.get(ConfigKey.PROXY);
       String proxyProblem = dev.peerdist.node.origin.ProxySettings.problem(proxy);
       if (proxyProblem != null) {
@@ -208,6 +215,19 @@ public final class NodeConfig {
         throw new ConfigException(ConfigKey.DOWNLOAD_ALLOW.key(), src.get(ConfigKey.DOWNLOAD_ALLOW), e.getMessage());
       }
       return new NodeConfig(all, src);
+    }
+
+    /** A {@code publisher-key} value: base64 DER inline, or a PEM file. */
+    static java.security.PublicKey publisherKey(String v) {
+      // Every Ed25519 key's base64 DER starts "MCowBQYDK2VwAyEA"; anything else is a file name.
+      if (!v.startsWith("MC")) {
+        try {
+          return dev.peerdist.node.signing.ContentSignature.publicKey(Files.readString(Path.of(v), StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+          throw new IllegalArgumentException("cannot read " + v + ": " + e.getMessage());
+        }
+      }
+      return dev.peerdist.node.signing.ContentSignature.publicKey(v);
     }
 
     /** Why {@code host:port} is not a peer, or null; checks the form only (no DNS lookup). */
@@ -370,6 +390,16 @@ public final class NodeConfig {
   /** {@code pchc-http-port}: the hosted cache's HTTP (v2.0) offer port. */
   public int pchcHttpPort() {
     return (Integer) values.get(ConfigKey.PCHC_HTTP_PORT);
+  }
+
+  /** {@code publisher-key}: the pinned publisher keys, parsed (empty: unsigned content information is fine). */
+  @SuppressWarnings("unchecked")
+  public List<java.security.PublicKey> publisherKeys() {
+    List<java.security.PublicKey> keys = new ArrayList<>();
+    for (String v : (List<String>) values.get(ConfigKey.PUBLISHER_KEY)) {
+      keys.add(Builder.publisherKey(v));
+    }
+    return keys;
   }
 
   /** {@code proxy}: the raw value (empty: environment; {@code none}: no proxy). */

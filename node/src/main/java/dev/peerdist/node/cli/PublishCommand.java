@@ -148,6 +148,11 @@ public final class PublishCommand implements Callable<Integer> {
           + "env PEERDIST_LOG_FORMAT).")
   String logFormat;
 
+  @Option(names = "--signing-key", paramLabel = "FILE",
+      description = "Sign content information with the Ed25519 key in FILE (made, with FILE.pub, when missing); "
+          + "nodes pin the printed public key with publisher-key.")
+  Path signingKey;
+
   @Option(names = "--export-package", paramLabel = "FILE",
       description = "Write an offline cache package of PATH... (under --root) to FILE and exit, instead of serving; "
           + "load it with 'peerdist cache import'.")
@@ -313,6 +318,17 @@ public final class PublishCommand implements Callable<Integer> {
       throw UserException.usage("--port -1 needs --tls-cert/--tls-key or --tls-self-signed");
     }
     b.tls(new PublisherConfig.TlsSettings(tlsCert, tlsKey, tlsSelfSigned));
+    if (signingKey != null) {
+      try {
+        dev.peerdist.node.signing.ContentSigner signer = dev.peerdist.node.signing.ContentSigner.loadOrCreate(signingKey);
+        b.signer(signer);
+        spec.commandLine().getOut().println("signing content information with key "
+            + signer.keyId() + "; nodes set publisher-key = "
+            + dev.peerdist.node.signing.ContentSignature.publicKeyBase64(signer.publicKey()));
+      } catch (IOException e) {
+        throw UserException.usage("--signing-key: " + e.getMessage());
+      }
+    }
     if (secret.hex != null || secret.file != null || secret.text != null || secret.export != null
         || secret.passphrase != null) {
       b.secretKeyMaterial(secret.resolve().keyMaterial());

@@ -190,6 +190,7 @@ public final class OriginClient implements AutoCloseable {
             uri, status, "content information of " + declared + " bytes exceeds the limit of " + config.maxContentInformationBytes());
       }
       byte[] ci = readBounded(uri, status, body, config.maxContentInformationBytes(), declared);
+      config.contentInformationCheck().check(uri, status, resp.headers(), ci);
       ContentInformation info;
       try {
         info = codec.decode(ci);

@@ -40,6 +40,7 @@ import java.util.Objects;
  *       the upstream again for this long</td></tr>
  *   <tr><td>upstreamMaxBytes</td><td>8 GiB</td><td>largest upstream object copied</td></tr>
  *   <tr><td>upstreamTimeout</td><td>30 s</td><td>connect and response-head timeout upstream</td></tr>
+ *   <tr><td>signer</td><td>none</td><td>signs content information ({@code X-Peerdist-Signature})</td></tr>
  *   <tr><td>uploadBytesPerSecond</td><td>0 (no cap)</td><td>all clients together; for emulating a slow
  *       link (the simulator's live mode without root)</td></tr>
  * </table>
@@ -70,7 +71,8 @@ public record PublisherConfig(
     long upstreamMaxBytes,
     Duration upstreamTimeout,
     boolean upstreamTrustAll,
-    long uploadBytesPerSecond) {
+    long uploadBytesPerSecond,
+    dev.peerdist.node.signing.ContentSigner signer) {
 
   /** How HTTPS is set up: no TLS, a PEM certificate chain and key, or a generated self-signed pair. */
   public record TlsSettings(Path certificateChain, Path privateKey, boolean selfSigned) {
@@ -197,6 +199,7 @@ public record PublisherConfig(
     private Duration upstreamTimeout = Duration.ofSeconds(30);
     private boolean upstreamTrustAll;
     private long uploadBytesPerSecond;
+    private dev.peerdist.node.signing.ContentSigner signer;
 
     public Builder root(Path v) {
       root = v;
@@ -329,13 +332,19 @@ public record PublisherConfig(
       return this;
     }
 
+    /** Signs every content-information answer (docs/SITES.md); null: unsigned, the default. */
+    public Builder signer(dev.peerdist.node.signing.ContentSigner v) {
+      this.signer = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public PublisherConfig build() {
       return new PublisherConfig(
           root, upstream, stateDir, bind, port, tlsPort, tls, secret, minSize, maxContentVersion, token,
           maxConnections, maxConnectionsPerAddress, headerTimeout, maxHeaderBytes, maxInitialLineBytes, hashThreads,
           maxQueuedHashJobs, hashWait, idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout,
-          upstreamTrustAll, uploadBytesPerSecond);
+          upstreamTrustAll, uploadBytesPerSecond, signer);
     }
   }
 }
