@@ -448,6 +448,9 @@ public final class Node implements AutoCloseable {
 
   /** The responder's view of the store (PROTOCOL.md §3.7): blocks held of a probed segment. */
   private LocalHoldings.Holding holding(DiscoveryKey key) {
+    if (dev.peerdist.node.doctor.DiagnosticProbe.is(key)) {
+      return new LocalHoldings.Holding(1, false); // peerdist doctor asks who is there (DiagnosticProbe)
+    }
     try {
       SegmentId id = SegmentId.of(key.toBytes());
       Optional<SegmentRecord> r = store.segment(id);
@@ -473,7 +476,7 @@ public final class Node implements AutoCloseable {
    */
   private LocalHoldings.Holding holding(DiscoveryKey key, HeardProbe probe) {
     LocalHoldings.Holding h = holding(key);
-    if (h == LocalHoldings.Holding.NONE || config.role().dedicated()) {
+    if (h == LocalHoldings.Holding.NONE || config.role().dedicated() || dev.peerdist.node.doctor.DiagnosticProbe.is(key)) {
       return h;
     }
     double p = driver.view().answerProbability(SegmentId.of(key.toBytes()), System.nanoTime());

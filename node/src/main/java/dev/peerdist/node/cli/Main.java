@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
       CacheCommand.class,
       PublishCommand.class,
       ProbeCommand.class,
+      DoctorCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;

@@ -65,6 +65,19 @@ public final class NodeOptions {
   String token;
   @Option(names = "--tls-insecure", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (tls-insecure).")
   String tlsInsecure;
+  @Option(names = "--hosted-cache", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (hosted-cache).")
+  List<String> hostedCache;
+  @Option(names = "--hosted-cache-cert", paramLabel = "VALUE",
+      description = "See docs/CONFIGURATION.md (hosted-cache-cert).")
+  String hostedCacheCert;
+  @Option(names = "--pchc-port", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (pchc-port).")
+  String pchcPort;
+  @Option(names = "--pchc-http-port", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (pchc-http-port).")
+  String pchcHttpPort;
+  @Option(names = "--proxy", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (proxy).")
+  String proxy;
+  @Option(names = "--publisher-key", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (publisher-key).")
+  List<String> publisherKey;
   @Option(names = "--log-format", paramLabel = "text|json", description = "See docs/CONFIGURATION.md (log-format).")
   String logFormat;
   /** The flags given, by key. */
@@ -94,6 +107,12 @@ public final class NodeOptions {
     put(m, ConfigKey.CONTENT_VERSION, contentVersion == null ? null : List.of(contentVersion));
     put(m, ConfigKey.TOKEN, token == null ? null : List.of(token));
     put(m, ConfigKey.TLS_INSECURE, tlsInsecure == null ? null : List.of(tlsInsecure));
+    put(m, ConfigKey.HOSTED_CACHE, hostedCache);
+    put(m, ConfigKey.HOSTED_CACHE_CERT, hostedCacheCert == null ? null : List.of(hostedCacheCert));
+    put(m, ConfigKey.PCHC_PORT, pchcPort == null ? null : List.of(pchcPort));
+    put(m, ConfigKey.PCHC_HTTP_PORT, pchcHttpPort == null ? null : List.of(pchcHttpPort));
+    put(m, ConfigKey.PROXY, proxy == null ? null : List.of(proxy));
+    put(m, ConfigKey.PUBLISHER_KEY, publisherKey);
     put(m, ConfigKey.LOG_FORMAT, logFormat == null ? null : List.of(logFormat));
     return m;
   }
