@@ -42,7 +42,8 @@ public enum ConfigKey {
   MIRROR_PORT("mirror-port", Type.PORT, "7781",
       "Port of the local mirror: http://127.0.0.1:PORT/<path on the publisher>.", "PROTOCOL.md §5.2"),
   ROLE("role", Type.ROLE, "client",
-      "client, or cache-server (pins --prepopulate content and announces itself by DNS-SD).", ""),
+      "client, cache-server (pins --prepopulate content and announces itself by DNS-SD), or hosted-cache "
+          + "(a cache server that also takes MS-PCHC offers from any subnet, docs/SITES.md).", "PROTOCOL.md §6"),
   PREPOPULATE("prepopulate", Type.STRING_LIST, "",
       "cache-server only: URLs (or paths under a publisher) to fetch and pin at start-up.", ""),
   PEER("peer", Type.STRING_LIST, "",
