@@ -83,6 +83,9 @@ public enum ConfigKey {
       "Hosted cache(s) to offer finished segments to and to ask for every segment: https://HOST[:PORT]/ "
           + "(version 1.0 offers) or http://HOST[:PORT]/ (version 2.0), ?pccrr=PORT for its PCCRR port (default 80).",
       "PROTOCOL.md §6"),
+  HOSTED_CACHE_DOMAIN("hosted-cache-domain", Type.STRING, "",
+      "DNS domain to find hosted caches in by unicast DNS-SD (PTR _peerdist._tcp.DOMAIN; TXT pchc-tls=PORT), "
+          + "across subnets; DOMAIN@SERVER[:PORT] asks that DNS server. Empty: off.", "PROTOCOL.md §6"),
   HOSTED_CACHE_CERT("hosted-cache-cert", Type.STRING, "",
       "PEM certificate(s) of hosted caches to trust for https:// offers (a hosted cache's pchc-tls/cert.pem); "
           + "empty: the JDK's trust store (or any certificate with tls-insecure).", "PROTOCOL.md §6.1"),

@@ -343,6 +343,9 @@ public final class Node implements AutoCloseable {
     offers = new dev.peerdist.node.hostedcache.OfferClient(pccrr.port(), tls, meters::pchcOfferSent);
     closers.push(offers);
     driver.onSegmentComplete(offers::segmentComplete);
+    if (!config.hostedCacheDomain().isEmpty()) {
+      browseHostedCaches(config.hostedCacheDomain());
+    }
     for (String h : config.hostedCaches()) {
       try {
         addHostedCache(dev.peerdist.node.hostedcache.HostedCacheTarget.parse(h), "configured");
@@ -350,6 +353,26 @@ public final class Node implements AutoCloseable {
         throw new ConfigException(ConfigKey.HOSTED_CACHE.key(), config.source(ConfigKey.HOSTED_CACHE), e.getMessage());
       }
     }
+  }
+
+  /** Unicast DNS-SD for hosted caches in {@code domain}: at start, then every 5 minutes, on its own thread. */
+  private void browseHostedCaches(String domain) {
+    java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors
+        .newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "peerdist-dns-sd");
+          t.setDaemon(true);
+          return t;
+        });
+    closers.push(timer::shutdownNow);
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        for (dev.peerdist.node.hostedcache.HostedCacheTarget t : dev.peerdist.node.hostedcache.UnicastDnsSd.browse(domain)) {
+          addHostedCache(t, "dns-sd");
+        }
+      } catch (javax.naming.NamingException | RuntimeException e) {
+        LOG.info("unicast DNS-SD in {} found no hosted cache: {}", domain, e.getMessage());
+      }
+    }, 0, 300, TimeUnit.SECONDS);
   }
 
   /**

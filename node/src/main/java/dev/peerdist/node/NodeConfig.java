@@ -204,6 +204,12 @@ public final class NodeConfig {
           throw new ConfigException(ConfigKey.PUBLISHER_KEY.key(), src.get(ConfigKey.PUBLISHER_KEY), e.getMessage());
         }
       }
+      String domainProblem = dev.peerdist.node.hostedcache.UnicastDnsSd.problem(
+          (String) all.get(ConfigKey.HOSTED_CACHE_DOMAIN));
+      if (domainProblem != null) {
+        throw new ConfigException(ConfigKey.HOSTED_CACHE_DOMAIN.key(), src.get(ConfigKey.HOSTED_CACHE_DOMAIN),
+            domainProblem);
+      }
       String proxy = (String) all.get(ConfigKey.PROXY);
       String proxyProblem = dev.peerdist.node.origin.ProxySettings.problem(proxy);
       if (proxyProblem != null) {
@@ -375,6 +381,11 @@ public final class NodeConfig {
   @SuppressWarnings("unchecked")
   public List<String> hostedCaches() {
     return (List<String>) values.get(ConfigKey.HOSTED_CACHE);
+  }
+
+  /** {@code hosted-cache-domain}: a DNS-SD domain (optionally {@code @server:port}), or empty. */
+  public String hostedCacheDomain() {
+    return (String) values.get(ConfigKey.HOSTED_CACHE_DOMAIN);
   }
 
   /** {@code hosted-cache-cert}: a PEM file, or empty. */

@@ -67,6 +67,9 @@ public final class NodeOptions {
   String tlsInsecure;
   @Option(names = "--hosted-cache", paramLabel = "VALUE", description = "See docs/CONFIGURATION.md (hosted-cache).")
   List<String> hostedCache;
+  @Option(names = "--hosted-cache-domain", paramLabel = "VALUE",
+      description = "See docs/CONFIGURATION.md (hosted-cache-domain).")
+  String hostedCacheDomain;
   @Option(names = "--hosted-cache-cert", paramLabel = "VALUE",
       description = "See docs/CONFIGURATION.md (hosted-cache-cert).")
   String hostedCacheCert;
@@ -108,6 +111,7 @@ public final class NodeOptions {
     put(m, ConfigKey.TOKEN, token == null ? null : List.of(token));
     put(m, ConfigKey.TLS_INSECURE, tlsInsecure == null ? null : List.of(tlsInsecure));
     put(m, ConfigKey.HOSTED_CACHE, hostedCache);
+    put(m, ConfigKey.HOSTED_CACHE_DOMAIN, hostedCacheDomain == null ? null : List.of(hostedCacheDomain));
     put(m, ConfigKey.HOSTED_CACHE_CERT, hostedCacheCert == null ? null : List.of(hostedCacheCert));
     put(m, ConfigKey.PCHC_PORT, pchcPort == null ? null : List.of(pchcPort));
     put(m, ConfigKey.PCHC_HTTP_PORT, pchcHttpPort == null ? null : List.of(pchcHttpPort));

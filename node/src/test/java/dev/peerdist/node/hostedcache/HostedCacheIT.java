@@ -145,6 +145,65 @@ class HostedCacheIT {
   }
 
   @Test
+  void aClientFindsTheHostedCacheByUnicastDnsSd() throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/dnsmasq")), "needs Debian's dnsmasq (.ci/run installs it)");
+    URI url = swarm.url("pkg.bin");
+    Node hc = hostedCache();
+    HostedCache listeners = hc.hostedCache().orElseThrow();
+    int dnsPort;
+    try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+      dnsPort = s.getLocalPort();
+    }
+    Process dns = new ProcessBuilder("/usr/sbin/dnsmasq", "-d", "-k", "--port=" + dnsPort,
+        "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+        "--user=" + System.getProperty("user.name"),
+        "--ptr-record=_peerdist._tcp.branch.test,hc1._peerdist._tcp.branch.test",
+        "--srv-host=hc1._peerdist._tcp.branch.test,hc.branch.test," + hc.pccrrAddress().getPort(),
+        "--txt-record=hc1._peerdist._tcp.branch.test,pchc-tls=" + listeners.tlsAddress().getPort() + ",role=cache-server",
+        "--host-record=hc.branch.test,127.0.0.1")
+        .redirectErrorStream(true).redirectOutput(dir.resolve("dnsmasq.log").toFile()).start();
+    try {
+      List<HostedCacheTarget> found = List.of();
+      for (int i = 0; i < 50 && found.isEmpty(); i++) {
+        try {
+          found = UnicastDnsSd.browse("branch.test@127.0.0.1:" + dnsPort);
+        } catch (javax.naming.NamingException e) {
+          Thread.sleep(100); // dnsmasq still starting
+        }
+      }
+      assertEquals(List.of(HostedCacheTarget.of(java.net.InetAddress.getLoopbackAddress(), true,
+          listeners.tlsAddress().getPort(), hc.pccrrAddress().getPort())), found,
+          () -> "dnsmasq: " + readQuietly(dir.resolve("dnsmasq.log")));
+      Node a = swarm.startNode("a", c -> c.set(ConfigKey.HOSTED_CACHE_DOMAIN, "branch.test@127.0.0.1:" + dnsPort)
+          .set(ConfigKey.HOSTED_CACHE_CERT, listeners.certificate().toString()));
+      fetch(a, url, content);
+      List<SegmentId> ids;
+      try (Download d = a.engine().open(url)) {
+        while (d.next() != null) {
+          // drain
+        }
+        ids = d.segmentIds();
+      }
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (!holdsAll(hc, ids) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertTrue(holdsAll(hc, ids), "the hosted cache found by DNS-SD got the offer and pulled the segment");
+    } finally {
+      dns.destroy();
+      dns.waitFor();
+    }
+  }
+
+  static String readQuietly(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (java.io.IOException e) {
+      return e.toString();
+    }
+  }
+
+  @Test
   void listenersAnswerOnlyTheirVersionAndRefuseGarbage() throws Exception {
     Node hc = hostedCache();
     HostedCache listeners = hc.hostedCache().orElseThrow();
