@@ -148,6 +148,11 @@ public final class PublishCommand implements Callable<Integer> {
           + "env PEERDIST_LOG_FORMAT).")
   String logFormat;
 
+  @Option(names = "--etag", paramLabel = "local|content", defaultValue = "local",
+      description = "ETags from the file's times and identity (local, default), or from its content, equal on "
+          + "replicas behind a load balancer (content; a new file version is hashed before its first answer).")
+  String etag;
+
   @Option(names = "--signing-key", paramLabel = "FILE",
       description = "Sign content information with the Ed25519 key in FILE (made, with FILE.pub, when missing); "
           + "nodes pin the printed public key with publisher-key.")
@@ -318,6 +323,11 @@ public final class PublishCommand implements Callable<Integer> {
       throw UserException.usage("--port -1 needs --tls-cert/--tls-key or --tls-self-signed");
     }
     b.tls(new PublisherConfig.TlsSettings(tlsCert, tlsKey, tlsSelfSigned));
+    switch (etag.toLowerCase(Locale.ROOT)) {
+      case "local" -> b.contentEtag(false);
+      case "content" -> b.contentEtag(true);
+      default -> throw UserException.usage("--etag must be local or content, got '" + etag + "'");
+    }
     if (signingKey != null) {
       try {
         dev.peerdist.node.signing.ContentSigner signer = dev.peerdist.node.signing.ContentSigner.loadOrCreate(signingKey);

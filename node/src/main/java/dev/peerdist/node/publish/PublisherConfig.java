@@ -40,6 +40,7 @@ import java.util.Objects;
  *       the upstream again for this long</td></tr>
  *   <tr><td>upstreamMaxBytes</td><td>8 GiB</td><td>largest upstream object copied</td></tr>
  *   <tr><td>upstreamTimeout</td><td>30 s</td><td>connect and response-head timeout upstream</td></tr>
+ *   <tr><td>contentEtag</td><td>false</td><td>ETags from the content, equal across replicas</td></tr>
  *   <tr><td>signer</td><td>none</td><td>signs content information ({@code X-Peerdist-Signature})</td></tr>
  *   <tr><td>uploadBytesPerSecond</td><td>0 (no cap)</td><td>all clients together; for emulating a slow
  *       link (the simulator's live mode without root)</td></tr>
@@ -72,7 +73,8 @@ public record PublisherConfig(
     Duration upstreamTimeout,
     boolean upstreamTrustAll,
     long uploadBytesPerSecond,
-    dev.peerdist.node.signing.ContentSigner signer) {
+    dev.peerdist.node.signing.ContentSigner signer,
+    boolean contentEtag) {
 
   /** How HTTPS is set up: no TLS, a PEM certificate chain and key, or a generated self-signed pair. */
   public record TlsSettings(Path certificateChain, Path privateKey, boolean selfSigned) {
@@ -200,6 +202,7 @@ public record PublisherConfig(
     private boolean upstreamTrustAll;
     private long uploadBytesPerSecond;
     private dev.peerdist.node.signing.ContentSigner signer;
+    private boolean contentEtag;
 
     public Builder root(Path v) {
       root = v;
@@ -338,13 +341,23 @@ public record PublisherConfig(
       return this;
     }
 
+    /**
+     * Publishes ETags derived from the content (its V1 content information) instead of from the
+     * file's times and identity, so replicas on other machines agree (docs/SITES.md); the first
+     * request for a file version then waits until it is hashed.
+     */
+    public Builder contentEtag(boolean v) {
+      this.contentEtag = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public PublisherConfig build() {
       return new PublisherConfig(
           root, upstream, stateDir, bind, port, tlsPort, tls, secret, minSize, maxContentVersion, token,
           maxConnections, maxConnectionsPerAddress, headerTimeout, maxHeaderBytes, maxInitialLineBytes, hashThreads,
           maxQueuedHashJobs, hashWait, idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout,
-          upstreamTrustAll, uploadBytesPerSecond, signer);
+          upstreamTrustAll, uploadBytesPerSecond, signer, contentEtag);
     }
   }
 }
