@@ -75,13 +75,18 @@ public final class Doctor {
 
     /** The report as one JSON object. */
     public String json() {
-      StringBuilder sb = new StringBuilder("{\"ok\":").append(ok()).append(",\"checks\":[");
-      for (int i = 0; i < checks.size(); i++) {
-        Check c = checks.get(i);
-        sb.append(i == 0 ? "" : ",").append("{\"name\":").append(quote(c.name)).append(",\"status\":")
-            .append(quote(c.status.label())).append(",\"detail\":").append(quote(c.detail)).append('}');
+      List<Map<String, Object>> list = new ArrayList<>();
+      for (Check c : checks) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("name", c.name);
+        m.put("status", c.status.label());
+        m.put("detail", c.detail);
+        list.add(m);
       }
-      return sb.append("]}").toString();
+      Map<String, Object> root = new java.util.LinkedHashMap<>();
+      root.put("ok", ok());
+      root.put("checks", list);
+      return dev.peerdist.node.admin.Json.write(root);
     }
   }
 
@@ -312,37 +317,6 @@ public final class Doctor {
   }
 
   static String human(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    String[] u = {"KiB", "MiB", "GiB", "TiB"};
-    double v = bytes;
-    int i = -1;
-    while (v >= 1024 && i < u.length - 1) {
-      v /= 1024;
-      i++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, u[i]);
-  }
-
-  static String quote(String s) {
-    StringBuilder sb = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
+    return dev.peerdist.node.admin.StatusText.bytes(bytes);
   }
 }

@@ -10,15 +10,13 @@ import dev.peerdist.node.ConfigKey;
 import dev.peerdist.node.Node;
 import dev.peerdist.node.NodeConfig;
 import dev.peerdist.node.NodeDirectories;
-import dev.peerdist.node.cli.Main;
+import dev.peerdist.node.cli.NodeCommandsIT;
 import dev.peerdist.node.engine.Download;
 import dev.peerdist.node.engine.DownloadRecord;
 import dev.peerdist.node.metrics.ByteSource;
 import dev.peerdist.node.publish.PublisherConfig;
 import dev.peerdist.node.publish.PublishingServer;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.nio.file.Files;
@@ -32,7 +30,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Offline cache packages end to end: {@code peerdist publish --export-package} (the CLI, with the
@@ -47,16 +44,8 @@ class CachePackageIT {
 
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
-
-  static Run cli(String... args) {
-    CommandLine cl = Main.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
+  static NodeCommandsIT.Run cli(String... args) {
+    return NodeCommandsIT.run(args);
   }
 
   @Test
@@ -70,7 +59,7 @@ class CachePackageIT {
     Files.write(root.resolve("os/image.wim"), content);
     Path pkg = dir.resolve("branch.pdcache");
 
-    Run export = cli("publish", "--root", root.toString(), "--state", dir.resolve("state").toString(),
+    NodeCommandsIT.Run export = cli("publish", "--root", root.toString(), "--state", dir.resolve("state").toString(),
         "--secret-hex", SECRET_HEX, "--export-package", pkg.toString(), "os");
     assertEquals(0, export.code(), export.err());
     assertTrue(export.out().contains("exported 1/1 os/image.wim"), export.out());
@@ -78,7 +67,7 @@ class CachePackageIT {
     // A store that exists (a node ran once), stopped.
     Path store = dir.resolve("cache-store");
     RocksChunkStore.at(store).open().close();
-    Run imported = cli("cache", "import", "--store", store.toString(), pkg.toString());
+    NodeCommandsIT.Run imported = cli("cache", "import", "--store", store.toString(), pkg.toString());
     assertEquals(0, imported.code(), imported.err());
     assertTrue(imported.out().contains("imported 1/1 os/image.wim"), imported.out());
     assertTrue(imported.out().contains(content.length + " bytes stored, pinned"), imported.out());
@@ -90,7 +79,7 @@ class CachePackageIT {
     Files.write(bad, bytes);
     Path other = dir.resolve("other-store");
     RocksChunkStore.at(other).open().close();
-    Run refused = cli("cache", "import", "--store", other.toString(), bad.toString());
+    NodeCommandsIT.Run refused = cli("cache", "import", "--store", other.toString(), bad.toString());
     assertNotEquals(0, refused.code());
     assertTrue(refused.err().contains("cannot import"), refused.err());
     try (RocksChunkStore s = RocksChunkStore.at(other).open()) {

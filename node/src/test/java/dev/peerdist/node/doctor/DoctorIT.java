@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.node.Node;
-import dev.peerdist.node.cli.Main;
+import dev.peerdist.node.cli.NodeCommandsIT;
 import dev.peerdist.node.demo.LocalSwarm;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.ServerSocket;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code peerdist doctor} against a real node and publisher on loopback: the node answers the
@@ -30,16 +27,8 @@ import picocli.CommandLine;
 class DoctorIT {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
-
-  static Run cli(String... args) {
-    CommandLine cl = Main.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
+  static NodeCommandsIT.Run cli(String... args) {
+    return NodeCommandsIT.run(args);
   }
 
   static boolean has(String json, String name, String status) {
@@ -60,7 +49,7 @@ class DoctorIT {
       String url = swarm.url("pkg.bin").toString();
       String[] common = {"doctor", "--json", "--interface", "lo", "--discovery-port", Integer.toString(port),
           "--store", dir.resolve("doctor-store").toString(), "--wait", "1500ms", "--url", url};
-      Run r = cli(concat(common, "--publisher", swarm.publisherUri().toString()));
+      NodeCommandsIT.Run r = cli(concat(common, "--publisher", swarm.publisherUri().toString()));
       assertEquals(0, r.code(), r.out() + r.err());
       String json = r.out();
       assertTrue(has(json, "interfaces", "ok"), json);
@@ -78,7 +67,7 @@ class DoctorIT {
         dead = s.getLocalPort();
       }
       String gone = "http://127.0.0.1:" + dead + "/";
-      Run bad = cli("doctor", "--interface", "lo", "--discovery-port", Integer.toString(port), "--store",
+      NodeCommandsIT.Run bad = cli("doctor", "--interface", "lo", "--discovery-port", Integer.toString(port), "--store",
           dir.resolve("work/a").toString(), "--wait", "300ms", "--publisher", gone);
       assertEquals(1, bad.code(), bad.out());
       assertTrue(bad.out().matches("(?s).*FAIL\\s+publisher\\s+cannot reach " + java.util.regex.Pattern.quote(gone)
