@@ -381,10 +381,10 @@ public final class Node implements AutoCloseable {
    * carries the segment secret, which must not go to whoever answers a multicast query.
    */
   public void addHostedCache(dev.peerdist.node.hostedcache.HostedCacheTarget target, String via) {
-    addAlwaysAskedPeer(target.pccrr(), via.equals("configured") ? "hosted-cache" : "hosted-cache-" + via);
     if (offers != null && (via.equals("configured") || config.tlsInsecure() || !config.hostedCacheCert().isEmpty())) {
       offers.addTarget(target, via);
     }
+    addAlwaysAskedPeer(target.pccrr(), via.equals("configured") ? "hosted-cache" : "hosted-cache-" + via);
   }
 
   /**

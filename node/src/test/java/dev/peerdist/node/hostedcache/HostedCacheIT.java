@@ -176,6 +176,13 @@ class HostedCacheIT {
           () -> "dnsmasq: " + readQuietly(dir.resolve("dnsmasq.log")));
       Node a = swarm.startNode("a", c -> c.set(ConfigKey.HOSTED_CACHE_DOMAIN, "branch.test@127.0.0.1:" + dnsPort)
           .set(ConfigKey.HOSTED_CACHE_CERT, listeners.certificate().toString()));
+      // The browse runs on its own thread; segments finished before it found the hosted cache are not offered.
+      String expected = "peer=127.0.0.1:" + hc.pccrrAddress().getPort() + ", via=hosted-cache-dns-sd";
+      long found2 = System.nanoTime() + 30_000_000_000L;
+      while (!a.status().toString().contains(expected) && System.nanoTime() < found2) {
+        Thread.sleep(100);
+      }
+      assertTrue(a.status().toString().contains(expected), () -> a.status().toString());
       fetch(a, url, content);
       List<SegmentId> ids;
       try (Download d = a.engine().open(url)) {
