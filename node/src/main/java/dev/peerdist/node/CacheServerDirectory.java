@@ -5,6 +5,8 @@ import dev.peerdist.discovery.dnssd.PeerdistService;
 import dev.peerdist.discovery.dnssd.ServiceAnnouncer;
 import dev.peerdist.discovery.dnssd.ServiceBrowser;
 import dev.peerdist.discovery.dnssd.ServiceRole;
+import dev.peerdist.node.hostedcache.HostedCache;
+import dev.peerdist.node.hostedcache.HostedCacheTarget;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -35,6 +37,10 @@ final class CacheServerDirectory implements AutoCloseable {
   /** Browses in the first minute after start, STARTUP_PERIOD apart. */
   static final int STARTUP_BROWSES = 6;
   static final Duration STARTUP_PERIOD = Duration.ofSeconds(5);
+  /** TXT key of a hosted cache's HTTPS (v1.0) offer port. */
+  static final String TXT_PCHC_TLS = "pchc-tls";
+  /** TXT key of a hosted cache's HTTP (v2.0) offer port. */
+  static final String TXT_PCHC_HTTP = "pchc";
   /** Most cache servers taken from DNS-SD. */
   static final int MAX_CACHE_SERVERS = 16;
 
@@ -65,12 +71,22 @@ final class CacheServerDirectory implements AutoCloseable {
   }
 
   /** Announces this cache server; null when mDNS cannot start (logged). */
-  static CacheServerDirectory announce(NodeConfig config, int pccrrPort) {
+  static CacheServerDirectory announce(NodeConfig config, int pccrrPort, HostedCache hosted) {
     try {
       InetAddress at = mdnsAddress(config);
       String name = "peerdist cache " + at.getHostAddress() + ":" + pccrrPort;
-      ServiceAnnouncer a = ServiceAnnouncer.start(at, name, ServiceRole.CACHE_SERVER, pccrrPort,
-          Map.of("pccrr", Integer.toString(pccrrPort)));
+      Map<String, String> txt = new java.util.HashMap<>();
+      txt.put("pccrr", Integer.toString(pccrrPort));
+      if (hosted != null) {
+        // A hosted cache (PROTOCOL.md §6) also names its offer listeners.
+        if (hosted.tlsAddress() != null) {
+          txt.put(TXT_PCHC_TLS, Integer.toString(hosted.tlsAddress().getPort()));
+        }
+        if (hosted.httpAddress() != null) {
+          txt.put(TXT_PCHC_HTTP, Integer.toString(hosted.httpAddress().getPort()));
+        }
+      }
+      ServiceAnnouncer a = ServiceAnnouncer.start(at, name, ServiceRole.CACHE_SERVER, pccrrPort, txt);
       LOG.info("announced by DNS-SD as '{}'", a.instanceName());
       return new CacheServerDirectory(a, null);
     } catch (Exception e) {
@@ -80,7 +96,8 @@ final class CacheServerDirectory implements AutoCloseable {
   }
 
   /** Browses for cache servers and reports each to {@code found}; null when mDNS cannot start. */
-  static CacheServerDirectory browse(NodeConfig config, BiConsumer<PeerEndpoint, String> found) {
+  static CacheServerDirectory browse(NodeConfig config, BiConsumer<PeerEndpoint, String> found,
+      BiConsumer<HostedCacheTarget, String> hostedFound) {
     try {
       ServiceBrowser b = ServiceBrowser.start(mdnsAddress(config));
       ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -96,7 +113,12 @@ final class CacheServerDirectory implements AutoCloseable {
               continue;
             }
             int port = s.pccrrPort().orElse(s.port());
-            found.accept(new PeerEndpoint(new InetSocketAddress(s.addresses().get(0), port)), "dnssd");
+            int tls = portOf(s.txt().get(TXT_PCHC_TLS));
+            if (tls < 0) {
+              found.accept(new PeerEndpoint(new InetSocketAddress(s.addresses().get(0), port)), "dnssd");
+            } else {
+              hostedFound.accept(HostedCacheTarget.of(s.addresses().get(0), true, tls, port), "dnssd");
+            }
           }
         } catch (RuntimeException e) {
           LOG.debug("DNS-SD browse failed: {}", e.getMessage());
@@ -112,6 +134,15 @@ final class CacheServerDirectory implements AutoCloseable {
       LOG.warn("DNS-SD browsing failed, cache servers are found by PCCRD only: {}", e.getMessage());
       return null;
     }
+  }
+
+  /** A TXT port value, or -1. */
+  static int portOf(String v) {
+    if (v == null || v.isEmpty() || v.length() > 5 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return -1;
+    }
+    int p = Integer.parseInt(v);
+    return p >= 1 && p <= 65535 ? p : -1;
   }
 
   @Override

@@ -58,7 +58,8 @@ public enum ConfigKey {
   MIRROR_PORT("mirror-port", Type.PORT, "7781",
       "Port of the local mirror: http://127.0.0.1:PORT/<path on the publisher>.", "PROTOCOL.md §5.2"),
   ROLE("role", Type.ROLE, "client",
-      "client, or cache-server (pins --prepopulate content and announces itself by DNS-SD).", ""),
+      "client, cache-server (pins --prepopulate content and announces itself by DNS-SD), or hosted-cache "
+          + "(a cache server that also takes MS-PCHC offers from any subnet, docs/SITES.md).", "PROTOCOL.md §6"),
   PREPOPULATE("prepopulate", Type.STRING_LIST, "",
       "cache-server only: URLs (or paths under a publisher) to fetch and pin at start-up.", ""),
   PEER("peer", Type.STRING_LIST, "",
@@ -95,6 +96,30 @@ public enum ConfigKey {
           + "get the token.", ""),
   TLS_INSECURE("tls-insecure", Type.BOOLEAN, "false",
       "Trust any TLS certificate of a publisher (self-signed trial servers only).", ""),
+  HOSTED_CACHE("hosted-cache", Type.STRING_LIST, "",
+      "Hosted cache(s) to offer finished segments to and to ask for every segment: https://HOST[:PORT]/ "
+          + "(version 1.0 offers) or http://HOST[:PORT]/ (version 2.0), ?pccrr=PORT for its PCCRR port (default 80).",
+      "PROTOCOL.md §6"),
+  HOSTED_CACHE_DOMAIN("hosted-cache-domain", Type.STRING, "",
+      "DNS domain to find hosted caches in by unicast DNS-SD (PTR _peerdist._tcp.DOMAIN; TXT pchc-tls=PORT), "
+          + "across subnets; DOMAIN@SERVER[:PORT] asks that DNS server. Empty: off.", "PROTOCOL.md §6"),
+  HOSTED_CACHE_CERT("hosted-cache-cert", Type.STRING, "",
+      "PEM certificate(s) of hosted caches to trust for https:// offers (a hosted cache's pchc-tls/cert.pem); "
+          + "empty: the JDK's trust store (or any certificate with tls-insecure).", "PROTOCOL.md §6.1"),
+  PCHC_PORT("pchc-port", Type.PORT, "443",
+      "hosted-cache only: HTTPS port for version 1.0 offers (self-signed certificate next to the store).",
+      "PROTOCOL.md §6.1"),
+  PCHC_HTTP_PORT("pchc-http-port", Type.PORT, "8082",
+      "hosted-cache only: HTTP port for version 2.0 offers (Windows shares port 80 with PCCRR; peerdist cannot).",
+      "PROTOCOL.md §6.1"),
+  PROXY("proxy", Type.STRING, "",
+      "HTTP proxy for requests to publishers: http://[user:password@]host:port (CONNECT for https). Empty: "
+          + "HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment; none: never a proxy. Never used for peers.",
+      ""),
+  PUBLISHER_KEY("publisher-key", Type.STRING_LIST, "",
+      "Pinned Ed25519 public key(s) of the publishers (base64 DER as 'peerdist publish --signing-key' prints, or a "
+          + "PEM file): content information must then carry a valid X-Peerdist-Signature. Empty: unsigned is accepted.",
+      ""),
   LOG_FORMAT("log-format", Type.LOG_FORMAT, "text",
       "Log lines as text, or json (one JSON object per line, for log shippers). A reload (SIGHUP) applies a change.",
       "");

@@ -152,6 +152,8 @@ public final class Node implements AutoCloseable {
   private LoopDriver driver;
   private long nodeId;
   private DownloadEngine engine;
+  private dev.peerdist.node.hostedcache.HostedCache hostedCache;
+  private dev.peerdist.node.hostedcache.OfferClient offers;
   private AdminServer admin;
   private volatile boolean ready;
   private volatile boolean closed;
@@ -219,7 +221,9 @@ public final class Node implements AutoCloseable {
     closers.push(client);
     OriginClientConfig oc = OriginClientConfig.defaults()
         .withTimeouts(Duration.ofSeconds(5), config.originTimeout())
-        .withTrustAll(config.tlsInsecure());
+        .withTrustAll(config.tlsInsecure())
+        .withProxy(proxySettings(config))
+        .withContentInformationCheck(signatureCheck(config.publisherKeys(), meters));
     if (!config.token().isEmpty()) {
       oc = oc.withBearerToken(config.token());
     }
@@ -244,7 +248,7 @@ public final class Node implements AutoCloseable {
     LoopDriver.OriginRanges ranges = (url, start, end, etag, readTimeout) -> (scope.isPublisher(url) ? withToken
         : withoutToken).open(url, start, end, etag, readTimeout);
     driver = new LoopDriver(store, client, ranges, directory, meters, loopSettings, view,
-        nodeId, pccrr.port(), config.role() == NodeRole.CACHE_SERVER, this::isSelf, clock, random);
+        nodeId, pccrr.port(), config.role().dedicated(), this::isSelf, clock, random);
     closers.push(driver);
     directory.serve(new LocalHoldings() {
       @Override
@@ -294,11 +298,12 @@ public final class Node implements AutoCloseable {
         (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE, clock);
     closers.push(engine);
 
+    startHostedCacheParts();
     if (config.dnssd()) {
       // PROTOCOL.md has no discovery for hosted caches beyond PCCRD; DNS-SD is peerdist's own.
-      CacheServerDirectory d = config.role() == NodeRole.CACHE_SERVER
-          ? CacheServerDirectory.announce(config, pccrr.port())
-          : CacheServerDirectory.browse(config, this::addAlwaysAskedPeer);
+      CacheServerDirectory d = config.role().dedicated()
+          ? CacheServerDirectory.announce(config, pccrr.port(), hostedCache)
+          : CacheServerDirectory.browse(config, this::addAlwaysAskedPeer, this::addHostedCache);
       if (d != null) {
         closers.push(d);
       }
@@ -315,6 +320,115 @@ public final class Node implements AutoCloseable {
     LOG.info("node ready: role {}, PCCRR on {}, admin on http://{}:{}/, mirror on http://{}:{}/", config.role(),
         pccrr.address(), config.adminBind().getHostAddress(), admin.adminPort(),
         config.adminBind().getHostAddress(), admin.mirrorPort());
+  }
+
+  /**
+   * The MS-PCHC parts (PROTOCOL.md §6): a hosted cache's offer listeners, and on every node with
+   * {@code hosted-cache} set (or a hosted cache found by DNS-SD) the offers of finished segments and
+   * the hosted cache asked for every segment before the origin.
+   */
+  private void startHostedCacheParts() throws IOException {
+    if (config.role() == NodeRole.HOSTED_CACHE) {
+      java.nio.file.Path tls = config.store().resolveSibling(config.store().getFileName() + "-pchc-tls");
+      hostedCache = dev.peerdist.node.hostedcache.HostedCache.start(
+          dev.peerdist.node.hostedcache.HostedCacheConfig.defaults(config.bind(), config.pchcHttpPort(),
+              config.pchcPort(), tls), store, meters);
+      closers.push(hostedCache);
+      LOG.info("hosted cache: v1.0 offers on https://{}{}, v2.0 offers on http://{}{}", hostedCache.tlsAddress(),
+          dev.peerdist.node.pchc.PchcCodec.V1_PATH, hostedCache.httpAddress(), dev.peerdist.node.pchc.PchcCodec.V2_PATH);
+      return;
+    }
+    javax.net.ssl.SSLContext tls = null;
+    if (config.tlsInsecure()) {
+      tls = dev.peerdist.node.origin.TrustAll.sslContext();
+    } else if (!config.hostedCacheCert().isEmpty()) {
+      try {
+        tls = dev.peerdist.node.hostedcache.OfferClient.pinned(java.nio.file.Path.of(config.hostedCacheCert()));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(ConfigKey.HOSTED_CACHE_CERT.key(), config.source(ConfigKey.HOSTED_CACHE_CERT),
+            e.getMessage());
+      }
+    }
+    offers = new dev.peerdist.node.hostedcache.OfferClient(pccrr.port(), tls, meters::pchcOfferSent);
+    closers.push(offers);
+    driver.onSegmentComplete(offers::segmentComplete);
+    if (!config.hostedCacheDomain().isEmpty()) {
+      browseHostedCaches(config.hostedCacheDomain());
+    }
+    for (String h : config.hostedCaches()) {
+      try {
+        addHostedCache(dev.peerdist.node.hostedcache.HostedCacheTarget.parse(h), "configured");
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(ConfigKey.HOSTED_CACHE.key(), config.source(ConfigKey.HOSTED_CACHE), e.getMessage());
+      }
+    }
+  }
+
+  /** Unicast DNS-SD for hosted caches in {@code domain}: at start, then every 5 minutes, on its own thread. */
+  private void browseHostedCaches(String domain) {
+    java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors
+        .newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "peerdist-dns-sd");
+          t.setDaemon(true);
+          return t;
+        });
+    closers.push(timer::shutdownNow);
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        for (dev.peerdist.node.hostedcache.HostedCacheTarget t : dev.peerdist.node.hostedcache.UnicastDnsSd.browse(domain)) {
+          addHostedCache(t, "dns-sd");
+        }
+      } catch (javax.naming.NamingException | RuntimeException e) {
+        LOG.info("unicast DNS-SD in {} found no hosted cache: {}", domain, e.getMessage());
+      }
+    }, 0, 300, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Offers finished segments to a hosted cache and asks it for every segment (its PCCRR port). A
+   * hosted cache found by DNS-SD gets offers only when its certificate can be checked: a SEGMENT_INFO
+   * carries the segment secret, which must not go to whoever answers a multicast query.
+   */
+  public void addHostedCache(dev.peerdist.node.hostedcache.HostedCacheTarget target, String via) {
+    if (offers != null && (via.equals("configured") || config.tlsInsecure() || !config.hostedCacheCert().isEmpty())) {
+      offers.addTarget(target, via);
+    }
+    addAlwaysAskedPeer(target.pccrr(), via.equals("configured") ? "hosted-cache" : "hosted-cache-" + via);
+  }
+
+  /**
+   * With {@code publisher-key} set, every content-information answer (whole or a piece) must be
+   * signed by a pinned key (docs/SITES.md); without it, anything passes (the default).
+   */
+  static dev.peerdist.node.origin.ContentInformationCheck signatureCheck(List<java.security.PublicKey> keys,
+      NodeMeters meters) {
+    if (keys.isEmpty()) {
+      return dev.peerdist.node.origin.ContentInformationCheck.NONE;
+    }
+    Map<String, java.security.PublicKey> byId = dev.peerdist.node.signing.ContentSignature.byId(keys);
+    return (uri, status, headers, body) -> {
+      try {
+        dev.peerdist.node.signing.ContentSignature.verify(byId, uri.getPath() == null ? "/" : uri.getPath(),
+            headers.firstValue(dev.peerdist.node.signing.ContentSignature.HEADER).orElse(null), body);
+      } catch (dev.peerdist.node.signing.ContentSignature.RejectedException e) {
+        meters.malformed(InputSource.PCCRTP);
+        throw new dev.peerdist.node.origin.OriginException(uri, status, "content information rejected: " + e.getMessage());
+      }
+    };
+  }
+
+  /** The proxy to publishers: config {@code proxy}, else the environment (never for peers). */
+  static dev.peerdist.node.origin.ProxySettings proxySettings(NodeConfig config) {
+    try {
+      return dev.peerdist.node.origin.ProxySettings.resolve(config.proxy(), System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(ConfigKey.PROXY.key(), config.source(ConfigKey.PROXY), e.getMessage());
+    }
+  }
+
+  /** This node's hosted-cache listeners, when its role is hosted-cache. */
+  public Optional<dev.peerdist.node.hostedcache.HostedCache> hostedCache() {
+    return Optional.ofNullable(hostedCache);
   }
 
   private PeerHttpServer startPccrr() throws IOException {
@@ -366,6 +480,9 @@ public final class Node implements AutoCloseable {
 
   /** The responder's view of the store (PROTOCOL.md §3.7): blocks held of a probed segment. */
   private LocalHoldings.Holding holding(DiscoveryKey key) {
+    if (dev.peerdist.node.doctor.DiagnosticProbe.is(key)) {
+      return new LocalHoldings.Holding(1, false); // peerdist doctor asks who is there (DiagnosticProbe)
+    }
     try {
       SegmentId id = SegmentId.of(key.toBytes());
       Optional<SegmentRecord> r = store.segment(id);
@@ -391,7 +508,7 @@ public final class Node implements AutoCloseable {
    */
   private LocalHoldings.Holding holding(DiscoveryKey key, HeardProbe probe) {
     LocalHoldings.Holding h = holding(key);
-    if (h == LocalHoldings.Holding.NONE || config.role() == NodeRole.CACHE_SERVER) {
+    if (h == LocalHoldings.Holding.NONE || config.role().dedicated() || dev.peerdist.node.doctor.DiagnosticProbe.is(key)) {
       return h;
     }
     double p = driver.view().answerProbability(SegmentId.of(key.toBytes()), System.nanoTime());

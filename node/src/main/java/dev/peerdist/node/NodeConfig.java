@@ -183,9 +183,9 @@ public final class NodeConfig {
             "'" + cv + "' is not 1 or 2");
       }
       NodeRole role = (NodeRole) all.get(ConfigKey.ROLE);
-      if (role != NodeRole.CACHE_SERVER && !((List<?>) all.get(ConfigKey.PREPOPULATE)).isEmpty()) {
+      if (!role.dedicated() && !((List<?>) all.get(ConfigKey.PREPOPULATE)).isEmpty()) {
         throw new ConfigException(ConfigKey.PREPOPULATE.key(), src.get(ConfigKey.PREPOPULATE),
-            "only a node with role cache-server prepopulates");
+            "only a node with role cache-server or hosted-cache prepopulates");
       }
       for (Object p : (List<?>) all.get(ConfigKey.PEER)) {
         String problem = peerProblem((String) p);
@@ -193,12 +193,49 @@ public final class NodeConfig {
           throw new ConfigException(ConfigKey.PEER.key(), src.get(ConfigKey.PEER), problem);
         }
       }
+      for (Object h : (List<?>) all.get(ConfigKey.HOSTED_CACHE)) {
+        String problem = dev.peerdist.node.hostedcache.HostedCacheTarget.problem((String) h);
+        if (problem != null) {
+          throw new ConfigException(ConfigKey.HOSTED_CACHE.key(), src.get(ConfigKey.HOSTED_CACHE), problem);
+        }
+      }
+      for (Object k : (List<?>) all.get(ConfigKey.PUBLISHER_KEY)) {
+        try {
+          publisherKey((String) k);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(ConfigKey.PUBLISHER_KEY.key(), src.get(ConfigKey.PUBLISHER_KEY), e.getMessage());
+        }
+      }
+      String domainProblem = dev.peerdist.node.hostedcache.UnicastDnsSd.problem(
+          (String) all.get(ConfigKey.HOSTED_CACHE_DOMAIN));
+      if (domainProblem != null) {
+        throw new ConfigException(ConfigKey.HOSTED_CACHE_DOMAIN.key(), src.get(ConfigKey.HOSTED_CACHE_DOMAIN),
+            domainProblem);
+      }
+      String proxy = (String) all.get(ConfigKey.PROXY);
+      String proxyProblem = dev.peerdist.node.origin.ProxySettings.problem(proxy);
+      if (proxyProblem != null) {
+        throw new ConfigException(ConfigKey.PROXY.key(), src.get(ConfigKey.PROXY), proxyProblem);
+      }
       try {
         new dev.peerdist.node.admin.DownloadScope(List.of(), (List<String>) all.get(ConfigKey.DOWNLOAD_ALLOW));
       } catch (IllegalArgumentException e) {
         throw new ConfigException(ConfigKey.DOWNLOAD_ALLOW.key(), src.get(ConfigKey.DOWNLOAD_ALLOW), e.getMessage());
       }
       return new NodeConfig(all, src);
+    }
+
+    /** A {@code publisher-key} value: base64 DER inline, or a PEM file. */
+    static java.security.PublicKey publisherKey(String v) {
+      // Every Ed25519 key's base64 DER starts "MCowBQYDK2VwAyEA"; anything else is a file name.
+      if (!v.startsWith("MC")) {
+        try {
+          return dev.peerdist.node.signing.ContentSignature.publicKey(Files.readString(Path.of(v), StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+          throw new IllegalArgumentException("cannot read " + v + ": " + e.getMessage());
+        }
+      }
+      return dev.peerdist.node.signing.ContentSignature.publicKey(v);
     }
 
     /** Why {@code host:port} is not a peer, or null; checks the form only (no DNS lookup). */
@@ -368,6 +405,47 @@ public final class NodeConfig {
     return (Boolean) values.get(ConfigKey.TLS_INSECURE);
   }
 
+  /** {@code hosted-cache}: the hosted caches' URLs (checked in form, not resolved). */
+  @SuppressWarnings("unchecked")
+  public List<String> hostedCaches() {
+    return (List<String>) values.get(ConfigKey.HOSTED_CACHE);
+  }
+
+  /** {@code hosted-cache-domain}: a DNS-SD domain (optionally {@code @server:port}), or empty. */
+  public String hostedCacheDomain() {
+    return (String) values.get(ConfigKey.HOSTED_CACHE_DOMAIN);
+  }
+
+  /** {@code hosted-cache-cert}: a PEM file, or empty. */
+  public String hostedCacheCert() {
+    return (String) values.get(ConfigKey.HOSTED_CACHE_CERT);
+  }
+
+  /** {@code pchc-port}: the hosted cache's HTTPS (v1.0) offer port. */
+  public int pchcPort() {
+    return (Integer) values.get(ConfigKey.PCHC_PORT);
+  }
+
+  /** {@code pchc-http-port}: the hosted cache's HTTP (v2.0) offer port. */
+  public int pchcHttpPort() {
+    return (Integer) values.get(ConfigKey.PCHC_HTTP_PORT);
+  }
+
+  /** {@code publisher-key}: the pinned publisher keys, parsed (empty: unsigned content information is fine). */
+  @SuppressWarnings("unchecked")
+  public List<java.security.PublicKey> publisherKeys() {
+    List<java.security.PublicKey> keys = new ArrayList<>();
+    for (String v : (List<String>) values.get(ConfigKey.PUBLISHER_KEY)) {
+      keys.add(Builder.publisherKey(v));
+    }
+    return keys;
+  }
+
+  /** {@code proxy}: the raw value (empty: environment; {@code none}: no proxy). */
+  public String proxy() {
+    return (String) values.get(ConfigKey.PROXY);
+  }
+
   /** How log lines are written ({@code log-format}). */
   public dev.peerdist.node.logging.LogFormat logFormat() {
     return (dev.peerdist.node.logging.LogFormat) values.get(ConfigKey.LOG_FORMAT);
@@ -378,6 +456,9 @@ public final class NodeConfig {
     StringBuilder sb = new StringBuilder("NodeConfig{");
     for (ConfigKey k : ConfigKey.values()) {
       Object v = k == ConfigKey.TOKEN && !token().isEmpty() ? "***" : values.get(k);
+      if (k == ConfigKey.PROXY) {
+        v = dev.peerdist.node.origin.ProxySettings.hideCredentials(proxy());
+      }
       sb.append(k.key()).append('=').append(v).append(", ");
     }
     sb.setLength(sb.length() - 2);

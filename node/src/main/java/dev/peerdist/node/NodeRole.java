@@ -10,7 +10,12 @@ public enum NodeRole {
    * A dedicated cache: pins the content it was told to prepopulate, answers every probe for it
    * and announces itself by DNS-SD so that clients ask it directly.
    */
-  CACHE_SERVER("cache-server");
+  CACHE_SERVER("cache-server"),
+  /**
+   * A hosted cache (MS-PCHC, PROTOCOL.md §6): a cache server that also takes offers from clients in
+   * any subnet and pulls the offered segments from them by PCCRR.
+   */
+  HOSTED_CACHE("hosted-cache");
 
   private final String label;
 
@@ -18,7 +23,12 @@ public enum NodeRole {
     this.label = label;
   }
 
-  /** The configuration spelling: {@code client} or {@code cache-server}. */
+  /** True for a dedicated cache (cache-server or hosted-cache): answers every probe, pins prepopulated content. */
+  public boolean dedicated() {
+    return this != CLIENT;
+  }
+
+  /** The configuration spelling: {@code client}, {@code cache-server} or {@code hosted-cache}. */
   public String label() {
     return label;
   }
@@ -29,7 +39,7 @@ public enum NodeRole {
         return r;
       }
     }
-    throw new IllegalArgumentException("'" + v + "' is not a role: client or cache-server");
+    throw new IllegalArgumentException("'" + v + "' is not a role: client, cache-server or hosted-cache");
   }
 
   @Override

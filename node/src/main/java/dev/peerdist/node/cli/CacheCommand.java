@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       CacheCommand.Unpin.class,
       CacheCommand.Evict.class,
       CacheCommand.Capacity.class,
+      CacheCommand.Import.class,
     })
 public final class CacheCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -247,6 +248,40 @@ public final class CacheCommand implements Runnable {
         out.println("capacity " + bytes(st.capacityBytes()) + "; " + bytes(st.usedBytes()) + " used");
         return null;
       });
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "import", mixinStandardHelpOptions = true,
+      description = {"Load an offline cache package ('peerdist publish --export-package') into a stopped",
+          "node's store, pinned. Every block is checked against its hash before it is kept; a damaged",
+          "package stops the import and leaves the store as it was."})
+  static final class Import implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StoreOption store;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The package.")
+    Path file;
+
+    @Override
+    public Integer call() {
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      dev.peerdist.node.cachepackage.PackageTransfer.ImportResult r = withStore(store, s -> {
+        try (java.io.InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file),
+            1 << 20)) {
+          return dev.peerdist.node.cachepackage.PackageTransfer.importInto(s, in, (i, n, path, segments, bytes) -> {
+            out.printf("imported %d/%d %s: %d segment(s), %d bytes%n", i, n, path, segments, bytes);
+            out.flush();
+          });
+        } catch (java.nio.file.NoSuchFileException e) {
+          throw UserException.usage("no such package: " + file);
+        } catch (java.io.IOException e) {
+          throw new UserException("cannot import " + file + ": " + e.getMessage(), ExitCodes.SOFTWARE, e);
+        }
+      });
+      out.printf("imported %d file(s): %d segment(s) (%d new), %d bytes stored, pinned%n", r.files(), r.segments(),
+          r.newSegments(), r.storedBytes());
       out.flush();
       return ExitCodes.OK;
     }

@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
       CacheCommand.class,
       PublishCommand.class,
       ProbeCommand.class,
+      DoctorCommand.class,
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
@@ -59,6 +60,8 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     LoggingSetup.beforeFirstLogger(args);
+    // Before any HTTP class loads: a proxy's Basic challenge to CONNECT is answered (docs/SITES.md).
+    dev.peerdist.node.origin.ProxySettings.allowBasicForTunnels();
     System.exit(commandLine().execute(args));
   }
 }

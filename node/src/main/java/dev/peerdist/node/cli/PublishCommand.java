@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -153,6 +154,25 @@ public final class PublishCommand implements Callable<Integer> {
           + "env PEERDIST_LOG_FORMAT).")
   String logFormat;
 
+  @Option(names = "--etag", paramLabel = "local|content", defaultValue = "local",
+      description = "ETags from the file's times and identity (local, default), or from its content, equal on "
+          + "replicas behind a load balancer (content; a new file version is hashed before its first answer).")
+  String etag;
+
+  @Option(names = "--signing-key", paramLabel = "FILE",
+      description = "Sign content information with the Ed25519 key in FILE (made, with FILE.pub, when missing); "
+          + "nodes pin the printed public key with publisher-key.")
+  Path signingKey;
+
+  @Option(names = "--export-package", paramLabel = "FILE",
+      description = "Write an offline cache package of PATH... (under --root) to FILE and exit, instead of serving; "
+          + "load it with 'peerdist cache import'.")
+  Path exportPackage;
+
+  @picocli.CommandLine.Parameters(arity = "0..*", paramLabel = "PATH",
+      description = "With --export-package: files or directories under --root to export.")
+  java.util.List<Path> exportPaths = java.util.List.of();
+
   @Option(names = "--exit-after", paramLabel = "DURATION", hidden = true,
       converter = QuantityConverters.DurationConverter.class,
       description = "Stop by itself after this long (tests, demos).")
@@ -169,6 +189,12 @@ public final class PublishCommand implements Callable<Integer> {
     }
     PublisherConfig config = config();
     PrintWriter out = spec.commandLine().getOut();
+    if (exportPackage != null) {
+      return exportPackage(config, out);
+    }
+    if (!exportPaths.isEmpty()) {
+      throw UserException.usage("PATH arguments go with --export-package");
+    }
     PublishingServer server;
     try {
       server = PublishingServer.start(config);
@@ -214,6 +240,45 @@ public final class PublishCommand implements Callable<Integer> {
       stopped.await();
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * {@code --export-package}: the content information this publisher (its secret: the --secret-*
+   * options, else the one kept in --state) hands out for PATH..., with every block (docs/SITES.md).
+   */
+  private int exportPackage(PublisherConfig config, PrintWriter out) {
+    if (source.root == null) {
+      throw UserException.usage("--export-package needs --root");
+    }
+    if (exportPaths.isEmpty()) {
+      throw UserException.usage("--export-package needs at least one PATH under --root");
+    }
+    Path tmp = exportPackage.resolveSibling(exportPackage.getFileName() + ".part");
+    try {
+      byte[] secretMaterial = dev.peerdist.node.publish.PublisherState.open(config.stateDir(), source.root,
+          config.secretKeyMaterial()).secretKeyMaterial();
+      java.util.List<Path> files = dev.peerdist.node.cachepackage.PackageTransfer.files(source.root, exportPaths);
+      long bytes;
+      try (java.io.OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+        bytes = dev.peerdist.node.cachepackage.PackageTransfer.export(source.root, files, secretMaterial, o,
+            (i, n, path, segments, b) -> {
+              out.printf("exported %d/%d %s: %d segment(s), %d bytes%n", i, n, path, segments, b);
+              out.flush();
+            });
+      }
+      Files.move(tmp, exportPackage, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      out.printf("wrote %s: %d file(s), %d bytes of content%n", exportPackage, files.size(), bytes);
+      out.flush();
+      return ExitCodes.OK;
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // The message below is what matters.
+      }
+      throw new UserException("cannot export: " + e.getMessage(), ExitCodes.SOFTWARE, e);
+    }
   }
 
   PublisherConfig config() {
@@ -265,6 +330,22 @@ public final class PublishCommand implements Callable<Integer> {
       throw UserException.usage("--port -1 needs --tls-cert/--tls-key or --tls-self-signed");
     }
     b.tls(new PublisherConfig.TlsSettings(tlsCert, tlsKey, tlsSelfSigned));
+    switch (etag.toLowerCase(Locale.ROOT)) {
+      case "local" -> b.contentEtag(false);
+      case "content" -> b.contentEtag(true);
+      default -> throw UserException.usage("--etag must be local or content, got '" + etag + "'");
+    }
+    if (signingKey != null) {
+      try {
+        dev.peerdist.node.signing.ContentSigner signer = dev.peerdist.node.signing.ContentSigner.loadOrCreate(signingKey);
+        b.signer(signer);
+        spec.commandLine().getOut().println("signing content information with key "
+            + signer.keyId() + "; nodes set publisher-key = "
+            + dev.peerdist.node.signing.ContentSignature.publicKeyBase64(signer.publicKey()));
+      } catch (IOException e) {
+        throw UserException.usage("--signing-key: " + e.getMessage());
+      }
+    }
     if (secret.hex != null || secret.file != null || secret.text != null || secret.export != null
         || secret.passphrase != null) {
       b.secretKeyMaterial(secret.resolve().keyMaterial());

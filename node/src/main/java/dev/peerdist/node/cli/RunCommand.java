@@ -4,7 +4,6 @@ import dev.peerdist.node.ConfigException;
 import dev.peerdist.node.Node;
 import dev.peerdist.node.NodeConfig;
 import dev.peerdist.node.NodeDirectories;
-import dev.peerdist.node.NodeRole;
 import dev.peerdist.node.admin.StatusText;
 import dev.peerdist.node.engine.DownloadRecord;
 import dev.peerdist.node.logging.LogSettings;
@@ -88,7 +87,7 @@ public final class RunCommand implements Callable<Integer> {
       out.printf("peerdist node running: role %s, PCCRR %s, admin %s, mirror http://%s:%d/%n", config.role(),
           node.pccrrAddress(), node.adminUri(), config.adminBind().getHostAddress(), node.mirrorPort());
       out.flush();
-      if (config.role() == NodeRole.CACHE_SERVER) {
+      if (config.role().dedicated()) {
         for (String entry : config.prepopulate()) {
           URI u = prepopulateUri(config, entry);
           try {

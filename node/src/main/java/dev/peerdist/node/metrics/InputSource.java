@@ -11,7 +11,9 @@ public enum InputSource {
   /** A publisher answer: bad content information or headers (§5). */
   PCCRTP,
   /** A request to the admin endpoint or the local mirror. */
-  ADMIN;
+  ADMIN,
+  /** An offer to the hosted cache that is not a valid MS-PCHC request (§6). */
+  PCHC;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT);

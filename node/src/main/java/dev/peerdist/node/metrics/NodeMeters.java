@@ -65,6 +65,14 @@ public final class NodeMeters implements AutoCloseable {
   public static final String PCCRR_SERVER_DROPPED = "peerdist.pccrr.server.dropped";
   /** peerdist_pccrr_server_queued_total: PCCRR requests that waited for an upload slot. */
   public static final String PCCRR_SERVER_QUEUED = "peerdist.pccrr.server.queued";
+  /** peerdist_pchc_offers_total{message_type, result}: segments offered to this hosted cache, by answer (§6.3). */
+  public static final String PCHC_OFFERS = "peerdist.pchc.offers";
+  /** peerdist_pchc_pulled_blocks_total{result}: blocks this hosted cache asked offering clients for. */
+  public static final String PCHC_PULLED_BLOCKS = "peerdist.pchc.pulled.blocks";
+  /** peerdist_pchc_pulled_bytes_total: verified bytes this hosted cache pulled from offering clients and stored. */
+  public static final String PCHC_PULLED_BYTES = "peerdist.pchc.pulled";
+  /** peerdist_pchc_offers_sent_total{message_type, result}: offers this node sent to hosted caches, by answer. */
+  public static final String PCHC_OFFERS_SENT = "peerdist.pchc.offers.sent";
   /** Store gauges: peerdist_store_used_bytes, _capacity_bytes, _pinned_bytes, _segments, and
    * peerdist_store_evicted_segments_total. */
   public static final String STORE = "peerdist.store";
@@ -218,6 +226,25 @@ public final class NodeMeters implements AutoCloseable {
     held.add(queued);
     FunctionCounter.builder(PCCRR_SERVER_QUEUED, queued, v -> v.getAsLong())
         .description("PCCRR requests that waited for an upload slot").register(registry);
+  }
+
+  /** Counts one segment of an offer received by this hosted cache. */
+  public void pchcOffer(String messageType, String result) {
+    registry.counter(PCHC_OFFERS, "message_type", messageType, "result", result).increment();
+  }
+
+  /** Counts one block this hosted cache asked an offering client for; {@code bytes} stored. */
+  public void pchcPulled(String result, long bytes) {
+    registry.counter(PCHC_PULLED_BLOCKS, "result", result).increment();
+    if (bytes > 0) {
+      Counter.builder(PCHC_PULLED_BYTES).baseUnit("bytes").description("Verified bytes pulled from offering clients")
+          .register(registry).increment(bytes);
+    }
+  }
+
+  /** Counts one segment this node offered to a hosted cache ({@code result}: ok, interested, busy, error…). */
+  public void pchcOfferSent(String messageType, String result) {
+    registry.counter(PCHC_OFFERS_SENT, "message_type", messageType, "result", result).increment();
   }
 
   /** Counts a block from a peer that failed verification. */

@@ -81,6 +81,12 @@ public final class OriginClient implements AutoCloseable {
             // Authorization header to wherever the redirect points.
             .followRedirects(config.bearerToken() == null ? HttpClient.Redirect.NORMAL : HttpClient.Redirect.NEVER)
             .executor(executor);
+    if (!config.proxy().none()) {
+      b.proxy(config.proxy().selector());
+      if (config.proxy().authenticator() != null) {
+        b.authenticator(config.proxy().authenticator());
+      }
+    }
     if (config.trustAll()) {
       this.tls = TrustAll.sslContext();
       b.sslContext(tls);
@@ -184,6 +190,7 @@ public final class OriginClient implements AutoCloseable {
             uri, status, "content information of " + declared + " bytes exceeds the limit of " + config.maxContentInformationBytes());
       }
       byte[] ci = readBounded(uri, status, body, config.maxContentInformationBytes(), declared);
+      config.contentInformationCheck().check(uri, status, resp.headers(), ci);
       ContentInformation info;
       try {
         info = codec.decode(ci);
@@ -286,7 +293,10 @@ public final class OriginClient implements AutoCloseable {
     }
     HttpURLConnection c;
     try {
-      c = (HttpURLConnection) uri.toURL().openConnection();
+      c = (HttpURLConnection) uri.toURL().openConnection(config.proxy().proxyFor(uri));
+      if (config.proxy().authenticator() != null) {
+        c.setAuthenticator(config.proxy().authenticator());
+      }
     } catch (IllegalArgumentException | java.net.MalformedURLException e) {
       throw new OriginException(uri, "cannot request", e);
     }

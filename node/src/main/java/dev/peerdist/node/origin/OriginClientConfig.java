@@ -18,6 +18,8 @@ import java.time.Duration;
  *   <tr><td>bearerToken</td><td>none</td><td>sent as {@code Authorization: Bearer} with
  *       content-information requests (and range requests) when set</td></tr>
  *   <tr><td>trustAll</td><td>false</td><td>accept any TLS certificate (self-signed trials)</td></tr>
+ *   <tr><td>contentInformationCheck</td><td>none</td><td>run on every content-information answer</td></tr>
+ *   <tr><td>proxy</td><td>none</td><td>HTTP proxy for every request ({@link ProxySettings})</td></tr>
  *   <tr><td>trustedCertificate</td><td>none</td><td>a PEM certificate to trust in addition to
  *       the JDK's trust store, e.g. the publisher's {@code tls/self-signed.crt}</td></tr>
  * </table>
@@ -29,7 +31,9 @@ public record OriginClientConfig(
     int maxRangeBytes,
     String bearerToken,
     boolean trustAll,
-    Path trustedCertificate) {
+    Path trustedCertificate,
+    ProxySettings proxy,
+    ContentInformationCheck contentInformationCheck) {
 
   /** Checks every value. */
   public OriginClientConfig {
@@ -48,6 +52,12 @@ public record OriginClientConfig(
     if (bearerToken != null && (bearerToken.isBlank() || bearerToken.chars().anyMatch(c -> c < 0x21 || c > 0x7e))) {
       throw new IllegalArgumentException("bearerToken must be visible ASCII without spaces");
     }
+    if (contentInformationCheck == null) {
+      throw new IllegalArgumentException("contentInformationCheck must not be null (ContentInformationCheck.NONE)");
+    }
+    if (proxy == null) {
+      throw new IllegalArgumentException("proxy must not be null (ProxySettings.NONE for none)");
+    }
     if (trustAll && trustedCertificate != null) {
       throw new IllegalArgumentException("trustAll and trustedCertificate exclude each other");
     }
@@ -56,30 +66,49 @@ public record OriginClientConfig(
   /** The defaults of the table above. */
   public static OriginClientConfig defaults() {
     return new OriginClientConfig(
-        Duration.ofSeconds(10), Duration.ofSeconds(60), 64 << 20, 32 << 20, null, false, null);
+        Duration.ofSeconds(10), Duration.ofSeconds(60), 64 << 20, 32 << 20, null, false, null, ProxySettings.NONE,
+        ContentInformationCheck.NONE);
   }
 
   /** A copy with a bearer token. */
   public OriginClientConfig withBearerToken(String token) {
     return new OriginClientConfig(
-        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, token, trustAll, trustedCertificate);
+        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, token, trustAll, trustedCertificate,
+        proxy, contentInformationCheck);
   }
 
   /** A copy that accepts any TLS certificate. */
   public OriginClientConfig withTrustAll(boolean v) {
     return new OriginClientConfig(
-        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, bearerToken, v, trustedCertificate);
+        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, bearerToken, v, trustedCertificate,
+        proxy, contentInformationCheck);
   }
 
   /** A copy that trusts one more certificate (PEM). */
   public OriginClientConfig withTrustedCertificate(Path pem) {
     return new OriginClientConfig(
-        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, bearerToken, trustAll, pem);
+        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, bearerToken, trustAll, pem,
+        proxy, contentInformationCheck);
+  }
+
+  /** A copy that reaches publishers through {@code p} (PCCRR and LAN peers never use it). */
+  public OriginClientConfig withProxy(ProxySettings p) {
+    return new OriginClientConfig(
+        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, bearerToken, trustAll,
+        trustedCertificate, p, contentInformationCheck);
+  }
+
+  /** A copy that checks every content-information answer with {@code c} (signatures). */
+  public OriginClientConfig withContentInformationCheck(ContentInformationCheck c) {
+    return new OriginClientConfig(
+        connectTimeout, requestTimeout, maxContentInformationBytes, maxRangeBytes, bearerToken, trustAll,
+        trustedCertificate, proxy, c);
   }
 
   /** A copy with other timeouts. */
   public OriginClientConfig withTimeouts(Duration connect, Duration request) {
     return new OriginClientConfig(
-        connect, request, maxContentInformationBytes, maxRangeBytes, bearerToken, trustAll, trustedCertificate);
+        connect, request, maxContentInformationBytes, maxRangeBytes, bearerToken, trustAll, trustedCertificate,
+        proxy, contentInformationCheck);
   }
 }

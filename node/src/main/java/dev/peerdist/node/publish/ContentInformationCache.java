@@ -200,7 +200,7 @@ public final class ContentInformationCache implements AutoCloseable {
   }
 
   private String key(ServedFile f, ContentVersion v) {
-    return f.cacheKey() + "\n" + v + "\n" + f.etag() + "\n" + secretFingerprint;
+    return f.cacheKey() + "\n" + v + "\n" + f.changeKey() + "\n" + secretFingerprint;
   }
 
   private Path entry(ServedFile f, ContentVersion v) {
@@ -208,7 +208,7 @@ public final class ContentInformationCache implements AutoCloseable {
     String resource = hex.formatHex(PublisherState.sha256(f.cacheKey().getBytes(StandardCharsets.UTF_8)), 0, 16);
     String state =
         hex.formatHex(
-            PublisherState.sha256((f.etag() + "\n" + secretFingerprint).getBytes(StandardCharsets.UTF_8)), 0, 8);
+            PublisherState.sha256((f.changeKey() + "\n" + secretFingerprint).getBytes(StandardCharsets.UTF_8)), 0, 8);
     return dir.resolve(resource).resolve(prefix(v) + state + ".ci");
   }
 

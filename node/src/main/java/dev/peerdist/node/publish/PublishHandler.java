@@ -247,6 +247,11 @@ final class PublishHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     if (contentRange != null) {
       r.headers().set("Content-Range", contentRange);
     }
+    if (config.signer() != null) {
+      // Signed content information (docs/SITES.md): the exact bytes of this answer, bound to the path.
+      r.headers().set(dev.peerdist.node.signing.ContentSignature.HEADER,
+          config.signer().sign(new io.netty.handler.codec.http.QueryStringDecoder(ex.uri()).path(), body));
+    }
     finish(ctx, ex, r, ex.keepAlive(), "content information " + n.contentVersion());
   }
 

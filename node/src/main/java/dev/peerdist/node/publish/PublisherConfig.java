@@ -42,6 +42,8 @@ import java.util.Objects;
  *       the upstream again for this long</td></tr>
  *   <tr><td>upstreamMaxBytes</td><td>8 GiB</td><td>largest upstream object copied</td></tr>
  *   <tr><td>upstreamTimeout</td><td>30 s</td><td>connect and response-head timeout upstream</td></tr>
+ *   <tr><td>contentEtag</td><td>false</td><td>ETags from the content, equal across replicas</td></tr>
+ *   <tr><td>signer</td><td>none</td><td>signs content information ({@code X-Peerdist-Signature})</td></tr>
  *   <tr><td>uploadBytesPerSecond</td><td>0 (no cap)</td><td>all clients together; for emulating a slow
  *       link (the simulator's live mode without root)</td></tr>
  * </table>
@@ -72,7 +74,9 @@ public record PublisherConfig(
     long upstreamMaxBytes,
     Duration upstreamTimeout,
     boolean upstreamTrustAll,
-    long uploadBytesPerSecond) {
+    long uploadBytesPerSecond,
+    dev.peerdist.node.signing.ContentSigner signer,
+    boolean contentEtag) {
 
   /** Plain HTTP port of {@code peerdist publish} and of the builder. */
   public static final int DEFAULT_PORT = 8080;
@@ -214,6 +218,8 @@ public record PublisherConfig(
     private Duration upstreamTimeout = Duration.ofSeconds(30);
     private boolean upstreamTrustAll;
     private long uploadBytesPerSecond;
+    private dev.peerdist.node.signing.ContentSigner signer;
+    private boolean contentEtag;
 
     public Builder root(Path v) {
       root = v;
@@ -346,13 +352,29 @@ public record PublisherConfig(
       return this;
     }
 
+    /** Signs every content-information answer (docs/SITES.md); null: unsigned, the default. */
+    public Builder signer(dev.peerdist.node.signing.ContentSigner v) {
+      this.signer = v;
+      return this;
+    }
+
+    /**
+     * Publishes ETags derived from the content (its V1 content information) instead of from the
+     * file's times and identity, so replicas on other machines agree (docs/SITES.md); the first
+     * request for a file version then waits until it is hashed.
+     */
+    public Builder contentEtag(boolean v) {
+      this.contentEtag = v;
+      return this;
+    }
+
     /** Validates and builds. */
     public PublisherConfig build() {
       return new PublisherConfig(
           root, upstream, stateDir, bind, port, tlsPort, tls, secret, minSize, maxContentVersion, token,
           maxConnections, maxConnectionsPerAddress, headerTimeout, maxHeaderBytes, maxInitialLineBytes, hashThreads,
           maxQueuedHashJobs, hashWait, idleTimeout, ioThreads, upstreamRevalidate, upstreamMaxBytes, upstreamTimeout,
-          upstreamTrustAll, uploadBytesPerSecond);
+          upstreamTrustAll, uploadBytesPerSecond, signer, contentEtag);
     }
   }
 }

@@ -138,6 +138,9 @@ public final class PublishingServer implements AutoCloseable {
     } else {
       resolver = new UpstreamMirror(config, state.subdirectory("upstream"));
     }
+    if (config.contentEtag()) {
+      resolver = ContentEtags.wrap(resolver, cache);
+    }
     PublishingServer s = new PublishingServer(config, realRoot, state, cache, resolver);
     try {
       s.bind();

@@ -26,9 +26,13 @@ import java.util.Objects;
  * @param lastModified modification time, for {@code Last-Modified}
  * @param etag the strong entity tag including its quotes
  * @param contentType media type guessed from the file name
+ * @param changeKey what tells this version of the file from any other on this machine (size,
+ *     times, identity, as above): the key of cached content information. Equal to {@code etag}
+ *     unless the publisher publishes content-derived ETags ({@code --etag content}, {@link
+ *     #withEtag}), which stay the same across replicas on other machines (docs/SITES.md)
  */
 public record ServedFile(
-    Path file, String cacheKey, long size, Instant lastModified, String etag, String contentType) {
+    Path file, String cacheKey, long size, Instant lastModified, String etag, String contentType, String changeKey) {
 
   private static final Map<String, String> TYPES =
       Map.ofEntries(
@@ -62,6 +66,7 @@ public record ServedFile(
     Objects.requireNonNull(lastModified, "lastModified");
     Objects.requireNonNull(etag, "etag");
     Objects.requireNonNull(contentType, "contentType");
+    Objects.requireNonNull(changeKey, "changeKey");
     if (size < 0) {
       throw new IllegalArgumentException("negative size " + size);
     }
@@ -103,7 +108,13 @@ public record ServedFile(
         a.size(),
         lastModifiedOverride != null ? lastModifiedOverride : mtime,
         etag,
-        contentTypeOf(file.getFileName().toString()));
+        contentTypeOf(file.getFileName().toString()),
+        etag);
+  }
+
+  /** This snapshot with another published ETag (quotes included); the change key stays. */
+  public ServedFile withEtag(String published) {
+    return new ServedFile(file, cacheKey, size, lastModified, published, contentType, changeKey);
   }
 
   /** {@code -<ctime nanos, hex>}, or empty where the file system does not say. */
@@ -123,7 +134,7 @@ public record ServedFile(
   /** True when the file on disk still has the size, times and identity this snapshot saw. */
   boolean unchangedOnDisk() {
     try {
-      return of(file, cacheKey, lastModified).etag.equals(etag);
+      return of(file, cacheKey, lastModified).changeKey.equals(changeKey);
     } catch (IOException e) {
       return false;
     }

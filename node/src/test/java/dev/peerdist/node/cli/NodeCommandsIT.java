@@ -21,12 +21,14 @@ import picocli.CommandLine;
 
 /** {@code get}, {@code status} and {@code demo} through picocli with captured output, over real sockets. */
 @Timeout(180)
-class NodeCommandsIT {
+public class NodeCommandsIT {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
+  /** A command's exit code and captured output (other ITs drive the CLI with it too). */
+  public record Run(int code, String out, String err) {}
 
-  static Run run(String... args) {
+  /** Runs {@code peerdist ARGS} in this JVM with captured output. */
+  public static Run run(String... args) {
     CommandLine cl = Main.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

@@ -7,11 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
 /** Loads the hexdump vectors under {@code src/test/resources/vectors/} (TEST-VECTORS.md). */
-final class Vectors {
+public final class Vectors {
   private Vectors() {}
 
   /** The bytes of a vector file: lines {@code offset: hex bytes}; {@code #} lines are comments. */
-  static byte[] load(String name) {
+  public static byte[] load(String name) {
     try (InputStream in = Vectors.class.getResourceAsStream("/vectors/" + name)) {
       if (in == null) {
         throw new IllegalArgumentException("no vector " + name);
@@ -29,7 +29,7 @@ final class Vectors {
     }
   }
 
-  static byte[] hex(String s) {
+  public static byte[] hex(String s) {
     return HexFormat.of().parseHex(s);
   }
 }

@@ -24,7 +24,7 @@ class PublishResponderTest {
   private static final Instant MTIME = Instant.parse("2026-11-20T10:00:00Z");
   private static final String MTIME_HTTP = "Fri, 20 Nov 2026 10:00:00 GMT";
   private static final ServedFile FILE = new ServedFile(Path.of("/srv/pkg.bin"), "pkg.bin", 1 << 20, MTIME,
-      "\"abc\"", "application/octet-stream");
+      "\"abc\"", "application/octet-stream", "\"abc\"");
   private static final String[] PEERDIST = {"Accept-Encoding", "peerdist", "X-P2P-PeerDist", "Version=1.1"};
 
   private static PublishResponder responder(String token, long minSize) {
