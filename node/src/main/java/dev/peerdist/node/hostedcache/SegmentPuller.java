@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * <p>Bounded (HOUSE-STYLE 4): {@code threads} segments are pulled at once, at most {@code
  * maxQueued} wait, at most {@code maxPerClient} of them (running or waiting) for one client address,
  * and a segment already running or waiting is not queued twice. A block a client answers empty
- * (busy or not held, §4.6) is asked again up to {@link #RETRIES} times, a few hundred milliseconds
- * apart; then the segment is left for the next offer.
+ * (busy or not held, §4.6), that timed out or whose connection failed is asked again up to
+ * {@link #RETRIES} times, 200 ms apart and doubling; then the segment is left for the next offer.
  *
  * <p>Pulled segments are stored like downloaded ones: not pinned, evictable in least-recently-used
  * order. A hosted cache is a cache of what its branch downloads; pinning every offer would fill it
@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SegmentPuller implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SegmentPuller.class);
-  /** Extra attempts at a block a client answered empty. */
+  /** Extra attempts at a block a client answered empty or late, or whose connection failed. */
   static final int RETRIES = 3;
   /** Pause before asking again for a block answered empty. */
   static final Duration RETRY_PAUSE = Duration.ofMillis(200);
@@ -166,19 +166,20 @@ public final class SegmentPuller implements AutoCloseable {
   private String pullBlock(SegmentRecord record, PeerEndpoint source, int index) {
     for (int attempt = 0; ; attempt++) {
       BlockFetchResult r;
+      String failure = null;
       try {
         r = peers.fetchBlock(source, record, index).get(blockTimeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        listener.block("timeout", 0);
-        return "timeout";
+        r = null;
+        failure = "timeout";
       } catch (ExecutionException e) {
-        listener.block("io_error", 0);
-        return "io_error";
+        r = null;
+        failure = "io_error";
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return "interrupted";
       }
-      if (r.ok()) {
+      if (r != null && r.ok()) {
         try {
           store.putBlock(record.id(), index, r.data());
         } catch (BlockVerificationException e) {
@@ -194,14 +195,17 @@ public final class SegmentPuller implements AutoCloseable {
         listener.block("ok", r.data().length);
         return "ok";
       }
-      String label = r.outcome().name().toLowerCase(java.util.Locale.ROOT);
-      boolean retry = (r.outcome() == Outcome.NOT_AVAILABLE || r.outcome() == Outcome.BUSY) && attempt < RETRIES;
+      String label = failure != null ? failure : r.outcome().name().toLowerCase(java.util.Locale.ROOT);
+      // Busy, not held yet, slow or a dropped connection are worth asking again (a client under load
+      // answers late); a block that failed verification is not.
+      boolean retry = attempt < RETRIES && (failure != null || r.outcome() == Outcome.NOT_AVAILABLE
+          || r.outcome() == Outcome.BUSY || r.outcome() == Outcome.TIMEOUT || r.outcome() == Outcome.IO_ERROR);
       listener.block(label, 0);
       if (!retry) {
         return label;
       }
       try {
-        Thread.sleep(RETRY_PAUSE.toMillis());
+        Thread.sleep(RETRY_PAUSE.toMillis() << attempt);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return "interrupted";
