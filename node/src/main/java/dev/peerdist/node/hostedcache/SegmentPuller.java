@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * maxQueued} wait, at most {@code maxPerClient} of them (running or waiting) for one client address,
  * and a segment already running or waiting is not queued twice. A block a client answers empty
  * (busy or not held, §4.6), that timed out or whose connection failed is asked again up to
- * {@link #RETRIES} times, 200 ms apart and doubling; then the segment is left for the next offer.
+ * {@link #RETRIES} times, 200 ms apart and doubling; a segment whose pull stopped that way is gone
+ * over again up to {@link #ROUNDS} times, a second apart and doubling; then it is left for the next
+ * offer. A block that fails verification ends the pull at once.
  *
  * <p>Pulled segments are stored like downloaded ones: not pinned, evictable in least-recently-used
  * order. A hosted cache is a cache of what its branch downloads; pinning every offer would fill it
@@ -51,6 +53,10 @@ public final class SegmentPuller implements AutoCloseable {
   static final int RETRIES = 3;
   /** Pause before asking again for a block answered empty. */
   static final Duration RETRY_PAUSE = Duration.ofMillis(200);
+  /** Rounds over a segment's missing blocks before the pull waits for the next offer. */
+  static final int ROUNDS = 4;
+  /** Pause before the next round (doubling). */
+  static final Duration ROUND_PAUSE = Duration.ofSeconds(1);
 
   /** Where pull outcomes are counted. */
   public interface Listener {
@@ -147,20 +153,42 @@ public final class SegmentPuller implements AutoCloseable {
       LOG.warn("hosted cache: cannot record segment {}: {}", id, e.toString());
       return;
     }
-    BitSet held = store.presentBlocks(id);
     int stored = 0;
-    for (int i = held.nextClearBit(0); i < record.blockCount(); i = held.nextClearBit(i + 1)) {
-      if (Thread.currentThread().isInterrupted()) {
+    for (int round = 0; ; round++) {
+      BitSet held = store.presentBlocks(id);
+      String result = "ok";
+      int at = -1;
+      for (int i = held.nextClearBit(0); i < record.blockCount(); i = held.nextClearBit(i + 1)) {
+        if (Thread.currentThread().isInterrupted()) {
+          return;
+        }
+        result = pullBlock(record, source, i);
+        if (!result.equals("ok")) {
+          at = i;
+          break;
+        }
+        stored++;
+      }
+      if (result.equals("ok")) {
+        LOG.debug("hosted cache: pulled {} blocks of {} from {}", stored, id, source);
         return;
       }
-      String result = pullBlock(record, source, i);
-      if (!result.equals("ok")) {
-        LOG.debug("hosted cache: pull of {} from {} stopped at block {}: {}", id, source, i, result);
+      // A client that stopped answering for a while (a loaded machine) gets a few more rounds, a
+      // second apart and doubling; what it sent wrong, or a full store, ends the pull.
+      boolean again = round + 1 < ROUNDS && (result.equals("timeout") || result.equals("io_error")
+          || result.equals("busy") || result.equals("not_available"));
+      LOG.debug("hosted cache: pull of {} from {} stopped at block {}: {}{}", id, source, at, result,
+          again ? "; trying again" : "");
+      if (!again) {
         return;
       }
-      stored++;
+      try {
+        Thread.sleep(ROUND_PAUSE.toMillis() << round);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
-    LOG.debug("hosted cache: pulled {} blocks of {} from {}", stored, id, source);
   }
 
   private String pullBlock(SegmentRecord record, PeerEndpoint source, int index) {

@@ -47,6 +47,7 @@ class SegmentPullerTest {
     final int failures;
     final String how;
     final Map<Integer, AtomicInteger> asked = new ConcurrentHashMap<>();
+    final AtomicInteger all = new AtomicInteger();
 
     FlakyClient(byte[] segment, int failures, String how) {
       this.segment = segment;
@@ -56,14 +57,16 @@ class SegmentPullerTest {
 
     @Override
     public CompletableFuture<BlockFetchResult> fetchBlock(PeerEndpoint peer, SegmentRecord record, int index) {
-      int n = asked.computeIfAbsent(index, i -> new AtomicInteger()).incrementAndGet();
+      // "gone": the first requests of all fail (a client away for a while); else per block.
+      int n = how.equals("gone") ? all.incrementAndGet()
+          : asked.computeIfAbsent(index, i -> new AtomicInteger()).incrementAndGet();
       byte[] data = Arrays.copyOfRange(segment, index * BLOCK, Math.min(segment.length, (index + 1) * BLOCK));
       if (n > failures) {
         return CompletableFuture.completedFuture(BlockFetchResult.ok(data, 1000));
       }
       return switch (how) {
         case "never" -> new CompletableFuture<>(); // never answers: the puller's own timer fires
-        case "dropped" -> CompletableFuture.failedFuture(new java.io.IOException("connection reset"));
+        case "dropped", "gone" -> CompletableFuture.failedFuture(new java.io.IOException("connection reset"));
         case "busy" -> CompletableFuture.completedFuture(BlockFetchResult.failed(Outcome.BUSY, "busy", 1000));
         case "corrupt" -> {
           data[0] ^= 1;
@@ -87,7 +90,7 @@ class SegmentPullerTest {
         SegmentPuller puller = new SegmentPuller(store, new FlakyClient(segment, failures, how), 1, 4, 4,
             Duration.ofMillis(100), (result, bytes) -> { })) {
       assertTrue(puller.submit(r, new InetSocketAddress("127.0.0.1", 9)));
-      for (int i = 0; i < 200 && puller.pending() > 0; i++) {
+      for (int i = 0; i < 600 && puller.pending() > 0; i++) {
         Thread.sleep(50);
       }
       assertEquals(0, puller.pending(), "the pull ended");
@@ -100,11 +103,12 @@ class SegmentPullerTest {
     assertEquals(4, pull("never", 1), "a block that timed out once");
     assertEquals(4, pull("dropped", 2), "a block whose connection dropped twice");
     assertEquals(4, pull("busy", SegmentPuller.RETRIES), "a block answered busy up to the retry limit");
+    assertEquals(4, pull("gone", 2 * (SegmentPuller.RETRIES + 1)), "a client gone for two rounds");
   }
 
   @Test
   void aCorruptBlockIsNeverStoredNorAskedAgainAndAClientThatNeverAnswersIsLeft() throws Exception {
     assertEquals(0, pull("corrupt", 1), "nothing stored after bad data: the pull stops at the first block");
-    assertEquals(0, pull("never", 100), "a client that never answers is left after the retries");
+    assertEquals(0, pull("never", 1000), "a client that never answers is left after the rounds");
   }
 }
