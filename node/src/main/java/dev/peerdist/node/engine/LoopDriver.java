@@ -107,6 +107,8 @@ public final class LoopDriver implements AutoCloseable {
    * the blocks kept in memory because the store could not keep them.
    */
   public static final class Segment {
+    /** The segment-complete listeners heard of it (loop thread only). */
+    boolean completeReported;
     final SegmentRecord record;
     final URI url;
     final String etag;
@@ -390,7 +392,14 @@ public final class LoopDriver implements AutoCloseable {
         passThroughBytes.addAndGet(-kept.length);
       }
     }
-    post(() -> loop.unwant(s.record.id()));
+    post(() -> {
+      loop.unwant(s.record.id());
+      // The reader can take the last block and let go before the loop hears of it (blocks are
+      // ready when stored, the loop is told after): the listeners still hear of a complete segment.
+      if (!s.completeReported && store.presentBlocks(s.record.id()).cardinality() == s.record.blockCount()) {
+        segmentComplete(s);
+      }
+    });
   }
 
   /**
@@ -637,19 +646,28 @@ public final class LoopDriver implements AutoCloseable {
         Segment s = segments.get(d.segment());
         if (s != null) {
           s.allReady();
-          for (java.util.function.Consumer<SegmentRecord> l : completed) {
-            try {
-              l.accept(s.record);
-            } catch (RuntimeException e) {
-              LOG.warn("segment-complete listener failed: {}", e.toString());
-            }
-          }
+          segmentComplete(s);
         }
       } else if (a instanceof Action.SegmentFailed f) {
         Segment s = segments.get(f.segment());
         if (s != null) {
           s.fail(f.why());
         }
+      }
+    }
+  }
+
+  /** Tells the segment-complete listeners, once per segment. Loop thread. */
+  private void segmentComplete(Segment s) {
+    if (s.completeReported) {
+      return;
+    }
+    s.completeReported = true;
+    for (java.util.function.Consumer<SegmentRecord> l : completed) {
+      try {
+        l.accept(s.record);
+      } catch (RuntimeException e) {
+        LOG.warn("segment-complete listener failed: {}", e.toString());
       }
     }
   }
