@@ -60,16 +60,17 @@ public final class DownloadLoop {
   static final int FIRST_COPIES = 1;
   /** After this long a rare block is taken from its only (partial) holder by anyone. */
   static final long RARE_WAIT_NANOS = 3_000_000_000L;
-  private static final long STANDING_REFRESH_NANOS = 250_000_000L;
+  /** How long a looked-up standing or source flag is reused before asking the view again. */
+  private static final long VIEW_REFRESH_NANOS = 250_000_000L;
   /** Requests in flight below which a segment counts as starving (see {@link #STARVE_NANOS}). */
   static final int LOW_WATER = 4;
   /**
    * A segment starving this long (fewer than {@link #LOW_WATER} requests in flight) may take any
-   * block from its lone holder, designated or not: the copies it waited for are not coming.
+   * block from a seed, designated or not: the copies it waited for are not coming.
    */
+  static final long STARVE_NANOS = 300_000_000L;
   /** Complete holders are kept for rare blocks while partial holders outnumber them this many times. */
   static final int SPARE_RATIO = 4;
-  static final long STARVE_NANOS = 300_000_000L;
   private static final FallbackReason[] REASONS = FallbackReason.values();
 
   private final long nodeId;
@@ -884,36 +885,31 @@ public final class DownloadLoop {
   }
 
   /**
-   * The blocks of word {@code w} we may ask {@code h} for now. A block other holders also have is
-   * asked of a partial holder, not of a complete one (a seeder or cache server): its uplink goes to
-   * blocks nobody else has yet, the swarm copies the rest among itself. A block only {@code h} is
-   * known to have is asked for by its designated first copiers at once, by the others when it has
-   * been rare for {@link #RARE_WAIT_NANOS} at a partial holder, or when the segment is starving.
+   * The blocks of word {@code w} we may ask {@code h} for now. A source — a node fetching the
+   * segment from the origin, or a complete holder while complete holders are few ({@link #spared})
+   * — is asked only for blocks no other holder has: by their designated first copiers at once, by
+   * anyone once rare for {@link #RARE_WAIT_NANOS} at a partial source, or from a seed when the
+   * segment starves. An ordinary peer is asked for anything it has.
    */
   private long allowed(Task t, Holding h, int w, long now) {
     long common = 0;
+    int complete = 0;
     for (Holding o : t.holders) {
+      complete += o.complete ? 1 : 0;
       if (o != h) {
         common |= o.known[w];
       }
     }
-    return allowed(t, h, w, common, spared(t, h), now);
+    return allowed(t, h, w, common, spared(t, h, complete), now);
   }
 
   /**
    * Whether complete holder {@code h} is kept for blocks nobody else has: while sources are few
-   * among the holders (a seeder or cache server in a crowd of partial holders). Once most holders
-   * are complete, they all serve everything.
+   * among the holders ({@code complete} of them are complete: a seeder or cache server in a crowd
+   * of partial holders). Once most holders are complete, they all serve everything.
    */
-  private static boolean spared(Task t, Holding h) {
-    if (!h.complete) {
-      return false;
-    }
-    int complete = 0;
-    for (Holding o : t.holders) {
-      complete += o.complete ? 1 : 0;
-    }
-    return (t.holders.size() - complete) >= SPARE_RATIO * complete;
+  private static boolean spared(Task t, Holding h, int complete) {
+    return h.complete && (t.holders.size() - complete) >= SPARE_RATIO * complete;
   }
 
   /** As {@link #allowed(Task, Holding, int, long)}, given what the other holders have. */
@@ -922,22 +918,21 @@ public final class DownloadLoop {
     if (cand == 0) {
       return 0;
     }
-    // A source (a seed kept for rare blocks, or a node fetching the segment from the origin) is
-    // not asked for what others also have: its uplink goes to first copies.
-    long ok = spared || (!h.complete && fetching(t, h, now)) ? 0 : cand & common;
+    boolean originSource = !h.complete && fetching(t, h, now);
+    long ok = spared || originSource ? 0 : cand & common;
     long rare = cand & ~common;
     if (rare == 0) {
       return ok;
     }
     if (h.complete && t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS) {
-      return ok | rare; // the copies this segment waits for are not coming: take them from the source
+      return ok | rare; // the copies this segment waits for are not coming: take them from the seed
     }
-    if (!h.complete && !fetching(t, h, now)) {
+    if (!h.complete && !originSource) {
       return ok | rare; // an ordinary peer, not a source: what only it has is ours to copy
     }
     for (; rare != 0; rare &= rare - 1) {
       int b = (w << 6) + Long.numberOfTrailingZeros(rare);
-      if ((!h.complete && now - t.firstListed[b] >= RARE_WAIT_NANOS) || designated(t, b, now)) {
+      if ((originSource && now - t.firstListed[b] >= RARE_WAIT_NANOS) || designated(t, b, now)) {
         ok |= rare & -rare;
       }
     }
@@ -946,7 +941,7 @@ public final class DownloadLoop {
 
   /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
   private boolean fetching(Task t, Holding h, long now) {
-    if (h.sourceAt == NONE || now - h.sourceAt >= STANDING_REFRESH_NANOS) {
+    if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
       h.fetching = view.fetching(h.peer.endpoint, t.ref.id(), now, takeoverNanos * 2);
       h.sourceAt = now;
     }
@@ -960,7 +955,7 @@ public final class DownloadLoop {
    * block has exactly that many first copiers (give or take nodes whose views briefly differ).
    */
   private boolean designated(Task t, int b, long now) {
-    if (t.standingAt == NONE || now - t.standingAt >= STANDING_REFRESH_NANOS) {
+    if (t.standingAt == NONE || now - t.standingAt >= VIEW_REFRESH_NANOS) {
       long st = view.standing(t.ref.id(), nodeId, now);
       t.position = (int) (st >>> 32);
       t.tagged = Math.max(1, (int) st);
@@ -1116,6 +1111,10 @@ public final class DownloadLoop {
    * what {@link #pick} could request now. Linear in holders (who has a block once, who twice).
    */
   private int knownNeeded(Task t, long now) {
+    int complete = 0;
+    for (Holding h : t.holders) {
+      complete += h.complete ? 1 : 0;
+    }
     int n = 0;
     for (int w = 0; w < t.have.length; w++) {
       long once = 0;
@@ -1130,7 +1129,7 @@ public final class DownloadLoop {
       long m = 0;
       for (Holding h : t.holders) {
         if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
-          m |= allowed(t, h, w, twice | (once & ~h.known[w]), spared(t, h), now);
+          m |= allowed(t, h, w, twice | (once & ~h.known[w]), spared(t, h, complete), now);
         }
       }
       n += Long.bitCount(m);
