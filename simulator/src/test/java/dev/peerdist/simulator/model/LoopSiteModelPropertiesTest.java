@@ -59,11 +59,12 @@ class LoopSiteModelPropertiesTest {
     long stored = r.receivedBytes(ByteSource.PEER) + r.receivedBytes(ByteSource.ORIGIN);
     assertTrue(stored >= (long) r.downloadsCompleted() * size, "stored " + stored + "; " + where);
 
-    // A subnet without a pre-populated copy pulled the package over the WAN at least once.
+    // A subnet without a pre-populated copy where someone finished pulled the package over the WAN
+    // at least once (a subnet whose only clients left early may not have).
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> subs = (List<Map<String, Object>>) r.toMap().get("per_subnet");
     for (int i = 0; i < subs.size(); i++) {
-      if (!(cacheServer && i == 0)) {
+      if (!(cacheServer && i == 0) && ((Number) subs.get(i).get("downloads_completed")).intValue() > 0) {
         assertTrue((Long) subs.get(i).get("wan_bytes") >= size, "subnet " + i + "; " + where);
       }
     }
