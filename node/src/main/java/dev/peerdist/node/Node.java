@@ -270,7 +270,7 @@ public final class Node implements AutoCloseable {
     // would otherwise cross the WAN once per node: 1/964 of the package each).
     BridgeRegistrar registrar = new BridgeRegistrar(bridge, url -> origin.fetchContentInformation(url, true), clock);
     closers.push(registrar);
-    java.util.function.BiConsumer<URI, dev.peerdist.node.origin.ContentInformationResponse.PeerDist> bridgeHook =
+    java.util.function.BiConsumer<URI, dev.peerdist.node.origin.ContentInformationResponse.Encoded> bridgeHook =
         (url, pd) -> {
           if (driver.view().betterRanked(pd.info().segmentId(0), nodeId, System.nanoTime(), 8).size() < 8) {
             registrar.contentInformation(url, pd);
@@ -281,14 +281,14 @@ public final class Node implements AutoCloseable {
     ContentInfoResolver resolver = new ContentInfoResolver((url, first, last) -> {
       OriginClient c = scope.isPublisher(url) ? origin : tokenless;
       var r = c.fetchContentInformation(url, false, first, last);
-      if (r instanceof dev.peerdist.node.origin.ContentInformationResponse.PeerDist pd) {
+      if (r instanceof dev.peerdist.node.origin.ContentInformationResponse.Encoded pd) {
         return pd.info();
       }
       ((dev.peerdist.node.origin.ContentInformationResponse.Plain) r).body().close();
       throw new IOException("the publisher no longer answers " + url + " with content information (did it change?)");
     }, driver.subnet(), store, config.discoveryWait(), Duration.ofSeconds(2));
     closers.push(resolver);
-    dev.peerdist.node.engine.Origin originPath = new PublisherOrigin(origin, config.contentVersion() == 2,
+    dev.peerdist.node.engine.OriginSource originPath = new PublisherOrigin(origin, config.contentVersion() == 2,
         bridgeHook).withResolver(resolver);
     if (tokenless != origin) {
       originPath = new ScopedOrigin(scope, originPath,

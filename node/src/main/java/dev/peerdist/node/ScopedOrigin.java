@@ -1,7 +1,7 @@
 package dev.peerdist.node;
 
 import dev.peerdist.node.admin.DownloadScope;
-import dev.peerdist.node.engine.Origin;
+import dev.peerdist.node.engine.OriginSource;
 import java.io.IOException;
 import java.net.URI;
 
@@ -11,18 +11,18 @@ import java.net.URI;
  * 1): whatever URL reaches the engine — {@code download-allow}, a prepopulate entry, an embedded
  * {@code get} — the token never leaves for another host.
  */
-final class ScopedOrigin implements Origin {
+final class ScopedOrigin implements OriginSource {
   private final DownloadScope scope;
-  private final Origin withToken;
-  private final Origin withoutToken;
+  private final OriginSource withToken;
+  private final OriginSource withoutToken;
 
-  ScopedOrigin(DownloadScope scope, Origin withToken, Origin withoutToken) {
+  ScopedOrigin(DownloadScope scope, OriginSource withToken, OriginSource withoutToken) {
     this.scope = scope;
     this.withToken = withToken;
     this.withoutToken = withoutToken;
   }
 
-  private Origin forUrl(URI url) {
+  private OriginSource forUrl(URI url) {
     return scope.isPublisher(url) ? withToken : withoutToken;
   }
 

@@ -80,7 +80,7 @@ public final class BridgeRegistrar implements AutoCloseable {
    * The download path got {@code answer} for {@code url}: bridge it unless there is nothing to
    * do. Returns at once; never throws.
    */
-  public void contentInformation(URI url, ContentInformationResponse.PeerDist answer) {
+  public void contentInformation(URI url, ContentInformationResponse.Encoded answer) {
     try {
       ContentInformation v1 = answer.info();
       if (v1.version() != ContentVersion.V1 || answer.contentRange() != null || v1.contentRange().start() != 0
@@ -114,7 +114,7 @@ public final class BridgeRegistrar implements AutoCloseable {
     }
   }
 
-  private void schedule(URI url, ContentInformationResponse.PeerDist answer, ByteBuffer key, int attempt) {
+  private void schedule(URI url, ContentInformationResponse.Encoded answer, ByteBuffer key, int attempt) {
     try {
       worker.schedule(() -> {
         boolean again = false;
@@ -138,13 +138,13 @@ public final class BridgeRegistrar implements AutoCloseable {
   }
 
   /** One attempt; false when the publisher is still hashing and it is worth asking again. */
-  private boolean register(URI url, ContentInformationResponse.PeerDist v1Answer) {
+  private boolean register(URI url, ContentInformationResponse.Encoded v1Answer) {
     try (ContentInformationResponse r = source.fetch(url)) {
       if (r instanceof ContentInformationResponse.Plain plain && plain.makeHashRequest()) {
         LOG.debug("bridge: {} is still being hashed by its publisher; asking again later", url);
         return false;
       }
-      if (!(r instanceof ContentInformationResponse.PeerDist pd) || pd.info().version() != ContentVersion.V2) {
+      if (!(r instanceof ContentInformationResponse.Encoded pd) || pd.info().version() != ContentVersion.V2) {
         synchronized (this) {
           noV2.put(url, clock.instant());
         }

@@ -17,8 +17,8 @@ public sealed interface Action {
    * segments are the ones this node is fetching from the origin right now; the driver says so in the
    * probe's tag ({@code ProbeTag} flags), which is how subnet-mates see that the fetcher is alive.
    */
-  record Probe(List<SegmentId> segments, int fetching) implements Action {
-    public Probe {
+  record SendProbe(List<SegmentId> segments, int fetching) implements Action {
+    public SendProbe {
       segments = List.copyOf(segments);
     }
   }
@@ -30,7 +30,7 @@ public sealed interface Action {
    * Ask {@code peer} which of the segment's {@code blocks} blocks it holds now, by MSG_GETBLKLIST (§4.4);
    * answer with {@link DownloadLoop#blockList}.
    */
-  record GetBlockList(long id, PeerEndpoint peer, SegmentId segment, int blocks) implements Action {}
+  record AskBlockList(long id, PeerEndpoint peer, SegmentId segment, int blocks) implements Action {}
 
   /**
    * Fetch blocks {@code first .. first+count-1} of a segment from the publisher with one

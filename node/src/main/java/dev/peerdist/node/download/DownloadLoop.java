@@ -142,7 +142,7 @@ public final class DownloadLoop {
   }
 
   /** What one peer holds of one segment, as far as we know. */
-  private static final class Holding {
+  private static final class Holder {
     final Peer peer;
     final long[] known;
     /** The known set came from MSG_BLKLIST or a full-segment claim. */
@@ -166,7 +166,7 @@ public final class DownloadLoop {
     boolean fetching;
     long sourceAt = NONE;
 
-    Holding(Peer peer, int words, long now) {
+    Holder(Peer peer, int words, long now) {
       this.peer = peer;
       this.known = new long[words];
       this.added = now;
@@ -196,7 +196,7 @@ public final class DownloadLoop {
     long lowSince;
     /** When this segment may next poll holders that have nothing new for it. */
     long nextPollRound;
-    final List<Holding> holders = new ArrayList<>();
+    final List<Holder> holders = new ArrayList<>();
     final Map<Long, Long> suspects = new HashMap<>(4);
     int missing;
     int refs = 1;
@@ -236,8 +236,8 @@ public final class DownloadLoop {
       this.lastOriginProgress = now;
     }
 
-    Holding holding(Peer p) {
-      for (Holding h : holders) {
+    Holder holding(Peer p) {
+      for (Holder h : holders) {
         if (h.peer == p) {
           return h;
         }
@@ -254,7 +254,7 @@ public final class DownloadLoop {
 
   private record Req(long id, Task task, int block, Peer peer, long sentAt) {}
 
-  private record ListReq(long id, Task task, Holding holding) {}
+  private record ListReq(long id, Task task, Holder holding) {}
 
   private static final class OriginReq {
     final long id;
@@ -335,12 +335,12 @@ public final class DownloadLoop {
       return;
     }
     boolean whole = complete || blocks >= t.n;
-    Holding h = t.holding(p);
+    Holder h = t.holding(p);
     if (h == null) {
       if (t.holders.size() >= s.neighbors() && !makeRoom(t, whole, now)) {
         return;
       }
-      h = new Holding(p, t.have.length, now);
+      h = new Holder(p, t.have.length, now);
       t.holders.add(h);
     }
     if (whole) {
@@ -366,12 +366,12 @@ public final class DownloadLoop {
     fillHolding(t, h, now);
   }
 
-  /** The answer to {@link Action.GetBlockList} {@code id}: the blocks the peer holds now. */
+  /** The answer to {@link Action.AskBlockList} {@code id}: the blocks the peer holds now. */
   public void blockList(long id, BitSet held) {
     blockList(id, held, null);
   }
 
-  /** {@link Action.GetBlockList} {@code id} failed with {@code outcome} (timeout, I/O error, bad answer). */
+  /** {@link Action.AskBlockList} {@code id} failed with {@code outcome} (timeout, I/O error, bad answer). */
   public void blockListFailed(long id, Outcome outcome) {
     blockList(id, null, outcome);
   }
@@ -381,7 +381,7 @@ public final class DownloadLoop {
     if (lr == null) {
       return;
     }
-    Holding h = lr.holding;
+    Holder h = lr.holding;
     h.listing = false;
     Task t = lr.task;
     if (tasks.get(t.ref.id()) != t || !t.holders.contains(h)) {
@@ -486,7 +486,7 @@ public final class DownloadLoop {
     switch (outcome) {
       case OK -> {
         p.failures = 0;
-        Holding h = live ? t.holding(p) : null;
+        Holder h = live ? t.holding(p) : null;
         if (h != null) {
           h.empties = 0;
           h.refreshes = 0;
@@ -499,7 +499,7 @@ public final class DownloadLoop {
         // The wire cannot tell "not held" from "busy" (PROTOCOL.md §4.6). A peer that listed the
         // block (or claims the whole segment) still has it (blocks are not dropped mid-download):
         // busy, so pause it. A peer asked blindly most likely lacks it.
-        Holding h = live ? t.holding(p) : null;
+        Holder h = live ? t.holding(p) : null;
         p.backoffUntil = now + s.busyBackoff().toNanos();
         dirty = true;
         if (h != null && h.blind) {
@@ -783,8 +783,8 @@ public final class DownloadLoop {
    * while; replacing them for that would only churn.
    */
   private boolean makeRoom(Task t, boolean newIsComplete, long now) {
-    Holding victim = null;
-    for (Holding h : t.holders) {
+    Holder victim = null;
+    for (Holder h : t.holders) {
       if (h.complete || h.listing || h.stale < 2 || hasNeeded(t, h)) {
         continue;
       }
@@ -793,7 +793,7 @@ public final class DownloadLoop {
       }
     }
     if (victim == null && newIsComplete) {
-      for (Holding h : t.holders) {
+      for (Holder h : t.holders) {
         if (!h.complete && !h.listing && h.peer.inFlight == 0 && (victim == null || h.added < victim.added)) {
           victim = h;
         }
@@ -806,7 +806,7 @@ public final class DownloadLoop {
     return true;
   }
 
-  private boolean hasNeeded(Task t, Holding h) {
+  private boolean hasNeeded(Task t, Holder h) {
     for (int w = 0; w < t.have.length; w++) {
       if ((h.known[w] & t.need(w)) != 0) {
         return true;
@@ -830,7 +830,7 @@ public final class DownloadLoop {
       }
       int start = random.nextInt(k);
       for (int i = 0; i < k; i++) {
-        Holding h = t.holders.get((start + i) % k);
+        Holder h = t.holders.get((start + i) % k);
         Peer p = h.peer;
         if (p.backoffUntil != NONE && now < p.backoffUntil) {
           nextBackoffEnd = Math.min(nextBackoffEnd, p.backoffUntil);
@@ -858,7 +858,7 @@ public final class DownloadLoop {
    * rare for {@link #RARE_WAIT_NANOS}: the others copy it from them, so a source uploads each block
    * about once (BitTorrent calls this super-seeding) and nobody's uplink becomes the site's bottleneck.
    */
-  private int pick(Task t, Holding h, long now) {
+  private int pick(Task t, Holder h, long now) {
     int words = t.have.length;
     long any = 0;
     for (int w = 0; w < words; w++) {
@@ -879,7 +879,7 @@ public final class DownloadLoop {
     return b;
   }
 
-  private int choose(Task t, Holding h, int w, long mask, long now) {
+  private int choose(Task t, Holder h, int w, long mask, long now) {
     long ok = allowed(t, h, w, now) & mask;
     return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
   }
@@ -891,10 +891,10 @@ public final class DownloadLoop {
    * anyone once rare for {@link #RARE_WAIT_NANOS} at a partial source, or from a seed when the
    * segment starves. An ordinary peer is asked for anything it has.
    */
-  private long allowed(Task t, Holding h, int w, long now) {
+  private long allowed(Task t, Holder h, int w, long now) {
     long common = 0;
     int complete = 0;
-    for (Holding o : t.holders) {
+    for (Holder o : t.holders) {
       complete += o.complete ? 1 : 0;
       if (o != h) {
         common |= o.known[w];
@@ -908,12 +908,12 @@ public final class DownloadLoop {
    * among the holders ({@code complete} of them are complete: a seeder or cache server in a crowd
    * of partial holders). Once most holders are complete, they all serve everything.
    */
-  private static boolean spared(Task t, Holding h, int complete) {
+  private static boolean spared(Task t, Holder h, int complete) {
     return h.complete && (t.holders.size() - complete) >= SPARE_RATIO * complete;
   }
 
-  /** As {@link #allowed(Task, Holding, int, long)}, given what the other holders have. */
-  private long allowed(Task t, Holding h, int w, long common, boolean spared, long now) {
+  /** As {@link #allowed(Task, Holder, int, long)}, given what the other holders have. */
+  private long allowed(Task t, Holder h, int w, long common, boolean spared, long now) {
     long cand = h.known[w] & t.need(w);
     if (cand == 0) {
       return 0;
@@ -940,7 +940,7 @@ public final class DownloadLoop {
   }
 
   /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
-  private boolean fetching(Task t, Holding h, long now) {
+  private boolean fetching(Task t, Holder h, long now) {
     if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
       h.fetching = view.fetching(h.peer.endpoint, t.ref.id(), now, takeoverNanos * 2);
       h.sourceAt = now;
@@ -971,7 +971,7 @@ public final class DownloadLoop {
   }
 
   /** What {@code h} newly told us may be fetched: requests to it only (cheaper than {@link #fill}). */
-  private void fillHolding(Task t, Holding h, long now) {
+  private void fillHolding(Task t, Holder h, long now) {
     Peer p = h.peer;
     while (inFlight < s.requestsInFlight() && p.inFlight < limit(p) && usable(p, now)) {
       int b = pick(t, h, now);
@@ -992,7 +992,7 @@ public final class DownloadLoop {
       return;
     }
     for (Task t : tasks.values()) {
-      Holding h = t.holding(p);
+      Holder h = t.holding(p);
       if (h == null) {
         continue;
       }
@@ -1047,7 +1047,7 @@ public final class DownloadLoop {
         return;
       }
       Task t = r.task;
-      for (Holding h : t.holders) {
+      for (Holder h : t.holders) {
         Peer p = h.peer;
         if (p != r.peer && get(h.known, r.block) && p.inFlight < limit(p) && usable(p, now)) {
           stats.hedges++;
@@ -1067,7 +1067,7 @@ public final class DownloadLoop {
    */
   private void lists(Task t, long now) {
     int dry = 0;
-    for (Holding h : t.holders) {
+    for (Holder h : t.holders) {
       if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
         return;
       }
@@ -1080,8 +1080,8 @@ public final class DownloadLoop {
     }
     t.nextPollRound = now + s.blockListInterval().toNanos();
     while (dry < POLLS_PER_ROUND && lists.size() < MAX_LISTS_IN_FLIGHT) {
-      Holding oldest = null;
-      for (Holding h : t.holders) {
+      Holder oldest = null;
+      for (Holder h : t.holders) {
         if (h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
           continue;
         }
@@ -1097,13 +1097,13 @@ public final class DownloadLoop {
     }
   }
 
-  private void ask(Task t, Holding h, long now) {
+  private void ask(Task t, Holder h, long now) {
     long id = nextId++;
     h.listing = true;
     h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
     lists.put(id, new ListReq(id, t, h));
     stats.listRequests++;
-    out.add(new Action.GetBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
+    out.add(new Action.AskBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
   }
 
   /**
@@ -1112,14 +1112,14 @@ public final class DownloadLoop {
    */
   private int knownNeeded(Task t, long now) {
     int complete = 0;
-    for (Holding h : t.holders) {
+    for (Holder h : t.holders) {
       complete += h.complete ? 1 : 0;
     }
     int n = 0;
     for (int w = 0; w < t.have.length; w++) {
       long once = 0;
       long twice = 0;
-      for (Holding h : t.holders) {
+      for (Holder h : t.holders) {
         twice |= once & h.known[w];
         once |= h.known[w];
       }
@@ -1127,7 +1127,7 @@ public final class DownloadLoop {
         continue;
       }
       long m = 0;
-      for (Holding h : t.holders) {
+      for (Holder h : t.holders) {
         if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
           m |= allowed(t, h, w, twice | (once & ~h.known[w]), spared(t, h, complete), now);
         }
@@ -1187,11 +1187,11 @@ public final class DownloadLoop {
       t.nextProbe = now + (long) (interval * (0.75 + 0.5 * random.nextDouble()));
     }
     stats.probes++;
-    out.add(new Action.Probe(ids, fetching));
+    out.add(new Action.SendProbe(ids, fetching));
   }
 
   private boolean hasUsableHolder(Task t, long now) {
-    for (Holding h : t.holders) {
+    for (Holder h : t.holders) {
       if (usable(h.peer, now) && hasNeeded(t, h)) {
         return true;
       }
@@ -1306,7 +1306,7 @@ public final class DownloadLoop {
       u[w] = t.need(w);
     }
     if (!patienceOut) {
-      for (Holding h : t.holders) {
+      for (Holder h : t.holders) {
         if (!h.exact && !h.blind && (h.listing || h.listFailures < 3)) {
           return null; // it is about to tell us what it has
         }

@@ -64,7 +64,7 @@ public final class ContentInfoResolver implements AutoCloseable {
   }
 
   /** Subnet-mates: who might have a segment's hash list, and asking them for it. */
-  public interface Subnet {
+  public interface HashListPeers {
     /** Multicasts a probe for {@code id}, so that holders answer and wanters hear this node. */
     void announce(SegmentId id);
 
@@ -79,7 +79,7 @@ public final class ContentInfoResolver implements AutoCloseable {
   }
 
   private final Publisher publisher;
-  private final Subnet subnet;
+  private final HashListPeers subnet;
   private final ChunkStore store;
   private final Duration wait;
   private final Duration hashWait;
@@ -92,7 +92,7 @@ public final class ContentInfoResolver implements AutoCloseable {
    * @param hashWait how long a node waits for a better-ranked wanter's hash list before asking the
    *     publisher itself
    */
-  public ContentInfoResolver(Publisher publisher, Subnet subnet, ChunkStore store, Duration wait, Duration hashWait) {
+  public ContentInfoResolver(Publisher publisher, HashListPeers subnet, ChunkStore store, Duration wait, Duration hashWait) {
     this.publisher = publisher;
     this.subnet = subnet;
     this.store = store;

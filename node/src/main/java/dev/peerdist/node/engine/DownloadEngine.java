@@ -39,7 +39,7 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
   static final int PLAIN_CHUNK = 64 * 1024;
 
   private final ChunkStore store;
-  private final Origin origin;
+  private final OriginSource origin;
   private final LoopDriver driver;
   private final NodeMeters meters;
   private final long readAheadBytes;
@@ -49,7 +49,7 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
   private final Deque<DownloadRecord> recent = new ArrayDeque<>();
   private final AtomicLong ids = new AtomicLong();
 
-  public DownloadEngine(ChunkStore store, Origin origin, LoopDriver driver, NodeMeters meters, long readAheadBytes,
+  public DownloadEngine(ChunkStore store, OriginSource origin, LoopDriver driver, NodeMeters meters, long readAheadBytes,
       Clock clock) {
     if (readAheadBytes < 1) {
       throw new IllegalArgumentException("readAheadBytes must be positive, got " + readAheadBytes);
@@ -64,7 +64,7 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
 
   @Override
   public Download open(URI url) throws IOException {
-    Origin.Answer answer = origin.open(url);
+    OriginSource.Answer answer = origin.open(url);
     DownloadRecord record = new DownloadRecord(Long.toString(ids.incrementAndGet(), 36)
         + Long.toString(clock.millis() % 1_000_000, 36), url, clock);
     synchronized (recent) {
@@ -73,11 +73,11 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
         recent.removeLast();
       }
     }
-    if (answer instanceof Origin.PeerDist pd) {
+    if (answer instanceof OriginSource.Encoded pd) {
       record.begin(true, pd.plan().length(), pd.plan().size());
       return new PlanDownload(record, url, pd.plan(), pd.etag());
     }
-    Origin.Plain plain = (Origin.Plain) answer;
+    OriginSource.Plain plain = (OriginSource.Plain) answer;
     record.begin(false, plain.length(), 0);
     return new PlainDownload(record, plain);
   }
@@ -282,11 +282,11 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
   /** Streams content the publisher sent plainly (§5.2 step 2), counting it as origin bytes. */
   private final class PlainDownload implements Download {
     private final DownloadRecord record;
-    private final Origin.Plain plain;
+    private final OriginSource.Plain plain;
     private long read;
     private boolean closed;
 
-    PlainDownload(DownloadRecord record, Origin.Plain plain) {
+    PlainDownload(DownloadRecord record, OriginSource.Plain plain) {
       this.record = record;
       this.plain = plain;
     }

@@ -439,8 +439,8 @@ public final class LoopDriver implements AutoCloseable {
    * announcing a segment, who answered for it, who wants it and ranks above this node, and asking a
    * peer for a segment's block-hash list ({@code BlockHashesHandler} on its PCCRR port).
    */
-  public ContentInfoResolver.Subnet subnet() {
-    return new ContentInfoResolver.Subnet() {
+  public ContentInfoResolver.HashListPeers subnet() {
+    return new ContentInfoResolver.HashListPeers() {
       @Override
       public void announce(SegmentId id) {
         synchronized (announced) {
@@ -629,11 +629,11 @@ public final class LoopDriver implements AutoCloseable {
       }
     }
     for (Action a : actions) {
-      if (a instanceof Action.Probe p) {
+      if (a instanceof Action.SendProbe p) {
         probe(p);
       } else if (a instanceof Action.GetBlock g) {
         getBlock(g);
-      } else if (a instanceof Action.GetBlockList l) {
+      } else if (a instanceof Action.AskBlockList l) {
         getBlockList(l);
       } else if (a instanceof Action.FetchOrigin f) {
         fetchOrigin(f);
@@ -672,7 +672,7 @@ public final class LoopDriver implements AutoCloseable {
     }
   }
 
-  private void probe(Action.Probe p) {
+  private void probe(Action.SendProbe p) {
     if (directory == null) {
       return;
     }
@@ -770,7 +770,7 @@ public final class LoopDriver implements AutoCloseable {
     passThroughBytes.addAndGet(-bytes);
   }
 
-  private void getBlockList(Action.GetBlockList l) {
+  private void getBlockList(Action.AskBlockList l) {
     List<BlockRange> ranges = new ArrayList<>();
     for (int i = 0; i < l.blocks(); i += BlockRange.MAX_BLOCKS) {
       ranges.add(new BlockRange(i, Math.min(BlockRange.MAX_BLOCKS, l.blocks() - i)));

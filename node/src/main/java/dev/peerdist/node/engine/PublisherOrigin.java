@@ -7,13 +7,13 @@ import java.io.InterruptedIOException;
 import java.net.URI;
 
 /**
- * {@link Origin} over the publisher's PCCRTP client ({@link OriginClient}): PeerDist GET for
+ * {@link OriginSource} over the publisher's PCCRTP client ({@link OriginClient}): PeerDist GET for
  * content information (PROTOCOL.md §5.2 step 1), MissingDataRequest ranges (§5.2 step 5).
  */
-public final class PublisherOrigin implements Origin {
+public final class PublisherOrigin implements OriginSource {
   private final OriginClient client;
   private final boolean offerV2;
-  private final java.util.function.BiConsumer<URI, ContentInformationResponse.PeerDist> onContentInformation;
+  private final java.util.function.BiConsumer<URI, ContentInformationResponse.Encoded> onContentInformation;
   private volatile ContentInfoResolver resolver;
 
   /** @param offerV2 whether to offer content information V2 besides V1 (§5.1 PeerDistEx) */
@@ -26,7 +26,7 @@ public final class PublisherOrigin implements Origin {
    *     the download uses it (the V1/V2 bridge registers it; must return at once)
    */
   public PublisherOrigin(OriginClient client, boolean offerV2,
-      java.util.function.BiConsumer<URI, ContentInformationResponse.PeerDist> onContentInformation) {
+      java.util.function.BiConsumer<URI, ContentInformationResponse.Encoded> onContentInformation) {
     this.client = client;
     this.offerV2 = offerV2;
     this.onContentInformation = onContentInformation;
@@ -50,7 +50,7 @@ public final class PublisherOrigin implements Origin {
       if (res != null && !offerV2) {
         // One byte of the content: the length and the first segment's description (§2.3, §5.3).
         ContentInformationResponse first = client.fetchContentInformation(url, false, 0, 0);
-        if (first instanceof ContentInformationResponse.PeerDist pd && pd.contentRange() != null
+        if (first instanceof ContentInformationResponse.Encoded pd && pd.contentRange() != null
             && pd.contentLength() > 0 && pd.info().version() == dev.peerdist.chunkstore.content.ContentVersion.V1
             && pd.info().segmentCount() >= 1 && pd.info().segment(0).offsetInContent() == 0) {
           String etag = pd.etag().orElse("");
@@ -60,11 +60,11 @@ public final class PublisherOrigin implements Origin {
           } catch (IllegalArgumentException e) {
             throw new IOException("content information from " + url + " is unusable: " + e.getMessage(), e);
           }
-          plan.onResolved(info -> onContentInformation.accept(url, new ContentInformationResponse.PeerDist(info,
+          plan.onResolved(info -> onContentInformation.accept(url, new ContentInformationResponse.Encoded(info,
               new byte[0], pd.contentLength(), pd.peerDistVersion(), pd.etag(), pd.lastModified(), null)));
-          return new PeerDist(plan, etag);
+          return new Encoded(plan, etag);
         }
-        if (first instanceof ContentInformationResponse.PeerDist pd && pd.contentRange() == null) {
+        if (first instanceof ContentInformationResponse.Encoded pd && pd.contentRange() == null) {
           r = first; // the publisher ignored the range: this is the whole content information
         } else if (first instanceof ContentInformationResponse.Plain plain) {
           plain.body().close(); // not (yet) PeerDist: ask for the content itself below
@@ -73,7 +73,7 @@ public final class PublisherOrigin implements Origin {
       if (r == null) {
         r = client.fetchContentInformation(url, offerV2);
       }
-      if (r instanceof ContentInformationResponse.PeerDist pd) {
+      if (r instanceof ContentInformationResponse.Encoded pd) {
         ContentPlan plan;
         try {
           plan = ContentPlans.of(pd.info());
@@ -85,7 +85,7 @@ public final class PublisherOrigin implements Origin {
               + " bytes but X-P2P-PeerDist says ContentLength=" + pd.contentLength());
         }
         onContentInformation.accept(url, pd);
-        return new PeerDist(plan, pd.etag().orElse(""));
+        return new Encoded(plan, pd.etag().orElse(""));
       }
       ContentInformationResponse.Plain plain = (ContentInformationResponse.Plain) r;
       return new Plain(plain.contentLength(), plain.body());

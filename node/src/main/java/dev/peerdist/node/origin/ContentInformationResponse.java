@@ -6,7 +6,7 @@ import java.io.InputStream;
 import java.util.Optional;
 
 /**
- * What {@link OriginClient#fetchContentInformation} got: content information ({@link PeerDist})
+ * What {@link OriginClient#fetchContentInformation} got: content information ({@link Encoded})
  * or the content itself ({@link Plain}, which must be closed).
  */
 public sealed interface ContentInformationResponse extends AutoCloseable {
@@ -28,7 +28,7 @@ public sealed interface ContentInformationResponse extends AutoCloseable {
    * @param peerDistVersion the {@code Version} of the response's {@code X-P2P-PeerDist}
    * @param contentRange the {@code Content-Range} when a range was described, else null
    */
-  record PeerDist(
+  record Encoded(
       ContentInformation info,
       byte[] contentInformation,
       long contentLength,
@@ -38,7 +38,7 @@ public sealed interface ContentInformationResponse extends AutoCloseable {
       String contentRange)
       implements ContentInformationResponse {
     /** Defensive copy. */
-    public PeerDist {
+    public Encoded {
       contentInformation = contentInformation.clone();
     }
 

@@ -39,7 +39,7 @@ import javax.net.ssl.TrustManagerFactory;
  * <pre>{@code
  * try (OriginClient origin = new OriginClient(OriginClientConfig.defaults())) {
  *   try (ContentInformationResponse r = origin.fetchContentInformation(uri)) {
- *     if (r instanceof ContentInformationResponse.PeerDist pd) { ... pd.info() ... }
+ *     if (r instanceof ContentInformationResponse.Encoded pd) { ... pd.info() ... }
  *     else if (r instanceof ContentInformationResponse.Plain plain) { ... plain.body() ... }
  *   }
  *   byte[] block = origin.fetchRange(uri, 65536, 131072);
@@ -197,7 +197,7 @@ public final class OriginClient implements AutoCloseable {
       } catch (ContentInformationFormatException e) {
         throw new OriginException(uri, status, "malformed content information: " + e.getMessage());
       }
-      return new ContentInformationResponse.PeerDist(
+      return new ContentInformationResponse.Encoded(
           info,
           ci,
           contentLength,

@@ -57,8 +57,8 @@ class BridgeRegistrarTest {
     store.close();
   }
 
-  private static ContentInformationResponse.PeerDist answer(ContentInformation info, String etag, String range) {
-    return new ContentInformationResponse.PeerDist(info, new byte[0], CONTENT.length, "1.1", Optional.ofNullable(etag),
+  private static ContentInformationResponse.Encoded answer(ContentInformation info, String etag, String range) {
+    return new ContentInformationResponse.Encoded(info, new byte[0], CONTENT.length, "1.1", Optional.ofNullable(etag),
         Optional.empty(), range);
   }
 

@@ -67,7 +67,7 @@ class DownloadLoopTest {
     l.want(REF, new BitSet());
     l.tick();
     List<Action> first = l.drain();
-    assertEquals(List.of(SEG), of(first, Action.Probe.class).get(0).segments());
+    assertEquals(List.of(SEG), of(first, Action.SendProbe.class).get(0).segments());
     assertTrue(of(first, Action.FetchOrigin.class).isEmpty(), "no origin before the discovery wait");
     advance(S.discoveryWait());
     l.tick();
@@ -126,7 +126,7 @@ class DownloadLoopTest {
     l.tick();
     l.drain();
     l.matched(peer(2), SEG, 100, false);
-    List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+    List<Action.AskBlockList> lists = of(l.drain(), Action.AskBlockList.class);
     assertEquals(1, lists.size());
     advance(S.discoveryWait());
     l.tick();
@@ -257,7 +257,7 @@ class DownloadLoopTest {
     List<Action.GetBlock> first = of(l.drain(), Action.GetBlock.class);
     // A second holder that has exactly the blocks asked of the first one (and nothing else).
     l.matched(peer(3), SEG, first.size(), false);
-    List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+    List<Action.AskBlockList> lists = of(l.drain(), Action.AskBlockList.class);
     BitSet held = new BitSet();
     first.forEach(g -> held.set(g.index()));
     l.blockList(lists.get(0).id(), held);
@@ -303,7 +303,7 @@ class DownloadLoopTest {
     l.drain();
     l.matched(peer(2), SEG, 10, false);
     for (int i = 0; i < 2; i++) {
-      List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+      List<Action.AskBlockList> lists = of(l.drain(), Action.AskBlockList.class);
       assertEquals(1, lists.size());
       l.blockListFailed(lists.get(0).id(), Outcome.BAD_DATA);
       advance(S.blockListInterval().multipliedBy(5));
@@ -404,7 +404,7 @@ class DownloadLoopTest {
       l.tick();
       l.drain();
       l.matched(peer(2), SEG, 64, false);
-      List<Action.GetBlockList> lists = of(l.drain(), Action.GetBlockList.class);
+      List<Action.AskBlockList> lists = of(l.drain(), Action.AskBlockList.class);
       l.blockList(lists.get(0).id(), fresh);
       // Answer every request at once so that each loop asks for all it is allowed to.
       List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
@@ -445,7 +445,7 @@ class DownloadLoopTest {
       held.set(i * 64, i * 64 + 64);
       List<Action> a = l.drain();
       gets.addAll(of(a, Action.GetBlock.class));
-      for (Action.GetBlockList gl : of(a, Action.GetBlockList.class)) {
+      for (Action.AskBlockList gl : of(a, Action.AskBlockList.class)) {
         l.blockList(gl.id(), held);
         gets.addAll(of(l.drain(), Action.GetBlock.class));
       }
@@ -505,7 +505,7 @@ class DownloadLoopTest {
     for (Object[] holder : new Object[][] {{peer(3), copied}, {peer(4), fresh}}) {
       l.matched((PeerEndpoint) holder[0], SEG, 64, false);
       List<Action> a = l.drain();
-      for (Action.GetBlockList gl : of(a, Action.GetBlockList.class)) {
+      for (Action.AskBlockList gl : of(a, Action.AskBlockList.class)) {
         l.blockList(gl.id(), (BitSet) holder[1]);
         gets.addAll(of(l.drain(), Action.GetBlock.class));
       }

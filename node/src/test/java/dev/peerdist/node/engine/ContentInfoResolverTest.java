@@ -66,7 +66,7 @@ class ContentInfoResolverTest {
   }
 
   ContentInfoResolver resolver() {
-    resolver = new ContentInfoResolver(this::range, new ContentInfoResolver.Subnet() {
+    resolver = new ContentInfoResolver(this::range, new ContentInfoResolver.HashListPeers() {
       @Override
       public void announce(SegmentId id) {
         asked.add("announce " + id.equals(record.id()));

@@ -53,7 +53,7 @@ class DownloadEngineTest {
   static final LoopSettings SETTINGS = LoopSettings.defaults().withDiscoveryWait(Duration.ofMillis(20));
 
   /** An origin answering with content information for CONTENT and ranges of it. */
-  static final class ArrayOrigin implements Origin, LoopDriver.OriginRanges {
+  static final class ArrayOrigin implements OriginSource, LoopDriver.OriginRanges {
     volatile byte[] content;
     volatile ContentPlan plan;
     final AtomicLong rangeBytes = new AtomicLong();
@@ -70,7 +70,7 @@ class DownloadEngineTest {
       if (plan == null) {
         return new Plain(content.length, new ByteArrayInputStream(content));
       }
-      return new PeerDist(plan, "\"v1\"");
+      return new Encoded(plan, "\"v1\"");
     }
 
     private void gate() throws IOException {

@@ -72,7 +72,7 @@ class OriginClientIT {
     URI uri = start(config());
     try (OriginClient c = new OriginClient(OriginClientConfig.defaults())) {
       ContentInformationResponse r = c.fetchContentInformation(uri);
-      ContentInformationResponse.PeerDist pd = assertInstanceOf(ContentInformationResponse.PeerDist.class, r);
+      ContentInformationResponse.Encoded pd = assertInstanceOf(ContentInformationResponse.Encoded.class, r);
       assertEquals(ContentVersion.V2, pd.info().version());
       assertEquals(content.length, pd.contentLength());
       assertEquals("1.1", pd.peerDistVersion());
@@ -83,8 +83,8 @@ class OriginClientIT {
         byte[] b = c.fetchRange(uri, s.offsetInContent(), s.range().end(), pd.etag().get());
         assertTrue(s.verifyBlock(0, b, 0, b.length), "segment at " + s.offsetInContent());
       }
-      ContentInformationResponse.PeerDist v1 =
-          assertInstanceOf(ContentInformationResponse.PeerDist.class, c.fetchContentInformation(uri, false));
+      ContentInformationResponse.Encoded v1 =
+          assertInstanceOf(ContentInformationResponse.Encoded.class, c.fetchContentInformation(uri, false));
       assertEquals(ContentVersion.V1, v1.info().version());
       byte[] last = c.fetchRange(uri, 196_608, 262_144);
       assertArrayEquals(Arrays.copyOfRange(content, 196_608, content.length), last, "short last block");
@@ -136,12 +136,12 @@ class OriginClientIT {
       assertInstanceOf(ContentInformationResponse.Plain.class, anonymous.fetchContentInformation(https)).close();
     }
     try (OriginClient c = new OriginClient(OriginClientConfig.defaults().withTrustAll(true).withBearerToken("tok"))) {
-      assertInstanceOf(ContentInformationResponse.PeerDist.class, c.fetchContentInformation(https));
+      assertInstanceOf(ContentInformationResponse.Encoded.class, c.fetchContentInformation(https));
     }
     Path crt = server.state().directory().resolve("tls/self-signed.crt");
     try (OriginClient pinned =
         new OriginClient(OriginClientConfig.defaults().withTrustedCertificate(crt).withBearerToken("tok"))) {
-      assertInstanceOf(ContentInformationResponse.PeerDist.class, pinned.fetchContentInformation(https));
+      assertInstanceOf(ContentInformationResponse.Encoded.class, pinned.fetchContentInformation(https));
     }
     try (OriginClient strict = new OriginClient(OriginClientConfig.defaults())) {
       assertThrows(IOException.class, () -> strict.fetchContentInformation(https));

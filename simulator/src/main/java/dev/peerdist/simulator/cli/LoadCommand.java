@@ -165,7 +165,7 @@ public final class LoadCommand implements Callable<Integer> {
     }
     try (OriginClient client = new OriginClient(c);
         ContentInformationResponse r = client.fetchContentInformation(u, false)) {
-      if (!(r instanceof ContentInformationResponse.PeerDist pd)) {
+      if (!(r instanceof ContentInformationResponse.Encoded pd)) {
         throw new UserException("the publisher gave no content information for " + u
             + " (not a PeerDist publisher, or hashes not ready yet: try again)");
       }

@@ -629,11 +629,11 @@ public final class LoopSimulation {
   /** Carries out the loop's actions in the model. */
   private void act(Sim n) {
     for (Action a : n.loop.drain()) {
-      if (a instanceof Action.Probe p) {
+      if (a instanceof Action.SendProbe p) {
         probe(n, p);
       } else if (a instanceof Action.GetBlock g) {
         getBlock(n, g);
-      } else if (a instanceof Action.GetBlockList l) {
+      } else if (a instanceof Action.AskBlockList l) {
         getBlockList(n, l);
       } else if (a instanceof Action.FetchOrigin f) {
         fetchOrigin(n, f);
@@ -666,7 +666,7 @@ public final class LoopSimulation {
     scheduleTick(n);
   }
 
-  private void probe(Sim n, Action.Probe p) {
+  private void probe(Sim n, Action.SendProbe p) {
     int subnet = n.spec.subnet();
     List<SegmentId> ids = p.segments();
     views[subnet].heard(n.nodeId, n.endpoint, ids, p.fetching(), now);
@@ -786,7 +786,7 @@ public final class LoopSimulation {
   /** A block that arrives with a result. */
   private record Delivery(Seg seg, int block) {}
 
-  private void getBlockList(Sim n, Action.GetBlockList l) {
+  private void getBlockList(Sim n, Action.AskBlockList l) {
     Sim server = byEndpoint.get(l.peer());
     Seg s = segById.get(l.segment());
     if (server == null || server.gone) {

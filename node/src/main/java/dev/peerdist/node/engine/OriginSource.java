@@ -9,15 +9,15 @@ import java.net.URI;
  * or the plain content when the publisher does not offer PeerDist; and byte ranges for blocks no
  * peer could supply ({@code MissingDataRequest}, §5.2 step 5).
  */
-public interface Origin {
+public interface OriginSource {
   /** The publisher's answer to a PeerDist request. */
-  sealed interface Answer permits PeerDist, Plain {}
+  sealed interface Answer permits Encoded, Plain {}
 
   /**
    * Content information: the plan of segments and a tag for the content version (the ETag, or
    * empty) — a changed file gives new content information and new segment ids.
    */
-  record PeerDist(SegmentPlan plan, String etag) implements Answer {}
+  record Encoded(SegmentPlan plan, String etag) implements Answer {}
 
   /**
    * The publisher sent the content itself (§5.2 step 2: no {@code Content-Encoding: peerdist}).
