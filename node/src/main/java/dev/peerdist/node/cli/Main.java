@@ -38,6 +38,27 @@ public final class Main implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /**
+   * The root of {@code peerdist run}: the same name, version and help as {@link Main}, with the
+   * daemon's subcommand only. Building every subcommand's model (picocli reflects over each
+   * command, option and converter, and the extensions' commands load the simulator) took about a
+   * third of a daemon's start-up (docs/PERFORMANCE.md, "Start-up"); a daemon needs none of it.
+   */
+  @Command(
+      name = "peerdist",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionProvider.class,
+      description = "An open, BranchCache-compatible peer-to-peer LAN cache.",
+      subcommands = {RunCommand.class})
+  static final class DaemonRoot implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(spec.commandLine().getOut());
+    }
+  }
+
   /** Builds the command line with every subcommand, the error handlers and the exit codes. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
@@ -46,6 +67,18 @@ public final class Main implements Runnable {
         cl.addSubcommand(sub);
       }
     }
+    return handlers(cl);
+  }
+
+  /**
+   * The command line for {@code args}: {@code run ...} gets {@link DaemonRoot} (what it parses and
+   * prints is the same as under the full command line), anything else {@link #commandLine()}.
+   */
+  static CommandLine commandLine(String[] args) {
+    return args.length > 0 && args[0].equals("run") ? handlers(new CommandLine(new DaemonRoot())) : commandLine();
+  }
+
+  private static CommandLine handlers(CommandLine cl) {
     cl.setExecutionExceptionHandler(new ErrorHandler());
     cl.setParameterExceptionHandler(Main::onBadParameters);
     return cl;
@@ -62,6 +95,6 @@ public final class Main implements Runnable {
     LoggingSetup.beforeFirstLogger(args);
     // Before any HTTP class loads: a proxy's Basic challenge to CONNECT is answered (docs/SITES.md).
     dev.peerdist.node.origin.ProxySettings.allowBasicForTunnels();
-    System.exit(commandLine().execute(args));
+    System.exit(commandLine(args).execute(args));
   }
 }

@@ -196,8 +196,13 @@ public final class DownloadEngine implements Downloads, AutoCloseable {
           ByteSource src = seg.source(block);
           FallbackReason why = seg.reason(block);
           byte[] data = seg.takePassThrough(block);
+          byte[] handed = data == null ? seg.takeHandOff(block) : null;
           if (data != null) {
             driver.passThroughTaken(data.length);
+          } else if (handed != null) {
+            // Stored, and verified as it arrived: no read back (LoopDriver, HAND_OFF_LIMIT).
+            driver.handOffTaken(handed.length);
+            data = handed;
           } else {
             data = readStored(r, block);
             if (data == null) {

@@ -70,6 +70,12 @@ import org.slf4j.LoggerFactory;
  * <p>A block the store cannot keep (full disk, too small a cache) is still delivered: it is kept in
  * memory for its reader (at most {@value #PASS_THROUGH_LIMIT} bytes in all; beyond that the block is
  * fetched again when its reader gets to it), counted as {@code store_full}.
+ *
+ * <p>A block that was stored is also handed to its reader as the plaintext just verified (at most
+ * {@value #HAND_OFF_LIMIT} bytes in all, beyond that the reader reads it back from the store): the
+ * read-back (store read, decryption, a second SHA-256) was a third of a block's cost on the
+ * receiving path (docs/PERFORMANCE.md). Only verified bytes are handed over: the opener's or the
+ * origin stream's {@link VerifiedBlock}, or bytes the store's own check accepted.
  */
 public final class LoopDriver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LoopDriver.class);
@@ -77,6 +83,12 @@ public final class LoopDriver implements AutoCloseable {
   private static final Logger ACTIONS = LoggerFactory.getLogger(LoopDriver.class.getName() + ".actions");
   /** Bytes kept in memory for readers when the store cannot keep them. */
   static final long PASS_THROUGH_LIMIT = 64L << 20;
+  /**
+   * Verified plaintext of stored blocks kept for their readers. Small against the daemon's 96 MiB
+   * heap: a reader keeping up takes each block within a few blocks of its arrival; one that lags
+   * reads the rest back from the store.
+   */
+  static final long HAND_OFF_LIMIT = 4L << 20;
   /** Bits 4–7 of the probe tag's flags: how many leading probe ids this node fetches from the origin. */
   public static final int FETCHING_SHIFT = 4;
   /** Peers remembered for the status page. */
@@ -117,7 +129,11 @@ public final class LoopDriver implements AutoCloseable {
     final byte[] reason;
     final BitSet ready;
     final Map<Integer, byte[]> passThrough = new ConcurrentHashMap<>();
+    /** Verified plaintext of blocks that were also stored, for the reader (bounded by HAND_OFF_LIMIT). */
+    final Map<Integer, byte[]> handOff = new ConcurrentHashMap<>();
     int refs;
+    /** Set by {@link LoopDriver#release} before it empties {@link #handOff}. */
+    volatile boolean released;
     String failure;
 
     Segment(SegmentRecord record, URI url, String etag, long offsetInContent, BitSet present) {
@@ -172,6 +188,14 @@ public final class LoopDriver implements AutoCloseable {
       return passThrough.remove(i);
     }
 
+    /**
+     * The verified plaintext of stored block {@code i} as it arrived, taken out (the caller then
+     * tells {@link LoopDriver#handOffTaken}); null when it was not kept: read it from the store.
+     */
+    public byte[] takeHandOff(int i) {
+      return handOff.remove(i);
+    }
+
     /** Where block {@code i} came from when this node fetched it, else null (it was in the store). */
     public synchronized ByteSource source(int i) {
       return source[i] == 0 ? null : ByteSource.values()[source[i] - 1];
@@ -223,6 +247,7 @@ public final class LoopDriver implements AutoCloseable {
   private final List<PeerEndpoint> alwaysAsk = new CopyOnWriteArrayList<>();
   private final Map<PeerEndpoint, String[]> seen = new ConcurrentHashMap<>();
   private final AtomicLong passThroughBytes = new AtomicLong();
+  private final AtomicLong handOffBytes = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int probeFlags;
   private volatile long originRate;
@@ -386,10 +411,15 @@ public final class LoopDriver implements AutoCloseable {
       }
       segments.remove(s.record.id());
     }
+    s.released = true;
     for (int i = 0; i < s.record.blockCount(); i++) {
       byte[] kept = s.passThrough.remove(i);
       if (kept != null) {
         passThroughBytes.addAndGet(-kept.length);
+      }
+      byte[] handed = s.handOff.remove(i);
+      if (handed != null) {
+        handOffBytes.addAndGet(-handed.length);
       }
     }
     post(() -> {
@@ -719,7 +749,7 @@ public final class LoopDriver implements AutoCloseable {
           // The opener verified the block: the store keeps it without hashing (or encrypting) again.
           VerifiedBlock v = res.verified() != null && res.verified().index() == g.index()
               && res.verified().record().id().equals(s.record.id()) ? res.verified() : null;
-          Outcome o = keep(s, g.index(), res.data(), 0, res.data().length, v, ByteSource.PEER, null);
+          Outcome o = keep(s, g.index(), res.data(), 0, res.data().length, true, v, ByteSource.PEER, null);
           post(() -> loop.blockResult(g.id(), o, res.elapsedNanos()));
         });
       } catch (RejectedExecutionException e) {
@@ -732,14 +762,15 @@ public final class LoopDriver implements AutoCloseable {
    * Stores a verified block (with {@code verified}, the store does not hash it again) or keeps it
    * for the reader when the store cannot; marks it ready. Returns what the loop should hear: OK, or BUSY when it had to be dropped.
    */
-  private Outcome keep(Segment s, int index, byte[] data, int off, int len, VerifiedBlock verified,
+  private Outcome keep(Segment s, int index, byte[] data, int off, int len, boolean owned, VerifiedBlock verified,
       ByteSource from, FallbackReason why) {
     try {
       if (verified != null) {
         store.putBlock(verified);
       } else {
-        store.putBlock(s.record.id(), index, data, off, len);
+        store.putBlock(s.record.id(), index, data, off, len); // checks the hash itself, or throws
       }
+      handOff(s, index, data, off, len, owned);
       s.acquired(index, from, why);
       return Outcome.OK;
     } catch (BlockVerificationException e) {
@@ -763,6 +794,38 @@ public final class LoopDriver implements AutoCloseable {
     s.passThrough.put(index, copy);
     s.acquired(index, from, why);
     return Outcome.OK;
+  }
+
+  /**
+   * Keeps the verified plaintext of a stored block for its reader while the budget allows.
+   * {@code owned}: the array is nobody else's (a peer block's opened plaintext) and kept as it is;
+   * otherwise (an origin stream reuses its buffer) the block is copied.
+   */
+  private void handOff(Segment s, int index, byte[] data, int off, int len, boolean owned) {
+    if (handOffBytes.addAndGet(len) > HAND_OFF_LIMIT) {
+      handOffBytes.addAndGet(-len);
+      return;
+    }
+    byte[] block = data;
+    if (!owned || off != 0 || len != data.length) {
+      block = java.util.Arrays.copyOfRange(data, off, off + len);
+    }
+    if (s.handOff.put(index, block) != null) {
+      handOffBytes.addAndGet(-len); // the same block twice (a hedged request): keep one
+    }
+    if (s.released && s.handOff.remove(index) != null) {
+      handOffBytes.addAndGet(-len); // its reader let go meanwhile: nobody will take it
+    }
+  }
+
+  /** The reader took a handed-off block: its memory is free again. */
+  void handOffTaken(int bytes) {
+    handOffBytes.addAndGet(-bytes);
+  }
+
+  /** Bytes of verified plaintext held for readers now (tests: the budget returns to 0). */
+  long handOffBytes() {
+    return handOffBytes.get();
   }
 
   /** The reader took a passed-through block: its memory is free again. */
@@ -863,7 +926,7 @@ public final class LoopDriver implements AutoCloseable {
           }
           // Counted before the block is marked ready, so a reader never sees a block its meter lacks.
           meters.originFallback(f.reason(), len);
-          Outcome o = keep(s, b, buf, 0, len, verified, ByteSource.ORIGIN, f.reason());
+          Outcome o = keep(s, b, buf, 0, len, false, verified, ByteSource.ORIGIN, f.reason());
           if (o == Outcome.OK) {
             int block = b;
             post(() -> loop.originBlock(f.id(), r.id(), block));

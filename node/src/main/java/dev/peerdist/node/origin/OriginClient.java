@@ -56,7 +56,14 @@ public final class OriginClient implements AutoCloseable {
 
   private final OriginClientConfig config;
   private final ExecutorService executor;
-  private final HttpClient http;
+  /**
+   * Built on first use ({@link #http()}): without a TLS setting of its own, building an
+   * {@code HttpClient} loads the JDK's default {@code SSLContext} and its CA certificates, a tenth
+   * of a second or more of a daemon's start-up (docs/PERFORMANCE.md, "Start-up") that a node
+   * whose peers hold everything never needs.
+   */
+  private final HttpClient.Builder builder;
+  private HttpClient http; // guarded by this
   private final ContentInformationCodec codec;
   private final SSLContext tls;
 
@@ -96,7 +103,7 @@ public final class OriginClient implements AutoCloseable {
     } else {
       this.tls = null;
     }
-    this.http = b.build();
+    this.builder = b;
     this.codec = new ContentInformationCodec(config.maxContentInformationBytes());
   }
 
@@ -414,9 +421,16 @@ public final class OriginClient implements AutoCloseable {
     return rb;
   }
 
+  private synchronized HttpClient http() {
+    if (http == null) {
+      http = builder.build();
+    }
+    return http;
+  }
+
   private HttpResponse<InputStream> send(URI uri, HttpRequest r) throws IOException, InterruptedException {
     try {
-      return http.send(r, HttpResponse.BodyHandlers.ofInputStream());
+      return http().send(r, HttpResponse.BodyHandlers.ofInputStream());
     } catch (HttpTimeoutException e) {
       throw new OriginException(uri, "timed out", e);
     } catch (IllegalArgumentException e) {

@@ -57,6 +57,22 @@ class CliOptionsTest {
   }
 
   @Test
+  void theDaemonsLeanRootParsesAndPrintsRunAsTheFullCommandLine() {
+    CommandLine lean = Main.commandLine(new String[] {"run", "--cache-size", "5G"});
+    assertEquals(List.of("run"), List.copyOf(lean.getSubcommands().keySet()), "a daemon builds run's model only");
+    CommandLine leanRun = lean.getSubcommands().get("run");
+    CommandLine fullRun = Main.commandLine().getSubcommands().get("run");
+    assertEquals("peerdist run", leanRun.getCommandSpec().qualifiedName());
+    assertEquals(fullRun.getUsageMessage(CommandLine.Help.Ansi.OFF), leanRun.getUsageMessage(CommandLine.Help.Ansi.OFF));
+    assertEquals(List.of(Main.commandLine().getCommandSpec().version()), List.of(lean.getCommandSpec().version()));
+    CommandLine.ParseResult r = lean.parseArgs("run", "--cache-size", "5G");
+    RunCommand run = (RunCommand) r.subcommand().commandSpec().userObject();
+    assertEquals(5L << 30, NodeConfig.load(null, run.options.flags(), Map.of()).cacheSize());
+    assertTrue(Main.commandLine(new String[] {"get"}).getSubcommands().containsKey("get"), "other commands: the full line");
+    assertTrue(Main.commandLine(new String[0]).getSubcommands().containsKey("run"));
+  }
+
+  @Test
   void generatedFlagsReachTheConfiguration() {
     CommandLine main = Main.commandLine();
     CommandLine.ParseResult r = main.parseArgs("run", "--cache-size", "5G", "--peer", "10.0.0.1:80", "--peer=10.0.0.2:80",

@@ -234,6 +234,56 @@ class DownloadEngineTest {
   }
 
   @Test
+  void storedBlocksReachTheirReaderAsVerifiedWithoutAReadBack() throws Exception {
+    TestContent c = new TestContent(9, 700_000, 4 * 65536);
+    SegmentRecord s0 = c.records.get(0);
+    peer.putSegment(s0);
+    for (int i = 0; i < s0.blockCount(); i++) {
+      peer.putBlock(s0.id(), i, Arrays.copyOfRange(c.bytes, i * 65536, (i + 1) * 65536));
+    }
+    AtomicInteger reads = new AtomicInteger();
+    InMemoryChunkStore real = local;
+    // The same store, counting readBlock: what the reader reads back.
+    local = null;
+    ChunkStore counting = (ChunkStore) java.lang.reflect.Proxy.newProxyInstance(ChunkStore.class.getClassLoader(),
+        new Class<?>[] {ChunkStore.class}, (proxy, m, args) -> {
+          if (m.getName().equals("readBlock")) {
+            reads.incrementAndGet();
+          }
+          try {
+            return m.invoke(real, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    ArrayOrigin origin = new ArrayOrigin(c);
+    driver = new LoopDriver(counting, new StorePeer(peer), origin, null, meters, SETTINGS, new SubnetView(SETTINGS), 1,
+        0, false, p -> false, Clock.systemUTC(), new SplittableRandom(3));
+    driver.alwaysAsk(PEER, "test");
+    engine = new DownloadEngine(counting, origin, driver, meters, 3L * 4 * 65536, Clock.systemUTC());
+    try {
+      Download d = engine.open(URL);
+      assertArrayEquals(c.bytes, readAll(d));
+      assertEquals(s0.segmentLength(), d.record().bytes(ByteSource.PEER));
+      assertEquals(c.bytes.length - s0.segmentLength(), d.record().bytes(ByteSource.ORIGIN));
+      assertEquals(0, reads.get(), "peer and origin blocks were handed over as verified, not read back");
+      assertEquals(0, driver.handOffBytes(), "every handed-over block was taken");
+      for (SegmentRecord r : c.records) {
+        assertEquals(r.blockCount(), real.presentBlocks(r.id()).cardinality(), "and stored");
+      }
+      Download again = engine.open(URL);
+      assertArrayEquals(c.bytes, readAll(again));
+      int blocks = c.records.stream().mapToInt(SegmentRecord::blockCount).sum();
+      assertEquals(blocks, reads.get(), "from the store the second time");
+    } finally {
+      driver.close();
+      driver = null;
+      real.close();
+      local = new InMemoryChunkStore(1L << 30);
+    }
+  }
+
+  @Test
   void aStoreThatCannotKeepBlocksStillDeliversThem() throws Exception {
     TestContent c = new TestContent(8, 900_000, 4 * 65536);
     local.close();

@@ -34,7 +34,12 @@ import java.util.stream.Stream;
  *   node to node       a fresh node whose only peer holds the file           (goal ≥ 0.8 × baseline)
  * </pre>
  *
- * Each node's start-to-ready time (process start to its admin port answering), resident memory
+ * Nodes run through the distribution's launcher when the system property {@value #LAUNCHER_PROPERTY}
+ * names it ({@code ./peerdist bench} does): its daemon flags and its start-up class-data-sharing
+ * archive ({@code bin/peerdist-cds}) as installed. Otherwise they run on this JVM's class path with
+ * {@link #DAEMON_JVM} and no archive, and the output says so.
+ *
+ * <p>Each node's start-to-ready time (process start to its admin port answering), resident memory
  * idle (after start) and at its peak, and CPU seconds per MiB received are printed too. Without
  * nginx the baseline falls back to the publisher and says so. Every output is checked against the
  * file's SHA-256. Nothing here runs in the test suite.
@@ -43,6 +48,9 @@ public final class EndToEndBenchmark {
   /** JVM flags of the daemon as the launcher sets them ({@code dist/src/bin/peerdist}). */
   static final List<String> DAEMON_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx96m", "-Xss512k",
       "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m");
+
+  /** System property naming the distribution's launcher ({@code bin/peerdist}) to start nodes with. */
+  public static final String LAUNCHER_PROPERTY = "peerdist.launcher";
 
   /**
    * @param mib size of the file
@@ -106,6 +114,11 @@ public final class EndToEndBenchmark {
     double mb = (options.mib() * 1048576.0) / 1e6;
     out.printf(Locale.ROOT, "End to end on loopback: %d MiB file, median of %d, MB = 10^6 bytes%n", options.mib(),
         options.runs());
+    Path launcher = launcher();
+    out.println(launcher == null
+        ? "  nodes: java with the launcher's daemon flags, no start-up archive (build the distribution: mvn package)"
+        : "  nodes: " + launcher + " run" + (Files.isReadable(launcher.resolveSibling("../lib/peerdist-run.jsa")
+            .normalize()) ? ", with its start-up archive" : ", no start-up archive (bin/peerdist-cds makes it)"));
 
     int nginxPort = freePort();
     Process nginx = startNginx(www, nginxPort);
@@ -226,7 +239,8 @@ public final class EndToEndBenchmark {
       args.add(peer);
     }
     long t0 = System.nanoTime();
-    Process p = start(name, DAEMON_JVM, args.toArray(String[]::new));
+    Path launcher = launcher();
+    Process p = launcher == null ? start(name, DAEMON_JVM, args.toArray(String[]::new)) : startLauncher(name, launcher, args);
     awaitHttp("http://127.0.0.1:" + admin + "/status", p, 120);
     double ready = (System.nanoTime() - t0) / 1e9;
     Thread.sleep(1000); // idle memory: after start-up work settles
@@ -245,6 +259,26 @@ public final class EndToEndBenchmark {
     cmd.addAll(List.of(args));
     Path log = dir.resolve(name + ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    processes.add(p);
+    return p;
+  }
+
+  /** The distribution's launcher named by {@link #LAUNCHER_PROPERTY}, or null. */
+  static Path launcher() {
+    String l = System.getProperty(LAUNCHER_PROPERTY, "");
+    return !l.isBlank() && Files.isExecutable(Path.of(l)) ? Path.of(l) : null;
+  }
+
+  /** {@code launcher run ARGS}: the launcher execs the JVM, so the process id is the daemon's. */
+  private Process startLauncher(String name, Path launcher, List<String> args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(launcher.toString());
+    cmd.add("run");
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(dir.resolve(name + ".log").toFile());
+    pb.environment().remove("PEERDIST_JAVA_OPTS"); // the bench's own JVM options are not the daemon's
+    Process p = pb.start();
     processes.add(p);
     return p;
   }
