@@ -47,7 +47,8 @@ import java.util.stream.Stream;
 public final class EndToEndBenchmark {
   /** JVM flags of the daemon as the launcher sets them ({@code dist/src/bin/peerdist}). */
   static final List<String> DAEMON_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx96m", "-Xss512k",
-      "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m");
+      "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
+      "-XX:CompileThresholdScaling=3");
 
   /** System property naming the distribution's launcher ({@code bin/peerdist}) to start nodes with. */
   public static final String LAUNCHER_PROPERTY = "peerdist.launcher";
@@ -76,8 +77,9 @@ public final class EndToEndBenchmark {
     }
   }
 
-  /** What one node did: seconds of the transfer, ready time, memory, CPU. */
-  record NodeRun(double seconds, double readySeconds, long idleRssKib, long peakRssKib, double cpuSeconds) {}
+  /** What one node did: seconds of the transfer, ready time and CPU until then, memory, CPU of the transfer. */
+  record NodeRun(double seconds, double readySeconds, double readyCpuSeconds, long idleRssKib, long peakRssKib,
+      double cpuSeconds) {}
 
   private final Options options;
   private final PrintStream out;
@@ -178,9 +180,9 @@ public final class EndToEndBenchmark {
     out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", "node to node (mirror+curl)", mb / p.seconds());
     for (var e : List.of(List.of("node from publisher", o), List.of("node to node", p))) {
       NodeRun r = (NodeRun) e.get(1);
-      out.printf(Locale.ROOT, "  %-20s ready %.2f s (goal <= 1.5), RSS idle %d MiB (goal <= 128), peak %d MiB"
+      out.printf(Locale.ROOT, "  %-20s ready %.2f s (goal <= 1.5) after %.2f CPU s, RSS idle %d MiB (goal <= 128), peak %d MiB"
           + " (goal <= 256), %.4f CPU s per MiB received (goal <= 0.008 = 0.1 core at 100 Mbit/s)%n", e.get(0),
-          r.readySeconds(), r.idleRssKib() / 1024, r.peakRssKib() / 1024, r.cpuSeconds() / options.mib());
+          r.readySeconds(), r.readyCpuSeconds(), r.idleRssKib() / 1024, r.peakRssKib() / 1024, r.cpuSeconds() / options.mib());
     }
     out.printf(Locale.ROOT, "  ratio %.2f  node to node / %s (goal 0.8)%n", baseline / p.seconds(), baselineName);
     out.printf(Locale.ROOT, "  ratio %.2f  node from publisher / %s (goal 0.8)%n", baseline / o.seconds(),
@@ -199,14 +201,16 @@ public final class EndToEndBenchmark {
     final int mirrorPort;
     final int adminPort;
     final double readySeconds;
+    final double readyCpuSeconds;
     final long idleRssKib;
 
-    Node(Process process, int pccrrPort, int mirrorPort, int adminPort, double readySeconds) {
+    Node(Process process, int pccrrPort, int mirrorPort, int adminPort, double readySeconds, double readyCpuSeconds) {
       this.process = process;
       this.pccrrPort = pccrrPort;
       this.mirrorPort = mirrorPort;
       this.adminPort = adminPort;
       this.readySeconds = readySeconds;
+      this.readyCpuSeconds = readyCpuSeconds;
       this.idleRssKib = ProcFigures.statusKib(process.pid(), "VmRSS:");
     }
 
@@ -214,7 +218,7 @@ public final class EndToEndBenchmark {
       double cpu0 = ProcFigures.cpuSeconds(process.pid());
       double s = curlSeconds("http://127.0.0.1:" + mirrorPort + "/big.bin");
       double cpu = ProcFigures.cpuSeconds(process.pid()) - cpu0;
-      return new NodeRun(s, readySeconds, idleRssKib, ProcFigures.statusKib(process.pid(), "VmHWM:"), cpu);
+      return new NodeRun(s, readySeconds, readyCpuSeconds, idleRssKib, ProcFigures.statusKib(process.pid(), "VmHWM:"), cpu);
     }
 
     void stop() throws InterruptedException {
@@ -243,8 +247,9 @@ public final class EndToEndBenchmark {
     Process p = launcher == null ? start(name, DAEMON_JVM, args.toArray(String[]::new)) : startLauncher(name, launcher, args);
     awaitHttp("http://127.0.0.1:" + admin + "/status", p, 120);
     double ready = (System.nanoTime() - t0) / 1e9;
+    double readyCpu = ProcFigures.cpuSeconds(p.pid()); // all threads, the JIT compilers' too
     Thread.sleep(1000); // idle memory: after start-up work settles
-    return new Node(p, pccrr, mirror, admin, ready);
+    return new Node(p, pccrr, mirror, admin, ready, readyCpu);
   }
 
   // ------------------------------------------------------------------ processes
