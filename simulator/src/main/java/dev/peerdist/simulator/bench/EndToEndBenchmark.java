@@ -274,11 +274,10 @@ public final class EndToEndBenchmark {
     return !l.isBlank() && Files.isExecutable(Path.of(l)) ? Path.of(l) : null;
   }
 
-  /** {@code launcher run ARGS}: the launcher execs the JVM, so the process id is the daemon's. */
+  /** {@code launcher ARGS} ({@code run ...}): the launcher execs the JVM, so the process id is the daemon's. */
   private Process startLauncher(String name, Path launcher, List<String> args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(launcher.toString());
-    cmd.add("run");
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile());
