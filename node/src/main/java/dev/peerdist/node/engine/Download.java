@@ -14,7 +14,8 @@ public interface Download extends AutoCloseable {
   long contentLength();
 
   /**
-   * The next bytes, in order; null at the end. Blocks until they are verified.
+   * The next bytes, in order; null at the end. Blocks until they are verified. The array may be the
+   * one the block was verified in (no copy): the caller reads it and does not change it.
    *
    * @throws IOException when the content cannot be completed (the record says why)
    */
