@@ -993,7 +993,7 @@ public final class DownloadLoop {
     if (h.complete && t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS) {
       return ok | rare; // the copies this segment waits for are not coming: take them from the seed
     }
-    if (!h.complete && !originSource) {
+    if (!spared && !originSource) {
       return ok | rare; // an ordinary peer, not a source: what only it has is ours to copy
     }
     for (; rare != 0; rare &= rare - 1) {

@@ -688,4 +688,26 @@ class DownloadLoopTest {
     assertTrue(tookOver >= 2 * S.takeoverAfter().toNanos(), "took over after " + tookOver / 1_000_000 + " ms");
     assertTrue(tookOver < 3 * S.takeoverAfter().toNanos(), "never took over: " + tookOver);
   }
+
+  @Test
+  void aCompleteHolderAmongFewHoldersIsAnOrdinaryPeer() {
+    // Complete holders are spared only while partial holders outnumber them; otherwise a block that
+    // only the complete holder has is ours to ask at once, designated or not (a seeded crowd's tail
+    // waited a starvation period per round for its last blocks).
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, List.of(SEG), 0, now[0]);
+    }
+    DownloadLoop l = loop(1);
+    BitSet mine = new BitSet();
+    mine.set(0, 500);
+    l.want(REF, mine);
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
+    BitSet asked = new BitSet();
+    gets.forEach(g -> asked.set(g.index()));
+    assertEquals(S.requestsPerPeer(), gets.size(), "asked " + asked);
+    assertTrue(gets.stream().allMatch(g -> g.peer().equals(peer(2)) && g.index() >= 500));
+  }
 }
