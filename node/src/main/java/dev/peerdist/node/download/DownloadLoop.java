@@ -404,12 +404,14 @@ public final class DownloadLoop {
         }
       }
       h.listFailures++;
-      if (h.listFailures >= 2 && !h.exact) {
-        // It cannot tell us (iPXE-class peers do not serve lists): ask it blindly.
+      if (h.listFailures >= 2 && !h.exact && failure != Outcome.TIMEOUT) {
+        // It answers but cannot tell us (a peer that does not serve lists): ask it blindly. A
+        // timeout says nothing of the kind: the peer is slow (short of CPU) or gone, and guessing
+        // that it holds everything would hide those blocks from the origin fetcher.
         h.blind = true;
         fillAll(h.known, t.n);
       }
-      h.nextList = now + s.blockListInterval().toNanos() * 4;
+      h.nextList = now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1));
       fill(now);
       return;
     }
@@ -677,6 +679,59 @@ public final class DownloadLoop {
     return nodeId;
   }
 
+  /**
+   * What the loop is waiting for, one line per segment in progress: blocks missing, requested and
+   * claimed from the origin, the elected fetcher, and per holder its known blocks and state. For
+   * diagnostics (the simulator's trace, an admin's status page), not for parsing.
+   */
+  public String describe() {
+    long now = clock.getAsLong();
+    StringBuilder b = new StringBuilder();
+    b.append("in flight ").append(inFlight).append(", origin ").append(origins.size()).append('\n');
+    for (Task t : tasks.values()) {
+      b.append(t.ref.id().toString(), 0, 12).append(": missing ").append(t.missing).append(" requested ")
+          .append(count(t.requested)).append(" claimed ").append(count(t.claimed)).append(" origin ")
+          .append(t.originActive).append(" fetcher ").append(t.fetcher == nodeId ? "self" : Long.toHexString(t.fetcher))
+          .append(" idle ").append((now - t.lastProgress) / 1_000_000).append(" ms, suspects ")
+          .append(t.suspects.size());
+      long e = elected(t, now);
+      long[] u = unheld(t, now);
+      b.append(", elected ").append(e == nodeId ? "self" : Long.toHexString(e)).append(", unheld ")
+          .append(u == null ? "none" : Integer.toString(count(u))).append(", fetcher for ")
+          .append((now - t.fetcherSince) / 1_000_000).append(" ms, its last fetching ")
+          .append(view.lastFetching(e, t.ref.id()) == Long.MIN_VALUE ? "never"
+              : (now - view.lastFetching(e, t.ref.id())) / 1_000_000 + " ms ago").append('\n');
+      for (Holder h : t.holders) {
+        Peer p = h.peer;
+        b.append("  ").append(p.endpoint).append(" known ").append(count(h.known))
+            .append(h.exact ? " exact" : "").append(h.blind ? " blind" : "").append(h.complete ? " complete" : "")
+            .append(h.listing ? " listing" : "").append(" listFailures ").append(h.listFailures)
+            .append(" inFlight ").append(p.inFlight).append(" failures ").append(p.failures)
+            .append(p.backoffUntil != NONE && now < p.backoffUntil ? " backoff " + (p.backoffUntil - now) / 1_000_000
+                + " ms" : "")
+            .append(p.bannedUntil != NONE && now < p.bannedUntil ? " banned" : "").append(" askable ")
+            .append(askable(t, h, now)).append(" of ").append(candidates(t, h)).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  private static int candidates(Task t, Holder h) {
+    int k = 0;
+    for (int w = 0; w < t.have.length; w++) {
+      k += Long.bitCount(h.known[w] & t.need(w));
+    }
+    return k;
+  }
+
+  private int askable(Task t, Holder h, long now) {
+    int k = 0;
+    for (int w = 0; w < t.have.length; w++) {
+      k += Long.bitCount(allowed(t, h, w, now));
+    }
+    return k;
+  }
+
   /** Blocks held of a segment in progress, or null when it is not in progress. */
   public BitSet held(SegmentId id) {
     Task t = tasks.get(id);
@@ -892,15 +947,26 @@ public final class DownloadLoop {
    * segment starves. An ordinary peer is asked for anything it has.
    */
   private long allowed(Task t, Holder h, int w, long now) {
-    long common = 0;
     int complete = 0;
     for (Holder o : t.holders) {
       complete += o.complete ? 1 : 0;
-      if (o != h) {
+    }
+    long common = 0;
+    for (Holder o : t.holders) {
+      if (o != h && ordinary(t, o, complete, now)) {
         common |= o.known[w];
       }
     }
     return allowed(t, h, w, common, spared(t, h, complete), now);
+  }
+
+  /**
+   * Whether {@code o} is an ordinary peer, not a source (a spared seed or an origin fetcher). Only
+   * what ordinary peers hold is "common": a block that only sources hold is rare, even when two
+   * seeds hold it, or it would be asked of nobody.
+   */
+  private boolean ordinary(Task t, Holder o, int complete, long now) {
+    return o.complete ? !spared(t, o, complete) : !fetching(t, o, now);
   }
 
   /**
@@ -927,7 +993,7 @@ public final class DownloadLoop {
     if (h.complete && t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS) {
       return ok | rare; // the copies this segment waits for are not coming: take them from the seed
     }
-    if (!h.complete && !originSource) {
+    if (!spared && !originSource) {
       return ok | rare; // an ordinary peer, not a source: what only it has is ours to copy
     }
     for (; rare != 0; rare &= rare - 1) {
@@ -1115,21 +1181,33 @@ public final class DownloadLoop {
     for (Holder h : t.holders) {
       complete += h.complete ? 1 : 0;
     }
+    int k = t.holders.size();
+    boolean[] ordinary = new boolean[k];
+    for (int i = 0; i < k; i++) {
+      ordinary[i] = ordinary(t, t.holders.get(i), complete, now);
+    }
     int n = 0;
     for (int w = 0; w < t.have.length; w++) {
+      long any = 0;
       long once = 0;
       long twice = 0;
-      for (Holder h : t.holders) {
-        twice |= once & h.known[w];
-        once |= h.known[w];
+      for (int i = 0; i < k; i++) {
+        long known = t.holders.get(i).known[w];
+        any |= known;
+        if (ordinary[i]) {
+          twice |= once & known;
+          once |= known;
+        }
       }
-      if ((once & t.need(w)) == 0) {
+      if ((any & t.need(w)) == 0) {
         continue;
       }
       long m = 0;
-      for (Holder h : t.holders) {
+      for (int i = 0; i < k; i++) {
+        Holder h = t.holders.get(i);
         if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
-          m |= allowed(t, h, w, twice | (once & ~h.known[w]), spared(t, h, complete), now);
+          long common = ordinary[i] ? twice | (once & ~h.known[w]) : once;
+          m |= allowed(t, h, w, common, spared(t, h, complete), now);
         }
       }
       n += Long.bitCount(m);
@@ -1201,22 +1279,72 @@ public final class DownloadLoop {
 
   // ------------------------------------------------------------------ origin
 
-  /** The node that should fetch the segment's unheld blocks now: this node, or the best other. */
+  /**
+   * The node that should fetch the segment's unheld blocks now: this node, or another. A fetcher
+   * at work keeps the role (a better-ranked node that arrives later does not displace it, which
+   * would leave the WAN idle while the newcomer starts); when two fetch at once, the better-ranked
+   * one keeps it. With no fetcher at work, the best-ranked wanter that is not suspect.
+   */
   private long elected(Task t, long now) {
     long[] rank = view.ranking(t.ref.id(), now);
+    long best = NONE;
     for (long id : rank) {
-      if (id == nodeId) {
+      if (id == nodeId || suspect(t, id, now)) {
         continue;
       }
-      Long until = t.suspects.get(id);
-      if (until != null && now < until) {
-        continue;
+      if (best == NONE) {
+        best = id;
       }
-      long mine = SubnetView.score(nodeId, t.hash);
-      long theirs = SubnetView.score(id, t.hash);
-      return Long.compareUnsigned(mine, theirs) > 0 ? nodeId : id;
+      if (ago(view.lastFetching(id, t.ref.id()), now) <= takeoverNanos) {
+        // Ranking is best first: this is the best-ranked other node fetching now.
+        return t.originActive > 0 && outranks(nodeId, id, t) ? nodeId : id;
+      }
     }
-    return nodeId;
+    if (t.originActive > 0 || best == NONE) {
+      return nodeId;
+    }
+    return outranks(nodeId, best, t) ? nodeId : best;
+  }
+
+  /** Nanoseconds since {@code at}, a {@link SubnetView} time; {@code Long.MAX_VALUE} for never. */
+  private static long ago(long at, long now) {
+    return at == Long.MIN_VALUE ? Long.MAX_VALUE : now - at;
+  }
+
+  private static boolean outranks(long a, long b, Task t) {
+    return Long.compareUnsigned(SubnetView.score(a, t.hash), SubnetView.score(b, t.hash)) > 0;
+  }
+
+  /**
+   * Whether {@code id} is passed over as this segment's fetcher: it was taken over from within
+   * {@code suspectFor} and has not said since that it fetches the segment. One that says so again
+   * (it was short of CPU, not gone) is trusted again, so that the taker stops ({@link #demotions})
+   * instead of both fetching the same blocks.
+   */
+  private boolean suspect(Task t, long id, long now) {
+    Long until = t.suspects.get(id);
+    if (until == null) {
+      return false;
+    }
+    long since = until - s.suspectFor().toNanos();
+    if (now >= until || view.lastFetching(id, t.ref.id()) > since) {
+      t.suspects.remove(id);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether fetcher {@code e} shows signs of life for segment {@code t}: it was chosen lately, the
+   * segment made progress (a block arrived, or some holder's list grew), or {@code e} said it
+   * fetches it, within {@code takeoverAfter} — twice that when {@code e} was heard at all (probing
+   * without saying it fetches: alive, perhaps short of CPU, so a takeover would likely fetch the
+   * same blocks twice).
+   */
+  private boolean alive(Task t, long e, long now) {
+    long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, view.lastFetching(e, t.ref.id())));
+    long patience = ago(view.lastHeard(e, t.ref.id()), now) <= takeoverNanos ? 2 * takeoverNanos : takeoverNanos;
+    return now - quietSince < patience;
   }
 
   private boolean othersWant(Task t, long now) {
@@ -1236,7 +1364,7 @@ public final class DownloadLoop {
     List<OriginReq> stop = null;
     for (OriginReq o : origins.values()) {
       long e = elected(o.task, now);
-      if (e != nodeId && now - view.lastHeard(e, o.task.ref.id()) <= takeoverNanos) {
+      if (e != nodeId && ago(view.lastHeard(e, o.task.ref.id()), now) <= takeoverNanos) {
         if (stop == null) {
           stop = new ArrayList<>();
         }
@@ -1274,8 +1402,7 @@ public final class DownloadLoop {
         t.fetcher = e;
         t.fetcherSince = now;
       }
-      if (e != nodeId && (now - t.fetcherSince < takeoverNanos || now - t.lastProgress < takeoverNanos
-          || now - view.lastFetching(e, t.ref.id()) < takeoverNanos)) {
+      if (e != nodeId && alive(t, e, now)) {
         continue; // the chosen fetcher has time, or shows signs of life
       }
       long[] unheld = unheld(t, now);
@@ -1307,11 +1434,11 @@ public final class DownloadLoop {
     }
     if (!patienceOut) {
       for (Holder h : t.holders) {
-        if (!h.exact && !h.blind && (h.listing || h.listFailures < 3)) {
-          return null; // it is about to tell us what it has
+        if (!h.exact && !h.blind && (h.listing || (h.listFailures < 3 && now >= h.nextList && usable(h.peer, now)))) {
+          return null; // it is about to tell us what it has (one backing off or failing is not)
         }
-        if (h.peer.bannedUntil != NONE && now < h.peer.bannedUntil) {
-          continue;
+        if ((h.peer.bannedUntil != NONE && now < h.peer.bannedUntil) || (h.blind && !h.complete)) {
+          continue; // what a blind holder has is a guess; its empty answers clear it only slowly
         }
         for (int w = 0; w < u.length; w++) {
           u[w] &= ~h.known[w];

@@ -520,4 +520,194 @@ class DownloadLoopTest {
       }
     }
   }
+
+  /** Serves every block request at once until the loop asks for nothing more; returns the requests. */
+  static List<Action.GetBlock> serveAll(DownloadLoop l, List<Action.GetBlock> first, long[] now) {
+    List<Action.GetBlock> all = new ArrayList<>();
+    List<Action.GetBlock> gets = first;
+    for (int round = 0; round < 10_000 && !gets.isEmpty(); round++) {
+      List<Action.GetBlock> next = new ArrayList<>();
+      for (Action.GetBlock g : gets) {
+        all.add(g);
+        l.blockResult(g.id(), Outcome.OK, 1000);
+        next.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+      if (next.isEmpty()) {
+        now[0] += S.tick().toNanos();
+        l.tick();
+        next.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+      gets = next;
+    }
+    return all;
+  }
+
+  @Test
+  void blocksThatOnlyTwoSeedsHoldAreStillAskedOfThem() {
+    // Found by the model with stalling nodes: two complete holders among eight partial ones both
+    // held the last two blocks; each counted the other as "someone else has it", so nobody was
+    // asked for them and the whole subnet waited.
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, List.of(SEG), 0, now[0]);
+    }
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    BitSet most = new BitSet();
+    most.set(0, 510);
+    List<Action.GetBlock> gets = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      l.matched(peer(10 + i), SEG, 510, false);
+      for (Action.AskBlockList gl : of(l.drain(), Action.AskBlockList.class)) {
+        l.blockList(gl.id(), most);
+        gets.addAll(of(l.drain(), Action.GetBlock.class));
+      }
+    }
+    l.matched(peer(2), SEG, 512, true);
+    l.matched(peer(3), SEG, 512, true);
+    gets.addAll(of(l.drain(), Action.GetBlock.class));
+    BitSet got = new BitSet();
+    for (Action.GetBlock g : serveAll(l, gets, now)) {
+      got.set(g.index());
+    }
+    advance(Duration.ofNanos(DownloadLoop.STARVE_NANOS + 1));
+    l.tick();
+    for (Action.GetBlock g : serveAll(l, of(l.drain(), Action.GetBlock.class), now)) {
+      got.set(g.index());
+      if (g.index() >= 510) {
+        assertTrue(g.peer().equals(peer(2)) || g.peer().equals(peer(3)), "asked " + g.peer() + " for " + g.index());
+      }
+    }
+    assertEquals(512, got.cardinality(), "blocks never asked: " + missing(got));
+  }
+
+  static BitSet missing(BitSet got) {
+    BitSet m = new BitSet();
+    m.set(0, 512);
+    m.andNot(got);
+    return m;
+  }
+
+  @Test
+  void aHolderWhoseListsTimeOutIsNotTakenToHoldEverything() {
+    // A peer short of CPU lets list requests time out. That says nothing of what it holds: it is not
+    // asked blindly for every block, and it does not stop the origin fetch of blocks nobody listed.
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 10, false);
+    List<Action.GetBlock> blind = new ArrayList<>();
+    int originBlocks = 0;
+    for (int i = 0; i < 100; i++) { // 10 s
+      List<Action> a = l.drain();
+      for (Action.AskBlockList gl : of(a, Action.AskBlockList.class)) {
+        l.blockListFailed(gl.id(), Outcome.TIMEOUT);
+      }
+      blind.addAll(of(a, Action.GetBlock.class));
+      for (Action.FetchOrigin f : of(a, Action.FetchOrigin.class)) {
+        originBlocks += f.count();
+        for (int b = f.first(); b < f.first() + f.count(); b++) {
+          l.originBlock(f.id(), SEG, b);
+        }
+        l.originEnd(f.id(), true, "");
+      }
+      advance(Duration.ofMillis(100));
+      l.tick();
+    }
+    assertTrue(blind.isEmpty(), "asked blindly after timeouts: " + blind.size());
+    assertEquals(512, originBlocks, "the blocks nobody listed came from the origin");
+  }
+
+  @Test
+  void aFetcherAtWorkIsNotDisplacedByABetterRankedNewcomer() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[1]);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    advance(S.discoveryWait());
+    l.tick();
+    assertFalse(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "a lone node fetches");
+    view.heard(pair[0], List.of(SEG), 0, now[0]); // a better-ranked node arrives, not fetching yet
+    for (int i = 0; i < 20; i++) {
+      advance(Duration.ofMillis(100));
+      l.tick();
+      assertTrue(of(l.drain(), Action.CancelOrigin.class).isEmpty(), "stopped for a newcomer that does not fetch");
+    }
+    view.heard(pair[0], List.of(SEG), 1, now[0]); // it fetches after all: one of the two stops
+    advance(Duration.ofMillis(600));
+    l.tick();
+    assertFalse(of(l.drain(), Action.CancelOrigin.class).isEmpty(), "both kept fetching");
+  }
+
+  @Test
+  void aTakerStopsWhenTheFetcherItTookOverFromSaysItFetchesAgain() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[1]);
+    view.heard(pair[0], List.of(SEG), 1, now[0]);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    List<Action.FetchOrigin> fo = List.of();
+    for (int i = 0; i < 100 && fo.isEmpty(); i++) {
+      advance(Duration.ofMillis(100));
+      l.tick();
+      fo = of(l.drain(), Action.FetchOrigin.class);
+    }
+    assertEquals(FallbackReason.TAKEOVER, fo.get(0).reason());
+    // The fetcher was short of CPU, not gone: it says it fetches again. The taker stops.
+    advance(Duration.ofMillis(100));
+    view.heard(pair[0], List.of(SEG), 1, now[0]);
+    advance(Duration.ofMillis(600));
+    l.tick();
+    assertEquals(fo.size(), of(l.drain(), Action.CancelOrigin.class).size());
+  }
+
+  @Test
+  void aFetcherStillHeardProbingGetsTwiceThePatience() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[1]);
+    view.heard(pair[0], List.of(SEG), 1, now[0]);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    long start = now[0];
+    long tookOver = -1;
+    for (int i = 0; i < 100 && tookOver < 0; i++) {
+      advance(Duration.ofMillis(100));
+      if (i % 10 == 0) {
+        view.heard(pair[0], List.of(SEG), 0, now[0]); // alive, probing, but not saying it fetches
+      }
+      l.tick();
+      if (!of(l.drain(), Action.FetchOrigin.class).isEmpty()) {
+        tookOver = now[0] - start;
+      }
+    }
+    assertTrue(tookOver >= 2 * S.takeoverAfter().toNanos(), "took over after " + tookOver / 1_000_000 + " ms");
+    assertTrue(tookOver < 3 * S.takeoverAfter().toNanos(), "never took over: " + tookOver);
+  }
+
+  @Test
+  void aCompleteHolderAmongFewHoldersIsAnOrdinaryPeer() {
+    // Complete holders are spared only while partial holders outnumber them; otherwise a block that
+    // only the complete holder has is ours to ask at once, designated or not (a seeded crowd's tail
+    // waited a starvation period per round for its last blocks).
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, List.of(SEG), 0, now[0]);
+    }
+    DownloadLoop l = loop(1);
+    BitSet mine = new BitSet();
+    mine.set(0, 500);
+    l.want(REF, mine);
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
+    BitSet asked = new BitSet();
+    gets.forEach(g -> asked.set(g.index()));
+    assertEquals(S.requestsPerPeer(), gets.size(), "asked " + asked);
+    assertTrue(gets.stream().allMatch(g -> g.peer().equals(peer(2)) && g.index() >= 500));
+  }
 }

@@ -65,7 +65,13 @@ public final class LoopSimulation {
    */
   public record Site(List<NodeSpec> nodes, List<PackageSpec> packages, int subnets, long[] lanBitsPerSecond,
       long wanBitsPerSecond, long wanRttNanos, long publisherBitsPerSecond, long seed, LoopSettings settings,
-      long maxEvents, long timeLimitNanos) {}
+      long maxEvents, long timeLimitNanos, long stallEveryNanos, long stallMaxNanos) {
+    /** The same site with clients that stall (see {@code Scenario.Faults}); 0 and 0: none. */
+    public Site withStalls(long everyNanos, long maxNanos) {
+      return new Site(nodes, packages, subnets, lanBitsPerSecond, wanBitsPerSecond, wanRttNanos, publisherBitsPerSecond,
+          seed, settings, maxEvents, timeLimitNanos, everyNanos, maxNanos);
+    }
+  }
 
   /** What the run reports as it goes (the report builder of the simulator implements it). */
   public interface Recorder {
@@ -154,6 +160,10 @@ public final class LoopSimulation {
     final Map<Integer, List<Sim>> announceAnswers = new HashMap<>();
     final long[] startedAt;
     final Map<Long, int[]> originReqs = new HashMap<>();
+    /** A stalled node handles nothing and serves nothing before this time. */
+    long frozenUntil = Long.MIN_VALUE;
+    long nextStall = Long.MIN_VALUE;
+    java.util.SplittableRandom stalls;
 
     Sim(NodeSpec spec) {
       this.spec = spec;
@@ -362,8 +372,25 @@ public final class LoopSimulation {
             }
           }
         }
-        System.err.printf("t=%.2f active %d idle %d avg in flight %.1f%n", now / 1e9, active, idle,
-            active == 0 ? 0.0 : (double) inflight / active);
+        int frozen = 0;
+        StringBuilder origin = new StringBuilder();
+        for (Sim x : nodes) {
+          frozen += x.frozenUntil > now ? 1 : 0;
+          if (x.loop != null && x.loop.originInFlight() > 0) {
+            origin.append(' ').append(x.spec.id()).append(x.frozenUntil > now ? "*" : "");
+          }
+        }
+        System.err.printf("t=%.2f active %d idle %d frozen %d avg in flight %.1f wan flows %d origin at%s%n", now / 1e9,
+            active, idle, frozen, active == 0 ? 0.0 : (double) inflight / active, flows.size(), origin);
+        long dumpAt = Long.getLong("sim.dumpAt", -1) * 1_000_000_000L;
+        if (dumpAt >= 0 && now >= dumpAt && now < dumpAt + 250_000_000L) {
+          for (Sim x : nodes) {
+            if (x.loop != null && x.loop.busy() && !x.gone && (Boolean.getBoolean("sim.dumpAll") || (x.frozenUntil <= now && x.loop.requestsInFlight() == 0))) {
+              System.err.println("node " + x.spec.id() + " " + x.endpoint + " frozen " + (x.frozenUntil > now) + ": "
+                  + x.loop.describe());
+            }
+          }
+        }
       }
       if (now > site.timeLimitNanos()) {
         throw new IllegalStateException(String.format(java.util.Locale.ROOT,
@@ -429,6 +456,11 @@ public final class LoopSimulation {
     if (n.gone) {
       return;
     }
+    if (stalled(n)) {
+      // Everything addressed to a stalled node waits until it runs again (its own order kept).
+      queue.add(new Event(n.frozenUntil, seq++, e.kind, n, e.a, e.b, e.id, e.obj));
+      return;
+    }
     switch (e.kind) {
       case START -> start(n, e.a);
       case CI_DONE -> {
@@ -492,6 +524,26 @@ public final class LoopSimulation {
       case LEAVE -> leave(n);
       default -> throw new IllegalStateException("unhandled " + e.kind);
     }
+  }
+
+  /** Whether {@code n} is stalled now; draws its next stall when the last one is over. */
+  private boolean stalled(Sim n) {
+    if (site.stallEveryNanos() <= 0 || n.spec.cacheServer()) {
+      return false;
+    }
+    if (n.stalls == null) {
+      n.stalls = new java.util.SplittableRandom(site.seed() ^ (n.spec.id() * 0x2545F4914F6CDD1DL) ^ 0x5747L);
+      n.nextStall = now + gap(n);
+    }
+    if (now >= n.nextStall) {
+      n.frozenUntil = now + (long) (n.stalls.nextDouble() * site.stallMaxNanos());
+      n.nextStall = n.frozenUntil + gap(n);
+    }
+    return now < n.frozenUntil;
+  }
+
+  private long gap(Sim n) {
+    return (long) (-Math.log(1 - n.stalls.nextDouble()) * site.stallEveryNanos());
   }
 
   private void start(Sim n, int pkg) {
@@ -679,7 +731,8 @@ public final class LoopSimulation {
     }
     for (Map.Entry<Sim, List<Integer>> a : answers.entrySet()) {
       long delay = 1_000_000L + random.nextLong(MAX_REPLY_DELAY - 1_000_000L);
-      schedule(now + 2 * LAN_LATENCY + delay, Kind.MATCH, n, 0, 0, 0, new Match(a.getKey(), a.getValue()));
+      long at = Math.max(now + LAN_LATENCY, a.getKey().frozenUntil) + LAN_LATENCY + delay;
+      schedule(at, Kind.MATCH, n, 0, 0, 0, new Match(a.getKey(), a.getValue()));
     }
   }
 
@@ -746,6 +799,7 @@ public final class LoopSimulation {
       schedule(now + REQUEST_TIMEOUT, Kind.RESULT, n, 0, 0, g.id(), Outcome.TIMEOUT);
       return;
     }
+    arrive = Math.max(arrive, server.frozenUntil); // a stalled server reads the request when it runs again
     if (!server.holds(s.index(), g.index())) {
       schedule(arrive + LAN_LATENCY, Kind.RESULT, n, 0, 0, g.id(), Outcome.NOT_AVAILABLE);
       return;
@@ -794,7 +848,12 @@ public final class LoopSimulation {
       return;
     }
     BitSet held = server.held[s.index()] == null ? new BitSet() : (BitSet) server.held[s.index()].clone();
-    schedule(now + 2 * LAN_LATENCY, Kind.LIST, n, 0, 0, l.id(), held);
+    long answered = Math.max(now + LAN_LATENCY, server.frozenUntil) + LAN_LATENCY;
+    if (answered - now > REQUEST_TIMEOUT) {
+      schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
+      return;
+    }
+    schedule(answered, Kind.LIST, n, 0, 0, l.id(), held);
   }
 
   private void fetchOrigin(Sim n, Action.FetchOrigin f) {

@@ -48,7 +48,7 @@ public final class LoopSiteModel implements SiteModel {
     LoopSettings settings = LoopSettings.defaults().withWanBudget(s.wanBudgetBitsPerSecond() / 8);
     LoopSimulation.Site site = new LoopSimulation.Site(nodes, packages, s.subnets().size(), lan,
         s.wanBitsPerSecond(), s.wanRtt().toNanos(), s.publisher().uploadBitsPerSecond(), s.seed(), settings,
-        o.maxEvents(), s.timeLimit().toNanos());
+        o.maxEvents(), s.timeLimit().toNanos(), s.faults().stallEvery().toNanos(), s.faults().stallMax().toNanos());
     if (s.publisher().contentVersion() == 2) {
       recorder.note("the publisher hands out V2 content information to V2 clients; nodes fetch V1, as the daemon does");
     }

@@ -224,15 +224,25 @@ public record Scenario(
    *     count is rounded to the nearest whole node)
    * @param leaveAfter when they leave
    * @param corruptFraction share of the clients whose every served block fails verification
+   * @param stallEvery mean time between a client's stalls (zero: none): a node short of CPU or in a
+   *     long GC pause that neither sends, answers nor handles anything for a while; the model draws
+   *     the gaps from an exponential distribution (the live harness has real ones)
+   * @param stallMax a stall lasts a uniform time within [0, stallMax]
    */
-  public record Faults(double leaveFraction, LeaveAfter leaveAfter, double corruptFraction) {
-    public static final Faults NONE = new Faults(0, LeaveAfter.RANDOM, 0);
+  public record Faults(double leaveFraction, LeaveAfter leaveAfter, double corruptFraction, Duration stallEvery,
+      Duration stallMax) {
+    public static final Faults NONE = new Faults(0, LeaveAfter.RANDOM, 0, Duration.ZERO, Duration.ZERO);
 
     public Faults {
       check(leaveFraction >= 0 && leaveFraction <= 1, "leave-fraction must be within 0..1, got " + leaveFraction);
       check(corruptFraction >= 0 && corruptFraction <= 1, "corrupt-fraction must be within 0..1, got "
           + corruptFraction);
       Objects.requireNonNull(leaveAfter, "leaveAfter");
+      checkDuration("stall-every", stallEvery);
+      checkDuration("stall-max", stallMax);
+      check(stallEvery.isZero() || stallEvery.toMillis() >= 100, "stall-every must be 0 or at least 100ms, got "
+          + stallEvery.toMillis() + "ms");
+      check(stallEvery.isZero() == stallMax.isZero(), "stall-every and stall-max go together (both 0 or both set)");
     }
   }
 
@@ -346,6 +356,8 @@ public record Scenario(
     f.put("leave_fraction", faults.leaveFraction());
     f.put("leave_after", faults.leaveAfter().label());
     f.put("corrupt_fraction", faults.corruptFraction());
+    f.put("stall_every_ms", faults.stallEvery().toMillis());
+    f.put("stall_max_ms", faults.stallMax().toMillis());
     m.put("faults", f);
     m.put("time_limit_s", timeLimit.toNanos() / 1e9);
     return m;

@@ -32,7 +32,7 @@ import java.util.Set;
  * [subnet.NAME]   clients (required), lan-rate, cache-servers, cache-prepopulated, seeded-clients
  * [package.NAME]  size (required), subnets, fraction, start
  * [arrival]       pattern (all-at-once | uniform | waves | poisson), window, waves, rate
- * [faults]        leave-fraction, leave-after (random | DURATION | N%), corrupt-fraction
+ * [faults]        leave-fraction, leave-after (random | DURATION | N%), corrupt-fraction, stall-every, stall-max
  * </pre>
  *
  * Defaults: seed 1, wan-rtt 0, no wan-budget, lan-rate 1Gbit, time-limit 1h, content-version 1,
@@ -48,7 +48,7 @@ public final class ScenarioFile {
       "subnet", Set.of("clients", "lan-rate", "cache-servers", "cache-prepopulated", "seeded-clients"),
       "package", Set.of("size", "subnets", "fraction", "start"),
       "arrival", Set.of("pattern", "window", "waves", "rate"),
-      "faults", Set.of("leave-fraction", "leave-after", "corrupt-fraction"));
+      "faults", Set.of("leave-fraction", "leave-after", "corrupt-fraction", "stall-every", "stall-max"));
   private static final Set<String> NAMED = Set.of("subnet", "package");
 
   private ScenarioFile() {}
@@ -225,8 +225,12 @@ public final class ScenarioFile {
     Scenario.Arrival arrival = arr.wrap("pattern", () -> new Scenario.Arrival(pattern, arr.duration("window", "0"),
         arr.count("waves", pattern == Scenario.Pattern.WAVES ? null : "0", 0, 10_000),
         arr.perSecond("rate", pattern == Scenario.Pattern.POISSON ? null : "0")));
-    Scenario.Faults faults = flt.wrap("leave-fraction", () -> new Scenario.Faults(flt.fraction("leave-fraction", "0"),
-        flt.leaveAfter("leave-after"), flt.fraction("corrupt-fraction", "0")));
+    Duration stallEvery = flt.duration("stall-every", "0s");
+    Duration stallMax = flt.duration("stall-max", "0s");
+    String faultKey = stallEvery.isZero() == stallMax.isZero() ? "leave-fraction"
+        : stallEvery.isZero() ? "stall-max" : "stall-every";
+    Scenario.Faults faults = flt.wrap(faultKey, () -> new Scenario.Faults(flt.fraction("leave-fraction", "0"),
+        flt.leaveAfter("leave-after"), flt.fraction("corrupt-fraction", "0"), stallEvery, stallMax));
     Scenario.Publisher publisher = pub.wrap("content-version", () -> new Scenario.Publisher(
         pub.count("content-version", "1", 1, 2), pub.optionalRate("upload-rate")));
     String name = site.text("name", defaultName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-"));

@@ -98,7 +98,7 @@ class LoopSimulationTest {
       specs.add(new LoopSimulation.NodeSpec(i, 0, false, false, -1, new long[] {start}, new boolean[] {holds}));
     }
     return new LoopSimulation.Site(specs, List.of(new LoopSimulation.PackageSpec(size)), 1, new long[] {lanBps},
-        wanBps, 20_000_000L, 0, seed, settings, 200_000_000L, 3_600_000_000_000L);
+        wanBps, 20_000_000L, 0, seed, settings, 200_000_000L, 3_600_000_000_000L, 0, 0);
   }
 
   @Test

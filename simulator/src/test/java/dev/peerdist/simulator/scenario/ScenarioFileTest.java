@@ -56,7 +56,9 @@ class ScenarioFileTest {
       "[faults]",
       "leave-fraction = 0.1",
       "leave-after = 25%",
-      "corrupt-fraction = 0.05");
+      "corrupt-fraction = 0.05",
+      "stall-every = 5s",
+      "stall-max = 1500ms");
 
   private static Scenario parse(List<String> lines) {
     return ScenarioFile.parse(lines, "t.scenario", "t", List.of());
@@ -93,6 +95,8 @@ class ScenarioFileTest {
     assertEquals(Scenario.LeaveAfter.Kind.OF_IDEAL, s.faults().leaveAfter().kind());
     assertEquals(0.25, s.faults().leaveAfter().ofIdeal());
     assertEquals(0.05, s.faults().corruptFraction());
+    assertEquals(Duration.ofSeconds(5), s.faults().stallEvery());
+    assertEquals(Duration.ofMillis(1500), s.faults().stallMax());
     assertEquals(66, s.nodes());
     assertEquals(65, s.clients());
   }
@@ -111,6 +115,8 @@ class ScenarioFileTest {
     assertTrue(m.contains("t.scenario:27") && m.contains("'size'"), m);
     m = error(with(FULL, 39, "leave-fraction = 1.5"));
     assertTrue(m.contains("t.scenario:40") && m.contains("'leave-fraction'") && m.contains("0..1"), m);
+    m = error(with(FULL, 43, "stall-max = 0s"));
+    assertTrue(m.contains("t.scenario:43") && m.contains("stall-every") && m.contains("go together"), m);
     m = error(with(FULL, 18, "cache-prepopulated = maybe"));
     assertTrue(m.contains("t.scenario:19") && m.contains("true or false"), m);
     m = error(with(FULL, 35, "pattern = trickle"));
