@@ -81,6 +81,10 @@ public final class LoopDriver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LoopDriver.class);
   /** The loop's decisions, one line each at DEBUG (PEERDIST_LOG_LEVELS=dev.peerdist.node.engine.LoopDriver.actions=debug). */
   private static final Logger ACTIONS = LoggerFactory.getLogger(LoopDriver.class.getName() + ".actions");
+  /** Once a second while busy, at debug: what the loop waits for ({@code DownloadLoop.describe()}). */
+  private static final Logger STATE = LoggerFactory.getLogger(LoopDriver.class.getName() + ".state");
+  /** When the loop's state was last logged (loop thread only). */
+  private long lastStateLog;
   /** Bytes kept in memory for readers when the store cannot keep them. */
   static final long PASS_THROUGH_LIMIT = 64L << 20;
   /**
@@ -645,6 +649,13 @@ public final class LoopDriver implements AutoCloseable {
 
   private void tick() {
     loop.tick();
+    if (STATE.isDebugEnabled() && loop.busy()) {
+      long now = System.nanoTime();
+      if (now - lastStateLog >= 1_000_000_000L) {
+        lastStateLog = now;
+        STATE.debug("loop state:\n{}", loop.describe());
+      }
+    }
     originRate = loop.originRate();
   }
 

@@ -48,8 +48,8 @@ public final class LiveCommand implements Callable<Integer> {
   boolean keep;
 
   @Option(names = "--node-jvm-opts", paramLabel = "OPTS",
-      description = "JVM options of every daemon, space-separated (default: the installed launcher's, "
-          + "-XX:+UseSerialGC -Xmx96m -XX:MaxDirectMemorySize=64m ...).")
+      description = "JVM options of every daemon, space-separated; the daemons then start as java (default: "
+          + "through the installed launcher, with its options: -XX:+UseSerialGC -Xmx96m ...).")
   String nodeJvmOpts;
 
   @Option(names = "--setup-timeout", paramLabel = "DURATION", defaultValue = "3m",

@@ -57,12 +57,14 @@ import java.util.regex.Pattern;
  */
 public final class LiveSite implements SiteModel {
   /**
-   * The daemons' JVM options: the installed launcher's budget for {@code peerdist run}
-   * (dist/src/bin/peerdist), so that a live figure is what an installed node does. Not C1 only:
+   * The daemons' JVM options: the installed launcher's for {@code peerdist run}
+   * (dist/src/bin/peerdist), so that a live figure is what an installed node does; from a
+   * distribution the harness starts its daemons through that launcher itself. Not C1 only:
    * the fast SHA-256 and AES code needs C2 (docs/PERFORMANCE.md).
    */
   public static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx96m", "-Xss512k",
-      "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m");
+      "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
+      "-XX:+IgnoreUnrecognizedVMOptions", "-XX:TrimNativeHeapInterval=5000", "-XX:CompileThresholdScaling=3");
 
   /** Most nodes a live run starts (each is a JVM with a RocksDB store). */
   public static final int MAX_NODES = 200;
@@ -272,6 +274,10 @@ public final class LiveSite implements SiteModel {
       recorder.note("live " + net.mode() + " run " + runId + ": " + plan.nodes().size() + " peerdist daemons, "
           + (net.netns() ? "WAN bytes from the router's WAN interface (publisher → site, with TCP/IP headers)"
           : "WAN bytes from the delay line (payload; the publisher's upload is capped at the WAN rate)"));
+      recorder.note(Processes.launcher().isPresent() && options.nodeJvmOptions().equals(DAEMON_JVM_OPTIONS)
+          ? "daemons started through the installed launcher " + Processes.launcher().get()
+              + " (its JVM options and start-up archive)"
+          : "daemons started as java " + String.join(" ", options.nodeJvmOptions()) + " with the harness's class path");
       Map<Integer, double[]> before = nodeFigures();
       long end = downloads(recorder);
       perNodeCost(recorder, before);
@@ -451,7 +457,7 @@ public final class LiveSite implements SiteModel {
           Path log = work.resolve("logs/n" + n.id() + ".log");
           startedAt.put(n.id(), System.nanoTime());
           nodeProcesses.put(n.id(), processes.start(net.on(net.node(n.id()),
-              processes.peerdist(options.nodeJvmOptions(), nodeArgs(n))), log, nodeEnv()));
+              processes.daemon(options.nodeJvmOptions(), nodeArgs(n))), log, nodeEnv()));
         }
         for (SitePlan.Node n : batch) {
           Path log = work.resolve("logs/n" + n.id() + ".log");

@@ -40,6 +40,43 @@ final class Processes implements AutoCloseable {
     this.runId = runId;
   }
 
+  /**
+   * The installed launcher of the distribution this JVM runs from ({@code HOME/lib/*.jar} on the
+   * class path and an executable {@code HOME/bin/peerdist}), or empty (a build's class path, as in
+   * the tests).
+   */
+  static java.util.Optional<Path> launcher() {
+    for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+      Path jar = Path.of(entry).toAbsolutePath();
+      Path lib = jar.getParent();
+      if (entry.endsWith(".jar") && lib != null && lib.getFileName() != null
+          && lib.getFileName().toString().equals("lib") && lib.getParent() != null) {
+        Path bin = lib.getParent().resolve("bin").resolve("peerdist");
+        if (Files.isExecutable(bin)) {
+          return java.util.Optional.of(bin);
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * The command that runs the daemon, {@code peerdist run ARGS}: through the installed launcher
+   * when the harness runs from a distribution and {@code jvmOptions} are the launcher's own (so a
+   * live figure is what an installed node does: its memory budget, JIT settings and start-up
+   * archive), else as {@link #peerdist}. The run marker travels in {@code PEERDIST_JAVA_OPTS}.
+   */
+  List<String> daemon(List<String> jvmOptions, List<String> args) {
+    java.util.Optional<Path> launcher = launcher();
+    if (launcher.isEmpty() || !jvmOptions.equals(LiveSite.DAEMON_JVM_OPTIONS)) {
+      return peerdist(jvmOptions, args);
+    }
+    List<String> cmd = new ArrayList<>(List.of("env", "PEERDIST_JAVA_OPTS=-D" + MARKER + "=" + runId,
+        launcher.get().toString()));
+    cmd.addAll(args);
+    return cmd;
+  }
+
   /** The command that runs {@code peerdist ARGS} in a new JVM with this JVM's classpath. */
   List<String> peerdist(List<String> jvmOptions, List<String> args) {
     List<String> cmd = new ArrayList<>();
