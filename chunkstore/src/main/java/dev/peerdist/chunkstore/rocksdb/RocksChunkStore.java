@@ -57,16 +57,25 @@ import org.rocksdb.WriteBatch;
  *   <tr><th>family</th><th>key</th><th>value</th></tr>
  *   <tr><td>{@code default}</td><td>"format", "capacity"</td><td>1 byte; 8 bytes big-endian</td></tr>
  *   <tr><td>{@code segments}</td><td>segment key</td><td>{@link SegmentRecordCodec} bytes</td></tr>
- *   <tr><td>{@code presence}</td><td>segment key</td><td>held-block bitmap ({@link BitSet#toByteArray})</td></tr>
+ *   <tr><td>{@code presence}</td><td>block key, one per held block</td><td>empty (format 1: a bitmap per segment key, converted at open)</td></tr>
  *   <tr><td>{@code pins}</td><td>segment key</td><td>empty</td></tr>
  *   <tr><td>{@code access}</td><td>segment key</td><td>tick (8) || epoch millis (8), big-endian</td></tr>
  *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext</td></tr>
  *   <tr><td>{@code side}</td><td>owner's key</td><td>owner's value: the {@link SideTable} ({@link RocksSideTable})</td></tr>
  * </table>
  *
- * <p>A block and its segment's new presence bitmap go in one atomic {@link WriteBatch}, so the
- * bitmap never claims a block the store lacks. Opening reads only the small families (records,
- * bitmaps, pins, recency), never block values, so it is fast whatever the data size.
+ * <p>A block and its presence entry go in one atomic {@link WriteBatch}, so the store never
+ * claims a block it lacks, and puts of different blocks write nothing in common, so they run
+ * at the same time ({@link StoreEngine} holds no lock around them). Opening reads only the small
+ * families (records, presence, pins, recency), never block values, so it is fast whatever the
+ * data size.
+ *
+ * <h2>Composition</h2>
+ *
+ * This class owns a {@link StoreEngine} (verification, sealing, accounts and eviction: the same
+ * rules as the in-memory twin) and implements its {@link BlockStorage} on the families above;
+ * what is its own is RocksDB: opening, the format, damage and repair, and the extra operations
+ * ({@link #flush()}, {@link #compact()}, {@link #nativeProperty}).
  *
  * <h2>Durability</h2>
  *
@@ -712,8 +721,8 @@ public final class RocksChunkStore implements ChunkStore {
    * Rebuilds the database without its damage: checks every live SST file's checksums and copies
    * each damaged one into {@code quarantine/}; then, if any was damaged, copies everything that
    * still reads correctly into a fresh database beside this one (small families entry by entry
-   * until damage stops the iteration; blocks one by one, for the blocks the bitmaps claim,
-   * with bitmaps rewritten to what was carried over), swaps the directories, deletes the old
+   * until damage stops the iteration; blocks one by one, for the blocks the presence entries
+   * claim, with presence rewritten to what was carried over), swaps the directories, deletes the old
    * files and reopens. RocksDB cannot remove a damaged level-0 file in place (DeleteFilesInRanges
    * leaves level 0 alone, and compaction stops at the damage), hence the copy.
    */
