@@ -27,16 +27,6 @@ final class MemorySideTable implements SideTable {
   }
 
   @Override
-  public void put(byte[] key, byte[] value) {
-    write(new Batch().put(key, value));
-  }
-
-  @Override
-  public void delete(byte[] key) {
-    write(new Batch().delete(key));
-  }
-
-  @Override
   public void write(Batch batch) {
     engine.whileOpen(() -> {
       synchronized (side) {
