@@ -104,6 +104,7 @@ public class StoreBenchmark {
   private RocksChunkStore readStore;
   private FileChannel readFile;
   private java.util.concurrent.ExecutorService writers;
+  private long diskBytesAtStart;
 
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws IOException {
@@ -166,10 +167,42 @@ public class StoreBenchmark {
     putDir = Files.createDirectory(root.resolve("put-" + System.nanoTime()));
     putStore = RocksChunkStore.at(putDir.resolve("store")).blobFiles(blobFiles).capacityBytes(Long.MAX_VALUE / 2).open();
     putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    diskBytesAtStart = diskBytesWritten();
+  }
+
+  /**
+   * Bytes this process has sent to the disk (Linux {@code /proc/self/io}: write_bytes less
+   * cancelled_write_bytes, RocksDB's threads included), or -1 where that is not available.
+   */
+  static long diskBytesWritten() {
+    try {
+      long w = 0;
+      for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+        if (line.startsWith("write_bytes:")) {
+          w += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        } else if (line.startsWith("cancelled_write_bytes:")) {
+          w -= Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        }
+      }
+      return w;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   @TearDown(Level.Iteration)
-  public void dropPutTargets() throws IOException {
+  public void dropPutTargets(BenchmarkParams params) throws IOException {
+    if (putStore != null && params.getBenchmark().contains(".storePut")) {
+      // Write amplification: what reached the disk per byte stored, the memtables flushed (the
+      // compactions they start are counted as far as they got). A load-independent figure.
+      putStore.flush();
+      long written = diskBytesWritten() - diskBytesAtStart;
+      if (diskBytesAtStart >= 0 && written >= 0) {
+        System.out.printf(Locale.ROOT, "  [%s] disk bytes written per byte put: %.2f%n",
+            params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1),
+            written / (dataMiB * 1048576.0));
+      }
+    }
     if (putStore != null) {
       putStore.close();
       putFile.close();
