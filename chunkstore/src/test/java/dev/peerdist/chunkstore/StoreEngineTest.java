@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The engine's put protocol with a storage whose block writes can be held open: a write runs
- * outside the store's mutex, other calls go on meanwhile, a block is held only once its write
- * returned, a failed write leaves nothing, and removal waits for the segment's puts in progress.
+ * outside the store's mutex, every other call but another put goes on meanwhile (puts store one
+ * at a time), a block is held only once its write returned, a failed write leaves nothing, and
+ * removal waits for the segment's puts in progress.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StoreEngineTest {
@@ -112,7 +113,7 @@ class StoreEngineTest {
   }
 
   @Test
-  void aBlockWriteInProgressHoldsNoLockAndTheBlockIsHeldOnlyAfterIt() throws Exception {
+  void aBlockWriteInProgressHoldsOnlyThePutLockAndTheBlockIsHeldOnlyAfterIt() throws Exception {
     Segment a = TestSegments.v1(random, 2);
     Segment b = TestSegments.v1(random, 1);
     StoreEngine e = engine(1L << 30);
@@ -130,6 +131,7 @@ class StoreEngineTest {
     e.setPinned(b.record().id(), true);
     assertEquals(1, e.segmentsByLastAccess().stream().filter(SegmentInfo::pinned).count());
     Future<?> other = pool.submit(() -> put(e, b, 0));
+    assertThrows(TimeoutException.class, () -> other.get(300, TimeUnit.MILLISECONDS), "puts store in turn");
     storage.gate.countDown();
     put.get(30, TimeUnit.SECONDS);
     other.get(30, TimeUnit.SECONDS);

@@ -65,8 +65,8 @@ import org.rocksdb.WriteBatch;
  * </table>
  *
  * <p>A block and its presence entry go in one atomic {@link WriteBatch}, so the store never
- * claims a block it lacks, and puts of different blocks write nothing in common, so they run
- * at the same time ({@link StoreEngine} holds no lock around them). Opening reads only the small
+ * claims a block it lacks, and puts of different blocks write nothing in common (no bitmap to
+ * read, change and write back per segment). Opening reads only the small
  * families (records, presence, pins, recency), never block values, so it is fast whatever the
  * data size.
  *

@@ -29,8 +29,8 @@ public final class CrashWriterMain {
     long maxBlocks = Long.parseLong(args[3]);
     PrintStream out = new PrintStream(System.out, false);
     // Two writers put the blocks of each segment at the same time (even and odd indexes), as a
-    // node's two store writers do: their RocksDB writes run concurrently, outside the store's
-    // mutex, and a kill may land between any two of them.
+    // node's two store writers do: their hashing and sealing overlap, their RocksDB writes run
+    // outside the store's mutex, and a kill may land anywhere between them.
     ExecutorService writers = Executors.newFixedThreadPool(2);
     AtomicLong written = new AtomicLong();
     try (RocksChunkStore store = RocksChunkStore.at(dir).capacityBytes(capacity).open()) {

@@ -57,8 +57,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *       verification, AES-256-CBC encryption at rest and a RocksDB write with WAL, unsynced
  *       (the store's default durability: safe against process kills, see its Javadoc).
  *   <li>{@code storePutTwoWriters}: the same puts split over two threads, each taking every
- *       other block of every segment, as a node's two store writers do: puts of one segment at
- *       the same time (they do not wait for each other's RocksDB write, docs/STORE.md).
+ *       other block of every segment, as a node's two store writers do: their hashing and
+ *       encryption overlap; their RocksDB writes go in turn (docs/STORE.md).
  *   <li>{@code filePut}: the same plaintext blocks appended to one file with
  *       {@link FileChannel#write}, no fsync (the matching durability policy).
  *   <li>{@code filePutSynced}: the same, then one {@code fdatasync}: the bytes reach the disk, as
