@@ -43,11 +43,11 @@ import java.util.function.Supplier;
  *
  * So a block is never marked held before its value is in storage, the accounts never exceed the
  * capacity (reservations count), and no unverified byte is kept. The storage would take
- * concurrent block writes ({@link BlockStorage}); they are kept one at a time on purpose: with
- * the node's two store writers writing at once, the live four-daemon site ({@code LiveSiteIT})
- * fetched 1.2–1.45× the package over the WAN in three runs out of three (origin ranges started
- * and cancelled), against 1.0× with puts in order, and the put rate on the development machine
- * did not rise (docs/PERFORMANCE.md).
+ * concurrent block writes ({@link BlockStorage}); they are kept one at a time, as before this
+ * class existed, until the download loop's timing with concurrent puts is measured on a quiet
+ * machine: fully concurrent puts gained no put rate on the development machine, and the live
+ * four-daemon site ({@code LiveSiteIT}) went over its WAN bound with them in three runs of three
+ * — though main's code went over it too on the same loaded machine (docs/PERFORMANCE.md).
  *
  * <h2>Reads</h2>
  *
