@@ -36,10 +36,14 @@ public interface SideTable {
   Optional<byte[]> get(byte[] key);
 
   /** Stores {@code value} under {@code key}, replacing what was there. */
-  void put(byte[] key, byte[] value);
+  default void put(byte[] key, byte[] value) {
+    write(new Batch().put(key, value));
+  }
 
   /** Removes {@code key}; nothing happens when it is absent. */
-  void delete(byte[] key);
+  default void delete(byte[] key) {
+    write(new Batch().delete(key));
+  }
 
   /** Applies every put and delete of {@code batch} at once, in order. */
   void write(Batch batch);

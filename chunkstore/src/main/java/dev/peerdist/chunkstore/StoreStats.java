@@ -2,8 +2,8 @@ package dev.peerdist.chunkstore;
 
 /**
  * A snapshot of a store's accounting. Byte figures count peerdist's own stored data (block
- * IVs and ciphertexts and encoded segment records, see {@link AbstractChunkStore#blockFootprint}
- * and {@link AbstractChunkStore#recordFootprint}), not the database's overhead files.
+ * IVs and ciphertexts and encoded segment records, see {@link CapacityLedger#blockFootprint}
+ * and {@link CapacityLedger#recordFootprint}), not the database's overhead files.
  *
  * @param usedBytes bytes held now
  * @param capacityBytes the limit; puts evict to stay at or under it

@@ -356,7 +356,7 @@ public abstract class ChunkStoreConformanceTest {
     StoreStats after = store.stats();
     assertEquals(1, after.droppedCorruptBlocks());
     assertEquals(2, after.blocks());
-    assertEquals(used - AbstractChunkStore.blockFootprint(65536), after.usedBytes());
+    assertEquals(used - CapacityLedger.blockFootprint(65536), after.usedBytes());
     assertArrayEquals(a.block(0), store.readBlock(id, 0).orElseThrow(), "neighbours are untouched");
     assertArrayEquals(a.block(2), store.readBlock(id, 2).orElseThrow());
     store.putBlock(id, 1, a.block(1));
@@ -389,8 +389,8 @@ public abstract class ChunkStoreConformanceTest {
     store.putBlock(b.record().id(), 0, b.block(0));
     StoreStats st = store.stats();
     assertEquals(TestSegments.footprint(a, 2) + TestSegments.footprint(b, 0), st.usedBytes());
-    assertEquals(16 + 16, AbstractChunkStore.blockFootprint(3), "3 bytes pad to one AES block");
-    assertEquals(16 + 65552, AbstractChunkStore.blockFootprint(65536), "a full block gains a padding block");
+    assertEquals(16 + 16, CapacityLedger.blockFootprint(3), "3 bytes pad to one AES block");
+    assertEquals(16 + 65552, CapacityLedger.blockFootprint(65536), "a full block gains a padding block");
     assertEquals(2, st.segments());
     assertEquals(2, st.blocks());
     assertEquals(LARGE, st.capacityBytes());
@@ -521,7 +521,7 @@ public abstract class ChunkStoreConformanceTest {
     assertEquals(before, store.stats(), "a refused put changes nothing");
     assertTrue(store.hasBlock(a.record().id(), 0), "the other download's segment is still there");
     // Once a's writer has been quiet for the write window, a is an ordinary LRU victim again.
-    clock.advance(AbstractChunkStore.DEFAULT_WRITE_WINDOW.toMillis() + 1);
+    clock.advance(CapacityLedger.DEFAULT_WRITE_WINDOW.toMillis() + 1);
     store.putBlock(b.record().id(), 0, b.block(0)); // b is written again now; a is not
     store.putBlock(b.record().id(), 1, b.block(1));
     assertTrue(store.segment(a.record().id()).isEmpty(), "the abandoned partial segment was evicted");

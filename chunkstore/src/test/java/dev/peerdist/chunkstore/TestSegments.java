@@ -56,9 +56,9 @@ public final class TestSegments {
 
   /** Bytes a store accounts for when it holds the record and the given blocks of {@code s}. */
   public static long footprint(Segment s, int... heldBlocks) {
-    long total = AbstractChunkStore.recordFootprint(s.record());
+    long total = CapacityLedger.recordFootprint(s.record());
     for (int i : heldBlocks) {
-      total += AbstractChunkStore.blockFootprint(s.record().blockLength(i));
+      total += CapacityLedger.blockFootprint(s.record().blockLength(i));
     }
     return total;
   }

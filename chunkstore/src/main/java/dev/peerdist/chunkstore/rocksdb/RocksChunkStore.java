@@ -1,10 +1,18 @@
 package dev.peerdist.chunkstore.rocksdb;
 
-import dev.peerdist.chunkstore.AbstractChunkStore;
+import dev.peerdist.chunkstore.BlockSealer;
+import dev.peerdist.chunkstore.BlockStorage;
+import dev.peerdist.chunkstore.CapacityLedger;
+import dev.peerdist.chunkstore.ChunkStore;
 import dev.peerdist.chunkstore.ChunkStoreException;
 import dev.peerdist.chunkstore.CorruptBlockException;
 import dev.peerdist.chunkstore.DiskFullException;
+import dev.peerdist.chunkstore.SegmentInfo;
+import dev.peerdist.chunkstore.StoreEngine;
 import dev.peerdist.chunkstore.StoreFullException;
+import dev.peerdist.chunkstore.StoreStats;
+import dev.peerdist.chunkstore.StoredBlock;
+import dev.peerdist.chunkstore.VerifiedBlock;
 import dev.peerdist.chunkstore.StoreHealth;
 import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.SegmentRecordCodec;
@@ -26,6 +34,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.random.RandomGenerator;
@@ -48,16 +57,25 @@ import org.rocksdb.WriteBatch;
  *   <tr><th>family</th><th>key</th><th>value</th></tr>
  *   <tr><td>{@code default}</td><td>"format", "capacity"</td><td>1 byte; 8 bytes big-endian</td></tr>
  *   <tr><td>{@code segments}</td><td>segment key</td><td>{@link SegmentRecordCodec} bytes</td></tr>
- *   <tr><td>{@code presence}</td><td>segment key</td><td>held-block bitmap ({@link BitSet#toByteArray})</td></tr>
+ *   <tr><td>{@code presence}</td><td>block key, one per held block</td><td>empty (format 1: a bitmap per segment key, converted at open)</td></tr>
  *   <tr><td>{@code pins}</td><td>segment key</td><td>empty</td></tr>
  *   <tr><td>{@code access}</td><td>segment key</td><td>tick (8) || epoch millis (8), big-endian</td></tr>
  *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext</td></tr>
  *   <tr><td>{@code side}</td><td>owner's key</td><td>owner's value: the {@link SideTable} ({@link RocksSideTable})</td></tr>
  * </table>
  *
- * <p>A block and its segment's new presence bitmap go in one atomic {@link WriteBatch}, so the
- * bitmap never claims a block the store lacks. Opening reads only the small families (records,
- * bitmaps, pins, recency), never block values, so it is fast whatever the data size.
+ * <p>A block and its presence entry go in one atomic {@link WriteBatch}, so the store never
+ * claims a block it lacks, and puts of different blocks write nothing in common (no bitmap to
+ * read, change and write back per segment). Opening reads only the small
+ * families (records, presence, pins, recency), never block values, so it is fast whatever the
+ * data size.
+ *
+ * <h2>Composition</h2>
+ *
+ * This class owns a {@link StoreEngine} (verification, sealing, accounts and eviction: the same
+ * rules as the in-memory twin) and implements its {@link BlockStorage} on the families above;
+ * what is its own is RocksDB: opening, the format, damage and repair, and the extra operations
+ * ({@link #flush()}, {@link #compact()}, {@link #nativeProperty}).
  *
  * <h2>Durability</h2>
  *
@@ -99,7 +117,7 @@ import org.rocksdb.WriteBatch;
  * {@link #health()} says which of these happened. Files and directories are created readable
  * by the owner only (0600/0700): segment secrets are inside.
  */
-public final class RocksChunkStore extends AbstractChunkStore {
+public final class RocksChunkStore implements ChunkStore {
   /** Size limit of a store created without one. */
   public static final long DEFAULT_CAPACITY_BYTES = 10L << 30;
   /** Block cache shared by all families unless the builder says otherwise. */
@@ -123,13 +141,22 @@ public final class RocksChunkStore extends AbstractChunkStore {
       new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8), SEGMENTS, PRESENCE, PINS, ACCESS, BLOCKS, SIDE);
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CAPACITY_KEY = "capacity".getBytes(StandardCharsets.US_ASCII);
-  private static final byte FORMAT = 1;
+  /**
+   * 2: one {@code presence} entry per held block (block key, empty value). Format 1 kept one
+   * bitmap per segment, rewritten with every block, which made puts of one segment wait for each
+   * other; it is converted at open, in one atomic batch.
+   */
+  private static final byte FORMAT = 2;
+  private static final byte FORMAT_BITMAPS = 1;
   private static final byte[] EMPTY = new byte[0];
 
   private final Path directory;
   private final Builder settings;
+  /** The rules (verification, sealing, accounts, eviction) over {@link #storage}. */
+  private final StoreEngine engine;
+  private final RocksBlockStorage storage = new RocksBlockStorage();
   // The database and its handles are replaced only by a repair, which runs with no other call
-  // in progress (AbstractChunkStore#exclusively); volatile so every thread sees the new ones.
+  // in progress (StoreEngine#exclusively); volatile so every thread sees the new ones.
   private volatile RocksOptions options;
   private volatile RocksDB db;
   private volatile List<ColumnFamilyHandle> handles;
@@ -159,7 +186,7 @@ public final class RocksChunkStore extends AbstractChunkStore {
     private boolean createIfMissing = true;
     private boolean blobFiles;
     private boolean recoverDamage;
-    private java.time.Duration writeWindow = DEFAULT_WRITE_WINDOW;
+    private java.time.Duration writeWindow = CapacityLedger.DEFAULT_WRITE_WINDOW;
     private long blockCacheBytes = DEFAULT_BLOCK_CACHE_BYTES;
     private Clock clock = Clock.systemUTC();
     private RandomGenerator random;
@@ -262,11 +289,11 @@ public final class RocksChunkStore extends AbstractChunkStore {
   }
 
   private RocksChunkStore(Builder b) {
-    super("chunk store " + b.directory.toAbsolutePath(),
-        b.capacity.orElse(DEFAULT_CAPACITY_BYTES), b.clock, b.random != null ? b.random : new SecureRandom());
     this.directory = b.directory.toAbsolutePath();
     this.settings = b;
-    setWriteWindow(b.writeWindow);
+    this.engine = new StoreEngine("chunk store " + directory, b.clock,
+        new BlockSealer(b.random != null ? b.random : new SecureRandom()),
+        new CapacityLedger(b.capacity.orElse(DEFAULT_CAPACITY_BYTES), b.writeWindow, b.clock), storage);
     try {
       if (!b.createIfMissing && !Files.exists(directory.resolve("CURRENT"))) {
         throw new ChunkStoreException("no chunk store in " + directory);
@@ -369,7 +396,29 @@ public final class RocksChunkStore extends AbstractChunkStore {
 
   /** Runs {@code body} under the store's close guard (for {@link RocksSideTable}). */
   <T> T whileOpen(java.util.function.Supplier<T> body) {
-    return guarded(body);
+    return engine.whileOpen(body);
+  }
+
+  private <T> T guarded(java.util.function.Supplier<T> body) {
+    return engine.whileOpen(body);
+  }
+
+  /** How messages name this store. */
+  public String name() {
+    return engine.name();
+  }
+
+  /** True until {@link #close()}. */
+  public boolean isOpen() {
+    return engine.isOpen();
+  }
+
+  private Clock clock() {
+    return settings.clock;
+  }
+
+  private void reportHealth(StoreHealth h) {
+    engine.reportHealth(h);
   }
 
   /** A RocksDB failure as this store's exception (for {@link RocksSideTable}). */
@@ -448,12 +497,13 @@ public final class RocksChunkStore extends AbstractChunkStore {
     byte[] format = get(meta, FORMAT_KEY, "read the format");
     if (format == null) {
       put(meta, FORMAT_KEY, new byte[] {FORMAT}, "write the format");
+    } else if (format.length == 1 && format[0] == FORMAT_BITMAPS) {
+      convertBitmaps();
     } else if (format.length != 1 || format[0] != FORMAT) {
       throw new ChunkStoreException(name() + " has format " + HexFormat.of().formatHex(format)
           + ", this peerdist reads format " + FORMAT + "; nothing was changed");
     }
-    Map<SegmentId, BitSet> present = new HashMap<>();
-    forEach(presence, "read presence bitmaps", (k, v) -> present.put(KeyCodec.segmentOf(k), BitSet.valueOf(v)));
+    Map<SegmentId, BitSet> present = readPresence();
     Set<SegmentId> pinned = new HashSet<>();
     forEach(pins, "read pins", (k, v) -> pinned.add(KeyCodec.segmentOf(k)));
     Map<SegmentId, long[]> recency = new HashMap<>();
@@ -505,7 +555,7 @@ public final class RocksChunkStore extends AbstractChunkStore {
             + (bits.length() - 1) + " of " + r.blockCount() + "; nothing was changed");
       }
       long[] t = recency.getOrDefault(id, new long[] {0, 0});
-      restoreSegment(r, bits, pinned.contains(id), t[0], t[1]);
+      engine.restoreSegment(r, bits, pinned.contains(id), t[0], t[1]);
     });
     for (byte[] k : damaged) {
       dropDamagedSegment(k);
@@ -516,15 +566,53 @@ public final class RocksChunkStore extends AbstractChunkStore {
     }
     byte[] cap = get(meta, CAPACITY_KEY, "read the capacity");
     if (cap != null && cap.length == 8) {
-      restoreCapacity(ByteBuffer.wrap(cap).getLong());
+      engine.restoreCapacity(ByteBuffer.wrap(cap).getLong());
     }
     if (requestedCapacity.isPresent()) {
       if (cap == null || ByteBuffer.wrap(cap).getLong() != requestedCapacity.getAsLong()) {
-        setCapacity(requestedCapacity.getAsLong());
+        engine.setCapacity(requestedCapacity.getAsLong());
       }
     } else if (cap == null) {
-      persistCapacity(stats().capacityBytes());
+      engine.persistCapacity();
     }
+  }
+
+  /** Held blocks per segment, from the {@code presence} family (one block key per held block). */
+  private Map<SegmentId, BitSet> readPresence() {
+    Map<SegmentId, BitSet> present = new HashMap<>();
+    forEach(presence, "read the held blocks",
+        (k, v) -> present.computeIfAbsent(KeyCodec.segmentOfBlock(k), x -> new BitSet()).set(KeyCodec.indexOfBlock(k)));
+    return present;
+  }
+
+  /**
+   * Format 1 to 2: each segment's bitmap becomes one entry per held block, in one atomic batch
+   * with the new format byte, so a kill during the conversion leaves format 1 as it was.
+   */
+  private void convertBitmaps() {
+    try (WriteBatch batch = new WriteBatch()) {
+      forEach(presence, "read presence bitmaps", (k, v) -> {
+        SegmentId id = KeyCodec.segmentOf(k);
+        BitSet bits = BitSet.valueOf(v);
+        for (int i = bits.nextSetBit(0); i >= 0 && i < Integer.MAX_VALUE; i = bits.nextSetBit(i + 1)) {
+          try {
+            batch.put(presence, KeyCodec.blockKey(id, i), EMPTY);
+          } catch (RocksDBException e) {
+            throw failure("convert the presence bitmaps", e);
+          }
+        }
+        try {
+          batch.delete(presence, k);
+        } catch (RocksDBException e) {
+          throw failure("convert the presence bitmaps", e);
+        }
+      });
+      batch.put(meta, FORMAT_KEY, new byte[] {FORMAT});
+      db.write(options.write(), batch);
+    } catch (RocksDBException e) {
+      throw failure("convert the presence bitmaps", e);
+    }
+    LOG.info("{}: converted the presence bitmaps to format {}", name(), FORMAT);
   }
 
   /** Removes a segment whose record is unusable: its record, bitmap, pin, recency and blocks. */
@@ -537,12 +625,12 @@ public final class RocksChunkStore extends AbstractChunkStore {
     }
     try (WriteBatch batch = new WriteBatch()) {
       batch.delete(segments, segmentKey);
-      batch.delete(presence, segmentKey);
       batch.delete(pins, segmentKey);
       batch.delete(access, segmentKey);
       if (i >= 0) {
         end[i]++;
         batch.deleteRange(blocks, segmentKey, end);
+        batch.deleteRange(presence, segmentKey, end);
       }
       db.write(options.write(), batch);
     } catch (RocksDBException e) {
@@ -589,28 +677,27 @@ public final class RocksChunkStore extends AbstractChunkStore {
   /** Reopens with compaction off, quarantines damaged files, reconciles the index. */
   private void repairInPlace() {
     try {
-      exclusively(() -> {
+      engine.exclusively(() -> {
         closeDatabase();
         try {
           openDatabase(true, false);
         } catch (ChunkStoreException e) {
           openDatabase(true, true);
         }
-        long droppedBefore = stats().droppedCorruptBlocks();
         java.util.Map<SegmentId, BitSet> before = new java.util.HashMap<>();
-        for (SegmentId id : segmentIdsUnguarded()) {
-          before.put(id, presentUnguarded(id));
+        for (SegmentId id : engine.segmentIdsUnguarded()) {
+          before.put(id, engine.presentUnguarded(id));
         }
         rebuildWithoutDamage();
         // The index keeps its recency and pins; only blocks the rebuild could not carry leave it.
+        Map<SegmentId, BitSet> carried = readPresence();
         for (var e : before.entrySet()) {
           BitSet lost = (BitSet) e.getValue().clone();
-          lost.andNot(bitmapOf(e.getKey()));
+          lost.andNot(carried.getOrDefault(e.getKey(), new BitSet()));
           if (!lost.isEmpty()) {
-            forgetLostBlocks(e.getKey(), lost);
+            engine.forgetLostBlocks(e.getKey(), lost);
           }
         }
-        LOG.debug("{}: {} blocks dropped before repair", name(), droppedBefore);
         finishRepair();
       });
     } catch (RuntimeException e) {
@@ -634,8 +721,8 @@ public final class RocksChunkStore extends AbstractChunkStore {
    * Rebuilds the database without its damage: checks every live SST file's checksums and copies
    * each damaged one into {@code quarantine/}; then, if any was damaged, copies everything that
    * still reads correctly into a fresh database beside this one (small families entry by entry
-   * until damage stops the iteration; blocks one by one, for the blocks the bitmaps claim,
-   * with bitmaps rewritten to what was carried over), swaps the directories, deletes the old
+   * until damage stops the iteration; blocks one by one, for the blocks the presence entries
+   * claim, with presence rewritten to what was carried over), swaps the directories, deletes the old
    * files and reopens. RocksDB cannot remove a damaged level-0 file in place (DeleteFilesInRanges
    * leaves level 0 alone, and compaction stops at the damage), hence the copy.
    */
@@ -674,21 +761,31 @@ public final class RocksChunkStore extends AbstractChunkStore {
             }
             copyReadable(handles.get(f), out, nh.get(f), wo);
           }
-          // Blocks: only those a bitmap claims and that read back; bitmaps say what was carried.
-          Map<byte[], byte[]> bitmaps = new java.util.LinkedHashMap<>();
+          // Blocks: only those the presence family claims and that read back; the presence
+          // entries written say what was carried. A store still in format 1 (a repair at open
+          // runs before the conversion) keeps its per-segment bitmaps, rewritten.
+          Map<byte[], byte[]> claims = new java.util.LinkedHashMap<>();
           try (RocksIterator it = db.newIterator(presence)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-              bitmaps.put(it.key(), it.value());
+              claims.put(it.key(), it.value());
             }
           }
-          for (var e : bitmaps.entrySet()) {
+          ColumnFamilyHandle outBlocks = nh.get(FAMILIES.indexOf(BLOCKS));
+          ColumnFamilyHandle outPresence = nh.get(FAMILIES.indexOf(PRESENCE));
+          for (var e : claims.entrySet()) {
+            byte[] k = e.getKey();
+            boolean bitmap = k.length > 0 && (k[0] & 0xFF) == k.length - 1;
             SegmentId id;
+            BitSet claimed;
             try {
-              id = KeyCodec.segmentOf(e.getKey());
+              id = bitmap ? KeyCodec.segmentOf(k) : KeyCodec.segmentOfBlock(k);
+              claimed = bitmap ? BitSet.valueOf(e.getValue()) : new BitSet();
+              if (!bitmap) {
+                claimed.set(KeyCodec.indexOfBlock(k));
+              }
             } catch (IllegalArgumentException bad) {
               continue;
             }
-            BitSet claimed = BitSet.valueOf(e.getValue());
             BitSet kept = new BitSet();
             for (int i = claimed.nextSetBit(0); i >= 0 && i < Integer.MAX_VALUE; i = claimed.nextSetBit(i + 1)) {
               byte[] key = KeyCodec.blockKey(id, i);
@@ -699,14 +796,18 @@ public final class RocksChunkStore extends AbstractChunkStore {
                 v = null;
               }
               if (v != null) {
-                out.put(nh.get(FAMILIES.indexOf(BLOCKS)), wo, key, v);
+                out.put(outBlocks, wo, key, v);
                 kept.set(i);
                 carried++;
               } else {
                 lost++;
               }
             }
-            out.put(nh.get(FAMILIES.indexOf(PRESENCE)), wo, e.getKey(), kept.toByteArray());
+            if (bitmap) {
+              out.put(outPresence, wo, k, kept.toByteArray());
+            } else if (!kept.isEmpty()) {
+              out.put(outPresence, wo, k, EMPTY);
+            }
           }
           out.flushWal(true);
         } finally {
@@ -761,11 +862,6 @@ public final class RocksChunkStore extends AbstractChunkStore {
         LOG.warn("{}: a family lost entries to damage: {}", name(), damage.getMessage());
       }
     }
-  }
-
-  private BitSet bitmapOf(SegmentId id) {
-    byte[] v = get(presence, KeyCodec.segmentKey(id), "read a bitmap");
-    return v == null ? new BitSet() : BitSet.valueOf(v);
   }
 
   private static void deleteTree(Path p) {
@@ -911,111 +1007,223 @@ public final class RocksChunkStore extends AbstractChunkStore {
     }
   }
 
-  // ---------------------------------------------------------------- persistence SPI
+  // ---------------------------------------------------------------- ChunkStore (the engine's rules)
 
   @Override
-  protected void persistSegment(SegmentRecord record, byte[] encoded, long tick, long millis) {
-    byte[] key = KeyCodec.segmentKey(record.id());
-    try (WriteBatch batch = new WriteBatch()) {
-      batch.put(segments, key, encoded);
-      batch.put(presence, key, EMPTY);
-      batch.put(access, key, accessValue(tick, millis));
-      db.write(options.write(), batch);
-    } catch (RocksDBException e) {
-      throw failure("store the record of segment " + record.id(), e);
-    }
+  public boolean putSegment(SegmentRecord record) {
+    return engine.putSegment(record);
   }
 
   @Override
-  protected void persistBlock(SegmentId id, int index, byte[] storedValue, BitSet presentAfter) {
-    try (WriteBatch batch = new WriteBatch()) {
-      batch.put(blocks, KeyCodec.blockKey(id, index), storedValue);
-      batch.put(presence, KeyCodec.segmentKey(id), presentAfter.toByteArray());
-      db.write(options.write(), batch);
-    } catch (RocksDBException e) {
-      throw failure("store block " + index + " of segment " + id, e);
-    }
+  public Optional<SegmentRecord> segment(SegmentId id) {
+    return engine.segment(id);
   }
 
   @Override
-  protected byte[] loadBlock(SegmentId id, int index) {
-    try {
-      return db.get(blocks, options.read(), KeyCodec.blockKey(id, index));
-    } catch (RocksDBException e) {
-      if (isDamage(e)) {
-        damageSeen("reading block " + index + " of segment " + id, e);
-        throw new CorruptBlockException(name() + ": block " + index + " of segment " + id + " is damaged: "
-            + e.getMessage(), e);
+  public List<SegmentId> segments() {
+    return engine.segments();
+  }
+
+  @Override
+  public void putBlock(SegmentId id, int index, byte[] data, int offset, int length) {
+    engine.putBlock(id, index, data, offset, length);
+  }
+
+  @Override
+  public void putBlock(VerifiedBlock block) {
+    engine.putBlock(block);
+  }
+
+  @Override
+  public Optional<byte[]> readBlock(SegmentId id, int index) {
+    return engine.readBlock(id, index);
+  }
+
+  @Override
+  public Optional<StoredBlock> storedBlock(SegmentId id, int index) {
+    return engine.storedBlock(id, index);
+  }
+
+  @Override
+  public boolean hasBlock(SegmentId id, int index) {
+    return engine.hasBlock(id, index);
+  }
+
+  @Override
+  public BitSet presentBlocks(SegmentId id) {
+    return engine.presentBlocks(id);
+  }
+
+  @Override
+  public void pin(SegmentId id) {
+    engine.setPinned(id, true);
+  }
+
+  @Override
+  public void unpin(SegmentId id) {
+    engine.setPinned(id, false);
+  }
+
+  @Override
+  public boolean isPinned(SegmentId id) {
+    return engine.isPinned(id);
+  }
+
+  @Override
+  public boolean removeSegment(SegmentId id) {
+    return engine.removeSegment(id);
+  }
+
+  @Override
+  public StoreStats stats() {
+    return engine.stats();
+  }
+
+  @Override
+  public StoreHealth health() {
+    return engine.health();
+  }
+
+  @Override
+  public Optional<SegmentInfo> segmentInfo(SegmentId id) {
+    return engine.segmentInfo(id);
+  }
+
+  @Override
+  public List<SegmentInfo> segmentsByLastAccess() {
+    return engine.segmentsByLastAccess();
+  }
+
+  @Override
+  public void setCapacity(long capacityBytes) {
+    engine.setCapacity(capacityBytes);
+  }
+
+  @Override
+  public int evictTo(long usedBytes) {
+    return engine.evictTo(usedBytes);
+  }
+
+  @Override
+  public void close() {
+    engine.close();
+  }
+
+  // ---------------------------------------------------------------- storage
+
+  /**
+   * The {@link BlockStorage} on this store's database (whichever handles are current: a repair
+   * swaps them with no call in progress). A block's value and its presence entry go in one
+   * {@link WriteBatch}; no two blocks share an entry, so puts of one segment need not wait for
+   * each other, and RocksDB joins concurrent writers into one WAL write.
+   */
+  private final class RocksBlockStorage implements BlockStorage {
+    @Override
+    public void writeRecord(SegmentRecord record, byte[] encoded, Recency first) {
+      byte[] key = KeyCodec.segmentKey(record.id());
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.put(segments, key, encoded);
+        batch.put(access, key, accessValue(first.tick(), first.millis()));
+        db.write(options.write(), batch);
+      } catch (RocksDBException e) {
+        throw failure("store the record of segment " + record.id(), e);
       }
-      throw failure("read block " + index + " of segment " + id, e);
     }
-  }
 
-  @Override
-  protected void persistBlockRemoval(SegmentId id, int index, BitSet presentAfter) {
-    try (WriteBatch batch = new WriteBatch()) {
-      batch.delete(blocks, KeyCodec.blockKey(id, index));
-      batch.put(presence, KeyCodec.segmentKey(id), presentAfter.toByteArray());
-      db.write(options.write(), batch);
-    } catch (RocksDBException e) {
-      throw failure("drop block " + index + " of segment " + id, e);
-    }
-  }
-
-  @Override
-  protected void persistSegmentRemoval(SegmentId id, BitSet present) {
-    byte[] key = KeyCodec.segmentKey(id);
-    try (WriteBatch batch = new WriteBatch()) {
-      for (int i = present.nextSetBit(0); i >= 0; i = present.nextSetBit(i + 1)) {
-        batch.delete(blocks, KeyCodec.blockKey(id, i));
+    @Override
+    public void writeBlock(SegmentId id, int index, byte[] storedValue) {
+      byte[] key = KeyCodec.blockKey(id, index);
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.put(blocks, key, storedValue);
+        batch.put(presence, key, EMPTY);
+        db.write(options.write(), batch);
+      } catch (RocksDBException e) {
+        throw failure("store block " + index + " of segment " + id, e);
       }
-      batch.delete(segments, key);
-      batch.delete(presence, key);
-      batch.delete(pins, key);
-      batch.delete(access, key);
-      db.write(options.write(), batch);
-    } catch (RocksDBException e) {
-      throw failure("remove segment " + id, e);
     }
-  }
 
-  @Override
-  protected void persistPin(SegmentId id, boolean pinned) {
-    try {
-      if (pinned) {
-        db.put(pins, options.write(), KeyCodec.segmentKey(id), EMPTY);
-      } else {
-        db.delete(pins, options.write(), KeyCodec.segmentKey(id));
+    @Override
+    public byte[] readBlock(SegmentId id, int index) {
+      try {
+        return db.get(blocks, options.read(), KeyCodec.blockKey(id, index));
+      } catch (RocksDBException e) {
+        if (isDamage(e)) {
+          damageSeen("reading block " + index + " of segment " + id, e);
+          throw new CorruptBlockException(name() + ": block " + index + " of segment " + id + " is damaged: "
+              + e.getMessage(), e);
+        }
+        throw failure("read block " + index + " of segment " + id, e);
       }
-    } catch (RocksDBException e) {
-      throw failure((pinned ? "pin" : "unpin") + " segment " + id, e);
     }
-  }
 
-  @Override
-  protected void persistCapacity(long capacityBytes) {
-    put(meta, CAPACITY_KEY, ByteBuffer.allocate(8).putLong(capacityBytes).array(), "store the capacity");
-  }
-
-  @Override
-  protected void persistAccess(List<AccessUpdate> updates) {
-    try (WriteBatch batch = new WriteBatch()) {
-      for (AccessUpdate u : updates) {
-        batch.put(access, KeyCodec.segmentKey(u.id()), accessValue(u.tick(), u.lastAccessMillis()));
+    @Override
+    public void deleteBlock(SegmentId id, int index) {
+      byte[] key = KeyCodec.blockKey(id, index);
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.delete(blocks, key);
+        batch.delete(presence, key);
+        db.write(options.write(), batch);
+      } catch (RocksDBException e) {
+        throw failure("drop block " + index + " of segment " + id, e);
       }
-      db.write(options.write(), batch);
-    } catch (RocksDBException e) {
-      throw failure("store access times", e);
     }
-  }
 
-  @Override
-  protected void closeStorage() {
-    try {
-      closeDatabase();
-    } finally {
-      // The tuner outlives repairs (which reopen the database); it goes with the store.
-      settings.tuner.close();
+    @Override
+    public void deleteSegment(SegmentId id, BitSet present) {
+      byte[] key = KeyCodec.segmentKey(id);
+      try (WriteBatch batch = new WriteBatch()) {
+        for (int i = present.nextSetBit(0); i >= 0; i = present.nextSetBit(i + 1)) {
+          byte[] bk = KeyCodec.blockKey(id, i);
+          batch.delete(blocks, bk);
+          batch.delete(presence, bk);
+        }
+        batch.delete(segments, key);
+        batch.delete(pins, key);
+        batch.delete(access, key);
+        db.write(options.write(), batch);
+      } catch (RocksDBException e) {
+        throw failure("remove segment " + id, e);
+      }
+    }
+
+    @Override
+    public void writePin(SegmentId id, boolean pinned) {
+      try {
+        if (pinned) {
+          db.put(pins, options.write(), KeyCodec.segmentKey(id), EMPTY);
+        } else {
+          db.delete(pins, options.write(), KeyCodec.segmentKey(id));
+        }
+      } catch (RocksDBException e) {
+        throw failure((pinned ? "pin" : "unpin") + " segment " + id, e);
+      }
+    }
+
+    @Override
+    public void writeCapacity(long capacityBytes) {
+      put(meta, CAPACITY_KEY, ByteBuffer.allocate(8).putLong(capacityBytes).array(), "store the capacity");
+    }
+
+    @Override
+    public void writeRecency(List<Recency> updates) {
+      try (WriteBatch batch = new WriteBatch()) {
+        for (Recency u : updates) {
+          batch.put(access, KeyCodec.segmentKey(u.id()), accessValue(u.tick(), u.millis()));
+        }
+        db.write(options.write(), batch);
+      } catch (RocksDBException e) {
+        throw failure("store access times", e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        closeDatabase();
+      } finally {
+        // The tuner outlives repairs (which reopen the database); it goes with the store.
+        settings.tuner.close();
+      }
     }
   }
 

@@ -43,16 +43,6 @@ final class RocksSideTable implements SideTable {
   }
 
   @Override
-  public void put(byte[] key, byte[] value) {
-    write(new Batch().put(key, value));
-  }
-
-  @Override
-  public void delete(byte[] key) {
-    write(new Batch().delete(key));
-  }
-
-  @Override
   public void write(Batch batch) {
     store.whileOpen(() -> {
       try (WriteBatch wb = new WriteBatch()) {

@@ -8,7 +8,7 @@ import dev.peerdist.chunkstore.ChunkStoreException;
 import dev.peerdist.chunkstore.SegmentInfo;
 import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.StoreStats;
-import dev.peerdist.chunkstore.AbstractChunkStore;
+import dev.peerdist.chunkstore.CapacityLedger;
 import dev.peerdist.chunkstore.content.SegmentId;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -190,12 +190,12 @@ class RocksChunkStoreCrashIT {
     for (SegmentInfo info : store.segmentsByLastAccess()) {
       SegmentRecord r = store.segment(info.id()).orElseThrow();
       BitSet present = store.presentBlocks(info.id());
-      long expected = AbstractChunkStore.recordFootprint(r);
+      long expected = CapacityLedger.recordFootprint(r);
       for (int i = present.nextSetBit(0); i >= 0; i = present.nextSetBit(i + 1)) {
         byte[] plain = store.readBlock(info.id(), i).orElseThrow(
             () -> new AssertionError(context + ": reported block does not verify"));
         assertTrue(r.verifies(i, plain, 0, plain.length));
-        expected += AbstractChunkStore.blockFootprint(r.blockLength(i));
+        expected += CapacityLedger.blockFootprint(r.blockLength(i));
       }
       assertEquals(expected, info.storedBytes(), context + ": bytes of " + info.id());
       used += expected;

@@ -49,13 +49,16 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * measured in the same run (issue 2, "Benchmarks").
  *
  * <p>Each measured operation moves the whole data set ({@code dataMiB}, default 1024 MiB, far
- * larger than the store's 64 MiB block cache): so scores are seconds per data set and
+ * larger than the store's 16 MiB block cache): so scores are seconds per data set and
  * {@link #printRatios} turns them into MB/s (10^6 bytes) and ratios.
  *
  * <ul>
  *   <li>{@code storePut}: {@link RocksChunkStore#putBlock} into an empty store — SHA-256
  *       verification, AES-256-CBC encryption at rest and a RocksDB write with WAL, unsynced
  *       (the store's default durability: safe against process kills, see its Javadoc).
+ *   <li>{@code storePutTwoWriters}: the same puts split over two threads, each taking every
+ *       other block of every segment, as a node's two store writers do: their hashing and
+ *       encryption overlap; their RocksDB writes go in turn (docs/STORE.md).
  *   <li>{@code filePut}: the same plaintext blocks appended to one file with
  *       {@link FileChannel#write}, no fsync (the matching durability policy).
  *   <li>{@code filePutSynced}: the same, then one {@code fdatasync}: the bytes reach the disk, as
@@ -100,10 +103,12 @@ public class StoreBenchmark {
   private FileChannel putFile;
   private RocksChunkStore readStore;
   private FileChannel readFile;
+  private java.util.concurrent.ExecutorService writers;
+  private long diskBytesAtStart;
 
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws IOException {
-    boolean reads = !params.getBenchmark().endsWith("Put") && !params.getBenchmark().endsWith("PutSynced");
+    boolean reads = !isPut(params);
     if (dataMiB <= 0 || dataMiB % 32 != 0) {
       throw new IllegalArgumentException("dataMiB " + dataMiB + " must be a positive multiple of 32");
     }
@@ -149,18 +154,55 @@ public class StoreBenchmark {
     readFile = FileChannel.open(file, StandardOpenOption.READ);
   }
 
+  private static boolean isPut(BenchmarkParams params) {
+    String b = params.getBenchmark();
+    return b.endsWith("Put") || b.endsWith("PutSynced") || b.endsWith("PutTwoWriters");
+  }
+
   @Setup(Level.Iteration)
   public void freshPutTargets(BenchmarkParams params) throws IOException {
-    if (!params.getBenchmark().endsWith("Put") && !params.getBenchmark().endsWith("PutSynced")) {
+    if (!isPut(params)) {
       return;
     }
     putDir = Files.createDirectory(root.resolve("put-" + System.nanoTime()));
     putStore = RocksChunkStore.at(putDir.resolve("store")).blobFiles(blobFiles).capacityBytes(Long.MAX_VALUE / 2).open();
     putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    diskBytesAtStart = diskBytesWritten();
+  }
+
+  /**
+   * Bytes this process has sent to the disk (Linux {@code /proc/self/io}: write_bytes less
+   * cancelled_write_bytes, RocksDB's threads included), or -1 where that is not available.
+   */
+  static long diskBytesWritten() {
+    try {
+      long w = 0;
+      for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+        if (line.startsWith("write_bytes:")) {
+          w += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        } else if (line.startsWith("cancelled_write_bytes:")) {
+          w -= Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        }
+      }
+      return w;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   @TearDown(Level.Iteration)
-  public void dropPutTargets() throws IOException {
+  public void dropPutTargets(BenchmarkParams params) throws IOException {
+    if (putStore != null && params.getBenchmark().contains(".storePut")) {
+      // Write amplification: what reached the disk per byte stored, the memtables flushed (the
+      // compactions they start are counted as far as they got). A load-independent figure.
+      putStore.flush();
+      long written = diskBytesWritten() - diskBytesAtStart;
+      if (diskBytesAtStart >= 0 && written >= 0) {
+        System.out.printf(Locale.ROOT, "  [%s] disk bytes written per byte put: %.2f%n",
+            params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1),
+            written / (dataMiB * 1048576.0));
+      }
+    }
     if (putStore != null) {
       putStore.close();
       putFile.close();
@@ -171,6 +213,9 @@ public class StoreBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
+    if (writers != null) {
+      writers.shutdownNow();
+    }
     if (readStore != null) {
       readStore.close();
       readFile.close();
@@ -202,6 +247,34 @@ public class StoreBenchmark {
   @Benchmark
   public void storePut() {
     fill(putStore);
+  }
+
+  @Benchmark
+  public void storePutTwoWriters() throws Exception {
+    if (writers == null) {
+      writers = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "bench-store-writer");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    for (SegmentRecord r : records) {
+      putStore.putSegment(r);
+    }
+    List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+    for (int w = 0; w < 2; w++) {
+      int first = w;
+      done.add(writers.submit(() -> {
+        for (SegmentRecord r : records) {
+          for (int i = first; i < BLOCKS_PER_SEGMENT; i += 2) {
+            putStore.putBlock(r.id(), i, pool[i]);
+          }
+        }
+      }));
+    }
+    for (java.util.concurrent.Future<?> f : done) {
+      f.get();
+    }
   }
 
   @Benchmark
@@ -276,13 +349,15 @@ public class StoreBenchmark {
       Map<String, Double> mbps = e.getValue();
       out.println();
       out.println("Store benchmark, RocksDB " + e.getKey() + " (64 KiB blocks, MB = 10^6 bytes, same run):");
-      for (String n : List.of("storePut", "filePut", "filePutSynced", "storeRead", "storeServe", "fileRead")) {
+      for (String n : List.of("storePut", "storePutTwoWriters", "filePut", "filePutSynced", "storeRead", "storeServe",
+          "fileRead")) {
         if (mbps.containsKey(n)) {
-          out.printf(Locale.ROOT, "  %-11s %9.1f MB/s%n", n, mbps.get(n));
+          out.printf(Locale.ROOT, "  %-18s %9.1f MB/s%n", n, mbps.get(n));
         }
       }
       String l = " [" + e.getKey() + "]";
       ratio(out, mbps, "storePut", "filePut", "put: store / plain file write (no fsync), goal 0.5" + l);
+      ratio(out, mbps, "storePutTwoWriters", "filePut", "put, two writers: store / plain file write (no fsync)" + l);
       ratio(out, mbps, "storePut", "filePutSynced", "put: store / plain file write + one fdatasync" + l);
       ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read" + l);
       ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read" + l);
