@@ -706,7 +706,9 @@ public final class DownloadLoop {
         b.append("  ").append(p.endpoint).append(" known ").append(count(h.known))
             .append(h.exact ? " exact" : "").append(h.blind ? " blind" : "").append(h.complete ? " complete" : "")
             .append(h.listing ? " listing" : "").append(" listFailures ").append(h.listFailures)
-            .append(" inFlight ").append(p.inFlight).append(" failures ").append(p.failures)
+            .append(" inFlight ").append(p.inFlight).append(" of ").append(limit(p))
+            .append(String.format(java.util.Locale.ROOT, " latency %.1f ms", p.latency / 1e6))
+            .append(" failures ").append(p.failures)
             .append(p.backoffUntil != NONE && now < p.backoffUntil ? " backoff " + (p.backoffUntil - now) / 1_000_000
                 + " ms" : "")
             .append(p.bannedUntil != NONE && now < p.bannedUntil ? " banned" : "").append(" askable ")
