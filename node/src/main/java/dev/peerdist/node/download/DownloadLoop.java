@@ -1282,30 +1282,18 @@ public final class DownloadLoop {
   // ------------------------------------------------------------------ origin
 
   /**
-   * The node that should fetch the segment's unheld blocks now: this node, or another. A fetcher
-   * at work keeps the role (a better-ranked node that arrives later does not displace it, which
-   * would leave the WAN idle while the newcomer starts); when two fetch at once, the better-ranked
-   * one keeps it. With no fetcher at work, the best-ranked wanter that is not suspect.
+   * The node that should fetch the segment's unheld blocks now: the best-ranked wanter that is not
+   * suspect, this node included. (Keeping a fetcher at work against a better-ranked newcomer was
+   * tried: in the 300-node × 1 GiB model it sent 1.035 × the package over the WAN instead of 1.004.)
    */
   private long elected(Task t, long now) {
-    long[] rank = view.ranking(t.ref.id(), now);
-    long best = NONE;
-    for (long id : rank) {
-      if (id == nodeId || suspect(t, id, now)) {
-        continue;
-      }
-      if (best == NONE) {
-        best = id;
-      }
-      if (ago(view.lastFetching(id, t.ref.id()), now) <= takeoverNanos) {
-        // Ranking is best first: this is the best-ranked other node fetching now.
-        return t.originActive > 0 && outranks(nodeId, id, t) ? nodeId : id;
+    for (long id : view.ranking(t.ref.id(), now)) {
+      if (id != nodeId && !suspect(t, id, now)) {
+        // Ranking is best first: the best other candidate, against this node.
+        return outranks(nodeId, id, t) ? nodeId : id;
       }
     }
-    if (t.originActive > 0 || best == NONE) {
-      return nodeId;
-    }
-    return outranks(nodeId, best, t) ? nodeId : best;
+    return nodeId;
   }
 
   /** Nanoseconds since {@code at}, a {@link SubnetView} time; {@code Long.MAX_VALUE} for never. */

@@ -621,28 +621,6 @@ class DownloadLoopTest {
   }
 
   @Test
-  void aFetcherAtWorkIsNotDisplacedByABetterRankedNewcomer() {
-    long[] pair = rankedPair();
-    DownloadLoop l = loop(pair[1]);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
-    advance(S.discoveryWait());
-    l.tick();
-    assertFalse(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "a lone node fetches");
-    view.heard(pair[0], List.of(SEG), 0, now[0]); // a better-ranked node arrives, not fetching yet
-    for (int i = 0; i < 20; i++) {
-      advance(Duration.ofMillis(100));
-      l.tick();
-      assertTrue(of(l.drain(), Action.CancelOrigin.class).isEmpty(), "stopped for a newcomer that does not fetch");
-    }
-    view.heard(pair[0], List.of(SEG), 1, now[0]); // it fetches after all: one of the two stops
-    advance(Duration.ofMillis(600));
-    l.tick();
-    assertFalse(of(l.drain(), Action.CancelOrigin.class).isEmpty(), "both kept fetching");
-  }
-
-  @Test
   void aTakerStopsWhenTheFetcherItTookOverFromSaysItFetchesAgain() {
     long[] pair = rankedPair();
     DownloadLoop l = loop(pair[1]);

@@ -142,7 +142,7 @@ class LoopSiteModelTest {
     // 3 s about every 5 s: a quarter of the time frozen. Before the loop counted blocks that only
     // seeds hold as rare, stopped taking a timed-out list for "holds everything" and stopped
     // waiting for lists of peers in back-off, the last node finished at 27 × ideal (the subnet
-    // waited on blocks nobody would ask for); now about 2.5 ×.
+    // waited on blocks nobody would ask for); now about 3.3 ×.
     Scenario s = Scenarios.load("live-16", List.of(new ScenarioFile.Override("faults.stall-every", "5s", "test"),
         new ScenarioFile.Override("faults.stall-max", "3s", "test")));
     SiteReport r = run(s);
