@@ -144,16 +144,30 @@ class HostedCacheIT {
     assertTrue(b.meters().scrape().contains("peerdist_pchc_offers_sent_total{message_type=\"batched_offer\",result=\"ok\"}"));
   }
 
+  /**
+   * A loopback port free for UDP and TCP alike: dnsmasq listens on both, and a port that was free
+   * for UDP but taken for TCP (by another test's server) made it fail with "Address already in use".
+   */
+  private static int freeUdpAndTcpPort() throws java.io.IOException {
+    java.net.InetAddress lo = java.net.InetAddress.getLoopbackAddress();
+    for (int attempt = 0; attempt < 50; attempt++) {
+      try (java.net.DatagramSocket u = new java.net.DatagramSocket(0, lo);
+          java.net.ServerSocket t = new java.net.ServerSocket(u.getLocalPort(), 1, lo)) {
+        return u.getLocalPort();
+      } catch (java.net.BindException taken) {
+        // the TCP side is taken: try another port
+      }
+    }
+    throw new java.io.IOException("no loopback port free for both UDP and TCP in 50 tries");
+  }
+
   @Test
   void aClientFindsTheHostedCacheByUnicastDnsSd() throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/dnsmasq")), "needs Debian's dnsmasq (.ci/run installs it)");
     URI url = swarm.url("pkg.bin");
     Node hc = hostedCache();
     HostedCache listeners = hc.hostedCache().orElseThrow();
-    int dnsPort;
-    try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
-      dnsPort = s.getLocalPort();
-    }
+    int dnsPort = freeUdpAndTcpPort();
     Process dns = new ProcessBuilder("/usr/sbin/dnsmasq", "-d", "-k", "--port=" + dnsPort,
         "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
         "--user=" + System.getProperty("user.name"),
