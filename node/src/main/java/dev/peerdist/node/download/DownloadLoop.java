@@ -698,9 +698,9 @@ public final class DownloadLoop {
       long[] u = unheld(t, now);
       b.append(", elected ").append(e == nodeId ? "self" : Long.toHexString(e)).append(", unheld ")
           .append(u == null ? "none" : Integer.toString(count(u))).append(", fetcher for ")
-          .append((now - t.fetcherSince) / 1_000_000).append(" ms, its last fetching ")
-          .append(view.lastFetching(e, t.ref.id()) == Long.MIN_VALUE ? "never"
-              : (now - view.lastFetching(e, t.ref.id())) / 1_000_000 + " ms ago").append('\n');
+          .append((now - t.fetcherSince) / 1_000_000).append(" ms, its last fetching ");
+      long since = ago(view.lastFetching(e, t.ref.id()), now);
+      b.append(since == Long.MAX_VALUE ? "never" : since / 1_000_000 + " ms ago").append('\n');
       for (Holder h : t.holders) {
         Peer p = h.peer;
         b.append("  ").append(p.endpoint).append(" known ").append(count(h.known))
@@ -727,9 +727,12 @@ public final class DownloadLoop {
   }
 
   private int askable(Task t, Holder h, long now) {
+    int complete = completeHolders(t);
+    boolean[] ordinary = ordinaryHolders(t, complete, now);
+    boolean spared = spared(t, h, complete);
     int k = 0;
     for (int w = 0; w < t.have.length; w++) {
-      k += Long.bitCount(allowed(t, h, w, now));
+      k += Long.bitCount(allowed(t, h, w, common(t, h, w, ordinary), spared, now));
     }
     return k;
   }
@@ -926,40 +929,52 @@ public final class DownloadLoop {
     }
     int startBit = random.nextInt(t.n);
     int w0 = startBit >>> 6;
-    int b = choose(t, h, w0, -1L << (startBit & 63), now);
+    // Which holders are sources is the same for every word: worked out once per pick.
+    int complete = completeHolders(t);
+    boolean[] ordinary = ordinaryHolders(t, complete, now);
+    boolean spared = spared(t, h, complete);
+    int b = choose(t, h, w0, -1L << (startBit & 63), ordinary, spared, now);
     for (int w = w0 + 1; b < 0 && w < words; w++) {
-      b = choose(t, h, w, -1L, now);
+      b = choose(t, h, w, -1L, ordinary, spared, now);
     }
     for (int w = 0; b < 0 && w <= w0; w++) {
-      b = choose(t, h, w, -1L, now);
+      b = choose(t, h, w, -1L, ordinary, spared, now);
     }
     return b;
   }
 
-  private int choose(Task t, Holder h, int w, long mask, long now) {
-    long ok = allowed(t, h, w, now) & mask;
+  private int choose(Task t, Holder h, int w, long mask, boolean[] ordinary, boolean spared, long now) {
+    long ok = allowed(t, h, w, common(t, h, w, ordinary), spared, now) & mask;
     return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
   }
 
-  /**
-   * The blocks of word {@code w} we may ask {@code h} for now. A source — a node fetching the
-   * segment from the origin, or a complete holder while complete holders are few ({@link #spared})
-   * — is asked only for blocks no other holder has: by their designated first copiers at once, by
-   * anyone once rare for {@link #RARE_WAIT_NANOS} at a partial source, or from a seed when the
-   * segment starves. An ordinary peer is asked for anything it has.
-   */
-  private long allowed(Task t, Holder h, int w, long now) {
+  private static int completeHolders(Task t) {
     int complete = 0;
     for (Holder o : t.holders) {
       complete += o.complete ? 1 : 0;
     }
+    return complete;
+  }
+
+  /** {@link #ordinary} for each of the segment's holders, in holder order. */
+  private boolean[] ordinaryHolders(Task t, int complete, long now) {
+    boolean[] ordinary = new boolean[t.holders.size()];
+    for (int i = 0; i < ordinary.length; i++) {
+      ordinary[i] = ordinary(t, t.holders.get(i), complete, now);
+    }
+    return ordinary;
+  }
+
+  /** What the ordinary peers among the holders other than {@code h} have of word {@code w}. */
+  private static long common(Task t, Holder h, int w, boolean[] ordinary) {
     long common = 0;
-    for (Holder o : t.holders) {
-      if (o != h && ordinary(t, o, complete, now)) {
+    for (int i = 0; i < ordinary.length; i++) {
+      Holder o = t.holders.get(i);
+      if (o != h && ordinary[i]) {
         common |= o.known[w];
       }
     }
-    return allowed(t, h, w, common, spared(t, h, complete), now);
+    return common;
   }
 
   /**
@@ -980,7 +995,14 @@ public final class DownloadLoop {
     return h.complete && (t.holders.size() - complete) >= SPARE_RATIO * complete;
   }
 
-  /** As {@link #allowed(Task, Holder, int, long)}, given what the other holders have. */
+  /**
+   * The blocks of word {@code w} we may ask {@code h} for now, given what the ordinary peers among
+   * the other holders have ({@code common}). A source — a node fetching the segment from the
+   * origin, or a complete holder while complete holders are few ({@link #spared}) — is asked only
+   * for blocks no other holder has: by their designated first copiers at once, by anyone once rare
+   * for {@link #RARE_WAIT_NANOS} at a partial source, or from a seed when the segment starves. An
+   * ordinary peer is asked for anything it has.
+   */
   private long allowed(Task t, Holder h, int w, long common, boolean spared, long now) {
     long cand = h.known[w] & t.need(w);
     if (cand == 0) {
@@ -1179,15 +1201,9 @@ public final class DownloadLoop {
    * what {@link #pick} could request now. Linear in holders (who has a block once, who twice).
    */
   private int knownNeeded(Task t, long now) {
-    int complete = 0;
-    for (Holder h : t.holders) {
-      complete += h.complete ? 1 : 0;
-    }
-    int k = t.holders.size();
-    boolean[] ordinary = new boolean[k];
-    for (int i = 0; i < k; i++) {
-      ordinary[i] = ordinary(t, t.holders.get(i), complete, now);
-    }
+    int complete = completeHolders(t);
+    boolean[] ordinary = ordinaryHolders(t, complete, now);
+    int k = ordinary.length;
     int n = 0;
     for (int w = 0; w < t.have.length; w++) {
       long any = 0;

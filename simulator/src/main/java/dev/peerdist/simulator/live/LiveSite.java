@@ -274,10 +274,10 @@ public final class LiveSite implements SiteModel {
       recorder.note("live " + net.mode() + " run " + runId + ": " + plan.nodes().size() + " peerdist daemons, "
           + (net.netns() ? "WAN bytes from the router's WAN interface (publisher → site, with TCP/IP headers)"
           : "WAN bytes from the delay line (payload; the publisher's upload is capped at the WAN rate)"));
-      recorder.note(Processes.launcher().isPresent() && options.nodeJvmOptions().equals(DAEMON_JVM_OPTIONS)
-          ? "daemons started through the installed launcher " + Processes.launcher().get()
-              + " (its JVM options and start-up archive)"
-          : "daemons started as java " + String.join(" ", options.nodeJvmOptions()) + " with the harness's class path");
+      recorder.note(Processes.daemonLauncher(options.nodeJvmOptions())
+          .map(l -> "daemons started through the installed launcher " + l + " (its JVM options and start-up archive)")
+          .orElse("daemons started as java " + String.join(" ", options.nodeJvmOptions())
+              + " with the harness's class path"));
       Map<Integer, double[]> before = nodeFigures();
       long end = downloads(recorder);
       perNodeCost(recorder, before);

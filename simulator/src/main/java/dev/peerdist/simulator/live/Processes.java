@@ -60,6 +60,11 @@ final class Processes implements AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /** The launcher {@link #daemon} starts daemons through with {@code jvmOptions}, or empty (java). */
+  static java.util.Optional<Path> daemonLauncher(List<String> jvmOptions) {
+    return jvmOptions.equals(LiveSite.DAEMON_JVM_OPTIONS) ? launcher() : java.util.Optional.empty();
+  }
+
   /**
    * The command that runs the daemon, {@code peerdist run ARGS}: through the installed launcher
    * when the harness runs from a distribution and {@code jvmOptions} are the launcher's own (so a
@@ -67,8 +72,8 @@ final class Processes implements AutoCloseable {
    * archive), else as {@link #peerdist}. The run marker travels in {@code PEERDIST_JAVA_OPTS}.
    */
   List<String> daemon(List<String> jvmOptions, List<String> args) {
-    java.util.Optional<Path> launcher = launcher();
-    if (launcher.isEmpty() || !jvmOptions.equals(LiveSite.DAEMON_JVM_OPTIONS)) {
+    java.util.Optional<Path> launcher = daemonLauncher(jvmOptions);
+    if (launcher.isEmpty()) {
       return peerdist(jvmOptions, args);
     }
     List<String> cmd = new ArrayList<>(List.of("env", "PEERDIST_JAVA_OPTS=-D" + MARKER + "=" + runId,
