@@ -50,6 +50,9 @@ public final class EndToEndBenchmark {
       "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
       "-XX:CompileThresholdScaling=3");
 
+  /** Environment variable whose JVM options the nodes started through the launcher get (profiling). */
+  public static final String NODE_JAVA_OPTS_ENV = "PEERDIST_BENCH_NODE_JAVA_OPTS";
+
   /** System property naming the distribution's launcher ({@code bin/peerdist}) to start nodes with. */
   public static final String LAUNCHER_PROPERTY = "peerdist.launcher";
 
@@ -281,7 +284,14 @@ public final class EndToEndBenchmark {
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile());
-    pb.environment().remove("PEERDIST_JAVA_OPTS"); // the bench's own JVM options are not the daemon's
+    // The bench's own JVM options are not the daemon's; PEERDIST_BENCH_NODE_JAVA_OPTS are (e.g. a JFR
+    // recording: -XX:StartFlightRecording=filename=/tmp/jfr/,settings=profile).
+    String nodeOpts = System.getenv(NODE_JAVA_OPTS_ENV);
+    if (nodeOpts == null || nodeOpts.isBlank()) {
+      pb.environment().remove("PEERDIST_JAVA_OPTS");
+    } else {
+      pb.environment().put("PEERDIST_JAVA_OPTS", nodeOpts);
+    }
     Process p = pb.start();
     processes.add(p);
     return p;
