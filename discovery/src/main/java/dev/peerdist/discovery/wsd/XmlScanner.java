@@ -1,0 +1,537 @@
+package dev.peerdist.discovery.wsd;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.xml.XMLConstants;
+import javax.xml.namespace.QName;
+
+/**
+ * Reads one XML document (already decoded from UTF-8) into an {@link XmlElement} tree, for
+ * WS-Discovery datagrams (PROTOCOL.md §3). It replaced the JDK's StAX parser, whose per-message
+ * set-up cost 50–200 µs warm and far more cold: every node parses every probe of its subnet, so
+ * that cost was the largest CPU consumer of a 16-node live site (docs/PERFORMANCE.md).
+ *
+ * <p>It reads the XML 1.0 and Namespaces in XML subset a SOAP envelope uses: the XML declaration
+ * and other processing instructions (skipped), comments (skipped), elements, attributes in single
+ * or double quotes, namespace declarations, character data, CDATA sections, the five predefined
+ * entities and character references. It refuses everything else: a DOCTYPE (so no entity
+ * definitions, no external resources), any other entity, an undeclared prefix, a duplicate
+ * attribute, mismatched tags, text or a second element outside the root, characters XML does not
+ * allow. Bounds ({@link WsdLimits}): depth and element count; the caller bounds the size. Errors
+ * are {@link WsdDecodeException}s whose message starts with "not well-formed XML" (or names the
+ * bound or the DTD). One instance reads one document, on one thread.
+ */
+final class XmlScanner {
+  private static final String ERROR = "not well-formed XML: ";
+
+  private final String in;
+  private final int end;
+  private final WsdLimits limits;
+  private int pos;
+  private int elements;
+
+  XmlScanner(String xml, WsdLimits limits) {
+    this.in = xml;
+    this.end = xml.length();
+    this.limits = limits;
+  }
+
+  /** The document's root element; throws unless the whole input is exactly one well-formed document. */
+  XmlElement document() {
+    if (end == 0) {
+      throw error("empty document");
+    }
+    // Every character, in markup, comments and instructions too, must be one XML allows (§2.2).
+    for (int i = 0; i < end; i++) {
+      char c = in.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in.charAt(i + 1))) {
+        i++;
+      } else if (!allowed(c) || Character.isSurrogate(c)) {
+        throw error(String.format("character U+%04X not allowed in XML", (int) c));
+      }
+    }
+    XmlElement root = null;
+    while (true) {
+      skipWhitespace();
+      if (pos >= end) {
+        break;
+      }
+      if (in.charAt(pos) != '<') {
+        throw error(root == null ? "content before the root element" : "content after the root element");
+      }
+      if (pos == 0 && in.startsWith("<?xml", 0) && end > 5 && isWhitespace(in.charAt(5))) {
+        xmlDeclaration();
+      } else if (in.startsWith("<?", pos)) {
+        processingInstruction();
+      } else if (in.startsWith("<!--", pos)) {
+        comment();
+      } else if (in.startsWith("<!DOCTYPE", pos)) {
+        throw new WsdDecodeException("DTD not allowed");
+      } else if (in.startsWith("<!", pos) || in.startsWith("</", pos)) {
+        throw error(root == null ? "markup before the root element" : "markup after the root element");
+      } else if (root != null) {
+        throw error("a second root element");
+      } else {
+        root = element();
+      }
+    }
+    if (root == null) {
+      throw error("no root element");
+    }
+    return root;
+  }
+
+  /** An element from its '<' to the end of its end tag; iterative, so depth costs no stack. */
+  private XmlElement element() {
+    List<String> rawNames = new ArrayList<>();
+    XmlElement root = null;
+    XmlElement current = null;
+    do {
+      if (pos >= end) {
+        throw error("unexpected end inside <" + rawNames.get(rawNames.size() - 1) + ">");
+      }
+      char c = in.charAt(pos);
+      if (c != '<') {
+        text(current);
+      } else if (in.startsWith("</", pos)) {
+        pos += 2;
+        String name = name();
+        skipWhitespace();
+        expect('>');
+        String open = rawNames.remove(rawNames.size() - 1);
+        if (!open.equals(name)) {
+          throw error("end tag </" + clip(name) + "> does not match <" + clip(open) + ">");
+        }
+        current = current.parent;
+      } else if (in.startsWith("<!--", pos)) {
+        comment();
+      } else if (in.startsWith("<![CDATA[", pos)) {
+        int close = in.indexOf("]]>", pos + 9);
+        if (close < 0) {
+          throw error("unterminated CDATA section");
+        }
+        appendChars(current.text, pos + 9, close);
+        pos = close + 3;
+      } else if (in.startsWith("<?", pos)) {
+        processingInstruction();
+      } else if (in.startsWith("<!", pos)) {
+        throw in.startsWith("<!DOCTYPE", pos) ? new WsdDecodeException("DTD not allowed")
+            : error("markup declaration inside an element");
+      } else {
+        if (rawNames.size() + 1 > limits.maxDepth()) {
+          throw new WsdDecodeException("element depth exceeds the limit of " + limits.maxDepth());
+        }
+        if (++elements > limits.maxElements()) {
+          throw new WsdDecodeException("element count exceeds the limit of " + limits.maxElements());
+        }
+        XmlElement e = startTag(current, rawNames);
+        if (current == null) {
+          root = e;
+        } else {
+          current.children.add(e);
+        }
+        if (emptyTag) {
+          rawNames.remove(rawNames.size() - 1);
+        } else {
+          current = e;
+        }
+      }
+    } while (!rawNames.isEmpty());
+    return root;
+  }
+
+  /** Whether the tag {@link #startTag} read last was an empty-element tag ({@code <a/>}). */
+  private boolean emptyTag;
+
+  /** Reads a start tag at '<' into an element (child of {@code parent}) and pushes its raw name. */
+  private XmlElement startTag(XmlElement parent, List<String> rawNames) {
+    pos++;
+    String rawName = name();
+    Map<String, String> raw = new HashMap<>();
+    List<String> order = new ArrayList<>();
+    Map<String, String> declared = new HashMap<>();
+    while (true) {
+      boolean spaced = skipWhitespace();
+      if (pos >= end) {
+        throw error("unexpected end in the start tag <" + clip(rawName) + ">");
+      }
+      char c = in.charAt(pos);
+      if (c == '>') {
+        pos++;
+        emptyTag = false;
+        break;
+      }
+      if (c == '/') {
+        pos++;
+        expect('>');
+        emptyTag = true;
+        break;
+      }
+      if (!spaced) {
+        throw error("attributes of <" + clip(rawName) + "> must be separated by white space");
+      }
+      String attr = name();
+      skipWhitespace();
+      expect('=');
+      skipWhitespace();
+      String value = attributeValue();
+      if (attr.equals("xmlns") || attr.startsWith("xmlns:")) {
+        String prefix = attr.equals("xmlns") ? "" : attr.substring(6);
+        if (declared.put(prefix, value) != null) {
+          throw error("namespace prefix '" + clip(prefix) + "' declared twice on <" + clip(rawName) + ">");
+        }
+        checkDeclaration(prefix, value);
+      } else {
+        if (raw.put(attr, value) != null) {
+          throw error("attribute " + clip(attr) + " repeated on <" + clip(rawName) + ">");
+        }
+        order.add(attr);
+      }
+    }
+    XmlElement e = new XmlElement(resolve(declared, parent, rawName, true), parent);
+    e.declaredNamespaces.putAll(declared);
+    for (String a : order) {
+      QName q = resolve(declared, parent, a, false);
+      if (e.attributes.put(q, raw.get(a)) != null) {
+        throw error("attribute " + clip(a) + " repeated on <" + clip(rawName) + "> under another prefix");
+      }
+    }
+    rawNames.add(rawName);
+    return e;
+  }
+
+  /** Namespaces in XML 1.0 §3: what a declaration may not bind. */
+  private void checkDeclaration(String prefix, String uri) {
+    if (!prefix.isEmpty() && !isNcName(prefix)) {
+      throw error("namespace prefix '" + clip(prefix) + "' is not a name without a colon");
+    }
+    if (prefix.equals("xmlns")) {
+      throw error("the prefix xmlns must not be declared");
+    }
+    if (prefix.equals("xml") != uri.equals(XMLConstants.XML_NS_URI)) {
+      throw error("the prefix xml and its namespace belong only to each other");
+    }
+    if (uri.equals(XMLConstants.XMLNS_ATTRIBUTE_NS_URI)) {
+      throw error("the xmlns namespace must not be declared");
+    }
+    if (!prefix.isEmpty() && uri.isEmpty()) {
+      throw error("prefix '" + clip(prefix) + "' bound to an empty namespace");
+    }
+  }
+
+  /**
+   * {@code rawName} resolved with the tag's own declarations, then its ancestors'; unprefixed
+   * attributes are in no namespace.
+   */
+  private QName resolve(Map<String, String> declared, XmlElement parent, String rawName, boolean element) {
+    int colon = rawName.indexOf(':');
+    if (colon < 0) {
+      if (!isNcName(rawName)) {
+        throw error("name " + clip(rawName) + " is not a qualified name");
+      }
+      return new QName(element ? namespaceFor(declared, parent, "") : "", rawName);
+    }
+    String prefix = rawName.substring(0, colon);
+    String local = rawName.substring(colon + 1);
+    if (!isNcName(prefix) || !isNcName(local)) {
+      throw error("name " + clip(rawName) + " is not a qualified name");
+    }
+    String ns = namespaceFor(declared, parent, prefix);
+    if (ns == null) {
+      throw error("prefix '" + clip(prefix) + "' of " + clip(rawName) + " is not declared");
+    }
+    return new QName(ns, local, prefix);
+  }
+
+  /** A name without a colon (Namespaces in XML 1.0 §3), given that it is a Name. */
+  private static boolean isNcName(String s) {
+    return !s.isEmpty() && s.indexOf(':') < 0 && isNameChar(s.charAt(0), true);
+  }
+
+  private static String namespaceFor(Map<String, String> declared, XmlElement parent, String prefix) {
+    String ns = declared.get(prefix);
+    if (ns != null) {
+      return ns;
+    }
+    if (parent != null) {
+      return parent.namespaceFor(prefix);
+    }
+    if (prefix.isEmpty()) {
+      return "";
+    }
+    return "xml".equals(prefix) ? XMLConstants.XML_NS_URI : null;
+  }
+
+  /** Character data up to the next '<', with references replaced. */
+  private void text(XmlElement current) {
+    StringBuilder sb = current.text;
+    while (pos < end) {
+      // Runs of plain characters in one append; every character was checked by document().
+      int run = pos;
+      char c = 0;
+      while (run < end && (c = in.charAt(run)) != '<' && c != '&' && c != '\r' && c != ']') {
+        run++;
+      }
+      sb.append(in, pos, run);
+      pos = run;
+      if (pos >= end || c == '<') {
+        return;
+      }
+      if (c == '&') {
+        reference(sb);
+      } else if (c == ']' && in.startsWith("]]>", pos)) {
+        throw error("']]>' in character data");
+      } else {
+        pos = appendChar(sb, pos);
+      }
+    }
+  }
+
+  /** A quoted attribute value with references replaced and white space normalised (XML 1.0 §3.3.3). */
+  private String attributeValue() {
+    if (pos >= end || (in.charAt(pos) != '"' && in.charAt(pos) != '\'')) {
+      throw error("attribute value not quoted");
+    }
+    char quote = in.charAt(pos++);
+    StringBuilder sb = new StringBuilder();
+    while (true) {
+      if (pos >= end) {
+        throw error("unterminated attribute value");
+      }
+      char c = in.charAt(pos);
+      if (c == quote) {
+        pos++;
+        return sb.toString();
+      }
+      if (c == '<') {
+        throw error("'<' in an attribute value");
+      }
+      if (c == '&') {
+        reference(sb);
+      } else if (c == '\t' || c == '\n' || c == '\r') {
+        // A CR LF pair is one line end, hence one space.
+        pos += c == '\r' && pos + 1 < end && in.charAt(pos + 1) == '\n' ? 2 : 1;
+        sb.append(' ');
+      } else {
+        pos = appendChar(sb, pos);
+      }
+    }
+  }
+
+  /** A reference at '&': one of the five predefined entities or a character reference. */
+  private void reference(StringBuilder sb) {
+    int semi = in.indexOf(';', pos);
+    if (semi < 0 || semi - pos > 12) {
+      throw error("unterminated reference");
+    }
+    String body = in.substring(pos + 1, semi);
+    switch (body) {
+      case "lt" -> sb.append('<');
+      case "gt" -> sb.append('>');
+      case "amp" -> sb.append('&');
+      case "apos" -> sb.append('\'');
+      case "quot" -> sb.append('"');
+      default -> {
+        if (!body.startsWith("#")) {
+          throw error("undeclared entity &" + clip(body) + ";");
+        }
+        int cp = codePoint(body);
+        if (!allowed(cp)) {
+          throw error("character reference &" + clip(body) + "; to a character XML does not allow");
+        }
+        sb.appendCodePoint(cp);
+      }
+    }
+    pos = semi + 1;
+  }
+
+  private int codePoint(String body) {
+    boolean hex = body.startsWith("#x");
+    String digits = body.substring(hex ? 2 : 1);
+    if (digits.isEmpty()) {
+      throw error("empty character reference");
+    }
+    int v = 0;
+    for (int i = 0; i < digits.length(); i++) {
+      int d = Character.digit(digits.charAt(i), hex ? 16 : 10);
+      if (d < 0 || digits.charAt(i) > 'f') {
+        throw error("bad character reference &" + clip(body) + ";");
+      }
+      v = v * (hex ? 16 : 10) + d;
+      if (v > Character.MAX_CODE_POINT) {
+        throw error("character reference &" + clip(body) + "; beyond Unicode");
+      }
+    }
+    return v;
+  }
+
+  /** Appends the character (or surrogate pair) at {@code i}, line ends normalised; returns the next index. */
+  private int appendChar(StringBuilder sb, int i) {
+    char c = in.charAt(i);
+    if (c == '\r') {
+      sb.append('\n'); // XML 1.0 §2.11: CR LF and lone CR read as LF
+      return i + 1 < end && in.charAt(i + 1) == '\n' ? i + 2 : i + 1;
+    }
+    if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in.charAt(i + 1))) {
+      sb.append(c).append(in.charAt(i + 1));
+      return i + 2;
+    }
+    if (!allowed(c)) {
+      throw error(String.format("character U+%04X not allowed in XML", (int) c));
+    }
+    sb.append(c);
+    return i + 1;
+  }
+
+  /** Appends CDATA content, checking and normalising each character. */
+  private void appendChars(StringBuilder sb, int from, int to) {
+    for (int i = from; i < to; ) {
+      i = appendChar(sb, i);
+    }
+  }
+
+  /** XML 1.0 §2.2 Char. */
+  private static boolean allowed(int c) {
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD)
+        || (c >= 0x10000 && c <= 0x10FFFF);
+  }
+
+  /** A Name (XML 1.0 §2.3, restricted to the characters that can start or continue one). */
+  private String name() {
+    int start = pos;
+    while (pos < end && isNameChar(in.charAt(pos), pos == start)) {
+      pos++;
+    }
+    if (pos == start) {
+      throw error(pos >= end ? "unexpected end where a name belongs" : "a name cannot start with '"
+          + in.charAt(pos) + "'");
+    }
+    return in.substring(start, pos);
+  }
+
+  private static boolean isNameChar(char c, boolean first) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':') {
+      return true;
+    }
+    if ((c >= '0' && c <= '9') || c == '-' || c == '.') {
+      return !first;
+    }
+    if (c < 0x80) {
+      return false;
+    }
+    // NameStartChar ranges of XML 1.0 5th edition (surrogates let supplementary letters through).
+    return (c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xF6) || (c >= 0xF8 && c <= 0x2FF)
+        || (c >= 0x370 && c <= 0x37D) || (c >= 0x37F && c <= 0x1FFF) || (c >= 0x200C && c <= 0x200D)
+        || (c >= 0x2070 && c <= 0x218F) || (c >= 0x2C00 && c <= 0x2FEF) || (c >= 0x3001 && c <= 0xD7FF)
+        || (c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFFD) || Character.isSurrogate(c)
+        || (!first && (c == 0xB7 || (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040)));
+  }
+
+  /**
+   * The XML declaration at the very start (XML 1.0 §2.8): version, then optional encoding and
+   * standalone, each spelled exactly so. The encoding it names is not used: the datagram was
+   * decoded as UTF-8 (WS-Discovery's only encoding) before.
+   */
+  private void xmlDeclaration() {
+    pos = 5;
+    pseudoAttribute("version", true);
+    String version = lastPseudo;
+    if (!version.matches("1\\.[0-9]+")) {
+      throw error("XML version " + clip(version) + " unknown");
+    }
+    pseudoAttribute("encoding", false); // any value: unused, as StAX does with characters it is given
+    if (pseudoAttribute("standalone", false) && !lastPseudo.equals("yes") && !lastPseudo.equals("no")) {
+      throw error("standalone must be yes or no");
+    }
+    skipWhitespace();
+    if (!in.startsWith("?>", pos)) {
+      throw error("malformed XML declaration");
+    }
+    pos += 2;
+  }
+
+  /** The value {@link #pseudoAttribute} read last. */
+  private String lastPseudo;
+
+  /** Reads {@code S name Eq quoted-value} when it comes next; false (nothing read) when it does not. */
+  private boolean pseudoAttribute(String name, boolean required) {
+    int start = pos;
+    if (!skipWhitespace() || !in.startsWith(name, pos)) {
+      if (required) {
+        throw error("XML declaration without " + name);
+      }
+      pos = start;
+      return false;
+    }
+    pos += name.length();
+    skipWhitespace();
+    expect('=');
+    skipWhitespace();
+    if (pos >= end || (in.charAt(pos) != '"' && in.charAt(pos) != '\'')) {
+      throw error("XML declaration's " + name + " not quoted");
+    }
+    char quote = in.charAt(pos);
+    int close = in.indexOf(quote, pos + 1);
+    if (close < 0) {
+      throw error("unterminated XML declaration");
+    }
+    lastPseudo = in.substring(pos + 1, close);
+    pos = close + 1;
+    return true;
+  }
+
+  /** Skips a processing instruction at "<?"; its target may not be "xml" in any case (§2.6). */
+  private void processingInstruction() {
+    int close = in.indexOf("?>", pos + 2);
+    if (close < 0) {
+      throw error("unterminated processing instruction");
+    }
+    pos += 2;
+    if (name().equalsIgnoreCase("xml")) {
+      throw error("XML declaration not at the start");
+    }
+    if (pos < close && !isWhitespace(in.charAt(pos))) {
+      throw error("processing instruction target not followed by white space");
+    }
+    pos = close + 2;
+  }
+
+  /** Skips a comment at "<!--"; "--" may not occur inside it (XML 1.0 §2.5). */
+  private void comment() {
+    int close = in.indexOf("--", pos + 4);
+    if (close < 0 || !in.startsWith("-->", close)) {
+      throw error(close < 0 ? "unterminated comment" : "'--' inside a comment");
+    }
+    pos = close + 3;
+  }
+
+  /** Skips XML white space; true when there was some. */
+  private boolean skipWhitespace() {
+    int start = pos;
+    while (pos < end && isWhitespace(in.charAt(pos))) {
+      pos++;
+    }
+    return pos > start;
+  }
+
+  private static boolean isWhitespace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  }
+
+  private void expect(char c) {
+    if (pos >= end || in.charAt(pos) != c) {
+      throw error("expected '" + c + "'" + (pos >= end ? " at the end" : " at offset " + pos));
+    }
+    pos++;
+  }
+
+  private static String clip(String s) {
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+  }
+
+  private WsdDecodeException error(String what) {
+    return new WsdDecodeException(ERROR + what);
+  }
+}
