@@ -61,7 +61,8 @@ import org.rocksdb.WriteBatch;
  *   <tr><td>{@code presence}</td><td>block key, one per held block</td><td>empty (format 1: a bitmap per segment key, converted at open)</td></tr>
  *   <tr><td>{@code pins}</td><td>segment key</td><td>empty</td></tr>
  *   <tr><td>{@code access}</td><td>segment key</td><td>tick (8) || epoch millis (8), big-endian</td></tr>
- *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext</td></tr>
+ *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext, in blob files
+ *       unless {@link Builder#blobFiles(boolean) blobFiles(false)}</td></tr>
  *   <tr><td>{@code side}</td><td>owner's key</td><td>owner's value: the {@link SideTable} ({@link RocksSideTable})</td></tr>
  * </table>
  *
@@ -70,6 +71,14 @@ import org.rocksdb.WriteBatch;
  * read, change and write back per segment). Opening reads only the small
  * families (records, presence, pins, recency), never block values, so it is fast whatever the
  * data size.
+ *
+ * <h2>Blob files and space</h2>
+ *
+ * Block values live in RocksDB blob files with blob garbage collection off, so compaction moves
+ * only keys (issue 12). The space of removed blocks comes back through {@link #reclaimSpace()},
+ * which also runs by itself on a daemon thread {@link Builder#reclaimDelay} after removals:
+ * bounded, one at a time, never during close or repair ({@link BlobReclaimer},
+ * {@link BlobReclaimPolicy}).
  *
  * <h2>Composition</h2>
  *
@@ -363,6 +372,7 @@ public final class RocksChunkStore implements ChunkStore {
           load(b.capacity, b.recoverDamage);
         }
       } catch (RuntimeException e) {
+        reclaimer.stop(); // an eviction at open may have scheduled one; the database goes now
         closeDatabase();
         throw e;
       }
