@@ -9,6 +9,7 @@ import dev.peerdist.chunkstore.CorruptBlockException;
 import dev.peerdist.chunkstore.DiskFullException;
 import dev.peerdist.chunkstore.SegmentInfo;
 import dev.peerdist.chunkstore.StoreEngine;
+import dev.peerdist.chunkstore.StoreClosedException;
 import dev.peerdist.chunkstore.StoreFullException;
 import dev.peerdist.chunkstore.StoreStats;
 import dev.peerdist.chunkstore.StoredBlock;
@@ -60,7 +61,8 @@ import org.rocksdb.WriteBatch;
  *   <tr><td>{@code presence}</td><td>block key, one per held block</td><td>empty (format 1: a bitmap per segment key, converted at open)</td></tr>
  *   <tr><td>{@code pins}</td><td>segment key</td><td>empty</td></tr>
  *   <tr><td>{@code access}</td><td>segment key</td><td>tick (8) || epoch millis (8), big-endian</td></tr>
- *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext</td></tr>
+ *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext, in blob files
+ *       unless {@link Builder#blobFiles(boolean) blobFiles(false)}</td></tr>
  *   <tr><td>{@code side}</td><td>owner's key</td><td>owner's value: the {@link SideTable} ({@link RocksSideTable})</td></tr>
  * </table>
  *
@@ -69,6 +71,14 @@ import org.rocksdb.WriteBatch;
  * read, change and write back per segment). Opening reads only the small
  * families (records, presence, pins, recency), never block values, so it is fast whatever the
  * data size.
+ *
+ * <h2>Blob files and space</h2>
+ *
+ * Block values live in RocksDB blob files with blob garbage collection off, so compaction moves
+ * only keys (issue 12). The space of removed blocks comes back through {@link #reclaimSpace()},
+ * which also runs by itself on a daemon thread {@link Builder#reclaimDelay} after removals:
+ * bounded, one at a time, never during close or repair ({@link BlobReclaimer},
+ * {@link BlobReclaimPolicy}).
  *
  * <h2>Composition</h2>
  *
@@ -122,6 +132,10 @@ public final class RocksChunkStore implements ChunkStore {
   public static final long DEFAULT_CAPACITY_BYTES = 10L << 30;
   /** Block cache shared by all families unless the builder says otherwise. */
   public static final long DEFAULT_BLOCK_CACHE_BYTES = 16L << 20;
+  /** Default of {@link Builder#reclaimMinGarbageBytes}. */
+  public static final long DEFAULT_RECLAIM_MIN_GARBAGE_BYTES = 64L << 20;
+  /** Default of {@link Builder#reclaimDelay}. */
+  public static final java.time.Duration DEFAULT_RECLAIM_DELAY = java.time.Duration.ofSeconds(60);
   /** A file in the store directory that says a repair is due at the next open. */
   public static final String REPAIR_MARKER = "REPAIR-NEEDED";
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RocksChunkStore.class);
@@ -155,6 +169,7 @@ public final class RocksChunkStore implements ChunkStore {
   /** The rules (verification, sealing, accounts, eviction) over {@link #storage}. */
   private final StoreEngine engine;
   private final RocksBlockStorage storage = new RocksBlockStorage();
+  private final BlobReclaimer reclaimer;
   // The database and its handles are replaced only by a repair, which runs with no other call
   // in progress (StoreEngine#exclusively); volatile so every thread sees the new ones.
   private volatile RocksOptions options;
@@ -184,7 +199,9 @@ public final class RocksChunkStore implements ChunkStore {
     private OptionalLong capacity = OptionalLong.empty();
     private boolean syncWrites;
     private boolean createIfMissing = true;
-    private boolean blobFiles;
+    private boolean blobFiles = true;
+    private long reclaimMinGarbageBytes = DEFAULT_RECLAIM_MIN_GARBAGE_BYTES;
+    private java.time.Duration reclaimDelay = DEFAULT_RECLAIM_DELAY;
     private boolean recoverDamage;
     private java.time.Duration writeWindow = CapacityLedger.DEFAULT_WRITE_WINDOW;
     private long blockCacheBytes = DEFAULT_BLOCK_CACHE_BYTES;
@@ -222,13 +239,40 @@ public final class RocksChunkStore implements ChunkStore {
     }
 
     /**
-     * Whether block values go to RocksDB blob files (BlobDB) instead of inline in SST files
-     * (default false). Blob files spare compaction from rewriting 64 KiB values (less write
-     * amplification on large stores) at the cost of slower warm gets (LIMITS.md, "Storage").
-     * Only the {@code blocks} family is affected; the choice may change between opens.
+     * Whether block values go to RocksDB blob files (BlobDB, default true) instead of inline in
+     * SST files. Blob files spare compaction from rewriting 64 KiB values (issue 12: compaction
+     * was ~45 % of a receiving node's CPU) at the cost of slightly slower warm gets (LIMITS.md,
+     * "Storage"); blob garbage collection stays off and {@link #reclaimSpace()} reclaims the
+     * space of removed blocks. Only the {@code blocks} family is affected; the choice may change
+     * between opens (values already written stay where they are until compaction moves them).
      */
     public Builder blobFiles(boolean enable) {
       this.blobFiles = enable;
+      return this;
+    }
+
+    /**
+     * Blob garbage below which {@link #reclaimSpace()} rewrites nothing (default
+     * {@link #DEFAULT_RECLAIM_MIN_GARBAGE_BYTES}); see {@link BlobReclaimPolicy}.
+     */
+    public Builder reclaimMinGarbageBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("reclaim threshold " + bytes + " bytes is negative");
+      }
+      this.reclaimMinGarbageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * How long after segments are removed (evicted or {@code removeSegment}) the background
+     * reclaim runs (default {@link #DEFAULT_RECLAIM_DELAY}); removals within the delay share one
+     * run.
+     */
+    public Builder reclaimDelay(java.time.Duration delay) {
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("reclaim delay " + delay + " is negative");
+      }
+      this.reclaimDelay = delay;
       return this;
     }
 
@@ -291,6 +335,7 @@ public final class RocksChunkStore implements ChunkStore {
   private RocksChunkStore(Builder b) {
     this.directory = b.directory.toAbsolutePath();
     this.settings = b;
+    this.reclaimer = new BlobReclaimer(this, new BlobReclaimPolicy(b.reclaimMinGarbageBytes), b.reclaimDelay);
     this.engine = new StoreEngine("chunk store " + directory, b.clock,
         new BlockSealer(b.random != null ? b.random : new SecureRandom()),
         new CapacityLedger(b.capacity.orElse(DEFAULT_CAPACITY_BYTES), b.writeWindow, b.clock), storage);
@@ -327,6 +372,7 @@ public final class RocksChunkStore implements ChunkStore {
           load(b.capacity, b.recoverDamage);
         }
       } catch (RuntimeException e) {
+        reclaimer.stop(); // an eviction at open may have scheduled one; the database goes now
         closeDatabase();
         throw e;
       }
@@ -343,7 +389,8 @@ public final class RocksChunkStore implements ChunkStore {
   /** Opens RocksDB and takes the family handles; {@code salvage} skips damaged WAL records. */
   private void openDatabase(boolean noAutoCompaction, boolean salvage) {
     RocksOptions opts = new RocksOptions(FAMILIES, BLOCKS, settings.blockCacheBytes, settings.syncWrites,
-        settings.createIfMissing, noAutoCompaction, settings.recoverDamage ? new DamageListener() : null,
+        settings.createIfMissing, noAutoCompaction, settings.blobFiles,
+        settings.recoverDamage ? new DamageListener() : null,
         new RocksOptions.Tuner() {
           @Override
           public void tuneDatabase(org.rocksdb.DBOptions o) {
@@ -357,12 +404,6 @@ public final class RocksChunkStore implements ChunkStore {
         });
     if (salvage) {
       opts.database().setWalRecoveryMode(org.rocksdb.WALRecoveryMode.SkipAnyCorruptedRecords).setParanoidChecks(false);
-    }
-    if (settings.blobFiles) {
-      // Values of at least 4 KiB (every block but tiny V2 segments) go to blob files; garbage
-      // collection reclaims the space of evicted blocks during compaction.
-      opts.family(BLOCKS).setEnableBlobFiles(true).setMinBlobSize(4096).setBlobFileSize(256L << 20)
-          .setEnableBlobGarbageCollection(true);
     }
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     for (String name : FAMILIES) {
@@ -433,8 +474,10 @@ public final class RocksChunkStore implements ChunkStore {
 
   /**
    * A RocksDB integer property summed over the column families (for example
-   * {@code rocksdb.total-sst-files-size} or {@code rocksdb.estimate-live-data-size}); empty when
-   * RocksDB does not know it. For metrics binders.
+   * {@code rocksdb.total-sst-files-size}, {@code rocksdb.estimate-live-data-size}, and for block
+   * values in blob files {@code rocksdb.live-blob-file-size} and
+   * {@code rocksdb.live-blob-file-garbage-size}); empty when RocksDB does not know it. For
+   * metrics binders.
    */
   public OptionalLong nativeProperty(String property) {
     return guarded(() -> {
@@ -448,6 +491,34 @@ public final class RocksChunkStore implements ChunkStore {
       }
       return OptionalLong.of(sum);
     });
+  }
+
+  /**
+   * Reclaims the blob-file space of removed blocks now, in the calling thread (the store also
+   * does it by itself, {@link Builder#reclaimDelay} after segments are removed): compacts the
+   * block keys, then rewrites the oldest blob files if enough of them is garbage
+   * ({@link BlobReclaimPolicy}). Waits for a reclaim in progress; does nothing (and says so) for
+   * a store with inline values.
+   *
+   * @throws StoreClosedException when the store is closed
+   * @throws ChunkStoreException when RocksDB fails (damage starts a repair, as for any call)
+   */
+  public BlobSpaceReclaim reclaimSpace() {
+    return reclaimer.reclaimNow();
+  }
+
+  boolean blobFiles() {
+    return settings.blobFiles;
+  }
+
+  /** The current database; only under the close guard ({@link #whileOpen}). */
+  RocksDB database() {
+    return db;
+  }
+
+  /** The current {@code blocks} family; only under the close guard ({@link #whileOpen}). */
+  ColumnFamilyHandle blocksFamily() {
+    return blocks;
   }
 
   /**
@@ -744,11 +815,15 @@ public final class RocksChunkStore implements ChunkStore {
     try (org.rocksdb.Options o = new org.rocksdb.Options().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
         org.rocksdb.ColumnFamilyOptions cfo = new org.rocksdb.ColumnFamilyOptions()
             .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION);
+        // Block values go where the store keeps them, so the copy is not rewritten later.
+        org.rocksdb.ColumnFamilyOptions blockOptions = new org.rocksdb.ColumnFamilyOptions()
+            .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION).setEnableBlobFiles(settings.blobFiles)
+            .setMinBlobSize(RocksOptions.MIN_BLOB_SIZE).setBlobFileSize(RocksOptions.BLOB_FILE_SIZE);
         org.rocksdb.DBOptions dbo = new org.rocksdb.DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
         org.rocksdb.WriteOptions wo = new org.rocksdb.WriteOptions()) {
       List<ColumnFamilyDescriptor> ds = new ArrayList<>();
       for (String name : FAMILIES) {
-        ds.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfo));
+        ds.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), name.equals(BLOCKS) ? blockOptions : cfo));
       }
       List<ColumnFamilyHandle> nh = new ArrayList<>();
       createOwnerOnly(fresh);
@@ -1106,6 +1181,7 @@ public final class RocksChunkStore implements ChunkStore {
 
   @Override
   public void close() {
+    reclaimer.stop();
     engine.close();
   }
 
@@ -1184,6 +1260,7 @@ public final class RocksChunkStore implements ChunkStore {
       } catch (RocksDBException e) {
         throw failure("remove segment " + id, e);
       }
+      reclaimer.segmentsRemoved();
     }
 
     @Override

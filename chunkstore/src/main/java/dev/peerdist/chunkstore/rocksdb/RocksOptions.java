@@ -49,6 +49,15 @@ import org.rocksdb.WriteOptions;
  *   <tr><td>WAL recovery</td><td>point in time</td><td>after a crash the store is a consistent
  *       prefix of the acknowledged writes</td></tr>
  *   <tr><td>mmap reads</td><td>off</td><td>cold reads fell to ~48 MB/s with them (LIMITS.md)</td></tr>
+ *   <tr><td>blob files</td><td>{@code blocks} only, unless the store is opened inline: values of
+ *       at least {@value #MIN_BLOB_SIZE} bytes in blob files of at most {@value #BLOB_FILE_SIZE}
+ *       bytes; blob garbage collection <b>off</b></td><td>leveled compaction otherwise rewrites
+ *       every 64 KiB value again and again (hash-prefixed keys: each flush overlaps the whole key
+ *       range; ~45 % of a receiving node's CPU, issue 12). With garbage collection on, ordinary
+ *       compactions keep relocating the oldest live blobs and save nothing; space is reclaimed
+ *       by {@link RocksChunkStore#reclaimSpace()} instead, which turns it on for one bounded
+ *       compaction. A flush writes its own blob file (16 MiB memtable), so the file size
+ *       mostly bounds what one relocation writes per file</td></tr>
  * </table>
  *
  * <p>A {@link Tuner} may change anything after the defaults are applied (HOUSE-STYLE 11); what it
@@ -76,6 +85,10 @@ public final class RocksOptions implements AutoCloseable {
   static final long DB_WRITE_BUFFER = 40L << 20;
   /** Total WAL size after which the families holding the oldest WAL are flushed. */
   static final long MAX_TOTAL_WAL = 64L << 20;
+  /** Values at least this long go to blob files (every block but tiny V2 segments). */
+  static final long MIN_BLOB_SIZE = 4096;
+  /** Blob files are cut at this size: the unit of space reclaim. */
+  static final long BLOB_FILE_SIZE = 16L << 20;
   /** Open table files (table readers) at most. */
   static final int MAX_OPEN_FILES = 256;
 
@@ -91,10 +104,13 @@ public final class RocksOptions implements AutoCloseable {
    * @param bulkFamily the family of block values (larger memtables)
    * @param noAutoCompaction open with automatic compaction off (a repair opens so, to remove
    *     damaged files before a compaction trips over them)
+   * @param blobFiles whether the bulk family keeps its values in blob files (without garbage
+   *     collection)
    * @param listener told of background errors, or null
    */
   RocksOptions(List<String> familyNames, String bulkFamily, long blockCacheBytes, boolean syncWrites,
-      boolean createIfMissing, boolean noAutoCompaction, AbstractEventListener listener, Tuner tuner) {
+      boolean createIfMissing, boolean noAutoCompaction, boolean blobFiles, AbstractEventListener listener,
+      Tuner tuner) {
     this.tuner = tuner;
     blockCache = keep(new LRUCache(blockCacheBytes));
     dbOptions = keep(new DBOptions());
@@ -129,6 +145,10 @@ public final class RocksOptions implements AutoCloseable {
           .setMaxWriteBufferNumber(2)
           .setDisableAutoCompactions(noAutoCompaction)
           .setTableFormatConfig(table);
+      if (blobFiles && name.equals(bulkFamily)) {
+        cf.setEnableBlobFiles(true).setMinBlobSize(MIN_BLOB_SIZE).setBlobFileSize(BLOB_FILE_SIZE)
+            .setEnableBlobGarbageCollection(false);
+      }
       tuner.tuneColumnFamily(name, cf);
       families.put(name, cf);
     }

@@ -29,6 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 11, SEVERE 2: one flipped byte in an SST file must cost only the blocks it held; the
  * store repairs itself instead of wedging, and says so. Real RocksDB files, damaged on disk.
+ *
+ * <p>The SST tests open the store with block values inline ({@code blobFiles(false)}), where the
+ * values are in SST files; since issue 12 values are in blob files by default, and
+ * {@link #flippedByteInABlobFileCostsOnlyItsBlockAndIsNeverServed} damages one of those.
  */
 @Timeout(120)
 class RocksChunkStoreDamageTest {
@@ -37,12 +41,20 @@ class RocksChunkStoreDamageTest {
       TestSegments.v1(new SplittableRandom(11), 16), TestSegments.v1(new SplittableRandom(12), 16));
 
   private RocksChunkStore open(Path dir, boolean recover) {
-    return RocksChunkStore.at(dir).capacityBytes(1L << 30).recoverDamage(recover).open();
+    return open(dir, recover, false);
+  }
+
+  private RocksChunkStore open(Path dir, boolean recover, boolean blobFiles) {
+    return RocksChunkStore.at(dir).capacityBytes(1L << 30).recoverDamage(recover).blobFiles(blobFiles).open();
   }
 
   private Path filled(boolean recover) {
+    return filled(recover, false);
+  }
+
+  private Path filled(boolean recover, boolean blobFiles) {
     Path dir = temp.resolve("store");
-    try (RocksChunkStore store = open(dir, recover)) {
+    try (RocksChunkStore store = open(dir, recover, blobFiles)) {
       for (Segment s : segments) {
         store.putSegment(s.record());
         for (int i = 0; i < s.record().blockCount(); i++) {
@@ -56,9 +68,14 @@ class RocksChunkStoreDamageTest {
 
   /** Flips one byte in the middle of the largest SST file (the block values). */
   private static Path flipByteInBlocksSst(Path dir) throws IOException {
+    return flipByteInLargest(dir, ".sst");
+  }
+
+  /** Flips one byte in the middle of the largest file whose name ends with {@code suffix}. */
+  private static Path flipByteInLargest(Path dir, String suffix) throws IOException {
     Path sst;
     try (Stream<Path> files = Files.list(dir)) {
-      sst = files.filter(p -> p.toString().endsWith(".sst"))
+      sst = files.filter(p -> p.toString().endsWith(suffix))
           .max(Comparator.comparingLong(p -> p.toFile().length())).orElseThrow();
     }
     try (RandomAccessFile f = new RandomAccessFile(sst.toFile(), "rw")) {
@@ -141,6 +158,60 @@ class RocksChunkStoreDamageTest {
       assertTrue(readAll(store).isEmpty(), "after restart every block reads back");
       putMore(store, 2);
       assertEquals(StoreHealth.OK, store.health());
+    }
+  }
+
+  /**
+   * Issue 12: values live in blob files by default. A flipped byte in one costs only the block
+   * it hit: RocksDB's blob checksum catches it (read checksums stay on), so neither
+   * {@code readBlock} nor {@code storedBlock} (which does not decrypt) ever returns the damaged
+   * value; the block is dropped, the store repairs itself, and every other block reads back.
+   */
+  @Test
+  void flippedByteInABlobFileCostsOnlyItsBlockAndIsNeverServed() throws Exception {
+    Path dir = temp.resolve("store");
+    java.util.Map<String, byte[]> servedBefore = new java.util.HashMap<>();
+    try (RocksChunkStore store = open(dir, true, true)) {
+      for (Segment s : segments) {
+        store.putSegment(s.record());
+        for (int i = 0; i < s.record().blockCount(); i++) {
+          store.putBlock(s.record().id(), i, s.block(i));
+          var b = store.storedBlock(s.record().id(), i).orElseThrow();
+          servedBefore.put(s.record().id() + "/" + i, b.cipherText());
+        }
+      }
+      store.flush();
+    }
+    flipByteInLargest(dir, ".blob");
+    int notServed = 0;
+    try (RocksChunkStore store = open(dir, true, true)) {
+      for (Segment s : segments) {
+        for (int i = 0; i < s.record().blockCount(); i++) {
+          var b = store.storedBlock(s.record().id(), i);
+          if (b.isPresent()) {
+            assertArrayEquals(servedBefore.get(s.record().id() + "/" + i), b.get().cipherText(),
+                "only the stored form as it was written is served");
+          } else {
+            notServed++;
+          }
+        }
+      }
+      assertTrue(notServed >= 1 && notServed < 4, "the flipped byte cost its block, no more: " + notServed);
+      List<int[]> missing = readAll(store);
+      assertEquals(notServed, missing.size(), "readBlock agrees, and verifies what it returns");
+      store.awaitRepair();
+      assertEquals(StoreHealth.State.DEGRADED, store.health().state(), store.health().toString());
+      store.compact();
+      putMore(store, 9);
+      for (int[] m : missing) {
+        Segment s = segments.get(m[0]);
+        store.putBlock(s.record().id(), m[1], s.block(m[1]));
+      }
+    }
+    try (RocksChunkStore store = open(dir, true, true)) {
+      assertTrue(readAll(store).isEmpty(), "after restart every block reads back");
+      store.reclaimSpace();
+      assertTrue(readAll(store).isEmpty(), "and after a space reclaim too");
     }
   }
 
@@ -245,8 +316,8 @@ class RocksChunkStoreDamageTest {
 
   @Test
   void storeFilesAndDirectoriesAreOwnerOnly() throws IOException {
-    Path dir = filled(true);
-    try (RocksChunkStore store = open(dir, true)) {
+    Path dir = filled(true, true); // blob files (the default) are checked too
+    try (RocksChunkStore store = open(dir, true, true)) {
       putMore(store, 8);
     }
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));

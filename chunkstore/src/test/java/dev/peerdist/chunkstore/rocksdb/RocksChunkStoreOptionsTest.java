@@ -94,9 +94,45 @@ class RocksChunkStoreOptionsTest {
     }
   }
 
+  /**
+   * Issue 12: a store written before blob files became the default (values inline) opens with
+   * the default, keeps reading its inline values, writes new ones to blob files, and a space
+   * reclaim (which reads blob references, not inline values) keeps both.
+   */
+  @Test
+  void inlineStoreOpensWithBlobFilesByDefaultAndKeepsItsValues() throws java.io.IOException {
+    Path dir = temp.resolve("upgrade");
+    try (RocksChunkStore s = RocksChunkStore.at(dir).blobFiles(false).open()) {
+      putAll(s);
+      s.flush();
+    }
+    Segment later = TestSegments.v1(new SplittableRandom(5), 3);
+    try (RocksChunkStore s = RocksChunkStore.at(dir).reclaimMinGarbageBytes(0).open()) {
+      assertHeld(s);
+      s.putSegment(later.record());
+      for (int i = 0; i < 3; i++) {
+        s.putBlock(later.record().id(), i, later.block(i));
+      }
+      s.flush();
+      assertTrue(s.nativeProperty("rocksdb.live-blob-file-size").orElseThrow() >= 3 * 65_568L,
+          "new values went to blob files");
+      s.reclaimSpace();
+      assertHeld(s);
+    }
+    try (RocksChunkStore s = RocksChunkStore.at(dir).open()) {
+      assertHeld(s);
+      for (int i = 0; i < 3; i++) {
+        assertArrayEquals(later.block(i), s.readBlock(later.record().id(), i).orElseThrow());
+      }
+    }
+  }
+
   @Test
   void badBuilderValuesAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> RocksChunkStore.at(temp).capacityBytes(-1));
     assertThrows(IllegalArgumentException.class, () -> RocksChunkStore.at(temp).blockCacheBytes(-1));
+    assertThrows(IllegalArgumentException.class, () -> RocksChunkStore.at(temp).reclaimMinGarbageBytes(-1));
+    assertThrows(IllegalArgumentException.class,
+        () -> RocksChunkStore.at(temp).reclaimDelay(java.time.Duration.ofSeconds(-1)));
   }
 }

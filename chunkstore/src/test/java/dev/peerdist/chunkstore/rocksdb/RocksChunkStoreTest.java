@@ -17,7 +17,7 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 
-/** The RocksDB store passes the whole shared contract, restarts included. */
+/** The RocksDB store (default options: block values in blob files) passes the whole shared contract, restarts included. */
 class RocksChunkStoreTest extends ChunkStoreConformanceTest {
   @TempDir Path temp;
   private int stores;

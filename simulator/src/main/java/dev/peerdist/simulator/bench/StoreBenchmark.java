@@ -72,8 +72,11 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <p>Reads run with a warm page cache (the data set is smaller than RAM; dropping caches needs
  * root and disturbs the whole machine). Data lives under {@code -Dpeerdist.bench.dir} (default
- * {@code java.io.tmpdir}) and is deleted afterwards. Run: {@code java -cp ... 
- * dev.peerdist.simulator.bench.StoreBenchmark [DATA_MIB]}; CI never runs it.
+ * {@code java.io.tmpdir}) and is deleted afterwards. Run: {@code java -cp ...
+ * dev.peerdist.simulator.bench.StoreBenchmark [DATA_MIB]}; CI never runs it. {@link #main} runs
+ * every benchmark twice in one run, with block values inline in SST files and in blob files (the
+ * store's default since issue 12), and prints each layout's ratios against plain files, then the
+ * blob / inline ratios and the disk bytes written per byte put of both.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -90,8 +93,14 @@ public class StoreBenchmark {
   public int dataMiB;
 
   /** Whether the stores keep block values in RocksDB blob files ({@code RocksChunkStore.Builder#blobFiles}). */
-  @Param("false")
+  @Param("true")
   public boolean blobFiles;
+
+  /**
+   * A file the forked benchmark JVMs append their disk figures to ({@code benchmark blobFiles
+   * bytesWrittenPerBytePut}, one line per iteration), for {@link #main}'s summary.
+   */
+  static final String REPORT_PROPERTY = "peerdist.bench.report";
 
   private Path root;
   private byte[][] pool; // one segment's worth of random blocks, reused by every segment
@@ -198,9 +207,15 @@ public class StoreBenchmark {
       putStore.flush();
       long written = diskBytesWritten() - diskBytesAtStart;
       if (diskBytesAtStart >= 0 && written >= 0) {
-        System.out.printf(Locale.ROOT, "  [%s] disk bytes written per byte put: %.2f%n",
-            params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1),
-            written / (dataMiB * 1048576.0));
+        String name = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+        double perByte = written / (dataMiB * 1048576.0);
+        System.out.printf(Locale.ROOT, "  [%s, %s] disk bytes written per byte put: %.2f%n", name,
+            blobFiles ? "blob files" : "inline values", perByte);
+        String report = System.getProperty(REPORT_PROPERTY);
+        if (report != null) {
+          Files.writeString(Path.of(report), String.format(Locale.ROOT, "%s %s %.6f%n", name, blobFiles, perByte),
+              StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
       }
     }
     if (putStore != null) {
@@ -336,13 +351,23 @@ public class StoreBenchmark {
 
   /** MB/s of each benchmark and the store/file ratios, from one run's results. */
   public static void printRatios(Collection<RunResult> results, PrintStream out) {
+    printRatios(results, Map.of(), out);
+  }
+
+  /**
+   * MB/s of each benchmark, the store/file ratios per layout and, when both layouts ran, the
+   * blob / inline ratios; {@code diskPerBytePut} (layout, then put benchmark: mean disk bytes
+   * written per byte put) is printed beside them.
+   */
+  public static void printRatios(Collection<RunResult> results, Map<String, Map<String, Double>> diskPerBytePut,
+      PrintStream out) {
     Map<String, Map<String, Double>> byLayout = new java.util.TreeMap<>();
     for (RunResult r : results) {
       String name = r.getParams().getBenchmark();
       name = name.substring(name.lastIndexOf('.') + 1);
       double seconds = r.getPrimaryResult().getScore(); // seconds per data set
       int mib = Integer.parseInt(r.getParams().getParam("dataMiB"));
-      String layout = "true".equals(r.getParams().getParam("blobFiles")) ? "blob files" : "inline values";
+      String layout = "true".equals(r.getParams().getParam("blobFiles")) ? BLOB : INLINE;
       byLayout.computeIfAbsent(layout, k -> new HashMap<>()).put(name, mib * 1048576.0 / 1e6 / seconds);
     }
     for (var e : byLayout.entrySet()) {
@@ -361,7 +386,51 @@ public class StoreBenchmark {
       ratio(out, mbps, "storePut", "filePutSynced", "put: store / plain file write + one fdatasync" + l);
       ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read" + l);
       ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read" + l);
+      diskPerBytePut.getOrDefault(e.getKey(), Map.of()).forEach((n, v) ->
+          out.printf(Locale.ROOT, "  disk bytes written per byte put: %.2f  %s%s%n", v, n, l));
     }
+    Map<String, Double> blob = byLayout.get(BLOB);
+    Map<String, Double> inline = byLayout.get(INLINE);
+    if (blob != null && inline != null) {
+      out.println();
+      out.println("Blob files (default) / inline values, same run (> 1: blob files faster):");
+      for (String n : List.of("storePut", "storePutTwoWriters", "storeRead", "storeServe")) {
+        if (blob.containsKey(n) && inline.containsKey(n)) {
+          out.printf(Locale.ROOT, "  ratio %.2f  %s%n", blob.get(n) / inline.get(n), n);
+        }
+      }
+      Map<String, Double> db = diskPerBytePut.getOrDefault(BLOB, Map.of());
+      Map<String, Double> di = diskPerBytePut.getOrDefault(INLINE, Map.of());
+      for (String n : db.keySet()) {
+        if (di.containsKey(n) && di.get(n) > 0) {
+          out.printf(Locale.ROOT, "  ratio %.2f  disk bytes written per byte put, %s (< 1: blob files write less)%n",
+              db.get(n) / di.get(n), n);
+        }
+      }
+    }
+  }
+
+  private static final String BLOB = "blob files";
+  private static final String INLINE = "inline values";
+
+  /** Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines. */
+  static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
+    Map<String, Map<String, double[]>> sums = new java.util.TreeMap<>();
+    if (Files.exists(report)) {
+      for (String line : Files.readAllLines(report)) {
+        String[] f = line.trim().split(" ");
+        if (f.length == 3) {
+          double[] acc = sums.computeIfAbsent("true".equals(f[1]) ? BLOB : INLINE, k -> new java.util.TreeMap<>())
+              .computeIfAbsent(f[0], k -> new double[2]);
+          acc[0] += Double.parseDouble(f[2]);
+          acc[1]++;
+        }
+      }
+    }
+    Map<String, Map<String, Double>> out = new java.util.TreeMap<>();
+    sums.forEach((layout, m) -> m.forEach((n, acc) ->
+        out.computeIfAbsent(layout, k -> new java.util.TreeMap<>()).put(n, acc[0] / acc[1])));
+    return out;
   }
 
   private static void ratio(PrintStream out, Map<String, Double> mbps, String a, String b, String what) {
@@ -371,28 +440,36 @@ public class StoreBenchmark {
   }
 
   /**
-   * Runs every benchmark of this class and prints the ratios. Arguments: {@code [DATA_MIB]
-   * [--blob]}; with {@code --blob} both layouts (inline values and blob files) are measured.
+   * Runs every benchmark of this class with both layouts (inline values and blob files, the
+   * default) and prints the ratios. Arguments: {@code [DATA_MIB] [BENCHMARK_REGEX]}, e.g.
+   * {@code 128 'storePut|filePut'} for the puts only; {@code --blob} is accepted and ignored
+   * (both layouts always run).
    */
-  public static void main(String[] args) throws RunnerException {
+  public static void main(String[] args) throws RunnerException, IOException {
     String mib = "1024";
-    boolean both = false;
+    String only = "";
     for (String a : args) {
       if (a.equals("--blob")) {
-        both = true;
-      } else {
+        continue;
+      } else if (a.chars().allMatch(Character::isDigit)) {
         mib = a;
+      } else {
+        only = a;
       }
     }
+    Path report = Files.createTempFile("peerdist-store-bench", ".txt");
     try {
       Collection<RunResult> results = new Runner(new OptionsBuilder()
-          .include(StoreBenchmark.class.getName() + "\\.")
+          .include(StoreBenchmark.class.getName() + "\\." + (only.isEmpty() ? "" : "(" + only + ")$"))
           .param("dataMiB", mib)
-          .param("blobFiles", both ? new String[] {"false", "true"} : new String[] {"false"})
+          .param("blobFiles", "false", "true")
+          .jvmArgsAppend("-Xmx768m", "-D" + REPORT_PROPERTY + "=" + report)
           .build()).run();
-      printRatios(results, System.out);
+      printRatios(results, readDiskReport(report), System.out);
     } catch (UncheckedIOException e) {
       throw new RunnerException(e);
+    } finally {
+      Files.deleteIfExists(report);
     }
   }
 }
