@@ -100,7 +100,7 @@ public class StoreBenchmark {
    * A file the forked benchmark JVMs append their disk figures to ({@code benchmark blobFiles
    * bytesWrittenPerBytePut}, one line per iteration), for {@link #main}'s summary.
    */
-  static final String REPORT_PROPERTY = "peerdist.bench.report";
+  public static final String REPORT_PROPERTY = "peerdist.bench.report";
 
   private Path root;
   private byte[][] pool; // one segment's worth of random blocks, reused by every segment
@@ -414,7 +414,7 @@ public class StoreBenchmark {
   private static final String INLINE = "inline values";
 
   /** Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines. */
-  static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
+  public static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
     Map<String, Map<String, double[]>> sums = new java.util.TreeMap<>();
     if (Files.exists(report)) {
       for (String line : Files.readAllLines(report)) {

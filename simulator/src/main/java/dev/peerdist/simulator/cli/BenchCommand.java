@@ -91,11 +91,19 @@ public final class BenchCommand implements Callable<Integer> {
     if (only == null || only == Part.store) {
       summary.addAll(section(out, "store", () -> {
         System.setProperty("peerdist.bench.dir", work.toString());
-        // Both layouts: inline values (the store's default) and blob files (what a node runs).
-        Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "blobFiles", "false", "true");
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        StoreBenchmark.printRatios(r, new PrintStream(buf, true, StandardCharsets.UTF_8));
-        return buf.toString(StandardCharsets.UTF_8);
+        // Both layouts: inline values and blob files (the store's default); the forks write the
+        // disk bytes of each put to a report file.
+        Path report = Files.createTempFile(work, "peerdist-store-bench", ".txt");
+        try {
+          Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "blobFiles",
+              List.of("-D" + StoreBenchmark.REPORT_PROPERTY + "=" + report), "false", "true");
+          ByteArrayOutputStream buf = new ByteArrayOutputStream();
+          StoreBenchmark.printRatios(r, StoreBenchmark.readDiskReport(report),
+              new PrintStream(buf, true, StandardCharsets.UTF_8));
+          return buf.toString(StandardCharsets.UTF_8);
+        } finally {
+          Files.deleteIfExists(report);
+        }
       }));
     }
     if (only == null || only == Part.serving) {
@@ -161,7 +169,16 @@ public final class BenchCommand implements Callable<Integer> {
   /** Runs the JMH benchmarks of class {@code simpleName}; returns the results. */
   private Collection<RunResult> jmh(String simpleName, String param, String value, String param2, String... values2)
       throws RunnerException {
+    return jmh(simpleName, param, value, param2, List.of(), values2);
+  }
+
+  /** As above, with {@code jvmArgs} appended to every fork's JVM. */
+  private Collection<RunResult> jmh(String simpleName, String param, String value, String param2,
+      List<String> jvmArgs, String... values2) throws RunnerException {
     ChainedOptionsBuilder b = new OptionsBuilder().include("\\." + simpleName + "\\.");
+    if (!jvmArgs.isEmpty()) {
+      b.jvmArgsAppend(jvmArgs.toArray(String[]::new));
+    }
     if (param != null) {
       b.param(param, value);
     }
