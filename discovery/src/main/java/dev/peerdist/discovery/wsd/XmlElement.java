@@ -56,11 +56,21 @@ final class XmlElement {
 
   /** The namespace bound to {@code prefix} at this element ("" for the default), or null. */
   String namespaceFor(String prefix) {
-    for (XmlElement e = this; e != null; e = e.parent) {
-      String ns = e.declaredNamespaces.get(prefix);
-      if (ns != null) {
-        return ns;
-      }
+    return namespaceFor(declaredNamespaces, parent, prefix);
+  }
+
+  /**
+   * The namespace bound to {@code prefix} by {@code declared} (a start tag's own declarations),
+   * else at {@code parent} and its ancestors ("" for the default), or null. A start tag's names
+   * are resolved with this before its element exists.
+   */
+  static String namespaceFor(Map<String, String> declared, XmlElement parent, String prefix) {
+    String ns = declared.get(prefix);
+    for (XmlElement e = parent; ns == null && e != null; e = e.parent) {
+      ns = e.declaredNamespaces.get(prefix);
+    }
+    if (ns != null) {
+      return ns;
     }
     if (prefix.isEmpty()) {
       return "";

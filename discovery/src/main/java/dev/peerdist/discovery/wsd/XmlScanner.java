@@ -2,6 +2,7 @@ package dev.peerdist.discovery.wsd;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.xml.XMLConstants;
@@ -149,8 +150,7 @@ final class XmlScanner {
   private XmlElement startTag(XmlElement parent, List<String> rawNames) {
     pos++;
     String rawName = name();
-    Map<String, String> raw = new HashMap<>();
-    List<String> order = new ArrayList<>();
+    Map<String, String> raw = new LinkedHashMap<>(); // attributes in document order
     Map<String, String> declared = new HashMap<>();
     while (true) {
       boolean spaced = skipWhitespace();
@@ -187,15 +187,14 @@ final class XmlScanner {
         if (raw.put(attr, value) != null) {
           throw error("attribute " + clip(attr) + " repeated on <" + clip(rawName) + ">");
         }
-        order.add(attr);
       }
     }
     XmlElement e = new XmlElement(resolve(declared, parent, rawName, true), parent);
     e.declaredNamespaces.putAll(declared);
-    for (String a : order) {
-      QName q = resolve(declared, parent, a, false);
-      if (e.attributes.put(q, raw.get(a)) != null) {
-        throw error("attribute " + clip(a) + " repeated on <" + clip(rawName) + "> under another prefix");
+    for (Map.Entry<String, String> a : raw.entrySet()) {
+      QName q = resolve(declared, parent, a.getKey(), false);
+      if (e.attributes.put(q, a.getValue()) != null) {
+        throw error("attribute " + clip(a.getKey()) + " repeated on <" + clip(rawName) + "> under another prefix");
       }
     }
     rawNames.add(rawName);
@@ -231,14 +230,14 @@ final class XmlScanner {
       if (!isNcName(rawName)) {
         throw error("name " + clip(rawName) + " is not a qualified name");
       }
-      return new QName(element ? namespaceFor(declared, parent, "") : "", rawName);
+      return new QName(element ? XmlElement.namespaceFor(declared, parent, "") : "", rawName);
     }
     String prefix = rawName.substring(0, colon);
     String local = rawName.substring(colon + 1);
     if (!isNcName(prefix) || !isNcName(local)) {
       throw error("name " + clip(rawName) + " is not a qualified name");
     }
-    String ns = namespaceFor(declared, parent, prefix);
+    String ns = XmlElement.namespaceFor(declared, parent, prefix);
     if (ns == null) {
       throw error("prefix '" + clip(prefix) + "' of " + clip(rawName) + " is not declared");
     }
@@ -248,20 +247,6 @@ final class XmlScanner {
   /** A name without a colon (Namespaces in XML 1.0 §3), given that it is a Name. */
   private static boolean isNcName(String s) {
     return !s.isEmpty() && s.indexOf(':') < 0 && isNameChar(s.charAt(0), true);
-  }
-
-  private static String namespaceFor(Map<String, String> declared, XmlElement parent, String prefix) {
-    String ns = declared.get(prefix);
-    if (ns != null) {
-      return ns;
-    }
-    if (parent != null) {
-      return parent.namespaceFor(prefix);
-    }
-    if (prefix.isEmpty()) {
-      return "";
-    }
-    return "xml".equals(prefix) ? XMLConstants.XML_NS_URI : null;
   }
 
   /** Character data up to the next '<', with references replaced. */
@@ -367,25 +352,21 @@ final class XmlScanner {
     return v;
   }
 
-  /** Appends the character (or surrogate pair) at {@code i}, line ends normalised; returns the next index. */
+  /**
+   * Appends the character at {@code i}, line ends normalised; returns the next index. Every
+   * character was checked by {@link #document()} (a surrogate pair is appended half by half).
+   */
   private int appendChar(StringBuilder sb, int i) {
     char c = in.charAt(i);
     if (c == '\r') {
       sb.append('\n'); // XML 1.0 §2.11: CR LF and lone CR read as LF
       return i + 1 < end && in.charAt(i + 1) == '\n' ? i + 2 : i + 1;
     }
-    if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in.charAt(i + 1))) {
-      sb.append(c).append(in.charAt(i + 1));
-      return i + 2;
-    }
-    if (!allowed(c)) {
-      throw error(String.format("character U+%04X not allowed in XML", (int) c));
-    }
     sb.append(c);
     return i + 1;
   }
 
-  /** Appends CDATA content, checking and normalising each character. */
+  /** Appends CDATA content with its line ends normalised. */
   private void appendChars(StringBuilder sb, int from, int to) {
     for (int i = from; i < to; ) {
       i = appendChar(sb, i);
