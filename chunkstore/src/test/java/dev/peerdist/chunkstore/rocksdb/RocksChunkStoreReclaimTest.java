@@ -75,7 +75,11 @@ class RocksChunkStoreReclaimTest {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".blob")).toList()) {
         String n = p.getFileName().toString();
-        out.put(Long.parseLong(n.substring(0, n.length() - 5)), Files.size(p));
+        try {
+          out.put(Long.parseLong(n.substring(0, n.length() - 5)), Files.size(p));
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // Deleted between the listing and here (a background reclaim): no longer on disk.
+        }
       }
     }
     return out;
