@@ -817,10 +817,12 @@ public final class RocksChunkStore implements ChunkStore {
             .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION);
         // Block values go where the store keeps them, so the copy is not rewritten later.
         org.rocksdb.ColumnFamilyOptions blockOptions = new org.rocksdb.ColumnFamilyOptions()
-            .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION).setEnableBlobFiles(settings.blobFiles)
-            .setMinBlobSize(RocksOptions.MIN_BLOB_SIZE).setBlobFileSize(RocksOptions.BLOB_FILE_SIZE);
+            .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION);
         org.rocksdb.DBOptions dbo = new org.rocksdb.DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
         org.rocksdb.WriteOptions wo = new org.rocksdb.WriteOptions()) {
+      if (settings.blobFiles) {
+        RocksOptions.valuesInBlobFiles(blockOptions);
+      }
       List<ColumnFamilyDescriptor> ds = new ArrayList<>();
       for (String name : FAMILIES) {
         ds.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), name.equals(BLOCKS) ? blockOptions : cfo));

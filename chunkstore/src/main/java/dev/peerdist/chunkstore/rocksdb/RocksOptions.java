@@ -146,8 +146,7 @@ public final class RocksOptions implements AutoCloseable {
           .setDisableAutoCompactions(noAutoCompaction)
           .setTableFormatConfig(table);
       if (blobFiles && name.equals(bulkFamily)) {
-        cf.setEnableBlobFiles(true).setMinBlobSize(MIN_BLOB_SIZE).setBlobFileSize(BLOB_FILE_SIZE)
-            .setEnableBlobGarbageCollection(false);
+        valuesInBlobFiles(cf);
       }
       tuner.tuneColumnFamily(name, cf);
       families.put(name, cf);
@@ -155,6 +154,15 @@ public final class RocksOptions implements AutoCloseable {
     writeOptions = keep(new WriteOptions());
     writeOptions.setSync(syncWrites).setDisableWAL(false);
     readOptions = keep(new ReadOptions());
+  }
+
+  /**
+   * Sets {@code cf} to keep its values in blob files, garbage collection off (the table above):
+   * for the store's {@code blocks} family, and for the one a repair copies blocks into.
+   */
+  static ColumnFamilyOptions valuesInBlobFiles(ColumnFamilyOptions cf) {
+    return cf.setEnableBlobFiles(true).setMinBlobSize(MIN_BLOB_SIZE).setBlobFileSize(BLOB_FILE_SIZE)
+        .setEnableBlobGarbageCollection(false);
   }
 
   private <T extends AutoCloseable> T keep(T t) {
