@@ -39,6 +39,15 @@ class DownloadLoopTest {
     return new DownloadLoop(nodeId, S, view, () -> now[0], new SplittableRandom(1));
   }
 
+  /** A loop that wants all of {@link #REF}, holds none of it and has sent its first probe. */
+  DownloadLoop wanting(long nodeId) {
+    DownloadLoop l = loop(nodeId);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    return l;
+  }
+
   void advance(Duration d) {
     now[0] += d.toNanos();
   }
@@ -96,10 +105,7 @@ class DownloadLoopTest {
 
   @Test
   void aCompleteHolderGetsRequestsUpToTheLimitAndNoOriginIsUsed() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 512, true);
     List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
     assertEquals(S.requestsPerPeer(), gets.size());
@@ -121,10 +127,7 @@ class DownloadLoopTest {
 
   @Test
   void aPartialHolderIsAskedForItsListAndOnlyTheRestComesFromTheOrigin() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 100, false);
     List<Action.AskBlockList> lists = of(l.drain(), Action.AskBlockList.class);
     assertEquals(1, lists.size());
@@ -203,10 +206,7 @@ class DownloadLoopTest {
 
   @Test
   void busyHoldersAreWaitedForNotSentToTheOrigin() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 512, true);
     for (int round = 0; round < 50; round++) { // 5 s of busy answers
       for (Action.GetBlock g : of(l.drain(), Action.GetBlock.class)) {
@@ -220,10 +220,7 @@ class DownloadLoopTest {
 
   @Test
   void aCorruptPeerIsBannedAndItsBlocksComeFromTheOriginAsHashMismatch() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 512, true);
     List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
     int bad = gets.get(0).index();
@@ -249,10 +246,7 @@ class DownloadLoopTest {
 
   @Test
   void aSlowBlockIsHedgedToASecondHolder() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 512, true);
     List<Action.GetBlock> first = of(l.drain(), Action.GetBlock.class);
     // A second holder that has exactly the blocks asked of the first one (and nothing else).
@@ -272,10 +266,7 @@ class DownloadLoopTest {
 
   @Test
   void aPeerThatTimesOutRepeatedlyIsForgottenAndItsBlocksGoToTheOriginAsTimeout() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 512, true);
     for (int i = 0; i < 200 && l.stats().peersForgotten == 0; i++) {
       for (Action.GetBlock g : of(l.drain(), Action.GetBlock.class)) {
@@ -297,10 +288,7 @@ class DownloadLoopTest {
 
   @Test
   void aPeerWithoutBlockListsIsAskedBlindly() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 10, false);
     for (int i = 0; i < 2; i++) {
       List<Action.AskBlockList> lists = of(l.drain(), Action.AskBlockList.class);
@@ -314,10 +302,7 @@ class DownloadLoopTest {
 
   @Test
   void theOriginIsRetriedAfterAFailureAndTheSegmentFailsOnlyAfterGivingUp() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     advance(S.discoveryWait());
     l.tick();
     List<Action.FetchOrigin> fo = of(l.drain(), Action.FetchOrigin.class);
@@ -493,10 +478,7 @@ class DownloadLoopTest {
     }
     view.heard(60, peer(3), List.of(SEG), 0, now[0]); // an ordinary wanter that copied blocks 0-63
     view.heard(61, peer(4), List.of(SEG), 1, now[0]); // the origin fetcher, holding blocks 0-127
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     BitSet copied = new BitSet();
     copied.set(0, 64);
     BitSet fresh = new BitSet();
@@ -550,10 +532,7 @@ class DownloadLoopTest {
     for (int i = 0; i < 8; i++) {
       view.heard(50 + i, List.of(SEG), 0, now[0]);
     }
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     BitSet most = new BitSet();
     most.set(0, 510);
     List<Action.GetBlock> gets = new ArrayList<>();
@@ -593,10 +572,7 @@ class DownloadLoopTest {
   void aHolderWhoseListsTimeOutIsNotTakenToHoldEverything() {
     // A peer short of CPU lets list requests time out. That says nothing of what it holds: it is not
     // asked blindly for every block, and it does not stop the origin fetch of blocks nobody listed.
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.tick();
-    l.drain();
+    DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 10, false);
     List<Action.GetBlock> blind = new ArrayList<>();
     int originBlocks = 0;
