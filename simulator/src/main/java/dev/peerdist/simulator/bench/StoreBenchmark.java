@@ -100,7 +100,7 @@ public class StoreBenchmark {
    * A file the forked benchmark JVMs append their disk figures to ({@code benchmark blobFiles
    * bytesWrittenPerBytePut}, one line per iteration), for {@link #main}'s summary.
    */
-  public static final String REPORT_PROPERTY = "peerdist.bench.report";
+  static final String REPORT_PROPERTY = "peerdist.bench.report";
 
   private Path root;
   private byte[][] pool; // one segment's worth of random blocks, reused by every segment
@@ -349,9 +349,22 @@ public class StoreBenchmark {
     }
   }
 
-  /** MB/s of each benchmark and the store/file ratios, from one run's results. */
-  public static void printRatios(Collection<RunResult> results, PrintStream out) {
-    printRatios(results, Map.of(), out);
+  /** A JMH run of this class's benchmarks whose forks get {@code forkJvmArgs} appended. */
+  public interface Run {
+    Collection<RunResult> run(List<String> forkJvmArgs) throws RunnerException;
+  }
+
+  /**
+   * Runs {@code run} with its forks reporting the disk bytes of each put to a temporary file, then
+   * prints MB/s, the ratios and the disk bytes written per byte put ({@link #printRatios}).
+   */
+  public static void runAndPrint(Run run, PrintStream out) throws RunnerException, IOException {
+    Path report = Files.createTempFile("peerdist-store-bench", ".txt");
+    try {
+      printRatios(run.run(List.of("-D" + REPORT_PROPERTY + "=" + report)), readDiskReport(report), out);
+    } finally {
+      Files.deleteIfExists(report);
+    }
   }
 
   /**
@@ -359,7 +372,7 @@ public class StoreBenchmark {
    * blob / inline ratios; {@code diskPerBytePut} (layout, then put benchmark: mean disk bytes
    * written per byte put) is printed beside them.
    */
-  public static void printRatios(Collection<RunResult> results, Map<String, Map<String, Double>> diskPerBytePut,
+  static void printRatios(Collection<RunResult> results, Map<String, Map<String, Double>> diskPerBytePut,
       PrintStream out) {
     Map<String, Map<String, Double>> byLayout = new java.util.TreeMap<>();
     for (RunResult r : results) {
@@ -414,7 +427,7 @@ public class StoreBenchmark {
   private static final String INLINE = "inline values";
 
   /** Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines. */
-  public static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
+  static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
     Map<String, Map<String, double[]>> sums = new java.util.TreeMap<>();
     if (Files.exists(report)) {
       for (String line : Files.readAllLines(report)) {
@@ -457,19 +470,21 @@ public class StoreBenchmark {
         only = a;
       }
     }
-    Path report = Files.createTempFile("peerdist-store-bench", ".txt");
+    String include = StoreBenchmark.class.getName() + "\\." + (only.isEmpty() ? "" : "(" + only + ")$");
+    String dataMiB = mib;
     try {
-      Collection<RunResult> results = new Runner(new OptionsBuilder()
-          .include(StoreBenchmark.class.getName() + "\\." + (only.isEmpty() ? "" : "(" + only + ")$"))
-          .param("dataMiB", mib)
-          .param("blobFiles", "false", "true")
-          .jvmArgsAppend("-Xmx768m", "-D" + REPORT_PROPERTY + "=" + report)
-          .build()).run();
-      printRatios(results, readDiskReport(report), System.out);
+      runAndPrint(forkArgs -> {
+        List<String> jvm = new ArrayList<>(List.of("-Xmx768m"));
+        jvm.addAll(forkArgs);
+        return new Runner(new OptionsBuilder()
+            .include(include)
+            .param("dataMiB", dataMiB)
+            .param("blobFiles", "false", "true")
+            .jvmArgsAppend(jvm.toArray(String[]::new))
+            .build()).run();
+      }, System.out);
     } catch (UncheckedIOException e) {
       throw new RunnerException(e);
-    } finally {
-      Files.deleteIfExists(report);
     }
   }
 }

@@ -91,19 +91,12 @@ public final class BenchCommand implements Callable<Integer> {
     if (only == null || only == Part.store) {
       summary.addAll(section(out, "store", () -> {
         System.setProperty("peerdist.bench.dir", work.toString());
-        // Both layouts: inline values and blob files (the store's default); the forks write the
-        // disk bytes of each put to a report file.
-        Path report = Files.createTempFile(work, "peerdist-store-bench", ".txt");
-        try {
-          Collection<RunResult> r = jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "blobFiles",
-              List.of("-D" + StoreBenchmark.REPORT_PROPERTY + "=" + report), "false", "true");
-          ByteArrayOutputStream buf = new ByteArrayOutputStream();
-          StoreBenchmark.printRatios(r, StoreBenchmark.readDiskReport(report),
-              new PrintStream(buf, true, StandardCharsets.UTF_8));
-          return buf.toString(StandardCharsets.UTF_8);
-        } finally {
-          Files.deleteIfExists(report);
-        }
+        // Both layouts: inline values and blob files (the store's default), with the disk bytes
+        // the forks wrote per byte put.
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        StoreBenchmark.runAndPrint(forkArgs -> jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "blobFiles",
+            forkArgs, "false", "true"), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        return buf.toString(StandardCharsets.UTF_8);
       }));
     }
     if (only == null || only == Part.serving) {
