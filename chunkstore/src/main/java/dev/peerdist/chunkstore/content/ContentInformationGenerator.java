@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -31,13 +32,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * most 128 KiB cut by {@link FastCdcChunker}, truncated SHA-512.
  *
  * <p><b>Streaming and parallel.</b> The calling thread reads the content in windows (default
- * {@value #DEFAULT_WINDOW_BYTES} bytes) into a fixed pool of {@code threads + 2} buffers; worker
- * threads hash whole windows (V1: the 64 KiB blocks in it; V2: the segments the caller cut in it)
- * and hand the buffer back. Heap use is therefore about {@code (threads + 2) × (window + 128 KiB)}
- * plus one block hash per 64 KiB of content (V1) or 68 bytes per segment (V2), whatever the
- * content size. Each worker keeps one {@link MessageDigest}. Files are read with positional
- * {@link FileChannel} reads; any {@link ReadableByteChannel} or {@link InputStream} works as well.
- * With {@code threads == 1} everything runs on the calling thread.
+ * {@value #DEFAULT_WINDOW_BYTES} bytes) into a fixed pool of buffers and hands each window to a
+ * hashing task (V1: the 64 KiB blocks in it; V2: the segments the caller cut in it) that gives the
+ * buffer back. {@code threads} threads hash in all: {@code threads - 1} workers and the calling
+ * thread itself, which runs the oldest task no worker has started whenever it would otherwise
+ * wait (for a free buffer, or for the results) — so two threads on two cores keep both busy
+ * instead of three threads (a reader and two hashers) sharing them. The pool holds
+ * {@code threads + 2} buffers, or one when everything runs on the calling thread
+ * ({@code threads == 1}); heap use is therefore at most about
+ * {@code (threads + 2) × (window + 128 KiB)} plus one block hash per 64 KiB of content (V1) or 68
+ * bytes per segment (V2), whatever the content size. Each hashing thread keeps one
+ * {@link MessageDigest}. Files are read with positional {@link FileChannel} reads; any
+ * {@link ReadableByteChannel} or {@link InputStream} works as well.
  *
  * <p>A generator is immutable and may be shared; each call uses its own buffers and, unless an
  * executor was given, its own named worker threads ({@code pccrc-hash-N}) that end with the call.
@@ -124,17 +130,22 @@ public final class ContentInformationGenerator {
     Executor exec = executor;
     if (exec == null) {
       if (threads == 1) {
-        exec = Runnable::run;
+        exec = null; // Tasks run on the calling thread as they are submitted.
       } else {
-        own = Executors.newFixedThreadPool(threads, new HashThreads());
+        // The calling thread is the last of the hashing threads (Tasks).
+        own = Executors.newFixedThreadPool(threads - 1, new HashThreads());
         exec = own;
       }
     }
     try {
       if (source instanceof ArraySource a) {
-        return algorithm.version() == ContentVersion.V1 ? runV1InMemory(a.content, exec) : runV2InMemory(a.content, exec);
+        return algorithm.version() == ContentVersion.V1
+            ? runV1InMemory(a.content, new Tasks<>(exec))
+            : runV2InMemory(a.content, new Tasks<>(exec));
       }
-      return algorithm.version() == ContentVersion.V1 ? runV1(source, exec) : runV2(source, exec);
+      return algorithm.version() == ContentVersion.V1
+          ? runV1(source, new Tasks<>(exec))
+          : runV2(source, new Tasks<>(exec));
     } finally {
       if (own != null) {
         own.shutdownNow();
@@ -154,11 +165,12 @@ public final class ContentInformationGenerator {
     }
   }
 
-  private BlockingQueue<byte[]> buffers(long knownSize, int extra) {
-    int count = threads + 2;
+  private BlockingQueue<byte[]> buffers(long knownSize, int extra, boolean direct) {
+    // Direct: each task has hashed its window and given the buffer back before the next read.
+    int count = direct ? 1 : threads + 2;
     int size = windowBytes + extra;
     if (knownSize >= 0 && knownSize + extra < size) {
-      count = 2; // Small content: one buffer holds it all (two for V2's carry step).
+      count = 1; // Small content: one buffer holds it all.
       size = (int) knownSize + extra;
     }
     BlockingQueue<byte[]> q = new ArrayBlockingQueue<>(count);
@@ -177,10 +189,75 @@ public final class ContentInformationGenerator {
     }
   }
 
-  private <T> FutureTask<T> submit(Executor exec, Callable<T> task) {
-    FutureTask<T> f = new FutureTask<>(task);
-    exec.execute(f);
-    return f;
+  /**
+   * The hashing tasks of one call, in submission order. Without an executor each task runs as it
+   * is submitted. With one, the calling thread is a hashing thread too: whenever it would wait it
+   * runs the oldest task no worker has started ({@link FutureTask#run} does nothing for a task
+   * another thread has started or finished, so each task runs once).
+   */
+  private static final class Tasks<T> {
+    private final Executor exec;
+    private final List<FutureTask<T>> submitted = new ArrayList<>();
+    private int nextToHelp;
+
+    Tasks(Executor exec) {
+      this.exec = exec;
+    }
+
+    boolean direct() {
+      return exec == null;
+    }
+
+    void submit(Callable<T> task) {
+      FutureTask<T> f = new FutureTask<>(task);
+      submitted.add(f);
+      if (exec == null) {
+        f.run();
+      } else {
+        exec.execute(f);
+      }
+    }
+
+    /** Runs the oldest task nobody has started; false when every task has been started. */
+    private boolean helpOne() {
+      while (nextToHelp < submitted.size()) {
+        FutureTask<T> f = submitted.get(nextToHelp++);
+        if (!f.isDone()) {
+          f.run();
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** A free buffer from {@code pool}, hashing pending windows rather than waiting for one. */
+    byte[] buffer(BlockingQueue<byte[]> pool) throws InterruptedIOException {
+      byte[] b;
+      while ((b = pool.poll()) == null) {
+        if (!helpOne()) {
+          return take(pool);
+        }
+      }
+      return b;
+    }
+
+    /** Every task's result in submission order, after running what no worker has started. */
+    List<T> results() throws IOException {
+      while (helpOne()) {
+        // The calling thread hashes instead of waiting.
+      }
+      List<T> out = new ArrayList<>(submitted.size());
+      for (FutureTask<T> f : submitted) {
+        out.add(await(f));
+      }
+      return out;
+    }
+
+    void cancel() {
+      for (FutureTask<T> f : submitted) {
+        f.cancel(true);
+      }
+    }
   }
 
   private static <T> T await(FutureTask<T> f) throws IOException {
@@ -201,23 +278,16 @@ public final class ContentInformationGenerator {
     }
   }
 
-  private static void cancelAll(List<? extends FutureTask<?>> futures) {
-    for (FutureTask<?> f : futures) {
-      f.cancel(true);
-    }
-  }
-
   // ---------------------------------------------------------------- V1
 
-  private ContentInformation runV1(Source source, Executor exec) throws IOException {
-    BlockingQueue<byte[]> pool = buffers(source.size(), 0);
+  private ContentInformation runV1(Source source, Tasks<byte[][]> tasks) throws IOException {
+    BlockingQueue<byte[]> pool = buffers(source.size(), 0, tasks.direct());
     ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
-    List<FutureTask<byte[][]>> futures = new ArrayList<>();
     long total = 0;
     boolean ok = false;
     try {
       while (true) {
-        byte[] buf = take(pool);
+        byte[] buf = tasks.buffer(pool);
         // Windows are multiples of 64 KiB, so every block lies inside one window (PROTOCOL.md §2.1).
         int window = buf.length - buf.length % SegmentDescription.V1_BLOCK_SIZE;
         int n = source.readFully(buf, 0, window == 0 ? buf.length : window);
@@ -225,13 +295,13 @@ public final class ContentInformationGenerator {
           pool.add(buf);
           break;
         }
-        futures.add(submit(exec, () -> {
+        tasks.submit(() -> {
           try {
             return hashBlocks(digests.get(), buf, 0, n);
           } finally {
             pool.add(buf);
           }
-        }));
+        });
         total += n;
         if (progress != null) {
           progress.update(total, source.size());
@@ -243,22 +313,21 @@ public final class ContentInformationGenerator {
       if (total == 0) {
         throw new IllegalArgumentException("content is empty: there is nothing to describe");
       }
-      List<byte[]> blockHashes = new ArrayList<>((int) Math.min(Integer.MAX_VALUE, total / SegmentDescription.V1_BLOCK_SIZE + 1));
-      for (FutureTask<byte[][]> f : futures) {
-        for (byte[] h : await(f)) {
-          blockHashes.add(h);
-        }
-      }
       ok = true;
-      return assembleV1(total, blockHashes);
+      return assembleV1(total, tasks.results());
     } finally {
       if (!ok) {
-        cancelAll(futures);
+        tasks.cancel();
       }
     }
   }
 
-  private ContentInformation assembleV1(long total, List<byte[]> blockHashes) {
+  /** Segments from the block hashes of consecutive windows (PROTOCOL.md §2.2). */
+  private ContentInformation assembleV1(long total, List<byte[][]> windows) {
+    List<byte[]> blockHashes = new ArrayList<>((int) Math.min(Integer.MAX_VALUE, total / SegmentDescription.V1_BLOCK_SIZE + 1));
+    for (byte[][] hashes : windows) {
+      blockHashes.addAll(Arrays.asList(hashes));
+    }
     int perSegment = SegmentDescription.V1_SEGMENT_SIZE / SegmentDescription.V1_BLOCK_SIZE;
     List<SegmentDescription> segments = new ArrayList<>();
     for (long offset = 0; offset < total; offset += SegmentDescription.V1_SEGMENT_SIZE) {
@@ -280,16 +349,15 @@ public final class ContentInformationGenerator {
   /** A segment cut in a window: where it starts in the buffer and how long it is. */
   private record Cut(int start, int length) {}
 
-  private ContentInformation runV2(Source source, Executor exec) throws IOException {
+  private ContentInformation runV2(Source source, Tasks<byte[][]> tasks) throws IOException {
     final int carryRoom = FastCdcChunker.MAX_SIZE;
-    BlockingQueue<byte[]> pool = buffers(source.size(), carryRoom);
+    BlockingQueue<byte[]> pool = buffers(source.size(), carryRoom, tasks.direct());
     ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
-    List<FutureTask<byte[][]>> futures = new ArrayList<>();
     List<Integer> lengths = new ArrayList<>();
     long total = 0;
     boolean ok = false;
     try {
-      byte[] buf = take(pool);
+      byte[] buf = tasks.buffer(pool);
       int carry = 0;
       while (true) {
         int room = buf.length - carryRoom > 0 ? buf.length - carryRoom : buf.length - carry;
@@ -311,48 +379,51 @@ public final class ContentInformationGenerator {
           lengths.add(len);
           s += len;
         }
-        byte[] next = null;
-        if (!eof) {
-          // The unfinished segment (shorter than 128 KiB) starts the next window.
-          next = take(pool);
-          System.arraycopy(buf, s, next, 0, n - s);
-          carry = n - s;
-        }
         byte[] full = buf;
-        futures.add(submit(exec, () -> {
+        tasks.submit(() -> {
           try {
             return hashSegments(digests.get(), full, cuts);
           } finally {
             pool.add(full);
           }
-        }));
+        });
         if (eof) {
           break;
         }
-        buf = next;
+        // The unfinished segment (shorter than 128 KiB) starts the next window. Only this thread
+        // fills buffers, so full[s, n) stays as read even once its task has given full back; the
+        // next buffer may be full itself (one buffer when tasks run here), and arraycopy moves
+        // overlapping bytes correctly.
+        buf = tasks.buffer(pool);
+        System.arraycopy(full, s, buf, 0, n - s);
+        carry = n - s;
       }
       if (total == 0) {
         throw new IllegalArgumentException("content is empty: there is nothing to describe");
       }
-      List<SegmentDescription> segments = new ArrayList<>(lengths.size());
-      long offset = 0;
-      int index = 0;
-      for (FutureTask<byte[][]> f : futures) {
-        byte[][] out = await(f);
-        for (int i = 0; i < out.length; i += 2) {
-          int len = lengths.get(index++);
-          segments.add(SegmentDescription.trusted(algorithm, offset, len, out[i], out[i + 1], List.of()));
-          offset += len;
-        }
-      }
       ok = true;
-      // Full-content form as IIS writes it: ullLengthOfRange 0 (TEST-VECTORS.md TV-2b).
-      return ContentInformation.v2(0, 0, 0, segments);
+      return assembleV2(lengths, tasks.results());
     } finally {
       if (!ok) {
-        cancelAll(futures);
+        tasks.cancel();
       }
     }
+  }
+
+  /** Segments from the cut lengths and the {HoD, Kp} pairs of consecutive tasks. */
+  private ContentInformation assembleV2(List<Integer> lengths, List<byte[][]> hashed) {
+    List<SegmentDescription> segments = new ArrayList<>(lengths.size());
+    long offset = 0;
+    int index = 0;
+    for (byte[][] out : hashed) {
+      for (int i = 0; i < out.length; i += 2) {
+        int len = lengths.get(index++);
+        segments.add(SegmentDescription.trusted(algorithm, offset, len, out[i], out[i + 1], List.of()));
+        offset += len;
+      }
+    }
+    // Full-content form as IIS writes it: ullLengthOfRange 0 (TEST-VECTORS.md TV-2b).
+    return ContentInformation.v2(0, 0, 0, segments);
   }
 
   /** SHA of each 64 KiB block of {@code data[offset, offset+length)} (PROTOCOL.md §2.2 V1 BlockHash). */
@@ -380,48 +451,42 @@ public final class ContentInformationGenerator {
     return out;
   }
 
-  /** V1 over bytes already in memory: workers hash slices of the array itself, nothing is copied. */
-  private ContentInformation runV1InMemory(byte[] content, Executor exec) throws IOException {
+  /** V1 over bytes already in memory: tasks hash slices of the array itself, nothing is copied. */
+  private ContentInformation runV1InMemory(byte[] content, Tasks<byte[][]> tasks) throws IOException {
     if (content.length == 0) {
       throw new IllegalArgumentException("content is empty: there is nothing to describe");
     }
     ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
-    List<FutureTask<byte[][]>> futures = new ArrayList<>();
     boolean ok = false;
     try {
       for (int off = 0; off < content.length; off += windowBytes) {
         int start = off;
         int n = Math.min(windowBytes, content.length - off);
-        futures.add(submit(exec, () -> hashBlocks(digests.get(), content, start, n)));
+        tasks.submit(() -> hashBlocks(digests.get(), content, start, n));
       }
-      List<byte[]> blockHashes = new ArrayList<>(content.length / SegmentDescription.V1_BLOCK_SIZE + 1);
-      for (FutureTask<byte[][]> f : futures) {
-        for (byte[] h : await(f)) {
-          blockHashes.add(h);
-        }
-      }
+      ContentInformation info = assembleV1(content.length, tasks.results());
       if (progress != null) {
         progress.update(content.length, content.length);
       }
       ok = true;
-      return assembleV1(content.length, blockHashes);
+      return info;
     } finally {
       if (!ok) {
-        cancelAll(futures);
+        tasks.cancel();
       }
     }
   }
 
   /**
-   * V2 over bytes already in memory: the calling thread cuts, workers hash groups of about one
-   * window of segments straight from the array.
+   * V2 over bytes already in memory: the calling thread cuts, tasks hash groups of about one
+   * window of segments straight from the array; once everything is cut the calling thread hashes
+   * too.
    */
-  private ContentInformation runV2InMemory(byte[] content, Executor exec) throws IOException {
+  private ContentInformation runV2InMemory(byte[] content, Tasks<byte[][]> tasks) throws IOException {
     if (content.length == 0) {
       throw new IllegalArgumentException("content is empty: there is nothing to describe");
     }
     ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(algorithm::newDigest);
-    List<FutureTask<byte[][]>> futures = new ArrayList<>();
     List<Integer> lengths = new ArrayList<>();
     boolean ok = false;
     try {
@@ -436,30 +501,20 @@ public final class ContentInformationGenerator {
         s += len;
         if (groupBytes >= windowBytes || s == content.length) {
           List<Cut> cuts = group;
-          futures.add(submit(exec, () -> hashSegments(digests.get(), content, cuts)));
+          tasks.submit(() -> hashSegments(digests.get(), content, cuts));
           group = new ArrayList<>();
           groupBytes = 0;
         }
       }
-      List<SegmentDescription> segments = new ArrayList<>(lengths.size());
-      long offset = 0;
-      int index = 0;
-      for (FutureTask<byte[][]> f : futures) {
-        byte[][] out = await(f);
-        for (int i = 0; i < out.length; i += 2) {
-          int len = lengths.get(index++);
-          segments.add(SegmentDescription.trusted(algorithm, offset, len, out[i], out[i + 1], List.of()));
-          offset += len;
-        }
-      }
+      ContentInformation info = assembleV2(lengths, tasks.results());
       if (progress != null) {
         progress.update(content.length, content.length);
       }
       ok = true;
-      return ContentInformation.v2(0, 0, 0, segments);
+      return info;
     } finally {
       if (!ok) {
-        cancelAll(futures);
+        tasks.cancel();
       }
     }
   }
@@ -573,7 +628,7 @@ public final class ContentInformationGenerator {
    *   <tr><td>hash algorithm</td><td>SHA-256 (V1)</td><td>SHA-256/384/512 (V1), truncated SHA-512 (V2)</td></tr>
    *   <tr><td>threads</td><td>available processors</td><td>1..256</td></tr>
    *   <tr><td>window</td><td>4 MiB</td><td>256 KiB..256 MiB, multiple of 64 KiB</td></tr>
-   *   <tr><td>executor</td><td>own pool per call</td><td>any; not shut down by the generator</td></tr>
+   *   <tr><td>executor</td><td>own pool of {@code threads - 1} per call</td><td>any; not shut down by the generator</td></tr>
    * </table>
    */
   public static final class Builder {
@@ -624,7 +679,10 @@ public final class ContentInformationGenerator {
       return this;
     }
 
-    /** Runs hashing on {@code executor} (which should have about {@code threads} threads). */
+    /**
+     * Runs hashing on {@code executor} (which should have about {@code threads - 1} threads: the
+     * calling thread hashes too, and runs the tasks the executor has not started yet).
+     */
     public Builder executor(Executor executor) {
       this.executor = executor;
       return this;
