@@ -9,11 +9,16 @@ import dev.peerdist.chunkstore.content.ServerSecret;
 import java.io.PrintStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,6 +29,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -38,12 +44,14 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>Each operation describes {@code sizeMiB} MiB of random bytes held in memory, so the figures
  * are hashing, not disk. Baselines: {@code rawSha256Blocks} hashes the same bytes as separate
  * 64 KiB SHA-256 digests (exactly the V1 block work), {@code rawSha512Segments} hashes them as
- * 64 KiB SHA-512 digests (about the V2 segment work). The generator benchmarks run with one worker
- * thread on the calling thread ({@code ...OneThread}) and with one worker per core
- * ({@code ...AllCores}).
+ * 64 KiB SHA-512 digests (about the V2 segment work); {@code raw...AllCores} do the same with one
+ * thread per core, each hashing its own share, which is what the cores can give at best. The
+ * generator benchmarks run on the calling thread alone ({@code ...OneThread}) and with one
+ * hashing thread per core ({@code ...AllCores}).
  *
  * <p>{@link #main} runs everything with short settings and prints MB/s and the ratios: generation
- * per core ÷ raw hash (goal ≥ 0.9) and all cores ÷ one thread (goal: near the core count).
+ * per core ÷ raw hash (goal ≥ 0.9), all cores ÷ one thread (goal: near the core count) and all
+ * cores ÷ the raw hash on all cores (how much of the machine's parallel hashing generation uses).
  * {@link #run} does the same for a caller such as {@code peerdist bench}.
  */
 @State(Scope.Benchmark)
@@ -63,6 +71,8 @@ public class HashingBenchmark {
   private ContentInformationGenerator v1All;
   private ContentInformationGenerator v2One;
   private ContentInformationGenerator v2All;
+  private ExecutorService rawPool;
+  private int cores;
 
   @Setup(Level.Trial)
   public void setUp() throws NoSuchAlgorithmException {
@@ -77,18 +87,44 @@ public class HashingBenchmark {
     sha256 = MessageDigest.getInstance("SHA-256");
     sha512 = MessageDigest.getInstance("SHA-512");
     ServerSecret secret = ServerSecret.fromText("benchmark");
-    int cores = Runtime.getRuntime().availableProcessors();
+    cores = Runtime.getRuntime().availableProcessors();
+    rawPool = Executors.newFixedThreadPool(cores);
     v1One = ContentInformationGenerator.builder(secret).hashAlgorithm(HashAlgorithm.SHA_256).threads(1).build();
     v1All = ContentInformationGenerator.builder(secret).hashAlgorithm(HashAlgorithm.SHA_256).threads(cores).build();
     v2One = ContentInformationGenerator.builder(secret).version(ContentVersion.V2).threads(1).build();
     v2All = ContentInformationGenerator.builder(secret).version(ContentVersion.V2).threads(cores).build();
   }
 
-  private static byte[] blocks(MessageDigest d, byte[] data) {
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    rawPool.shutdownNow();
+  }
+
+  private static byte[] blocks(MessageDigest d, byte[] data, int from, int to) {
     byte[] last = null;
-    for (int off = 0; off < data.length; off += BLOCK) {
-      d.update(data, off, Math.min(BLOCK, data.length - off));
+    for (int off = from; off < to; off += BLOCK) {
+      d.update(data, off, Math.min(BLOCK, to - off));
       last = d.digest();
+    }
+    return last;
+  }
+
+  private static byte[] blocks(MessageDigest d, byte[] data) {
+    return blocks(d, data, 0, data.length);
+  }
+
+  /** Each core hashes its own contiguous share of the blocks with its own digest. */
+  private byte[] blocksOnAllCores(String algorithm) throws Exception {
+    int perCore = (content.length / BLOCK + cores - 1) / cores * BLOCK;
+    List<Future<byte[]>> parts = new ArrayList<>();
+    for (int from = 0; from < content.length; from += perCore) {
+      int start = from;
+      int end = Math.min(content.length, from + perCore);
+      parts.add(rawPool.submit(() -> blocks(MessageDigest.getInstance(algorithm), content, start, end)));
+    }
+    byte[] last = null;
+    for (Future<byte[]> f : parts) {
+      last = f.get();
     }
     return last;
   }
@@ -101,6 +137,16 @@ public class HashingBenchmark {
   @Benchmark
   public byte[] rawSha512Segments() {
     return blocks(sha512, content);
+  }
+
+  @Benchmark
+  public byte[] rawSha256AllCores() throws Exception {
+    return blocksOnAllCores("SHA-256");
+  }
+
+  @Benchmark
+  public byte[] rawSha512AllCores() throws Exception {
+    return blocksOnAllCores("SHA-512");
   }
 
   @Benchmark
@@ -135,7 +181,7 @@ public class HashingBenchmark {
     return v2All.generate(content);
   }
 
-  /** Short settings: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement (about 40 s in total). */
+  /** Short settings: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement (about 50 s in total). */
   public static Options shortOptions(int sizeMiB) {
     return new OptionsBuilder()
         .include(HashingBenchmark.class.getName() + "\\.")
@@ -171,6 +217,10 @@ public class HashingBenchmark {
     ratio(out, mbps, "v1Sha256AllCores", "v1Sha256OneThread", "V1 all cores / one thread (ideal " + cores + ")");
     ratio(out, mbps, "v2OneThread", "rawSha512Segments", "V2 per core / raw SHA-512 (chunking included)");
     ratio(out, mbps, "v2AllCores", "v2OneThread", "V2 all cores / one thread (ideal " + cores + ")");
+    ratio(out, mbps, "rawSha256AllCores", "rawSha256Blocks", "raw SHA-256 all cores / one thread (the machine)");
+    ratio(out, mbps, "rawSha512AllCores", "rawSha512Segments", "raw SHA-512 all cores / one thread (the machine)");
+    ratio(out, mbps, "v1Sha256AllCores", "rawSha256AllCores", "V1 all cores / raw SHA-256 all cores");
+    ratio(out, mbps, "v2AllCores", "rawSha512AllCores", "V2 all cores / raw SHA-512 all cores (chunking included)");
     ratio(out, mbps, "v2OneThread", "rawSha256Blocks", "V2 per core / raw SHA-256");
     ratio(out, mbps, "v2CutPointsOnly", "rawSha512Segments", "FastCDC cutting / raw SHA-512");
     return mbps;

@@ -19,5 +19,12 @@ class HashingBenchmarkTest {
     // The raw baseline's last digest is the last 64 KiB block's hash, as in the V1 description.
     assertArrayEquals(b.v1Sha256OneThread().segment(0).blockHash(31), b.rawSha256Blocks());
     assertEquals(64, b.rawSha512Segments().length);
+    // The all-cores baselines hash the same blocks: the last share ends with the same block.
+    try {
+      assertArrayEquals(b.rawSha256Blocks(), b.rawSha256AllCores());
+      assertArrayEquals(b.rawSha512Segments(), b.rawSha512AllCores());
+    } finally {
+      b.tearDown();
+    }
   }
 }
