@@ -35,10 +35,18 @@ public final class FastCdcChunker {
   /** Hash bits that must be zero for a cut after {@link #NORMAL_SIZE}. */
   public static final int BITS_AFTER_NORMAL = 14;
 
-  private static final long MASK_BEFORE_NORMAL = -1L << (64 - BITS_BEFORE_NORMAL);
-  private static final long MASK_AFTER_NORMAL = -1L << (64 - BITS_AFTER_NORMAL);
   private static final long GEAR_SEED = 0x7065657264697374L;
   private static final long[] GEAR = gearTable();
+
+  /*
+   * The loop keeps y = h + 2^63 (mod 2^64) instead of h. Then y' = (y << 1) + (GEAR[b] + 2^63),
+   * because 2 × 2^63 vanishes, and "the top k bits of h are zero", i.e. h < 2^(64-k) unsigned,
+   * is the one signed comparison y < -2^63 + 2^(64-k): a compare-and-branch per byte where
+   * h & mask needs a copy, an and and a test. Same hashes, same cuts.
+   */
+  private static final long[] GEAR_PLUS_HALF = plusHalf(GEAR);
+  private static final long BELOW_BEFORE_NORMAL = Long.MIN_VALUE + (1L << (64 - BITS_BEFORE_NORMAL));
+  private static final long BELOW_AFTER_NORMAL = Long.MIN_VALUE + (1L << (64 - BITS_AFTER_NORMAL));
 
   private FastCdcChunker() {}
 
@@ -54,6 +62,14 @@ public final class FastCdcChunker {
       table[i] = z ^ (z >>> 31);
     }
     return table;
+  }
+
+  private static long[] plusHalf(long[] gear) {
+    long[] t = new long[gear.length];
+    for (int i = 0; i < gear.length; i++) {
+      t[i] = gear[i] + Long.MIN_VALUE;
+    }
+    return t;
   }
 
   /** A copy of the gear table (for documentation and tests). */
@@ -75,17 +91,17 @@ public final class FastCdcChunker {
     }
     int limit = Math.min(MAX_SIZE, available);
     int normal = Math.min(NORMAL_SIZE, limit);
-    long h = 0;
+    long y = Long.MIN_VALUE; // h = 0
     int i = MIN_SIZE;
     for (; i < normal; i++) {
-      h = (h << 1) + GEAR[data[start + i] & 0xFF];
-      if ((h & MASK_BEFORE_NORMAL) == 0) {
+      y = (y << 1) + GEAR_PLUS_HALF[data[start + i] & 0xFF];
+      if (y < BELOW_BEFORE_NORMAL) {
         return i + 1;
       }
     }
     for (; i < limit; i++) {
-      h = (h << 1) + GEAR[data[start + i] & 0xFF];
-      if ((h & MASK_AFTER_NORMAL) == 0) {
+      y = (y << 1) + GEAR_PLUS_HALF[data[start + i] & 0xFF];
+      if (y < BELOW_AFTER_NORMAL) {
         return i + 1;
       }
     }
