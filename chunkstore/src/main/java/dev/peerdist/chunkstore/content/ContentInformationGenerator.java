@@ -659,7 +659,7 @@ public final class ContentInformationGenerator {
       return this;
     }
 
-    /** Worker threads (1 = hash on the calling thread). */
+    /** Hashing threads, the calling thread included (1 = everything on the calling thread). */
     public Builder threads(int threads) {
       if (threads < 1 || threads > 256) {
         throw new IllegalArgumentException("threads " + threads + " outside 1..256");
