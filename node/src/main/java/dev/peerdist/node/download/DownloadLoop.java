@@ -196,7 +196,18 @@ public final class DownloadLoop {
     long lowSince;
     /** When this segment may next poll holders that have nothing new for it. */
     long nextPollRound;
+    /** Change only through {@link #addHolder}, {@link #removeHolder} and {@link #removeHolderOf}. */
     final List<Holder> holders = new ArrayList<>();
+    /** The same holders by peer, for {@link #holding}. */
+    private final Map<Peer, Holder> byPeer = new HashMap<>();
+    /**
+     * False only when every holder is known exactly or asked blindly, so that {@link #lists} need
+     * not look for holders to ask (set again when a holder is added or forgets what it listed).
+     */
+    boolean unlistedHolders;
+    /** What any holder is known to have (OR of their {@code known}); recomputed when {@link #heldStale}. */
+    final long[] heldByAny;
+    boolean heldStale;
     final Map<Long, Long> suspects = new HashMap<>(4);
     int missing;
     int refs = 1;
@@ -225,6 +236,7 @@ public final class DownloadLoop {
       this.asking = new byte[n];
       this.failure = new byte[n];
       this.firstListed = new long[n];
+      this.heldByAny = new long[words];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
         set(have, i);
       }
@@ -237,12 +249,61 @@ public final class DownloadLoop {
     }
 
     Holder holding(Peer p) {
-      for (Holder h : holders) {
-        if (h.peer == p) {
-          return h;
+      return byPeer.get(p);
+    }
+
+    boolean holds(Holder h) {
+      return byPeer.get(h.peer) == h;
+    }
+
+    void addHolder(Holder h) {
+      holders.add(h);
+      byPeer.put(h.peer, h);
+      unlistedHolders = true;
+    }
+
+    void removeHolder(Holder h) {
+      holders.remove(h);
+      byPeer.remove(h.peer);
+      heldStale = true;
+    }
+
+    /** Removes {@code p}'s holding, if any; true if there was one. */
+    boolean removeHolderOf(Peer p) {
+      Holder h = byPeer.remove(p);
+      if (h == null) {
+        return false;
+      }
+      holders.remove(h);
+      heldStale = true;
+      return true;
+    }
+
+    /**
+     * Whether some holder may have a block we need: when false, {@link #pick} finds nothing at any
+     * holder, so {@link #fill} need not look at them one by one.
+     */
+    boolean pickable() {
+      if (heldStale) {
+        java.util.Arrays.fill(heldByAny, 0);
+        for (Holder h : holders) {
+          for (int w = 0; w < heldByAny.length; w++) {
+            heldByAny[w] |= h.known[w];
+          }
+        }
+        heldStale = false;
+      }
+      for (int w = 0; w < heldByAny.length; w++) {
+        if ((heldByAny[w] & need(w)) != 0) {
+          return true;
         }
       }
-      return null;
+      return false;
+    }
+
+    /** A holder's known set grew by {@code bits} in word {@code w}. */
+    void learned(int w, long bits) {
+      heldByAny[w] |= bits;
     }
 
     /** Blocks we lack that nobody is fetching for us yet. */
@@ -341,7 +402,7 @@ public final class DownloadLoop {
         return;
       }
       h = new Holder(p, t.have.length, now);
-      t.holders.add(h);
+      t.addHolder(h);
     }
     if (whole) {
       if (!h.complete) {
@@ -351,6 +412,7 @@ public final class DownloadLoop {
           listed(t, w, all[w] & ~h.known[w], now);
         }
         fillAll(h.known, t.n);
+        fillAll(t.heldByAny, t.n);
         h.exact = true;
         h.blind = false;
         h.complete = true;
@@ -384,7 +446,7 @@ public final class DownloadLoop {
     Holder h = lr.holding;
     h.listing = false;
     Task t = lr.task;
-    if (tasks.get(t.ref.id()) != t || !t.holders.contains(h)) {
+    if (tasks.get(t.ref.id()) != t || !t.holds(h)) {
       return;
     }
     long now = clock.getAsLong();
@@ -398,7 +460,7 @@ public final class DownloadLoop {
         // Slow or gone: planning does not wait for this one's list any more.
         h.listFailures = Math.max(h.listFailures, 2);
         failed(h.peer, now, why);
-        if (!t.holders.contains(h)) {
+        if (!t.holds(h)) {
           fill(now);
           return;
         }
@@ -410,6 +472,7 @@ public final class DownloadLoop {
         // that it holds everything would hide those blocks from the origin fetcher.
         h.blind = true;
         fillAll(h.known, t.n);
+        fillAll(t.heldByAny, t.n);
       }
       h.nextList = now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1));
       fill(now);
@@ -424,16 +487,15 @@ public final class DownloadLoop {
       if (h.listFailures >= 3) {
         h.blind = true;
         fillAll(h.known, t.n);
+        fillAll(t.heldByAny, t.n);
       }
       fill(now);
       return;
     }
     h.listFailures = 0;
     boolean grew = false;
-    long[] next = new long[h.known.length];
-    for (int i = held.nextSetBit(0); i >= 0 && i < t.n; i = held.nextSetBit(i + 1)) {
-      set(next, i);
-    }
+    long[] next = java.util.Arrays.copyOf(held.toLongArray(), h.known.length);
+    next[next.length - 1] &= lastMask(t.n);
     boolean useful = false;
     for (int w = 0; w < next.length; w++) {
       long fresh = next[w] & ~h.known[w];
@@ -442,7 +504,11 @@ public final class DownloadLoop {
         useful |= (fresh & t.need(w)) != 0;
         listed(t, w, fresh, now);
       }
+      if ((h.known[w] & ~next[w]) != 0) {
+        t.heldStale = true; // it lists less than before (evicted): recount what anyone has
+      }
       h.known[w] = next[w];
+      t.learned(w, next[w]);
     }
     h.stale = useful ? 0 : Math.min(3, h.stale + 1);
     boolean fresh = useful;
@@ -506,6 +572,7 @@ public final class DownloadLoop {
         dirty = true;
         if (h != null && h.blind) {
           clear(h.known, b);
+          t.heldStale = true;
           mark(t, b, FallbackReason.BLOCK_NOT_HELD);
         } else if (h != null) {
           mark(t, b, FallbackReason.PEER_BUSY);
@@ -519,8 +586,10 @@ public final class DownloadLoop {
             } else {
               // Refresh what it holds now (it may have evicted the segment).
               h.exact = false;
+              t.unlistedHolders = true;
               h.complete = false;
               java.util.Arrays.fill(h.known, 0);
+              t.heldStale = true;
               h.nextList = now;
             }
           }
@@ -814,8 +883,10 @@ public final class DownloadLoop {
   /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
   private void forget(Peer p, FallbackReason why) {
     for (Task t : tasks.values()) {
-      if (t.holders.removeIf(h -> h.peer == p) && (t.lostHolders == null || rank(why) >= rank(t.lostHolders))) {
-        t.lostHolders = why;
+      if (t.removeHolderOf(p)) {
+        if (t.lostHolders == null || rank(why) >= rank(t.lostHolders)) {
+          t.lostHolders = why;
+        }
       }
     }
   }
@@ -862,7 +933,7 @@ public final class DownloadLoop {
     if (victim == null) {
       return false;
     }
-    t.holders.remove(victim);
+    t.removeHolder(victim);
     return true;
   }
 
@@ -889,6 +960,15 @@ public final class DownloadLoop {
         continue;
       }
       int start = random.nextInt(k);
+      if (!t.pickable()) {
+        for (Holder h : t.holders) {
+          Peer p = h.peer;
+          if (p.backoffUntil != NONE && now < p.backoffUntil) {
+            nextBackoffEnd = Math.min(nextBackoffEnd, p.backoffUntil);
+          }
+        }
+        continue; // no holder has a block we need: nothing to ask, whoever is backing off
+      }
       for (int i = 0; i < k; i++) {
         Holder h = t.holders.get((start + i) % k);
         Peer p = h.peer;
@@ -1082,7 +1162,7 @@ public final class DownloadLoop {
       return;
     }
     for (Task t : tasks.values()) {
-      Holder h = t.holding(p);
+      Holder h = t.pickable() ? t.holding(p) : null;
       if (h == null) {
         continue;
       }
@@ -1157,13 +1237,22 @@ public final class DownloadLoop {
    */
   private void lists(Task t, long now) {
     int dry = 0;
-    for (Holder h : t.holders) {
-      if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
-        return;
+    if (t.unlistedHolders) {
+      boolean unlisted = false;
+      for (Holder h : t.holders) {
+        if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
+          return;
+        }
+        if (!h.exact && !h.blind) {
+          unlisted = true;
+          if (!h.listing && now >= h.nextList && usable(h.peer, now)) {
+            ask(t, h, now);
+          }
+        }
       }
-      if (!h.exact && !h.blind && !h.listing && now >= h.nextList && usable(h.peer, now)) {
-        ask(t, h, now);
-      }
+      t.unlistedHolders = unlisted;
+    } else if (!t.holders.isEmpty() && lists.size() >= MAX_LISTS_IN_FLIGHT) {
+      return;
     }
     if (now < t.nextPollRound || knownNeeded(t, now) >= s.requestsInFlight()) {
       return;

@@ -21,7 +21,6 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -114,7 +113,6 @@ public final class LoopSimulation {
 
   private static final class Event {
     final long time;
-    final long seq;
     final Kind kind;
     final Sim node;
     final int a;
@@ -122,9 +120,8 @@ public final class LoopSimulation {
     final long id;
     final Object obj;
 
-    Event(long time, long seq, Kind kind, Sim node, int a, int b, long id, Object obj) {
+    Event(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
       this.time = time;
-      this.seq = seq;
       this.kind = kind;
       this.node = node;
       this.a = a;
@@ -239,15 +236,14 @@ public final class LoopSimulation {
   private final SubnetView[] views;
   /** Per subnet and segment: nodes holding at least one block (in the order they got it). */
   private final List<List<List<Sim>>> holders = new ArrayList<>();
-  private final PriorityQueue<Event> queue = new PriorityQueue<>((x, y) ->
-      x.time != y.time ? Long.compare(x.time, y.time) : Long.compare(x.seq, y.seq));
+  /** Events by time, same-time events in the order scheduled. */
+  private final EventQueue<Event> queue = new EventQueue<>();
   private final SplittableRandom random;
   private final ArrayDeque<Flow> flows = new ArrayDeque<>();
   private final double wanBytesPerNano;
   private boolean wanBusy;
   private static final boolean DEBUG = Boolean.getBoolean("sim.debug");
   private long nextSample;
-  private long seq;
   private long events;
   private long now;
   private int unfinished;
@@ -418,7 +414,7 @@ public final class LoopSimulation {
   }
 
   private void schedule(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
-    queue.add(new Event(time, seq++, kind, node, a, b, id, obj));
+    queue.add(time, new Event(time, kind, node, a, b, id, obj));
   }
 
   private final long[] byKind = new long[Kind.values().length];
@@ -458,7 +454,7 @@ public final class LoopSimulation {
     }
     if (stalled(n)) {
       // Everything addressed to a stalled node waits until it runs again (its own order kept).
-      queue.add(new Event(n.frozenUntil, seq++, e.kind, n, e.a, e.b, e.id, e.obj));
+      queue.add(n.frozenUntil, new Event(n.frozenUntil, e.kind, n, e.a, e.b, e.id, e.obj));
       return;
     }
     switch (e.kind) {
