@@ -961,13 +961,9 @@ public final class DownloadLoop {
       }
       int start = random.nextInt(k);
       if (!t.pickable()) {
-        for (Holder h : t.holders) {
-          Peer p = h.peer;
-          if (p.backoffUntil != NONE && now < p.backoffUntil) {
-            nextBackoffEnd = Math.min(nextBackoffEnd, p.backoffUntil);
-          }
-        }
-        continue; // no holder has a block we need: nothing to ask, whoever is backing off
+        // No holder has a block we need: nothing to ask, whoever is backing off. Whatever changes
+        // that (a list, a failed request, an origin claim given back) calls fill or sets dirty.
+        continue;
       }
       for (int i = 0; i < k; i++) {
         Holder h = t.holders.get((start + i) % k);
@@ -1254,7 +1250,7 @@ public final class DownloadLoop {
     } else if (!t.holders.isEmpty() && lists.size() >= MAX_LISTS_IN_FLIGHT) {
       return;
     }
-    if (now < t.nextPollRound || knownNeeded(t, now) >= s.requestsInFlight()) {
+    if (now < t.nextPollRound || knownNeeded(t, now, s.requestsInFlight()) >= s.requestsInFlight()) {
       return;
     }
     t.nextPollRound = now + s.blockListInterval().toNanos();
@@ -1287,9 +1283,19 @@ public final class DownloadLoop {
 
   /**
    * Needed blocks we may ask of some usable holder that answers promptly (is not queueing us):
-   * what {@link #pick} could request now. Linear in holders (who has a block once, who twice).
+   * what {@link #pick} could request now. Only whether they reach {@code enough} is exact: the
+   * count stops there, and below it an upper bound may be returned. Linear in holders (who has a
+   * block once, who twice).
    */
-  private int knownNeeded(Task t, long now) {
+  private int knownNeeded(Task t, long now, int enough) {
+    t.pickable(); // brings heldByAny up to date
+    int bound = 0;
+    for (int w = 0; w < t.have.length; w++) {
+      bound += Long.bitCount(t.heldByAny[w] & t.need(w));
+    }
+    if (bound < enough) {
+      return bound; // fewer than enough even if every holder could be asked for everything it has
+    }
     int complete = completeHolders(t);
     boolean[] ordinary = ordinaryHolders(t, complete, now);
     int k = ordinary.length;
@@ -1318,6 +1324,9 @@ public final class DownloadLoop {
         }
       }
       n += Long.bitCount(m);
+      if (n >= enough) {
+        return n;
+      }
     }
     return n;
   }
@@ -1478,6 +1487,7 @@ public final class DownloadLoop {
         clear(o.task.claimed, b);
       }
     }
+    dirty = true; // the blocks given back may be with a holder already
   }
 
   private void planOrigin(long now) {
