@@ -177,6 +177,9 @@ public final class DownloadLoop {
     final SegmentRef ref;
     final int n;
     final long hash;
+    /** The index of the last word of the bit sets, and the blocks of the segment in it. */
+    final int lastWord;
+    final long tailMask;
     final long[] have;
     final long[] requested;
     final long[] claimed;
@@ -200,6 +203,8 @@ public final class DownloadLoop {
     final List<Holder> holders = new ArrayList<>();
     /** The same holders by peer, for {@link #holding}. */
     private final Map<Peer, Holder> byPeer = new HashMap<>();
+    /** Holders with {@code complete} set; change that flag only through {@link #setComplete}. */
+    int completeHolders;
     /**
      * False only when every holder is known exactly or asked blindly, so that {@link #lists} need
      * not look for holders to ask (set again when a holder is added or forgets what it listed).
@@ -230,6 +235,8 @@ public final class DownloadLoop {
       this.n = ref.blocks();
       int words = (n + 63) >>> 6;
       this.hash = SubnetView.hash(ref.id());
+      this.lastWord = words - 1;
+      this.tailMask = lastMask(n);
       this.have = new long[words];
       this.requested = new long[words];
       this.claimed = new long[words];
@@ -256,6 +263,13 @@ public final class DownloadLoop {
       return byPeer.get(h.peer) == h;
     }
 
+    void setComplete(Holder h, boolean complete) {
+      if (h.complete != complete) {
+        h.complete = complete;
+        completeHolders += complete ? 1 : -1;
+      }
+    }
+
     void addHolder(Holder h) {
       holders.add(h);
       byPeer.put(h.peer, h);
@@ -266,6 +280,7 @@ public final class DownloadLoop {
       holders.remove(h);
       byPeer.remove(h.peer);
       heldStale = true;
+      completeHolders -= h.complete ? 1 : 0;
     }
 
     /** Removes {@code p}'s holding, if any; true if there was one. */
@@ -276,6 +291,7 @@ public final class DownloadLoop {
       }
       holders.remove(h);
       heldStale = true;
+      completeHolders -= h.complete ? 1 : 0;
       return true;
     }
 
@@ -309,7 +325,7 @@ public final class DownloadLoop {
     /** Blocks we lack that nobody is fetching for us yet. */
     long need(int w) {
       long m = ~(have[w] | requested[w] | claimed[w]);
-      return w == have.length - 1 ? m & lastMask(n) : m;
+      return w == lastWord ? m & tailMask : m;
     }
   }
 
@@ -415,7 +431,7 @@ public final class DownloadLoop {
         fillAll(t.heldByAny, t.n);
         h.exact = true;
         h.blind = false;
-        h.complete = true;
+        t.setComplete(h, true);
         t.lastProgress = now;
       }
     } else if (!h.exact || blocks > count(h.known)) {
@@ -514,7 +530,7 @@ public final class DownloadLoop {
     boolean fresh = useful;
     h.exact = true;
     h.blind = false;
-    h.complete = count(next) == t.n;
+    t.setComplete(h, count(next) == t.n);
     if (grew) {
       t.lastProgress = now;
     }
@@ -587,7 +603,7 @@ public final class DownloadLoop {
               // Refresh what it holds now (it may have evicted the segment).
               h.exact = false;
               t.unlistedHolders = true;
-              h.complete = false;
+              t.setComplete(h, false);
               java.util.Arrays.fill(h.known, 0);
               t.heldStale = true;
               h.nextList = now;
@@ -1025,11 +1041,7 @@ public final class DownloadLoop {
   }
 
   private static int completeHolders(Task t) {
-    int complete = 0;
-    for (Holder o : t.holders) {
-      complete += o.complete ? 1 : 0;
-    }
-    return complete;
+    return t.completeHolders;
   }
 
   /** {@link #ordinary} for each of the segment's holders, in holder order. */
@@ -1232,7 +1244,6 @@ public final class DownloadLoop {
    * asking every neighbour all the time.
    */
   private void lists(Task t, long now) {
-    int dry = 0;
     if (t.unlistedHolders) {
       boolean unlisted = false;
       for (Holder h : t.holders) {
@@ -1254,21 +1265,28 @@ public final class DownloadLoop {
       return;
     }
     t.nextPollRound = now + s.blockListInterval().toNanos();
-    while (dry < POLLS_PER_ROUND && lists.size() < MAX_LISTS_IN_FLIGHT) {
-      Holder oldest = null;
-      for (Holder h : t.holders) {
-        if (h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
-          continue;
-        }
-        if (oldest == null || h.nextList < oldest.nextList) {
-          oldest = h;
-        }
+    // The holders asked longest ago, oldest first (the first in holder order among equals): one
+    // pass keeps the few best, as asking one changes nothing about the others.
+    int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
+    Holder[] oldest = new Holder[Math.max(0, polls)];
+    int found = 0;
+    for (Holder h : t.holders) {
+      if (polls <= 0 || h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
+        continue;
       }
-      if (oldest == null) {
-        return;
+      if (found == polls && h.nextList >= oldest[found - 1].nextList) {
+        continue;
       }
-      ask(t, oldest, now);
-      dry++;
+      int i = Math.min(found, polls - 1);
+      while (i > 0 && h.nextList < oldest[i - 1].nextList) {
+        oldest[i] = oldest[i - 1];
+        i--;
+      }
+      oldest[i] = h;
+      found = Math.min(polls, found + 1);
+    }
+    for (int i = 0; i < found; i++) {
+      ask(t, oldest[i], now);
     }
   }
 
