@@ -177,6 +177,9 @@ public final class DownloadLoop {
     final SegmentRef ref;
     final int n;
     final long hash;
+    /** The index of the last word of the bit sets, and the blocks of the segment in it. */
+    final int lastWord;
+    final long tailMask;
     final long[] have;
     final long[] requested;
     final long[] claimed;
@@ -196,7 +199,20 @@ public final class DownloadLoop {
     long lowSince;
     /** When this segment may next poll holders that have nothing new for it. */
     long nextPollRound;
+    /** Change only through {@link #addHolder}, {@link #removeHolder} and {@link #removeHolderOf}. */
     final List<Holder> holders = new ArrayList<>();
+    /** The same holders by peer, for {@link #holding}. */
+    private final Map<Peer, Holder> byPeer = new HashMap<>();
+    /** Holders with {@code complete} set; change that flag only through {@link #setComplete}. */
+    int completeHolders;
+    /**
+     * False only when every holder is known exactly or asked blindly, so that {@link #lists} need
+     * not look for holders to ask (set again when a holder is added or forgets what it listed).
+     */
+    boolean unlistedHolders;
+    /** What any holder is known to have (OR of their {@code known}); recomputed when {@link #heldStale}. */
+    final long[] heldByAny;
+    boolean heldStale;
     final Map<Long, Long> suspects = new HashMap<>(4);
     int missing;
     int refs = 1;
@@ -219,12 +235,15 @@ public final class DownloadLoop {
       this.n = ref.blocks();
       int words = (n + 63) >>> 6;
       this.hash = SubnetView.hash(ref.id());
+      this.lastWord = words - 1;
+      this.tailMask = lastMask(n);
       this.have = new long[words];
       this.requested = new long[words];
       this.claimed = new long[words];
       this.asking = new byte[n];
       this.failure = new byte[n];
       this.firstListed = new long[n];
+      this.heldByAny = new long[words];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
         set(have, i);
       }
@@ -237,18 +256,76 @@ public final class DownloadLoop {
     }
 
     Holder holding(Peer p) {
-      for (Holder h : holders) {
-        if (h.peer == p) {
-          return h;
+      return byPeer.get(p);
+    }
+
+    boolean holds(Holder h) {
+      return byPeer.get(h.peer) == h;
+    }
+
+    void setComplete(Holder h, boolean complete) {
+      if (h.complete != complete) {
+        h.complete = complete;
+        completeHolders += complete ? 1 : -1;
+      }
+    }
+
+    void addHolder(Holder h) {
+      holders.add(h);
+      byPeer.put(h.peer, h);
+      unlistedHolders = true;
+    }
+
+    void removeHolder(Holder h) {
+      holders.remove(h);
+      byPeer.remove(h.peer);
+      heldStale = true;
+      completeHolders -= h.complete ? 1 : 0;
+    }
+
+    /** Removes {@code p}'s holding, if any; true if there was one. */
+    boolean removeHolderOf(Peer p) {
+      Holder h = byPeer.remove(p);
+      if (h == null) {
+        return false;
+      }
+      holders.remove(h);
+      heldStale = true;
+      completeHolders -= h.complete ? 1 : 0;
+      return true;
+    }
+
+    /**
+     * Whether some holder may have a block we need: when false, {@link #pick} finds nothing at any
+     * holder, so {@link #fill} need not look at them one by one.
+     */
+    boolean pickable() {
+      if (heldStale) {
+        java.util.Arrays.fill(heldByAny, 0);
+        for (Holder h : holders) {
+          for (int w = 0; w < heldByAny.length; w++) {
+            heldByAny[w] |= h.known[w];
+          }
+        }
+        heldStale = false;
+      }
+      for (int w = 0; w < heldByAny.length; w++) {
+        if ((heldByAny[w] & need(w)) != 0) {
+          return true;
         }
       }
-      return null;
+      return false;
+    }
+
+    /** A holder's known set grew by {@code bits} in word {@code w}. */
+    void learned(int w, long bits) {
+      heldByAny[w] |= bits;
     }
 
     /** Blocks we lack that nobody is fetching for us yet. */
     long need(int w) {
       long m = ~(have[w] | requested[w] | claimed[w]);
-      return w == have.length - 1 ? m & lastMask(n) : m;
+      return w == lastWord ? m & tailMask : m;
     }
   }
 
@@ -341,7 +418,7 @@ public final class DownloadLoop {
         return;
       }
       h = new Holder(p, t.have.length, now);
-      t.holders.add(h);
+      t.addHolder(h);
     }
     if (whole) {
       if (!h.complete) {
@@ -351,9 +428,10 @@ public final class DownloadLoop {
           listed(t, w, all[w] & ~h.known[w], now);
         }
         fillAll(h.known, t.n);
+        fillAll(t.heldByAny, t.n);
         h.exact = true;
         h.blind = false;
-        h.complete = true;
+        t.setComplete(h, true);
         t.lastProgress = now;
       }
     } else if (!h.exact || blocks > count(h.known)) {
@@ -384,7 +462,7 @@ public final class DownloadLoop {
     Holder h = lr.holding;
     h.listing = false;
     Task t = lr.task;
-    if (tasks.get(t.ref.id()) != t || !t.holders.contains(h)) {
+    if (tasks.get(t.ref.id()) != t || !t.holds(h)) {
       return;
     }
     long now = clock.getAsLong();
@@ -398,7 +476,7 @@ public final class DownloadLoop {
         // Slow or gone: planning does not wait for this one's list any more.
         h.listFailures = Math.max(h.listFailures, 2);
         failed(h.peer, now, why);
-        if (!t.holders.contains(h)) {
+        if (!t.holds(h)) {
           fill(now);
           return;
         }
@@ -410,6 +488,7 @@ public final class DownloadLoop {
         // that it holds everything would hide those blocks from the origin fetcher.
         h.blind = true;
         fillAll(h.known, t.n);
+        fillAll(t.heldByAny, t.n);
       }
       h.nextList = now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1));
       fill(now);
@@ -424,16 +503,15 @@ public final class DownloadLoop {
       if (h.listFailures >= 3) {
         h.blind = true;
         fillAll(h.known, t.n);
+        fillAll(t.heldByAny, t.n);
       }
       fill(now);
       return;
     }
     h.listFailures = 0;
     boolean grew = false;
-    long[] next = new long[h.known.length];
-    for (int i = held.nextSetBit(0); i >= 0 && i < t.n; i = held.nextSetBit(i + 1)) {
-      set(next, i);
-    }
+    long[] next = java.util.Arrays.copyOf(held.toLongArray(), h.known.length);
+    next[next.length - 1] &= lastMask(t.n);
     boolean useful = false;
     for (int w = 0; w < next.length; w++) {
       long fresh = next[w] & ~h.known[w];
@@ -442,13 +520,17 @@ public final class DownloadLoop {
         useful |= (fresh & t.need(w)) != 0;
         listed(t, w, fresh, now);
       }
+      if ((h.known[w] & ~next[w]) != 0) {
+        t.heldStale = true; // it lists less than before (evicted): recount what anyone has
+      }
       h.known[w] = next[w];
+      t.learned(w, next[w]);
     }
     h.stale = useful ? 0 : Math.min(3, h.stale + 1);
     boolean fresh = useful;
     h.exact = true;
     h.blind = false;
-    h.complete = count(next) == t.n;
+    t.setComplete(h, count(next) == t.n);
     if (grew) {
       t.lastProgress = now;
     }
@@ -506,6 +588,7 @@ public final class DownloadLoop {
         dirty = true;
         if (h != null && h.blind) {
           clear(h.known, b);
+          t.heldStale = true;
           mark(t, b, FallbackReason.BLOCK_NOT_HELD);
         } else if (h != null) {
           mark(t, b, FallbackReason.PEER_BUSY);
@@ -519,8 +602,10 @@ public final class DownloadLoop {
             } else {
               // Refresh what it holds now (it may have evicted the segment).
               h.exact = false;
-              h.complete = false;
+              t.unlistedHolders = true;
+              t.setComplete(h, false);
               java.util.Arrays.fill(h.known, 0);
+              t.heldStale = true;
               h.nextList = now;
             }
           }
@@ -814,8 +899,10 @@ public final class DownloadLoop {
   /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
   private void forget(Peer p, FallbackReason why) {
     for (Task t : tasks.values()) {
-      if (t.holders.removeIf(h -> h.peer == p) && (t.lostHolders == null || rank(why) >= rank(t.lostHolders))) {
-        t.lostHolders = why;
+      if (t.removeHolderOf(p)) {
+        if (t.lostHolders == null || rank(why) >= rank(t.lostHolders)) {
+          t.lostHolders = why;
+        }
       }
     }
   }
@@ -862,7 +949,7 @@ public final class DownloadLoop {
     if (victim == null) {
       return false;
     }
-    t.holders.remove(victim);
+    t.removeHolder(victim);
     return true;
   }
 
@@ -889,6 +976,11 @@ public final class DownloadLoop {
         continue;
       }
       int start = random.nextInt(k);
+      if (!t.pickable()) {
+        // No holder has a block we need: nothing to ask, whoever is backing off. Whatever changes
+        // that (a list, a failed request, an origin claim given back) calls fill or sets dirty.
+        continue;
+      }
       for (int i = 0; i < k; i++) {
         Holder h = t.holders.get((start + i) % k);
         Peer p = h.peer;
@@ -949,11 +1041,7 @@ public final class DownloadLoop {
   }
 
   private static int completeHolders(Task t) {
-    int complete = 0;
-    for (Holder o : t.holders) {
-      complete += o.complete ? 1 : 0;
-    }
-    return complete;
+    return t.completeHolders;
   }
 
   /** {@link #ordinary} for each of the segment's holders, in holder order. */
@@ -1082,7 +1170,7 @@ public final class DownloadLoop {
       return;
     }
     for (Task t : tasks.values()) {
-      Holder h = t.holding(p);
+      Holder h = t.pickable() ? t.holding(p) : null;
       if (h == null) {
         continue;
       }
@@ -1156,34 +1244,49 @@ public final class DownloadLoop {
    * asking every neighbour all the time.
    */
   private void lists(Task t, long now) {
-    int dry = 0;
-    for (Holder h : t.holders) {
-      if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
-        return;
+    if (t.unlistedHolders) {
+      boolean unlisted = false;
+      for (Holder h : t.holders) {
+        if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
+          return;
+        }
+        if (!h.exact && !h.blind) {
+          unlisted = true;
+          if (!h.listing && now >= h.nextList && usable(h.peer, now)) {
+            ask(t, h, now);
+          }
+        }
       }
-      if (!h.exact && !h.blind && !h.listing && now >= h.nextList && usable(h.peer, now)) {
-        ask(t, h, now);
-      }
+      t.unlistedHolders = unlisted;
+    } else if (!t.holders.isEmpty() && lists.size() >= MAX_LISTS_IN_FLIGHT) {
+      return;
     }
-    if (now < t.nextPollRound || knownNeeded(t, now) >= s.requestsInFlight()) {
+    if (now < t.nextPollRound || knownNeeded(t, now, s.requestsInFlight()) >= s.requestsInFlight()) {
       return;
     }
     t.nextPollRound = now + s.blockListInterval().toNanos();
-    while (dry < POLLS_PER_ROUND && lists.size() < MAX_LISTS_IN_FLIGHT) {
-      Holder oldest = null;
-      for (Holder h : t.holders) {
-        if (h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
-          continue;
-        }
-        if (oldest == null || h.nextList < oldest.nextList) {
-          oldest = h;
-        }
+    // The holders asked longest ago, oldest first (the first in holder order among equals): one
+    // pass keeps the few best, as asking one changes nothing about the others.
+    int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
+    Holder[] oldest = new Holder[Math.max(0, polls)];
+    int found = 0;
+    for (Holder h : t.holders) {
+      if (polls <= 0 || h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
+        continue;
       }
-      if (oldest == null) {
-        return;
+      if (found == polls && h.nextList >= oldest[found - 1].nextList) {
+        continue;
       }
-      ask(t, oldest, now);
-      dry++;
+      int i = Math.min(found, polls - 1);
+      while (i > 0 && h.nextList < oldest[i - 1].nextList) {
+        oldest[i] = oldest[i - 1];
+        i--;
+      }
+      oldest[i] = h;
+      found = Math.min(polls, found + 1);
+    }
+    for (int i = 0; i < found; i++) {
+      ask(t, oldest[i], now);
     }
   }
 
@@ -1198,9 +1301,19 @@ public final class DownloadLoop {
 
   /**
    * Needed blocks we may ask of some usable holder that answers promptly (is not queueing us):
-   * what {@link #pick} could request now. Linear in holders (who has a block once, who twice).
+   * what {@link #pick} could request now. Only whether they reach {@code enough} is exact: the
+   * count stops there, and below it an upper bound may be returned. Linear in holders (who has a
+   * block once, who twice).
    */
-  private int knownNeeded(Task t, long now) {
+  private int knownNeeded(Task t, long now, int enough) {
+    t.pickable(); // brings heldByAny up to date
+    int bound = 0;
+    for (int w = 0; w < t.have.length; w++) {
+      bound += Long.bitCount(t.heldByAny[w] & t.need(w));
+    }
+    if (bound < enough) {
+      return bound; // fewer than enough even if every holder could be asked for everything it has
+    }
     int complete = completeHolders(t);
     boolean[] ordinary = ordinaryHolders(t, complete, now);
     int k = ordinary.length;
@@ -1229,6 +1342,9 @@ public final class DownloadLoop {
         }
       }
       n += Long.bitCount(m);
+      if (n >= enough) {
+        return n;
+      }
     }
     return n;
   }
@@ -1389,6 +1505,7 @@ public final class DownloadLoop {
         clear(o.task.claimed, b);
       }
     }
+    dirty = true; // the blocks given back may be with a holder already
   }
 
   private void planOrigin(long now) {

@@ -21,7 +21,6 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -35,7 +34,8 @@ import java.util.SplittableRandom;
  *       holders answer with the probability the daemon's responder uses
  *       ({@link SubnetView#answerProbability}), after the responder back-off (1–65 ms, §3.6).
  *   <li><b>PCCRR</b> (§4): a request costs one LAN latency each way; a block is serialised on the
- *       server's uplink and the client's downlink, each a FIFO at the node's LAN rate. A server with
+ *       server's uplink, a FIFO at the node's LAN rate, and then on the client's downlink, which
+ *       takes blocks at its LAN rate in the order they leave their servers. A server with
  *       {@code uploadSlots} transfers queued answers empty (busy, §4.6); a node that left answers
  *       nothing (the request times out after {@code requestTimeout}); a corrupt one sends a block
  *       that fails verification. Block lists (MSG_BLKLIST) cost latency only.
@@ -110,11 +110,10 @@ public final class LoopSimulation {
   private static final int CI_SEGMENT = 3;
   private static final int PORT = 1337;
 
-  private enum Kind { START, CI_DONE, RESOLVE, RESOLVED, TICK, MATCH, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
+  private enum Kind { START, CI_DONE, RESOLVE, RESOLVED, TICK, MATCH, SENT, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
 
   private static final class Event {
     final long time;
-    final long seq;
     final Kind kind;
     final Sim node;
     final int a;
@@ -122,9 +121,8 @@ public final class LoopSimulation {
     final long id;
     final Object obj;
 
-    Event(long time, long seq, Kind kind, Sim node, int a, int b, long id, Object obj) {
+    Event(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
       this.time = time;
-      this.seq = seq;
       this.kind = kind;
       this.node = node;
       this.a = a;
@@ -239,15 +237,14 @@ public final class LoopSimulation {
   private final SubnetView[] views;
   /** Per subnet and segment: nodes holding at least one block (in the order they got it). */
   private final List<List<List<Sim>>> holders = new ArrayList<>();
-  private final PriorityQueue<Event> queue = new PriorityQueue<>((x, y) ->
-      x.time != y.time ? Long.compare(x.time, y.time) : Long.compare(x.seq, y.seq));
+  /** Events by time, same-time events in the order scheduled. */
+  private final EventQueue<Event> queue = new EventQueue<>();
   private final SplittableRandom random;
   private final ArrayDeque<Flow> flows = new ArrayDeque<>();
   private final double wanBytesPerNano;
   private boolean wanBusy;
   private static final boolean DEBUG = Boolean.getBoolean("sim.debug");
   private long nextSample;
-  private long seq;
   private long events;
   private long now;
   private int unfinished;
@@ -373,6 +370,13 @@ public final class LoopSimulation {
           }
         }
         int frozen = 0;
+        if (Boolean.getBoolean("sim.queues")) {
+          long[] waits = nodes.stream().mapToLong(x -> Math.max(0, x.upFree - now) / 1_000_000).sorted().toArray();
+          long[] downs = nodes.stream().mapToLong(x -> Math.max(0, x.downFree - now) / 1_000_000).sorted().toArray();
+          System.err.printf("  up queue ms p10 %d p50 %d p90 %d max %d; down queue ms p50 %d p90 %d max %d%n",
+              waits[waits.length / 10], waits[waits.length / 2], waits[waits.length * 9 / 10], waits[waits.length - 1],
+              downs[downs.length / 2], downs[downs.length * 9 / 10], downs[downs.length - 1]);
+        }
         StringBuilder origin = new StringBuilder();
         for (Sim x : nodes) {
           frozen += x.frozenUntil > now ? 1 : 0;
@@ -418,7 +422,7 @@ public final class LoopSimulation {
   }
 
   private void schedule(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
-    queue.add(new Event(time, seq++, kind, node, a, b, id, obj));
+    queue.add(time, new Event(time, kind, node, a, b, id, obj));
   }
 
   private final long[] byKind = new long[Kind.values().length];
@@ -456,9 +460,14 @@ public final class LoopSimulation {
     if (n.gone) {
       return;
     }
+    if (e.kind == Kind.SENT) {
+      // The block reaches the client's link whether or not the client runs (its kernel takes it).
+      downlink(n, (Sent) e.obj, e.id);
+      return;
+    }
     if (stalled(n)) {
       // Everything addressed to a stalled node waits until it runs again (its own order kept).
-      queue.add(new Event(n.frozenUntil, seq++, e.kind, n, e.a, e.b, e.id, e.obj));
+      queue.add(n.frozenUntil, new Event(n.frozenUntil, e.kind, n, e.a, e.b, e.id, e.obj));
       return;
     }
     switch (e.kind) {
@@ -820,25 +829,41 @@ public final class LoopSimulation {
     long sent = begin + (long) Math.ceil(len * 8e9 / server.lanBps);
     server.upFree = sent;
     server.uploads.addLast(sent);
-    long received = Math.max(sent, n.downFree + (long) Math.ceil(len * 8e9 / n.lanBps));
-    n.downFree = received;
-    long done = received + LAN_LATENCY;
-    if (done - now > REQUEST_TIMEOUT) {
+    if (sent + LAN_LATENCY - now > REQUEST_TIMEOUT) {
       schedule(now + REQUEST_TIMEOUT, Kind.RESULT, n, 0, 0, g.id(), Outcome.TIMEOUT);
       return;
     }
-    if (server.spec.corrupt()) {
-      recorder.badBlock(n.spec.id());
-      schedule(done, Kind.RESULT, n, 0, 0, g.id(), Outcome.BAD_DATA);
-      return;
+    if (!server.spec.corrupt()) {
+      recorder.uploaded(server.spec.id(), len);
     }
-    recorder.uploaded(server.spec.id(), len);
-    // The block is the client's when it has arrived; the result event reports it then.
-    schedule(done, Kind.RESULT, n, s.index(), g.index(), g.id(), new Delivery(s, g.index()));
+    // The client's link takes blocks in the order they leave their servers, not in the order they
+    // were asked for: a block from an idle server does not wait behind one queued at a busy server.
+    schedule(sent, Kind.SENT, n, s.index(), g.index(), g.id(), new Sent(s, g.index(), len, now, server.spec.corrupt()));
   }
+
+  /** A block that left its server at this event's time, asked for at {@code askedAt}. */
+  private record Sent(Seg seg, int block, int length, long askedAt, boolean corrupt) {}
 
   /** A block that arrives with a result. */
   private record Delivery(Seg seg, int block) {}
+
+  /** Block {@code sent} reaches client {@code n}'s link: it arrives when the link has taken it. */
+  private void downlink(Sim n, Sent sent, long id) {
+    long received = Math.max(now, n.downFree + (long) Math.ceil(sent.length() * 8e9 / n.lanBps));
+    n.downFree = received;
+    long done = received + LAN_LATENCY;
+    if (done - sent.askedAt() > REQUEST_TIMEOUT) {
+      schedule(Math.max(now, sent.askedAt() + REQUEST_TIMEOUT), Kind.RESULT, n, 0, 0, id, Outcome.TIMEOUT);
+      return;
+    }
+    if (sent.corrupt()) {
+      recorder.badBlock(n.spec.id());
+      schedule(done, Kind.RESULT, n, 0, 0, id, Outcome.BAD_DATA);
+      return;
+    }
+    // The block is the client's when it has arrived; the result event reports it then.
+    schedule(done, Kind.RESULT, n, sent.seg().index(), sent.block(), id, new Delivery(sent.seg(), sent.block()));
+  }
 
   private void getBlockList(Sim n, Action.AskBlockList l) {
     Sim server = byEndpoint.get(l.peer());

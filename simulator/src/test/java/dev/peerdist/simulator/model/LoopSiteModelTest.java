@@ -142,13 +142,22 @@ class LoopSiteModelTest {
     // 3 s about every 5 s: a quarter of the time frozen. Before the loop counted blocks that only
     // seeds hold as rare, stopped taking a timed-out list for "holds everything" and stopped
     // waiting for lists of peers in back-off, the last node finished at 27 × ideal (the subnet
-    // waited on blocks nobody would ask for); now about 3.3 ×.
-    Scenario s = Scenarios.load("live-16", List.of(new ScenarioFile.Override("faults.stall-every", "5s", "test"),
-        new ScenarioFile.Override("faults.stall-max", "3s", "test")));
-    SiteReport r = run(s);
-    assertEquals(16, r.downloadsCompleted());
-    assertTrue(r.wanRatio() <= 1.1, "wan ratio " + r.wanRatio());
-    assertTrue(r.completionMax() <= 4 * r.idealSeconds(), "last done at " + r.completionMax() / r.idealSeconds()
-        + " × ideal");
+    // waited on blocks nobody would ask for); now 1.35–1.84 × depending on when the stalls fall
+    // (1.6 × on average over seeds 1–20; 2.4 × before the model's client links took blocks in the
+    // order they arrive). Where the stalls fall decides a single run, so three seeds are run: each
+    // must stay far from 27 ×, and their mean near the average.
+    double sum = 0;
+    for (int seed = 1; seed <= 3; seed++) {
+      Scenario s = Scenarios.load("live-16", List.of(new ScenarioFile.Override("faults.stall-every", "5s", "test"),
+          new ScenarioFile.Override("faults.stall-max", "3s", "test"),
+          new ScenarioFile.Override("site.seed", Integer.toString(seed), "test")));
+      SiteReport r = run(s);
+      assertEquals(16, r.downloadsCompleted(), "seed " + seed);
+      assertTrue(r.wanRatio() <= 1.1, "seed " + seed + ": wan ratio " + r.wanRatio());
+      double last = r.completionMax() / r.idealSeconds();
+      assertTrue(last <= 4, "seed " + seed + ": last done at " + last + " × ideal");
+      sum += last;
+    }
+    assertTrue(sum / 3 <= 2.5, "last done at " + sum / 3 + " × ideal on average");
   }
 }
