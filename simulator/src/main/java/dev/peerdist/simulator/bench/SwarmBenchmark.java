@@ -1,0 +1,176 @@
+package dev.peerdist.simulator.bench;
+
+import dev.peerdist.node.Node;
+import dev.peerdist.node.demo.LocalSwarm;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The warm path of {@code peerdist demo}: one publisher and several nodes in this JVM
+ * ({@link LocalSwarm}, loopback, real multicast on {@code lo}), and several rounds, each with a
+ * new package: a plain GET from the publisher (the baseline, same round), then the package
+ * through each node's admin endpoint in turn (node 1 from the origin, the others from peers).
+ * Prints each node's rate as a ratio of the round's plain GET. The first rounds include the
+ * JIT's warm-up; the last ones show what a warm node costs per block. Bounded: the rounds, the
+ * package size and the work directory (removed at the end) are fixed by the arguments.
+ *
+ * <pre>
+ * java -cp "simulator/target/simulator-0.1.0-SNAPSHOT.jar:simulator/target/lib/*" \
+ *     dev.peerdist.simulator.bench.SwarmBenchmark [MiB=40] [nodes=4] [rounds=5]
+ * </pre>
+ */
+public final class SwarmBenchmark {
+  private static final String HEADER_ID = "x-peerdist-download";
+
+  /** Seconds from the request to the first body byte of the last {@link #timed} call. */
+  private static double lastFirstByte;
+
+  private SwarmBenchmark() {}
+
+  /** Runs the rounds and prints one line per round. */
+  public static void main(String[] args) throws Exception {
+    int mib = args.length > 0 ? Integer.parseInt(args[0]) : 40;
+    int nodes = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+    if (mib < 1 || mib > 4096 || nodes < 2 || nodes > 16 || rounds < 1 || rounds > 50) {
+      throw new IllegalArgumentException("usage: SwarmBenchmark [MiB 1..4096] [nodes 2..16] [rounds 1..50]");
+    }
+    run(mib, nodes, rounds, System.out);
+  }
+
+  static void run(int mib, int nodes, int rounds, PrintStream out) throws Exception {
+    long bytes = (long) mib << 20;
+    Path work = Files.createTempDirectory("peerdist-swarm-bench-");
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    try {
+      Path root = Files.createDirectories(work.resolve("www"));
+      int port = 40000 + ThreadLocalRandom.current().nextInt(20000);
+      try (LocalSwarm swarm = LocalSwarm.start(work, root, port)) {
+        List<Node> started = new ArrayList<>();
+        for (int i = 1; i <= nodes; i++) {
+          started.add(swarm.startNode("node-" + i));
+        }
+        out.printf(Locale.ROOT, "swarm bench: %d MiB per package, %d nodes, %d rounds; ratio = node rate / plain GET rate%n",
+            mib, nodes, rounds);
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-6s %12s", "round", "plain MiB/s"));
+        for (int i = 1; i <= nodes; i++) {
+          head.append(String.format(Locale.ROOT, " %8s", "node-" + i));
+        }
+        out.println(head);
+        for (int r = 1; r <= rounds; r++) {
+          String name = "pkg-" + r + ".bin";
+          byte[] digest = writePackage(root.resolve(name), bytes, r);
+          URI url = swarm.url(name);
+          double plain = timed(http, url, digest);
+          StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-6d %12.1f", r, mib / plain));
+          StringBuilder firstBytes = new StringBuilder("   first byte after (ms):");
+          for (Node n : started) {
+            URI admin = n.adminUri();
+            String base = admin.toString().endsWith("/") ? admin.toString() : admin + "/";
+            URI dl = URI.create(base + "download?url=" + URLEncoder.encode(url.toString(), StandardCharsets.UTF_8));
+            double secs = timed(http, dl, digest);
+            line.append(String.format(Locale.ROOT, " %7.2fx", plain / secs));
+            firstBytes.append(String.format(Locale.ROOT, " %.0f", lastFirstByte * 1000));
+          }
+          out.println(line.append(firstBytes));
+          out.flush();
+        }
+      }
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  /** Seconds to GET {@code url} and hash its body; fails when the bytes differ from {@code expected}. */
+  private static double timed(HttpClient http, URI url, byte[] expected) throws IOException, InterruptedException {
+    long t0 = System.nanoTime();
+    HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofInputStream());
+    MessageDigest sha = sha256();
+    try (InputStream in = r.body()) {
+      if (r.statusCode() != 200) {
+        throw new IOException(url + " answered " + r.statusCode() + " " + r.headers().firstValue(HEADER_ID).orElse(""));
+      }
+      byte[] buf = new byte[256 * 1024];
+      int k = in.read(buf);
+      lastFirstByte = (System.nanoTime() - t0) / 1e9;
+      while (k >= 0) {
+        sha.update(buf, 0, k);
+        k = in.read(buf);
+      }
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    if (!MessageDigest.isEqual(expected, sha.digest())) {
+      throw new IOException(url + " delivered other bytes than the package");
+    }
+    return secs;
+  }
+
+  private static byte[] writePackage(Path file, long length, long seed) throws IOException {
+    MessageDigest sha = sha256();
+    SplittableRandom rnd = new SplittableRandom(seed);
+    byte[] buf = new byte[1 << 20];
+    try (OutputStream o = Files.newOutputStream(file)) {
+      long left = length;
+      while (left > 0) {
+        int n = (int) Math.min(buf.length, left);
+        for (int i = 0; i < n; i += 8) {
+          long v = rnd.nextLong();
+          for (int j = 0; j < 8 && i + j < n; j++) {
+            buf[i + j] = (byte) (v >>> (8 * j));
+          }
+        }
+        o.write(buf, 0, n);
+        sha.update(buf, 0, n);
+        left -= n;
+      }
+    }
+    return sha.digest();
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.delete(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+        Files.delete(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+}
