@@ -30,7 +30,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@link LocalSwarm}, loopback, real multicast on {@code lo}), and several rounds, each with a
  * new package: a plain GET from the publisher (the baseline, same round), then the package
  * through each node's admin endpoint in turn (node 1 from the origin, the others from peers).
- * Prints each node's rate as a ratio of the round's plain GET. The first rounds include the
+ * Prints each node's rate as a ratio of the round's plain GET, and node 1's once more when it
+ * holds the package ({@code stored}: the reader, its checks and the streaming to the client). The first rounds include the
  * JIT's warm-up; the last ones show what a warm node costs per block. Bounded: the rounds, the
  * package size and the work directory (removed at the end) are fixed by the arguments.
  *
@@ -76,6 +77,7 @@ public final class SwarmBenchmark {
         for (int i = 1; i <= nodes; i++) {
           head.append(String.format(Locale.ROOT, " %8s", "node-" + i));
         }
+        head.append(String.format(Locale.ROOT, " %8s", "stored"));
         out.println(head);
         for (int r = 1; r <= rounds; r++) {
           String name = "pkg-" + r + ".bin";
@@ -85,13 +87,14 @@ public final class SwarmBenchmark {
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-6d %12.1f", r, mib / plain));
           StringBuilder firstBytes = new StringBuilder("   first byte after (ms):");
           for (Node n : started) {
-            URI admin = n.adminUri();
-            String base = admin.toString().endsWith("/") ? admin.toString() : admin + "/";
-            URI dl = URI.create(base + "download?url=" + URLEncoder.encode(url.toString(), StandardCharsets.UTF_8));
-            double secs = timed(http, dl, digest);
+            double secs = timed(http, downloadUri(n, url), digest);
             line.append(String.format(Locale.ROOT, " %7.2fx", plain / secs));
             firstBytes.append(String.format(Locale.ROOT, " %.0f", lastFirstByte * 1000));
           }
+          // Node 1 again: every block from its own store (the reader, its checks and the streaming alone).
+          double again = timed(http, downloadUri(started.get(0), url), digest);
+          line.append(String.format(Locale.ROOT, " %7.2fx", plain / again));
+          firstBytes.append(String.format(Locale.ROOT, " %.0f", lastFirstByte * 1000));
           out.println(line.append(firstBytes));
           out.flush();
         }
@@ -99,6 +102,13 @@ public final class SwarmBenchmark {
     } finally {
       deleteTree(work);
     }
+  }
+
+  /** The URL of {@code url} through {@code n}'s admin endpoint. */
+  private static URI downloadUri(Node n, URI url) {
+    String admin = n.adminUri().toString();
+    String base = admin.endsWith("/") ? admin : admin + "/";
+    return URI.create(base + "download?url=" + URLEncoder.encode(url.toString(), StandardCharsets.UTF_8));
   }
 
   /** Seconds to GET {@code url} and hash its body; fails when the bytes differ from {@code expected}. */
