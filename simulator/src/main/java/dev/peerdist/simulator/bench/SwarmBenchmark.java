@@ -98,6 +98,19 @@ public final class SwarmBenchmark {
           out.println(line.append(firstBytes));
           out.flush();
         }
+        // Optional: the stored path alone, many times (for a profiler: -Dswarm.storedRepeats=N).
+        int repeats = Integer.getInteger("swarm.storedRepeats", 0);
+        if (repeats > 0) {
+          String name = "pkg-" + rounds + ".bin";
+          byte[] digest = writePackage(root.resolve("check.bin"), bytes, rounds);
+          long t0 = System.nanoTime();
+          for (int i = 0; i < repeats; i++) {
+            timed(http, downloadUri(started.get(0), swarm.url(name)), digest);
+          }
+          double secs = (System.nanoTime() - t0) / 1e9;
+          out.printf(Locale.ROOT, "stored path: %d × %d MiB through node-1 at %.1f MiB/s%n", repeats, mib,
+              repeats * (double) mib / secs);
+        }
       }
     } finally {
       deleteTree(work);
