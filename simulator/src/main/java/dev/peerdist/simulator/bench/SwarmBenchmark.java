@@ -1,10 +1,10 @@
 package dev.peerdist.simulator.bench;
 
 import dev.peerdist.node.Node;
+import dev.peerdist.node.demo.DemoFiles;
 import dev.peerdist.node.demo.LocalSwarm;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -12,17 +12,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -81,7 +76,7 @@ public final class SwarmBenchmark {
         out.println(head);
         for (int r = 1; r <= rounds; r++) {
           String name = "pkg-" + r + ".bin";
-          byte[] digest = writePackage(root.resolve(name), bytes, r);
+          byte[] digest = DemoFiles.writePackage(root.resolve(name), bytes, r);
           URI url = swarm.url(name);
           double plain = timed(http, url, digest);
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-6d %12.1f", r, mib / plain));
@@ -102,7 +97,7 @@ public final class SwarmBenchmark {
         int repeats = Integer.getInteger("swarm.storedRepeats", 0);
         if (repeats > 0) {
           String name = "pkg-" + rounds + ".bin";
-          byte[] digest = writePackage(root.resolve("check.bin"), bytes, rounds);
+          byte[] digest = DemoFiles.writePackage(root.resolve("check.bin"), bytes, rounds);
           long t0 = System.nanoTime();
           for (int i = 0; i < repeats; i++) {
             timed(http, downloadUri(started.get(0), swarm.url(name)), digest);
@@ -113,7 +108,7 @@ public final class SwarmBenchmark {
         }
       }
     } finally {
-      deleteTree(work);
+      DemoFiles.deleteTree(work);
     }
   }
 
@@ -128,7 +123,7 @@ public final class SwarmBenchmark {
   private static double timed(HttpClient http, URI url, byte[] expected) throws IOException, InterruptedException {
     long t0 = System.nanoTime();
     HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofInputStream());
-    MessageDigest sha = sha256();
+    MessageDigest sha = DemoFiles.sha256();
     try (InputStream in = r.body()) {
       if (r.statusCode() != 200) {
         throw new IOException(url + " answered " + r.statusCode() + " " + r.headers().firstValue(HEADER_ID).orElse(""));
@@ -146,54 +141,5 @@ public final class SwarmBenchmark {
       throw new IOException(url + " delivered other bytes than the package");
     }
     return secs;
-  }
-
-  private static byte[] writePackage(Path file, long length, long seed) throws IOException {
-    MessageDigest sha = sha256();
-    SplittableRandom rnd = new SplittableRandom(seed);
-    byte[] buf = new byte[1 << 20];
-    try (OutputStream o = Files.newOutputStream(file)) {
-      long left = length;
-      while (left > 0) {
-        int n = (int) Math.min(buf.length, left);
-        for (int i = 0; i < n; i += 8) {
-          long v = rnd.nextLong();
-          for (int j = 0; j < 8 && i + j < n; j++) {
-            buf[i + j] = (byte) (v >>> (8 * j));
-          }
-        }
-        o.write(buf, 0, n);
-        sha.update(buf, 0, n);
-        left -= n;
-      }
-    }
-    return sha.digest();
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-        Files.delete(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }
