@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -27,6 +28,16 @@ public final class HttpServerHandle implements AutoCloseable {
   static final int MAX_REQUEST_BYTES = 16 * 1024;
   /** Connections with no traffic for this long are closed (a download in flight is traffic). */
   static final int IDLE_SECONDS = 300;
+  /**
+   * Bytes queued for a client socket before a streaming download waits for it to drain. Netty's
+   * default (64 KiB) is one block, so a reader stopped after every block until the event loop had
+   * written it: a thread hand-off and a wake-up per 64 KiB (docs/PERFORMANCE.md). Per connection
+   * at most this plus one block of verified plaintext is queued (heap), and the admin server
+   * streams at most {@code max-downloads} at once: 8 × 576 KiB by default.
+   */
+  static final int WRITE_HIGH_WATER = 512 << 10;
+  /** Writable again below this. */
+  static final int WRITE_LOW_WATER = 256 << 10;
 
   private final Channel channel;
   private final String name;
@@ -47,6 +58,7 @@ public final class HttpServerHandle implements AutoCloseable {
         .group(group)
         .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 64)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(WRITE_LOW_WATER, WRITE_HIGH_WATER))
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

@@ -3,25 +3,20 @@ package dev.peerdist.node.cli;
 import dev.peerdist.node.ConfigKey;
 import dev.peerdist.node.Node;
 import dev.peerdist.node.admin.StatusText;
+import dev.peerdist.node.demo.DemoFiles;
 import dev.peerdist.node.demo.LocalSwarm;
 import dev.peerdist.node.units.Size;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.NetworkInterface;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
@@ -74,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
     try {
       Path root = Files.createDirectories(work.resolve("www"));
       Path pkg = root.resolve("demo-package.bin");
-      byte[] digest = writePackage(pkg, bytes);
+      byte[] digest = DemoFiles.writePackage(pkg, bytes, 0x5EED);
       int discoveryPort = 40000 + ThreadLocalRandom.current().nextInt(20000);
       out.printf("peerdist demo: %s package, %d nodes, multicast 239.255.255.250:%d on lo%n",
           StatusText.bytes(bytes), nodes, discoveryPort);
@@ -115,7 +110,7 @@ public final class DemoCommand implements Callable<Integer> {
       return ok ? ExitCodes.OK : ExitCodes.SOFTWARE;
     } finally {
       if (!keep) {
-        deleteTree(work);
+        DemoFiles.deleteTree(work);
       }
     }
   }
@@ -125,7 +120,7 @@ public final class DemoCommand implements Callable<Integer> {
     java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
         .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
     long t0 = System.nanoTime();
-    MessageDigest sha = sha256();
+    MessageDigest sha = DemoFiles.sha256();
     try (InputStream in = http.send(java.net.http.HttpRequest.newBuilder(url).build(),
         HttpResponse.BodyHandlers.ofInputStream()).body()) {
       byte[] buf = new byte[256 * 1024];
@@ -149,7 +144,7 @@ public final class DemoCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     HttpResponse<InputStream> r = admin.download(url);
     String id = r.headers().firstValue("x-peerdist-download").orElse("");
-    MessageDigest sha = sha256();
+    MessageDigest sha = DemoFiles.sha256();
     try (InputStream in = r.body()) {
       byte[] buf = new byte[256 * 1024];
       int k;
@@ -162,55 +157,4 @@ public final class DemoCommand implements Callable<Integer> {
     return new Row(name, AdminClient.jsonNumber(rec, "origin"), AdminClient.jsonNumber(rec, "peer"),
         AdminClient.jsonNumber(rec, "local"), secs, MessageDigest.isEqual(expected, sha.digest()));
   }
-
-  /** Writes {@code length} pseudo-random bytes (seeded: the same package every run) and returns their SHA-256. */
-  private static byte[] writePackage(Path file, long length) throws IOException {
-    MessageDigest sha = sha256();
-    SplittableRandom rnd = new SplittableRandom(0x5EED);
-    byte[] buf = new byte[1 << 20];
-    try (OutputStream out = Files.newOutputStream(file)) {
-      long left = length;
-      while (left > 0) {
-        int n = (int) Math.min(buf.length, left);
-        for (int i = 0; i < n; i += 8) {
-          long v = rnd.nextLong();
-          for (int j = 0; j < 8 && i + j < n; j++) {
-            buf[i + j] = (byte) (v >>> (8 * j));
-          }
-        }
-        out.write(buf, 0, n);
-        sha.update(buf, 0, n);
-        left -= n;
-      }
-    }
-    return sha.digest();
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-        Files.delete(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
-  }
-
 }

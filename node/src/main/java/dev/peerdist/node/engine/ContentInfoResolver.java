@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *       MissingData-free PeerDist request for one byte of the segment returns it with one block hash
  *       (range semantics, §2.3). Only the publisher can say what HoD and Kp are.
  *   <li>The segment id follows (HoHoDk, §2.2); the node announces it with a probe and waits the
- *       discovery wait to hear who holds or wants it.
+ *       discovery wait to hear who holds or wants it; the first holder whose list checks ends the
+ *       wait.
  *   <li>The <b>block-hash list</b> comes from a node that holds the segment or wants it and ranks
  *       above this one (the subnet's likely fetcher), over {@link BlockHashesHandler}; it is checked
  *       against HoD (H(hashes) = HoD), so a peer can waste a request but not change a hash.
@@ -55,6 +56,8 @@ public final class ContentInfoResolver implements AutoCloseable {
   static final int THREADS = 4;
   /** How often the node asks again while a better-ranked wanter fetches the hashes. */
   static final long POLL_MILLIS = 150;
+  /** How often the node looks for answers to its probe during the discovery wait. */
+  static final long HOLDER_POLL_MILLIS = 5;
 
   /** The publisher: V1 content information for a byte range (PROTOCOL.md §5.2, §2.3). */
   @FunctionalInterface
@@ -154,19 +157,29 @@ public final class ContentInfoResolver implements AutoCloseable {
       return stored.get();
     }
     subnet.announce(id);
-    Thread.sleep(wait.toMillis());
     byte[] proof = BlockHashesHandler.proof(d.hashOfData());
-    long deadline = System.nanoTime() + hashWait.toNanos();
     Set<PeerEndpoint> tried = new LinkedHashSet<>();
+    // The discovery wait, cut short by the first holder whose list checks: a reply ends the wait
+    // (PROTOCOL.md §3.6, iPXE). Sleeping it out in full cost every segment a peer could give
+    // 300 ms before its first byte (docs/PERFORMANCE.md). A node nobody answers still waits it all
+    // before it looks for better-ranked wanters or asks the publisher.
+    long waitEnd = System.nanoTime() + wait.toNanos();
     while (true) {
-      List<PeerEndpoint> holders = subnet.holders(id);
-      for (PeerEndpoint p : holders) {
-        if (tried.add(p)) {
-          Optional<SegmentRecord> r = fromPeer(p, id, proof, d);
-          if (r.isPresent()) {
-            return r.get();
-          }
-        }
+      Optional<SegmentRecord> r = fromNewHolders(id, proof, d, tried);
+      if (r.isPresent()) {
+        return r.get();
+      }
+      long left = waitEnd - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      Thread.sleep(Math.max(1, Math.min(HOLDER_POLL_MILLIS, left / 1_000_000L)));
+    }
+    long deadline = System.nanoTime() + hashWait.toNanos();
+    while (true) {
+      Optional<SegmentRecord> fromHolder = fromNewHolders(id, proof, d, tried);
+      if (fromHolder.isPresent()) {
+        return fromHolder.get();
       }
       List<PeerEndpoint> better = subnet.betterRanked(id);
       if (better.isEmpty() || System.nanoTime() > deadline) {
@@ -188,6 +201,20 @@ public final class ContentInfoResolver implements AutoCloseable {
     }
     fromPublisher.incrementAndGet();
     return record(whole, whole.blockHashes());
+  }
+
+  /** Asks each holder of {@code id} not in {@code tried} yet (and adds it there); the first valid list. */
+  private Optional<SegmentRecord> fromNewHolders(SegmentId id, byte[] proof, SegmentDescription d,
+      Set<PeerEndpoint> tried) {
+    for (PeerEndpoint p : subnet.holders(id)) {
+      if (tried.add(p)) {
+        Optional<SegmentRecord> r = fromPeer(p, id, proof, d);
+        if (r.isPresent()) {
+          return r;
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private Optional<SegmentRecord> fromPeer(PeerEndpoint p, SegmentId id, byte[] proof, SegmentDescription d) {

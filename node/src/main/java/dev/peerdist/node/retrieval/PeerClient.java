@@ -175,7 +175,14 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         return;
       }
       Channel ch = (Channel) f.getNow();
-      ch.eventLoop().execute(() -> send(pool, ch, peer, request, result));
+      // The pool hands the connection over on an event loop, usually the connection's own: send
+      // at once rather than queueing behind the responses that loop is decoding and verifying
+      // (measured 1–13 ms per request on the loaded machine, docs/PERFORMANCE.md).
+      if (ch.eventLoop().inEventLoop()) {
+        send(pool, ch, peer, request, result);
+      } else {
+        ch.eventLoop().execute(() -> send(pool, ch, peer, request, result));
+      }
     });
     return result;
   }

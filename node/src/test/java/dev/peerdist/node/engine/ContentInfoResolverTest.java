@@ -66,6 +66,10 @@ class ContentInfoResolverTest {
   }
 
   ContentInfoResolver resolver() {
+    return resolver(Duration.ofMillis(10));
+  }
+
+  ContentInfoResolver resolver(Duration discoveryWait) {
     resolver = new ContentInfoResolver(this::range, new ContentInfoResolver.HashListPeers() {
       @Override
       public void announce(SegmentId id) {
@@ -88,7 +92,7 @@ class ContentInfoResolverTest {
         assertTrue(java.util.Arrays.equals(BlockHashesHandler.proof(record.hashOfData()), proof), "the proof of HoD");
         return Optional.ofNullable(peerHashes.get(peer));
       }
-    }, store, Duration.ofMillis(10), Duration.ofMillis(600));
+    }, store, discoveryWait, Duration.ofMillis(600));
     return resolver;
   }
 
@@ -116,6 +120,33 @@ class ContentInfoResolverTest {
     assertEquals(0, wholeSegmentRequests.get());
     assertEquals(List.of("announce true", "hashes 10.0.0.1"), asked);
     assertEquals(1, resolver.fromPeers());
+  }
+
+  @Test
+  void aHolderThatAnswersEndsTheDiscoveryWait() throws Exception {
+    // A discovery wait far longer than the get below: only an early end lets the resolution finish.
+    holders = List.of(A);
+    peerHashes.put(A, allHashes());
+    SegmentRecord r = resolver(Duration.ofHours(1)).resolve(URL, "", 0, record.segmentLength(), null)
+        .get(60, TimeUnit.SECONDS);
+    assertEquals(record, r);
+    assertEquals(List.of("announce true", "hashes 10.0.0.1"), asked);
+    assertEquals(0, wholeSegmentRequests.get());
+  }
+
+  @Test
+  void aHolderWithABadListDoesNotEndTheDiscoveryWaitEarly() throws Exception {
+    // The bad list is refused; better-ranked wanters heard within the wait are still asked.
+    holders = List.of(A);
+    byte[] bad = allHashes();
+    bad[5] ^= 1;
+    peerHashes.put(A, bad);
+    better = List.of(B);
+    peerHashes.put(B, allHashes());
+    assertEquals(record, resolver(Duration.ofMillis(50)).resolve(URL, "", 0, record.segmentLength(), null)
+        .get(10, TimeUnit.SECONDS));
+    assertEquals(List.of("announce true", "hashes 10.0.0.1", "hashes 10.0.0.2"), asked);
+    assertEquals(0, wholeSegmentRequests.get());
   }
 
   @Test
