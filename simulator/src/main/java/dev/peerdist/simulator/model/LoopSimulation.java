@@ -603,7 +603,14 @@ public final class LoopSimulation {
     answer(n, g, random.nextLong(), answers);
     n.announceAnswers.put(g, new ArrayList<>(answers.keySet()));
     n.resolveDeadline[g] = now + site.settings().discoveryWait().toNanos() + HASH_WAIT;
-    schedule(now + site.settings().discoveryWait().toNanos(), Kind.RESOLVE, n, g, 0, 0, null);
+    // The first holder that answers ends the discovery wait (ContentInfoResolver; PROTOCOL.md
+    // §3.6): its answer comes after the responder back-off, as in probe().
+    long resolveAt = now + site.settings().discoveryWait().toNanos();
+    for (Sim h : answers.keySet()) {
+      long delay = 1_000_000L + random.nextLong(MAX_REPLY_DELAY - 1_000_000L);
+      resolveAt = Math.min(resolveAt, Math.max(now + LAN_LATENCY, h.frozenUntil) + LAN_LATENCY + delay);
+    }
+    schedule(resolveAt, Kind.RESOLVE, n, g, 0, 0, null);
   }
 
   /** Where the hash list comes from: a holder, a better-ranked wanter that has it, else the publisher. */
@@ -615,6 +622,11 @@ public final class LoopSimulation {
         schedule(now + lanHashes, Kind.RESOLVED, n, g, 0, 0, null);
         return;
       }
+    }
+    long waitEnd = n.announcedAt[g] + site.settings().discoveryWait().toNanos();
+    if (now < waitEnd) {
+      schedule(waitEnd, Kind.RESOLVE, n, g, 0, 0, null); // the holder that answered left: wait it out
+      return;
     }
     List<PeerEndpoint> better = views[n.spec.subnet()].betterRanked(s.ref().id(), n.nodeId, now, 4);
     for (PeerEndpoint p : better.subList(0, Math.min(3, better.size()))) {
