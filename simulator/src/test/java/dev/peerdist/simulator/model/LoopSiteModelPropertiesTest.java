@@ -54,8 +54,10 @@ class LoopSiteModelPropertiesTest {
     long size = (long) mib << 20;
     String where = "seed " + seed + ": " + r.toMap().get("per_subnet");
 
-    // Every client that stayed finished, with the whole package stored.
-    assertEquals(r.downloads() - r.nodesLeft(), r.downloadsCompleted(), where);
+    // Every client that stayed finished (one that left may have finished before it left), with the
+    // whole package stored.
+    assertTrue(r.downloadsCompleted() >= r.downloads() - r.nodesLeft(), where);
+    assertTrue(r.downloadsCompleted() <= r.downloads(), where);
     long stored = r.receivedBytes(ByteSource.PEER) + r.receivedBytes(ByteSource.ORIGIN);
     assertTrue(stored >= (long) r.downloadsCompleted() * size, "stored " + stored + "; " + where);
 
