@@ -12,8 +12,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.SplittableRandom;
 
 /**
- * Files of a {@link LocalSwarm} run ({@code peerdist demo}, the swarm benchmark): generated
- * packages whose SHA-256 the caller checks downloads against, and removing a work directory.
+ * Files of a {@link LocalSwarm} run ({@code peerdist demo}, the swarm benchmark) and of the
+ * simulator's live sites: generated packages whose SHA-256 the caller checks downloads against,
+ * and removing a work directory.
  */
 public final class DemoFiles {
   private DemoFiles() {}

@@ -5,6 +5,7 @@ import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.chunkstore.content.PccrcKeys;
 import dev.peerdist.chunkstore.content.SegmentId;
 import dev.peerdist.chunkstore.rocksdb.RocksChunkStore;
+import dev.peerdist.node.demo.DemoFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -16,14 +17,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -221,7 +220,7 @@ public class StoreBenchmark {
     if (putStore != null) {
       putStore.close();
       putFile.close();
-      deleteTree(putDir);
+      DemoFiles.deleteTree(putDir);
       putStore = null;
     }
   }
@@ -235,7 +234,7 @@ public class StoreBenchmark {
       readStore.close();
       readFile.close();
     }
-    deleteTree(root);
+    DemoFiles.deleteTree(root);
   }
 
   private void fill(RocksChunkStore store) {
@@ -335,17 +334,6 @@ public class StoreBenchmark {
         }
       }
       bh.consume(buf);
-    }
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(p)) {
-      for (Path q : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
     }
   }
 

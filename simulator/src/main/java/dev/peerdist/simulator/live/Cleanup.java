@@ -1,13 +1,11 @@
 package dev.peerdist.simulator.live;
 
+import dev.peerdist.node.demo.DemoFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -70,7 +68,7 @@ public final class Cleanup {
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, LiveNetwork.PREFIX + "*")) {
       for (Path d : dirs) {
         if (Files.isDirectory(d) && Files.exists(d.resolve(MARKER_FILE))) {
-          deleteTree(d);
+          DemoFiles.deleteTree(d);
           done.add("deleted work directory " + d);
         }
       }
@@ -96,25 +94,5 @@ public final class Cleanup {
     } catch (IOException e) {
       return false;
     }
-  }
-
-  /** Deletes a directory tree (work directories hold RocksDB stores and logs). */
-  static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-        Files.delete(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }

@@ -1,6 +1,7 @@
 package dev.peerdist.simulator.live;
 
 import dev.peerdist.node.ConfigKey;
+import dev.peerdist.node.demo.DemoFiles;
 import dev.peerdist.node.metrics.ByteSource;
 import dev.peerdist.simulator.bench.ProcFigures;
 import dev.peerdist.simulator.report.RunOptions;
@@ -19,8 +20,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -305,25 +304,9 @@ public final class LiveSite implements SiteModel {
     private void generatePackages() throws IOException {
       Files.createDirectories(root());
       for (int p = 0; p < scenario.packages().size(); p++) {
-        SplittableRandom random = new SplittableRandom(scenario.seed() * 31 + p);
-        MessageDigest sha = sha256();
-        long left = scenario.packages().get(p).sizeBytes();
-        byte[] buf = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(root().resolve(file(p)))) {
-          while (left > 0) {
-            int n = (int) Math.min(buf.length, left);
-            for (int i = 0; i < n; i += 8) {
-              long v = random.nextLong();
-              for (int k = 0; k < 8 && i + k < n; k++) {
-                buf[i + k] = (byte) (v >>> (8 * k));
-              }
-            }
-            out.write(buf, 0, n);
-            sha.update(buf, 0, n);
-            left -= n;
-          }
-        }
-        hashes.add(HexFormat.of().formatHex(sha.digest()));
+        byte[] sha = DemoFiles.writePackage(root().resolve(file(p)), scenario.packages().get(p).sizeBytes(),
+            scenario.seed() * 31 + p);
+        hashes.add(HexFormat.of().formatHex(sha));
       }
     }
 
@@ -917,7 +900,7 @@ public final class LiveSite implements SiteModel {
         say("kept %s (stores and logs)", work);
       } else {
         try {
-          Cleanup.deleteTree(work);
+          DemoFiles.deleteTree(work);
         } catch (IOException e) {
           say("could not delete %s: %s", work, e.getMessage());
         }
@@ -942,13 +925,6 @@ public final class LiveSite implements SiteModel {
     return out;
   }
 
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 missing", e);
-    }
-  }
 
   private static void sleep(long ms) {
     try {
