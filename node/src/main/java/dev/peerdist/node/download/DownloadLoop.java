@@ -210,9 +210,10 @@ public final class DownloadLoop {
      * not look for holders to ask (set again when a holder is added or forgets what it listed).
      */
     boolean unlistedHolders;
-    /** What any holder is known to have (OR of their {@code known}); recomputed when {@link #heldStale}. */
-    final long[] heldByAny;
-    boolean heldStale;
+    /** What any holder is known to have (OR of their {@code known}): read it through {@link #heldByAny}. */
+    private final long[] unionOfKnown;
+    /** A holder's known set shrank since {@link #unionOfKnown} was counted. */
+    private boolean heldStale;
     final Map<Long, Long> suspects = new HashMap<>(4);
     int missing;
     int refs = 1;
@@ -243,7 +244,7 @@ public final class DownloadLoop {
       this.asking = new byte[n];
       this.failure = new byte[n];
       this.firstListed = new long[n];
-      this.heldByAny = new long[words];
+      this.unionOfKnown = new long[words];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
         set(have, i);
       }
@@ -279,7 +280,7 @@ public final class DownloadLoop {
     void removeHolder(Holder h) {
       holders.remove(h);
       byPeer.remove(h.peer);
-      heldStale = true;
+      knownShrank();
       completeHolders -= h.complete ? 1 : 0;
     }
 
@@ -290,7 +291,7 @@ public final class DownloadLoop {
         return false;
       }
       holders.remove(h);
-      heldStale = true;
+      knownShrank();
       completeHolders -= h.complete ? 1 : 0;
       return true;
     }
@@ -300,26 +301,43 @@ public final class DownloadLoop {
      * holder, so {@link #fill} need not look at them one by one.
      */
     boolean pickable() {
-      if (heldStale) {
-        java.util.Arrays.fill(heldByAny, 0);
-        for (Holder h : holders) {
-          for (int w = 0; w < heldByAny.length; w++) {
-            heldByAny[w] |= h.known[w];
-          }
-        }
-        heldStale = false;
-      }
-      for (int w = 0; w < heldByAny.length; w++) {
-        if ((heldByAny[w] & need(w)) != 0) {
+      long[] any = heldByAny();
+      for (int w = 0; w < any.length; w++) {
+        if ((any[w] & need(w)) != 0) {
           return true;
         }
       }
       return false;
     }
 
+    /** What any holder is known to have, recounted first if a holder's known set shrank. */
+    long[] heldByAny() {
+      if (heldStale) {
+        java.util.Arrays.fill(unionOfKnown, 0);
+        for (Holder h : holders) {
+          for (int w = 0; w < unionOfKnown.length; w++) {
+            unionOfKnown[w] |= h.known[w];
+          }
+        }
+        heldStale = false;
+      }
+      return unionOfKnown;
+    }
+
     /** A holder's known set grew by {@code bits} in word {@code w}. */
     void learned(int w, long bits) {
-      heldByAny[w] |= bits;
+      unionOfKnown[w] |= bits;
+    }
+
+    /** {@code h} is taken to hold every block of the segment (a full claim, or asked blindly). */
+    void holdsAll(Holder h) {
+      fillAll(h.known, n);
+      fillAll(unionOfKnown, n);
+    }
+
+    /** Some holder's known set lost blocks: {@link #heldByAny} is recounted when next needed. */
+    void knownShrank() {
+      heldStale = true;
     }
 
     /** Blocks we lack that nobody is fetching for us yet. */
@@ -427,8 +445,7 @@ public final class DownloadLoop {
         for (int w = 0; w < all.length; w++) {
           listed(t, w, all[w] & ~h.known[w], now);
         }
-        fillAll(h.known, t.n);
-        fillAll(t.heldByAny, t.n);
+        t.holdsAll(h);
         h.exact = true;
         h.blind = false;
         t.setComplete(h, true);
@@ -487,8 +504,7 @@ public final class DownloadLoop {
         // timeout says nothing of the kind: the peer is slow (short of CPU) or gone, and guessing
         // that it holds everything would hide those blocks from the origin fetcher.
         h.blind = true;
-        fillAll(h.known, t.n);
-        fillAll(t.heldByAny, t.n);
+        t.holdsAll(h);
       }
       h.nextList = now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1));
       fill(now);
@@ -502,8 +518,7 @@ public final class DownloadLoop {
       h.nextList = now + s.busyBackoff().toNanos();
       if (h.listFailures >= 3) {
         h.blind = true;
-        fillAll(h.known, t.n);
-        fillAll(t.heldByAny, t.n);
+        t.holdsAll(h);
       }
       fill(now);
       return;
@@ -521,7 +536,7 @@ public final class DownloadLoop {
         listed(t, w, fresh, now);
       }
       if ((h.known[w] & ~next[w]) != 0) {
-        t.heldStale = true; // it lists less than before (evicted): recount what anyone has
+        t.knownShrank(); // it lists less than before (evicted)
       }
       h.known[w] = next[w];
       t.learned(w, next[w]);
@@ -588,7 +603,7 @@ public final class DownloadLoop {
         dirty = true;
         if (h != null && h.blind) {
           clear(h.known, b);
-          t.heldStale = true;
+          t.knownShrank();
           mark(t, b, FallbackReason.BLOCK_NOT_HELD);
         } else if (h != null) {
           mark(t, b, FallbackReason.PEER_BUSY);
@@ -605,7 +620,7 @@ public final class DownloadLoop {
               t.unlistedHolders = true;
               t.setComplete(h, false);
               java.util.Arrays.fill(h.known, 0);
-              t.heldStale = true;
+              t.knownShrank();
               h.nextList = now;
             }
           }
@@ -812,7 +827,7 @@ public final class DownloadLoop {
   }
 
   private int askable(Task t, Holder h, long now) {
-    int complete = completeHolders(t);
+    int complete = t.completeHolders;
     boolean[] ordinary = ordinaryHolders(t, complete, now);
     boolean spared = spared(t, h, complete);
     int k = 0;
@@ -1022,7 +1037,7 @@ public final class DownloadLoop {
     int startBit = random.nextInt(t.n);
     int w0 = startBit >>> 6;
     // Which holders are sources is the same for every word: worked out once per pick.
-    int complete = completeHolders(t);
+    int complete = t.completeHolders;
     boolean[] ordinary = ordinaryHolders(t, complete, now);
     boolean spared = spared(t, h, complete);
     int b = choose(t, h, w0, -1L << (startBit & 63), ordinary, spared, now);
@@ -1038,10 +1053,6 @@ public final class DownloadLoop {
   private int choose(Task t, Holder h, int w, long mask, boolean[] ordinary, boolean spared, long now) {
     long ok = allowed(t, h, w, common(t, h, w, ordinary), spared, now) & mask;
     return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
-  }
-
-  private static int completeHolders(Task t) {
-    return t.completeHolders;
   }
 
   /** {@link #ordinary} for each of the segment's holders, in holder order. */
@@ -1244,6 +1255,9 @@ public final class DownloadLoop {
    * asking every neighbour all the time.
    */
   private void lists(Task t, long now) {
+    if (!t.holders.isEmpty() && lists.size() >= MAX_LISTS_IN_FLIGHT) {
+      return;
+    }
     if (t.unlistedHolders) {
       boolean unlisted = false;
       for (Holder h : t.holders) {
@@ -1258,8 +1272,6 @@ public final class DownloadLoop {
         }
       }
       t.unlistedHolders = unlisted;
-    } else if (!t.holders.isEmpty() && lists.size() >= MAX_LISTS_IN_FLIGHT) {
-      return;
     }
     if (now < t.nextPollRound || knownNeeded(t, now, s.requestsInFlight()) >= s.requestsInFlight()) {
       return;
@@ -1306,15 +1318,15 @@ public final class DownloadLoop {
    * block once, who twice).
    */
   private int knownNeeded(Task t, long now, int enough) {
-    t.pickable(); // brings heldByAny up to date
+    long[] held = t.heldByAny();
     int bound = 0;
-    for (int w = 0; w < t.have.length; w++) {
-      bound += Long.bitCount(t.heldByAny[w] & t.need(w));
+    for (int w = 0; w < held.length; w++) {
+      bound += Long.bitCount(held[w] & t.need(w));
     }
     if (bound < enough) {
       return bound; // fewer than enough even if every holder could be asked for everything it has
     }
-    int complete = completeHolders(t);
+    int complete = t.completeHolders;
     boolean[] ordinary = ordinaryHolders(t, complete, now);
     int k = ordinary.length;
     int n = 0;
