@@ -156,11 +156,15 @@ public final class RocksChunkStore implements ChunkStore {
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CAPACITY_KEY = "capacity".getBytes(StandardCharsets.US_ASCII);
   /**
-   * 2: one {@code presence} entry per held block (block key, empty value). Format 1 kept one
+   * 3: a {@code presence} entry may point into a value file (CRC32C and length, {@link
+   * ValueFiles}); an empty one still means "the value is in the {@code blocks} family". Format 2
+   * (every entry empty) reads as it is and is relabelled at open, so that a version that knows
+   * nothing of value files refuses the store instead of dropping its blocks. Format 1 kept one
    * bitmap per segment, rewritten with every block, which made puts of one segment wait for each
    * other; it is converted at open, in one atomic batch.
    */
-  private static final byte FORMAT = 2;
+  private static final byte FORMAT = 3;
+  private static final byte FORMAT_EMPTY_PRESENCE = 2;
   private static final byte FORMAT_BITMAPS = 1;
   private static final byte[] EMPTY = new byte[0];
 
@@ -170,6 +174,8 @@ public final class RocksChunkStore implements ChunkStore {
   private final StoreEngine engine;
   private final RocksBlockStorage storage = new RocksBlockStorage();
   private final BlobReclaimer reclaimer;
+  /** Block values written with {@link Builder#valueFiles} on (and read whatever the option). */
+  private final ValueFiles values;
   // The database and its handles are replaced only by a repair, which runs with no other call
   // in progress (StoreEngine#exclusively); volatile so every thread sees the new ones.
   private volatile RocksOptions options;
@@ -200,6 +206,8 @@ public final class RocksChunkStore implements ChunkStore {
     private boolean syncWrites;
     private boolean createIfMissing = true;
     private boolean blobFiles = true;
+    private boolean valueFiles = true;
+    private int openValueFiles = ValueFiles.DEFAULT_OPEN_FILES;
     private long reclaimMinGarbageBytes = DEFAULT_RECLAIM_MIN_GARBAGE_BYTES;
     private java.time.Duration reclaimDelay = DEFAULT_RECLAIM_DELAY;
     private boolean recoverDamage;
@@ -248,6 +256,27 @@ public final class RocksChunkStore implements ChunkStore {
      */
     public Builder blobFiles(boolean enable) {
       this.blobFiles = enable;
+      return this;
+    }
+
+    /**
+     * Whether new block values go to per-segment value files (default true) instead of the
+     * {@code blocks} family (inline or in blob files, {@link #blobFiles}): each value is written
+     * once, into the page cache, and RocksDB keeps only a CRC32C and length per block (class
+     * docs, "Value files"). Values already stored stay where they are and read either way, so the
+     * choice may change between opens.
+     */
+    public Builder valueFiles(boolean enable) {
+      this.valueFiles = enable;
+      return this;
+    }
+
+    /** Value files kept open at most (default {@value ValueFiles#DEFAULT_OPEN_FILES}). */
+    public Builder openValueFiles(int files) {
+      if (files < 1) {
+        throw new IllegalArgumentException("open value files " + files + " must be at least 1");
+      }
+      this.openValueFiles = files;
       return this;
     }
 
@@ -336,6 +365,7 @@ public final class RocksChunkStore implements ChunkStore {
     this.directory = b.directory.toAbsolutePath();
     this.settings = b;
     this.reclaimer = new BlobReclaimer(this, new BlobReclaimPolicy(b.reclaimMinGarbageBytes), b.reclaimDelay);
+    this.values = new ValueFiles(directory, b.openValueFiles, b.syncWrites);
     this.engine = new StoreEngine("chunk store " + directory, b.clock,
         new BlockSealer(b.random != null ? b.random : new SecureRandom()),
         new CapacityLedger(b.capacity.orElse(DEFAULT_CAPACITY_BYTES), b.writeWindow, b.clock), storage);
@@ -371,8 +401,10 @@ public final class RocksChunkStore implements ChunkStore {
         } else {
           load(b.capacity, b.recoverDamage);
         }
+        deleteOrphanValueFiles();
       } catch (RuntimeException e) {
         reclaimer.stop(); // an eviction at open may have scheduled one; the database goes now
+        values.close();
         closeDatabase();
         throw e;
       }
@@ -511,6 +543,11 @@ public final class RocksChunkStore implements ChunkStore {
     return settings.blobFiles;
   }
 
+  /** Value file channels open now (tests: the bound holds). */
+  int openValueChannels() {
+    return values.openChannels();
+  }
+
   /** The current database; only under the close guard ({@link #whileOpen}). */
   RocksDB database() {
     return db;
@@ -566,7 +603,7 @@ public final class RocksChunkStore implements ChunkStore {
    */
   private void load(OptionalLong requestedCapacity, boolean tolerant) {
     byte[] format = get(meta, FORMAT_KEY, "read the format");
-    if (format == null) {
+    if (format == null || (format.length == 1 && format[0] == FORMAT_EMPTY_PRESENCE)) {
       put(meta, FORMAT_KEY, new byte[] {FORMAT}, "write the format");
     } else if (format.length == 1 && format[0] == FORMAT_BITMAPS) {
       convertBitmaps();
@@ -645,6 +682,22 @@ public final class RocksChunkStore implements ChunkStore {
       }
     } else if (cap == null) {
       engine.persistCapacity();
+    }
+  }
+
+  /**
+   * Removes value files of segments the index does not know: a kill between removing a
+   * segment's entries and its file, or a record dropped as damaged, leaves them behind.
+   */
+  private void deleteOrphanValueFiles() {
+    Set<SegmentId> known = new HashSet<>(engine.segmentIdsUnguarded());
+    try {
+      int n = values.deleteOrphans(known::contains);
+      if (n > 0) {
+        LOG.info("{}: removed {} value file{} of segments no longer in the index", name(), n, n == 1 ? "" : "s");
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: cannot remove orphan value files: {}", name(), e.toString());
     }
   }
 
@@ -863,6 +916,13 @@ public final class RocksChunkStore implements ChunkStore {
             } catch (IllegalArgumentException bad) {
               continue;
             }
+            if (!bitmap && e.getValue().length > 0) {
+              // In a value file, which the damage did not touch: the entry carries over as it is
+              // (a read still checks the value against it).
+              out.put(outPresence, wo, k, e.getValue());
+              carried++;
+              continue;
+            }
             BitSet kept = new BitSet();
             for (int i = claimed.nextSetBit(0); i >= 0 && i < Integer.MAX_VALUE; i = claimed.nextSetBit(i + 1)) {
               byte[] key = KeyCodec.blockKey(id, i);
@@ -902,7 +962,7 @@ public final class RocksChunkStore implements ChunkStore {
     try (java.util.stream.Stream<Path> old = Files.list(directory)) {
       for (Path p : old.toList()) {
         String n = p.getFileName().toString();
-        if (!n.equals("quarantine") && !n.equals(REPAIR_MARKER)) {
+        if (!n.equals("quarantine") && !n.equals(REPAIR_MARKER) && !n.equals(ValueFiles.DIRECTORY)) {
           deleteTree(p);
         }
       }
@@ -1211,6 +1271,23 @@ public final class RocksChunkStore implements ChunkStore {
     @Override
     public void writeBlock(SegmentId id, int index, byte[] storedValue) {
       byte[] key = KeyCodec.blockKey(id, index);
+      if (settings.valueFiles) {
+        // The value first, then its entry: a kill between the two leaves bytes no entry points
+        // to, never an entry without its bytes (and a power cut that loses the bytes but keeps
+        // the entry fails the entry's CRC when read).
+        try {
+          values.write(id, index, storedValue, settings.syncWrites);
+        } catch (IOException e) {
+          throw valueFileFailure("store block " + index + " of segment " + id, e);
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+          batch.put(presence, key, ValueFiles.entry(storedValue));
+          db.write(options.write(), batch);
+        } catch (RocksDBException e) {
+          throw failure("store block " + index + " of segment " + id, e);
+        }
+        return;
+      }
       try (WriteBatch batch = new WriteBatch()) {
         batch.put(blocks, key, storedValue);
         batch.put(presence, key, EMPTY);
@@ -1222,8 +1299,21 @@ public final class RocksChunkStore implements ChunkStore {
 
     @Override
     public byte[] readBlock(SegmentId id, int index) {
+      byte[] key = KeyCodec.blockKey(id, index);
       try {
-        return db.get(blocks, options.read(), KeyCodec.blockKey(id, index));
+        byte[] entry = db.get(presence, options.read(), key);
+        if (entry == null) {
+          return null;
+        }
+        if (entry.length > 0) {
+          return values.read(id, index, entry);
+        }
+        // Empty: written by format 2 or with value files off, the value is in the blocks family.
+        return db.get(blocks, options.read(), key);
+      } catch (CorruptBlockException e) {
+        throw new CorruptBlockException(name() + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        throw valueFileFailure("read block " + index + " of segment " + id, e);
       } catch (RocksDBException e) {
         if (isDamage(e)) {
           damageSeen("reading block " + index + " of segment " + id, e);
@@ -1262,6 +1352,13 @@ public final class RocksChunkStore implements ChunkStore {
       } catch (RocksDBException e) {
         throw failure("remove segment " + id, e);
       }
+      // After the entries: a kill in between leaves an orphan file, removed at the next open.
+      try {
+        values.delete(id);
+      } catch (IOException e) {
+        LOG.warn("{}: cannot delete the value file of segment {} (removed at the next open): {}", name(), id,
+            e.toString());
+      }
       reclaimer.segmentsRemoved();
     }
 
@@ -1298,6 +1395,7 @@ public final class RocksChunkStore implements ChunkStore {
     @Override
     public void close() {
       try {
+        values.close();
         closeDatabase();
       } finally {
         // The tuner outlives repairs (which reopen the database); it goes with the store.
@@ -1361,6 +1459,16 @@ public final class RocksChunkStore implements ChunkStore {
           + "); nothing was stored", e);
     }
     return new ChunkStoreException(name() + ": cannot " + what + ": " + m, e);
+  }
+
+  /** A value file failure as this store's exception; a full disk is a {@link DiskFullException}. */
+  private ChunkStoreException valueFileFailure(String what, IOException e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("No space left") || m.contains("Disk quota exceeded")) {
+      reportHealth(StoreHealth.degraded("disk full (" + m + "); puts are refused until space is free"));
+      return new DiskFullException(name() + ": cannot " + what + ": disk full (" + m + "); nothing was stored", e);
+    }
+    return new ChunkStoreException(name() + ": cannot " + what + " in its value file: " + e, e);
   }
 
   private static ChunkStoreException openFailure(Path dir, RocksDBException e) {

@@ -132,8 +132,8 @@ class RocksChunkStoreErrorsTest {
   void nativePropertiesAreReadable() {
     try (RocksChunkStore store = RocksChunkStore.at(dir).open()) {
       assertTrue(store.nativeProperty("rocksdb.total-sst-files-size").orElseThrow() > 0);
-      // Block values are in blob files (the default since issue 12).
-      assertTrue(store.nativeProperty("rocksdb.live-blob-file-size").orElseThrow() > 3 * 65536);
+      // Block values are in value files (the default since issue 12), none in blob files.
+      assertEquals(0, store.nativeProperty("rocksdb.live-blob-file-size").orElseThrow());
       assertEquals(0, store.nativeProperty("rocksdb.live-blob-file-garbage-size").orElseThrow());
       assertTrue(store.nativeProperty("no.such.property").isEmpty());
     }

@@ -24,7 +24,9 @@ import org.rocksdb.RocksIterator;
 
 /**
  * Format 2 keeps one {@code presence} entry per held block; a format-1 store (one bitmap per
- * segment) is converted when it is opened, and keeps every block it held.
+ * segment) is converted when it is opened, and keeps every block it held. Stores written before
+ * value files (values in the {@code blocks} family, inline or in blob files) open and read, and
+ * their new puts go to value files.
  */
 class RocksChunkStoreFormatTest {
   @TempDir Path dir;
@@ -34,7 +36,7 @@ class RocksChunkStoreFormatTest {
     SplittableRandom random = new SplittableRandom(17);
     Segment a = TestSegments.v1(random, 3);
     Segment b = TestSegments.v1(random, 2);
-    try (RocksChunkStore s = RocksChunkStore.at(dir).open()) {
+    try (RocksChunkStore s = RocksChunkStore.at(dir).valueFiles(false).open()) {
       s.putSegment(a.record());
       s.putBlock(a.record().id(), 0, a.block(0));
       s.putBlock(a.record().id(), 2, a.block(2));
@@ -61,8 +63,53 @@ class RocksChunkStoreFormatTest {
       assertTrue(s.hasBlock(b.record().id(), 1));
       assertFalse(s.hasBlock(b.record().id(), 0));
       assertEquals(dev.peerdist.chunkstore.StoreHealth.OK, s.health());
+      assertArrayEquals(a.block(0), s.readBlock(a.record().id(), 0).orElseThrow(), "from the blocks family");
+      assertArrayEquals(a.block(1), s.readBlock(a.record().id(), 1).orElseThrow(), "from a value file");
+    }
+    assertTrue(java.nio.file.Files.size(new ValueFiles(dir, 1, false).file(a.record().id())) > ValueFiles.SLOT,
+        "block 1 went to its slot in a value file");
+  }
+
+  @Test
+  void blobAndInlineStoresOpenReadAndPutNewBlocksIntoValueFiles() throws Exception {
+    for (boolean blob : new boolean[] {true, false}) {
+      Path d = dir.resolve(blob ? "blob" : "inline");
+      SplittableRandom random = new SplittableRandom(blob ? 3 : 4);
+      Segment a = TestSegments.v1(random, 4);
+      Segment v2 = TestSegments.v2(random, 100_000);
+      try (RocksChunkStore s = RocksChunkStore.at(d).valueFiles(false).blobFiles(blob).open()) {
+        s.putSegment(a.record());
+        s.putBlock(a.record().id(), 0, a.block(0));
+        s.putBlock(a.record().id(), 3, a.block(3));
+        s.flush();
+      }
+      // As the code before value files left it: format 2.
+      RocksChunkStoreTest.overwrite(d, "default", FORMAT, new byte[] {2});
+      try (RocksChunkStore s = RocksChunkStore.at(d).blobFiles(blob).createIfMissing(false).open()) {
+        assertArrayEquals(a.block(0), s.readBlock(a.record().id(), 0).orElseThrow());
+        s.putBlock(a.record().id(), 1, a.block(1));
+        s.putSegment(v2.record());
+        s.putBlock(v2.record().id(), 0, v2.block(0));
+        assertEquals(TestSegments.footprint(a, 0, 1, 3) + TestSegments.footprint(v2, 0), s.stats().usedBytes());
+      }
+      assertEquals(3, RocksChunkStoreTest.read(d, "default", FORMAT)[0],
+          "relabelled at open, so that code that knows no value files refuses the store");
+      assertTrue(java.nio.file.Files.exists(new ValueFiles(d, 1, false).file(v2.record().id())));
+      try (RocksChunkStore s = RocksChunkStore.at(d).blobFiles(blob).createIfMissing(false).open()) {
+        for (int i : new int[] {0, 1, 3}) {
+          assertArrayEquals(a.block(i), s.readBlock(a.record().id(), i).orElseThrow(), "block " + i);
+          assertTrue(s.storedBlock(a.record().id(), i).isPresent());
+        }
+        assertArrayEquals(v2.block(0), s.readBlock(v2.record().id(), 0).orElseThrow());
+        assertTrue(s.removeSegment(a.record().id()), "a segment with blocks in both places goes whole");
+        assertFalse(java.nio.file.Files.exists(new ValueFiles(d, 1, false).file(a.record().id())));
+        assertEquals(TestSegments.footprint(v2, 0), s.stats().usedBytes());
+        assertEquals(0, s.stats().droppedCorruptBlocks());
+      }
     }
   }
+
+  private static final byte[] FORMAT = "format".getBytes(StandardCharsets.US_ASCII);
 
   private List<byte[]> presenceKeys() throws Exception {
     List<byte[]> keys = new ArrayList<>();

@@ -85,29 +85,29 @@ class RocksChunkStoreOptionsTest {
   @Test
   void blobFilesCanBeSwitchedBetweenOpens() {
     Path dir = temp.resolve("switch");
-    try (RocksChunkStore s = RocksChunkStore.at(dir).blobFiles(true).open()) {
+    try (RocksChunkStore s = RocksChunkStore.at(dir).valueFiles(false).blobFiles(true).open()) {
       putAll(s);
       s.flush();
     }
-    try (RocksChunkStore s = RocksChunkStore.at(dir).blobFiles(false).open()) {
+    try (RocksChunkStore s = RocksChunkStore.at(dir).valueFiles(false).blobFiles(false).open()) {
       assertHeld(s);
     }
   }
 
   /**
    * Issue 12: a store written before blob files became the default (values inline) opens with
-   * the default, keeps reading its inline values, writes new ones to blob files, and a space
+   * blob files, keeps reading its inline values, writes new ones to blob files, and a space
    * reclaim (which reads blob references, not inline values) keeps both.
    */
   @Test
   void inlineStoreOpensWithBlobFilesByDefaultAndKeepsItsValues() throws java.io.IOException {
     Path dir = temp.resolve("upgrade");
-    try (RocksChunkStore s = RocksChunkStore.at(dir).blobFiles(false).open()) {
+    try (RocksChunkStore s = RocksChunkStore.at(dir).valueFiles(false).blobFiles(false).open()) {
       putAll(s);
       s.flush();
     }
     Segment later = TestSegments.v1(new SplittableRandom(5), 3);
-    try (RocksChunkStore s = RocksChunkStore.at(dir).reclaimMinGarbageBytes(0).open()) {
+    try (RocksChunkStore s = RocksChunkStore.at(dir).valueFiles(false).reclaimMinGarbageBytes(0).open()) {
       assertHeld(s);
       s.putSegment(later.record());
       for (int i = 0; i < 3; i++) {
@@ -132,6 +132,7 @@ class RocksChunkStoreOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> RocksChunkStore.at(temp).capacityBytes(-1));
     assertThrows(IllegalArgumentException.class, () -> RocksChunkStore.at(temp).blockCacheBytes(-1));
     assertThrows(IllegalArgumentException.class, () -> RocksChunkStore.at(temp).reclaimMinGarbageBytes(-1));
+    assertThrows(IllegalArgumentException.class, () -> RocksChunkStore.at(temp).openValueFiles(0));
     assertThrows(IllegalArgumentException.class,
         () -> RocksChunkStore.at(temp).reclaimDelay(java.time.Duration.ofSeconds(-1)));
   }

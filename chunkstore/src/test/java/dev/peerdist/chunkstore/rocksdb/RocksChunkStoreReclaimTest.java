@@ -37,7 +37,9 @@ class RocksChunkStoreReclaimTest {
 
   /** Small memtables for the blocks family, so a few MiB make many blob files (one per flush). */
   private static RocksChunkStore.Builder store(Path dir) {
-    return RocksChunkStore.at(dir).capacityBytes(1L << 30).reclaimMinGarbageBytes(1L << 20)
+    // Values in blob files, the layout a reclaim is for (value files give space back with
+    // their segment).
+    return RocksChunkStore.at(dir).capacityBytes(1L << 30).reclaimMinGarbageBytes(1L << 20).valueFiles(false)
         .tuner(new RocksOptions.Tuner() {
           @Override
           public void tuneColumnFamily(String name, ColumnFamilyOptions o) {

@@ -17,7 +17,10 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 
-/** The RocksDB store (default options: block values in blob files) passes the whole shared contract, restarts included. */
+/**
+ * The RocksDB store (default options: block values in value files) passes the whole shared
+ * contract, restarts included; subclasses run it with the values in the {@code blocks} family.
+ */
 class RocksChunkStoreTest extends ChunkStoreConformanceTest {
   @TempDir Path temp;
   private int stores;
@@ -46,12 +49,40 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
     return s;
   }
 
+  /** Whether {@link #configure} writes block values to value files. */
+  protected boolean valueFiles() {
+    return true;
+  }
+
   @Override
   protected ChunkStore damage(ChunkStore store, SegmentId id, int index, byte[] value) {
     Path dir = dirs.get(store);
     store.close();
-    overwrite(dir, RocksChunkStore.BLOCKS, KeyCodec.blockKey(id, index), value);
+    if (valueFiles()) {
+      overwriteSlot(dir, id, index, value);
+    } else {
+      overwrite(dir, RocksChunkStore.BLOCKS, KeyCodec.blockKey(id, index), value);
+    }
     return reopen(configure(dir).createIfMissing(false).open(), dir);
+  }
+
+  /**
+   * Writes {@code value} over a block's slot in its value file behind the store's back (its
+   * entry stays as it was, as when a disk damages the file); a value shorter than a slot also
+   * cuts the file after it, as a lost tail would.
+   */
+  static void overwriteSlot(Path dir, SegmentId id, int index, byte[] value) {
+    Path file = new ValueFiles(dir.toAbsolutePath(), 1, false).file(id);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      long pos = ValueFiles.position(index);
+      ch.write(java.nio.ByteBuffer.wrap(value), pos);
+      if (value.length < ValueFiles.SLOT && ch.size() > pos + value.length) {
+        ch.truncate(pos + value.length);
+      }
+    } catch (java.io.IOException e) {
+      throw new AssertionError("cannot damage " + file, e);
+    }
   }
 
   private ChunkStore reopen(RocksChunkStore s, Path dir) {
@@ -61,6 +92,22 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
 
   /** Writes one value behind the store's back, as disk damage (or a bug) would. */
   static void overwrite(Path dir, String family, byte[] key, byte[] value) {
+    raw(dir, family, (db, h) -> {
+      db.put(h, key, value);
+      return null;
+    });
+  }
+
+  /** One value of a closed store's family, or null. */
+  static byte[] read(Path dir, String family, byte[] key) {
+    return raw(dir, family, (db, h) -> db.get(h, key));
+  }
+
+  private interface RawAccess<T> {
+    T run(RocksDB db, ColumnFamilyHandle family) throws Exception;
+  }
+
+  private static <T> T raw(Path dir, String family, RawAccess<T> body) {
     // Every family the store has (RocksDB must open them all), whatever this version added.
     List<String> names;
     try (org.rocksdb.Options o = new org.rocksdb.Options()) {
@@ -74,8 +121,11 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
           .map(n -> new ColumnFamilyDescriptor(n.getBytes(java.nio.charset.StandardCharsets.UTF_8), cfo)).toList();
       List<ColumnFamilyHandle> hs = new java.util.ArrayList<>();
       try (RocksDB db = RocksDB.open(dbo, dir.toString(), ds, hs)) {
-        db.put(hs.get(names.indexOf(family)), key, value);
-        hs.forEach(ColumnFamilyHandle::close);
+        try {
+          return body.run(db, hs.get(names.indexOf(family)));
+        } finally {
+          hs.forEach(ColumnFamilyHandle::close);
+        }
       }
     } catch (Exception e) {
       throw new AssertionError("cannot damage " + dir, e);

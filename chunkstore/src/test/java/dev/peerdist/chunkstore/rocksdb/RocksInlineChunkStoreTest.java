@@ -2,13 +2,15 @@ package dev.peerdist.chunkstore.rocksdb;
 
 import java.nio.file.Path;
 
-/**
- * The RocksDB store with block values inline in SST files (blob files off, as before issue 12)
- * passes the same contract as the default store with blob files ({@link RocksChunkStoreTest}).
- */
+/** The whole contract again with block values inline in SST files (no value files, no blob files). */
 class RocksInlineChunkStoreTest extends RocksChunkStoreTest {
   @Override
   protected RocksChunkStore.Builder configure(Path dir) {
-    return super.configure(dir).blobFiles(false);
+    return super.configure(dir).valueFiles(false).blobFiles(false);
+  }
+
+  @Override
+  protected boolean valueFiles() {
+    return false;
   }
 }

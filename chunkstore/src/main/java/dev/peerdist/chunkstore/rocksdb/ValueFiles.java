@@ -1,0 +1,395 @@
+package dev.peerdist.chunkstore.rocksdb;
+
+import dev.peerdist.chunkstore.CapacityLedger;
+import dev.peerdist.chunkstore.CorruptBlockException;
+import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.content.SegmentId;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.zip.CRC32C;
+
+/**
+ * Block values in one file per segment ({@code values/<first two hex digits>/<segment id hex>}),
+ * one fixed slot per block index, written with positional writes into the page cache: each value
+ * is written once, and RocksDB keeps only an {@linkplain #entry 8-byte entry} per block (issue 12).
+ *
+ * <h2>Slots</h2>
+ *
+ * Block {@code i} lives at {@code i × }{@value #SLOT}: the largest stored form of a V1 block (IV
+ * + AES-CBC ciphertext of 64 KiB with its 16-byte pad, {@link CapacityLedger#blockFootprint}). A
+ * V2 segment has one block, at 0, of at most {@link #MAX_VALUE} bytes. Slots of blocks not held
+ * are holes (sparse files), so a file takes about the bytes of the blocks written to it; the
+ * slot of a block dropped on its own (a damaged block) keeps its space until its segment goes.
+ *
+ * <h2>Entries and checks</h2>
+ *
+ * The presence entry of a block in a value file is {@code CRC32C (4) || length (4)}, big-endian,
+ * written after the value's bytes. A read checks both: a value cut short, overwritten, or lost
+ * with the page cache (a power cut that kept the index) is a {@link CorruptBlockException}, never
+ * returned.
+ *
+ * <h2>Open files</h2>
+ *
+ * At most {@code maxOpen} channels stay open (least recently used closed first, and a channel in
+ * use is closed when its last user is done). A channel closed under a thread (another thread was
+ * interrupted while using it, which closes a {@link FileChannel}) is replaced and the operation
+ * retried once; the interrupted thread's own operation fails. Thread-safe.
+ */
+final class ValueFiles implements AutoCloseable {
+  /** The directory under the store's directory. */
+  static final String DIRECTORY = "values";
+  /** Bytes per slot: the largest stored form of a V1 block. */
+  static final int SLOT = (int) CapacityLedger.blockFootprint(SegmentRecord.V1_BLOCK_SIZE);
+  /** The largest stored value: the one block of the largest V2 segment. */
+  static final int MAX_VALUE = (int) CapacityLedger.blockFootprint(SegmentRecord.V2_MAX_SEGMENT_SIZE);
+  /** Length of a presence entry that points into a value file. */
+  static final int ENTRY_LENGTH = 8;
+  /** Channels kept open by default. */
+  static final int DEFAULT_OPEN_FILES = 64;
+
+  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+
+  private final Path root;
+  private final int maxOpen;
+  private final boolean durable;
+  /** Access-ordered: the eldest is the least recently used. Guarded by {@code this}. */
+  private final LinkedHashMap<SegmentId, Handle> open = new LinkedHashMap<>(16, 0.75f, true);
+  private boolean closed;
+
+  /** One open channel and how many operations are using it. Guarded by the owning ValueFiles. */
+  private static final class Handle {
+    final FileChannel channel;
+    int users;
+    boolean retired;
+
+    Handle(FileChannel channel) {
+      this.channel = channel;
+    }
+  }
+
+  /**
+   * @param storeDirectory the store's directory ({@link #DIRECTORY} goes under it)
+   * @param maxOpen channels kept open at most
+   * @param durable whether new files and directories are synced into their parent (for a store
+   *     whose writes are synced: a value's fdatasync does not make its new file's name durable)
+   */
+  ValueFiles(Path storeDirectory, int maxOpen, boolean durable) {
+    if (maxOpen < 1) {
+      throw new IllegalArgumentException("open value files " + maxOpen + " must be at least 1");
+    }
+    this.root = storeDirectory.resolve(DIRECTORY);
+    this.maxOpen = maxOpen;
+    this.durable = durable;
+  }
+
+  /** The file of a segment's values. */
+  Path file(SegmentId id) {
+    String hex = id.toHex();
+    return root.resolve(hex.substring(0, 2)).resolve(hex);
+  }
+
+  /** Where block {@code index}'s slot starts. */
+  static long position(int index) {
+    return (long) index * SLOT;
+  }
+
+  /** The presence entry of a stored value: CRC32C and length. */
+  static byte[] entry(byte[] value) {
+    CRC32C crc = new CRC32C();
+    crc.update(value, 0, value.length);
+    return ByteBuffer.allocate(ENTRY_LENGTH).putInt((int) crc.getValue()).putInt(value.length).array();
+  }
+
+  /**
+   * Writes a stored value into its slot; with {@code sync} the file's data is on the disk when
+   * this returns ({@link FileChannel#force force(false)}: fdatasync). A failure leaves at most
+   * some bytes in a slot no entry points to.
+   */
+  void write(SegmentId id, int index, byte[] value, boolean sync) throws IOException {
+    if (value.length > SLOT && index != 0) {
+      throw new IllegalArgumentException("a value of " + value.length + " bytes does not fit slot " + index);
+    }
+    if (value.length > MAX_VALUE) {
+      throw new IllegalArgumentException("a value of " + value.length + " bytes is larger than any block's");
+    }
+    for (int attempt = 0; ; attempt++) {
+      Handle h = acquire(id, true);
+      try {
+        ByteBuffer b = ByteBuffer.wrap(value);
+        long pos = position(index);
+        while (b.hasRemaining()) {
+          pos += h.channel.write(b, pos);
+        }
+        if (sync) {
+          h.channel.force(false);
+        }
+        return;
+      } catch (ClosedChannelException e) {
+        if (!retry(e, attempt)) {
+          throw e;
+        }
+      } finally {
+        release(h);
+      }
+    }
+  }
+
+  /**
+   * The stored value {@code entry} describes.
+   *
+   * @throws CorruptBlockException when the entry is malformed, the file or the bytes are missing,
+   *     or the bytes do not match the entry's length and CRC32C
+   * @throws IOException when the file cannot be read for another reason
+   */
+  byte[] read(SegmentId id, int index, byte[] entry) throws IOException {
+    if (entry.length != ENTRY_LENGTH) {
+      throw corrupt(id, index, "its entry is " + entry.length + " bytes, not " + ENTRY_LENGTH);
+    }
+    ByteBuffer e = ByteBuffer.wrap(entry);
+    int crc = e.getInt();
+    int length = e.getInt();
+    if (length <= 0 || length > MAX_VALUE || (length > SLOT && index != 0)) {
+      throw corrupt(id, index, "its entry claims " + length + " bytes");
+    }
+    for (int attempt = 0; ; attempt++) {
+      Handle h = acquire(id, false);
+      if (h == null) {
+        throw corrupt(id, index, "its value file " + file(id) + " is missing");
+      }
+      try {
+        byte[] value = new byte[length];
+        ByteBuffer b = ByteBuffer.wrap(value);
+        long pos = position(index);
+        while (b.hasRemaining()) {
+          int n = h.channel.read(b, pos);
+          if (n < 0) {
+            throw corrupt(id, index, "the value file ends " + b.remaining() + " bytes short of it");
+          }
+          pos += n;
+        }
+        CRC32C c = new CRC32C();
+        c.update(value, 0, value.length);
+        if ((int) c.getValue() != crc) {
+          throw corrupt(id, index, "its bytes do not match their CRC32C");
+        }
+        return value;
+      } catch (ClosedChannelException x) {
+        if (!retry(x, attempt)) {
+          throw x;
+        }
+      } finally {
+        release(h);
+      }
+    }
+  }
+
+  /** Deletes a segment's file (after its entries are gone); a later write creates a new one. */
+  synchronized void delete(SegmentId id) throws IOException {
+    // Under the lock: no read can cache a channel to the file being unlinked, which a later
+    // write of the same segment (put again) would otherwise write into, lost.
+    Handle h = open.remove(id);
+    if (h != null) {
+      retire(h);
+    }
+    Files.deleteIfExists(file(id));
+  }
+
+  /**
+   * Deletes every value file whose segment {@code keep} rejects, and any file whose name is not a
+   * segment id; returns how many. For opening: a kill between removing a segment's entries and
+   * its file leaves the file behind.
+   */
+  synchronized int deleteOrphans(Predicate<SegmentId> keep) throws IOException {
+    if (!Files.isDirectory(root)) {
+      return 0;
+    }
+    int deleted = 0;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+      for (Path d : dirs) {
+        if (!Files.isDirectory(d)) {
+          Files.deleteIfExists(d);
+          deleted++;
+          continue;
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> in = Files.newDirectoryStream(d)) {
+          in.forEach(files::add);
+        }
+        for (Path f : files) {
+          SegmentId id = idOf(f.getFileName().toString());
+          if (id == null || !keep.test(id)) {
+            if (id != null) {
+              Handle h = open.remove(id);
+              if (h != null) {
+                retire(h);
+              }
+            }
+            Files.deleteIfExists(f);
+            deleted++;
+          }
+        }
+      }
+    }
+    return deleted;
+  }
+
+  private static SegmentId idOf(String name) {
+    try {
+      return SegmentId.fromHex(name);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** Closes every channel (those in use when their last user is done). */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    for (Handle h : open.values()) {
+      retire(h);
+    }
+    open.clear();
+  }
+
+  /** Channels open now (tests). */
+  synchronized int openChannels() {
+    return open.size();
+  }
+
+  // ---------------------------------------------------------------- channels
+
+  /** A channel to the segment's file, counted as in use; null when absent and not {@code create}. */
+  private synchronized Handle acquire(SegmentId id, boolean create) throws IOException {
+    if (closed) {
+      throw new ClosedChannelException();
+    }
+    Handle h = open.get(id);
+    if (h != null && !h.channel.isOpen()) {
+      // Closed by another thread's interrupt: replace it.
+      open.remove(id);
+      retire(h);
+      h = null;
+    }
+    if (h == null) {
+      Path f = file(id);
+      FileChannel ch;
+      if (create) {
+        boolean isNew = !Files.exists(f);
+        if (isNew) {
+          createDirectory(f.getParent());
+        }
+        ch = FileChannel.open(f, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+            ownerOnly(false));
+        if (isNew && durable) {
+          syncDirectory(f.getParent());
+        }
+      } else {
+        try {
+          ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+          return null;
+        }
+      }
+      h = new Handle(ch);
+      open.put(id, h);
+      evictBeyond(maxOpen);
+    }
+    h.users++;
+    return h;
+  }
+
+  private synchronized void release(Handle h) {
+    if (h == null) {
+      return;
+    }
+    h.users--;
+    if (h.retired && h.users == 0) {
+      closeQuietly(h.channel);
+    }
+  }
+
+  /** Whether a closed-channel failure is worth one more try: not when this thread was interrupted. */
+  private boolean retry(ClosedChannelException e, int attempt) {
+    if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted() || attempt > 0) {
+      return false;
+    }
+    synchronized (this) {
+      return !closed;
+    }
+  }
+
+  private void evictBeyond(int limit) {
+    Iterator<Map.Entry<SegmentId, Handle>> it = open.entrySet().iterator();
+    while (open.size() > limit && it.hasNext()) {
+      Handle h = it.next().getValue();
+      it.remove();
+      retire(h);
+    }
+  }
+
+  private static void retire(Handle h) {
+    h.retired = true;
+    if (h.users == 0) {
+      closeQuietly(h.channel);
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // Nothing was written through a close; the data is in the page cache already.
+    }
+  }
+
+  private void createDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    boolean newRoot = !Files.isDirectory(root);
+    Files.createDirectories(dir, ownerOnly(true));
+    if (durable) {
+      if (newRoot) {
+        syncDirectory(root.getParent());
+      }
+      syncDirectory(root);
+    }
+  }
+
+  private static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  private static FileAttribute<?>[] ownerOnly(boolean directory) {
+    try {
+      return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(directory ? OWNER_DIR : OWNER_FILE)};
+    } catch (UnsupportedOperationException e) {
+      return new FileAttribute<?>[0];
+    }
+  }
+
+  private static CorruptBlockException corrupt(SegmentId id, int index, String why) {
+    return new CorruptBlockException("block " + index + " of segment " + id + " is damaged: " + why, null);
+  }
+}
