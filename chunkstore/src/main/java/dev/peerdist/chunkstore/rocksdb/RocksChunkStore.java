@@ -1466,7 +1466,8 @@ public final class RocksChunkStore implements ChunkStore {
     String m = String.valueOf(e.getMessage());
     if (m.contains("No space left") || m.contains("Disk quota exceeded")) {
       reportHealth(StoreHealth.degraded("disk full (" + m + "); puts are refused until space is free"));
-      return new DiskFullException(name() + ": cannot " + what + ": disk full (" + m + "); nothing was stored", e);
+      return new DiskFullException(name() + ": cannot " + what + " in its value file: disk full (" + m
+          + "); nothing was stored", e);
     }
     return new ChunkStoreException(name() + ": cannot " + what + " in its value file: " + e, e);
   }

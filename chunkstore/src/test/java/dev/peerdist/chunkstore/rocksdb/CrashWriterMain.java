@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * loop, two writer threads per segment, printing {@code ack <segment hex> <index>} after each {@code putBlock} returns, until it
  * is killed (or has written {@code maxBlocks}, a bound so that it always stops by itself).
  *
- * <p>Arguments: {@code DIR SEED CAPACITY_BYTES MAX_BLOCKS}.
+ * <p>Arguments: {@code DIR SEED CAPACITY_BYTES MAX_BLOCKS [LAYOUT]}; LAYOUT {@code files} (value
+ * files, the default) or {@code family} (values in the {@code blocks} family, blob files).
  */
 public final class CrashWriterMain {
   private CrashWriterMain() {}
@@ -27,13 +28,14 @@ public final class CrashWriterMain {
     SplittableRandom random = new SplittableRandom(Long.parseLong(args[1]));
     long capacity = Long.parseLong(args[2]);
     long maxBlocks = Long.parseLong(args[3]);
+    boolean valueFiles = args.length < 5 || args[4].equals("files");
     PrintStream out = new PrintStream(System.out, false);
     // Two writers put the blocks of each segment at the same time (even and odd indexes), as a
     // node's two store writers do: their hashing and sealing overlap, their RocksDB writes run
     // outside the store's mutex, and a kill may land anywhere between them.
     ExecutorService writers = Executors.newFixedThreadPool(2);
     AtomicLong written = new AtomicLong();
-    try (RocksChunkStore store = RocksChunkStore.at(dir).capacityBytes(capacity).open()) {
+    try (RocksChunkStore store = RocksChunkStore.at(dir).capacityBytes(capacity).valueFiles(valueFiles).open()) {
       out.println("open");
       out.flush();
       while (written.get() < maxBlocks) {

@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A store on a tiny tmpfs runs out of space: the failing put throws a message naming the path
  * and saying "disk full", the index does not claim the failed block, and everything stored
- * before stays readable. Needs root to mount the tmpfs (CI runs as root).
+ * before stays readable; with value files (the default) the failure is the value file's write,
+ * nothing of it is claimed after a restart either, and removing a segment gives room back at
+ * once. Needs root to mount the tmpfs (CI runs as root).
  */
 class RocksChunkStoreDiskFullIT {
   @TempDir Path temp;
@@ -36,6 +38,16 @@ class RocksChunkStoreDiskFullIT {
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
   void fullDiskGivesAClearErrorAndLosesNothingStored() throws Exception {
+    fillUp(true);
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void fullDiskWithValuesInRocksDbGivesAClearErrorAndLosesNothingStored() throws Exception {
+    fillUp(false);
+  }
+
+  private void fillUp(boolean valueFiles) throws Exception {
     Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "mounting a tmpfs needs root");
     Path mount = Files.createDirectory(temp.resolve("tiny"));
     Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", mount.toString()),
@@ -45,7 +57,9 @@ class RocksChunkStoreDiskFullIT {
       List<Segment> stored = new ArrayList<>();
       ChunkStoreException failure = null;
       SplittableRandom random = new SplittableRandom(11);
-      RocksChunkStore store = RocksChunkStore.at(dir).capacityBytes(1L << 30).open();
+      RocksChunkStore store = RocksChunkStore.at(dir).capacityBytes(1L << 30).valueFiles(valueFiles).open();
+      Segment failed = null;
+      int failedIndex = -1;
       try {
         outer:
         for (int n = 0; n < 100; n++) { // 100 segments of 4 blocks are far more than 12 MiB
@@ -57,6 +71,8 @@ class RocksChunkStoreDiskFullIT {
               store.putBlock(s.record().id(), i, s.block(i));
             } catch (ChunkStoreException e) {
               failure = e;
+              failed = s;
+              failedIndex = i;
               assertEquals(before.blocks(), store.stats().blocks(), "a failed put is not counted");
               assertTrue(!store.hasBlock(s.record().id(), i), "a failed put is not claimed");
               break outer;
@@ -76,6 +92,19 @@ class RocksChunkStoreDiskFullIT {
           for (int i = 0; i < 4; i++) {
             assertArrayEquals(s.block(i), store.readBlock(s.record().id(), i).orElseThrow(),
                 "block stored before the disk filled");
+          }
+        }
+        if (valueFiles) {
+          assertTrue(failure.getMessage().contains("value file"), failure.getMessage());
+          // Space comes back with a removed segment's file, and the failed block can be put.
+          assertTrue(store.removeSegment(stored.remove(0).record().id()));
+          store.putBlock(failed.record().id(), failedIndex, failed.block(failedIndex));
+          assertTrue(store.hasBlock(failed.record().id(), failedIndex));
+          store.close();
+          store = RocksChunkStore.at(dir).createIfMissing(false).open();
+          RocksChunkStoreCrashIT.checkEverythingVerifies(store, "after the disk was full");
+          for (Segment s : stored) {
+            assertEquals(4, store.presentBlocks(s.record().id()).cardinality());
           }
         }
       } finally {
