@@ -53,8 +53,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <ul>
  *   <li>{@code storePut}: {@link RocksChunkStore#putBlock} into an empty store — SHA-256
- *       verification, AES-256-CBC encryption at rest and a RocksDB write with WAL, unsynced
- *       (the store's default durability: safe against process kills, see its Javadoc).
+ *       verification, AES-256-CBC encryption at rest and the write, unsynced (the store's
+ *       default durability: safe against process kills, see its Javadoc): with value files a
+ *       positional write into the segment's file and an 8-byte presence entry in RocksDB
+ *       (WAL), otherwise the value and its entry in one RocksDB write.
  *   <li>{@code storePutTwoWriters}: the same puts split over two threads, each taking every
  *       other block of every segment, as a node's two store writers do: their hashing and
  *       encryption overlap; their RocksDB writes go in turn (docs/STORE.md).
@@ -73,9 +75,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * root and disturbs the whole machine). Data lives under {@code -Dpeerdist.bench.dir} (default
  * {@code java.io.tmpdir}) and is deleted afterwards. Run: {@code java -cp ...
  * dev.peerdist.simulator.bench.StoreBenchmark [DATA_MIB]}; CI never runs it. {@link #main} runs
- * every benchmark twice in one run, with block values inline in SST files and in blob files (the
- * store's default since issue 12), and prints each layout's ratios against plain files, then the
- * blob / inline ratios and the disk bytes written per byte put of both.
+ * every benchmark once per {@link #layout} in one run — block values in value files (the store's
+ * default since issue 12's value files), in RocksDB blob files, and inline in SST files — and
+ * prints each layout's ratios against plain files, the ratios between layouts and the disk bytes
+ * written per byte put of each.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -91,12 +94,20 @@ public class StoreBenchmark {
   @Param("1024")
   public int dataMiB;
 
-  /** Whether the stores keep block values in RocksDB blob files ({@code RocksChunkStore.Builder#blobFiles}). */
-  @Param("true")
-  public boolean blobFiles;
+  /**
+   * Where the stores keep block values: {@value #FILES} (value files, {@code
+   * RocksChunkStore.Builder#valueFiles}, the default), {@value #BLOB} (RocksDB blob files) or
+   * {@value #INLINE} (inline in SST files).
+   */
+  @Param({FILES, BLOB, INLINE})
+  public String layout;
+
+  static final String FILES = "files";
+  static final String BLOB = "blob";
+  static final String INLINE = "inline";
 
   /**
-   * A file the forked benchmark JVMs append their disk figures to ({@code benchmark blobFiles
+   * A file the forked benchmark JVMs append their disk figures to ({@code benchmark layout
    * bytesWrittenPerBytePut}, one line per iteration), for {@link #main}'s summary.
    */
   static final String REPORT_PROPERTY = "peerdist.bench.report";
@@ -152,7 +163,7 @@ public class StoreBenchmark {
       return;
     }
     // The read side: one full store and one file with the same blocks.
-    readStore = RocksChunkStore.at(root.resolve("read-store")).blobFiles(blobFiles).capacityBytes(Long.MAX_VALUE / 2).open();
+    readStore = store(root.resolve("read-store"));
     fill(readStore);
     readStore.flush();
     Path file = root.resolve("read-file");
@@ -160,6 +171,14 @@ public class StoreBenchmark {
       writeAll(ch);
     }
     readFile = FileChannel.open(file, StandardOpenOption.READ);
+  }
+
+  private RocksChunkStore store(Path dir) {
+    if (!List.of(FILES, BLOB, INLINE).contains(layout)) {
+      throw new IllegalArgumentException("layout " + layout + " is none of " + FILES + ", " + BLOB + ", " + INLINE);
+    }
+    return RocksChunkStore.at(dir).valueFiles(FILES.equals(layout)).blobFiles(BLOB.equals(layout))
+        .capacityBytes(Long.MAX_VALUE / 2).open();
   }
 
   private static boolean isPut(BenchmarkParams params) {
@@ -173,7 +192,7 @@ public class StoreBenchmark {
       return;
     }
     putDir = Files.createDirectory(root.resolve("put-" + System.nanoTime()));
-    putStore = RocksChunkStore.at(putDir.resolve("store")).blobFiles(blobFiles).capacityBytes(Long.MAX_VALUE / 2).open();
+    putStore = store(putDir.resolve("store"));
     putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     diskBytesAtStart = diskBytesWritten();
   }
@@ -209,10 +228,10 @@ public class StoreBenchmark {
         String name = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
         double perByte = written / (dataMiB * 1048576.0);
         System.out.printf(Locale.ROOT, "  [%s, %s] disk bytes written per byte put: %.2f%n", name,
-            blobFiles ? "blob files" : "inline values", perByte);
+            describe(layout), perByte);
         String report = System.getProperty(REPORT_PROPERTY);
         if (report != null) {
-          Files.writeString(Path.of(report), String.format(Locale.ROOT, "%s %s %.6f%n", name, blobFiles, perByte),
+          Files.writeString(Path.of(report), String.format(Locale.ROOT, "%s %s %.6f%n", name, layout, perByte),
               StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         }
       }
@@ -356,9 +375,10 @@ public class StoreBenchmark {
   }
 
   /**
-   * MB/s of each benchmark, the store/file ratios per layout and, when both layouts ran, the
-   * blob / inline ratios; {@code diskPerBytePut} (layout, then put benchmark: mean disk bytes
-   * written per byte put) is printed beside them.
+   * MB/s of each benchmark, the store/file ratios per layout and, for the layouts that ran, the
+   * ratios between them (value files / blob files, blob files / inline values);
+   * {@code diskPerBytePut} (layout, then put benchmark: mean disk bytes written per byte put) is
+   * printed beside them.
    */
   static void printRatios(Collection<RunResult> results, Map<String, Map<String, Double>> diskPerBytePut,
       PrintStream out) {
@@ -368,13 +388,13 @@ public class StoreBenchmark {
       name = name.substring(name.lastIndexOf('.') + 1);
       double seconds = r.getPrimaryResult().getScore(); // seconds per data set
       int mib = Integer.parseInt(r.getParams().getParam("dataMiB"));
-      String layout = "true".equals(r.getParams().getParam("blobFiles")) ? BLOB : INLINE;
+      String layout = describe(r.getParams().getParam("layout"));
       byLayout.computeIfAbsent(layout, k -> new HashMap<>()).put(name, mib * 1048576.0 / 1e6 / seconds);
     }
     for (var e : byLayout.entrySet()) {
       Map<String, Double> mbps = e.getValue();
       out.println();
-      out.println("Store benchmark, RocksDB " + e.getKey() + " (64 KiB blocks, MB = 10^6 bytes, same run):");
+      out.println("Store benchmark, " + e.getKey() + " (64 KiB blocks, MB = 10^6 bytes, same run):");
       for (String n : List.of("storePut", "storePutTwoWriters", "filePut", "filePutSynced", "storeRead", "storeServe",
           "fileRead")) {
         if (mbps.containsKey(n)) {
@@ -390,29 +410,44 @@ public class StoreBenchmark {
       diskPerBytePut.getOrDefault(e.getKey(), Map.of()).forEach((n, v) ->
           out.printf(Locale.ROOT, "  disk bytes written per byte put: %.2f  %s%s%n", v, n, l));
     }
-    Map<String, Double> blob = byLayout.get(BLOB);
-    Map<String, Double> inline = byLayout.get(INLINE);
-    if (blob != null && inline != null) {
-      out.println();
-      out.println("Blob files (default) / inline values, same run (> 1: blob files faster):");
-      for (String n : List.of("storePut", "storePutTwoWriters", "storeRead", "storeServe")) {
-        if (blob.containsKey(n) && inline.containsKey(n)) {
-          out.printf(Locale.ROOT, "  ratio %.2f  %s%n", blob.get(n) / inline.get(n), n);
-        }
+    compare(out, byLayout, diskPerBytePut, describe(FILES), describe(BLOB));
+    compare(out, byLayout, diskPerBytePut, describe(BLOB), describe(INLINE));
+  }
+
+  /** Ratios of layout {@code a} to {@code b} when both ran. */
+  private static void compare(PrintStream out, Map<String, Map<String, Double>> byLayout,
+      Map<String, Map<String, Double>> diskPerBytePut, String a, String b) {
+    Map<String, Double> ma = byLayout.get(a);
+    Map<String, Double> mb = byLayout.get(b);
+    if (ma == null || mb == null) {
+      return;
+    }
+    out.println();
+    out.println(a + " / " + b + ", same run (> 1: " + a + " faster):");
+    for (String n : List.of("storePut", "storePutTwoWriters", "storeRead", "storeServe")) {
+      if (ma.containsKey(n) && mb.containsKey(n)) {
+        out.printf(Locale.ROOT, "  ratio %.2f  %s%n", ma.get(n) / mb.get(n), n);
       }
-      Map<String, Double> db = diskPerBytePut.getOrDefault(BLOB, Map.of());
-      Map<String, Double> di = diskPerBytePut.getOrDefault(INLINE, Map.of());
-      for (String n : db.keySet()) {
-        if (di.containsKey(n) && di.get(n) > 0) {
-          out.printf(Locale.ROOT, "  ratio %.2f  disk bytes written per byte put, %s (< 1: blob files write less)%n",
-              db.get(n) / di.get(n), n);
-        }
+    }
+    Map<String, Double> da = diskPerBytePut.getOrDefault(a, Map.of());
+    Map<String, Double> db = diskPerBytePut.getOrDefault(b, Map.of());
+    for (String n : da.keySet()) {
+      if (db.containsKey(n) && db.get(n) > 0) {
+        out.printf(Locale.ROOT, "  ratio %.2f  disk bytes written per byte put, %s (< 1: %s write less)%n",
+            da.get(n) / db.get(n), n, a);
       }
     }
   }
 
-  private static final String BLOB = "blob files";
-  private static final String INLINE = "inline values";
+  /** How the summary names a {@link #layout}. */
+  static String describe(String layout) {
+    return switch (layout == null ? "" : layout) {
+      case FILES -> "value files";
+      case BLOB -> "RocksDB blob files";
+      case INLINE -> "RocksDB inline values";
+      default -> "layout " + layout;
+    };
+  }
 
   /** Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines. */
   static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
@@ -421,7 +456,7 @@ public class StoreBenchmark {
       for (String line : Files.readAllLines(report)) {
         String[] f = line.trim().split(" ");
         if (f.length == 3) {
-          double[] acc = sums.computeIfAbsent("true".equals(f[1]) ? BLOB : INLINE, k -> new java.util.TreeMap<>())
+          double[] acc = sums.computeIfAbsent(describe(f[1]), k -> new java.util.TreeMap<>())
               .computeIfAbsent(f[0], k -> new double[2]);
           acc[0] += Double.parseDouble(f[2]);
           acc[1]++;
@@ -441,10 +476,10 @@ public class StoreBenchmark {
   }
 
   /**
-   * Runs every benchmark of this class with both layouts (inline values and blob files, the
-   * default) and prints the ratios. Arguments: {@code [DATA_MIB] [BENCHMARK_REGEX]}, e.g.
+   * Runs every benchmark of this class with each layout (value files, the default; blob files;
+   * inline values) and prints the ratios. Arguments: {@code [DATA_MIB] [BENCHMARK_REGEX]}, e.g.
    * {@code 128 'storePut|filePut'} for the puts only; {@code --blob} is accepted and ignored
-   * (both layouts always run).
+   * (every layout always runs).
    */
   public static void main(String[] args) throws RunnerException, IOException {
     String mib = "1024";
@@ -467,7 +502,7 @@ public class StoreBenchmark {
         return new Runner(new OptionsBuilder()
             .include(include)
             .param("dataMiB", dataMiB)
-            .param("blobFiles", "false", "true")
+            .param("layout", FILES, BLOB, INLINE)
             .jvmArgsAppend(jvm.toArray(String[]::new))
             .build()).run();
       }, System.out);
