@@ -58,24 +58,37 @@ import org.rocksdb.WriteBatch;
  *   <tr><th>family</th><th>key</th><th>value</th></tr>
  *   <tr><td>{@code default}</td><td>"format", "capacity"</td><td>1 byte; 8 bytes big-endian</td></tr>
  *   <tr><td>{@code segments}</td><td>segment key</td><td>{@link SegmentRecordCodec} bytes</td></tr>
- *   <tr><td>{@code presence}</td><td>block key, one per held block</td><td>empty (format 1: a bitmap per segment key, converted at open)</td></tr>
+ *   <tr><td>{@code presence}</td><td>block key, one per held block</td><td>CRC32C (4) || length (4) of the
+ *       value in its value file; empty when the value is in {@code blocks} (format 1: a bitmap
+ *       per segment key, converted at open)</td></tr>
  *   <tr><td>{@code pins}</td><td>segment key</td><td>empty</td></tr>
  *   <tr><td>{@code access}</td><td>segment key</td><td>tick (8) || epoch millis (8), big-endian</td></tr>
- *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext, in blob files
- *       unless {@link Builder#blobFiles(boolean) blobFiles(false)}</td></tr>
+ *   <tr><td>{@code blocks}</td><td>block key</td><td>IV (16) || AES-256-CBC ciphertext of values written
+ *       with {@link Builder#valueFiles(boolean) valueFiles(false)} or before value files; in blob
+ *       files unless {@link Builder#blobFiles(boolean) blobFiles(false)}</td></tr>
  *   <tr><td>{@code side}</td><td>owner's key</td><td>owner's value: the {@link SideTable} ({@link RocksSideTable})</td></tr>
  * </table>
  *
- * <p>A block and its presence entry go in one atomic {@link WriteBatch}, so the store never
- * claims a block it lacks, and puts of different blocks write nothing in common (no bitmap to
- * read, change and write back per segment). Opening reads only the small
- * families (records, presence, pins, recency), never block values, so it is fast whatever the
- * data size.
+ * <p>Puts of different blocks write nothing in common (no bitmap to read, change and write back
+ * per segment). Opening reads only the small families (records, presence, pins, recency), never
+ * block values, so it is fast whatever the data size.
+ *
+ * <h2>Value files</h2>
+ *
+ * By default a block's value goes to its slot in its segment's value file ({@link ValueFiles},
+ * {@code DIR/values/}), written once into the page cache, and then its presence entry, holding
+ * the value's CRC32C and length, goes to RocksDB: the store never claims a block whose bytes were
+ * not written first. Every read checks the length and CRC32C, so a value lost or damaged under
+ * its entry (a power cut that kept the index, a flipped byte) is dropped, never served. Removing
+ * a segment deletes its entries, then its file; files of segments the index does not know are
+ * deleted at open.
  *
  * <h2>Blob files and space</h2>
  *
- * Block values live in RocksDB blob files with blob garbage collection off, so compaction moves
- * only keys (issue 12). The space of removed blocks comes back through {@link #reclaimSpace()},
+ * With {@link Builder#valueFiles(boolean) valueFiles(false)}, a value and its (empty) presence
+ * entry go in one atomic {@link WriteBatch}, the value to RocksDB blob files with blob garbage
+ * collection off, so compaction moves only keys (issue 12). The space of their removed blocks
+ * comes back through {@link #reclaimSpace()},
  * which also runs by itself on a daemon thread {@link Builder#reclaimDelay} after removals:
  * bounded, one at a time, never during close or repair ({@link BlobReclaimer},
  * {@link BlobReclaimPolicy}).
@@ -90,11 +103,13 @@ import org.rocksdb.WriteBatch;
  * <h2>Durability</h2>
  *
  * The write-ahead log is always on. By default writes are not fsynced: once {@code putBlock}
- * returns, its WAL record is in the operating system's page cache, so killing the process
- * (even with SIGKILL) loses nothing acknowledged — the crash test shows it — while an OS crash or
- * power cut may lose the last writes (RocksDB then recovers a consistent earlier state). With
- * {@link Builder#syncWrites(boolean) syncWrites(true)} every write is fsynced before it returns,
- * which also survives power loss at a large cost in put throughput.
+ * returns, its value and its entry's WAL record are in the operating system's page cache, so
+ * killing the process (even with SIGKILL) loses nothing acknowledged — the crash test shows it —
+ * while an OS crash or power cut may lose the last writes (RocksDB then recovers a consistent
+ * earlier state; a value file's lost pages fail their CRC32C). With
+ * {@link Builder#syncWrites(boolean) syncWrites(true)} the value file is fdatasynced before its
+ * entry is written and every write is fsynced before it returns, which also survives power loss
+ * at a large cost in put throughput.
  *
  * <h2>Errors</h2>
  *
@@ -111,6 +126,9 @@ import org.rocksdb.WriteBatch;
  * a node uses) the store repairs itself instead of wedging (issue 11):
  *
  * <ul>
+ *   <li>A value in a value file that fails its length or CRC32C is dropped from the index and
+ *       counted, with no repair (RocksDB's files are sound); this holds without
+ *       {@code recoverDamage} too.
  *   <li>A block whose data RocksDB reports corrupt when it is read is dropped from the index,
  *       counted, and reported absent, so the caller fetches it again; the store then repairs
  *       itself in the background (below), because a later compaction would trip over the same
@@ -120,6 +138,7 @@ import org.rocksdb.WriteBatch;
  *       automatic compaction off, checks every SST file's checksums, copies each damaged file
  *       into {@code quarantine/} and removes it from the database ({@code DeleteFilesInRanges}),
  *       drops from the index the blocks that lived only there, and turns compaction back on.
+ *       Value files stay, and their entries carry over as they are.
  *   <li>A store that cannot be opened even with the damaged WAL records skipped is moved aside
  *       to {@code DIR.damaged-TIMESTAMP} (logged) and a new, empty store is created.
  * </ul>
@@ -541,6 +560,31 @@ public final class RocksChunkStore implements ChunkStore {
 
   boolean blobFiles() {
     return settings.blobFiles;
+  }
+
+  /**
+   * Bytes in the value files: the sum of their lengths (slots of blocks not held are holes, so
+   * the space they take on disk can be less). With the RocksDB properties above, the store's size
+   * on disk; for {@code peerdist cache stats} and metrics.
+   */
+  public long valueFileBytes() {
+    return guarded(() -> {
+      Path root = directory.resolve(ValueFiles.DIRECTORY);
+      if (!Files.isDirectory(root)) {
+        return 0L;
+      }
+      try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+        return all.filter(Files::isRegularFile).mapToLong(p -> {
+          try {
+            return Files.size(p);
+          } catch (IOException e) {
+            return 0; // removed meanwhile
+          }
+        }).sum();
+      } catch (IOException | java.io.UncheckedIOException e) {
+        throw new ChunkStoreException(name() + ": cannot list its value files: " + e, e);
+      }
+    });
   }
 
   /** Value file channels open now (tests: the bound holds). */

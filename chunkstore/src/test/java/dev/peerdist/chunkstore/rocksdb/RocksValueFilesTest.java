@@ -95,6 +95,11 @@ class RocksValueFilesTest {
       assertTrue(s.nativeProperty("rocksdb.total-sst-files-size").orElseThrow() < 64 * 1024,
           "only small entries in RocksDB");
       assertEquals(List.of(5, 3, 1), readable(s));
+      long files = 0;
+      for (Segment seg : segments) {
+        files += Files.size(fileOf(dir, seg.record().id()));
+      }
+      assertEquals(files, s.valueFileBytes());
     }
   }
 
