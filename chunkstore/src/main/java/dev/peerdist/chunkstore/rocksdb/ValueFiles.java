@@ -6,7 +6,6 @@ import dev.peerdist.chunkstore.SegmentRecord;
 import dev.peerdist.chunkstore.content.SegmentId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -49,9 +48,11 @@ import java.util.zip.CRC32C;
  * <h2>Open files</h2>
  *
  * At most {@code maxOpen} channels stay open (least recently used closed first, and a channel in
- * use is closed when its last user is done). A channel closed under a thread (another thread was
- * interrupted while using it, which closes a {@link FileChannel}) is replaced and the operation
- * retried once; the interrupted thread's own operation fails. Thread-safe.
+ * use is closed when its last user is done). Reads and writes are not interruptible, as RocksDB's
+ * are not: a {@link FileChannel} closes itself when a thread using it is interrupted, so a
+ * thread's interrupt status is set aside for the operation and restored after it, and a channel
+ * closed under an operation anyway (an interrupt that arrived during it, here or in another
+ * thread) is replaced and the operation retried once. Thread-safe.
  */
 final class ValueFiles implements AutoCloseable {
   /** The directory under the store's directory. */
@@ -131,26 +132,17 @@ final class ValueFiles implements AutoCloseable {
     if (value.length > MAX_VALUE) {
       throw new IllegalArgumentException("a value of " + value.length + " bytes is larger than any block's");
     }
-    for (int attempt = 0; ; attempt++) {
-      Handle h = acquire(id, true);
-      try {
-        ByteBuffer b = ByteBuffer.wrap(value);
-        long pos = position(index);
-        while (b.hasRemaining()) {
-          pos += h.channel.write(b, pos);
-        }
-        if (sync) {
-          h.channel.force(false);
-        }
-        return;
-      } catch (ClosedChannelException e) {
-        if (!retry(e, attempt)) {
-          throw e;
-        }
-      } finally {
-        release(h);
+    onChannel(id, true, ch -> {
+      ByteBuffer b = ByteBuffer.wrap(value);
+      long pos = position(index);
+      while (b.hasRemaining()) {
+        pos += ch.write(b, pos);
       }
-    }
+      if (sync) {
+        ch.force(false);
+      }
+      return null;
+    });
   }
 
   /**
@@ -170,36 +162,64 @@ final class ValueFiles implements AutoCloseable {
     if (length <= 0 || length > MAX_VALUE || (length > SLOT && index != 0)) {
       throw corrupt(id, index, "its entry claims " + length + " bytes");
     }
-    for (int attempt = 0; ; attempt++) {
-      Handle h = acquire(id, false);
-      if (h == null) {
+    return onChannel(id, false, ch -> {
+      if (ch == null) {
         throw corrupt(id, index, "its value file " + file(id) + " is missing");
       }
-      try {
-        byte[] value = new byte[length];
-        ByteBuffer b = ByteBuffer.wrap(value);
-        long pos = position(index);
-        while (b.hasRemaining()) {
-          int n = h.channel.read(b, pos);
-          if (n < 0) {
-            throw corrupt(id, index, "the value file ends " + b.remaining() + " bytes short of it");
+      byte[] value = new byte[length];
+      ByteBuffer b = ByteBuffer.wrap(value);
+      long pos = position(index);
+      while (b.hasRemaining()) {
+        int n = ch.read(b, pos);
+        if (n < 0) {
+          throw corrupt(id, index, "the value file ends " + b.remaining() + " bytes short of it");
+        }
+        pos += n;
+      }
+      CRC32C c = new CRC32C();
+      c.update(value, 0, value.length);
+      if ((int) c.getValue() != crc) {
+        throw corrupt(id, index, "its bytes do not match their CRC32C");
+      }
+      return value;
+    });
+  }
+
+  /** What runs on a segment's channel (null: no file, and none was to be created). */
+  private interface ChannelOp<T> {
+    T run(FileChannel channel) throws IOException;
+  }
+
+  /**
+   * Runs {@code op} on the segment's channel, not interruptibly (class docs): the interrupt
+   * status is set aside and restored, and a channel closed under the operation is replaced and
+   * the operation run once more.
+   */
+  private <T> T onChannel(SegmentId id, boolean create, ChannelOp<T> op) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (int attempt = 0; ; attempt++) {
+        Handle h = acquire(id, create);
+        try {
+          return op.run(h == null ? null : h.channel);
+        } catch (ClosedChannelException e) {
+          interrupted |= Thread.interrupted();
+          if (attempt > 0 || isClosed()) {
+            throw e;
           }
-          pos += n;
+        } finally {
+          release(h);
         }
-        CRC32C c = new CRC32C();
-        c.update(value, 0, value.length);
-        if ((int) c.getValue() != crc) {
-          throw corrupt(id, index, "its bytes do not match their CRC32C");
-        }
-        return value;
-      } catch (ClosedChannelException x) {
-        if (!retry(x, attempt)) {
-          throw x;
-        }
-      } finally {
-        release(h);
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
+  }
+
+  private synchronized boolean isClosed() {
+    return closed;
   }
 
   /** Deletes a segment's file (after its entries are gone); a later write creates a new one. */
@@ -324,16 +344,6 @@ final class ValueFiles implements AutoCloseable {
     h.users--;
     if (h.retired && h.users == 0) {
       closeQuietly(h.channel);
-    }
-  }
-
-  /** Whether a closed-channel failure is worth one more try: not when this thread was interrupted. */
-  private boolean retry(ClosedChannelException e, int attempt) {
-    if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted() || attempt > 0) {
-      return false;
-    }
-    synchronized (this) {
-      return !closed;
     }
   }
 

@@ -8,9 +8,4 @@ class RocksBlobChunkStoreTest extends RocksChunkStoreTest {
   protected RocksChunkStore.Builder configure(Path dir) {
     return super.configure(dir).valueFiles(false).blobFiles(true);
   }
-
-  @Override
-  protected boolean valueFiles() {
-    return false;
-  }
 }

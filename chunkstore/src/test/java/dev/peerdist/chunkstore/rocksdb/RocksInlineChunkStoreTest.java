@@ -8,9 +8,4 @@ class RocksInlineChunkStoreTest extends RocksChunkStoreTest {
   protected RocksChunkStore.Builder configure(Path dir) {
     return super.configure(dir).valueFiles(false).blobFiles(false);
   }
-
-  @Override
-  protected boolean valueFiles() {
-    return false;
-  }
 }
