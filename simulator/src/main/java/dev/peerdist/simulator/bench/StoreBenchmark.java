@@ -128,6 +128,23 @@ public class StoreBenchmark {
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws IOException {
     boolean reads = !isPut(params);
+    prepare();
+    if (!reads) {
+      return;
+    }
+    // The read side: one full store and one file with the same blocks.
+    readStore = store(root.resolve("read-store"));
+    fill(readStore);
+    readStore.flush();
+    Path file = root.resolve("read-file");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      writeAll(ch);
+    }
+    readFile = FileChannel.open(file, StandardOpenOption.READ);
+  }
+
+  /** The data set (blocks, records, read order) and the work directory. */
+  private void prepare() throws IOException {
     if (dataMiB <= 0 || dataMiB % 32 != 0) {
       throw new IllegalArgumentException("dataMiB " + dataMiB + " must be a positive multiple of 32");
     }
@@ -159,18 +176,6 @@ public class StoreBenchmark {
       order[i] = order[j];
       order[j] = t;
     }
-    if (!reads) {
-      return;
-    }
-    // The read side: one full store and one file with the same blocks.
-    readStore = store(root.resolve("read-store"));
-    fill(readStore);
-    readStore.flush();
-    Path file = root.resolve("read-file");
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      writeAll(ch);
-    }
-    readFile = FileChannel.open(file, StandardOpenOption.READ);
   }
 
   private RocksChunkStore store(Path dir) {
@@ -476,22 +481,84 @@ public class StoreBenchmark {
   }
 
   /**
+   * Process CPU seconds per GiB put, per layout, in {@code rounds} alternating rounds in this JVM:
+   * each round opens a fresh store per layout, puts the data set with one writer, flushes and
+   * closes it (RocksDB's flush threads are in the process's CPU time; compactions still running
+   * at close are cut short). CPU time depends far less on other processes' load than MB/s does,
+   * and it is what a receiving node pays. Prints the median per layout and the ratios.
+   */
+  static void cpuPerPut(int mib, int rounds, PrintStream out) throws IOException {
+    StoreBenchmark b = new StoreBenchmark();
+    b.dataMiB = mib;
+    b.prepare();
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean();
+    Map<String, List<double[]>> runs = new java.util.TreeMap<>();
+    try {
+      for (int r = 0; r < rounds; r++) {
+        for (String l : List.of(FILES, BLOB, INLINE)) {
+          b.layout = l;
+          Path dir = b.root.resolve("cpu-" + r + "-" + l);
+          long cpu0 = os.getProcessCpuTime();
+          long wall0 = System.nanoTime();
+          try (RocksChunkStore s = b.store(dir)) {
+            b.fill(s);
+            s.flush();
+          }
+          double gib = mib / 1024.0;
+          runs.computeIfAbsent(describe(l), k -> new ArrayList<>()).add(new double[] {
+              (os.getProcessCpuTime() - cpu0) / 1e9 / gib, (System.nanoTime() - wall0) / 1e9 / gib});
+          DemoFiles.deleteTree(dir);
+        }
+      }
+    } finally {
+      DemoFiles.deleteTree(b.root);
+    }
+    out.printf(Locale.ROOT, "%nProcess CPU per GiB put (one writer, %d MiB, median of %d alternating rounds):%n", mib,
+        rounds);
+    Map<String, Double> cpu = new HashMap<>();
+    runs.forEach((l, list) -> {
+      double c = median(list.stream().mapToDouble(x -> x[0]).toArray());
+      double w = median(list.stream().mapToDouble(x -> x[1]).toArray());
+      cpu.put(l, c);
+      out.printf(Locale.ROOT, "  %-22s %6.2f CPU-s/GiB  (wall %6.2f s/GiB)%n", l, c, w);
+    });
+    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte put, value files / RocksDB blob files (< 1: value files cheaper)%n",
+        cpu.get(describe(FILES)) / cpu.get(describe(BLOB)));
+    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte put, value files / RocksDB inline values%n",
+        cpu.get(describe(FILES)) / cpu.get(describe(INLINE)));
+  }
+
+  private static double median(double[] v) {
+    java.util.Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /**
    * Runs every benchmark of this class with each layout (value files, the default; blob files;
    * inline values) and prints the ratios. Arguments: {@code [DATA_MIB] [BENCHMARK_REGEX]}, e.g.
    * {@code 128 'storePut|filePut'} for the puts only; {@code --blob} is accepted and ignored
-   * (every layout always runs).
+   * (every layout always runs). {@code --cpu} instead prints the process CPU per GiB put of each
+   * layout ({@link #cpuPerPut}, five rounds).
    */
   public static void main(String[] args) throws RunnerException, IOException {
     String mib = "1024";
     String only = "";
+    boolean cpu = false;
     for (String a : args) {
       if (a.equals("--blob")) {
         continue;
+      } else if (a.equals("--cpu")) {
+        cpu = true;
       } else if (a.chars().allMatch(Character::isDigit)) {
         mib = a;
       } else {
         only = a;
       }
+    }
+    if (cpu) {
+      cpuPerPut(Integer.parseInt(mib), 5, System.out);
+      return;
     }
     String include = StoreBenchmark.class.getName() + "\\." + (only.isEmpty() ? "" : "(" + only + ")$");
     String dataMiB = mib;
