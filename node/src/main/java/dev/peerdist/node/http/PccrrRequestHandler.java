@@ -35,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * one request. Requests are admitted by the server's {@link UploadScheduler}: started when a slot
  * is free, else queued fairly by client address for at most {@code maxQueueWait}; the spec's
  * empty answer for a busy server (PROTOCOL.md §4.6) goes out only when the queue is full or the
- * wait is over.
+ * wait is over. A block-list request the store's in-memory accounts answer (a segment it knows)
+ * is answered at once on the event loop, without a slot, when no other request of the connection is
+ * in progress (so answers still leave in order): it reads nothing, and queueing it behind block
+ * uploads would slow how a swarm learns who holds what.
  */
 final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** The PCCRR path ([MS-PCCRR] 2.1.1). */
@@ -111,6 +114,13 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       send(ctx, responder.answer(message), keepAlive, false);
       return;
     }
+    if (message instanceof PccrrMessage.GetBlockList list && ctx.channel().config().isAutoRead()) {
+      PccrrMessage answer = answerFromMemory(list);
+      if (answer != null) {
+        send(ctx, answer, keepAlive, false);
+        return;
+      }
+    }
     ctx.channel().config().setAutoRead(false);
     PccrrMessage req = message;
     Object client = ConnectionLimiter.clientOf(ctx.channel().remoteAddress());
@@ -133,6 +143,15 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       waiting = t;
       stats.countQueued();
       ctx.executor().schedule(() -> uploads.expire(t), maxWaitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** A block list the store's accounts give without I/O, or null (then it is served like any request). */
+  private PccrrMessage answerFromMemory(PccrrMessage.GetBlockList list) {
+    try {
+      return responder.blockListFromMemory(list);
+    } catch (RuntimeException e) {
+      return null; // the store is closing or failing: the usual path answers (empty) and counts it
     }
   }
 
