@@ -115,21 +115,6 @@ public final class PccrrResponder {
     return new Blocks(b.cryptoAlgoId(), id, index, Math.max(next, 0), b.cipherText(), EMPTY, b.iv());
   }
 
-  /**
-   * The answer to a block-list request when the store's in-memory accounts give it whole: the store
-   * knows the segment, so no record or block is read. The server then answers from its event loop,
-   * without an upload slot and without two thread hops: a block list is a few bytes and is how a
-   * swarm learns who holds what (PROTOCOL.md §4.4), so it must not queue behind 64 KiB uploads.
-   * Null when the answer needs more (a segment the store does not know may be a virtual one, whose
-   * presence is read from stored records).
-   */
-  public PccrrMessage blockListFromMemory(GetBlockList request) {
-    if (store.segment(request.segmentId()).isEmpty()) {
-      return null;
-    }
-    return blockList(request);
-  }
-
   private PccrrMessage blockList(GetBlockList request) {
     BitSet present = present(request.segmentId());
     BitSet wanted = new BitSet(BlockRange.MAX_BLOCKS);

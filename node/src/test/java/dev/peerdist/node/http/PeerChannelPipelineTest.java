@@ -198,19 +198,20 @@ class PeerChannelPipelineTest {
   }
 
   @Test
-  void aBlockListOfAKnownSegmentIsAnsweredWithoutASlotEvenWhenEverySlotIsTaken() {
+  void aBlockListTakesNoUploadSlotAndIsAnsweredEvenWhenEverySlotIsTaken() {
     occupyAllSlots();
     SegmentId id = v1.record().id();
     assertEquals(new BlockList(1, id, List.of(new BlockRange(0, 1), new BlockRange(2, 1)), 0),
         post(new GetBlockList(1, id, List.of(new BlockRange(0, 3)))));
-    assertEquals(0, stats.busy(), "not a busy answer: the store's accounts answered");
+    assertEquals(0, stats.busy(), "not the busy answer: the store's accounts answered");
     assertEquals(4, uploads.active(), "no slot taken or returned");
-    assertTrue(channel.config().isAutoRead(), "the connection reads on");
-    // A segment the store does not know goes the usual way, through a slot: busy now, empty answer.
+    assertTrue(channel.config().isAutoRead(), "the connection reads on once answered");
     SegmentId unknown = SegmentId.of(new byte[32]);
     assertEquals(new BlockList(1, unknown, List.of(), 0),
         post(new GetBlockList(1, unknown, List.of(new BlockRange(0, 1)))));
-    assertEquals(1, stats.busy());
+    assertEquals(0, stats.busy(), "not held, not busy");
+    assertEquals(1, stats.notAvailable());
+    assertEquals(4, uploads.active());
   }
 
   @Test
