@@ -33,6 +33,7 @@ import dev.peerdist.node.metrics.ByteSource;
 import dev.peerdist.node.metrics.NodeMeters;
 import dev.peerdist.node.origin.OriginClient;
 import dev.peerdist.node.origin.OriginClientConfig;
+import dev.peerdist.node.origin.OriginRetry;
 import dev.peerdist.node.retrieval.PeerClient;
 import dev.peerdist.node.retrieval.PeerClientConfig;
 import io.netty.channel.EventLoopGroup;
@@ -278,9 +279,13 @@ public final class Node implements AutoCloseable {
         };
     // Content information for V1 packages: descriptions from the publisher, block-hash lists from
     // subnet-mates where they have them (ContentInfoResolver, docs/DOWNLOAD.md).
+    // A request that times out or cannot connect on a congested WAN is sent again (OriginRetry): one
+    // lost SYN-ACK must not fail a download.
+    OriginRetry originRetry = OriginRetry.defaults();
     ContentInfoResolver resolver = new ContentInfoResolver((url, first, last) -> {
       OriginClient c = scope.isPublisher(url) ? origin : tokenless;
-      var r = c.fetchContentInformation(url, false, first, last);
+      var r = originRetry.send("content information of " + url + " bytes " + first + "-" + last,
+          () -> c.fetchContentInformation(url, false, first, last));
       if (r instanceof dev.peerdist.node.origin.ContentInformationResponse.Encoded pd) {
         return pd.info();
       }
@@ -289,10 +294,10 @@ public final class Node implements AutoCloseable {
     }, driver.subnet(), store, config.discoveryWait(), Duration.ofSeconds(2));
     closers.push(resolver);
     dev.peerdist.node.engine.OriginSource originPath = new PublisherOrigin(origin, config.contentVersion() == 2,
-        bridgeHook).withResolver(resolver);
+        bridgeHook).withResolver(resolver).withRetry(originRetry);
     if (tokenless != origin) {
       originPath = new ScopedOrigin(scope, originPath,
-          new PublisherOrigin(tokenless, config.contentVersion() == 2).withResolver(resolver));
+          new PublisherOrigin(tokenless, config.contentVersion() == 2).withResolver(resolver).withRetry(originRetry));
     }
     engine = new DownloadEngine(store, originPath, driver, meters,
         (long) config.readAhead() * SegmentRecord.V1_SEGMENT_SIZE, clock);

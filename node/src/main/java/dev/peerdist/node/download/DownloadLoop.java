@@ -1471,13 +1471,18 @@ public final class DownloadLoop {
   /**
    * Whether fetcher {@code e} shows signs of life for segment {@code t}: it was chosen lately, the
    * segment made progress (a block arrived, or some holder's list grew), or {@code e} said it
-   * fetches it, within {@code takeoverAfter} — twice that when {@code e} was heard at all (probing
-   * without saying it fetches: alive, perhaps short of CPU, so a takeover would likely fetch the
-   * same blocks twice).
+   * fetches it, within {@code takeoverAfter}. A fetcher still heard probing the segment (within
+   * twice that: a node short of CPU probes late) gets {@code lanPatience}: its loop runs and retries
+   * its own ranges, so a takeover would fetch the same blocks over the WAN twice — and
+   * {@link #demotions} would stop the taker as soon as it heard the fetcher again, wasting the
+   * ranges it had started. Live sites short of CPU lost most of their WAN bytes to that churn
+   * (docs/DOWNLOAD.md, "Takeover"). A silent fetcher (gone, or stalled) is taken over after
+   * {@code takeoverAfter}.
    */
   private boolean alive(Task t, long e, long now) {
     long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, view.lastFetching(e, t.ref.id())));
-    long patience = ago(view.lastHeard(e, t.ref.id()), now) <= takeoverNanos ? 2 * takeoverNanos : takeoverNanos;
+    long patience = ago(view.lastHeard(e, t.ref.id()), now) <= 2 * takeoverNanos
+        ? Math.max(takeoverNanos, s.lanPatience().toNanos()) : takeoverNanos;
     return now - quietSince < patience;
   }
 

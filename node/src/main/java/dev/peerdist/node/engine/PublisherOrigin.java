@@ -2,6 +2,7 @@ package dev.peerdist.node.engine;
 
 import dev.peerdist.node.origin.ContentInformationResponse;
 import dev.peerdist.node.origin.OriginClient;
+import dev.peerdist.node.origin.OriginRetry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -15,6 +16,7 @@ public final class PublisherOrigin implements OriginSource {
   private final boolean offerV2;
   private final java.util.function.BiConsumer<URI, ContentInformationResponse.Encoded> onContentInformation;
   private volatile ContentInfoResolver resolver;
+  private volatile OriginRetry retry = OriginRetry.NONE;
 
   /** @param offerV2 whether to offer content information V2 besides V1 (§5.1 PeerDistEx) */
   public PublisherOrigin(OriginClient client, boolean offerV2) {
@@ -42,6 +44,15 @@ public final class PublisherOrigin implements OriginSource {
     return this;
   }
 
+  /**
+   * Sends the download's first requests (content information) again after failures that may pass
+   * ({@link OriginRetry}); without it a failure ends the download at once.
+   */
+  public PublisherOrigin withRetry(OriginRetry r) {
+    this.retry = r;
+    return this;
+  }
+
   @Override
   public Answer open(URI url) throws IOException {
     try {
@@ -49,7 +60,8 @@ public final class PublisherOrigin implements OriginSource {
       ContentInfoResolver res = resolver;
       if (res != null && !offerV2) {
         // One byte of the content: the length and the first segment's description (§2.3, §5.3).
-        ContentInformationResponse first = client.fetchContentInformation(url, false, 0, 0);
+        ContentInformationResponse first = retry.send("content information of " + url,
+            () -> client.fetchContentInformation(url, false, 0, 0));
         if (first instanceof ContentInformationResponse.Encoded pd && pd.contentRange() != null
             && pd.contentLength() > 0 && pd.info().version() == dev.peerdist.chunkstore.content.ContentVersion.V1
             && pd.info().segmentCount() >= 1 && pd.info().segment(0).offsetInContent() == 0) {
@@ -71,7 +83,7 @@ public final class PublisherOrigin implements OriginSource {
         }
       }
       if (r == null) {
-        r = client.fetchContentInformation(url, offerV2);
+        r = retry.send("content information of " + url, () -> client.fetchContentInformation(url, offerV2));
       }
       if (r instanceof ContentInformationResponse.Encoded pd) {
         ContentPlan plan;

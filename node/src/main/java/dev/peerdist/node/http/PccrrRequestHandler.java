@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * one request. Requests are admitted by the server's {@link UploadScheduler}: started when a slot
  * is free, else queued fairly by client address for at most {@code maxQueueWait}; the spec's
  * empty answer for a busy server (PROTOCOL.md §4.6) goes out only when the queue is full or the
- * wait is over.
+ * wait is over. Block-list requests take no slot: they go straight to the store executor (a few
+ * bytes from the store's accounts; queued behind block uploads they would hide what a busy holder
+ * holds exactly when the swarm needs to learn it).
  */
 final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** The PCCRR path ([MS-PCCRR] 2.1.1). */
@@ -113,11 +115,18 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
     ctx.channel().config().setAutoRead(false);
     PccrrMessage req = message;
+    if (req instanceof PccrrMessage.GetBlockList) {
+      // A block list is a few bytes, read from the store's accounts: it takes no upload slot and
+      // does not queue behind block uploads, or a busy holder would hide what it holds exactly
+      // when the swarm needs to learn it (PROTOCOL.md §4.4).
+      serve(ctx, req, keepAlive, false);
+      return;
+    }
     Object client = ConnectionLimiter.clientOf(ctx.channel().remoteAddress());
     UploadScheduler.Ticket t = uploads.submit(client, new UploadScheduler.Job() {
       @Override
       public void start() {
-        serve(ctx, req, keepAlive);
+        serve(ctx, req, keepAlive, true);
       }
 
       @Override
@@ -136,8 +145,11 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
   }
 
-  /** Answers a started request off the event loop; its slot is released once the answer is written. */
-  private void serve(ChannelHandlerContext ctx, PccrrMessage req, boolean keepAlive) {
+  /**
+   * Answers a request off the event loop; {@code slot}: it holds an upload slot, released once the
+   * answer is written.
+   */
+  private void serve(ChannelHandlerContext ctx, PccrrMessage req, boolean keepAlive, boolean slot) {
     ctx.executor().execute(() -> waiting = null);
     try {
       storeExecutor.execute(() -> {
@@ -150,11 +162,11 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
           answer = PccrrResponder.emptyAnswer(req);
         }
         PccrrMessage a = answer;
-        ctx.executor().execute(() -> send(ctx, a, keepAlive, true));
+        ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
       });
     } catch (RejectedExecutionException e) {
       stats.countBusy();
-      ctx.executor().execute(() -> send(ctx, PccrrResponder.emptyAnswer(req), keepAlive, true));
+      ctx.executor().execute(() -> send(ctx, PccrrResponder.emptyAnswer(req), keepAlive, slot));
     }
   }
 

@@ -464,7 +464,7 @@ public final class OriginClient implements AutoCloseable {
       n += r;
     }
     if (declared >= 0 && n != declared) {
-      throw new OriginException(uri, status, "body ended after " + n + " of " + declared + " bytes");
+      throw new OriginException(uri, status, "body ended after " + n + " of " + declared + " bytes", true);
     }
     return n == buf.length ? buf : Arrays.copyOf(buf, n);
   }

@@ -193,10 +193,25 @@ class PeerChannelPipelineTest {
   void aFullServerWithoutAQueueAnswersEmptyAtOnce() {
     occupyAllSlots();
     assertEquals(Blocks.notAvailable(1, v1.record().id(), 0), post(GetBlocks.of(1, v1.record().id(), 0)));
-    assertEquals(new BlockList(1, v1.record().id(), List.of(), 0),
-        post(new GetBlockList(1, v1.record().id(), List.of(new BlockRange(0, 1)))));
-    assertEquals(2, stats.busy());
+    assertEquals(1, stats.busy());
     assertEquals(0, stats.blocksServed());
+  }
+
+  @Test
+  void aBlockListTakesNoUploadSlotAndIsAnsweredEvenWhenEverySlotIsTaken() {
+    occupyAllSlots();
+    SegmentId id = v1.record().id();
+    assertEquals(new BlockList(1, id, List.of(new BlockRange(0, 1), new BlockRange(2, 1)), 0),
+        post(new GetBlockList(1, id, List.of(new BlockRange(0, 3)))));
+    assertEquals(0, stats.busy(), "not the busy answer: the store's accounts answered");
+    assertEquals(4, uploads.active(), "no slot taken or returned");
+    assertTrue(channel.config().isAutoRead(), "the connection reads on once answered");
+    SegmentId unknown = SegmentId.of(new byte[32]);
+    assertEquals(new BlockList(1, unknown, List.of(), 0),
+        post(new GetBlockList(1, unknown, List.of(new BlockRange(0, 1)))));
+    assertEquals(0, stats.busy(), "not held, not busy");
+    assertEquals(1, stats.notAvailable());
+    assertEquals(4, uploads.active());
   }
 
   @Test

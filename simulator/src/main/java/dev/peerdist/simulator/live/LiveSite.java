@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,6 +37,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * {@code peerdist simulate live}: runs a scenario with real processes: one {@code peerdist run}
@@ -588,6 +590,14 @@ public final class LiveSite implements SiteModel {
         m.put("started_s", f.launchedNanos < 0 ? null : f.launchedNanos / 1e9);
         m.put("ended_s", f.endedNanos < 0 ? null : f.endedNanos / 1e9);
         m.put("sha256_ok", ok);
+        if (!ok) {
+          String why = failure(f);
+          m.put("exit", f.exit);
+          m.put("error", why);
+          recorder.note(String.format(Locale.ROOT, "download of %s on node %d %s after %.1f s: %s",
+              scenario.packages().get(f.pkg).name(), f.node, f.exit == 0 ? "delivered wrong bytes" : "failed",
+              (f.endedNanos - Math.max(0, f.launchedNanos)) / 1e9, why));
+        }
         perFetch.add(m);
         fetchesByKey.put(f.node * 1000 + f.pkg, f);
       }
@@ -662,6 +672,32 @@ public final class LiveSite implements SiteModel {
     }
     private List<Object> harnessDownloads = List.of();
 
+    /**
+     * Why a fetch failed, for the report: what curl said (its output holds the error; a good run prints
+     * only the hash) and the node's last warnings, so that a failed download is never just a count.
+     */
+    private String failure(Fetch f) {
+      StringBuilder why = new StringBuilder();
+      if (f.exit < 0 && !f.ended()) {
+        why.append("did not end within the time limit");
+      } else {
+        why.append("exit ").append(f.exit);
+      }
+      if (f.hash != null && !f.hash.isBlank()) {
+        why.append("; curl: ").append(f.hash.replaceAll("\\s+", " ").strip());
+      }
+      Path log = work.resolve("logs/n" + f.node + ".log");
+      try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
+        List<String> warnings = lines.filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList();
+        for (String w : warnings.subList(Math.max(0, warnings.size() - 3), warnings.size())) {
+          why.append("; node log: ").append(w.length() > 300 ? w.substring(0, 300) + "…" : w);
+        }
+      } catch (IOException | UncheckedIOException e) {
+        why.append("; node log unreadable: ").append(e.getMessage());
+      }
+      return why.toString();
+    }
+
     private void launch(Fetch f, long t0, long limit, ConcurrentLinkedQueue<Fetch> ended) {
       long now = System.nanoTime() - t0;
       if (leftAt.containsKey(f.node)) {
@@ -705,6 +741,9 @@ public final class LiveSite implements SiteModel {
 
     private void collect(SiteRecorder recorder) {
       int unreachable = 0;
+      // The site's control traffic: what the nodes' download loops sent besides block requests
+      // (probes, block-list polls, hedges, takeovers), summed over the nodes.
+      Map<String, Long> decisions = new java.util.TreeMap<>();
       for (SitePlan.Node n : plan.nodes()) {
         if (leftAt.containsKey(n.id())) {
           continue;
@@ -719,6 +758,7 @@ public final class LiveSite implements SiteModel {
           continue;
         }
         recorder.uploaded(n.id(), JsonText.longAt(status, "totals.served", 0));
+        counters(metrics, "peerdist_loop_decisions_total").forEach((k, v) -> decisions.merge(k, v, Long::sum));
         Map<String, Long> fetchCounts = counters(metrics, "peerdist_origin_fallbacks_total");
         Map<String, Long> reasonBytes = new java.util.TreeMap<>();
         for (Map.Entry<String, Long> e : counters(metrics, "peerdist_corrupt_blocks_total").entrySet()) {
@@ -757,6 +797,12 @@ public final class LiveSite implements SiteModel {
       }
       if (unreachable > 0) {
         recorder.note(unreachable + " node(s) did not answer /status at the end");
+      }
+      if (!decisions.isEmpty()) {
+        recorder.extra("loop_decisions", decisions);
+        StringBuilder line = new StringBuilder("download loops' decisions, all nodes:");
+        decisions.forEach((k, v) -> line.append(' ').append(k).append(' ').append(v));
+        recorder.note(line.toString());
       }
       for (Object o : harnessDownloads) {
         @SuppressWarnings("unchecked")
