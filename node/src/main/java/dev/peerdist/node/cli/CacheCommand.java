@@ -90,7 +90,9 @@ public final class CacheCommand implements Runnable {
         out.println("blocks:     " + st.blocks());
         s.nativeProperty("rocksdb.total-sst-files-size")
             .ifPresent(v -> out.println("sst files:  " + bytes(v)));
-        // Block values live in blob files (docs/STORE.md): with the SSTs, the store's size on disk.
+        // Block values live in value files (docs/STORE.md); a store written by older versions also
+        // keeps some in blob files: with the SSTs, the store's size on disk.
+        out.println("value files: " + bytes(s.valueFileBytes()));
         s.nativeProperty("rocksdb.live-blob-file-size")
             .ifPresent(v -> out.println("blob files: " + bytes(v)));
         return null;

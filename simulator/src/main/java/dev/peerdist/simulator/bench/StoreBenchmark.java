@@ -102,9 +102,9 @@ public class StoreBenchmark {
   @Param({FILES, BLOB, INLINE})
   public String layout;
 
-  static final String FILES = "files";
-  static final String BLOB = "blob";
-  static final String INLINE = "inline";
+  public static final String FILES = "files";
+  public static final String BLOB = "blob";
+  public static final String INLINE = "inline";
 
   /**
    * A file the forked benchmark JVMs append their disk figures to ({@code benchmark layout

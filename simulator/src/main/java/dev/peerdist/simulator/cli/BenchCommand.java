@@ -91,11 +91,12 @@ public final class BenchCommand implements Callable<Integer> {
     if (only == null || only == Part.store) {
       summary.addAll(section(out, "store", () -> {
         System.setProperty("peerdist.bench.dir", work.toString());
-        // Both layouts: inline values and blob files (the store's default), with the disk bytes
-        // the forks wrote per byte put.
+        // Every layout: value files (the store's default), blob files and inline values, with the
+        // disk bytes the forks wrote per byte put.
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        StoreBenchmark.runAndPrint(forkArgs -> jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "blobFiles",
-            forkArgs, "false", "true"), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        StoreBenchmark.runAndPrint(forkArgs -> jmh("StoreBenchmark", "dataMiB", quick ? "64" : "1024", "layout",
+            forkArgs, StoreBenchmark.FILES, StoreBenchmark.BLOB, StoreBenchmark.INLINE),
+            new PrintStream(buf, true, StandardCharsets.UTF_8));
         return buf.toString(StandardCharsets.UTF_8);
       }));
     }
