@@ -477,15 +477,21 @@ public final class DownloadLoop {
       return;
     }
     long now = clock.getAsLong();
-    Peer p = peers.computeIfAbsent(peer, Peer::new);
-    if (p.bannedUntil != NONE && now < p.bannedUntil) {
+    Peer p = peers.get(peer);
+    if (p != null && p.bannedUntil != NONE && now < p.bannedUntil) {
       return;
     }
     boolean whole = complete || blocks >= t.n;
-    Holder h = t.holding(p);
+    Holder h = p == null ? null : t.holding(p);
     if (h == null) {
       if (t.holders.size() >= s.neighbors() && !makeRoom(t, whole, now)) {
+        // No room: a peer met only here is not remembered (in a large subnet's first seconds every
+        // holder answers every probe: thousands of peers that would never be asked anything).
         return;
+      }
+      if (p == null) {
+        p = new Peer(peer);
+        peers.put(peer, p);
       }
       h = new Holder(p, t.have.length, now);
       t.addHolder(h);
