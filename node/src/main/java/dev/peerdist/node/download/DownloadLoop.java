@@ -207,6 +207,8 @@ public final class DownloadLoop {
     private final Map<Peer, Holder> byPeer = new HashMap<>();
     /** Holders with {@code complete} set; change that flag only through {@link #setComplete}. */
     int completeHolders;
+    /** Holders with {@code stale} at 2 or more (what {@link #makeRoom} looks for); set it through {@link #setStale}. */
+    int staleHolders;
     /**
      * False only when every holder is known exactly or asked blindly, so that {@link #lists} need
      * not look for holders to ask (set again when a holder is added or forgets what it listed).
@@ -286,7 +288,13 @@ public final class DownloadLoop {
       }
     }
 
+    void setStale(Holder h, int stale) {
+      staleHolders += (stale >= 2 ? 1 : 0) - (h.stale >= 2 ? 1 : 0);
+      h.stale = stale;
+    }
+
     void addHolder(Holder h) {
+      staleHolders += h.stale >= 2 ? 1 : 0;
       holders.add(h);
       byPeer.put(h.peer, h);
       unlistedHolders = true;
@@ -298,6 +306,7 @@ public final class DownloadLoop {
       byPeer.remove(h.peer);
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
+      staleHolders -= h.stale >= 2 ? 1 : 0;
     }
 
     /** Removes {@code p}'s holding, if any; true if there was one. */
@@ -309,6 +318,7 @@ public final class DownloadLoop {
       holders.remove(h);
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
+      staleHolders -= h.stale >= 2 ? 1 : 0;
       return true;
     }
 
@@ -599,7 +609,7 @@ public final class DownloadLoop {
       h.known[w] = next[w];
       t.learned(w, next[w]);
     }
-    h.stale = useful ? 0 : Math.min(3, h.stale + 1);
+    t.setStale(h, useful ? 0 : Math.min(3, h.stale + 1));
     boolean fresh = useful;
     h.exact = true;
     h.blind = false;
@@ -1002,6 +1012,9 @@ public final class DownloadLoop {
    * while; replacing them for that would only churn.
    */
   private boolean makeRoom(Task t, boolean newIsComplete, long now) {
+    if (t.staleHolders == 0 && !newIsComplete) {
+      return false; // no holder has shown nothing new lately (the common case in a crowd's first seconds)
+    }
     Holder victim = null;
     for (Holder h : t.holders) {
       if (h.complete || h.listing || h.stale < 2 || hasNeeded(t, h)) {
