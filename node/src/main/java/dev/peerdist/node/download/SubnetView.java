@@ -279,23 +279,33 @@ public final class SubnetView {
       if (id < 0 || now - w.last[k] > membershipNanos) {
         continue;
       }
-      long sc = score(id, w.segmentHash);
-      if (n == RANK_DEPTH && Long.compareUnsigned(sc, scores[n - 1]) <= 0) {
-        continue;
-      }
-      int at = n < RANK_DEPTH ? n++ : n - 1;
-      while (at > 0 && Long.compareUnsigned(sc, scores[at - 1]) > 0) {
-        scores[at] = scores[at - 1];
-        ids[at] = ids[at - 1];
-        at--;
-      }
-      scores[at] = sc;
-      ids[at] = id;
+      n = keepBest(ids, scores, n, id, score(id, w.segmentHash));
     }
     w.ranked = java.util.Arrays.copyOf(ids, n);
     w.rankedVersion = w.version;
     w.rankedAt = now;
     return w.ranked;
+  }
+
+  /**
+   * Puts {@code id} with score {@code sc} into the best-first list {@code ids}/{@code scores} of
+   * {@code n} entries (at most their length: a full list drops its last, unless {@code sc} does
+   * not beat it); equal scores stay in the order offered. Returns the new length.
+   */
+  private static int keepBest(long[] ids, long[] scores, int n, long id, long sc) {
+    int depth = ids.length;
+    if (n == depth && Long.compareUnsigned(sc, scores[n - 1]) <= 0) {
+      return n;
+    }
+    int at = n < depth ? n++ : n - 1;
+    while (at > 0 && Long.compareUnsigned(sc, scores[at - 1]) > 0) {
+      scores[at] = scores[at - 1];
+      ids[at] = ids[at - 1];
+      at--;
+    }
+    scores[at] = sc;
+    ids[at] = id;
+    return n;
   }
 
   /**
@@ -325,14 +335,7 @@ public final class SubnetView {
           || !endpoints.containsKey(id)) {
         continue;
       }
-      int at = n < depth ? n++ : n - 1;
-      while (at > 0 && Long.compareUnsigned(sc, scores[at - 1]) > 0) {
-        scores[at] = scores[at - 1];
-        ids[at] = ids[at - 1];
-        at--;
-      }
-      scores[at] = sc;
-      ids[at] = id;
+      n = keepBest(ids, scores, n, id, sc);
     }
     for (int i = 0; i < n; i++) {
       out.add(endpoints.get(ids[i]));
