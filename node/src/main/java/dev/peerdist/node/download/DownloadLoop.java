@@ -165,6 +165,8 @@ public final class DownloadLoop {
     /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
     boolean fetching;
     long sourceAt = NONE;
+    /** {@link #ordinary} as of the task's last {@link Task#sources} count. */
+    boolean ordinary;
 
     Holder(Peer peer, int words, long now) {
       this.peer = peer;
@@ -205,6 +207,8 @@ public final class DownloadLoop {
     private final Map<Peer, Holder> byPeer = new HashMap<>();
     /** Holders with {@code complete} set; change that flag only through {@link #setComplete}. */
     int completeHolders;
+    /** Holders with {@code stale} at 2 or more (what {@link #makeRoom} looks for); set it through {@link #setStale}. */
+    int staleHolders;
     /**
      * False only when every holder is known exactly or asked blindly, so that {@link #lists} need
      * not look for holders to ask (set again when a holder is added or forgets what it listed).
@@ -214,6 +218,16 @@ public final class DownloadLoop {
     private final long[] unionOfKnown;
     /** A holder's known set shrank since {@link #unionOfKnown} was counted. */
     private boolean heldStale;
+    /**
+     * Bumped whenever the holders, their known sets or their complete flags change: with the time,
+     * it says whether the counts of {@link #sources} still hold.
+     */
+    private int version;
+    private int sourcesVersion = -1;
+    private long sourcesAt = NONE;
+    /** Blocks that at least one / at least two ordinary holders are known to have, per word. */
+    private final long[] once;
+    private final long[] twice;
     final Map<Long, Long> suspects = new HashMap<>(4);
     int missing;
     int refs = 1;
@@ -245,6 +259,8 @@ public final class DownloadLoop {
       this.failure = new byte[n];
       this.firstListed = new long[n];
       this.unionOfKnown = new long[words];
+      this.once = new long[words];
+      this.twice = new long[words];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
         set(have, i);
       }
@@ -268,13 +284,21 @@ public final class DownloadLoop {
       if (h.complete != complete) {
         h.complete = complete;
         completeHolders += complete ? 1 : -1;
+        version++;
       }
     }
 
+    void setStale(Holder h, int stale) {
+      staleHolders += (stale >= 2 ? 1 : 0) - (h.stale >= 2 ? 1 : 0);
+      h.stale = stale;
+    }
+
     void addHolder(Holder h) {
+      staleHolders += h.stale >= 2 ? 1 : 0;
       holders.add(h);
       byPeer.put(h.peer, h);
       unlistedHolders = true;
+      version++;
     }
 
     void removeHolder(Holder h) {
@@ -282,6 +306,7 @@ public final class DownloadLoop {
       byPeer.remove(h.peer);
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
+      staleHolders -= h.stale >= 2 ? 1 : 0;
     }
 
     /** Removes {@code p}'s holding, if any; true if there was one. */
@@ -293,6 +318,7 @@ public final class DownloadLoop {
       holders.remove(h);
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
+      staleHolders -= h.stale >= 2 ? 1 : 0;
       return true;
     }
 
@@ -327,17 +353,53 @@ public final class DownloadLoop {
     /** A holder's known set grew by {@code bits} in word {@code w}. */
     void learned(int w, long bits) {
       unionOfKnown[w] |= bits;
+      version++;
     }
 
     /** {@code h} is taken to hold every block of the segment (a full claim, or asked blindly). */
     void holdsAll(Holder h) {
       fillAll(h.known, n);
       fillAll(unionOfKnown, n);
+      version++;
     }
 
     /** Some holder's known set lost blocks: {@link #heldByAny} is recounted when next needed. */
     void knownShrank() {
       heldStale = true;
+      version++;
+    }
+
+    /**
+     * Counts which holders are ordinary peers ({@link Holder#ordinary}) and what they hold once and
+     * twice, unless counted already at this instant with no holder changed since. Within one
+     * instant a holder's source flag is fixed (it is looked up at most every 250 ms), so this is
+     * what {@link #ordinary} gives holder by holder; counting it once per instant instead of per
+     * pick makes a pass over the holders linear instead of quadratic in their number.
+     */
+    void sources(long now) {
+      if (sourcesAt == now && sourcesVersion == version) {
+        return;
+      }
+      int complete = completeHolders;
+      java.util.Arrays.fill(once, 0);
+      java.util.Arrays.fill(twice, 0);
+      for (int i = 0; i < holders.size(); i++) {
+        Holder o = holders.get(i);
+        o.ordinary = ordinary(this, o, complete, now);
+        if (o.ordinary) {
+          for (int w = 0; w < once.length; w++) {
+            twice[w] |= once[w] & o.known[w];
+            once[w] |= o.known[w];
+          }
+        }
+      }
+      sourcesAt = now;
+      sourcesVersion = version;
+    }
+
+    /** What the ordinary holders other than {@code h} have of word {@code w}; {@link #sources} first. */
+    long common(Holder h, int w) {
+      return h.ordinary ? twice[w] | (once[w] & ~h.known[w]) : once[w];
     }
 
     /** Blocks we lack that nobody is fetching for us yet. */
@@ -425,15 +487,21 @@ public final class DownloadLoop {
       return;
     }
     long now = clock.getAsLong();
-    Peer p = peers.computeIfAbsent(peer, Peer::new);
-    if (p.bannedUntil != NONE && now < p.bannedUntil) {
+    Peer p = peers.get(peer);
+    if (p != null && p.bannedUntil != NONE && now < p.bannedUntil) {
       return;
     }
     boolean whole = complete || blocks >= t.n;
-    Holder h = t.holding(p);
+    Holder h = p == null ? null : t.holding(p);
     if (h == null) {
       if (t.holders.size() >= s.neighbors() && !makeRoom(t, whole, now)) {
+        // No room: a peer met only here is not remembered (in a large subnet's first seconds every
+        // holder answers every probe: thousands of peers that would never be asked anything).
         return;
+      }
+      if (p == null) {
+        p = new Peer(peer);
+        peers.put(peer, p);
       }
       h = new Holder(p, t.have.length, now);
       t.addHolder(h);
@@ -541,7 +609,7 @@ public final class DownloadLoop {
       h.known[w] = next[w];
       t.learned(w, next[w]);
     }
-    h.stale = useful ? 0 : Math.min(3, h.stale + 1);
+    t.setStale(h, useful ? 0 : Math.min(3, h.stale + 1));
     boolean fresh = useful;
     h.exact = true;
     h.blind = false;
@@ -827,12 +895,11 @@ public final class DownloadLoop {
   }
 
   private int askable(Task t, Holder h, long now) {
-    int complete = t.completeHolders;
-    boolean[] ordinary = ordinaryHolders(t, complete, now);
-    boolean spared = spared(t, h, complete);
+    t.sources(now);
+    boolean spared = spared(t, h, t.completeHolders);
     int k = 0;
     for (int w = 0; w < t.have.length; w++) {
-      k += Long.bitCount(allowed(t, h, w, common(t, h, w, ordinary), spared, now));
+      k += Long.bitCount(allowed(t, h, w, t.common(h, w), spared, now));
     }
     return k;
   }
@@ -945,6 +1012,9 @@ public final class DownloadLoop {
    * while; replacing them for that would only churn.
    */
   private boolean makeRoom(Task t, boolean newIsComplete, long now) {
+    if (t.staleHolders == 0 && !newIsComplete) {
+      return false; // no holder has shown nothing new lately (the common case in a crowd's first seconds)
+    }
     Holder victim = null;
     for (Holder h : t.holders) {
       if (h.complete || h.listing || h.stale < 2 || hasNeeded(t, h)) {
@@ -1036,44 +1106,22 @@ public final class DownloadLoop {
     }
     int startBit = random.nextInt(t.n);
     int w0 = startBit >>> 6;
-    // Which holders are sources is the same for every word: worked out once per pick.
-    int complete = t.completeHolders;
-    boolean[] ordinary = ordinaryHolders(t, complete, now);
-    boolean spared = spared(t, h, complete);
-    int b = choose(t, h, w0, -1L << (startBit & 63), ordinary, spared, now);
+    // Which holders are sources is the same for every word: worked out once per instant.
+    t.sources(now);
+    boolean spared = spared(t, h, t.completeHolders);
+    int b = choose(t, h, w0, -1L << (startBit & 63), spared, now);
     for (int w = w0 + 1; b < 0 && w < words; w++) {
-      b = choose(t, h, w, -1L, ordinary, spared, now);
+      b = choose(t, h, w, -1L, spared, now);
     }
     for (int w = 0; b < 0 && w <= w0; w++) {
-      b = choose(t, h, w, -1L, ordinary, spared, now);
+      b = choose(t, h, w, -1L, spared, now);
     }
     return b;
   }
 
-  private int choose(Task t, Holder h, int w, long mask, boolean[] ordinary, boolean spared, long now) {
-    long ok = allowed(t, h, w, common(t, h, w, ordinary), spared, now) & mask;
+  private int choose(Task t, Holder h, int w, long mask, boolean spared, long now) {
+    long ok = allowed(t, h, w, t.common(h, w), spared, now) & mask;
     return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
-  }
-
-  /** {@link #ordinary} for each of the segment's holders, in holder order. */
-  private boolean[] ordinaryHolders(Task t, int complete, long now) {
-    boolean[] ordinary = new boolean[t.holders.size()];
-    for (int i = 0; i < ordinary.length; i++) {
-      ordinary[i] = ordinary(t, t.holders.get(i), complete, now);
-    }
-    return ordinary;
-  }
-
-  /** What the ordinary peers among the holders other than {@code h} have of word {@code w}. */
-  private static long common(Task t, Holder h, int w, boolean[] ordinary) {
-    long common = 0;
-    for (int i = 0; i < ordinary.length; i++) {
-      Holder o = t.holders.get(i);
-      if (o != h && ordinary[i]) {
-        common |= o.known[w];
-      }
-    }
-    return common;
   }
 
   /**
@@ -1327,30 +1375,18 @@ public final class DownloadLoop {
       return bound; // fewer than enough even if every holder could be asked for everything it has
     }
     int complete = t.completeHolders;
-    boolean[] ordinary = ordinaryHolders(t, complete, now);
-    int k = ordinary.length;
+    t.sources(now);
+    int k = t.holders.size();
     int n = 0;
     for (int w = 0; w < t.have.length; w++) {
-      long any = 0;
-      long once = 0;
-      long twice = 0;
-      for (int i = 0; i < k; i++) {
-        long known = t.holders.get(i).known[w];
-        any |= known;
-        if (ordinary[i]) {
-          twice |= once & known;
-          once |= known;
-        }
-      }
-      if ((any & t.need(w)) == 0) {
+      if ((held[w] & t.need(w)) == 0) {
         continue;
       }
       long m = 0;
       for (int i = 0; i < k; i++) {
         Holder h = t.holders.get(i);
         if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
-          long common = ordinary[i] ? twice | (once & ~h.known[w]) : once;
-          m |= allowed(t, h, w, common, spared(t, h, complete), now);
+          m |= allowed(t, h, w, t.common(h, w), spared(t, h, complete), now);
         }
       }
       n += Long.bitCount(m);

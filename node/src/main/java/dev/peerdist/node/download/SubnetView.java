@@ -51,12 +51,30 @@ public final class SubnetView {
   /** When a probe without a peerdist tag (Windows, iPXE) was last heard; MIN_VALUE = never. */
   private long lastForeignProbe = Long.MIN_VALUE;
 
-  /** Wanters of one segment. */
+  /**
+   * Wanters of one segment, in parallel arrays by slot (in the order first heard), with an
+   * open-addressing index from node id to slot: the scans below (ranking, counts) read a few
+   * arrays instead of chasing a hash map's entries, which matters with thousands of wanters.
+   */
   private static final class Wanted {
     final long segmentHash;
-    /** nodeId → {first heard, last heard, last heard fetching it} (nanos; MIN_VALUE = never). */
-    final Map<Long, long[]> wanters = new HashMap<>();
+    int size;
+    long[] ids = new long[4];
+    /** When each wanter was first heard, last heard, and last heard fetching it (nanos; MIN_VALUE = never). */
+    long[] first = new long[4];
+    long[] last = new long[4];
+    long[] fetch = new long[4];
+    /** Slot + 1 by hash of the node id (0 = free); a power of two, at most half full. */
+    int[] index = new int[8];
+    /** Bumped when a wanter is added or removed. */
     int version;
+    /** Bumped when the wanters heard within the membership window may have grown (see {@link #wanters}). */
+    int members;
+    int countMembers = -1;
+    long countAt;
+    int count;
+    /** The earliest last-heard time among the wanters counted at {@link #countAt}. */
+    long countOldest;
     int rankedVersion = -1;
     long rankedAt;
     long[] ranked = new long[0];
@@ -69,6 +87,82 @@ public final class SubnetView {
 
     Wanted(SegmentId id) {
       this.segmentHash = hash(id);
+    }
+
+    /** The slot of {@code id}, or -1. */
+    int slot(long id) {
+      int mask = index.length - 1;
+      for (int i = (int) mix(id) & mask; ; i = (i + 1) & mask) {
+        int at = index[i];
+        if (at == 0) {
+          return -1;
+        }
+        if (ids[at - 1] == id) {
+          return at - 1;
+        }
+      }
+    }
+
+    /** Adds wanter {@code id} (not yet present) in the next slot; returns the slot. */
+    int add(long id, long now) {
+      if (size == ids.length) {
+        int grown = size * 2;
+        ids = java.util.Arrays.copyOf(ids, grown);
+        first = java.util.Arrays.copyOf(first, grown);
+        last = java.util.Arrays.copyOf(last, grown);
+        fetch = java.util.Arrays.copyOf(fetch, grown);
+      }
+      int slot = size++;
+      ids[slot] = id;
+      first[slot] = now;
+      last[slot] = now;
+      fetch[slot] = Long.MIN_VALUE;
+      if (2 * size > index.length) {
+        reindex(index.length * 2);
+      } else {
+        place(slot);
+      }
+      return slot;
+    }
+
+    private void place(int slot) {
+      int mask = index.length - 1;
+      int i = (int) mix(ids[slot]) & mask;
+      while (index[i] != 0) {
+        i = (i + 1) & mask;
+      }
+      index[i] = slot + 1;
+    }
+
+    private void reindex(int capacity) {
+      index = new int[capacity];
+      for (int k = 0; k < size; k++) {
+        place(k);
+      }
+    }
+
+    /** Removes the wanters last heard more than {@code nanos} ago (keeping the others' order); true if any. */
+    boolean removeHeardBefore(long now, long nanos) {
+      int kept = 0;
+      for (int k = 0; k < size; k++) {
+        if (now - last[k] <= nanos) {
+          ids[kept] = ids[k];
+          first[kept] = first[k];
+          last[kept] = last[k];
+          fetch[kept] = fetch[k];
+          kept++;
+        }
+      }
+      if (kept == size) {
+        return false;
+      }
+      size = kept;
+      int capacity = 8;
+      while (2 * size > capacity) {
+        capacity *= 2;
+      }
+      reindex(capacity);
+      return true;
     }
   }
 
@@ -132,18 +226,20 @@ public final class SubnetView {
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
       Wanted w = this.segments.computeIfAbsent(id, Wanted::new);
-      long[] t = w.wanters.get(nodeId);
-      if (t == null) {
-        if (w.wanters.size() >= MAX_WANTERS) {
+      int slot = w.slot(nodeId);
+      if (slot < 0) {
+        if (w.size >= MAX_WANTERS) {
           continue;
         }
-        t = new long[] {now, now, Long.MIN_VALUE};
-        w.wanters.put(nodeId, t);
+        slot = w.add(nodeId, now);
         w.version++;
+        w.members++;
+      } else if (Math.max(now, w.countAt) - w.last[slot] > membershipNanos) {
+        w.members++; // heard again after the window (or not counted at the last count): counted again
       }
-      t[1] = now;
+      w.last[slot] = now;
       if (i < fetching) {
-        t[2] = now;
+        w.fetch[slot] = now;
       }
     }
     if (fetching > 0) {
@@ -178,28 +274,38 @@ public final class SubnetView {
     long[] ids = new long[RANK_DEPTH];
     long[] scores = new long[RANK_DEPTH];
     int n = 0;
-    for (Map.Entry<Long, long[]> e : w.wanters.entrySet()) {
-      long id = e.getKey();
-      if (id < 0 || now - e.getValue()[1] > membershipNanos) {
+    for (int k = 0; k < w.size; k++) {
+      long id = w.ids[k];
+      if (id < 0 || now - w.last[k] > membershipNanos) {
         continue;
       }
-      long sc = score(id, w.segmentHash);
-      if (n == RANK_DEPTH && Long.compareUnsigned(sc, scores[n - 1]) <= 0) {
-        continue;
-      }
-      int at = n < RANK_DEPTH ? n++ : n - 1;
-      while (at > 0 && Long.compareUnsigned(sc, scores[at - 1]) > 0) {
-        scores[at] = scores[at - 1];
-        ids[at] = ids[at - 1];
-        at--;
-      }
-      scores[at] = sc;
-      ids[at] = id;
+      n = keepBest(ids, scores, n, id, score(id, w.segmentHash));
     }
     w.ranked = java.util.Arrays.copyOf(ids, n);
     w.rankedVersion = w.version;
     w.rankedAt = now;
     return w.ranked;
+  }
+
+  /**
+   * Puts {@code id} with score {@code sc} into the best-first list {@code ids}/{@code scores} of
+   * {@code n} entries (at most their length: a full list drops its last, unless {@code sc} does
+   * not beat it); equal scores stay in the order offered. Returns the new length.
+   */
+  private static int keepBest(long[] ids, long[] scores, int n, long id, long sc) {
+    int depth = ids.length;
+    if (n == depth && Long.compareUnsigned(sc, scores[n - 1]) <= 0) {
+      return n;
+    }
+    int at = n < depth ? n++ : n - 1;
+    while (at > 0 && Long.compareUnsigned(sc, scores[at - 1]) > 0) {
+      scores[at] = scores[at - 1];
+      ids[at] = ids[at - 1];
+      at--;
+    }
+    scores[at] = sc;
+    ids[at] = id;
+    return n;
   }
 
   /**
@@ -214,20 +320,25 @@ public final class SubnetView {
       return out;
     }
     long mine = score(self, w.segmentHash);
-    List<long[]> better = new ArrayList<>();
-    for (Map.Entry<Long, long[]> e : w.wanters.entrySet()) {
-      long id = e.getKey();
-      if (id < 0 || id == self || now - e.getValue()[1] > membershipNanos || !endpoints.containsKey(id)) {
+    // The best `limit` of them in one pass, best first (equal scores in the order first heard).
+    int depth = Math.max(0, Math.min(limit, w.size));
+    long[] ids = new long[depth];
+    long[] scores = new long[depth];
+    int n = 0;
+    for (int k = 0; k < w.size && depth > 0; k++) {
+      long id = w.ids[k];
+      if (id < 0 || id == self || now - w.last[k] > membershipNanos) {
         continue;
       }
       long sc = score(id, w.segmentHash);
-      if (Long.compareUnsigned(sc, mine) > 0) {
-        better.add(new long[] {id, sc});
+      if (Long.compareUnsigned(sc, mine) <= 0 || (n == depth && Long.compareUnsigned(sc, scores[n - 1]) <= 0)
+          || !endpoints.containsKey(id)) {
+        continue;
       }
+      n = keepBest(ids, scores, n, id, sc);
     }
-    better.sort((a, b) -> Long.compareUnsigned(b[1], a[1]));
-    for (int i = 0; i < Math.min(limit, better.size()); i++) {
-      out.add(endpoints.get(better.get(i)[0]));
+    for (int i = 0; i < n; i++) {
+      out.add(endpoints.get(ids[i]));
     }
     return out;
   }
@@ -252,13 +363,12 @@ public final class SubnetView {
     if (w.sortedVersion == w.version && now - w.sortedAt < RECOMPUTE_NANOS) {
       return w.sorted;
     }
-    long[] ids = new long[w.wanters.size()];
+    long[] ids = new long[w.size];
     int n = 0;
-    for (Map.Entry<Long, long[]> e : w.wanters.entrySet()) {
-      long[] t = e.getValue();
-      boolean source = t[2] != Long.MIN_VALUE && now - t[2] <= SOURCE_NANOS;
-      if (e.getKey() >= 0 && now - t[1] <= membershipNanos && !source) {
-        ids[n++] = e.getKey();
+    for (int k = 0; k < w.size; k++) {
+      boolean source = w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= SOURCE_NANOS;
+      if (w.ids[k] >= 0 && now - w.last[k] <= membershipNanos && !source) {
+        ids[n++] = w.ids[k];
       }
     }
     ids = java.util.Arrays.copyOf(ids, n);
@@ -281,8 +391,8 @@ public final class SubnetView {
       return false;
     }
     Wanted w = segments.get(segment);
-    long[] t = w == null ? null : w.wanters.get(id);
-    return t != null && t[2] != Long.MIN_VALUE && now - t[2] <= withinNanos;
+    int k = w == null ? -1 : w.slot(id);
+    return k >= 0 && w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= withinNanos;
   }
 
   /** Whether a probe without a peerdist tag (a Windows or iPXE client) was heard within {@code nanos}. */
@@ -290,33 +400,46 @@ public final class SubnetView {
     return lastForeignProbe != Long.MIN_VALUE && now - lastForeignProbe <= nanos;
   }
 
-  /** Wanters of {@code segment} heard within the membership window (peerdist or not). */
+  /**
+   * Wanters of {@code segment} heard within the membership window (peerdist or not). The count is
+   * kept between calls while it cannot have changed: no wanter joined or came back ({@code
+   * members}), none of those counted has left the window, and time did not go back.
+   */
   public synchronized int wanters(SegmentId segment, long now) {
     Wanted w = segments.get(segment);
     if (w == null) {
       return 0;
     }
+    if (w.countMembers == w.members && now >= w.countAt && now - w.countOldest <= membershipNanos) {
+      return w.count;
+    }
     int n = 0;
-    for (long[] t : w.wanters.values()) {
-      if (now - t[1] <= membershipNanos) {
+    long oldest = Long.MAX_VALUE;
+    for (int k = 0; k < w.size; k++) {
+      if (now - w.last[k] <= membershipNanos) {
         n++;
+        oldest = Math.min(oldest, w.last[k]);
       }
     }
+    w.countMembers = w.members;
+    w.countAt = now;
+    w.count = n;
+    w.countOldest = n == 0 ? now : oldest;
     return n;
   }
 
   /** When {@code nodeId} last said it was fetching {@code segment} from the origin; MIN_VALUE if never. */
   public synchronized long lastFetching(long nodeId, SegmentId segment) {
     Wanted w = segments.get(segment);
-    long[] t = w == null ? null : w.wanters.get(nodeId);
-    return t == null ? Long.MIN_VALUE : t[2];
+    int k = w == null ? -1 : w.slot(nodeId);
+    return k < 0 ? Long.MIN_VALUE : w.fetch[k];
   }
 
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
   public synchronized long lastHeard(long nodeId, SegmentId segment) {
     Wanted w = segments.get(segment);
-    long[] t = w == null ? null : w.wanters.get(nodeId);
-    return t == null ? Long.MIN_VALUE : t[1];
+    int k = w == null ? -1 : w.slot(nodeId);
+    return k < 0 ? Long.MIN_VALUE : w.last[k];
   }
 
   /** Nodes other than {@code self} heard fetching from the origin within the membership window. */
@@ -340,9 +463,9 @@ public final class SubnetView {
       return w.answerP;
     }
     int holders = 0;
-    for (long[] t : w.wanters.values()) {
-      boolean settled = now - t[0] >= settleNanos;
-      boolean recent = now - t[1] <= FORMER_WANTER_NANOS;
+    for (int k = 0; k < w.size; k++) {
+      boolean settled = now - w.first[k] >= settleNanos;
+      boolean recent = now - w.last[k] <= FORMER_WANTER_NANOS;
       if (settled && recent) {
         holders++;
       }
@@ -368,10 +491,11 @@ public final class SubnetView {
   public synchronized void expire(long now) {
     for (Iterator<Wanted> it = segments.values().iterator(); it.hasNext(); ) {
       Wanted w = it.next();
-      if (w.wanters.values().removeIf(t -> now - t[1] > FORMER_WANTER_NANOS)) {
+      if (w.removeHeardBefore(now, FORMER_WANTER_NANOS)) {
         w.version++;
+        w.members++;
       }
-      if (w.wanters.isEmpty()) {
+      if (w.size == 0) {
         it.remove();
       }
     }

@@ -4,17 +4,22 @@ import java.util.Arrays;
 import java.util.NoSuchElementException;
 
 /**
- * The model's event queue: a binary min-heap ordered by time, then by insertion order, so that
- * events at the same instant run in the order they were scheduled (what makes a run repeatable).
- * The keys live in primitive arrays beside the events: a comparison reads two longs instead of
- * two objects, which is most of what a {@link java.util.PriorityQueue} with a comparator spends
- * its time on when it holds hundreds of thousands of events. Not thread-safe.
+ * The model's event queue: a min-heap ordered by time, then by insertion order, so that events at
+ * the same instant run in the order they were scheduled (what makes a run repeatable). The order is
+ * total (no two events share an insertion number), so any correct heap polls the same sequence.
+ *
+ * <p>Laid out for the memory system, which is what a queue of millions of events waits on: four
+ * children per node instead of two (half the levels), and each entry's time and insertion number
+ * side by side in one array, so that the four children's keys are 64 contiguous bytes, one cache
+ * line, instead of two arrays' worth of scattered reads. The events themselves move only with their
+ * keys and are read only when polled. Not thread-safe.
  *
  * @param <E> the events
  */
 final class EventQueue<E> {
-  private long[] times = new long[1024];
-  private long[] order = new long[1024];
+  private static final int ARITY = 4;
+  /** Entry {@code i}'s time at {@code 2i}, its insertion number at {@code 2i + 1}. */
+  private long[] keys = new long[2 * 1024];
   private Object[] items = new Object[1024];
   private int size;
   private long added;
@@ -23,15 +28,14 @@ final class EventQueue<E> {
   void add(long time, E item) {
     if (size == items.length) {
       int grown = size * 2;
-      times = Arrays.copyOf(times, grown);
-      order = Arrays.copyOf(order, grown);
+      keys = Arrays.copyOf(keys, 2 * grown);
       items = Arrays.copyOf(items, grown);
     }
     long seq = added++;
     int i = size++;
     while (i > 0) {
-      int parent = (i - 1) >>> 1;
-      if (!before(time, seq, times[parent], order[parent])) {
+      int parent = (i - 1) / ARITY;
+      if (!before(time, seq, keys[2 * parent], keys[2 * parent + 1])) {
         break;
       }
       move(parent, i);
@@ -53,7 +57,7 @@ final class EventQueue<E> {
     if (size == 0) {
       throw new NoSuchElementException("no events");
     }
-    return times[0];
+    return keys[0];
   }
 
   /** Removes and returns the earliest event. */
@@ -64,24 +68,36 @@ final class EventQueue<E> {
     }
     E first = (E) items[0];
     int last = --size;
-    long time = times[last];
-    long seq = order[last];
+    long time = keys[2 * last];
+    long seq = keys[2 * last + 1];
     Object item = items[last];
     items[last] = null;
     if (last > 0) {
       int i = 0;
-      int half = last >>> 1;
-      while (i < half) {
-        int child = 2 * i + 1;
-        int right = child + 1;
-        if (right < last && before(times[right], order[right], times[child], order[child])) {
-          child = right;
-        }
-        if (!before(times[child], order[child], time, seq)) {
+      while (true) {
+        int child = ARITY * i + 1;
+        if (child >= last) {
           break;
         }
-        move(child, i);
-        i = child;
+        // The earliest of up to four children.
+        int end = Math.min(child + ARITY, last);
+        int best = child;
+        long bt = keys[2 * child];
+        long bs = keys[2 * child + 1];
+        for (int c = child + 1; c < end; c++) {
+          long ct = keys[2 * c];
+          long cs = keys[2 * c + 1];
+          if (before(ct, cs, bt, bs)) {
+            best = c;
+            bt = ct;
+            bs = cs;
+          }
+        }
+        if (!before(bt, bs, time, seq)) {
+          break;
+        }
+        move(best, i);
+        i = best;
       }
       put(i, time, seq, item);
     }
@@ -93,14 +109,14 @@ final class EventQueue<E> {
   }
 
   private void move(int from, int to) {
-    times[to] = times[from];
-    order[to] = order[from];
+    keys[2 * to] = keys[2 * from];
+    keys[2 * to + 1] = keys[2 * from + 1];
     items[to] = items[from];
   }
 
   private void put(int i, long time, long seq, Object item) {
-    times[i] = time;
-    order[i] = seq;
+    keys[2 * i] = time;
+    keys[2 * i + 1] = seq;
     items[i] = item;
   }
 }

@@ -141,6 +141,8 @@ public final class LoopSimulation {
     final long nodeId;
     final PeerEndpoint endpoint;
     final BitSet[] held;
+    /** Blocks held per global segment (the cardinality of {@link #held}, kept as blocks arrive). */
+    final int[] heldCount;
     final long lanBps;
     DownloadLoop loop;
     boolean gone;
@@ -168,6 +170,7 @@ public final class LoopSimulation {
       this.nodeId = (spec.id() + 1L) * 0x9E3779B97F4A7C15L & ((1L << 48) - 1);
       this.endpoint = endpoint(spec.subnet(), spec.id());
       this.held = new BitSet[segs.size()];
+      this.heldCount = new int[segs.size()];
       this.lanBps = site.lanBitsPerSecond()[spec.subnet()];
       this.nextWant = new int[site.packages().size()];
       this.segmentsDone = new int[site.packages().size()];
@@ -331,6 +334,7 @@ public final class LoopSimulation {
           for (int i = 0; i < segCount(p); i++) {
             Seg s = segs.get(firstSeg[p] + i);
             n.held(s.index()).set(0, s.ref().blocks());
+            n.heldCount[s.index()] = s.ref().blocks();
             n.resolved[s.index()] = 2;
             holders.get(spec.subnet()).get(s.index()).add(n);
           }
@@ -489,7 +493,7 @@ public final class LoopSimulation {
         if (!m.holder().gone) {
           for (int g : m.segments()) {
             Seg s = segs.get(g);
-            int count = m.holder().held[g] == null ? 0 : m.holder().held[g].cardinality();
+            int count = m.holder().heldCount[g];
             n.loop.matched(m.holder().endpoint, s.ref().id(), count, count == s.ref().blocks());
           }
           act(n);
@@ -684,7 +688,7 @@ public final class LoopSimulation {
       if (earlier != null) {
         for (Sim h : earlier) {
           if (!h.gone) {
-            int c = h.held[s.index()] == null ? 0 : h.held[s.index()].cardinality();
+            int c = h.heldCount[s.index()];
             n.loop.matched(h.endpoint, s.ref().id(), c, c == s.ref().blocks());
           }
         }
@@ -960,7 +964,10 @@ public final class LoopSimulation {
     if (h.isEmpty()) {
       holders.get(n.spec.subnet()).get(s.index()).add(n);
     }
-    h.set(block);
+    if (!h.get(block)) {
+      h.set(block);
+      n.heldCount[s.index()]++;
+    }
     recorder.received(n.spec.id(), source, s.ref().blockLength(block));
   }
 
