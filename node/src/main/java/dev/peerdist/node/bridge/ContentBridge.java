@@ -10,6 +10,7 @@ import dev.peerdist.chunkstore.content.BlockCipher;
 import dev.peerdist.chunkstore.content.ByteRange;
 import dev.peerdist.chunkstore.content.ContentInformation;
 import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.chunkstore.content.SegmentId;
 import dev.peerdist.node.bridge.BridgeCodec.ContentMap;
 import dev.peerdist.node.bridge.BridgeCodec.V1Part;
@@ -17,7 +18,6 @@ import dev.peerdist.node.bridge.BridgeCodec.V2Entry;
 import dev.peerdist.node.http.VirtualSegments;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,20 +142,12 @@ public final class ContentBridge implements VirtualSegments {
     if (v1.version() != ContentVersion.V1) {
       throw new IllegalArgumentException("the bridge is keyed by V1 content information, got " + v1.version());
     }
-    MessageDigest d = sha256();
+    MessageDigest d = HashAlgorithm.SHA_256.newDigest();
     for (int i = 0; i < v1.segmentCount(); i++) {
       d.update(v1.segmentId(i).toBytes());
     }
     d.update(ByteBuffer.allocate(8).putLong(v1.contentRange().end()).array());
     return d.digest();
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Whether the content of {@code v1} is bridged already (nothing to ask the publisher). */

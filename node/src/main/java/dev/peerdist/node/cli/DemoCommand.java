@@ -1,5 +1,6 @@
 package dev.peerdist.node.cli;
 
+import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.node.ConfigKey;
 import dev.peerdist.node.Node;
 import dev.peerdist.node.admin.StatusText;
@@ -21,9 +22,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code peerdist demo}: a publishing server with a generated package and several nodes on this
@@ -120,7 +121,7 @@ public final class DemoCommand implements Callable<Integer> {
     java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
         .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
     long t0 = System.nanoTime();
-    MessageDigest sha = DemoFiles.sha256();
+    MessageDigest sha = HashAlgorithm.SHA_256.newDigest();
     try (InputStream in = http.send(java.net.http.HttpRequest.newBuilder(url).build(),
         HttpResponse.BodyHandlers.ofInputStream()).body()) {
       byte[] buf = new byte[256 * 1024];
@@ -144,7 +145,7 @@ public final class DemoCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     HttpResponse<InputStream> r = admin.download(url);
     String id = r.headers().firstValue("x-peerdist-download").orElse("");
-    MessageDigest sha = DemoFiles.sha256();
+    MessageDigest sha = HashAlgorithm.SHA_256.newDigest();
     try (InputStream in = r.body()) {
       byte[] buf = new byte[256 * 1024];
       int k;

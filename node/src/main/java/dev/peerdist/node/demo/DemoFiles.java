@@ -1,5 +1,6 @@
 package dev.peerdist.node.demo;
 
+import dev.peerdist.chunkstore.content.HashAlgorithm;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.FileVisitResult;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.SplittableRandom;
 
 /**
@@ -24,7 +24,7 @@ public final class DemoFiles {
    * to {@code file} and returns their SHA-256.
    */
   public static byte[] writePackage(Path file, long length, long seed) throws IOException {
-    MessageDigest sha = sha256();
+    MessageDigest sha = HashAlgorithm.SHA_256.newDigest();
     SplittableRandom rnd = new SplittableRandom(seed);
     byte[] buf = new byte[1 << 20];
     try (OutputStream out = Files.newOutputStream(file)) {
@@ -43,15 +43,6 @@ public final class DemoFiles {
       }
     }
     return sha.digest();
-  }
-
-  /** A new SHA-256 digest (every JDK has it). */
-  public static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Removes {@code root} and everything under it; nothing when it does not exist. */

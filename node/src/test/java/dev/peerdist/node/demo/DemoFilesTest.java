@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.peerdist.chunkstore.content.HashAlgorithm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,7 +23,7 @@ class DemoFilesTest {
     byte[] c = DemoFiles.writePackage(dir.resolve("c.bin"), length, 8);
     byte[] bytes = Files.readAllBytes(dir.resolve("a.bin"));
     assertEquals(length, bytes.length);
-    assertArrayEquals(DemoFiles.sha256().digest(bytes), a);
+    assertArrayEquals(HashAlgorithm.SHA_256.newDigest().digest(bytes), a);
     assertArrayEquals(a, b);
     assertArrayEquals(bytes, Files.readAllBytes(dir.resolve("b.bin")));
     assertFalse(Arrays.equals(a, c));

@@ -1,5 +1,6 @@
 package dev.peerdist.simulator.bench;
 
+import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.node.Node;
 import dev.peerdist.node.demo.DemoFiles;
 import dev.peerdist.node.demo.LocalSwarm;
@@ -123,7 +124,7 @@ public final class SwarmBenchmark {
   private static double timed(HttpClient http, URI url, byte[] expected) throws IOException, InterruptedException {
     long t0 = System.nanoTime();
     HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofInputStream());
-    MessageDigest sha = DemoFiles.sha256();
+    MessageDigest sha = HashAlgorithm.SHA_256.newDigest();
     try (InputStream in = r.body()) {
       if (r.statusCode() != 200) {
         throw new IOException(url + " answered " + r.statusCode() + " " + r.headers().firstValue(HEADER_ID).orElse(""));
