@@ -3,6 +3,7 @@ package dev.peerdist.node.cachepackage;
 import dev.peerdist.chunkstore.content.ContentInformation;
 import dev.peerdist.chunkstore.content.ContentInformationCodec;
 import dev.peerdist.chunkstore.content.ContentVersion;
+import dev.peerdist.chunkstore.content.HashAlgorithm;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -12,7 +13,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 
 /**
@@ -62,14 +62,6 @@ public final class CachePackage {
 
   private CachePackage() {}
 
-  static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK always has SHA-256", e);
-    }
-  }
-
   /** A package that cannot be read: the message says where and why. */
   public static final class FormatException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -98,7 +90,7 @@ public final class CachePackage {
       if (entries < 1 || entries > MAX_ENTRIES) {
         throw new IllegalArgumentException("a package holds 1.." + MAX_ENTRIES + " files, not " + entries);
       }
-      this.digest = new DigestOutputStream(out, sha256());
+      this.digest = new DigestOutputStream(out, HashAlgorithm.SHA_256.newDigest());
       this.out = new DataOutputStream(digest);
       this.entries = entries;
       this.out.write(MAGIC);
@@ -188,7 +180,7 @@ public final class CachePackage {
    */
   public static final class Reader {
     private final DataInputStream in;
-    private final MessageDigest digest = sha256();
+    private final MessageDigest digest = HashAlgorithm.SHA_256.newDigest();
     private final ContentInformationCodec codec;
     private final int entries;
     private int read;
