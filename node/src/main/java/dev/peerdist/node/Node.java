@@ -251,6 +251,8 @@ public final class Node implements AutoCloseable {
     driver = new LoopDriver(store, client, ranges, directory, meters, loopSettings, view,
         nodeId, pccrr.port(), config.role().dedicated(), this::isSelf, clock, random);
     closers.push(driver);
+    // Answer thinning counts a segment this node just finished as still wanted here (SubnetView).
+    driver.onSegmentComplete(r -> view.finishedHere(r.id(), System.nanoTime()));
     directory.serve(new LocalHoldings() {
       @Override
       public Holding holding(DiscoveryKey key) {
@@ -516,7 +518,7 @@ public final class Node implements AutoCloseable {
     if (h == LocalHoldings.Holding.NONE || config.role().dedicated() || dev.peerdist.node.doctor.DiagnosticProbe.is(key)) {
       return h;
     }
-    double p = driver.view().answerProbability(SegmentId.of(key.toBytes()), System.nanoTime());
+    double p = driver.view().answerProbability(SegmentId.of(key.toBytes()), nodeId, h.complete(), System.nanoTime());
     return SubnetView.answers(p, probe.messageId().hashCode() * 0x9E3779B97F4A7C15L, nodeId) ? h
         : LocalHoldings.Holding.NONE;
   }

@@ -19,10 +19,28 @@ import java.util.Map;
  * {@code mix(nodeId, segment)}; every node computes the same order from the same probes, so they
  * agree without talking, and when the chosen one goes quiet the next in order takes over.
  *
- * <p><b>Answer thinning</b>: in a large swarm every holder answering every probe would flood the
- * prober (1,000 datagrams within the 65 ms back-off). A holder answers with probability
- * {@code answerTarget ÷ estimated holders}, where the estimate counts nodes heard wanting the
- * segment long enough ago to hold part of it ({@code answerSettle}), plus those that stopped asking.
+ * <p><b>Answer thinning</b> (issue 9): in a large swarm every holder answering every probe would
+ * flood the prober (10,000 datagrams within the 65 ms back-off of PROTOCOL.md §3.6) and every
+ * responder's uplink. A holder answers a probe with probability {@code answerTarget ÷ N}, where N
+ * depends on which of two kinds of holder it is (see {@link #answerProbability(SegmentId, long,
+ * boolean, long)}):
+ * <ul>
+ *   <li>a <em>wanter</em> (it holds part of the segment, or it was heard probing it within the
+ *       membership window): N counts every node heard probing the segment within the
+ *       former-wanter horizon, whether it got any block yet or not. Every such holder is one of
+ *       those N, so the expected number of their answers to one probe is at most {@code
+ *       answerTarget}, from the first probe of a crowd on;
+ *   <li>a <em>complete</em> holder not heard probing it within the membership window (a seed, a
+ *       node that finished): N counts the wanters that stopped probing it (former wanters) and the
+ *       holder itself. A lone seed in a fresh crowd therefore answers every probe, and the
+ *       finished nodes of a crowd draw at most {@code answerTarget} answers again.
+ * </ul>
+ * So one probe draws at most {@code 2 × answerTarget} answers in expectation from the holders
+ * this view has heard, plus one per complete holder it never heard (pre-populated seeds), plus
+ * every cache server (which always answers, {@code Node}). The draw is deterministic in (probe,
+ * node) ({@link #answers}), so the answering holders of one probe are a spread-out sample of the
+ * subnet and another probe samples others. Probes without a peerdist tag (Windows, iPXE) are
+ * counted as wanters and answered by the same rule as tagged ones.
  *
  * <p>Bounded: at most {@value #MAX_SEGMENTS} segments (least recently heard forgotten) and
  * {@value #MAX_WANTERS} wanters each. Thread-safe (the responder asks from a discovery thread).
@@ -40,7 +58,6 @@ public final class SubnetView {
   static final long SOURCE_NANOS = 5_000_000_000L;
 
   private final long membershipNanos;
-  private final long settleNanos;
   private final int answerTarget;
   private final Map<SegmentId, Wanted> segments = new LinkedHashMap<>(64, 0.75f, true);
   private final Map<Long, Long> fetching = new HashMap<>();
@@ -48,6 +65,11 @@ public final class SubnetView {
   private final Map<Long, dev.peerdist.discovery.PeerEndpoint> endpoints = new HashMap<>();
   /** The reverse of {@link #endpoints}. */
   private final Map<dev.peerdist.discovery.PeerEndpoint, Long> nodeAt = new HashMap<>();
+  /**
+   * Segments this node finished fetching itself, and when (see {@link #finishedHere}): the daemon's
+   * own probes are not heard by its own view, so this is how it knows it was a wanter until then.
+   */
+  private final Map<SegmentId, Long> finished = new LinkedHashMap<>(16, 0.75f, false);
   /** When a probe without a peerdist tag (Windows, iPXE) was last heard; MIN_VALUE = never. */
   private long lastForeignProbe = Long.MIN_VALUE;
 
@@ -60,8 +82,7 @@ public final class SubnetView {
     final long segmentHash;
     int size;
     long[] ids = new long[4];
-    /** When each wanter was first heard, last heard, and last heard fetching it (nanos; MIN_VALUE = never). */
-    long[] first = new long[4];
+    /** When each wanter was last heard, and last heard fetching it (nanos; MIN_VALUE = never). */
     long[] last = new long[4];
     long[] fetch = new long[4];
     /** Slot + 1 by hash of the node id (0 = free); a power of two, at most half full. */
@@ -78,8 +99,15 @@ public final class SubnetView {
     int rankedVersion = -1;
     long rankedAt;
     long[] ranked = new long[0];
+    /**
+     * When {@link #answerCounts} last counted (MIN_VALUE: a probe was heard since, count again),
+     * until when those counts hold (the first time a counted wanter crosses the window or the
+     * horizon), and the counts.
+     */
     long answerAt = Long.MIN_VALUE;
-    double answerP = 1;
+    long answerUntil;
+    int heardCount;
+    int formerCount;
     int sortedVersion = -1;
     long sortedAt;
     /** Tagged wanters heard within the membership window, ascending (see {@link #standing}). */
@@ -108,13 +136,11 @@ public final class SubnetView {
       if (size == ids.length) {
         int grown = size * 2;
         ids = java.util.Arrays.copyOf(ids, grown);
-        first = java.util.Arrays.copyOf(first, grown);
         last = java.util.Arrays.copyOf(last, grown);
         fetch = java.util.Arrays.copyOf(fetch, grown);
       }
       int slot = size++;
       ids[slot] = id;
-      first[slot] = now;
       last[slot] = now;
       fetch[slot] = Long.MIN_VALUE;
       if (2 * size > index.length) {
@@ -147,7 +173,6 @@ public final class SubnetView {
       for (int k = 0; k < size; k++) {
         if (now - last[k] <= nanos) {
           ids[kept] = ids[k];
-          first[kept] = first[k];
           last[kept] = last[k];
           fetch[kept] = fetch[k];
           kept++;
@@ -168,7 +193,6 @@ public final class SubnetView {
 
   public SubnetView(LoopSettings s) {
     this.membershipNanos = s.membershipWindow().toNanos();
-    this.settleNanos = s.answerSettle().toNanos();
     this.answerTarget = s.answerTarget();
   }
 
@@ -238,6 +262,7 @@ public final class SubnetView {
         w.members++; // heard again after the window (or not counted at the last count): counted again
       }
       w.last[slot] = now;
+      w.answerAt = Long.MIN_VALUE;
       if (i < fetching) {
         w.fetch[slot] = now;
       }
@@ -453,26 +478,89 @@ public final class SubnetView {
     return n;
   }
 
-  /** The probability with which a holder of {@code segment} answers a probe for it now. */
-  public synchronized double answerProbability(SegmentId segment, long now) {
+  /**
+   * The probability with which holder {@code self} of {@code segment} answers a probe for it now
+   * (the thinning described above: {@code answerTarget ÷ N}, at most 1).
+   *
+   * @param self the holder's node id (its own probes tell whether it still wants the segment)
+   * @param complete whether it holds every block of the segment
+   */
+  public synchronized double answerProbability(SegmentId segment, long self, boolean complete, long now) {
+    Wanted w = segments.get(segment);
+    if (w == null) {
+      return 1; // nobody heard wanting it within the horizon: the prober is one of very few
+    }
+    answerCounts(w, now);
+    int k = w.slot(self);
+    Long done = finished.get(segment);
+    boolean wanter = k >= 0 && now - w.last[k] <= membershipNanos || done != null && now - done <= membershipNanos;
+    if (complete && !wanter) {
+      boolean counted = k >= 0 && now - w.last[k] <= FORMER_WANTER_NANOS;
+      return thin(w.formerCount + (counted ? 0 : 1));
+    }
+    return thin(w.heardCount);
+  }
+
+  /**
+   * This node finished fetching {@code segment} (its last block stored): for the membership window
+   * it answers probes for it as the wanter it just was, not as a seed, since the others that
+   * finished with it are not yet told apart from those still probing (see the class comment).
+   */
+  public synchronized void finishedHere(SegmentId segment, long now) {
+    finished.remove(segment);
+    finished.put(segment, now);
+    while (finished.size() > MAX_SEGMENTS) {
+      Iterator<SegmentId> it = finished.keySet().iterator();
+      it.next();
+      it.remove();
+    }
+  }
+
+  /**
+   * The probability for a holder that still wants {@code segment} (or holds only part of it): at
+   * most what any holder this view heard answers with, so the model samples holders with it.
+   */
+  public synchronized double wanterAnswerProbability(SegmentId segment, long now) {
     Wanted w = segments.get(segment);
     if (w == null) {
       return 1;
     }
-    if (now - w.answerAt < RECOMPUTE_NANOS && w.answerAt != Long.MIN_VALUE) {
-      return w.answerP;
+    answerCounts(w, now);
+    return thin(w.heardCount);
+  }
+
+  private double thin(int holders) {
+    return holders <= answerTarget ? 1.0 : (double) answerTarget / holders;
+  }
+
+  /**
+   * Counts the wanters heard within the former-wanter horizon and, of those, the ones not heard
+   * within the membership window. The counts are kept while they cannot change (no probe heard for
+   * the segment, no counted wanter crossed the window or the horizon, time did not go back), so
+   * the holders asking about one probe share one count, and every answer is what a recount gives.
+   */
+  private void answerCounts(Wanted w, long now) {
+    if (w.answerAt != Long.MIN_VALUE && now >= w.answerAt && now < w.answerUntil) {
+      return;
     }
-    int holders = 0;
+    int heard = 0;
+    int former = 0;
+    long until = Long.MAX_VALUE;
     for (int k = 0; k < w.size; k++) {
-      boolean settled = now - w.first[k] >= settleNanos;
-      boolean recent = now - w.last[k] <= FORMER_WANTER_NANOS;
-      if (settled && recent) {
-        holders++;
+      long ago = now - w.last[k];
+      if (ago <= membershipNanos) {
+        heard++;
+        until = Math.min(until, w.last[k] + membershipNanos + 1);
+      } else if (ago <= FORMER_WANTER_NANOS) {
+        heard++;
+        former++;
+        until = Math.min(until, w.last[k] + FORMER_WANTER_NANOS + 1);
       }
     }
+    w.heardCount = heard;
+    w.formerCount = former;
     w.answerAt = now;
-    w.answerP = holders <= answerTarget ? 1.0 : (double) answerTarget / holders;
-    return w.answerP;
+    w.answerUntil = until;
   }
 
   /**
@@ -500,6 +588,7 @@ public final class SubnetView {
       }
     }
     fetching.values().removeIf(t -> now - t > membershipNanos);
+    finished.values().removeIf(t -> now - t > membershipNanos);
   }
 
   /** Segments tracked, for tests and status. */

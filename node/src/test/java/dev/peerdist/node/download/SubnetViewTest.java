@@ -1,6 +1,7 @@
 package dev.peerdist.node.download;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.chunkstore.content.SegmentId;
 import dev.peerdist.discovery.PeerEndpoint;
@@ -82,9 +83,154 @@ class SubnetViewTest {
           assertEquals(x == null ? Long.MIN_VALUE : x.fetching, view.lastFetching(self, seg));
           assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
               view.fetching(endpoint(self), seg, now, 5_000_000_000L));
+          // Answer thinning, recounted: all heard within the horizon, and those quiet for the window.
+          long heard = m.values().stream().filter(y -> t - y.last <= SubnetView.FORMER_WANTER_NANOS).count();
+          long former = m.values().stream()
+              .filter(y -> t - y.last <= SubnetView.FORMER_WANTER_NANOS && t - y.last > MEMBERSHIP).count();
+          boolean wanter = x != null && now - x.last <= MEMBERSHIP;
+          boolean counted = x != null && now - x.last <= SubnetView.FORMER_WANTER_NANOS;
+          assertEquals(thin(heard), view.answerProbability(seg, self, false, now), 1e-12, "seed " + seed + " step " + step);
+          assertEquals(thin(wanter ? heard : former + (counted ? 0 : 1)), view.answerProbability(seg, self, true, now),
+              1e-12, "seed " + seed + " step " + step);
         }
       }
     }
+  }
+
+  private static double thin(long holders) {
+    return holders == 0 ? 1 : Math.min(1.0, (double) S.answerTarget() / holders);
+  }
+
+  /** The expected answers to one probe: the sum of every holder's probability. */
+  private static double expectedAnswers(SubnetView view, SegmentId seg, long[] holders, boolean complete, long now) {
+    double sum = 0;
+    for (long h : holders) {
+      sum += view.answerProbability(seg, h, complete, now);
+    }
+    return sum;
+  }
+
+  /** How many of {@code holders} answer the probe of hash {@code probe}. */
+  private static int answering(SubnetView view, SegmentId seg, long[] holders, boolean complete, long probe, long now) {
+    int n = 0;
+    for (long h : holders) {
+      if (SubnetView.answers(view.answerProbability(seg, h, complete, now), probe, h)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static SegmentId segment(int seed) {
+    byte[] b = new byte[32];
+    new SplittableRandom(seed).nextBytes(b);
+    return SegmentId.of(b);
+  }
+
+  private static long[] range(long from, int count) {
+    long[] ids = new long[count];
+    for (int i = 0; i < count; i++) {
+      ids[i] = from + i;
+    }
+    return ids;
+  }
+
+  @Test
+  void aCrowdThatStartsWithinOneSecondDrawsAboutTheTargetNumberOfAnswersFromItsFirstProbe() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(7);
+    long t0 = 5_000_000_000L;
+    long[] crowd = range(1, 10_000);
+    for (long id : crowd) {
+      view.heard(id, endpoint(id), List.of(seg), 0, t0 + id * 100_000L); // all within 1 s
+    }
+    long now = t0 + 1_000_000_000L;
+    // Nobody has been heard for the old 2 s "settle" yet; every one of them holds a few blocks.
+    int target = S.answerTarget();
+    assertEquals(target, expectedAnswers(view, seg, crowd, false, now), 1e-6);
+    // Nodes that finished within the membership window are still counted as the wanters they were.
+    assertEquals(target, expectedAnswers(view, seg, crowd, true, now), 1e-6);
+    int total = 0;
+    for (long probe = 1; probe <= 50; probe++) {
+      int n = answering(view, seg, crowd, false, probe * 0x9E3779B97F4A7C15L, now);
+      assertTrue(n < 4 * target, "probe " + probe + ": " + n + " answers");
+      total += n;
+    }
+    assertTrue(total > 25 * target && total < 2 * 50 * target, "answers to 50 probes: " + total);
+  }
+
+  @Test
+  void nodesThatStoppedProbingShareOneTargetAndALoneSeedAnswersEveryProbe() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(8);
+    long[] finishedEarlier = range(1, 2_000);
+    long[] crowd = range(100_000, 3_000);
+    for (long id : finishedEarlier) {
+      view.heard(id, endpoint(id), List.of(seg), 0, 1_000_000_000L);
+    }
+    long now = 1_000_000_000L + MEMBERSHIP + 60_000_000_000L;
+    for (long id : crowd) {
+      view.heard(id, endpoint(id), List.of(seg), 0, now);
+    }
+    int target = S.answerTarget();
+    // The 2,000 quiet complete holders: one target between them, not one each.
+    assertEquals(target, expectedAnswers(view, seg, finishedEarlier, true, now), 1e-6);
+    // The crowd's partial holders: their share of one target among all 5,000 heard.
+    assertEquals(target * 3_000.0 / 5_000, expectedAnswers(view, seg, crowd, false, now), 1e-6);
+    // A seed never heard probing it: one more than the quiet ones, a little less than 1 in 2,000.
+    assertEquals((double) target / 2_001, view.answerProbability(seg, 9_999_999L, true, now), 1e-12);
+
+    SubnetView fresh = new SubnetView(S);
+    for (long id : crowd) {
+      fresh.heard(id, endpoint(id), List.of(seg), 0, now);
+    }
+    long seed = 9_999_999L;
+    assertEquals(1.0, fresh.answerProbability(seg, seed, true, now), "a lone seed in a fresh crowd answers every probe");
+    for (long probe = 1; probe <= 20; probe++) {
+      assertTrue(SubnetView.answers(fresh.answerProbability(seg, seed, true, now), probe, seed));
+    }
+    // A partial holder among them is one of the crowd.
+    assertEquals((double) target / 3_000, fresh.answerProbability(seg, crowd[0], false, now), 1e-12);
+  }
+
+  @Test
+  void aProbeWithoutAPeerdistTagIsAnsweredByTheSameRule() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(9);
+    long now = 3_000_000_000L;
+    long windows = -1 - 0x0A01_0203L; // how LoopDriver names an untagged prober: negative, from its address
+    view.heard(windows, List.of(seg), 0, now);
+    // One holder, one Windows client asking: it answers.
+    assertEquals(1.0, view.answerProbability(seg, 42, false, now));
+    assertEquals(1.0, view.answerProbability(seg, 42, true, now));
+    // In a crowd of Windows clients, the holders draw about the target between them, as for tagged ones.
+    long[] clients = range(-20_000, 5_000);
+    for (long id : clients) {
+      view.heard(id, List.of(seg), 0, now);
+    }
+    long[] holders = range(1, 400);
+    double expected = expectedAnswers(view, seg, holders, false, now);
+    assertEquals(400.0 * S.answerTarget() / 5_001, expected, 1e-9);
+    assertTrue(view.foreignProbersWithin(1, now));
+  }
+
+  @Test
+  void aNodeThatFinishedASegmentAnswersAsAWanterForTheMembershipWindow() {
+    // The daemon's own probes do not reach its own view: Node tells it when a segment completes.
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(10);
+    long now = 2_000_000_000L;
+    for (long id : range(1, 1_000)) {
+      view.heard(id, endpoint(id), List.of(seg), 0, now);
+    }
+    long self = 5_000_000L;
+    assertEquals(1.0, view.answerProbability(seg, self, true, now), "complete and never heard: a seed");
+    view.finishedHere(seg, now);
+    assertEquals(S.answerTarget() / 1_000.0, view.answerProbability(seg, self, true, now), 1e-12);
+    long later = now + MEMBERSHIP + 1;
+    view.expire(later);
+    // The others stopped probing too: one target between all that stopped, itself included.
+    assertEquals(S.answerTarget() / 1_001.0, view.answerProbability(seg, self, true, later), 1e-12);
   }
 
   /** The wanters within the window that outrank {@code self}, best first, at most {@code limit}. */

@@ -32,7 +32,8 @@ import java.util.SplittableRandom;
  *   <li><b>Discovery</b> (PROTOCOL.md §3): a probe is heard by every node of its subnet at once
  *       (one {@link SubnetView} per subnet, fed as the daemon's is: by the probes themselves);
  *       holders answer with the probability the daemon's responder uses
- *       ({@link SubnetView#answerProbability}), after the responder back-off (1–65 ms, §3.6).
+ *       ({@link SubnetView#answerProbability}: bounded answers per probe, issue 9), cache servers
+ *       always, after the responder back-off (1–65 ms, §3.6).
  *   <li><b>PCCRR</b> (§4): a request costs one LAN latency each way; a block is serialised on the
  *       server's uplink, a FIFO at the node's LAN rate, and then on the client's downlink, which
  *       takes blocks at its LAN rate in the order they leave their servers. A server with
@@ -240,6 +241,10 @@ public final class LoopSimulation {
   private final SubnetView[] views;
   /** Per subnet and segment: nodes holding at least one block (in the order they got it). */
   private final List<List<List<Sim>>> holders = new ArrayList<>();
+  /** Per subnet and segment: the holders of every block (a subset of {@link #holders}). */
+  private final List<List<List<Sim>>> complete = new ArrayList<>();
+  /** Per subnet: its cache servers (they answer every probe for what they hold, as the daemon's do). */
+  private final List<List<Sim>> cacheServers = new ArrayList<>();
   /** Events by time, same-time events in the order scheduled. */
   private final EventQueue<Event> queue = new EventQueue<>();
   private final SplittableRandom random;
@@ -283,6 +288,12 @@ public final class LoopSimulation {
         perSeg.add(new ArrayList<>());
       }
       holders.add(perSeg);
+      List<List<Sim>> done = new ArrayList<>();
+      for (int g = 0; g < segs.size(); g++) {
+        done.add(new ArrayList<>());
+      }
+      complete.add(done);
+      cacheServers.add(new ArrayList<>());
     }
   }
 
@@ -329,6 +340,9 @@ public final class LoopSimulation {
       Sim n = new Sim(spec);
       nodes.add(n);
       byEndpoint.put(n.endpoint, n);
+      if (spec.cacheServer()) {
+        cacheServers.get(spec.subnet()).add(n);
+      }
       for (int p = 0; p < site.packages().size(); p++) {
         if (spec.holds()[p]) {
           for (int i = 0; i < segCount(p); i++) {
@@ -337,6 +351,7 @@ public final class LoopSimulation {
             n.heldCount[s.index()] = s.ref().blocks();
             n.resolved[s.index()] = 2;
             holders.get(spec.subnet()).get(s.index()).add(n);
+            complete.get(spec.subnet()).get(s.index()).add(n);
           }
         }
         if (spec.startNanos()[p] >= 0) {
@@ -761,7 +776,11 @@ public final class LoopSimulation {
     }
   }
 
-  /** Adds the holders of segment {@code g} that answer {@code n}'s probe to {@code answers}. */
+  /**
+   * Adds the holders of segment {@code g} that answer {@code n}'s probe to {@code answers}: each
+   * with the daemon's own probability ({@link SubnetView#answerProbability}), cache servers always
+   * (the daemon's responder does not thin a dedicated node's answers).
+   */
   private void answer(Sim n, int g, long probeHash, Map<Sim, List<Integer>> answers) {
     int subnet = n.spec.subnet();
     Seg s = segs.get(g);
@@ -769,19 +788,52 @@ public final class LoopSimulation {
     if (hs.isEmpty()) {
       return;
     }
-    double prob = views[subnet].answerProbability(s.ref().id(), now);
-    if (prob >= 1 || hs.size() <= site.settings().answerTarget()) {
+    SubnetView view = views[subnet];
+    SegmentId id = s.ref().id();
+    double wanter = view.wanterAnswerProbability(id, now);
+    if (wanter >= 1 || hs.size() <= site.settings().answerTarget()) {
       for (Sim h : hs) {
-        offer(answers, n, h, s, probeHash, prob);
+        offer(answers, n, h, s, probeHash, probability(view, id, h, s));
       }
-    } else {
-      // The same probability as the daemon's responder, drawn for a sample instead of asking
-      // every holder (thousands at a time): the number of answers is the same in distribution.
-      int k = binomial(hs.size(), prob);
-      for (int i = 0; i < k; i++) {
-        offer(answers, n, hs.get(random.nextInt(hs.size())), s, probeHash, 1.0);
+      return;
+    }
+    for (Sim c : cacheServers.get(subnet)) {
+      if (c.heldCount[g] > 0) {
+        offer(answers, n, c, s, probeHash, 1.0);
       }
     }
+    // Complete holders not heard wanting the segment lately (seeds, nodes that finished long
+    // enough ago) answer with their own probability: the daemon's draw, holder by holder.
+    for (Sim h : complete.get(subnet).get(g)) {
+      if (!h.spec.cacheServer()) {
+        double p = view.answerProbability(id, h.nodeId, true, now);
+        if (p != wanter) {
+          offer(answers, n, h, s, probeHash, p);
+        }
+      }
+    }
+    // Every other holder answers with the wanters' probability: drawn for a sample instead of
+    // asking every holder (thousands at a time), the same number of answers in distribution.
+    int k = binomial(hs.size(), wanter);
+    java.util.Set<Integer> drawn = new java.util.HashSet<>();
+    while (drawn.size() < k) {
+      int i = random.nextInt(hs.size());
+      if (!drawn.add(i)) {
+        continue;
+      }
+      Sim h = hs.get(i);
+      if (!h.spec.cacheServer() && probability(view, id, h, s) == wanter) {
+        offer(answers, n, h, s, probeHash, 1.0);
+      }
+    }
+  }
+
+  /** The probability with which holder {@code h} answers a probe for {@code s} now (1 for a cache server). */
+  private double probability(SubnetView view, SegmentId id, Sim h, Seg s) {
+    if (h.spec.cacheServer()) {
+      return 1.0;
+    }
+    return view.answerProbability(id, h.nodeId, h.heldCount[s.index()] == s.ref().blocks(), now);
   }
 
   /** One ProbeMatches: the holder and the segments it offers. */
@@ -807,7 +859,7 @@ public final class LoopSimulation {
     if (holder == prober || holder.gone) {
       return;
     }
-    if (prob < 1 && !holder.spec.cacheServer() && !SubnetView.answers(prob, probeHash, holder.nodeId)) {
+    if (prob < 1 && !SubnetView.answers(prob, probeHash, holder.nodeId)) {
       return;
     }
     List<Integer> segs = answers.computeIfAbsent(holder, h -> new ArrayList<>(2));
@@ -967,6 +1019,9 @@ public final class LoopSimulation {
     if (!h.get(block)) {
       h.set(block);
       n.heldCount[s.index()]++;
+      if (n.heldCount[s.index()] == s.ref().blocks()) {
+        complete.get(n.spec.subnet()).get(s.index()).add(n);
+      }
     }
     recorder.received(n.spec.id(), source, s.ref().blockLength(block));
   }
@@ -981,6 +1036,9 @@ public final class LoopSimulation {
     }
     for (List<Sim> hs : holders.get(n.spec.subnet())) {
       hs.remove(n);
+    }
+    for (List<Sim> cs : complete.get(n.spec.subnet())) {
+      cs.remove(n);
     }
   }
 }
