@@ -192,8 +192,8 @@ public final class EndToEndBenchmark {
           r.readySeconds(), r.readyCpuSeconds(), r.idleRssKib() / 1024, r.peakRssKib() / 1024, r.cpuSeconds() / options.mib());
     }
     java.util.Arrays.sort(served);
-    out.printf(Locale.ROOT, "  %-20s %.4f CPU s per MiB served, serving node during node to node (median; the"
-        + " receiver's figure above)%n", "serving node", served[served.length / 2] / options.mib());
+    out.printf(Locale.ROOT, "  %-20s %.4f CPU s per MiB served during node to node (median)%n", "serving node",
+        served[served.length / 2] / options.mib());
     out.printf(Locale.ROOT, "  ratio %.2f  node to node / %s (goal 0.8)%n", baseline / p.seconds(), baselineName);
     out.printf(Locale.ROOT, "  ratio %.2f  node from publisher / %s (goal 0.8)%n", baseline / o.seconds(),
         baselineName);
