@@ -334,19 +334,23 @@ public final class StoreEngine {
     } finally {
       boolean ok = written;
       locked(() -> {
-        if (ok) {
-          ledger.commit(s, index, bytes);
-          ledger.touch(s);
-          if (ledger.dirtyRecencyCount() >= RECENCY_FLUSH_THRESHOLD) {
-            flushRecency();
-          }
-        } else {
-          ledger.release(s, bytes);
-        }
+        // First, so that nothing below (a recency flush that fails) can leave the block marked.
         writing.remove(key);
         blockPutEnded.signalAll();
-        if (s.writers() == 0) {
-          putsEnded.signalAll();
+        try {
+          if (ok) {
+            ledger.commit(s, index, bytes);
+            ledger.touch(s);
+            if (ledger.dirtyRecencyCount() >= RECENCY_FLUSH_THRESHOLD) {
+              flushRecency();
+            }
+          } else {
+            ledger.release(s, bytes);
+          }
+        } finally {
+          if (s.writers() == 0) {
+            putsEnded.signalAll();
+          }
         }
         return null;
       });
