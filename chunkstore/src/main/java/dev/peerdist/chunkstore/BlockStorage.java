@@ -14,7 +14,8 @@ import java.util.List;
  * <ul>
  *   <li>{@link #writeBlock} keeps the value and the fact that the block is held in one atomic
  *       write, and writes nothing that another block of the segment also writes: puts of
- *       different blocks, even of one segment, run at the same time and in any order.
+ *       different blocks, even of one segment, run at the same time and in any order. Two
+ *       writes of the same block never overlap (the engine waits for the first).
  *   <li>The engine never calls {@link #deleteSegment} while a {@link #writeBlock} of that segment
  *       is in progress, and never writes a block of a segment before {@link #writeRecord}
  *       returned.

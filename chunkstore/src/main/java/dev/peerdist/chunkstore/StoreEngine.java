@@ -6,9 +6,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,26 +30,25 @@ import java.util.function.Supplier;
  *   <li>No lock: the length and hash are checked (unless the block is a {@link VerifiedBlock})
  *       and the block is sealed ({@link BlockSealer#storedForm}). Concurrent puts do this part
  *       in parallel.
- *   <li>Under the put lock, one put at a time:
- *       <ol>
- *         <li>under the mutex, briefly: the ledger makes room (evicting whole segments; eviction
- *             never takes a segment with a put in progress) and reserves the block's bytes,
- *             counting the put as in progress on its segment;
- *         <li>without the mutex: the storage writes the value and its held mark in one atomic
- *             write, so reads, pins, stats, eviction and removal of other segments go on;
- *         <li>under the mutex, briefly: the ledger commits the block (it is now held, readable
- *             and served) or, when the write failed, returns the reservation; a removal waiting
- *             for the segment's puts is woken.
- *       </ol>
+ *   <li>Under the mutex, briefly: a put of the same block in progress is waited for (then the
+ *       block is usually held, and this put is done); the ledger makes room (evicting whole
+ *       segments; eviction never takes a segment with a put in progress) and reserves the block's
+ *       bytes, counting the put as in progress on its segment and marking the block as being
+ *       written.
+ *   <li>Without the mutex: the storage writes the value and its held mark in one atomic write, so
+ *       reads, pins, stats, eviction and removal of other segments go on, and so do puts of other
+ *       blocks: puts of different blocks write concurrently ({@link BlockStorage} takes that).
+ *   <li>Under the mutex, briefly: the ledger commits the block (it is now held, readable and
+ *       served) or, when the write failed, returns the reservation; a removal waiting for the
+ *       segment's puts, and a put waiting for this block, are woken.
  * </ol>
  *
  * So a block is never marked held before its value is in storage, the accounts never exceed the
- * capacity (reservations count), and no unverified byte is kept. The storage would take
- * concurrent block writes ({@link BlockStorage}); they are kept one at a time, as before this
- * class existed, until the download loop's timing with concurrent puts is measured on a quiet
- * machine: fully concurrent puts gained no put rate on the development machine, and the live
- * four-daemon site ({@code LiveSiteIT}) went over its WAN bound with them in three runs of three
- * — though main's code went over it too on the same loaded machine (docs/PERFORMANCE.md).
+ * capacity (reservations count), no unverified byte is kept, and two values of one block (the same
+ * block from two peers, each under its own IV) are never written into its place at once. Until
+ * issue 12 the storage writes went one at a time (a put lock); with value files they need no lock
+ * between different blocks, and the receiving node's two store writers now overlap
+ * (docs/PERFORMANCE.md, "Concurrent puts").
  *
  * <h2>Reads</h2>
  *
@@ -70,13 +71,12 @@ public final class StoreEngine {
   private final CapacityLedger ledger;
   private final BlockStorage storage;
   private final ReentrantLock mutex = new ReentrantLock();
-  /**
-   * Puts store one block at a time (class docs, "A put"); nothing but a put takes this lock, so
-   * reads, pins, stats and eviction never wait for a storage write.
-   */
-  private final ReentrantLock putOrder = new ReentrantLock();
   /** Signalled when a segment's last put in progress ends (a removal may be waiting). */
   private final Condition putsEnded = mutex.newCondition();
+  /** Blocks whose value is being written now (guarded by the mutex; class docs, "A put"). */
+  private final Set<BlockKey> writing = new HashSet<>();
+  /** Signalled when a put of a block ends (a put of the same block may be waiting). */
+  private final Condition blockPutEnded = mutex.newCondition();
   private final ReentrantReadWriteLock closeGuard = new ReentrantReadWriteLock();
   private final AtomicLong evictedSegments = new AtomicLong();
   private final AtomicLong droppedCorruptBlocks = new AtomicLong();
@@ -295,31 +295,34 @@ public final class StoreEngine {
           "block " + index + " of segment " + id + " does not match its hash; nothing stored");
     }
     byte[] value = verified != null ? sealer.storedForm(verified) : sealer.seal(r, data, offset, length);
-    long bytes = value.length;
-    putOrder.lock();
-    try {
-      return store(id, index, value, bytes);
-    } finally {
-      putOrder.unlock();
-    }
+    return store(id, index, value, value.length);
   }
 
-  /** Steps 2–4 of a put (class docs), under the put lock. */
+  /** Steps 2–4 of a put (class docs). */
   private Void store(SegmentId id, int index, byte[] value, long bytes) {
+    BlockKey key = new BlockKey(id, index);
     CapacityLedger.Segment s = locked(() -> {
-      CapacityLedger.Segment current = ledger.find(id);
-      if (current == null || current.removing()) {
-        // Evicted or removed while we hashed: its record is gone, so the block has no home.
-        throw new UnknownSegmentException("segment " + id + " was removed from " + name
-            + " while block " + index + " was being put");
+      while (true) {
+        CapacityLedger.Segment current = ledger.find(id);
+        if (current == null || current.removing()) {
+          // Evicted or removed while we hashed: its record is gone, so the block has no home.
+          throw new UnknownSegmentException("segment " + id + " was removed from " + name
+              + " while block " + index + " was being put");
+        }
+        // Removed and put again meanwhile: same id, hence same Kp and hashes; use the new entry.
+        if (current.has(index)) {
+          return null;
+        }
+        if (!writing.contains(key)) {
+          evict(ledger.roomFor(bytes, id, name, "block " + index + " of segment " + id));
+          ledger.reserve(current, bytes);
+          writing.add(key);
+          return current;
+        }
+        // The same block is being written (e.g. from two peers, under two IVs): one value at a
+        // time in its place; usually it is held when that put ends, and this one is done.
+        blockPutEnded.awaitUninterruptibly();
       }
-      // Removed and put again meanwhile: same id, hence same Kp and hashes; use the new entry.
-      if (current.has(index)) {
-        return null;
-      }
-      evict(ledger.roomFor(bytes, id, name, "block " + index + " of segment " + id));
-      ledger.reserve(current, bytes);
-      return current;
     });
     if (s == null) {
       return null;
@@ -331,17 +334,23 @@ public final class StoreEngine {
     } finally {
       boolean ok = written;
       locked(() -> {
-        if (ok) {
-          ledger.commit(s, index, bytes);
-          ledger.touch(s);
-          if (ledger.dirtyRecencyCount() >= RECENCY_FLUSH_THRESHOLD) {
-            flushRecency();
+        // First, so that nothing below (a recency flush that fails) can leave the block marked.
+        writing.remove(key);
+        blockPutEnded.signalAll();
+        try {
+          if (ok) {
+            ledger.commit(s, index, bytes);
+            ledger.touch(s);
+            if (ledger.dirtyRecencyCount() >= RECENCY_FLUSH_THRESHOLD) {
+              flushRecency();
+            }
+          } else {
+            ledger.release(s, bytes);
           }
-        } else {
-          ledger.release(s, bytes);
-        }
-        if (s.writers() == 0) {
-          putsEnded.signalAll();
+        } finally {
+          if (s.writers() == 0) {
+            putsEnded.signalAll();
+          }
         }
         return null;
       });
@@ -555,6 +564,9 @@ public final class StoreEngine {
     }
     return v;
   }
+
+  /** A block of a segment, as {@link #writing} knows it. */
+  private record BlockKey(SegmentId id, int index) {}
 
   private void dropCorrupt(CapacityLedger.Segment s, int index) {
     locked(() -> {
