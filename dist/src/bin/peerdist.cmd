@@ -7,6 +7,6 @@ set "PEERDIST_HOME=%~dp0.."
 set "JAVA_EXE=java"
 if defined JAVA_HOME if exist "%JAVA_HOME%\bin\java.exe" set "JAVA_EXE=%JAVA_HOME%\bin\java.exe"
 set "PEERDIST_DAEMON_OPTS="
-if /I "%~1"=="run" set "PEERDIST_DAEMON_OPTS=-XX:+UseSerialGC -Xms16m -Xmx96m -Xss512k -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=96m -XX:CompileThresholdScaling=3"
+if /I "%~1"=="run" set "PEERDIST_DAEMON_OPTS=-XX:+UseSerialGC -Xms64m -Xmn24m -Xmx96m -Xss512k -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=96m -XX:CompileThresholdScaling=3"
 "%JAVA_EXE%" %PEERDIST_DAEMON_OPTS% %PEERDIST_JAVA_OPTS% -cp "%PEERDIST_HOME%\lib\*" dev.peerdist.node.cli.Main %*
 exit /b %ERRORLEVEL%

@@ -46,8 +46,8 @@ import java.util.stream.Stream;
  */
 public final class EndToEndBenchmark {
   /** JVM flags of the daemon as the launcher sets them ({@code dist/src/bin/peerdist}). */
-  static final List<String> DAEMON_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx96m", "-Xss512k",
-      "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
+  static final List<String> DAEMON_JVM = List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmn24m", "-Xmx96m",
+      "-Xss512k", "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
       "-XX:CompileThresholdScaling=3");
 
   /** Environment variable whose JVM options the nodes started through the launcher get (profiling). */
