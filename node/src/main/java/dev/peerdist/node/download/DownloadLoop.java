@@ -56,10 +56,16 @@ public final class DownloadLoop {
   static final int POLLS_PER_ROUND = 4;
   /** Answer time below which a peer gets the full {@code requestsPerPeer}. */
   static final double LATENCY_TARGET_NANOS = 10e6;
-  /** Wanters that copy a block from its only holder at once; the rest wait for their copies. */
-  static final int FIRST_COPIES = 1;
   /** After this long a rare block is taken from its only (partial) holder by anyone. */
   static final long RARE_WAIT_NANOS = 3_000_000_000L;
+  /**
+   * How long a block must have been known only at seeds before a starving segment takes it from a
+   * seed without being its first copier: the first copier asked for it at once, and the copies
+   * of the blocks of a crowd's first second reach everyone through lists within about this long.
+   */
+  static final long SEED_RARE_WAIT_NANOS = 1_500_000_000L;
+  /** Wanters heard probing that a dry segment adds as holders per poll round ({@link #adoptWanters}). */
+  static final int ADOPT_PER_ROUND = 2;
   /** How long a looked-up standing or source flag is reused before asking the view again. */
   private static final long VIEW_REFRESH_NANOS = 250_000_000L;
   /** Requests in flight below which a segment counts as starving (see {@link #STARVE_NANOS}). */
@@ -88,6 +94,8 @@ public final class DownloadLoop {
   private final long takeoverNanos;
   private long nextId = 1;
   private int inFlight;
+  /** Whether {@link #pick} may take fallback blocks from sources (see {@link #fill}). */
+  private boolean fallbacks = true;
   /** Something changed that {@link #fill} should look at (knowledge, needs, a peer's back-off). */
   private boolean dirty;
   private long nextHedgeCheck;
@@ -152,6 +160,11 @@ public final class DownloadLoop {
     boolean complete;
     /** It said (in a PCCRD answer) that it holds blocks of the segment. */
     boolean claimed;
+    /**
+     * Added because it was heard probing for the segment ({@link #adoptWanters}), not because it
+     * said it holds any: only its block lists count; it is never asked blindly.
+     */
+    boolean adopted;
     boolean listing;
     int listFailures;
     /** Lists in a row that showed nothing new we need: the next one waits twice as long (up to 8×). */
@@ -191,8 +204,11 @@ public final class DownloadLoop {
     final long[] firstListed;
     /** Wanters heard for this segment (refreshed at each probe). */
     int wanters = 1;
-    /** This node's index among the segment's peerdist wanters, and their number ({@link SubnetView#standing}). */
-    int position;
+    /** This node's arcs of the segment's first-copy ring ({@link SubnetView#firstCopyArcs}; null = all). */
+    long[] arcs;
+    /** The blocks on {@link #arcs}: those this node copies first. */
+    long[] firstCopies;
+    /** The segment's peerdist wanters, this node included ({@link SubnetView#standing}). */
     int tagged = 1;
     long standingAt = NONE;
     /** Block requests of this segment in flight. */
@@ -380,6 +396,7 @@ public final class DownloadLoop {
       if (sourcesAt == now && sourcesVersion == version) {
         return;
       }
+      standing(this, now); // fixed for this instant: spared() reads it
       int complete = completeHolders;
       java.util.Arrays.fill(once, 0);
       java.util.Arrays.fill(twice, 0);
@@ -567,7 +584,7 @@ public final class DownloadLoop {
         }
       }
       h.listFailures++;
-      if (h.listFailures >= 2 && !h.exact && failure != Outcome.TIMEOUT) {
+      if (h.listFailures >= 2 && !h.exact && failure != Outcome.TIMEOUT && !h.adopted) {
         // It answers but cannot tell us (a peer that does not serve lists): ask it blindly. A
         // timeout says nothing of the kind: the peer is slow (short of CPU) or gone, and guessing
         // that it holds everything would hide those blocks from the origin fetcher.
@@ -899,7 +916,7 @@ public final class DownloadLoop {
     boolean spared = spared(t, h, t.completeHolders);
     int k = 0;
     for (int w = 0; w < t.have.length; w++) {
-      k += Long.bitCount(allowed(t, h, w, t.common(h, w), spared, now));
+      k += Long.bitCount(allowed(t, h, w, t.common(h, w), spared, true, now));
     }
     return k;
   }
@@ -1049,6 +1066,15 @@ public final class DownloadLoop {
 
   /** Sends as many block requests as limits allow, earliest-wanted segments first. */
   private void fill(long now) {
+    fallbacks = false;
+    try {
+      fillPasses(now);
+    } finally {
+      fallbacks = true;
+    }
+  }
+
+  private void fillPasses(long now) {
     dirty = false;
     nextBackoffEnd = Long.MAX_VALUE;
     if (inFlight >= s.requestsInFlight()) {
@@ -1073,19 +1099,42 @@ public final class DownloadLoop {
           nextBackoffEnd = Math.min(nextBackoffEnd, p.backoffUntil);
           continue;
         }
-        while (p.inFlight < limit(p) && usable(p, now)) {
-          int b = pick(t, h, now);
-          if (b < 0) {
-            break;
-          }
-          send(t, b, p, now);
-          if (inFlight >= s.requestsInFlight()) {
-            dirty = true;
-            return;
-          }
+        if (!askBlocks(t, h, p, now)) {
+          return;
         }
       }
     }
+    // Then the fallbacks at sources, every segment's first copies having had their turn: a busy
+    // seed takes one or two requests of ours at a time, and a later segment's first copies must
+    // not wait behind an earlier segment's fallbacks.
+    fallbacks = true;
+    for (Task t : tasks.values()) {
+      if (t.holders.isEmpty() || !t.pickable()) {
+        continue;
+      }
+      t.sources(now);
+      for (Holder h : t.holders) {
+        if (!h.ordinary && usable(h.peer, now) && !askBlocks(t, h, h.peer, now)) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Asks {@code h} for blocks while it takes more; false when this node's requests are all out. */
+  private boolean askBlocks(Task t, Holder h, Peer p, long now) {
+    while (p.inFlight < limit(p) && usable(p, now)) {
+      int b = pick(t, h, now);
+      if (b < 0) {
+        break;
+      }
+      send(t, b, p, now);
+      if (inFlight >= s.requestsInFlight()) {
+        dirty = true;
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -1109,18 +1158,27 @@ public final class DownloadLoop {
     // Which holders are sources is the same for every word: worked out once per instant.
     t.sources(now);
     boolean spared = spared(t, h, t.completeHolders);
-    int b = choose(t, h, w0, -1L << (startBit & 63), spared, now);
-    for (int w = w0 + 1; b < 0 && w < words; w++) {
-      b = choose(t, h, w, -1L, spared, now);
-    }
-    for (int w = 0; b < 0 && w <= w0; w++) {
-      b = choose(t, h, w, -1L, spared, now);
+    // From a source, the blocks this node copies first come before the fallbacks (rare too long,
+    // or a starving segment): with a busy seed answering one or two requests of ours at a time,
+    // a random pick among hundreds of fallback blocks left a node's own first copies unasked for
+    // seconds while everyone waited for them (model, flash-crowd-seeded 200 × 256 MiB).
+    boolean source = spared || (!h.complete && fetching(t, h, now));
+    int b = -1;
+    for (int pass = source ? 0 : 1; b < 0 && pass < (source && !fallbacks ? 1 : 2); pass++) {
+      boolean late = pass == 1;
+      b = choose(t, h, w0, -1L << (startBit & 63), spared, late, now);
+      for (int w = w0 + 1; b < 0 && w < words; w++) {
+        b = choose(t, h, w, -1L, spared, late, now);
+      }
+      for (int w = 0; b < 0 && w <= w0; w++) {
+        b = choose(t, h, w, -1L, spared, late, now);
+      }
     }
     return b;
   }
 
-  private int choose(Task t, Holder h, int w, long mask, boolean spared, long now) {
-    long ok = allowed(t, h, w, t.common(h, w), spared, now) & mask;
+  private int choose(Task t, Holder h, int w, long mask, boolean spared, boolean late, long now) {
+    long ok = allowed(t, h, w, t.common(h, w), spared, late, now) & mask;
     return ok == 0 ? -1 : (w << 6) + Long.numberOfTrailingZeros(ok);
   }
 
@@ -1136,10 +1194,19 @@ public final class DownloadLoop {
   /**
    * Whether complete holder {@code h} is kept for blocks nobody else has: while sources are few
    * among the holders ({@code complete} of them are complete: a seeder or cache server in a crowd
-   * of partial holders). Once most holders are complete, they all serve everything.
+   * of partial holders) — or, while this node still knows fewer holders than there are wanters
+   * to know (a crowd's first second: it has met the seed, not yet its subnet-mates), among the
+   * wanters it hears ({@link Task#tagged}, refreshed by {@link Task#sources}). Counted by holders
+   * alone, every node of a seeded crowd asked the seed for anything in its first second. Once most
+   * holders are complete (a crowd's tail), they all serve everything.
    */
-  private static boolean spared(Task t, Holder h, int complete) {
-    return h.complete && (t.holders.size() - complete) >= SPARE_RATIO * complete;
+  private boolean spared(Task t, Holder h, int complete) {
+    if (!h.complete) {
+      return false;
+    }
+    int known = t.holders.size();
+    boolean meeting = known < Math.min(s.neighbors(), t.tagged);
+    return Math.max(known - complete, meeting ? t.tagged - 1 : 0) >= SPARE_RATIO * complete;
   }
 
   /**
@@ -1147,10 +1214,10 @@ public final class DownloadLoop {
    * the other holders have ({@code common}). A source — a node fetching the segment from the
    * origin, or a complete holder while complete holders are few ({@link #spared}) — is asked only
    * for blocks no other holder has: by their designated first copiers at once, by anyone once rare
-   * for {@link #RARE_WAIT_NANOS} at a partial source, or from a seed when the segment starves. An
-   * ordinary peer is asked for anything it has.
+   * for {@link #RARE_WAIT_NANOS}, or from a seed when the segment starves and the block has been
+   * rare for {@link #SEED_RARE_WAIT_NANOS}. An ordinary peer is asked for anything it has.
    */
-  private long allowed(Task t, Holder h, int w, long common, boolean spared, long now) {
+  private long allowed(Task t, Holder h, int w, long common, boolean spared, boolean late, long now) {
     long cand = h.known[w] & t.need(w);
     if (cand == 0) {
       return 0;
@@ -1161,15 +1228,18 @@ public final class DownloadLoop {
     if (rare == 0) {
       return ok;
     }
-    if (h.complete && t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS) {
-      return ok | rare; // the copies this segment waits for are not coming: take them from the seed
-    }
     if (!spared && !originSource) {
       return ok | rare; // an ordinary peer, not a source: what only it has is ours to copy
     }
+    // Starving, a seed's block may be taken by anyone, but only once it has been rare long enough
+    // for its first copier's copy to have spread: taken sooner (the rule until 2026-12-04), every
+    // starving node of a crowd's first second asked the seed for blocks its subnet-mates had just
+    // copied, and the seed uploaded 2.5 × the package (model, flash-crowd-seeded).
+    boolean starving = h.complete && t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS;
     for (; rare != 0; rare &= rare - 1) {
       int b = (w << 6) + Long.numberOfTrailingZeros(rare);
-      if ((originSource && now - t.firstListed[b] >= RARE_WAIT_NANOS) || designated(t, b, now)) {
+      long rareFor = now - t.firstListed[b];
+      if ((late && (rareFor >= RARE_WAIT_NANOS || (starving && rareFor >= SEED_RARE_WAIT_NANOS))) || designated(t, b, now)) {
         ok |= rare & -rare;
       }
     }
@@ -1186,25 +1256,36 @@ public final class DownloadLoop {
   }
 
   /**
-   * Whether this node is one of the {@value #FIRST_COPIES} wanters that copy block {@code b} from
-   * its only holder: the wanters, in the order every node derives from the same probes ({@link
-   * SubnetView#standing}), take the blocks in turns from a point the block's hash picks, so each
-   * block has exactly that many first copiers (give or take nodes whose views briefly differ).
+   * Whether this node is the first copier of block {@code b}: the one wanter that copies it from
+   * its only holder. Every node places the wanters it hears on the segment's first-copy ring
+   * ({@link SubnetView#firstCopyArcs}, consistent hashing), so each block has one first copier,
+   * give or take nodes whose views briefly differ — and a wanter arriving moves only the blocks of
+   * its own arcs.
    */
   private boolean designated(Task t, int b, long now) {
+    standing(t, now);
+    return t.firstCopies == null || get(t.firstCopies, b);
+  }
+
+  /** Refreshes, at most every 250 ms, how many peerdist wanters the segment has and our ring arcs. */
+  private void standing(Task t, long now) {
     if (t.standingAt == NONE || now - t.standingAt >= VIEW_REFRESH_NANOS) {
-      long st = view.standing(t.ref.id(), nodeId, now);
-      t.position = (int) (st >>> 32);
-      t.tagged = Math.max(1, (int) st);
+      t.tagged = Math.max(1, (int) view.standing(t.ref.id(), nodeId, now));
+      long[] arcs = view.firstCopyArcs(t.ref.id(), nodeId, now);
+      if (arcs == null) {
+        t.firstCopies = null;
+      } else if (t.firstCopies == null || !java.util.Arrays.equals(arcs, t.arcs)) {
+        long[] mine = new long[t.have.length];
+        for (int b = 0; b < t.n; b++) {
+          if (SubnetView.onArc(arcs, SubnetView.blockPoint(t.hash, b))) {
+            set(mine, b);
+          }
+        }
+        t.firstCopies = mine;
+      }
+      t.arcs = arcs;
       t.standingAt = now;
     }
-    int w = t.tagged;
-    if (w <= FIRST_COPIES) {
-      return true;
-    }
-    int first = (int) Long.remainderUnsigned(SubnetView.mix(t.hash ^ (b * 0x9E3779B97F4A7C15L)), w);
-    int offset = t.position - first;
-    return (offset < 0 ? offset + w : offset) < FIRST_COPIES;
   }
 
   /** What {@code h} newly told us may be fetched: requests to it only (cheaper than {@link #fill}). */
@@ -1325,6 +1406,7 @@ public final class DownloadLoop {
       return;
     }
     t.nextPollRound = now + s.blockListInterval().toNanos();
+    adoptWanters(t, now);
     // The holders asked longest ago, oldest first (the first in holder order among equals): one
     // pass keeps the few best, as asking one changes nothing about the others.
     int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
@@ -1347,6 +1429,36 @@ public final class DownloadLoop {
     }
     for (int i = 0; i < found; i++) {
       ask(t, oldest[i], now);
+    }
+  }
+
+  /**
+   * Adds as holders, and asks for their lists at once, up to {@value #ADOPT_PER_ROUND}
+   * subnet-mates heard probing for the segment that are not holders of ours yet (while there is
+   * room among the neighbours). In a crowd's first seconds probe answers name few holders — a node
+   * probes every second or more, and holders answer a share of probes — while every wanter copies
+   * blocks the others could copy from it; its tagged probe already said where it serves PCCRR.
+   * Measured in the model (flash-crowd-seeded, 100 clients × 128 MiB, median of seeds 1–6): p99
+   * 2.63 × the ideal without it, 2.39 × with 2 per round (2.36 × with 4, which cost live-16 with
+   * stalling nodes p50 1.40 → 1.47 × over 16 seeds).
+   */
+  private void adoptWanters(Task t, long now) {
+    int room = Math.min(ADOPT_PER_ROUND, Math.min(s.neighbors() - t.holders.size(), MAX_LISTS_IN_FLIGHT - lists.size()));
+    if (room <= 0) {
+      return;
+    }
+    List<PeerEndpoint> mates = view.wanterEndpoints(t.ref.id(), nodeId, room, random.nextInt(1 << 30), e -> {
+      Peer p = peers.get(e);
+      return p != null && (t.holding(p) != null || (p.bannedUntil != NONE && now < p.bannedUntil));
+    }, now);
+    for (PeerEndpoint e : mates) {
+      Peer p = peers.computeIfAbsent(e, Peer::new);
+      Holder h = new Holder(p, t.have.length, now);
+      h.adopted = true;
+      t.addHolder(h);
+      if (usable(p, now)) {
+        ask(t, h, now);
+      }
     }
   }
 
@@ -1386,7 +1498,7 @@ public final class DownloadLoop {
       for (int i = 0; i < k; i++) {
         Holder h = t.holders.get(i);
         if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
-          m |= allowed(t, h, w, t.common(h, w), spared(t, h, complete), now);
+          m |= allowed(t, h, w, t.common(h, w), spared(t, h, complete), true, now);
         }
       }
       n += Long.bitCount(m);

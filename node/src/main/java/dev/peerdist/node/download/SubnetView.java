@@ -54,6 +54,10 @@ public final class SubnetView {
   /** Ranking entries kept per segment. */
   static final int RANK_DEPTH = 8;
   private static final long RECOMPUTE_NANOS = 500_000_000L;
+  /** Points each wanter has on a segment's first-copy ring (more points, more even shares). */
+  static final int RING_POINTS = 16;
+  /** The first-copy ring is rebuilt at most this often while wanters come and go. */
+  private static final long RING_REBUILD_NANOS = 100_000_000L;
   /** A wanter that said it fetches a segment within this long is its source, not a copier. */
   static final long SOURCE_NANOS = 5_000_000_000L;
 
@@ -112,6 +116,10 @@ public final class SubnetView {
     long sortedAt;
     /** Tagged wanters heard within the membership window, ascending (see {@link #standing}). */
     long[] sorted = new long[0];
+    /** The first-copy ring's points, ascending, built from {@link #ringOf} (see {@link #firstCopyArcs}). */
+    long[] ring = new long[0];
+    long[] ringOf;
+    long ringAt = Long.MIN_VALUE;
 
     Wanted(SegmentId id) {
       this.segmentHash = hash(id);
@@ -402,6 +410,105 @@ public final class SubnetView {
     w.sortedVersion = w.version;
     w.sortedAt = now;
     return ids;
+  }
+
+  /**
+   * The arcs of {@code segment}'s first-copy ring that are {@code self}'s, as pairs (from exclusive,
+   * to inclusive) of ring points, or null when no other wanter is on the ring (every block is
+   * ours). Each tagged wanter (the same ones {@link #standing} counts) has {@value #RING_POINTS}
+   * points on a ring of 64-bit values derived from its node id and the segment; a block belongs to
+   * the wanter whose point follows the block's point ({@link #onArc}). It is consistent hashing:
+   * a wanter that joins or leaves moves only the blocks of its own arcs, so while a crowd is still
+   * arriving two nodes seldom both think a block is theirs — with positions in the sorted order,
+   * every arrival moved most blocks to another first copier.
+   */
+  public synchronized long[] firstCopyArcs(SegmentId segment, long self, long now) {
+    Wanted w = segments.get(segment);
+    long[] ring = w == null ? new long[0] : ring(w, now);
+    if (ring.length == 0) {
+      return null;
+    }
+    long base = score(self, w.segmentHash);
+    long[] arcs = new long[2 * RING_POINTS];
+    for (int k = 0; k < RING_POINTS; k++) {
+      long point = ringPoint(base, k);
+      int at = java.util.Arrays.binarySearch(ring, point);
+      at = at >= 0 ? at : -at - 1; // the first point not below ours
+      arcs[2 * k] = at > 0 ? ring[at - 1] : ring[ring.length - 1];
+      arcs[2 * k + 1] = point;
+    }
+    return arcs;
+  }
+
+  /** Whether {@code point} lies on one of {@code arcs} ({@link #firstCopyArcs}; null = the whole ring). */
+  public static boolean onArc(long[] arcs, long point) {
+    if (arcs == null) {
+      return true;
+    }
+    for (int i = 0; i < arcs.length; i += 2) {
+      long from = arcs[i];
+      long to = arcs[i + 1];
+      if (from < to ? point > from && point <= to : point > from || point <= to) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Block {@code block}'s point on the first-copy ring of a segment of hash {@code segmentHash}. */
+  public static long blockPoint(long segmentHash, int block) {
+    return mix(segmentHash ^ (block * 0x9E3779B97F4A7C15L));
+  }
+
+  private static long ringPoint(long base, int k) {
+    return mix(base + k * 0xD1B54A32D192ED03L);
+  }
+
+  private long[] ring(Wanted w, long now) {
+    long[] ids = sortedWanters(w, now);
+    if (ids != w.ringOf && (w.ringOf == null || now - w.ringAt >= RING_REBUILD_NANOS)) {
+      long[] ring = new long[ids.length * RING_POINTS];
+      for (int i = 0; i < ids.length; i++) {
+        long base = score(ids[i], w.segmentHash);
+        for (int k = 0; k < RING_POINTS; k++) {
+          ring[i * RING_POINTS + k] = ringPoint(base, k);
+        }
+      }
+      java.util.Arrays.sort(ring);
+      w.ring = ring;
+      w.ringOf = ids;
+      w.ringAt = now;
+    }
+    return w.ring;
+  }
+
+  /**
+   * Up to {@code max} PCCRR endpoints of peerdist wanters of {@code segment} heard within the
+   * membership window, other than {@code self} and those {@code skip} rejects, scanning from slot
+   * {@code start} (taken modulo the wanters) on. They are fetching the segment too, so they will
+   * hold parts of it soon: a loop whose segment runs dry asks them for their block lists
+   * (PROTOCOL.md §4.4) before any probe answer of theirs reaches it.
+   */
+  public synchronized List<dev.peerdist.discovery.PeerEndpoint> wanterEndpoints(SegmentId segment, long self, int max,
+      int start, java.util.function.Predicate<dev.peerdist.discovery.PeerEndpoint> skip, long now) {
+    Wanted w = segments.get(segment);
+    if (w == null || w.size == 0 || max <= 0) {
+      return List.of();
+    }
+    List<dev.peerdist.discovery.PeerEndpoint> found = new ArrayList<>(Math.min(max, 8));
+    int from = Math.floorMod(start, w.size);
+    for (int i = 0; i < w.size && found.size() < max; i++) {
+      int k = from + i < w.size ? from + i : from + i - w.size;
+      long id = w.ids[k];
+      if (id < 0 || id == self || now - w.last[k] > membershipNanos) {
+        continue;
+      }
+      dev.peerdist.discovery.PeerEndpoint at = endpoints.get(id);
+      if (at != null && !skip.test(at)) {
+        found.add(at);
+      }
+    }
+    return found;
   }
 
   /**

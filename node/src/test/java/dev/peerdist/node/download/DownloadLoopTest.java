@@ -386,9 +386,11 @@ class DownloadLoopTest {
     for (DownloadLoop l : loops) {
       l.want(REF, new BitSet());
       l.tick();
-      l.drain();
+      // The dry segment may already have asked the fetcher (heard probing) for its list.
+      List<Action> first = new ArrayList<>(l.drain());
       l.matched(peer(2), SEG, 64, false);
-      List<Action.AskBlockList> lists = of(l.drain(), Action.AskBlockList.class);
+      first.addAll(l.drain());
+      List<Action.AskBlockList> lists = of(first, Action.AskBlockList.class);
       l.blockList(lists.get(0).id(), fresh);
       // Answer every request at once so that each loop asks for all it is allowed to.
       List<Action.GetBlock> gets = of(l.drain(), Action.GetBlock.class);
@@ -459,8 +461,9 @@ class DownloadLoopTest {
     }
     assertEquals(256, got.get(0, 256).cardinality(), "what the partial holders have came from them");
     assertTrue(fromSeeder > 0 && fromSeeder < 128, "the seeder gave only this node's share: " + fromSeeder);
-    // Starving (nothing in flight for a while): the seeder gives what the copies did not bring.
-    advance(Duration.ofNanos(DownloadLoop.STARVE_NANOS + 1));
+    // Starving (nothing in flight for a while) with blocks rare at the seeder for long enough: the
+    // seeder gives what the copies did not bring.
+    advance(Duration.ofNanos(Math.max(DownloadLoop.STARVE_NANOS, DownloadLoop.SEED_RARE_WAIT_NANOS) + 1));
     l.tick();
     List<Action.GetBlock> later = of(l.drain(), Action.GetBlock.class);
     assertFalse(later.isEmpty(), "a starving segment asks the seeder");
@@ -475,9 +478,10 @@ class DownloadLoopTest {
     for (int i = 0; i < 8; i++) {
       view.heard(50 + i, List.of(SEG), 0, now[0]);
     }
+    DownloadLoop l = wanting(1);
+    // Heard after the loop's first poll round (which would have asked them for lists already).
     view.heard(60, peer(3), List.of(SEG), 0, now[0]); // an ordinary wanter that copied blocks 0-63
     view.heard(61, peer(4), List.of(SEG), 1, now[0]); // the origin fetcher, holding blocks 0-127
-    DownloadLoop l = wanting(1);
     BitSet copied = new BitSet();
     copied.set(0, 64);
     BitSet fresh = new BitSet();
@@ -549,7 +553,7 @@ class DownloadLoopTest {
     for (Action.GetBlock g : serveAll(l, gets, now)) {
       got.set(g.index());
     }
-    advance(Duration.ofNanos(DownloadLoop.STARVE_NANOS + 1));
+    advance(Duration.ofNanos(Math.max(DownloadLoop.STARVE_NANOS, DownloadLoop.SEED_RARE_WAIT_NANOS) + 1));
     l.tick();
     for (Action.GetBlock g : serveAll(l, of(l.drain(), Action.GetBlock.class), now)) {
       got.set(g.index());
@@ -648,10 +652,11 @@ class DownloadLoopTest {
 
   @Test
   void aCompleteHolderAmongFewHoldersIsAnOrdinaryPeer() {
-    // Complete holders are spared only while partial holders outnumber them; otherwise a block that
-    // only the complete holder has is ours to ask at once, designated or not (a seeded crowd's tail
-    // waited a starvation period per round for its last blocks).
-    for (int i = 0; i < 8; i++) {
+    // Complete holders are spared only while partial holders (or, while this node is still meeting
+    // them, wanters) outnumber them; otherwise a block that only the complete holder has is ours to
+    // ask at once, designated or not (a seeded crowd's tail waited a starvation period per round
+    // for its last blocks).
+    for (int i = 0; i < 2; i++) {
       view.heard(50 + i, List.of(SEG), 0, now[0]);
     }
     DownloadLoop l = loop(1);
@@ -666,5 +671,31 @@ class DownloadLoopTest {
     gets.forEach(g -> asked.set(g.index()));
     assertEquals(S.requestsPerPeer(), gets.size(), "asked " + asked);
     assertTrue(gets.stream().allMatch(g -> g.peer().equals(peer(2)) && g.index() >= 500));
+  }
+
+  @Test
+  void aSeedMetBeforeTheCrowdIsAskedOnlyForThisNodesFirstCopies() {
+    // A crowd's first second: the node has met the seed, not yet its eight subnet-mates that it
+    // hears probing. Asking the seed for anything then made every node of a seeded crowd fetch
+    // the same blocks from it (the seed uploaded 2.5 × the package in the model).
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, List.of(SEG), 0, now[0]);
+    }
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    BitSet asked = new BitSet();
+    for (Action.GetBlock g : serveAll(l, of(l.drain(), Action.GetBlock.class), now)) {
+      assertEquals(peer(2), g.peer());
+      asked.set(g.index());
+    }
+    // One of nine wanters on the first-copy ring: about a ninth of the blocks, never all.
+    assertTrue(asked.cardinality() > 0 && asked.cardinality() < 512 / 3, "asked the seed for " + asked.cardinality());
+    long[] arcs = view.firstCopyArcs(SEG, 1, now[0]);
+    for (int b = asked.nextSetBit(0); b >= 0; b = asked.nextSetBit(b + 1)) {
+      assertTrue(SubnetView.onArc(arcs, SubnetView.blockPoint(SubnetView.hash(SEG), b)), "block " + b + " is not ours to copy first");
+    }
   }
 }

@@ -244,4 +244,77 @@ class SubnetViewTest {
         .map(e -> endpoint(e.getKey()))
         .toList();
   }
+
+  /** Which of {@code ids} (all heard in {@code view}) copies block {@code b} first; fails unless exactly one. */
+  private static long firstCopier(SubnetView view, SegmentId seg, List<Long> ids, int b, long now) {
+    long point = SubnetView.blockPoint(SubnetView.hash(seg), b);
+    long owner = -1;
+    int owners = 0;
+    for (long id : ids) {
+      if (SubnetView.onArc(view.firstCopyArcs(seg, id, now), point)) {
+        owner = id;
+        owners++;
+      }
+    }
+    assertEquals(1, owners, "first copiers of block " + b);
+    return owner;
+  }
+
+  @Test
+  void everyBlockHasOneFirstCopierAndANewcomerTakesOnlyItsOwnArcs() {
+    SegmentId seg = segment(7);
+    SubnetView view = new SubnetView(S);
+    SplittableRandom random = new SplittableRandom(7);
+    long now = 1_000_000_000L;
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      long id = random.nextLong() >>> 1;
+      ids.add(id);
+      view.heard(id, endpoint(i), List.of(seg), 0, now);
+    }
+    int blocks = 512;
+    long[] before = new long[blocks];
+    Map<Long, Integer> shares = new HashMap<>();
+    for (int b = 0; b < blocks; b++) {
+      before[b] = firstCopier(view, seg, ids, b, now);
+      shares.merge(before[b], 1, Integer::sum);
+    }
+    // 16 points each: no wanter gets a share far beyond the mean (12.8 blocks here).
+    assertTrue(shares.values().stream().mapToInt(Integer::intValue).max().getAsInt() < 4 * blocks / ids.size(),
+        "largest share " + shares);
+    // A newcomer, heard after the ring's rebuild interval: blocks move only to it.
+    long newcomer = random.nextLong() >>> 1;
+    now += 200_000_000L;
+    view.heard(newcomer, endpoint(99), List.of(seg), 0, now);
+    ids.add(newcomer);
+    int moved = 0;
+    for (int b = 0; b < blocks; b++) {
+      long after = firstCopier(view, seg, ids, b, now);
+      if (after != before[b]) {
+        assertEquals(newcomer, after, "block " + b + " moved to an old wanter");
+        moved++;
+      }
+    }
+    assertTrue(moved > 0 && moved < 4 * blocks / ids.size(), "blocks moved to the newcomer: " + moved);
+    // Alone on the ring (or nobody heard): every block is ours.
+    assertEquals(null, new SubnetView(S).firstCopyArcs(seg, 5, now));
+  }
+
+  @Test
+  void wantersHeardProbingAreOfferedAsHoldersToBeExceptOurselvesAndTheSkipped() {
+    SegmentId seg = segment(8);
+    SubnetView view = new SubnetView(S);
+    long now = 1_000_000_000L;
+    for (long id = 1; id <= 6; id++) {
+      view.heard(id, endpoint(id), List.of(seg), 0, now);
+    }
+    view.heard(-42, List.of(seg), 0, now); // an untagged prober (Windows, iPXE): no PCCRR port known
+    List<PeerEndpoint> all = view.wanterEndpoints(seg, 1, 10, 3, e -> e.equals(endpoint(4)), now);
+    assertEquals(4, all.size(), "wanters 2, 3, 5, 6: " + all);
+    assertTrue(!all.contains(endpoint(1)) && !all.contains(endpoint(4)));
+    assertEquals(2, view.wanterEndpoints(seg, 1, 2, 0, e -> false, now).size(), "at most max");
+    // Out of the membership window: no longer offered.
+    assertTrue(view.wanterEndpoints(seg, 1, 10, 0, e -> false, now + MEMBERSHIP + 1).isEmpty());
+    assertTrue(view.wanterEndpoints(segment(9), 1, 10, 0, e -> false, now).isEmpty());
+  }
 }
