@@ -33,7 +33,6 @@ import java.time.Duration;
  *   <tr><td>suspectFor</td><td>30 s</td><td>how long a fetcher that stalled is passed over</td></tr>
  *   <tr><td>answerTarget</td><td>16</td><td>answers a probe should draw in a large swarm; a holder answers
  *       with probability answerTarget ÷ estimated holders</td></tr>
- *   <tr><td>answerSettle</td><td>2 s</td><td>a wanter heard this long ago probably holds part of the segment</td></tr>
  *   <tr><td>lanPatience</td><td>20 s</td><td>a block some holder has but that could not be fetched for this
  *       long is treated as held by nobody</td></tr>
  *   <tr><td>originRangeBlocks</td><td>64</td><td>blocks per origin range request (4 MiB in V1); the fetcher
@@ -65,7 +64,6 @@ public record LoopSettings(
     Duration takeoverAfter,
     Duration suspectFor,
     int answerTarget,
-    Duration answerSettle,
     Duration lanPatience,
     int originRangeBlocks,
     int originFlows,
@@ -90,7 +88,7 @@ public record LoopSettings(
       throw new IllegalArgumentException("readAheadBytes must be positive, got " + readAheadBytes);
     }
     Duration[] all = {hedgeAfter, busyBackoff, failureBackoff, maxBackoff, banFor, blockListInterval, discoveryWait,
-        probeMin, probeMax, probePerWanter, membershipWindow, takeoverAfter, suspectFor, answerSettle, lanPatience,
+        probeMin, probeMax, probePerWanter, membershipWindow, takeoverAfter, suspectFor, lanPatience,
         originRetry, originGiveUp, tick};
     for (Duration d : all) {
       if (d == null || d.isNegative()) {
@@ -116,7 +114,7 @@ public record LoopSettings(
     return new LoopSettings(8, 64, 32, Duration.ofMillis(750), Duration.ofMillis(150), Duration.ofMillis(250),
         Duration.ofSeconds(8), 6, Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofMillis(300),
         Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(10), Duration.ofSeconds(30),
-        Duration.ofSeconds(3), Duration.ofSeconds(30), 16, Duration.ofSeconds(2), Duration.ofSeconds(20), 64, 2,
+        Duration.ofSeconds(3), Duration.ofSeconds(30), 16, Duration.ofSeconds(20), 64, 2,
         Duration.ofSeconds(1), Duration.ofMinutes(2), 0, 128L << 20, Duration.ofMillis(20));
   }
 
@@ -124,7 +122,7 @@ public record LoopSettings(
   public LoopSettings withWanBudget(long bytesPerSecond) {
     return new LoopSettings(requestsPerPeer, requestsInFlight, neighbors, hedgeAfter, busyBackoff, failureBackoff,
         maxBackoff, peerGoneAfter, banFor, blockListInterval, discoveryWait, probeMin, probeMax, probePerWanter,
-        membershipWindow, takeoverAfter, suspectFor, answerTarget, answerSettle, lanPatience, originRangeBlocks,
+        membershipWindow, takeoverAfter, suspectFor, answerTarget, lanPatience, originRangeBlocks,
         originFlows, originRetry, originGiveUp, bytesPerSecond, readAheadBytes, tick);
   }
 
@@ -132,7 +130,7 @@ public record LoopSettings(
   public LoopSettings withReadAheadBytes(long bytes) {
     return new LoopSettings(requestsPerPeer, requestsInFlight, neighbors, hedgeAfter, busyBackoff, failureBackoff,
         maxBackoff, peerGoneAfter, banFor, blockListInterval, discoveryWait, probeMin, probeMax, probePerWanter,
-        membershipWindow, takeoverAfter, suspectFor, answerTarget, answerSettle, lanPatience, originRangeBlocks,
+        membershipWindow, takeoverAfter, suspectFor, answerTarget, lanPatience, originRangeBlocks,
         originFlows, originRetry, originGiveUp, wanBudget, bytes, tick);
   }
 
@@ -140,7 +138,7 @@ public record LoopSettings(
   public LoopSettings withDiscoveryWait(Duration wait) {
     return new LoopSettings(requestsPerPeer, requestsInFlight, neighbors, hedgeAfter, busyBackoff, failureBackoff,
         maxBackoff, peerGoneAfter, banFor, blockListInterval, wait, probeMin, probeMax, probePerWanter,
-        membershipWindow, takeoverAfter, suspectFor, answerTarget, answerSettle, lanPatience, originRangeBlocks,
+        membershipWindow, takeoverAfter, suspectFor, answerTarget, lanPatience, originRangeBlocks,
         originFlows, originRetry, originGiveUp, wanBudget, readAheadBytes, tick);
   }
 }

@@ -23,7 +23,7 @@ public final class LoopSimExperiment {
         Duration.ofMillis(Long.getLong("sim.list", d.blockListInterval().toMillis())), d.discoveryWait(),
         Duration.ofMillis(Long.getLong("sim.probeMin", d.probeMin().toMillis())), d.probeMax(), d.probePerWanter(),
         d.membershipWindow(), d.takeoverAfter(), d.suspectFor(), Integer.getInteger("sim.answers", d.answerTarget()),
-        d.answerSettle(), d.lanPatience(), Integer.getInteger("sim.range", d.originRangeBlocks()),
+        d.lanPatience(), Integer.getInteger("sim.range", d.originRangeBlocks()),
         Integer.getInteger("sim.flows", d.originFlows()), d.originRetry(), d.originGiveUp(), d.wanBudget(),
         d.readAheadBytes(), Duration.ofMillis(Long.getLong("sim.tick", d.tick().toMillis())));
     LoopSimulation.Site site = LoopSimulationTest.flashCrowd(nodes, size, wan, lan, window, 1, seeded);

@@ -112,7 +112,7 @@ class LoopSimulationTest {
           d.busyBackoff(), d.failureBackoff(), d.maxBackoff(), d.peerGoneAfter(), d.banFor(),
           java.time.Duration.ofMillis(Long.parseLong(ov)), d.discoveryWait(), d.probeMin(), d.probeMax(),
           d.probePerWanter(), d.membershipWindow(), d.takeoverAfter(), d.suspectFor(), d.answerTarget(),
-          d.answerSettle(), d.lanPatience(), d.originRangeBlocks(), d.originFlows(), d.originRetry(), d.originGiveUp(),
+          d.lanPatience(), d.originRangeBlocks(), d.originFlows(), d.originRetry(), d.originGiveUp(),
           d.wanBudget(), d.readAheadBytes(), d.tick());
     }
     LoopSimulation.Site site = flashCrowd(nodes, size, 100_000_000L, 1_000_000_000L, 1_000_000_000L, 1, 0);
