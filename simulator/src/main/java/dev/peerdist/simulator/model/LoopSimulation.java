@@ -746,10 +746,13 @@ public final class LoopSimulation {
           unfinished--;
           recorder.downloadDone(n.spec.id(), pkg, n.startedAt[pkg], now);
         } else {
+          // The loop takes the next segments now; what it asks for is dispatched by the nested act,
+          // and the rest of this batch after it (returning here dropped those actions: block
+          // requests that never went out, counted in flight for ever — a seeded 1 GiB crowd
+          // stalled on them once sends followed a segment's end in one batch).
           wantMore(n, pkg);
           n.loop.tick();
           act(n);
-          return;
         }
       } else if (a instanceof Action.SegmentFailed f) {
         throw new IllegalStateException("segment failed in the model: " + f.why());
