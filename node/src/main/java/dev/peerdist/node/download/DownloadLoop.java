@@ -568,6 +568,14 @@ public final class DownloadLoop {
       return;
     }
     long now = clock.getAsLong();
+    if (held == null && h.adopted && !h.exact) {
+      // A wanter adopted before it listed anything could not tell us (a node that holds nothing of
+      // the segment yet may answer with an error): it is no holder, and no fault of a peer we use.
+      // Counted against the peer, these failures had every peer of a live site forgotten.
+      t.removeHolder(h);
+      fill(now);
+      return;
+    }
     if (held == null) {
       FallbackReason why = failure == Outcome.TIMEOUT ? FallbackReason.TIMEOUT
           : failure == Outcome.BAD_DATA ? FallbackReason.HASH_MISMATCH : FallbackReason.PEER_ERROR;
