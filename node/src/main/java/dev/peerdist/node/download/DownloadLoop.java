@@ -1301,17 +1301,11 @@ public final class DownloadLoop {
 
   /** What {@code h} newly told us may be fetched: requests to it only (cheaper than {@link #fill}). */
   private void fillHolding(Task t, Holder h, long now) {
-    Peer p = h.peer;
-    while (inFlight < s.requestsInFlight() && p.inFlight < limit(p) && usable(p, now)) {
-      int b = pick(t, h, now);
-      if (b < 0) {
-        return;
-      }
-      send(t, b, p, now);
-    }
     if (inFlight >= s.requestsInFlight()) {
       dirty = true;
+      return;
     }
+    askBlocks(t, h, h.peer, now);
   }
 
   /** After one of {@code p}'s requests ended well: gives {@code p} more work (cheaper than {@link #fill}). */
