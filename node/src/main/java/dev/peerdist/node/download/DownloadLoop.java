@@ -1319,16 +1319,8 @@ public final class DownloadLoop {
       if (h == null) {
         continue;
       }
-      while (p.inFlight < limit(p)) {
-        int b = pick(t, h, now);
-        if (b < 0) {
-          break;
-        }
-        send(t, b, p, now);
-        if (inFlight >= s.requestsInFlight()) {
-          dirty = true;
-          return;
-        }
+      if (!askBlocks(t, h, p, now)) {
+        return;
       }
     }
   }
