@@ -698,4 +698,51 @@ class DownloadLoopTest {
       assertTrue(SubnetView.onArc(arcs, SubnetView.blockPoint(SubnetView.hash(SEG), b)), "block " + b + " is not ours to copy first");
     }
   }
+
+  /** Probes {@code l} sends while ticking every {@code tick} for {@code d}. */
+  List<Action.SendProbe> probesOver(DownloadLoop l, Duration d) {
+    List<Action.SendProbe> probes = new ArrayList<>();
+    for (long t = 0; t < d.toNanos(); t += S.tick().toNanos()) {
+      advance(S.tick());
+      l.tick();
+      probes.addAll(of(l.drain(), Action.SendProbe.class));
+    }
+    return probes;
+  }
+
+  @Test
+  void reProbesSlowDownWhileTheyFindNobodyNewAndSpeedUpWhenAHolderAppears() {
+    DownloadLoop l = wanting(1);
+    for (int i = 0; i < 10; i++) {
+      l.matched(peer(10 + i), SEG, 512, true);
+    }
+    l.drain();
+    // Every wanter heard (none but us) is a known holder: 1, 1, 2, 4, 8 s apart (each ±25 %)
+    // instead of every second. No block is ever answered, so the node has no reason to fetch
+    // from the origin within the lan patience (20 s).
+    List<Action.SendProbe> quiet = probesOver(l, Duration.ofSeconds(18));
+    assertTrue(quiet.size() >= 3 && quiet.size() <= 6, quiet.size() + " probes in 18 s");
+    // A newcomer answers: the next probes come a second apart again.
+    l.matched(peer(30), SEG, 512, true);
+    l.drain();
+    List<Action.SendProbe> after = probesOver(l, Duration.ofSeconds(12));
+    assertTrue(after.size() >= 2, after.size() + " probes in 12 s after a new holder");
+  }
+
+  @Test
+  void segmentsDueWithinHalfASecondShareOneProbe() {
+    SegmentRef other = new SegmentRef(SegmentId.of(bytes(8)), 512, 65536, 65536, 1);
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    assertEquals(List.of(SEG), of(l.drain(), Action.SendProbe.class).get(0).segments());
+    advance(Duration.ofMillis(100));
+    l.want(other, new BitSet());
+    l.tick();
+    assertEquals(List.of(other.id()), of(l.drain(), Action.SendProbe.class).get(0).segments());
+    // Their re-probes fall due 0.65–1.35 s later, at most 0.6 s apart: one probe takes both.
+    List<Action.SendProbe> next = probesOver(l, Duration.ofMillis(1300));
+    assertEquals(1, next.size(), "probes " + next);
+    assertEquals(2, next.get(0).segments().size());
+  }
 }
