@@ -35,12 +35,29 @@ import org.slf4j.spi.LoggingEventAware;
 final class LineLogger extends LegacyAbstractLogger implements LoggingEventAware {
   private static final long serialVersionUID = 1L;
 
+  /** Set in {@link #cached} so that a cached level is never 0 (Level ints are 0..40). */
+  private static final long CACHED = 1L << 31;
+  /** Generation (high 32 bits), {@link #CACHED} and the level's int (low bits); 0 = not cached. */
+  private transient volatile long cached;
+
   LineLogger(String name) {
     this.name = name;
   }
 
   private boolean enabled(Level level) {
-    return level.toInt() >= LogSettings.levelOf(name).toInt();
+    return level.toInt() >= threshold();
+  }
+
+  /** The effective level as an int, cached until the settings change (their generation moves). */
+  private int threshold() {
+    long c = cached;
+    int generation = LogSettings.levelGeneration();
+    if (c != 0 && (int) (c >>> 32) == generation) {
+      return (int) (c & 0x7FFFFFFFL);
+    }
+    int t = LogSettings.levelOf(name).toInt();
+    cached = (long) generation << 32 | (t & 0xFFFFFFFFL) | CACHED;
+    return t;
   }
 
   @Override

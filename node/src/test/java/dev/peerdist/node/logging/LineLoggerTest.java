@@ -113,4 +113,28 @@ class LineLoggerTest {
     assertEquals(Level.ERROR, LogSettings.levelOf("dev.peerdist"));
     LogSettings.level("dev.peerdist", Level.INFO);
   }
+
+  @Test
+  void aLevelChangedAfterTheLoggerWasAskedTakesEffectAtOnce() {
+    // Names of their own: prefixes cannot be removed, and the other tests use dev.peerdist.test.
+    Logger probe = LoggerFactory.getLogger("dev.peerdist.leveltest.Probe");
+    LogSettings.level("dev.peerdist.leveltest", Level.INFO);
+    assertFalse(probe.isDebugEnabled());
+    LogSettings.level("dev.peerdist.leveltest", Level.DEBUG);
+    assertTrue(probe.isDebugEnabled());
+    LogSettings.level("dev.peerdist.leveltest.Probe", Level.WARN);
+    assertFalse(probe.isInfoEnabled());
+    assertTrue(probe.isWarnEnabled());
+    LogSettings.level("dev.peerdist.leveltest.Probe", Level.TRACE);
+    assertTrue(probe.isTraceEnabled());
+    // A prefix is a whole name part: "dev.peerdist.leveltest.Pro" does not name this logger.
+    LogSettings.level("dev.peerdist.leveltest.Probe", Level.INFO);
+    LogSettings.level("dev.peerdist.leveltest.Pro", Level.ERROR);
+    assertTrue(probe.isInfoEnabled());
+    LogSettings.defaultLevel(Level.ERROR);
+    assertTrue(probe.isInfoEnabled(), "the logger's own prefix still wins over the default");
+    LogSettings.defaultLevel(Level.INFO);
+    LogSettings.level("dev.peerdist.leveltest.Probe", Level.ERROR);
+    assertFalse(probe.isWarnEnabled());
+  }
 }
