@@ -26,7 +26,8 @@ import java.time.Duration;
  *       may take before blocks nobody holds are planned (Windows waits 300 ms, §3.6)</td></tr>
  *   <tr><td>probeMin / probeMax / probePerWanter</td><td>1 s / 10 s / 10 ms</td><td>re-probe cadence for an
  *       incomplete segment: probePerWanter × wanters heard, within [probeMin, probeMax], so a subnet of
- *       1,000 nodes sends about 100 probes a second in all</td></tr>
+ *       1,000 nodes sends about 100 probes a second in all; doubling per re-probe that found no new
+ *       holder once every wanter heard is a known holder (docs/DOWNLOAD.md)</td></tr>
  *   <tr><td>membershipWindow</td><td>30 s</td><td>a node heard probing a segment within this window wants it</td></tr>
  *   <tr><td>takeoverAfter</td><td>3 s</td><td>a segment with blocks nobody holds and no sign of its
  *       chosen origin fetcher for this long gets a new fetcher</td></tr>
