@@ -66,6 +66,9 @@ public final class DownloadLoop {
   static final long SEED_RARE_WAIT_NANOS = 1_500_000_000L;
   /** Wanters heard probing that a dry segment adds as holders per poll round ({@link #adoptWanters}). */
   static final int ADOPT_PER_ROUND = 2;
+  /** How long an adopted wanter whose list failed is not adopted again. */
+  static final long READOPT_AFTER_NANOS = 5_000_000_000L;
+  private static final int MAX_READOPT = 256;
   /** How long a looked-up standing or source flag is reused before asking the view again. */
   private static final long VIEW_REFRESH_NANOS = 250_000_000L;
   /** Requests in flight below which a segment counts as starving (see {@link #STARVE_NANOS}). */
@@ -245,6 +248,8 @@ public final class DownloadLoop {
     private final long[] once;
     private final long[] twice;
     final Map<Long, Long> suspects = new HashMap<>(4);
+    /** Adopted wanters whose list failed, and when they may be adopted again ({@link #readoptAt}). */
+    private final Map<Peer, Long> readopt = new HashMap<>(4);
     int missing;
     int refs = 1;
     final long created;
@@ -294,6 +299,19 @@ public final class DownloadLoop {
 
     Holder holding(Peer p) {
       return byPeer.get(p);
+    }
+
+    /** {@code p}'s list failed when it was adopted: not adopted again before {@code at}. */
+    void readoptAt(Peer p, long at) {
+      if (readopt.size() >= MAX_READOPT) {
+        readopt.clear(); // bounded: at worst a few peers are adopted again early
+      }
+      readopt.put(p, at);
+    }
+
+    boolean adoptedLately(Peer p, long now) {
+      Long at = readopt.get(p);
+      return at != null && now < at;
     }
 
     boolean holds(Holder h) {
@@ -576,6 +594,9 @@ public final class DownloadLoop {
       // A wanter adopted before it listed anything could not tell us (a node that holds nothing of
       // the segment yet may answer with an error): it is no holder, and no fault of a peer we use.
       // Counted against the peer, these failures had every peer of a live site forgotten.
+      // Not adopted again for a while: on a CPU-starved site such lists time out, and adopting the
+      // peer again at the next poll round made one list every two seconds per peer and segment.
+      t.readoptAt(h.peer, now + READOPT_AFTER_NANOS);
       t.removeHolder(h);
       fill(now);
       return;
@@ -1450,7 +1471,8 @@ public final class DownloadLoop {
     }
     List<PeerEndpoint> mates = view.wanterEndpoints(t.ref.id(), nodeId, room, random.nextInt(1 << 30), e -> {
       Peer p = peers.get(e);
-      return p != null && (t.holding(p) != null || (p.bannedUntil != NONE && now < p.bannedUntil));
+      return p != null && (t.holding(p) != null || (p.bannedUntil != NONE && now < p.bannedUntil)
+          || t.adoptedLately(p, now));
     }, now);
     for (PeerEndpoint e : mates) {
       Peer p = peers.computeIfAbsent(e, Peer::new);

@@ -745,4 +745,36 @@ class DownloadLoopTest {
     assertEquals(1, next.size(), "probes " + next);
     assertEquals(2, next.get(0).segments().size());
   }
+
+  @Test
+  void anAdoptedWanterWhoseListFailedIsNotAdoptedAgainForFiveSeconds() {
+    view.heard(70, peer(5), List.of(SEG), 0, now[0]); // a subnet-mate probing for SEG
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    List<Action.AskBlockList> asked = new ArrayList<>(of(l.drain(), Action.AskBlockList.class));
+    for (int i = 0; i < 10 && asked.isEmpty(); i++) {
+      advance(S.tick());
+      l.tick();
+      asked.addAll(of(l.drain(), Action.AskBlockList.class));
+    }
+    assertEquals(1, asked.size(), "the wanter is adopted and asked for its list");
+    assertEquals(peer(5), asked.get(0).peer());
+    l.blockListFailed(asked.get(0).id(), Outcome.TIMEOUT);
+    int again = 0;
+    long until = now[0] + DownloadLoop.READOPT_AFTER_NANOS - S.tick().toNanos();
+    while (now[0] < until) {
+      advance(S.tick());
+      view.heard(70, peer(5), List.of(SEG), 0, now[0]); // still probing: still a wanter
+      l.tick();
+      again += of(l.drain(), Action.AskBlockList.class).size();
+    }
+    assertEquals(0, again, "asked again within five seconds");
+    for (int i = 0; i < 20 && again == 0; i++) {
+      advance(S.tick());
+      l.tick();
+      again += of(l.drain(), Action.AskBlockList.class).size();
+    }
+    assertEquals(1, again, "adopted again after five seconds");
+  }
 }
