@@ -1,9 +1,8 @@
 package dev.peerdist.discovery.wsd;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import javax.xml.XMLConstants;
 import javax.xml.namespace.QName;
@@ -30,13 +29,31 @@ final class XmlScanner {
   private final String in;
   private final int end;
   private final WsdLimits limits;
+  /** Whether the caller already checked that every character is one XML allows. */
+  private final boolean charsChecked;
   private int pos;
   private int elements;
+  /** Where the raw names of the open elements start and end in {@link #in}, innermost last. */
+  private int[] openNames = new int[32];
+  private int open;
+  /** The index of the first colon of the name {@link #nameEnd} read last, or -1. */
+  private int colon;
+  /** Text being assembled when it is not one plain run (references, CR, CDATA). */
+  private StringBuilder scratch;
 
   XmlScanner(String xml, WsdLimits limits) {
+    this(xml, limits, false);
+  }
+
+  /**
+   * @param charsChecked whether every character of {@code xml} is known to be one XML 1.0 §2.2
+   *     allows (for example all are ASCII tab, LF, CR or U+0020..U+007F); the scanner skips that check
+   */
+  XmlScanner(String xml, WsdLimits limits, boolean charsChecked) {
     this.in = xml;
     this.end = xml.length();
     this.limits = limits;
+    this.charsChecked = charsChecked;
   }
 
   /** The document's root element; throws unless the whole input is exactly one well-formed document. */
@@ -45,7 +62,7 @@ final class XmlScanner {
       throw error("empty document");
     }
     // Every character, in markup, comments and instructions too, must be one XML allows (§2.2).
-    for (int i = 0; i < end; i++) {
+    for (int i = charsChecked ? end : 0; i < end; i++) {
       char c = in.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in.charAt(i + 1))) {
         i++;
@@ -86,25 +103,28 @@ final class XmlScanner {
 
   /** An element from its '<' to the end of its end tag; iterative, so depth costs no stack. */
   private XmlElement element() {
-    List<String> rawNames = new ArrayList<>();
     XmlElement root = null;
     XmlElement current = null;
     do {
       if (pos >= end) {
-        throw error("unexpected end inside <" + rawNames.get(rawNames.size() - 1) + ">");
+        throw error("unexpected end inside <" + openName(open - 1) + ">");
       }
       char c = in.charAt(pos);
       if (c != '<') {
         text(current);
       } else if (in.startsWith("</", pos)) {
         pos += 2;
-        String name = name();
+        int start = pos;
+        int stop = nameEnd();
         skipWhitespace();
         expect('>');
-        String open = rawNames.remove(rawNames.size() - 1);
-        if (!open.equals(name)) {
-          throw error("end tag </" + clip(name) + "> does not match <" + clip(open) + ">");
+        int openStart = openNames[2 * (open - 1)];
+        int openLength = openNames[2 * (open - 1) + 1] - openStart;
+        if (stop - start != openLength || !in.regionMatches(start, in, openStart, openLength)) {
+          throw error("end tag </" + clip(in.substring(start, stop)) + "> does not match <" + clip(openName(open - 1))
+              + ">");
         }
+        open--;
         current = current.parent;
       } else if (in.startsWith("<!--", pos)) {
         comment();
@@ -113,7 +133,9 @@ final class XmlScanner {
         if (close < 0) {
           throw error("unterminated CDATA section");
         }
-        appendChars(current.text, pos + 9, close);
+        StringBuilder sb = scratch();
+        appendChars(sb, pos + 9, close);
+        current.appendText(sb);
         pos = close + 3;
       } else if (in.startsWith("<?", pos)) {
         processingInstruction();
@@ -121,41 +143,57 @@ final class XmlScanner {
         throw in.startsWith("<!DOCTYPE", pos) ? new WsdDecodeException("DTD not allowed")
             : error("markup declaration inside an element");
       } else {
-        if (rawNames.size() + 1 > limits.maxDepth()) {
+        if (open + 1 > limits.maxDepth()) {
           throw new WsdDecodeException("element depth exceeds the limit of " + limits.maxDepth());
         }
         if (++elements > limits.maxElements()) {
           throw new WsdDecodeException("element count exceeds the limit of " + limits.maxElements());
         }
-        XmlElement e = startTag(current, rawNames);
+        XmlElement e = startTag(current);
         if (current == null) {
           root = e;
         } else {
-          current.children.add(e);
+          current.addChild(e);
         }
         if (emptyTag) {
-          rawNames.remove(rawNames.size() - 1);
+          open--;
         } else {
           current = e;
         }
       }
-    } while (!rawNames.isEmpty());
+    } while (open > 0);
     return root;
+  }
+
+  /** The raw name of the open element at {@code depth} (0 = root), for messages. */
+  private String openName(int depth) {
+    return in.substring(openNames[2 * depth], openNames[2 * depth + 1]);
+  }
+
+  /** The scratch builder, emptied. */
+  private StringBuilder scratch() {
+    if (scratch == null) {
+      scratch = new StringBuilder(64);
+    }
+    scratch.setLength(0);
+    return scratch;
   }
 
   /** Whether the tag {@link #startTag} read last was an empty-element tag ({@code <a/>}). */
   private boolean emptyTag;
 
   /** Reads a start tag at '<' into an element (child of {@code parent}) and pushes its raw name. */
-  private XmlElement startTag(XmlElement parent, List<String> rawNames) {
+  private XmlElement startTag(XmlElement parent) {
     pos++;
-    String rawName = name();
-    Map<String, String> raw = new LinkedHashMap<>(); // attributes in document order
-    Map<String, String> declared = new HashMap<>();
+    int nameStart = pos;
+    int nameStop = nameEnd();
+    int nameColon = colon;
+    Map<String, String> raw = null; // attributes in document order; most tags have none
+    Map<String, String> declared = null;
     while (true) {
       boolean spaced = skipWhitespace();
       if (pos >= end) {
-        throw error("unexpected end in the start tag <" + clip(rawName) + ">");
+        throw error("unexpected end in the start tag <" + clip(in.substring(nameStart, nameStop)) + ">");
       }
       char c = in.charAt(pos);
       if (c == '>') {
@@ -170,7 +208,7 @@ final class XmlScanner {
         break;
       }
       if (!spaced) {
-        throw error("attributes of <" + clip(rawName) + "> must be separated by white space");
+        throw error("attributes of <" + clip(in.substring(nameStart, nameStop)) + "> must be separated by white space");
       }
       String attr = name();
       skipWhitespace();
@@ -179,26 +217,74 @@ final class XmlScanner {
       String value = attributeValue();
       if (attr.equals("xmlns") || attr.startsWith("xmlns:")) {
         String prefix = attr.equals("xmlns") ? "" : attr.substring(6);
+        if (declared == null) {
+          declared = new HashMap<>(8);
+        }
         if (declared.put(prefix, value) != null) {
-          throw error("namespace prefix '" + clip(prefix) + "' declared twice on <" + clip(rawName) + ">");
+          throw error("namespace prefix '" + clip(prefix) + "' declared twice on <"
+              + clip(in.substring(nameStart, nameStop)) + ">");
         }
         checkDeclaration(prefix, value);
       } else {
+        if (raw == null) {
+          raw = new LinkedHashMap<>(8);
+        }
         if (raw.put(attr, value) != null) {
-          throw error("attribute " + clip(attr) + " repeated on <" + clip(rawName) + ">");
+          throw error("attribute " + clip(attr) + " repeated on <" + clip(in.substring(nameStart, nameStop)) + ">");
         }
       }
     }
-    XmlElement e = new XmlElement(resolve(declared, parent, rawName, true), parent);
-    e.declaredNamespaces.putAll(declared);
-    for (Map.Entry<String, String> a : raw.entrySet()) {
-      QName q = resolve(declared, parent, a.getKey(), false);
-      if (e.attributes.put(q, a.getValue()) != null) {
-        throw error("attribute " + clip(a.getKey()) + " repeated on <" + clip(rawName) + "> under another prefix");
+    XmlElement e = new XmlElement(resolveElement(declared, parent, nameStart, nameStop, nameColon), parent);
+    if (declared != null) {
+      e.declaredNamespaces = declared;
+    }
+    if (raw != null) {
+      for (Map.Entry<String, String> a : raw.entrySet()) {
+        QName q = resolve(declared, parent, a.getKey(), false);
+        if (e.putAttribute(q, a.getValue()) != null) {
+          throw error("attribute " + clip(a.getKey()) + " repeated on <" + clip(in.substring(nameStart, nameStop))
+              + "> under another prefix");
+        }
       }
     }
-    rawNames.add(rawName);
+    if (2 * open + 2 > openNames.length) {
+      openNames = Arrays.copyOf(openNames, 2 * openNames.length);
+    }
+    openNames[2 * open] = nameStart;
+    openNames[2 * open + 1] = nameStop;
+    open++;
     return e;
+  }
+
+  /**
+   * The name of an element whose raw name is {@code in[start, stop)} (first colon at {@code
+   * colonAt}, or -1), resolved as {@link #resolve} does, without cutting the raw name out.
+   */
+  private QName resolveElement(Map<String, String> declared, XmlElement parent, int start, int stop, int colonAt) {
+    if (colonAt < 0) {
+      if (!isNcName(start, stop)) {
+        throw error("name " + clip(in.substring(start, stop)) + " is not a qualified name");
+      }
+      return new QName(XmlElement.namespaceFor(declared, parent, ""), in.substring(start, stop));
+    }
+    if (!isNcName(start, colonAt) || !isNcName(colonAt + 1, stop)) {
+      throw error("name " + clip(in.substring(start, stop)) + " is not a qualified name");
+    }
+    String prefix = in.substring(start, colonAt);
+    String ns = XmlElement.namespaceFor(declared, parent, prefix);
+    if (ns == null) {
+      throw error("prefix '" + clip(prefix) + "' of " + clip(in.substring(start, stop)) + " is not declared");
+    }
+    return new QName(ns, in.substring(colonAt + 1, stop), prefix);
+  }
+
+  /** Whether {@code in[from, to)} is a name without a colon, given that it is part of a Name. */
+  private boolean isNcName(int from, int to) {
+    if (from >= to || !isNameChar(in.charAt(from), true)) {
+      return false;
+    }
+    int c = in.indexOf(':', from);
+    return c < 0 || c >= to;
   }
 
   /** Namespaces in XML 1.0 §3: what a declaration may not bind. */
@@ -251,18 +337,28 @@ final class XmlScanner {
 
   /** Character data up to the next '<', with references replaced. */
   private void text(XmlElement current) {
-    StringBuilder sb = current.text;
+    // The usual case: one run of plain characters up to '<'; every character was checked by
+    // document().
+    int run = pos;
+    char c = 0;
+    while (run < end && (c = in.charAt(run)) != '<' && c != '&' && c != '\r' && c != ']') {
+      run++;
+    }
+    if (run >= end || c == '<') {
+      current.appendText(in.substring(pos, run));
+      pos = run;
+      return;
+    }
+    StringBuilder sb = scratch();
     while (pos < end) {
-      // Runs of plain characters in one append; every character was checked by document().
-      int run = pos;
-      char c = 0;
+      run = pos;
       while (run < end && (c = in.charAt(run)) != '<' && c != '&' && c != '\r' && c != ']') {
         run++;
       }
       sb.append(in, pos, run);
       pos = run;
       if (pos >= end || c == '<') {
-        return;
+        break;
       }
       if (c == '&') {
         reference(sb);
@@ -272,6 +368,7 @@ final class XmlScanner {
         pos = appendChar(sb, pos);
       }
     }
+    current.appendText(sb);
   }
 
   /** A quoted attribute value with references replaced and white space normalised (XML 1.0 §3.3.3). */
@@ -280,7 +377,19 @@ final class XmlScanner {
       throw error("attribute value not quoted");
     }
     char quote = in.charAt(pos++);
-    StringBuilder sb = new StringBuilder();
+    // The usual case: no reference and no white space to normalise.
+    int run = pos;
+    char r = 0;
+    while (run < end && (r = in.charAt(run)) != quote && r != '<' && r != '&' && r != '\t' && r != '\n'
+        && r != '\r') {
+      run++;
+    }
+    if (run < end && r == quote) {
+      String value = in.substring(pos, run);
+      pos = run + 1;
+      return value;
+    }
+    StringBuilder sb = scratch();
     while (true) {
       if (pos >= end) {
         throw error("unterminated attribute value");
@@ -382,14 +491,31 @@ final class XmlScanner {
   /** A Name (XML 1.0 §2.3, restricted to the characters that can start or continue one). */
   private String name() {
     int start = pos;
-    while (pos < end && isNameChar(in.charAt(pos), pos == start)) {
+    return in.substring(start, nameEnd());
+  }
+
+  /**
+   * Reads a Name at {@code pos} like {@link #name()} and returns where it ends (now {@code pos});
+   * {@link #colon} is set to its first colon, or -1.
+   */
+  private int nameEnd() {
+    int start = pos;
+    colon = -1;
+    while (pos < end) {
+      char c = in.charAt(pos);
+      if (!isNameChar(c, pos == start)) {
+        break;
+      }
+      if (c == ':' && colon < 0) {
+        colon = pos;
+      }
       pos++;
     }
     if (pos == start) {
       throw error(pos >= end ? "unexpected end where a name belongs" : "a name cannot start with '"
           + in.charAt(pos) + "'");
     }
-    return in.substring(start, pos);
+    return pos;
   }
 
   private static boolean isNameChar(char c, boolean first) {
@@ -419,7 +545,7 @@ final class XmlScanner {
     pos = 5;
     pseudoAttribute("version", true);
     String version = lastPseudo;
-    if (!version.matches("1\\.[0-9]+")) {
+    if (!isVersion(version)) {
       throw error("XML version " + clip(version) + " unknown");
     }
     pseudoAttribute("encoding", false); // any value: unused, as StAX does with characters it is given
@@ -431,6 +557,19 @@ final class XmlScanner {
       throw error("malformed XML declaration");
     }
     pos += 2;
+  }
+
+  /** Whether {@code v} matches {@code 1\.[0-9]+} (XML 1.0 §2.8 VersionNum). */
+  private static boolean isVersion(String v) {
+    if (v.length() < 3 || v.charAt(0) != '1' || v.charAt(1) != '.') {
+      return false;
+    }
+    for (int i = 2; i < v.length(); i++) {
+      if (v.charAt(i) < '0' || v.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The value {@link #pseudoAttribute} read last. */
