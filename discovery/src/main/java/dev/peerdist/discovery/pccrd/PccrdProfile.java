@@ -226,7 +226,7 @@ public final class PccrdProfile {
       }
       for (int i = 0; i < m.scopes().size(); i++) {
         DiscoveryKey k = DiscoveryKey.of(DiscoveryKey.Form.V1, upperHex(m.scopes().get(i), "V1 scope"));
-        long count = parseHex32(bc.substring(8 * i, 8 * i + 8));
+        long count = parseHex32(bc, 8 * i);
         if (count > 0 && query.keys().contains(k)) {
           blocks.put(k, (int) Math.min(count, Integer.MAX_VALUE));
           complete.put(k, false);
@@ -288,13 +288,18 @@ public final class PccrdProfile {
     return UPPER_HEX.parseHex(s);
   }
 
-  private static long parseHex32(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (Character.digit(s.charAt(i), 16) < 0 || s.charAt(i) > 'f') {
+  /** The 8 hex digits (either case) of {@code s} at {@code at} as a number. */
+  private static long parseHex32(String s, int at) {
+    long v = 0;
+    for (int i = at; i < at + 8; i++) {
+      char c = s.charAt(i);
+      int d = Character.digit(c, 16);
+      if (d < 0 || c > 'f') {
         throw new WsdDecodeException("PeerDist:BlockCount has a non-hex digit");
       }
+      v = (v << 4) | d;
     }
-    return Long.parseLong(s, 16);
+    return v;
   }
 
   private static byte[] base64(String s, String what) {

@@ -26,6 +26,35 @@ import javax.xml.namespace.QName;
 final class XmlScanner {
   private static final String ERROR = "not well-formed XML: ";
 
+  /**
+   * Names, namespaces and fixed texts of the PCCRD messages (PROTOCOL.md §3), by length: {@link
+   * #cut} returns these shared instances instead of cutting a new String out of the input for
+   * each, so a usual message allocates few Strings and later comparisons with the same constants
+   * find them identical at once.
+   */
+  private static final String[][] KNOWN_BY_LENGTH = byLength(
+      "soap", "wsa", "wsd", "PeerDist", "xmlns", "Envelope", "Header", "Body", "To", "Action", "MessageID",
+      "RelatesTo", "AppSequence", "InstanceId", "MessageNumber", "Probe", "ProbeMatches", "ProbeMatch", "Types",
+      "Scopes", "MatchBy", "XAddrs", "EndpointReference", "Address", "MetadataVersion", "PeerDistData",
+      "BlockCount", "SegmentAges", "PeerDist:PeerDistData", "PeerDist:PeerDistDataV2", "1", "2",
+      WsdNames.SOAP, WsdNames.WSA, WsdNames.WSD, WsdNames.PEERDIST, WsdNames.TO_DISCOVERY, WsdNames.TO_ANONYMOUS,
+      WsdNames.ACTION_PROBE, WsdNames.ACTION_PROBE_MATCHES, WsdNames.MATCH_BY_STRCMP0,
+      WsdNames.MATCH_BY_PEERDIST_V2);
+
+  private static String[][] byLength(String... known) {
+    int max = 0;
+    for (String k : known) {
+      max = Math.max(max, k.length());
+    }
+    String[][] table = new String[max + 1][0];
+    for (String k : known) {
+      String[] row = Arrays.copyOf(table[k.length()], table[k.length()].length + 1);
+      row[row.length - 1] = k;
+      table[k.length()] = row;
+    }
+    return table;
+  }
+
   private final String in;
   private final int end;
   private final WsdLimits limits;
@@ -170,6 +199,19 @@ final class XmlScanner {
     return in.substring(openNames[2 * depth], openNames[2 * depth + 1]);
   }
 
+  /** {@code in[from, to)} as a String: a shared one of the known strings when it is one. */
+  private String cut(int from, int to) {
+    int n = to - from;
+    if (n < KNOWN_BY_LENGTH.length) {
+      for (String k : KNOWN_BY_LENGTH[n]) {
+        if (in.regionMatches(from, k, 0, n)) {
+          return k;
+        }
+      }
+    }
+    return in.substring(from, to);
+  }
+
   /** The scratch builder, emptied. */
   private StringBuilder scratch() {
     if (scratch == null) {
@@ -210,13 +252,14 @@ final class XmlScanner {
       if (!spaced) {
         throw error("attributes of <" + clip(in.substring(nameStart, nameStop)) + "> must be separated by white space");
       }
+      int attrStart = pos;
       String attr = name();
       skipWhitespace();
       expect('=');
       skipWhitespace();
       String value = attributeValue();
       if (attr.equals("xmlns") || attr.startsWith("xmlns:")) {
-        String prefix = attr.equals("xmlns") ? "" : attr.substring(6);
+        String prefix = attr.equals("xmlns") ? "" : cut(attrStart + 6, attrStart + attr.length());
         if (declared == null) {
           declared = new HashMap<>(8);
         }
@@ -265,17 +308,17 @@ final class XmlScanner {
       if (!isNcName(start, stop)) {
         throw error("name " + clip(in.substring(start, stop)) + " is not a qualified name");
       }
-      return new QName(XmlElement.namespaceFor(declared, parent, ""), in.substring(start, stop));
+      return new QName(XmlElement.namespaceFor(declared, parent, ""), cut(start, stop));
     }
     if (!isNcName(start, colonAt) || !isNcName(colonAt + 1, stop)) {
       throw error("name " + clip(in.substring(start, stop)) + " is not a qualified name");
     }
-    String prefix = in.substring(start, colonAt);
+    String prefix = cut(start, colonAt);
     String ns = XmlElement.namespaceFor(declared, parent, prefix);
     if (ns == null) {
       throw error("prefix '" + clip(prefix) + "' of " + clip(in.substring(start, stop)) + " is not declared");
     }
-    return new QName(ns, in.substring(colonAt + 1, stop), prefix);
+    return new QName(ns, cut(colonAt + 1, stop), prefix);
   }
 
   /** Whether {@code in[from, to)} is a name without a colon, given that it is part of a Name. */
@@ -345,7 +388,7 @@ final class XmlScanner {
       run++;
     }
     if (run >= end || c == '<') {
-      current.appendText(in.substring(pos, run));
+      current.appendText(cut(pos, run));
       pos = run;
       return;
     }
@@ -385,7 +428,7 @@ final class XmlScanner {
       run++;
     }
     if (run < end && r == quote) {
-      String value = in.substring(pos, run);
+      String value = cut(pos, run);
       pos = run + 1;
       return value;
     }
@@ -491,7 +534,7 @@ final class XmlScanner {
   /** A Name (XML 1.0 §2.3, restricted to the characters that can start or continue one). */
   private String name() {
     int start = pos;
-    return in.substring(start, nameEnd());
+    return cut(start, nameEnd());
   }
 
   /**
