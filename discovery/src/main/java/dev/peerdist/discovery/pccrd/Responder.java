@@ -215,8 +215,13 @@ public final class Responder {
     } else {
       // A V1 answer carries a block count per id, so an id held with none (possible only for a
       // complete segment of zero blocks) cannot be listed; it is neither sent nor trimmed.
-      List<DiscoveryKey> keys = r.query().keys().stream()
-          .filter(k -> r.offered().containsKey(k) && r.offered().get(k).blocks() > 0).distinct().toList();
+      List<DiscoveryKey> keys = new ArrayList<>(r.offered().size());
+      for (DiscoveryKey k : r.query().keys()) {
+        LocalHoldings.Holding h = r.offered().get(k);
+        if (h != null && h.blocks() > 0 && !keys.contains(k)) {
+          keys.add(k);
+        }
+      }
       keysSent = packV1(keys, r, datagrams);
       if (keysSent < keys.size()) {
         listener.replyTrimmed(keys.size() - keysSent);

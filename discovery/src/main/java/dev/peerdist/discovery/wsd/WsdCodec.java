@@ -289,9 +289,22 @@ public final class WsdCodec {
       if (ns == null) {
         throw new WsdDecodeException("wsd:Types prefix '" + abbreviate(prefix) + "' is not declared");
       }
-      out.add(new QName(ns, local));
+      out.add(sharedType(ns, local));
     }
     return out;
+  }
+
+  /** The PCCRD types as the shared constants (equal to any QName of the same name), others new. */
+  private static QName sharedType(String ns, String local) {
+    if (ns.equals(WsdNames.PEERDIST)) {
+      if (local.equals(WsdNames.TYPE_V1.getLocalPart())) {
+        return WsdNames.TYPE_V1;
+      }
+      if (local.equals(WsdNames.TYPE_V2.getLocalPart())) {
+        return WsdNames.TYPE_V2;
+      }
+    }
+    return new QName(ns, local);
   }
 
   private List<String> list(XmlElement el, String shownAs) {

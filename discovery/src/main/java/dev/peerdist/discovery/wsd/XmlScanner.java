@@ -139,9 +139,11 @@ final class XmlScanner {
         throw error("unexpected end inside <" + openName(open - 1) + ">");
       }
       char c = in.charAt(pos);
+      // What follows '<' decides (the markup kinds differ in their second character).
+      char next = c == '<' && pos + 1 < end ? in.charAt(pos + 1) : 0;
       if (c != '<') {
         text(current);
-      } else if (in.startsWith("</", pos)) {
+      } else if (next == '/') {
         pos += 2;
         int start = pos;
         int stop = nameEnd();
@@ -155,9 +157,9 @@ final class XmlScanner {
         }
         open--;
         current = current.parent;
-      } else if (in.startsWith("<!--", pos)) {
+      } else if (next == '!' && in.startsWith("<!--", pos)) {
         comment();
-      } else if (in.startsWith("<![CDATA[", pos)) {
+      } else if (next == '!' && in.startsWith("<![CDATA[", pos)) {
         int close = in.indexOf("]]>", pos + 9);
         if (close < 0) {
           throw error("unterminated CDATA section");
@@ -166,9 +168,9 @@ final class XmlScanner {
         appendChars(sb, pos + 9, close);
         current.appendText(sb);
         pos = close + 3;
-      } else if (in.startsWith("<?", pos)) {
+      } else if (next == '?') {
         processingInstruction();
-      } else if (in.startsWith("<!", pos)) {
+      } else if (next == '!') {
         throw in.startsWith("<!DOCTYPE", pos) ? new WsdDecodeException("DTD not allowed")
             : error("markup declaration inside an element");
       } else {
@@ -202,9 +204,11 @@ final class XmlScanner {
   /** {@code in[from, to)} as a String: a shared one of the known strings when it is one. */
   private String cut(int from, int to) {
     int n = to - from;
-    if (n < KNOWN_BY_LENGTH.length) {
+    if (n > 0 && n < KNOWN_BY_LENGTH.length) {
+      char first = in.charAt(from);
+      char last = in.charAt(to - 1);
       for (String k : KNOWN_BY_LENGTH[n]) {
-        if (in.regionMatches(from, k, 0, n)) {
+        if (k.charAt(0) == first && k.charAt(n - 1) == last && in.regionMatches(from, k, 0, n)) {
           return k;
         }
       }

@@ -17,6 +17,8 @@ import dev.peerdist.discovery.wsd.ProbeMatches;
 import dev.peerdist.discovery.wsd.WsdCodec;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +52,6 @@ import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
@@ -77,6 +78,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * a change to the discovery module, back to back: run it once with the old module's jar first on
  * the class path and {@code --save /tmp/before.txt}, then with the new one and {@code --before
  * /tmp/before.txt}, which prints the new/old ratios (the benchmark uses only API both have).
+ * {@code --cold ROUNDS BATCH} measures a fresh JVM instead ({@link #cold}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -237,8 +239,35 @@ public class DiscoveryBenchmark {
     }
   }
 
-  /** {@code [--save FILE] [--before FILE] [regex]}: see the class comment. */
-  public static void main(String[] args) throws RunnerException, IOException {
+  /**
+   * A fresh JVM's cost, as on a daemon that just started: {@code rounds} rounds of {@code batch}
+   * times (answer one 1-id probe, read one ProbeMatches), without JMH; prints the thread's CPU µs
+   * per pair for each round (CPU time, so that other processes on the machine do not count).
+   * Run with the daemon's flags (launcher: {@code -XX:+UseSerialGC -XX:CompileThresholdScaling=3
+   * ...}) to see the interpreter and early JIT.
+   */
+  static void cold(int rounds, int batch, PrintStream out) throws Exception {
+    ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+    DiscoveryBenchmark b = new DiscoveryBenchmark();
+    long setUp = cpu.getCurrentThreadCpuTime();
+    b.setUp();
+    out.printf(Locale.ROOT, "set-up (4,096 x 2 probes encoded, one answered): %.0f ms CPU%n",
+        (cpu.getCurrentThreadCpuTime() - setUp) / 1e6);
+    long sink = 0;
+    StringBuilder line = new StringBuilder("CPU us per pair (answer a probe + read a reply), rounds of " + batch + ":");
+    for (int r = 0; r < rounds; r++) {
+      long t0 = cpu.getCurrentThreadCpuTime();
+      for (int i = 0; i < batch; i++) {
+        sink += b.answerProbe() == null ? 0 : 1;
+        sink += b.readProbeMatches().hashCode() & 1;
+      }
+      line.append(String.format(Locale.ROOT, " %.1f", (cpu.getCurrentThreadCpuTime() - t0) / 1e3 / batch));
+    }
+    out.println(line + (sink < 0 ? "!" : ""));
+  }
+
+  /** {@code [--save FILE] [--before FILE] [regex]} or {@code --cold ROUNDS BATCH}: see the class comment. */
+  public static void main(String[] args) throws Exception {
     Path save = null;
     Path before = null;
     String only = "";
@@ -246,6 +275,10 @@ public class DiscoveryBenchmark {
       switch (args[i]) {
         case "--save" -> save = Path.of(args[++i]);
         case "--before" -> before = Path.of(args[++i]);
+        case "--cold" -> {
+          cold(Integer.parseInt(args[i + 1]), Integer.parseInt(args[i + 2]), System.out);
+          return;
+        }
         default -> only = args[i];
       }
     }
