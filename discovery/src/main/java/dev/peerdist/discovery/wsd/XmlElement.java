@@ -1,6 +1,7 @@
 package dev.peerdist.discovery.wsd;
 
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -137,45 +138,55 @@ final class XmlElement {
       throw new WsdDecodeException(
           "message of " + bytes.length + " bytes exceeds the limit of " + limits.maxMessageBytes());
     }
-    String xml;
-    boolean checked = plainAscii(bytes);
-    if (checked) {
-      // The usual datagram: ASCII bytes are the same characters in UTF-8 and ISO-8859-1, and the
-      // latter turns them into a String in one copy (no CharBuffer, no decoder state).
-      xml = new String(bytes, StandardCharsets.ISO_8859_1);
-    } else {
+    // The usual datagram is plain ASCII: its bytes are its characters, read in one pass without
+    // a charset decoder, and the scanner need not check them again.
+    char[] chars = asciiChars(bytes);
+    boolean checked = chars != null;
+    int length = bytes.length;
+    if (!checked) {
+      CharBuffer decoded;
       try {
-        xml = StandardCharsets.UTF_8
+        decoded = StandardCharsets.UTF_8
             .newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT)
-            .decode(ByteBuffer.wrap(bytes))
-            .toString();
+            .decode(ByteBuffer.wrap(bytes));
       } catch (CharacterCodingException e) {
         throw new WsdDecodeException("message is not valid UTF-8", e);
       }
-      if (!xml.isEmpty() && xml.charAt(0) == '\uFEFF') {
-        xml = xml.substring(1);
+      length = decoded.remaining();
+      int skip = length > 0 && decoded.get(decoded.position()) == '\uFEFF' ? 1 : 0; // a byte-order mark
+      if (decoded.hasArray() && decoded.arrayOffset() + decoded.position() + skip == 0) {
+        chars = decoded.array();
+      } else {
+        chars = new char[length - skip];
+        decoded.position(decoded.position() + skip);
+        decoded.get(chars);
       }
+      length -= skip;
     }
     // The scanner refuses a DOCTYPE where it meets one; this also names one hidden anywhere else.
-    if (xml.contains("<!DOCTYPE")) {
+    if (XmlScanner.containsDoctype(chars, length)) {
       throw new WsdDecodeException("DTD not allowed");
     }
-    return new XmlScanner(xml, limits, checked).document();
+    return new XmlScanner(chars, length, limits, checked).document();
   }
 
   /**
-   * Whether every byte is an ASCII character XML allows (tab, LF, CR, U+0020..U+007F): then the
-   * bytes are valid UTF-8 without a byte-order mark, and every character passes XML 1.0 §2.2.
+   * The characters of {@code bytes} when every byte is an ASCII character XML allows (tab, LF,
+   * CR, U+0020..U+007F), else null. Such bytes are valid UTF-8 without a byte-order mark, each
+   * byte one character, and every character passes XML 1.0 §2.2.
    */
-  static boolean plainAscii(byte[] bytes) {
-    for (byte b : bytes) {
+  static char[] asciiChars(byte[] bytes) {
+    char[] chars = new char[bytes.length];
+    for (int i = 0; i < bytes.length; i++) {
+      byte b = bytes[i];
       // Bytes 0x80..0xFF are negative here, so they fail the first test too.
       if (b < 0x20 && b != '\t' && b != '\n' && b != '\r') {
-        return false;
+        return null;
       }
+      chars[i] = (char) b;
     }
-    return true;
+    return chars;
   }
 }

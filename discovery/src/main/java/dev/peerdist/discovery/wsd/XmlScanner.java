@@ -55,7 +55,8 @@ final class XmlScanner {
     return table;
   }
 
-  private final String in;
+  /** The document's characters in {@code in[0, end)}; the array may be longer. */
+  private final char[] in;
   private final int end;
   private final WsdLimits limits;
   /** Whether the caller already checked that every character is one XML allows. */
@@ -71,16 +72,18 @@ final class XmlScanner {
   private StringBuilder scratch;
 
   XmlScanner(String xml, WsdLimits limits) {
-    this(xml, limits, false);
+    this(xml.toCharArray(), xml.length(), limits, false);
   }
 
   /**
-   * @param charsChecked whether every character of {@code xml} is known to be one XML 1.0 §2.2
-   *     allows (for example all are ASCII tab, LF, CR or U+0020..U+007F); the scanner skips that check
+   * Reads {@code chars[0, end)}, which it does not change (nor does anyone else meanwhile).
+   *
+   * @param charsChecked whether every character is known to be one XML 1.0 §2.2 allows (for
+   *     example all are ASCII tab, LF, CR or U+0020..U+007F); the scanner skips that check
    */
-  XmlScanner(String xml, WsdLimits limits, boolean charsChecked) {
-    this.in = xml;
-    this.end = xml.length();
+  XmlScanner(char[] chars, int end, WsdLimits limits, boolean charsChecked) {
+    this.in = chars;
+    this.end = end;
     this.limits = limits;
     this.charsChecked = charsChecked;
   }
@@ -92,8 +95,8 @@ final class XmlScanner {
     }
     // Every character, in markup, comments and instructions too, must be one XML allows (§2.2).
     for (int i = charsChecked ? end : 0; i < end; i++) {
-      char c = in.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in.charAt(i + 1))) {
+      char c = in[i];
+      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in[i + 1])) {
         i++;
       } else if (!allowed(c) || Character.isSurrogate(c)) {
         throw error(String.format("character U+%04X not allowed in XML", (int) c));
@@ -105,18 +108,18 @@ final class XmlScanner {
       if (pos >= end) {
         break;
       }
-      if (in.charAt(pos) != '<') {
+      if (in[pos] != '<') {
         throw error(root == null ? "content before the root element" : "content after the root element");
       }
-      if (pos == 0 && in.startsWith("<?xml", 0) && end > 5 && isWhitespace(in.charAt(5))) {
+      if (pos == 0 && startsWith("<?xml", 0) && end > 5 && isWhitespace(in[5])) {
         xmlDeclaration();
-      } else if (in.startsWith("<?", pos)) {
+      } else if (startsWith("<?", pos)) {
         processingInstruction();
-      } else if (in.startsWith("<!--", pos)) {
+      } else if (startsWith("<!--", pos)) {
         comment();
-      } else if (in.startsWith("<!DOCTYPE", pos)) {
+      } else if (startsWith("<!DOCTYPE", pos)) {
         throw new WsdDecodeException("DTD not allowed");
-      } else if (in.startsWith("<!", pos) || in.startsWith("</", pos)) {
+      } else if (startsWith("<!", pos) || startsWith("</", pos)) {
         throw error(root == null ? "markup before the root element" : "markup after the root element");
       } else if (root != null) {
         throw error("a second root element");
@@ -138,9 +141,9 @@ final class XmlScanner {
       if (pos >= end) {
         throw error("unexpected end inside <" + openName(open - 1) + ">");
       }
-      char c = in.charAt(pos);
+      char c = in[pos];
       // What follows '<' decides (the markup kinds differ in their second character).
-      char next = c == '<' && pos + 1 < end ? in.charAt(pos + 1) : 0;
+      char next = c == '<' && pos + 1 < end ? in[pos + 1] : 0;
       if (c != '<') {
         text(current);
       } else if (next == '/') {
@@ -151,16 +154,16 @@ final class XmlScanner {
         expect('>');
         int openStart = openNames[2 * (open - 1)];
         int openLength = openNames[2 * (open - 1) + 1] - openStart;
-        if (stop - start != openLength || !in.regionMatches(start, in, openStart, openLength)) {
-          throw error("end tag </" + clip(in.substring(start, stop)) + "> does not match <" + clip(openName(open - 1))
+        if (stop - start != openLength || !sameRegion(start, openStart, openLength)) {
+          throw error("end tag </" + clip(str(start, stop)) + "> does not match <" + clip(openName(open - 1))
               + ">");
         }
         open--;
         current = current.parent;
-      } else if (next == '!' && in.startsWith("<!--", pos)) {
+      } else if (next == '!' && startsWith("<!--", pos)) {
         comment();
-      } else if (next == '!' && in.startsWith("<![CDATA[", pos)) {
-        int close = in.indexOf("]]>", pos + 9);
+      } else if (next == '!' && startsWith("<![CDATA[", pos)) {
+        int close = indexOf("]]>", pos + 9);
         if (close < 0) {
           throw error("unterminated CDATA section");
         }
@@ -171,7 +174,7 @@ final class XmlScanner {
       } else if (next == '?') {
         processingInstruction();
       } else if (next == '!') {
-        throw in.startsWith("<!DOCTYPE", pos) ? new WsdDecodeException("DTD not allowed")
+        throw startsWith("<!DOCTYPE", pos) ? new WsdDecodeException("DTD not allowed")
             : error("markup declaration inside an element");
       } else {
         if (open + 1 > limits.maxDepth()) {
@@ -198,22 +201,96 @@ final class XmlScanner {
 
   /** The raw name of the open element at {@code depth} (0 = root), for messages. */
   private String openName(int depth) {
-    return in.substring(openNames[2 * depth], openNames[2 * depth + 1]);
+    return str(openNames[2 * depth], openNames[2 * depth + 1]);
   }
 
   /** {@code in[from, to)} as a String: a shared one of the known strings when it is one. */
   private String cut(int from, int to) {
     int n = to - from;
     if (n > 0 && n < KNOWN_BY_LENGTH.length) {
-      char first = in.charAt(from);
-      char last = in.charAt(to - 1);
+      char first = in[from];
+      char last = in[to - 1];
       for (String k : KNOWN_BY_LENGTH[n]) {
-        if (k.charAt(0) == first && k.charAt(n - 1) == last && in.regionMatches(from, k, 0, n)) {
+        if (k.charAt(0) == first && k.charAt(n - 1) == last && matches(from, k)) {
           return k;
         }
       }
     }
-    return in.substring(from, to);
+    return str(from, to);
+  }
+
+  /** {@code in[from, to)} as a new String. */
+  private String str(int from, int to) {
+    return new String(in, from, to - from);
+  }
+
+  /** Whether {@code s} occurs at {@code at} (as {@link String#startsWith(String, int)}). */
+  private boolean startsWith(String s, int at) {
+    return startsWith(in, end, s, at);
+  }
+
+  private static boolean startsWith(char[] in, int end, String s, int at) {
+    int n = s.length();
+    if (at < 0 || at > end - n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (in[at + i] != s.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code in[from, from + k.length())} is {@code k}. */
+  private boolean matches(int from, String k) {
+    return startsWith(in, end, k, from);
+  }
+
+  /** Whether the {@code n} characters at {@code a} and at {@code b} are the same. */
+  private boolean sameRegion(int a, int b, int n) {
+    for (int i = 0; i < n; i++) {
+      if (in[a + i] != in[b + i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The first index at or after {@code from} where {@code c} is, or -1. */
+  private int indexOf(char c, int from) {
+    for (int i = Math.max(from, 0); i < end; i++) {
+      if (in[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The first index at or after {@code from} where {@code s} occurs, or -1. */
+  private int indexOf(String s, int from) {
+    return indexOf(in, end, s, from);
+  }
+
+  /** The first index at or after {@code from} of {@code s} in {@code in[0, end)}, or -1. */
+  private static int indexOf(char[] in, int end, String s, int from) {
+    char first = s.charAt(0);
+    for (int i = Math.max(from, 0); i <= end - s.length(); i++) {
+      if (in[i] == first && startsWith(in, end, s, i)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether {@code in[0, end)} contains {@code <!DOCTYPE} anywhere (looking for its rare '!' first). */
+  static boolean containsDoctype(char[] in, int end) {
+    for (int i = 1; i < end; i++) {
+      if (in[i] == '!' && in[i - 1] == '<' && startsWith(in, end, "<!DOCTYPE", i - 1)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The scratch builder, emptied. */
@@ -239,9 +316,9 @@ final class XmlScanner {
     while (true) {
       boolean spaced = skipWhitespace();
       if (pos >= end) {
-        throw error("unexpected end in the start tag <" + clip(in.substring(nameStart, nameStop)) + ">");
+        throw error("unexpected end in the start tag <" + clip(str(nameStart, nameStop)) + ">");
       }
-      char c = in.charAt(pos);
+      char c = in[pos];
       if (c == '>') {
         pos++;
         emptyTag = false;
@@ -254,7 +331,7 @@ final class XmlScanner {
         break;
       }
       if (!spaced) {
-        throw error("attributes of <" + clip(in.substring(nameStart, nameStop)) + "> must be separated by white space");
+        throw error("attributes of <" + clip(str(nameStart, nameStop)) + "> must be separated by white space");
       }
       int attrStart = pos;
       String attr = name();
@@ -269,7 +346,7 @@ final class XmlScanner {
         }
         if (declared.put(prefix, value) != null) {
           throw error("namespace prefix '" + clip(prefix) + "' declared twice on <"
-              + clip(in.substring(nameStart, nameStop)) + ">");
+              + clip(str(nameStart, nameStop)) + ">");
         }
         checkDeclaration(prefix, value);
       } else {
@@ -277,7 +354,7 @@ final class XmlScanner {
           raw = new LinkedHashMap<>(8);
         }
         if (raw.put(attr, value) != null) {
-          throw error("attribute " + clip(attr) + " repeated on <" + clip(in.substring(nameStart, nameStop)) + ">");
+          throw error("attribute " + clip(attr) + " repeated on <" + clip(str(nameStart, nameStop)) + ">");
         }
       }
     }
@@ -289,7 +366,7 @@ final class XmlScanner {
       for (Map.Entry<String, String> a : raw.entrySet()) {
         QName q = resolve(declared, parent, a.getKey(), false);
         if (e.putAttribute(q, a.getValue()) != null) {
-          throw error("attribute " + clip(a.getKey()) + " repeated on <" + clip(in.substring(nameStart, nameStop))
+          throw error("attribute " + clip(a.getKey()) + " repeated on <" + clip(str(nameStart, nameStop))
               + "> under another prefix");
         }
       }
@@ -310,27 +387,27 @@ final class XmlScanner {
   private QName resolveElement(Map<String, String> declared, XmlElement parent, int start, int stop, int colonAt) {
     if (colonAt < 0) {
       if (!isNcName(start, stop)) {
-        throw error("name " + clip(in.substring(start, stop)) + " is not a qualified name");
+        throw error("name " + clip(str(start, stop)) + " is not a qualified name");
       }
       return new QName(XmlElement.namespaceFor(declared, parent, ""), cut(start, stop));
     }
     if (!isNcName(start, colonAt) || !isNcName(colonAt + 1, stop)) {
-      throw error("name " + clip(in.substring(start, stop)) + " is not a qualified name");
+      throw error("name " + clip(str(start, stop)) + " is not a qualified name");
     }
     String prefix = cut(start, colonAt);
     String ns = XmlElement.namespaceFor(declared, parent, prefix);
     if (ns == null) {
-      throw error("prefix '" + clip(prefix) + "' of " + clip(in.substring(start, stop)) + " is not declared");
+      throw error("prefix '" + clip(prefix) + "' of " + clip(str(start, stop)) + " is not declared");
     }
     return new QName(ns, cut(colonAt + 1, stop), prefix);
   }
 
   /** Whether {@code in[from, to)} is a name without a colon, given that it is part of a Name. */
   private boolean isNcName(int from, int to) {
-    if (from >= to || !isNameChar(in.charAt(from), true)) {
+    if (from >= to || !isNameChar(in[from], true)) {
       return false;
     }
-    int c = in.indexOf(':', from);
+    int c = indexOf(':', from);
     return c < 0 || c >= to;
   }
 
@@ -388,7 +465,7 @@ final class XmlScanner {
     // document().
     int run = pos;
     char c = 0;
-    while (run < end && (c = in.charAt(run)) != '<' && c != '&' && c != '\r' && c != ']') {
+    while (run < end && (c = in[run]) != '<' && c != '&' && c != '\r' && c != ']') {
       run++;
     }
     if (run >= end || c == '<') {
@@ -399,17 +476,17 @@ final class XmlScanner {
     StringBuilder sb = scratch();
     while (pos < end) {
       run = pos;
-      while (run < end && (c = in.charAt(run)) != '<' && c != '&' && c != '\r' && c != ']') {
+      while (run < end && (c = in[run]) != '<' && c != '&' && c != '\r' && c != ']') {
         run++;
       }
-      sb.append(in, pos, run);
+      sb.append(in, pos, run - pos);
       pos = run;
       if (pos >= end || c == '<') {
         break;
       }
       if (c == '&') {
         reference(sb);
-      } else if (c == ']' && in.startsWith("]]>", pos)) {
+      } else if (c == ']' && startsWith("]]>", pos)) {
         throw error("']]>' in character data");
       } else {
         pos = appendChar(sb, pos);
@@ -420,14 +497,14 @@ final class XmlScanner {
 
   /** A quoted attribute value with references replaced and white space normalised (XML 1.0 §3.3.3). */
   private String attributeValue() {
-    if (pos >= end || (in.charAt(pos) != '"' && in.charAt(pos) != '\'')) {
+    if (pos >= end || (in[pos] != '"' && in[pos] != '\'')) {
       throw error("attribute value not quoted");
     }
-    char quote = in.charAt(pos++);
+    char quote = in[pos++];
     // The usual case: no reference and no white space to normalise.
     int run = pos;
     char r = 0;
-    while (run < end && (r = in.charAt(run)) != quote && r != '<' && r != '&' && r != '\t' && r != '\n'
+    while (run < end && (r = in[run]) != quote && r != '<' && r != '&' && r != '\t' && r != '\n'
         && r != '\r') {
       run++;
     }
@@ -441,7 +518,7 @@ final class XmlScanner {
       if (pos >= end) {
         throw error("unterminated attribute value");
       }
-      char c = in.charAt(pos);
+      char c = in[pos];
       if (c == quote) {
         pos++;
         return sb.toString();
@@ -453,7 +530,7 @@ final class XmlScanner {
         reference(sb);
       } else if (c == '\t' || c == '\n' || c == '\r') {
         // A CR LF pair is one line end, hence one space.
-        pos += c == '\r' && pos + 1 < end && in.charAt(pos + 1) == '\n' ? 2 : 1;
+        pos += c == '\r' && pos + 1 < end && in[pos + 1] == '\n' ? 2 : 1;
         sb.append(' ');
       } else {
         pos = appendChar(sb, pos);
@@ -463,11 +540,11 @@ final class XmlScanner {
 
   /** A reference at '&': one of the five predefined entities or a character reference. */
   private void reference(StringBuilder sb) {
-    int semi = in.indexOf(';', pos);
+    int semi = indexOf(';', pos);
     if (semi < 0 || semi - pos > 12) {
       throw error("unterminated reference");
     }
-    String body = in.substring(pos + 1, semi);
+    String body = str(pos + 1, semi);
     switch (body) {
       case "lt" -> sb.append('<');
       case "gt" -> sb.append('>');
@@ -513,10 +590,10 @@ final class XmlScanner {
    * character was checked by {@link #document()} (a surrogate pair is appended half by half).
    */
   private int appendChar(StringBuilder sb, int i) {
-    char c = in.charAt(i);
+    char c = in[i];
     if (c == '\r') {
       sb.append('\n'); // XML 1.0 §2.11: CR LF and lone CR read as LF
-      return i + 1 < end && in.charAt(i + 1) == '\n' ? i + 2 : i + 1;
+      return i + 1 < end && in[i + 1] == '\n' ? i + 2 : i + 1;
     }
     sb.append(c);
     return i + 1;
@@ -549,7 +626,7 @@ final class XmlScanner {
     int start = pos;
     colon = -1;
     while (pos < end) {
-      char c = in.charAt(pos);
+      char c = in[pos];
       if (!isNameChar(c, pos == start)) {
         break;
       }
@@ -560,7 +637,7 @@ final class XmlScanner {
     }
     if (pos == start) {
       throw error(pos >= end ? "unexpected end where a name belongs" : "a name cannot start with '"
-          + in.charAt(pos) + "'");
+          + in[pos] + "'");
     }
     return pos;
   }
@@ -600,7 +677,7 @@ final class XmlScanner {
       throw error("standalone must be yes or no");
     }
     skipWhitespace();
-    if (!in.startsWith("?>", pos)) {
+    if (!startsWith("?>", pos)) {
       throw error("malformed XML declaration");
     }
     pos += 2;
@@ -625,7 +702,7 @@ final class XmlScanner {
   /** Reads {@code S name Eq quoted-value} when it comes next; false (nothing read) when it does not. */
   private boolean pseudoAttribute(String name, boolean required) {
     int start = pos;
-    if (!skipWhitespace() || !in.startsWith(name, pos)) {
+    if (!skipWhitespace() || !startsWith(name, pos)) {
       if (required) {
         throw error("XML declaration without " + name);
       }
@@ -636,22 +713,22 @@ final class XmlScanner {
     skipWhitespace();
     expect('=');
     skipWhitespace();
-    if (pos >= end || (in.charAt(pos) != '"' && in.charAt(pos) != '\'')) {
+    if (pos >= end || (in[pos] != '"' && in[pos] != '\'')) {
       throw error("XML declaration's " + name + " not quoted");
     }
-    char quote = in.charAt(pos);
-    int close = in.indexOf(quote, pos + 1);
+    char quote = in[pos];
+    int close = indexOf(quote, pos + 1);
     if (close < 0) {
       throw error("unterminated XML declaration");
     }
-    lastPseudo = in.substring(pos + 1, close);
+    lastPseudo = str(pos + 1, close);
     pos = close + 1;
     return true;
   }
 
   /** Skips a processing instruction at "<?"; its target may not be "xml" in any case (§2.6). */
   private void processingInstruction() {
-    int close = in.indexOf("?>", pos + 2);
+    int close = indexOf("?>", pos + 2);
     if (close < 0) {
       throw error("unterminated processing instruction");
     }
@@ -659,7 +736,7 @@ final class XmlScanner {
     if (name().equalsIgnoreCase("xml")) {
       throw error("XML declaration not at the start");
     }
-    if (pos < close && !isWhitespace(in.charAt(pos))) {
+    if (pos < close && !isWhitespace(in[pos])) {
       throw error("processing instruction target not followed by white space");
     }
     pos = close + 2;
@@ -667,8 +744,8 @@ final class XmlScanner {
 
   /** Skips a comment at "<!--"; "--" may not occur inside it (XML 1.0 §2.5). */
   private void comment() {
-    int close = in.indexOf("--", pos + 4);
-    if (close < 0 || !in.startsWith("-->", close)) {
+    int close = indexOf("--", pos + 4);
+    if (close < 0 || !startsWith("-->", close)) {
       throw error(close < 0 ? "unterminated comment" : "'--' inside a comment");
     }
     pos = close + 3;
@@ -677,7 +754,7 @@ final class XmlScanner {
   /** Skips XML white space; true when there was some. */
   private boolean skipWhitespace() {
     int start = pos;
-    while (pos < end && isWhitespace(in.charAt(pos))) {
+    while (pos < end && isWhitespace(in[pos])) {
       pos++;
     }
     return pos > start;
@@ -688,7 +765,7 @@ final class XmlScanner {
   }
 
   private void expect(char c) {
-    if (pos >= end || in.charAt(pos) != c) {
+    if (pos >= end || in[pos] != c) {
       throw error("expected '" + c + "'" + (pos >= end ? " at the end" : " at offset " + pos));
     }
     pos++;

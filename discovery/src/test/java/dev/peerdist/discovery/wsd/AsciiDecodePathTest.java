@@ -46,7 +46,15 @@ class AsciiDecodePathTest {
     if (xml.contains("<!DOCTYPE")) {
       throw new WsdDecodeException("DTD not allowed");
     }
-    return new XmlScanner(xml, LIMITS, false).document();
+    return new XmlScanner(xml.toCharArray(), xml.length(), LIMITS, false).document();
+  }
+
+  private static boolean plainAscii(byte[] bytes) {
+    char[] chars = XmlElement.asciiChars(bytes);
+    if (chars != null) {
+      assertEquals(new String(bytes, StandardCharsets.UTF_8), new String(chars), "ASCII bytes are their characters");
+    }
+    return chars != null;
   }
 
   private static String outcome(java.util.function.Supplier<XmlElement> parse) {
@@ -67,7 +75,7 @@ class AsciiDecodePathTest {
     for (String v : VECTORS) {
       byte[] b = WsdVectorsTest.vector(v);
       assertSameOutcome(b, v);
-      ascii += XmlElement.plainAscii(b) ? 1 : 0;
+      ascii += plainAscii(b) ? 1 : 0;
     }
     assertTrue(ascii >= 8, "most vectors take the ASCII way: " + ascii);
   }
@@ -76,10 +84,10 @@ class AsciiDecodePathTest {
   void plainAsciiMeansBytesXmlAllowsAsTheyAre() {
     for (int b = 0; b < 256; b++) {
       boolean expected = b == 9 || b == 10 || b == 13 || (b >= 0x20 && b <= 0x7F);
-      assertEquals(expected, XmlElement.plainAscii(new byte[] {'<', (byte) b}), "byte " + b);
+      assertEquals(expected, plainAscii(new byte[] {'<', (byte) b}), "byte " + b);
     }
-    assertTrue(XmlElement.plainAscii(new byte[0]));
-    assertFalse(XmlElement.plainAscii(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '<', 'a', '/', '>'}));
+    assertTrue(plainAscii(new byte[0]));
+    assertFalse(plainAscii(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '<', 'a', '/', '>'}));
   }
 
   @Test
@@ -92,6 +100,7 @@ class AsciiDecodePathTest {
         {(byte) 0xC3}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xEF, (byte) 0xBF, (byte) 0xBE}};
     int refused = 0;
     int checked = 0;
+    int ascii = 0;
     for (String v : VECTORS) {
       byte[] base = WsdVectorsTest.vector(v);
       for (int round = 0; round < 1200; round++) {
@@ -108,12 +117,14 @@ class AsciiDecodePathTest {
         }
         byte[] input = b;
         assertSameOutcome(input, v + " mutated: " + new String(input, StandardCharsets.ISO_8859_1));
+        ascii += plainAscii(input) ? 1 : 0;
         refused += outcome(() -> XmlElement.parse(input, LIMITS)).startsWith("refused") ? 1 : 0;
         checked++;
       }
     }
     assertEquals(12_000, checked);
     assertTrue(refused > 1000 && refused < checked, "both outcomes are exercised: " + refused + " refused");
+    assertTrue(ascii > 1000 && ascii < checked, "both ways are exercised: " + ascii + " plain ASCII");
   }
 
   private static byte[] splice(byte[] b, int at, int remove, byte[] insert) {
