@@ -67,6 +67,9 @@ public final class Responder {
   private final java.util.random.RandomGenerator random;
   private long messageNumber;
   private InetAddress lastXAddrAddress;
+  /** {@link #v1Base} without the RelatesTo, for replies with XAddr {@link #v1BaseXAddr}. */
+  private long v1BaseWithoutRelatesTo;
+  private String v1BaseXAddr;
   private String lastXAddr;
 
   /**
@@ -241,15 +244,20 @@ public final class Responder {
    * The bytes of a V1 ProbeMatches for {@code r} with the largest header values and no id, so
    * that one for ids {@code k1..kn} is {@code base + idBytes(k1) + 1 + ... + 1 + idBytes(kn)}:
    * each id adds its hex digits to {@code wsd:Scopes} (a space apart) and 8 hex digits to {@code
-   * PeerDist:BlockCount}, all ASCII and never escaped (PROTOCOL.md §3.4). Measured by encoding
-   * once, with {@code first}.
+   * PeerDist:BlockCount}, all ASCII and never escaped (PROTOCOL.md §3.4). The rest depends only
+   * on the endpoint id (fixed), the XAddr (fixed per link) and the RelatesTo: it is measured by
+   * encoding once per XAddr, with the RelatesTo "x", and the RelatesTo's own bytes are added.
    */
   private long v1Base(DiscoveryKey first, PendingReply r) {
-    ProbeMatches.Match m = PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, List.of(first)), r.offered(),
-        endpointId, r.xaddr()).orElseThrow();
-    int size = codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), r.relatesTo(),
-        new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m))).length;
-    return size - v1IdBytes(first);
+    if (!r.xaddr().equals(v1BaseXAddr)) {
+      ProbeMatches.Match m = PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, List.of(first)), r.offered(),
+          endpointId, r.xaddr()).orElseThrow();
+      int size = codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), "x",
+          new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m))).length;
+      v1BaseWithoutRelatesTo = size - v1IdBytes(first) - 1;
+      v1BaseXAddr = r.xaddr();
+    }
+    return v1BaseWithoutRelatesTo + WsdCodec.textBytes(r.relatesTo());
   }
 
   /** What one id adds to a V1 ProbeMatches besides its separator: its hex digits and 8 of block count. */

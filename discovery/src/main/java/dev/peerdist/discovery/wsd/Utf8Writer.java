@@ -103,6 +103,34 @@ final class Utf8Writer {
     return this;
   }
 
+  /** How many bytes {@link #escaped} writes for {@code text}. */
+  static int escapedLength(String text) {
+    int n = text.length();
+    int bytes = 0;
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) {
+        bytes += switch (c) {
+          case '&' -> AMP.length;
+          case '<' -> LT.length;
+          case '>' -> GT.length;
+          case '"' -> QUOT.length;
+          default -> 1;
+        };
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        bytes += 1;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
+  }
+
   /** The bytes written, in an array of exactly their length. */
   byte[] toBytes() {
     return buf.length == len ? buf : Arrays.copyOf(buf, len);

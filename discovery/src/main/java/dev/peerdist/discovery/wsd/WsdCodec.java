@@ -85,6 +85,14 @@ public final class WsdCodec {
     return limits;
   }
 
+  /**
+   * How many bytes {@code text} takes where the encoder writes it as element content or an
+   * attribute value (escaped, UTF-8), so that a caller can size a message without encoding it.
+   */
+  public static int textBytes(String text) {
+    return Utf8Writer.escapedLength(text);
+  }
+
   /** Encodes any message kind. */
   public byte[] encode(WsdMessage message) {
     if (message instanceof Probe p) {

@@ -36,14 +36,24 @@ class ResponderPackingTest {
     SplittableRandom random = new SplittableRandom(20261204);
     int datagrams = 0;
     int trimmedCases = 0;
-    for (int round = 0; round < 300; round++) {
-      int maxMessageBytes = List.of(32 * 1024, 4096, 1500).get(random.nextInt(3));
-      DiscoveryCounters counters = new DiscoveryCounters(DiscoveryListener.NONE);
-      Responder responder = new Responder(new Responder.Settings(80, null, 2.0, maxMessageBytes), CODEC,
+    // One responder per envelope limit, each answering all its rounds (it keeps sizes per XAddr).
+    List<Integer> limits = List.of(32 * 1024, 4096, 1500);
+    List<DiscoveryCounters> counts = new ArrayList<>();
+    List<Responder> responders = new ArrayList<>();
+    for (int maxMessageBytes : limits) {
+      DiscoveryCounters c = new DiscoveryCounters(DiscoveryListener.NONE);
+      counts.add(c);
+      responders.add(new Responder(new Responder.Settings(80, null, 2.0, maxMessageBytes), CODEC,
           new ResponderPolicy(new SplittableRandom(1), Duration.ofMillis(100), false, 64),
           new ProbeRateLimiter(java.time.Clock.systemUTC(), 1000, 1000, 1000, 1000, 64), new DuplicateMessageFilter(64),
-          id -> false, counters, () -> SubnetListener.NONE, ENDPOINT, 1 + random.nextInt(1 << 30),
-          new SplittableRandom(round));
+          id -> false, c, () -> SubnetListener.NONE, ENDPOINT, 1 + random.nextInt(1 << 30), new SplittableRandom(2)));
+    }
+    for (int round = 0; round < 300; round++) {
+      int which = random.nextInt(limits.size());
+      int maxMessageBytes = limits.get(which);
+      DiscoveryCounters counters = counts.get(which);
+      long trimmedBefore = counters.stats().trimmedIds();
+      Responder responder = responders.get(which);
       int n = 1 + random.nextInt(random.nextBoolean() ? 8 : 120);
       List<DiscoveryKey> keys = new ArrayList<>();
       Map<DiscoveryKey, LocalHoldings.Holding> offered = new HashMap<>();
@@ -64,10 +74,13 @@ class ResponderPackingTest {
       if (offered.isEmpty()) {
         continue;
       }
-      String xaddr = random.nextBoolean() ? "192.0.2.10:80" : "[fd00::1234:5678:9abc:def0]:65535";
+      String xaddr = List.of("192.0.2.10:80", "[fd00::1234:5678:9abc:def0]:65535", "10.1.1.1:8080")
+          .get(random.nextInt(3));
+      // RelatesTo is the prober's MessageID, any token: escaped characters and non-ASCII count.
+      String relatesTo = List.of("urn:uuid:" + UUID.randomUUID(), "a&b<c>\"d", "é€😀x", "1").get(random.nextInt(4));
       long budget = 1000 + random.nextInt(40_000);
       Responder.PendingReply pending = new Responder.PendingReply(new PccrdQuery(DiscoveryKey.Form.V1, keys), offered,
-          "urn:uuid:" + UUID.randomUUID(), xaddr, new InetSocketAddress("192.0.2.20", 5000), budget, Duration.ZERO);
+          relatesTo, xaddr, new InetSocketAddress("192.0.2.20", 5000), budget, Duration.ZERO);
 
       Responder.Reply reply = responder.encode(pending);
 
@@ -92,7 +105,7 @@ class ResponderPackingTest {
       boolean oneMoreFits = from < held.size()
           && trialSize(held.subList(from, from + 1), pending) <= Math.min(left, maxMessageBytes);
       assertTrue(!oneMoreFits, "round " + round + ": packing stopped while an id still fit");
-      assertEquals(held.size() - from, counters.stats().trimmedIds(), "round " + round);
+      assertEquals(held.size() - from, counters.stats().trimmedIds() - trimmedBefore, "round " + round);
       trimmedCases += from < held.size() ? 1 : 0;
     }
     assertTrue(datagrams > 300 && trimmedCases > 10, datagrams + " datagrams, " + trimmedCases + " trimmed");

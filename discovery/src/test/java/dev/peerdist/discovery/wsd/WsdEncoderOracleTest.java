@@ -1,7 +1,9 @@
 package dev.peerdist.discovery.wsd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import javax.xml.namespace.QName;
 import net.jqwik.api.Arbitrary;
@@ -26,6 +28,13 @@ class WsdEncoderOracleTest {
   @Property(tries = 500)
   void probeMatchesAreEncodedAsBefore(@ForAll("probeMatches") ProbeMatches pm) {
     assertArrayEquals(StringEncoderReference.encode(pm), codec.encode(pm));
+  }
+
+  @Property(tries = 500)
+  void textBytesIsTheLengthOfTheEscapedText(@ForAll String text) {
+    StringBuilder sb = new StringBuilder();
+    WsdText.appendEscaped(sb, text);
+    assertEquals(sb.toString().getBytes(StandardCharsets.UTF_8).length, WsdCodec.textBytes(text), text);
   }
 
   @Test
