@@ -46,6 +46,11 @@ public final class DiscoveryKey {
     return form;
   }
 
+  /** How many bytes the key has (1..64). */
+  public int length() {
+    return bytes.length;
+  }
+
   /** A copy of the key bytes. */
   public byte[] toBytes() {
     return bytes.clone();

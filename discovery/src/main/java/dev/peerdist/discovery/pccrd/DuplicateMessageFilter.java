@@ -46,9 +46,8 @@ public final class DuplicateMessageFilter {
 
   /** Looks {@code messageId} up, remembering a new one as heard (not handled). */
   public synchronized Sighting sight(String messageId) {
-    Boolean handled = seen.get(messageId);
+    Boolean handled = seen.putIfAbsent(messageId, Boolean.FALSE); // one lookup, as get then put would do
     if (handled == null) {
-      seen.put(messageId, Boolean.FALSE);
       return Sighting.NEW;
     }
     return handled ? Sighting.HANDLED : Sighting.HEARD;

@@ -9,11 +9,13 @@ import dev.peerdist.discovery.wsd.WsdDecodeException;
 import dev.peerdist.discovery.wsd.WsdNames;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import javax.xml.namespace.QName;
 
 /**
@@ -125,21 +127,24 @@ public final class PccrdProfile {
   public static Optional<ProbeMatches.Match> match(
       PccrdQuery query, Map<DiscoveryKey, LocalHoldings.Holding> offered, String endpointId, String xaddr) {
     if (query.form() == DiscoveryKey.Form.V1) {
-      List<String> scopes = new ArrayList<>();
-      StringBuilder counts = new StringBuilder();
+      int n = query.keys().size();
+      List<String> scopes = new ArrayList<>(n);
+      char[] counts = new char[8 * n];
+      Set<DiscoveryKey> listed = n > 1 ? new HashSet<>() : null;
       for (DiscoveryKey k : query.keys()) {
         LocalHoldings.Holding h = offered.get(k);
-        if (h != null && h.blocks() > 0 && !scopes.contains(k.toHex())) {
-          scopes.add(k.toHex());
+        if (h != null && h.blocks() > 0 && (listed == null || listed.add(k))) {
           // 8 upper-case hex digits per id, network order (PROTOCOL.md §3.4).
-          counts.append(String.format("%08X", h.blocks()));
+          hex8(h.blocks(), counts, 8 * scopes.size());
+          scopes.add(k.toHex());
         }
       }
       if (scopes.isEmpty()) {
         return Optional.empty();
       }
       return Optional.of(new ProbeMatches.Match(
-          endpointId, List.of(WsdNames.TYPE_V1), scopes, List.of(xaddr), 1, counts.toString(), null));
+          endpointId, List.of(WsdNames.TYPE_V1), scopes, List.of(xaddr), 1,
+          new String(counts, 0, 8 * scopes.size()), null));
     }
     int n = query.keys().size();
     byte[] bits = new byte[(2 * n + 7) / 8];
@@ -173,6 +178,15 @@ public final class PccrdProfile {
         2,
         null,
         ages.isEmpty() ? null : SegmentAges.encode(ages)));
+  }
+
+  private static final char[] HEX_DIGITS = "0123456789ABCDEF".toCharArray();
+
+  /** Writes {@code v} as 8 upper-case hex digits (as {@code %08X}) at {@code at}. */
+  static void hex8(int v, char[] out, int at) {
+    for (int i = 0; i < 8; i++) {
+      out[at + i] = HEX_DIGITS[(v >>> (28 - 4 * i)) & 0xF];
+    }
   }
 
   /** The same match without its SegmentAges (to fit a size bound). */
@@ -212,7 +226,7 @@ public final class PccrdProfile {
       }
       for (int i = 0; i < m.scopes().size(); i++) {
         DiscoveryKey k = DiscoveryKey.of(DiscoveryKey.Form.V1, upperHex(m.scopes().get(i), "V1 scope"));
-        long count = parseHex32(bc.substring(8 * i, 8 * i + 8));
+        long count = parseHex32(bc, 8 * i);
         if (count > 0 && query.keys().contains(k)) {
           blocks.put(k, (int) Math.min(count, Integer.MAX_VALUE));
           complete.put(k, false);
@@ -274,13 +288,18 @@ public final class PccrdProfile {
     return UPPER_HEX.parseHex(s);
   }
 
-  private static long parseHex32(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (Character.digit(s.charAt(i), 16) < 0 || s.charAt(i) > 'f') {
+  /** The 8 hex digits (either case) of {@code s} at {@code at} as a number. */
+  private static long parseHex32(String s, int at) {
+    long v = 0;
+    for (int i = at; i < at + 8; i++) {
+      char c = s.charAt(i);
+      int d = Character.digit(c, 16);
+      if (d < 0 || c > 'f') {
         throw new WsdDecodeException("PeerDist:BlockCount has a non-hex digit");
       }
+      v = (v << 4) | d;
     }
-    return Long.parseLong(s, 16);
+    return v;
   }
 
   private static byte[] base64(String s, String what) {

@@ -66,6 +66,11 @@ public final class Responder {
   private final long instanceId;
   private final java.util.random.RandomGenerator random;
   private long messageNumber;
+  private InetAddress lastXAddrAddress;
+  /** {@link #v1Base} without the RelatesTo, for replies with XAddr {@link #v1BaseXAddr}. */
+  private long v1BaseWithoutRelatesTo;
+  private String v1BaseXAddr;
+  private String lastXAddr;
 
   /**
    * @param ownProbe whether a MessageID is one of this node's probes ({@link Prober#isOwn})
@@ -170,9 +175,18 @@ public final class Responder {
     Map<DiscoveryKey, LocalHoldings.Holding> offered = new HashMap<>();
     offer.forEach(k -> offered.put(k, table.get(k)));
     InetAddress a = settings.advertisedAddress() != null ? settings.advertisedAddress() : linkAddress;
-    String xaddr = new PeerEndpoint(new InetSocketAddress(a, settings.pccrrPort())).toXAddr();
+    String xaddr = xaddr(a);
     long budget = (long) Math.floor(probeBytes * settings.maxReplyRatio());
     return Optional.of(new PendingReply(query, offered, probe.messageId(), xaddr, sender, budget, policy.replyDelay()));
+  }
+
+  /** The XAddr for {@code a}, the same for every probe of a link: remembered for the last address. */
+  private String xaddr(InetAddress a) {
+    if (!a.equals(lastXAddrAddress)) {
+      lastXAddr = new PeerEndpoint(new InetSocketAddress(a, settings.pccrrPort())).toXAddr();
+      lastXAddrAddress = a;
+    }
+    return lastXAddr;
   }
 
   /**
@@ -202,7 +216,15 @@ public final class Responder {
       datagrams.add(d);
       keysSent = r.offered().size();
     } else {
-      List<DiscoveryKey> keys = r.query().keys().stream().filter(r.offered()::containsKey).distinct().toList();
+      // A V1 answer carries a block count per id, so an id held with none (possible only for a
+      // complete segment of zero blocks) cannot be listed; it is neither sent nor trimmed.
+      List<DiscoveryKey> keys = new ArrayList<>(r.offered().size());
+      for (DiscoveryKey k : r.query().keys()) {
+        LocalHoldings.Holding h = r.offered().get(k);
+        if (h != null && h.blocks() > 0 && !keys.contains(k)) {
+          keys.add(k);
+        }
+      }
       keysSent = packV1(keys, r, datagrams);
       if (keysSent < keys.size()) {
         listener.replyTrimmed(keys.size() - keysSent);
@@ -218,19 +240,36 @@ public final class Responder {
         new AppSequence(instanceId, messageNumber & 0xFFFF_FFFFL), List.of(m)));
   }
 
-  /** The size of a ProbeMatches for {@code keys} with the largest header values. */
-  private int v1Size(List<DiscoveryKey> keys, PendingReply r) {
-    ProbeMatches.Match m = PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, keys), r.offered(), endpointId,
-        r.xaddr()).orElseThrow();
-    return codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), r.relatesTo(),
-        new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m))).length;
+  /**
+   * The bytes of a V1 ProbeMatches for {@code r} with the largest header values and no id, so
+   * that one for ids {@code k1..kn} is {@code base + idBytes(k1) + 1 + ... + 1 + idBytes(kn)}:
+   * each id adds its hex digits to {@code wsd:Scopes} (a space apart) and 8 hex digits to {@code
+   * PeerDist:BlockCount}, all ASCII and never escaped (PROTOCOL.md §3.4). The rest depends only
+   * on the endpoint id (fixed), the XAddr (fixed per link) and the RelatesTo: it is measured by
+   * encoding once per XAddr, with the RelatesTo "x", and the RelatesTo's own bytes are added.
+   */
+  private long v1Base(DiscoveryKey first, PendingReply r) {
+    if (!r.xaddr().equals(v1BaseXAddr)) {
+      ProbeMatches.Match m = PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, List.of(first)), r.offered(),
+          endpointId, r.xaddr()).orElseThrow();
+      int size = codec.encode(PccrdProfile.reply("urn:uuid:" + new UUID(-1L, -1L), "x",
+          new AppSequence(0xFFFF_FFFFL, 0xFFFF_FFFFL), List.of(m))).length;
+      v1BaseWithoutRelatesTo = size - v1IdBytes(first) - 1;
+      v1BaseXAddr = r.xaddr();
+    }
+    return v1BaseWithoutRelatesTo + WsdCodec.textBytes(r.relatesTo());
+  }
+
+  /** What one id adds to a V1 ProbeMatches besides its separator: its hex digits and 8 of block count. */
+  static int v1IdBytes(DiscoveryKey k) {
+    return 2 * k.length() + 8;
   }
 
   /**
    * Packs the held V1 ids into ProbeMatches datagrams, all together at most the reply budget (the
    * reply/probe bound) and each within the 32 KiB WS-Discovery envelope limit: each datagram
-   * takes the longest run of the remaining ids that fits (found by bisection), and packing stops
-   * when not even one more id fits.
+   * takes the longest run of the remaining ids that fits (sizes from {@link #v1Base}, no trial
+   * encoding), and packing stops when not even one more id fits.
    *
    * <p>Why not datagrams of at most {@code maxDatagramBytes} (1472)? A ProbeMatches costs about
    * 1,190 bytes before its first id and 73 per id, so only 3 ids fit in 1472 bytes: a probe for 8
@@ -240,29 +279,29 @@ public final class Responder {
    * @return how many ids went out
    */
   private int packV1(List<DiscoveryKey> keys, PendingReply r, List<byte[]> out) {
+    if (keys.isEmpty()) {
+      return 0;
+    }
+    long base = v1Base(keys.get(0), r);
     long left = r.budgetBytes();
     int from = 0;
     while (from < keys.size()) {
       long limit = Math.min(left, settings.maxMessageBytes());
-      if (v1Size(keys.subList(from, from + 1), r) > limit) {
+      long size = base + v1IdBytes(keys.get(from));
+      if (size > limit) {
         break;
       }
-      int lo = from + 1; // fits
-      int hi = keys.size() + 1; // first count that does not fit, or past the end
-      while (hi - lo > 1) {
-        int mid = (lo + hi) >>> 1;
-        if (v1Size(keys.subList(from, mid), r) <= limit) {
-          lo = mid;
-        } else {
-          hi = mid;
-        }
+      int to = from + 1;
+      while (to < keys.size() && size + 1 + v1IdBytes(keys.get(to)) <= limit) {
+        size += 1 + v1IdBytes(keys.get(to));
+        to++;
       }
-      List<DiscoveryKey> part = keys.subList(from, lo);
+      List<DiscoveryKey> part = keys.subList(from, to);
       byte[] d = encodeReply(PccrdProfile.match(new PccrdQuery(DiscoveryKey.Form.V1, part), r.offered(), endpointId,
           r.xaddr()).orElseThrow(), r.relatesTo());
       out.add(d);
       left -= d.length;
-      from = lo;
+      from = to;
     }
     return from;
   }

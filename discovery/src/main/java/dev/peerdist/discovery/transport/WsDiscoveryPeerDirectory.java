@@ -24,6 +24,7 @@ import dev.peerdist.discovery.wsd.WsdCodec;
 import dev.peerdist.discovery.wsd.WsdDecodeException;
 import dev.peerdist.discovery.wsd.WsdMessage;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -124,6 +125,8 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private volatile LocalHoldings holdings;
   private volatile SubnetListener subnetListener = SubnetListener.NONE;
   private volatile Supplier<ProbeTag> tags;
+  /** The reusable direct buffer of outgoing datagrams ({@link #outgoing}); event loop only. */
+  private ByteBuf sendBuffer;
 
   /** One selected interface in one address family, with its two sockets. */
   private static final class Link {
@@ -487,7 +490,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   private void sendProbes(List<byte[]> datagrams, int keys) {
     for (Link l : links) {
       for (byte[] d : datagrams) {
-        l.prober.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d), l.group)).addListener(f -> {
+        l.prober.writeAndFlush(new DatagramPacket(outgoing(l.prober, d), l.group)).addListener(f -> {
           if (f.isSuccess()) {
             listener.probeSent(keys);
           } else {
@@ -519,7 +522,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       }
       Responder.Reply r = responder.encode(pending);
       for (byte[] d : r.datagrams()) {
-        ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(d), pending.to())).addListener(f -> {
+        ch.writeAndFlush(new DatagramPacket(outgoing(ch, d), pending.to())).addListener(f -> {
           if (f.isSuccess()) {
             listener.replySent(r.keysPerDatagram());
           } else {
@@ -529,6 +532,25 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         });
       }
     }, pending.delay().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A buffer with {@code d} to send on {@code ch}: the directory's one direct send buffer when no
+   * write holds it any more, else {@code d} wrapped (the channel copies it into a direct buffer of
+   * its own, as before). A datagram written on the loop leaves at once unless the socket is full,
+   * so the send buffer is nearly always free, and a reply or probe costs neither a direct buffer
+   * nor a copy by the channel. Only the event loop calls this.
+   */
+  private ByteBuf outgoing(Channel ch, byte[] d) {
+    if (sendBuffer == null && !closed.get()) {
+      sendBuffer = ch.alloc().directBuffer(config.limits().maxMessageBytes());
+    }
+    // refCnt 1: only this directory holds it; a duplicate still queued in a channel holds another.
+    if (sendBuffer != null && sendBuffer.refCnt() == 1 && d.length <= sendBuffer.capacity()) {
+      sendBuffer.clear().writeBytes(d);
+      return sendBuffer.retainedDuplicate();
+    }
+    return Unpooled.wrappedBuffer(d);
   }
 
   // ---------------------------------------------------------------- receiving
@@ -612,6 +634,10 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       synchronized (linkLock) {
         links.forEach(WsDiscoveryPeerDirectory::closeChannels);
         links.clear();
+      }
+      if (sendBuffer != null) {
+        sendBuffer.release();
+        sendBuffer = null;
       }
     };
     if (loop.inEventLoop()) {

@@ -1,6 +1,5 @@
 package dev.peerdist.discovery.wsd;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +30,47 @@ public final class WsdCodec {
       "<soap:Envelope xmlns:soap=\"" + WsdNames.SOAP + "\" xmlns:wsa=\"" + WsdNames.WSA + "\" xmlns:wsd=\""
           + WsdNames.WSD + "\" xmlns:PeerDist=\"" + WsdNames.PEERDIST + "\">";
 
+  // The constant parts of the compact form, as UTF-8 (all ASCII), written by one copy each.
+  private static final byte[] PROBE_HEAD = Utf8Writer.ascii(XML_DECL + ENVELOPE_OPEN + "<soap:Header><wsa:To>"
+      + WsdNames.TO_DISCOVERY + "</wsa:To><wsa:Action>" + WsdNames.ACTION_PROBE + "</wsa:Action><wsa:MessageID>");
+  private static final byte[] PROBE_AFTER_ID = Utf8Writer.ascii("</wsa:MessageID></soap:Header><soap:Body><wsd:Probe>");
+  private static final byte[] PROBE_TAIL = Utf8Writer.ascii("</wsd:Probe></soap:Body></soap:Envelope>");
+  private static final byte[] MATCHES_HEAD = Utf8Writer.ascii(XML_DECL + ENVELOPE_OPEN + "<soap:Header><wsa:To>"
+      + WsdNames.TO_ANONYMOUS + "</wsa:To><wsa:Action>" + WsdNames.ACTION_PROBE_MATCHES
+      + "</wsa:Action><wsa:MessageID>");
+  private static final byte[] RELATES_TO_OPEN = Utf8Writer.ascii("</wsa:MessageID><wsa:RelatesTo>");
+  private static final byte[] RELATES_TO_CLOSE = Utf8Writer.ascii("</wsa:RelatesTo>");
+  private static final byte[] APP_SEQUENCE_OPEN = Utf8Writer.ascii("<wsd:AppSequence InstanceId=\"");
+  private static final byte[] MESSAGE_NUMBER_ATTR = Utf8Writer.ascii("\" MessageNumber=\"");
+  private static final byte[] APP_SEQUENCE_CLOSE = Utf8Writer.ascii("\"/>");
+  private static final byte[] MATCHES_BODY = Utf8Writer.ascii("</soap:Header><soap:Body><wsd:ProbeMatches>");
+  private static final byte[] MATCH_OPEN = Utf8Writer.ascii("<wsd:ProbeMatch><wsa:EndpointReference><wsa:Address>");
+  private static final byte[] MATCH_AFTER_ADDRESS = Utf8Writer.ascii("</wsa:Address></wsa:EndpointReference>");
+  private static final byte[] SCOPES_OPEN = Utf8Writer.ascii("<wsd:Scopes>");
+  private static final byte[] SCOPES_OPEN_NO_GT = Utf8Writer.ascii("<wsd:Scopes");
+  private static final byte[] MATCH_BY_ATTR = Utf8Writer.ascii(" MatchBy=\"");
+  private static final byte[] SCOPES_CLOSE = Utf8Writer.ascii("</wsd:Scopes>");
+  private static final byte[] XADDRS_OPEN = Utf8Writer.ascii("<wsd:XAddrs>");
+  private static final byte[] XADDRS_CLOSE = Utf8Writer.ascii("</wsd:XAddrs>");
+  private static final byte[] METADATA_VERSION_OPEN = Utf8Writer.ascii("<wsd:MetadataVersion>");
+  private static final byte[] METADATA_VERSION_CLOSE = Utf8Writer.ascii("</wsd:MetadataVersion>");
+  private static final byte[] PEERDIST_DATA_OPEN = Utf8Writer.ascii("<PeerDist:PeerDistData>");
+  private static final byte[] PEERDIST_DATA_CLOSE = Utf8Writer.ascii("</PeerDist:PeerDistData>");
+  private static final byte[] BLOCK_COUNT_OPEN = Utf8Writer.ascii("<PeerDist:BlockCount>");
+  private static final byte[] BLOCK_COUNT_CLOSE = Utf8Writer.ascii("</PeerDist:BlockCount>");
+  private static final byte[] SEGMENT_AGES_OPEN = Utf8Writer.ascii("<PeerDist:SegmentAges>");
+  private static final byte[] SEGMENT_AGES_CLOSE = Utf8Writer.ascii("</PeerDist:SegmentAges>");
+  private static final byte[] MATCH_CLOSE = Utf8Writer.ascii("</wsd:ProbeMatch>");
+  private static final byte[] MATCHES_TAIL = Utf8Writer.ascii("</wsd:ProbeMatches></soap:Body></soap:Envelope>");
+  private static final byte[] TYPES_OPEN = Utf8Writer.ascii("<wsd:Types>");
+  private static final byte[] TYPES_OPEN_NO_GT = Utf8Writer.ascii("<wsd:Types");
+  private static final byte[] TYPES_CLOSE = Utf8Writer.ascii("</wsd:Types>");
+  private static final byte[] PEERDIST_PREFIX = Utf8Writer.ascii("PeerDist:");
+
+  private static final QName MATCH_BY = new QName("MatchBy");
+  private static final QName INSTANCE_ID = new QName("InstanceId");
+  private static final QName MESSAGE_NUMBER = new QName("MessageNumber");
+
   private final WsdLimits limits;
 
   public WsdCodec() {
@@ -45,6 +85,14 @@ public final class WsdCodec {
     return limits;
   }
 
+  /**
+   * How many bytes {@code text} takes where the encoder writes it as element content or an
+   * attribute value (escaped, UTF-8), so that a caller can size a message without encoding it.
+   */
+  public static int textBytes(String text) {
+    return Utf8Writer.escapedLength(text);
+  }
+
   /** Encodes any message kind. */
   public byte[] encode(WsdMessage message) {
     if (message instanceof Probe p) {
@@ -55,94 +103,74 @@ public final class WsdCodec {
 
   /** Encodes a Probe in the compact form of TV-4e. */
   public byte[] encode(Probe probe) {
-    StringBuilder sb = new StringBuilder(900);
-    sb.append(XML_DECL).append(ENVELOPE_OPEN).append("<soap:Header>");
-    textElement(sb, "wsa:To", WsdNames.TO_DISCOVERY);
-    textElement(sb, "wsa:Action", WsdNames.ACTION_PROBE);
-    textElement(sb, "wsa:MessageID", probe.messageId());
-    sb.append("</soap:Header><soap:Body><wsd:Probe>");
-    typesElement(sb, probe.types());
+    Utf8Writer w = new Utf8Writer(1024);
+    w.raw(PROBE_HEAD).escaped(probe.messageId()).raw(PROBE_AFTER_ID);
+    typesElement(w, probe.types());
     if (probe.matchBy() != null || !probe.scopes().isEmpty()) {
-      sb.append("<wsd:Scopes");
+      w.raw(SCOPES_OPEN_NO_GT);
       if (probe.matchBy() != null) {
-        sb.append(" MatchBy=\"");
-        WsdText.appendEscaped(sb, probe.matchBy());
-        sb.append('"');
+        w.raw(MATCH_BY_ATTR).escaped(probe.matchBy()).raw('"');
       }
-      sb.append('>');
-      appendList(sb, probe.scopes());
-      sb.append("</wsd:Scopes>");
+      w.raw('>');
+      appendList(w, probe.scopes());
+      w.raw(SCOPES_CLOSE);
     }
-    sb.append("</wsd:Probe></soap:Body></soap:Envelope>");
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
+    return w.raw(PROBE_TAIL).toBytes();
   }
 
   /** Encodes a ProbeMatches in the compact form of TV-4f. */
   public byte[] encode(ProbeMatches pm) {
-    StringBuilder sb = new StringBuilder(1200);
-    sb.append(XML_DECL).append(ENVELOPE_OPEN).append("<soap:Header>");
-    textElement(sb, "wsa:To", WsdNames.TO_ANONYMOUS);
-    textElement(sb, "wsa:Action", WsdNames.ACTION_PROBE_MATCHES);
-    textElement(sb, "wsa:MessageID", pm.messageId());
-    textElement(sb, "wsa:RelatesTo", pm.relatesTo());
+    Utf8Writer w = new Utf8Writer(1536);
+    w.raw(MATCHES_HEAD).escaped(pm.messageId()).raw(RELATES_TO_OPEN).escaped(pm.relatesTo()).raw(RELATES_TO_CLOSE);
     if (pm.appSequence() != null) {
       // The one self-closing element, as in the spec example (PROTOCOL.md §3.4).
-      sb.append("<wsd:AppSequence InstanceId=\"")
-          .append(pm.appSequence().instanceId())
-          .append("\" MessageNumber=\"")
-          .append(pm.appSequence().messageNumber())
-          .append("\"/>");
+      w.raw(APP_SEQUENCE_OPEN).decimal(pm.appSequence().instanceId()).raw(MESSAGE_NUMBER_ATTR)
+          .decimal(pm.appSequence().messageNumber()).raw(APP_SEQUENCE_CLOSE);
     }
-    sb.append("</soap:Header><soap:Body><wsd:ProbeMatches>");
+    w.raw(MATCHES_BODY);
     for (ProbeMatches.Match m : pm.matches()) {
-      sb.append("<wsd:ProbeMatch><wsa:EndpointReference>");
-      textElement(sb, "wsa:Address", m.endpointAddress());
-      sb.append("</wsa:EndpointReference>");
-      typesElement(sb, m.types());
+      w.raw(MATCH_OPEN).escaped(m.endpointAddress()).raw(MATCH_AFTER_ADDRESS);
+      typesElement(w, m.types());
       if (!m.scopes().isEmpty()) {
-        sb.append("<wsd:Scopes>");
-        appendList(sb, m.scopes());
-        sb.append("</wsd:Scopes>");
+        appendList(w.raw(SCOPES_OPEN), m.scopes());
+        w.raw(SCOPES_CLOSE);
       }
       if (!m.xaddrs().isEmpty()) {
-        sb.append("<wsd:XAddrs>");
-        appendList(sb, m.xaddrs());
-        sb.append("</wsd:XAddrs>");
+        appendList(w.raw(XADDRS_OPEN), m.xaddrs());
+        w.raw(XADDRS_CLOSE);
       }
-      textElement(sb, "wsd:MetadataVersion", Long.toString(m.metadataVersion()));
+      w.raw(METADATA_VERSION_OPEN).decimal(m.metadataVersion()).raw(METADATA_VERSION_CLOSE);
       if (m.blockCount() != null || m.segmentAges() != null) {
-        sb.append("<PeerDist:PeerDistData>");
+        w.raw(PEERDIST_DATA_OPEN);
         if (m.blockCount() != null) {
-          textElement(sb, "PeerDist:BlockCount", m.blockCount());
+          w.raw(BLOCK_COUNT_OPEN).escaped(m.blockCount()).raw(BLOCK_COUNT_CLOSE);
         }
         if (m.segmentAges() != null) {
-          textElement(sb, "PeerDist:SegmentAges", m.segmentAges());
+          w.raw(SEGMENT_AGES_OPEN).escaped(m.segmentAges()).raw(SEGMENT_AGES_CLOSE);
         }
-        sb.append("</PeerDist:PeerDistData>");
+        w.raw(PEERDIST_DATA_CLOSE);
       }
-      sb.append("</wsd:ProbeMatch>");
+      w.raw(MATCH_CLOSE);
     }
-    sb.append("</wsd:ProbeMatches></soap:Body></soap:Envelope>");
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
+    return w.raw(MATCHES_TAIL).toBytes();
   }
 
-  private static void textElement(StringBuilder sb, String qname, String text) {
-    sb.append('<').append(qname).append('>');
-    WsdText.appendEscaped(sb, text);
-    sb.append("</").append(qname).append('>');
-  }
-
-  private static void appendList(StringBuilder sb, List<String> items) {
+  private static void appendList(Utf8Writer w, List<String> items) {
     for (int i = 0; i < items.size(); i++) {
       if (i > 0) {
-        sb.append(' ');
+        w.raw(' ');
       }
-      WsdText.appendEscaped(sb, items.get(i));
+      w.escaped(items.get(i));
     }
   }
 
-  private static void typesElement(StringBuilder sb, List<QName> types) {
+  private static void typesElement(Utf8Writer w, List<QName> types) {
     if (types.isEmpty()) {
+      return;
+    }
+    if (types.size() == 1 && WsdNames.PEERDIST.equals(types.get(0).getNamespaceURI())) {
+      // The PCCRD case: one PeerDist type, its prefix declared on the Envelope.
+      w.raw(TYPES_OPEN).raw(PEERDIST_PREFIX).escaped(types.get(0).getLocalPart()).raw(TYPES_CLOSE);
       return;
     }
     // Namespaces the Envelope does not declare get a prefix declared on wsd:Types itself.
@@ -156,15 +184,13 @@ public final class WsdCodec {
       }
       names.add(prefix.isEmpty() ? t.getLocalPart() : prefix + ":" + t.getLocalPart());
     }
-    sb.append("<wsd:Types");
+    w.raw(TYPES_OPEN_NO_GT);
     extra.forEach((ns, prefix) -> {
-      sb.append(prefix.isEmpty() ? " xmlns=\"" : " xmlns:" + prefix + "=\"");
-      WsdText.appendEscaped(sb, ns);
-      sb.append('"');
+      w.raw(' ').escaped(prefix.isEmpty() ? "xmlns" : "xmlns:" + prefix).raw('=').raw('"').escaped(ns).raw('"');
     });
-    sb.append('>');
-    appendList(sb, names);
-    sb.append("</wsd:Types>");
+    w.raw('>');
+    appendList(w, names);
+    w.raw(TYPES_CLOSE);
   }
 
   /**
@@ -196,7 +222,7 @@ public final class WsdCodec {
     String matchBy = null;
     List<String> scopes = List.of();
     if (scopesEl != null) {
-      String mb = scopesEl.attributes.get(new QName("MatchBy"));
+      String mb = scopesEl.attributes.get(MATCH_BY);
       if (mb != null) {
         matchBy = WsdText.trimXml(mb);
         checkToken("MatchBy", matchBy);
@@ -212,8 +238,8 @@ public final class WsdCodec {
     XmlElement seqEl = header.child(WsdNames.WSD, "AppSequence");
     if (seqEl != null) {
       seq = new AppSequence(
-          unsignedInt(seqEl.attributes.get(new QName("InstanceId")), "AppSequence/@InstanceId"),
-          unsignedInt(seqEl.attributes.get(new QName("MessageNumber")), "AppSequence/@MessageNumber"));
+          unsignedInt(seqEl.attributes.get(INSTANCE_ID), "AppSequence/@InstanceId"),
+          unsignedInt(seqEl.attributes.get(MESSAGE_NUMBER), "AppSequence/@MessageNumber"));
     }
     XmlElement pms = body.required(WsdNames.WSD, "ProbeMatches", "wsd:ProbeMatches");
     List<ProbeMatches.Match> matches = new ArrayList<>();
@@ -271,9 +297,22 @@ public final class WsdCodec {
       if (ns == null) {
         throw new WsdDecodeException("wsd:Types prefix '" + abbreviate(prefix) + "' is not declared");
       }
-      out.add(new QName(ns, local));
+      out.add(sharedType(ns, local));
     }
     return out;
+  }
+
+  /** The PCCRD types as the shared constants (equal to any QName of the same name), others new. */
+  private static QName sharedType(String ns, String local) {
+    if (ns.equals(WsdNames.PEERDIST)) {
+      if (local.equals(WsdNames.TYPE_V1.getLocalPart())) {
+        return WsdNames.TYPE_V1;
+      }
+      if (local.equals(WsdNames.TYPE_V2.getLocalPart())) {
+        return WsdNames.TYPE_V2;
+      }
+    }
+    return new QName(ns, local);
   }
 
   private List<String> list(XmlElement el, String shownAs) {
@@ -290,7 +329,7 @@ public final class WsdCodec {
     if (t.isEmpty()) {
       throw new WsdDecodeException(shownAs + " is empty");
     }
-    if (!WsdText.splitList(t).get(0).equals(t)) {
+    if (WsdText.hasXmlSpace(t)) {
       throw new WsdDecodeException(shownAs + " contains white space");
     }
     checkToken(shownAs, t);
@@ -310,7 +349,7 @@ public final class WsdCodec {
       throw new WsdDecodeException("missing " + shownAs);
     }
     String t = WsdText.trimXml(text);
-    if (t.isEmpty() || t.length() > 10 || !t.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (t.isEmpty() || t.length() > 10 || !allDigits(t)) {
       throw new WsdDecodeException(shownAs + " is not an unsigned 32-bit integer: " + abbreviate(t));
     }
     long v = Long.parseLong(t);
@@ -318,6 +357,15 @@ public final class WsdCodec {
       throw new WsdDecodeException(shownAs + " exceeds 2^32-1: " + t);
     }
     return v;
+  }
+
+  private static boolean allDigits(String t) {
+    for (int i = 0; i < t.length(); i++) {
+      if (t.charAt(i) < '0' || t.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isNamed(XmlElement e, String ns, String local) {

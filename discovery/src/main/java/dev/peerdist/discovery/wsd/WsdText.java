@@ -38,6 +38,16 @@ final class WsdText {
     return value;
   }
 
+  /** Whether {@code text} contains XML white space anywhere. */
+  static boolean hasXmlSpace(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (isXmlSpace(text.charAt(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Splits XML-whitespace-separated list text into its items. */
   static List<String> splitList(String text) {
     List<String> items = new ArrayList<>();

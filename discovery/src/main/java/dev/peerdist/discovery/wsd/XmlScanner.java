@@ -1,9 +1,8 @@
 package dev.peerdist.discovery.wsd;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import javax.xml.XMLConstants;
 import javax.xml.namespace.QName;
@@ -27,16 +26,66 @@ import javax.xml.namespace.QName;
 final class XmlScanner {
   private static final String ERROR = "not well-formed XML: ";
 
-  private final String in;
+  /**
+   * Names, namespaces and fixed texts of the PCCRD messages (PROTOCOL.md §3), by length: {@link
+   * #cut} returns these shared instances instead of cutting a new String out of the input for
+   * each, so a usual message allocates few Strings and later comparisons with the same constants
+   * find them identical at once.
+   */
+  private static final String[][] KNOWN_BY_LENGTH = byLength(
+      "soap", "wsa", "wsd", "PeerDist", "xmlns", "Envelope", "Header", "Body", "To", "Action", "MessageID",
+      "RelatesTo", "AppSequence", "InstanceId", "MessageNumber", "Probe", "ProbeMatches", "ProbeMatch", "Types",
+      "Scopes", "MatchBy", "XAddrs", "EndpointReference", "Address", "MetadataVersion", "PeerDistData",
+      "BlockCount", "SegmentAges", "PeerDist:PeerDistData", "PeerDist:PeerDistDataV2", "1", "2",
+      WsdNames.SOAP, WsdNames.WSA, WsdNames.WSD, WsdNames.PEERDIST, WsdNames.TO_DISCOVERY, WsdNames.TO_ANONYMOUS,
+      WsdNames.ACTION_PROBE, WsdNames.ACTION_PROBE_MATCHES, WsdNames.MATCH_BY_STRCMP0,
+      WsdNames.MATCH_BY_PEERDIST_V2);
+
+  private static String[][] byLength(String... known) {
+    int max = 0;
+    for (String k : known) {
+      max = Math.max(max, k.length());
+    }
+    String[][] table = new String[max + 1][0];
+    for (String k : known) {
+      String[] row = Arrays.copyOf(table[k.length()], table[k.length()].length + 1);
+      row[row.length - 1] = k;
+      table[k.length()] = row;
+    }
+    return table;
+  }
+
+  /** The document's characters in {@code in[0, end)}; the array may be longer. */
+  private final char[] in;
   private final int end;
   private final WsdLimits limits;
+  /** Whether the caller already checked that every character is one XML allows. */
+  private final boolean charsChecked;
   private int pos;
   private int elements;
+  /** Where the raw names of the open elements start and end in {@link #in}, innermost last. */
+  private int[] openNames = new int[32];
+  private int open;
+  /** The index of the first colon of the name {@link #nameEnd} read last, or -1. */
+  private int colon;
+  /** Text being assembled when it is not one plain run (references, CR, CDATA). */
+  private StringBuilder scratch;
 
   XmlScanner(String xml, WsdLimits limits) {
-    this.in = xml;
-    this.end = xml.length();
+    this(xml.toCharArray(), xml.length(), limits, false);
+  }
+
+  /**
+   * Reads {@code chars[0, end)}, which it does not change (nor does anyone else meanwhile).
+   *
+   * @param charsChecked whether every character is known to be one XML 1.0 §2.2 allows (for
+   *     example all are ASCII tab, LF, CR or U+0020..U+007F); the scanner skips that check
+   */
+  XmlScanner(char[] chars, int end, WsdLimits limits, boolean charsChecked) {
+    this.in = chars;
+    this.end = end;
     this.limits = limits;
+    this.charsChecked = charsChecked;
   }
 
   /** The document's root element; throws unless the whole input is exactly one well-formed document. */
@@ -45,9 +94,9 @@ final class XmlScanner {
       throw error("empty document");
     }
     // Every character, in markup, comments and instructions too, must be one XML allows (§2.2).
-    for (int i = 0; i < end; i++) {
-      char c = in.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in.charAt(i + 1))) {
+    for (int i = charsChecked ? end : 0; i < end; i++) {
+      char c = in[i];
+      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(in[i + 1])) {
         i++;
       } else if (!allowed(c) || Character.isSurrogate(c)) {
         throw error(String.format("character U+%04X not allowed in XML", (int) c));
@@ -59,18 +108,18 @@ final class XmlScanner {
       if (pos >= end) {
         break;
       }
-      if (in.charAt(pos) != '<') {
+      if (in[pos] != '<') {
         throw error(root == null ? "content before the root element" : "content after the root element");
       }
-      if (pos == 0 && in.startsWith("<?xml", 0) && end > 5 && isWhitespace(in.charAt(5))) {
+      if (pos == 0 && startsWith("<?xml", 0) && end > 5 && isWhitespace(in[5])) {
         xmlDeclaration();
-      } else if (in.startsWith("<?", pos)) {
+      } else if (startsWith("<?", pos)) {
         processingInstruction();
-      } else if (in.startsWith("<!--", pos)) {
+      } else if (startsWith("<!--", pos)) {
         comment();
-      } else if (in.startsWith("<!DOCTYPE", pos)) {
+      } else if (startsWith("<!DOCTYPE", pos)) {
         throw new WsdDecodeException("DTD not allowed");
-      } else if (in.startsWith("<!", pos) || in.startsWith("</", pos)) {
+      } else if (startsWith("<!", pos) || startsWith("</", pos)) {
         throw error(root == null ? "markup before the root element" : "markup after the root element");
       } else if (root != null) {
         throw error("a second root element");
@@ -86,78 +135,190 @@ final class XmlScanner {
 
   /** An element from its '<' to the end of its end tag; iterative, so depth costs no stack. */
   private XmlElement element() {
-    List<String> rawNames = new ArrayList<>();
     XmlElement root = null;
     XmlElement current = null;
     do {
       if (pos >= end) {
-        throw error("unexpected end inside <" + rawNames.get(rawNames.size() - 1) + ">");
+        throw error("unexpected end inside <" + openName(open - 1) + ">");
       }
-      char c = in.charAt(pos);
+      char c = in[pos];
+      // What follows '<' decides (the markup kinds differ in their second character).
+      char next = c == '<' && pos + 1 < end ? in[pos + 1] : 0;
       if (c != '<') {
         text(current);
-      } else if (in.startsWith("</", pos)) {
+      } else if (next == '/') {
         pos += 2;
-        String name = name();
+        int start = pos;
+        int stop = nameEnd();
         skipWhitespace();
         expect('>');
-        String open = rawNames.remove(rawNames.size() - 1);
-        if (!open.equals(name)) {
-          throw error("end tag </" + clip(name) + "> does not match <" + clip(open) + ">");
+        int openStart = openNames[2 * (open - 1)];
+        int openLength = openNames[2 * (open - 1) + 1] - openStart;
+        if (stop - start != openLength || !sameRegion(start, openStart, openLength)) {
+          throw error("end tag </" + clip(str(start, stop)) + "> does not match <" + clip(openName(open - 1))
+              + ">");
         }
+        open--;
         current = current.parent;
-      } else if (in.startsWith("<!--", pos)) {
+      } else if (next == '!' && startsWith("<!--", pos)) {
         comment();
-      } else if (in.startsWith("<![CDATA[", pos)) {
-        int close = in.indexOf("]]>", pos + 9);
+      } else if (next == '!' && startsWith("<![CDATA[", pos)) {
+        int close = indexOf("]]>", pos + 9);
         if (close < 0) {
           throw error("unterminated CDATA section");
         }
-        appendChars(current.text, pos + 9, close);
+        StringBuilder sb = scratch();
+        appendChars(sb, pos + 9, close);
+        current.appendText(sb);
         pos = close + 3;
-      } else if (in.startsWith("<?", pos)) {
+      } else if (next == '?') {
         processingInstruction();
-      } else if (in.startsWith("<!", pos)) {
-        throw in.startsWith("<!DOCTYPE", pos) ? new WsdDecodeException("DTD not allowed")
+      } else if (next == '!') {
+        throw startsWith("<!DOCTYPE", pos) ? new WsdDecodeException("DTD not allowed")
             : error("markup declaration inside an element");
       } else {
-        if (rawNames.size() + 1 > limits.maxDepth()) {
+        if (open + 1 > limits.maxDepth()) {
           throw new WsdDecodeException("element depth exceeds the limit of " + limits.maxDepth());
         }
         if (++elements > limits.maxElements()) {
           throw new WsdDecodeException("element count exceeds the limit of " + limits.maxElements());
         }
-        XmlElement e = startTag(current, rawNames);
+        XmlElement e = startTag(current);
         if (current == null) {
           root = e;
         } else {
-          current.children.add(e);
+          current.addChild(e);
         }
         if (emptyTag) {
-          rawNames.remove(rawNames.size() - 1);
+          open--;
         } else {
           current = e;
         }
       }
-    } while (!rawNames.isEmpty());
+    } while (open > 0);
     return root;
+  }
+
+  /** The raw name of the open element at {@code depth} (0 = root), for messages. */
+  private String openName(int depth) {
+    return str(openNames[2 * depth], openNames[2 * depth + 1]);
+  }
+
+  /** {@code in[from, to)} as a String: a shared one of the known strings when it is one. */
+  private String cut(int from, int to) {
+    int n = to - from;
+    if (n > 0 && n < KNOWN_BY_LENGTH.length) {
+      char first = in[from];
+      char last = in[to - 1];
+      for (String k : KNOWN_BY_LENGTH[n]) {
+        if (k.charAt(0) == first && k.charAt(n - 1) == last && matches(from, k)) {
+          return k;
+        }
+      }
+    }
+    return str(from, to);
+  }
+
+  /** {@code in[from, to)} as a new String. */
+  private String str(int from, int to) {
+    return new String(in, from, to - from);
+  }
+
+  /** Whether {@code s} occurs at {@code at} (as {@link String#startsWith(String, int)}). */
+  private boolean startsWith(String s, int at) {
+    return startsWith(in, end, s, at);
+  }
+
+  private static boolean startsWith(char[] in, int end, String s, int at) {
+    int n = s.length();
+    if (at < 0 || at > end - n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (in[at + i] != s.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code in[from, from + k.length())} is {@code k}. */
+  private boolean matches(int from, String k) {
+    return startsWith(in, end, k, from);
+  }
+
+  /** Whether the {@code n} characters at {@code a} and at {@code b} are the same. */
+  private boolean sameRegion(int a, int b, int n) {
+    for (int i = 0; i < n; i++) {
+      if (in[a + i] != in[b + i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The first index at or after {@code from} where {@code c} is, or -1. */
+  private int indexOf(char c, int from) {
+    for (int i = Math.max(from, 0); i < end; i++) {
+      if (in[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The first index at or after {@code from} where {@code s} occurs, or -1. */
+  private int indexOf(String s, int from) {
+    return indexOf(in, end, s, from);
+  }
+
+  /** The first index at or after {@code from} of {@code s} in {@code in[0, end)}, or -1. */
+  private static int indexOf(char[] in, int end, String s, int from) {
+    char first = s.charAt(0);
+    for (int i = Math.max(from, 0); i <= end - s.length(); i++) {
+      if (in[i] == first && startsWith(in, end, s, i)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether {@code in[0, end)} contains {@code <!DOCTYPE} anywhere (looking for its rare '!' first). */
+  static boolean containsDoctype(char[] in, int end) {
+    for (int i = 1; i < end; i++) {
+      if (in[i] == '!' && in[i - 1] == '<' && startsWith(in, end, "<!DOCTYPE", i - 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The scratch builder, emptied. */
+  private StringBuilder scratch() {
+    if (scratch == null) {
+      scratch = new StringBuilder(64);
+    }
+    scratch.setLength(0);
+    return scratch;
   }
 
   /** Whether the tag {@link #startTag} read last was an empty-element tag ({@code <a/>}). */
   private boolean emptyTag;
 
   /** Reads a start tag at '<' into an element (child of {@code parent}) and pushes its raw name. */
-  private XmlElement startTag(XmlElement parent, List<String> rawNames) {
+  private XmlElement startTag(XmlElement parent) {
     pos++;
-    String rawName = name();
-    Map<String, String> raw = new LinkedHashMap<>(); // attributes in document order
-    Map<String, String> declared = new HashMap<>();
+    int nameStart = pos;
+    int nameStop = nameEnd();
+    int nameColon = colon;
+    Map<String, String> raw = null; // attributes in document order; most tags have none
+    Map<String, String> declared = null;
     while (true) {
       boolean spaced = skipWhitespace();
       if (pos >= end) {
-        throw error("unexpected end in the start tag <" + clip(rawName) + ">");
+        throw error("unexpected end in the start tag <" + clip(str(nameStart, nameStop)) + ">");
       }
-      char c = in.charAt(pos);
+      char c = in[pos];
       if (c == '>') {
         pos++;
         emptyTag = false;
@@ -170,35 +331,84 @@ final class XmlScanner {
         break;
       }
       if (!spaced) {
-        throw error("attributes of <" + clip(rawName) + "> must be separated by white space");
+        throw error("attributes of <" + clip(str(nameStart, nameStop)) + "> must be separated by white space");
       }
+      int attrStart = pos;
       String attr = name();
       skipWhitespace();
       expect('=');
       skipWhitespace();
       String value = attributeValue();
       if (attr.equals("xmlns") || attr.startsWith("xmlns:")) {
-        String prefix = attr.equals("xmlns") ? "" : attr.substring(6);
+        String prefix = attr.equals("xmlns") ? "" : cut(attrStart + 6, attrStart + attr.length());
+        if (declared == null) {
+          declared = new HashMap<>(8);
+        }
         if (declared.put(prefix, value) != null) {
-          throw error("namespace prefix '" + clip(prefix) + "' declared twice on <" + clip(rawName) + ">");
+          throw error("namespace prefix '" + clip(prefix) + "' declared twice on <"
+              + clip(str(nameStart, nameStop)) + ">");
         }
         checkDeclaration(prefix, value);
       } else {
+        if (raw == null) {
+          raw = new LinkedHashMap<>(8);
+        }
         if (raw.put(attr, value) != null) {
-          throw error("attribute " + clip(attr) + " repeated on <" + clip(rawName) + ">");
+          throw error("attribute " + clip(attr) + " repeated on <" + clip(str(nameStart, nameStop)) + ">");
         }
       }
     }
-    XmlElement e = new XmlElement(resolve(declared, parent, rawName, true), parent);
-    e.declaredNamespaces.putAll(declared);
-    for (Map.Entry<String, String> a : raw.entrySet()) {
-      QName q = resolve(declared, parent, a.getKey(), false);
-      if (e.attributes.put(q, a.getValue()) != null) {
-        throw error("attribute " + clip(a.getKey()) + " repeated on <" + clip(rawName) + "> under another prefix");
+    XmlElement e = new XmlElement(resolveElement(declared, parent, nameStart, nameStop, nameColon), parent);
+    if (declared != null) {
+      e.declaredNamespaces = declared;
+    }
+    if (raw != null) {
+      for (Map.Entry<String, String> a : raw.entrySet()) {
+        QName q = resolve(declared, parent, a.getKey(), false);
+        if (e.putAttribute(q, a.getValue()) != null) {
+          throw error("attribute " + clip(a.getKey()) + " repeated on <" + clip(str(nameStart, nameStop))
+              + "> under another prefix");
+        }
       }
     }
-    rawNames.add(rawName);
+    if (2 * open + 2 > openNames.length) {
+      openNames = Arrays.copyOf(openNames, 2 * openNames.length);
+    }
+    openNames[2 * open] = nameStart;
+    openNames[2 * open + 1] = nameStop;
+    open++;
     return e;
+  }
+
+  /**
+   * The name of an element whose raw name is {@code in[start, stop)} (first colon at {@code
+   * colonAt}, or -1), resolved as {@link #resolve} does, without cutting the raw name out.
+   */
+  private QName resolveElement(Map<String, String> declared, XmlElement parent, int start, int stop, int colonAt) {
+    if (colonAt < 0) {
+      if (!isNcName(start, stop)) {
+        throw error("name " + clip(str(start, stop)) + " is not a qualified name");
+      }
+      return new QName(XmlElement.namespaceFor(declared, parent, ""), cut(start, stop));
+    }
+    if (!isNcName(start, colonAt) || !isNcName(colonAt + 1, stop)) {
+      throw error("name " + clip(str(start, stop)) + " is not a qualified name");
+    }
+    String prefix = cut(start, colonAt);
+    String ns = XmlElement.namespaceFor(declared, parent, prefix);
+    if (ns == null) {
+      throw error("prefix '" + clip(prefix) + "' of " + clip(str(start, stop)) + " is not declared");
+    }
+    return new QName(ns, cut(colonAt + 1, stop), prefix);
+  }
+
+  /** Whether {@code in[from, to)} is a name without a colon, given that it is part of a Name. */
+  private boolean isNcName(int from, int to) {
+    if (from >= to || !isNameChar(in[from], true)) {
+      return false;
+    }
+    int c = indexOf(':', from);
+    return c < 0 || c >= to;
   }
 
   /** Namespaces in XML 1.0 §3: what a declaration may not bind. */
@@ -251,41 +461,64 @@ final class XmlScanner {
 
   /** Character data up to the next '<', with references replaced. */
   private void text(XmlElement current) {
-    StringBuilder sb = current.text;
+    // The usual case: one run of plain characters up to '<'; every character was checked by
+    // document().
+    int run = pos;
+    char c = 0;
+    while (run < end && (c = in[run]) != '<' && c != '&' && c != '\r' && c != ']') {
+      run++;
+    }
+    if (run >= end || c == '<') {
+      current.appendText(cut(pos, run));
+      pos = run;
+      return;
+    }
+    StringBuilder sb = scratch();
     while (pos < end) {
-      // Runs of plain characters in one append; every character was checked by document().
-      int run = pos;
-      char c = 0;
-      while (run < end && (c = in.charAt(run)) != '<' && c != '&' && c != '\r' && c != ']') {
+      run = pos;
+      while (run < end && (c = in[run]) != '<' && c != '&' && c != '\r' && c != ']') {
         run++;
       }
-      sb.append(in, pos, run);
+      sb.append(in, pos, run - pos);
       pos = run;
       if (pos >= end || c == '<') {
-        return;
+        break;
       }
       if (c == '&') {
         reference(sb);
-      } else if (c == ']' && in.startsWith("]]>", pos)) {
+      } else if (c == ']' && startsWith("]]>", pos)) {
         throw error("']]>' in character data");
       } else {
         pos = appendChar(sb, pos);
       }
     }
+    current.appendText(sb);
   }
 
   /** A quoted attribute value with references replaced and white space normalised (XML 1.0 §3.3.3). */
   private String attributeValue() {
-    if (pos >= end || (in.charAt(pos) != '"' && in.charAt(pos) != '\'')) {
+    if (pos >= end || (in[pos] != '"' && in[pos] != '\'')) {
       throw error("attribute value not quoted");
     }
-    char quote = in.charAt(pos++);
-    StringBuilder sb = new StringBuilder();
+    char quote = in[pos++];
+    // The usual case: no reference and no white space to normalise.
+    int run = pos;
+    char r = 0;
+    while (run < end && (r = in[run]) != quote && r != '<' && r != '&' && r != '\t' && r != '\n'
+        && r != '\r') {
+      run++;
+    }
+    if (run < end && r == quote) {
+      String value = cut(pos, run);
+      pos = run + 1;
+      return value;
+    }
+    StringBuilder sb = scratch();
     while (true) {
       if (pos >= end) {
         throw error("unterminated attribute value");
       }
-      char c = in.charAt(pos);
+      char c = in[pos];
       if (c == quote) {
         pos++;
         return sb.toString();
@@ -297,7 +530,7 @@ final class XmlScanner {
         reference(sb);
       } else if (c == '\t' || c == '\n' || c == '\r') {
         // A CR LF pair is one line end, hence one space.
-        pos += c == '\r' && pos + 1 < end && in.charAt(pos + 1) == '\n' ? 2 : 1;
+        pos += c == '\r' && pos + 1 < end && in[pos + 1] == '\n' ? 2 : 1;
         sb.append(' ');
       } else {
         pos = appendChar(sb, pos);
@@ -307,11 +540,11 @@ final class XmlScanner {
 
   /** A reference at '&': one of the five predefined entities or a character reference. */
   private void reference(StringBuilder sb) {
-    int semi = in.indexOf(';', pos);
+    int semi = indexOf(';', pos);
     if (semi < 0 || semi - pos > 12) {
       throw error("unterminated reference");
     }
-    String body = in.substring(pos + 1, semi);
+    String body = str(pos + 1, semi);
     switch (body) {
       case "lt" -> sb.append('<');
       case "gt" -> sb.append('>');
@@ -357,10 +590,10 @@ final class XmlScanner {
    * character was checked by {@link #document()} (a surrogate pair is appended half by half).
    */
   private int appendChar(StringBuilder sb, int i) {
-    char c = in.charAt(i);
+    char c = in[i];
     if (c == '\r') {
       sb.append('\n'); // XML 1.0 §2.11: CR LF and lone CR read as LF
-      return i + 1 < end && in.charAt(i + 1) == '\n' ? i + 2 : i + 1;
+      return i + 1 < end && in[i + 1] == '\n' ? i + 2 : i + 1;
     }
     sb.append(c);
     return i + 1;
@@ -382,14 +615,31 @@ final class XmlScanner {
   /** A Name (XML 1.0 §2.3, restricted to the characters that can start or continue one). */
   private String name() {
     int start = pos;
-    while (pos < end && isNameChar(in.charAt(pos), pos == start)) {
+    return cut(start, nameEnd());
+  }
+
+  /**
+   * Reads a Name at {@code pos} like {@link #name()} and returns where it ends (now {@code pos});
+   * {@link #colon} is set to its first colon, or -1.
+   */
+  private int nameEnd() {
+    int start = pos;
+    colon = -1;
+    while (pos < end) {
+      char c = in[pos];
+      if (!isNameChar(c, pos == start)) {
+        break;
+      }
+      if (c == ':' && colon < 0) {
+        colon = pos;
+      }
       pos++;
     }
     if (pos == start) {
       throw error(pos >= end ? "unexpected end where a name belongs" : "a name cannot start with '"
-          + in.charAt(pos) + "'");
+          + in[pos] + "'");
     }
-    return in.substring(start, pos);
+    return pos;
   }
 
   private static boolean isNameChar(char c, boolean first) {
@@ -419,7 +669,7 @@ final class XmlScanner {
     pos = 5;
     pseudoAttribute("version", true);
     String version = lastPseudo;
-    if (!version.matches("1\\.[0-9]+")) {
+    if (!isVersion(version)) {
       throw error("XML version " + clip(version) + " unknown");
     }
     pseudoAttribute("encoding", false); // any value: unused, as StAX does with characters it is given
@@ -427,10 +677,23 @@ final class XmlScanner {
       throw error("standalone must be yes or no");
     }
     skipWhitespace();
-    if (!in.startsWith("?>", pos)) {
+    if (!startsWith("?>", pos)) {
       throw error("malformed XML declaration");
     }
     pos += 2;
+  }
+
+  /** Whether {@code v} matches {@code 1\.[0-9]+} (XML 1.0 §2.8 VersionNum). */
+  private static boolean isVersion(String v) {
+    if (v.length() < 3 || v.charAt(0) != '1' || v.charAt(1) != '.') {
+      return false;
+    }
+    for (int i = 2; i < v.length(); i++) {
+      if (v.charAt(i) < '0' || v.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The value {@link #pseudoAttribute} read last. */
@@ -439,7 +702,7 @@ final class XmlScanner {
   /** Reads {@code S name Eq quoted-value} when it comes next; false (nothing read) when it does not. */
   private boolean pseudoAttribute(String name, boolean required) {
     int start = pos;
-    if (!skipWhitespace() || !in.startsWith(name, pos)) {
+    if (!skipWhitespace() || !startsWith(name, pos)) {
       if (required) {
         throw error("XML declaration without " + name);
       }
@@ -450,22 +713,22 @@ final class XmlScanner {
     skipWhitespace();
     expect('=');
     skipWhitespace();
-    if (pos >= end || (in.charAt(pos) != '"' && in.charAt(pos) != '\'')) {
+    if (pos >= end || (in[pos] != '"' && in[pos] != '\'')) {
       throw error("XML declaration's " + name + " not quoted");
     }
-    char quote = in.charAt(pos);
-    int close = in.indexOf(quote, pos + 1);
+    char quote = in[pos];
+    int close = indexOf(quote, pos + 1);
     if (close < 0) {
       throw error("unterminated XML declaration");
     }
-    lastPseudo = in.substring(pos + 1, close);
+    lastPseudo = str(pos + 1, close);
     pos = close + 1;
     return true;
   }
 
   /** Skips a processing instruction at "<?"; its target may not be "xml" in any case (§2.6). */
   private void processingInstruction() {
-    int close = in.indexOf("?>", pos + 2);
+    int close = indexOf("?>", pos + 2);
     if (close < 0) {
       throw error("unterminated processing instruction");
     }
@@ -473,7 +736,7 @@ final class XmlScanner {
     if (name().equalsIgnoreCase("xml")) {
       throw error("XML declaration not at the start");
     }
-    if (pos < close && !isWhitespace(in.charAt(pos))) {
+    if (pos < close && !isWhitespace(in[pos])) {
       throw error("processing instruction target not followed by white space");
     }
     pos = close + 2;
@@ -481,8 +744,8 @@ final class XmlScanner {
 
   /** Skips a comment at "<!--"; "--" may not occur inside it (XML 1.0 §2.5). */
   private void comment() {
-    int close = in.indexOf("--", pos + 4);
-    if (close < 0 || !in.startsWith("-->", close)) {
+    int close = indexOf("--", pos + 4);
+    if (close < 0 || !startsWith("-->", close)) {
       throw error(close < 0 ? "unterminated comment" : "'--' inside a comment");
     }
     pos = close + 3;
@@ -491,7 +754,7 @@ final class XmlScanner {
   /** Skips XML white space; true when there was some. */
   private boolean skipWhitespace() {
     int start = pos;
-    while (pos < end && isWhitespace(in.charAt(pos))) {
+    while (pos < end && isWhitespace(in[pos])) {
       pos++;
     }
     return pos > start;
@@ -502,7 +765,7 @@ final class XmlScanner {
   }
 
   private void expect(char c) {
-    if (pos >= end || in.charAt(pos) != c) {
+    if (pos >= end || in[pos] != c) {
       throw error("expected '" + c + "'" + (pos >= end ? " at the end" : " at offset " + pos));
     }
     pos++;

@@ -43,6 +43,22 @@ class PccrdProfileTest {
   }
 
   @Test
+  void blockCountsAreTheDigitsOfPercent08XAndARepeatedIdIsListedOnce() {
+    for (int v : new int[] {1, 9, 10, 0xABCDEF, 0x7FFFFFFF, 0x10000000, 0x0FFFFFFF}) {
+      char[] out = new char[10];
+      PccrdProfile.hex8(v, out, 1);
+      assertEquals(String.format("%08X", v), new String(out, 1, 8));
+    }
+    DiscoveryKey a = key(DiscoveryKey.Form.V1, 1);
+    DiscoveryKey b = key(DiscoveryKey.Form.V1, 2);
+    PccrdQuery q = new PccrdQuery(DiscoveryKey.Form.V1, List.of(a, b, a));
+    ProbeMatches.Match m = PccrdProfile.match(q, Map.of(a, new Holding(3, false), b, new Holding(0x7FFFFFFF, true)),
+        "urn:uuid:x", "10.0.0.1:80").orElseThrow();
+    assertEquals(List.of(a.toHex(), b.toHex()), m.scopes());
+    assertEquals("000000037FFFFFFF", m.blockCount());
+  }
+
+  @Test
   void silenceWhenNothingIsHeld() {
     PccrdQuery q = new PccrdQuery(DiscoveryKey.Form.V1, List.of(key(DiscoveryKey.Form.V1, 1)));
     assertTrue(PccrdProfile.match(q, Map.of(), "urn:uuid:x", "10.0.0.1:80").isEmpty());

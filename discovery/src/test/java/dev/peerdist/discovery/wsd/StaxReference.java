@@ -64,22 +64,22 @@ final class StaxReference {
           for (int i = 0; i < r.getNamespaceCount(); i++) {
             String p = r.getNamespacePrefix(i);
             String uri = r.getNamespaceURI(i);
-            e.declaredNamespaces.put(p == null ? "" : p, uri == null ? "" : uri);
+            e.declareNamespace(p == null ? "" : p, uri == null ? "" : uri);
           }
           for (int i = 0; i < r.getAttributeCount(); i++) {
-            e.attributes.put(r.getAttributeName(i), r.getAttributeValue(i));
+            e.putAttribute(r.getAttributeName(i), r.getAttributeValue(i));
           }
           if (current == null) {
             root = e;
           } else {
-            current.children.add(e);
+            current.addChild(e);
           }
           current = e;
         }
         case XMLStreamConstants.END_ELEMENT -> current = current.parent;
         case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA, XMLStreamConstants.SPACE -> {
           if (current != null) {
-            current.text.append(r.getTextCharacters(), r.getTextStart(), r.getTextLength());
+            current.appendText(new String(r.getTextCharacters(), r.getTextStart(), r.getTextLength()));
           }
         }
         case XMLStreamConstants.DTD -> throw new WsdDecodeException("DTD not allowed");

@@ -196,7 +196,7 @@ class XmlScannerTest {
   }
 
   /** Everything the decoder can see of a tree, in a canonical order. */
-  private static String dump(XmlElement e) {
+  static String dump(XmlElement e) {
     StringBuilder sb = new StringBuilder();
     dump(e, 0, sb);
     return sb.toString();
@@ -207,7 +207,7 @@ class XmlScannerTest {
     Map<String, String> attrs = new TreeMap<>();
     e.attributes.forEach((k, v) -> attrs.put(q(k), v));
     sb.append(' ').append(attrs).append(' ').append(new TreeMap<>(e.declaredNamespaces));
-    sb.append(" text=").append(e.text.toString().replace("\n", "\\n")).append('\n');
+    sb.append(" text=").append(e.text().replace("\n", "\\n")).append('\n');
     List<XmlElement> kids = new ArrayList<>(e.children);
     for (XmlElement c : kids) {
       dump(c, depth + 1, sb);
