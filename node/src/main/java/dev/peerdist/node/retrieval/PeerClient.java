@@ -62,9 +62,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Futures complete on the client's event loop; callers that do real work must hop threads.
  *
  * <p>Connections. Each peer's connections live on one event loop, which alone touches the peer's
- * state: idle connections, the count of open ones ({@code maxConnectionsPerPeer}, connecting and
- * owing ones included) and the exchanges waiting for one ({@code maxPendingPerPeer}, each for at
- * most the request timeout, then BUSY). A connection carries one request at a time and is never
+ * state: idle connections, the open ones (at most {@code maxConnectionsPerPeer} that can carry
+ * exchanges, and as many again that owe a late answer, below) and the exchanges waiting for one
+ * ({@code maxPendingPerPeer}, each for at most the request timeout, then BUSY). A connection carries one request at a time and is never
  * given a second request before the first one's answer has been read whole, so an answer is
  * always read as the answer to the request before it (HTTP/1.1 answers in order). When the
  * request timer fires the exchange fails with TIMEOUT, but the connection is kept, used for
@@ -247,7 +247,19 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
     /** Open connections: connecting, idle, busy or owing an answer. */
     int open;
+    /** Of those, the ones owing a late answer. */
+    int owing;
     boolean closed;
+
+    /**
+     * A connection may be opened while fewer than {@code maxConnectionsPerPeer} can carry
+     * exchanges: connections owing a late answer do not count, up to as many again (so a slow
+     * peer does not shrink the pool to nothing, and the connections to a peer stay bounded).
+     */
+    boolean mayConnect() {
+      int max = config.maxConnectionsPerPeer();
+      return open - owing < max && open < 2 * max;
+    }
 
     Peer(InetSocketAddress address, String name, EventLoop loop) {
       this.loop = loop;
@@ -276,7 +288,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
           return;
         }
       }
-      if (open < config.maxConnectionsPerPeer()) {
+      if (mayConnect()) {
         connect(x);
         return;
       }
@@ -333,13 +345,15 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     private void closed(Channel ch) {
       open--;
       idle.removeIf(c -> c.ctx.channel() == ch);
-      // A waiter may now open a connection of its own.
-      if (!closed && open < config.maxConnectionsPerPeer()) {
-        Exchange next = waiting.pollFirst();
-        if (next != null) {
-          next.waitTimer.cancel(false);
-          connect(next);
-        }
+      dispatch();
+    }
+
+    /** Waiters may open connections of their own while {@link #mayConnect()}. */
+    void dispatch() {
+      Exchange next;
+      while (!closed && mayConnect() && (next = waiting.pollFirst()) != null) {
+        next.waitTimer.cancel(false);
+        connect(next);
       }
     }
 
@@ -408,18 +422,26 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         return;
       }
       current = null;
-      owing = true;
+      setOwing(true);
       stats.countTimeout();
       timer = ctx.executor().schedule(this::lateAnswerMissing, lateAnswerWaitNanos, TimeUnit.NANOSECONDS);
+      peer.dispatch();
       x.fail(Outcome.TIMEOUT, "no answer from " + peer.name + " within " + config.requestTimeout().toMillis() + " ms");
     }
 
     private void lateAnswerMissing() {
       timer = null;
       if (owing) {
-        owing = false;
+        setOwing(false);
         stats.countLateAnswerMissing();
         ctx.close();
+      }
+    }
+
+    private void setOwing(boolean owes) {
+      if (owing != owes) {
+        owing = owes;
+        peer.owing += owes ? 1 : -1;
       }
     }
 
@@ -434,7 +456,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
       if (owing) {
         // The answer to the request that timed out: read whole, so the connection is clean again.
-        owing = false;
+        setOwing(false);
         cancelTimer();
         stats.countLateAnswerDiscarded();
         if (response.decoderResult().isSuccess() && HttpUtil.isKeepAlive(response)) {
@@ -498,7 +520,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
 
     private void fail(PeerExchangeException e) {
       cancelTimer();
-      owing = false;
+      setOwing(false);
       Exchange x = current;
       current = null;
       if (x != null) {

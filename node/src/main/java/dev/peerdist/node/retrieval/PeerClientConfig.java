@@ -15,7 +15,8 @@ import java.time.Duration;
  *       passed (then closed): a second request timer on that connection. Re-connecting after every
  *       timeout cost the saturated live site a fifth of its client CPU (docs/PERFORMANCE.md)</td></tr>
  *   <tr><td>connectTimeout</td><td>1 s</td><td>LAN peers answer in milliseconds</td></tr>
- *   <tr><td>maxConnectionsPerPeer</td><td>4</td><td>small pool per peer; the scheduler keeps a few
+ *   <tr><td>maxConnectionsPerPeer</td><td>4</td><td>connections per peer that carry exchanges (as many
+ *       again may be open while they owe a late answer, see lateAnswerWait); the scheduler keeps a few
  *       requests in flight per peer (8 connections, as many as the loop's window, measured no
  *       better on the loaded machine: docs/PERFORMANCE.md)</td></tr>
  *   <tr><td>maxPendingPerPeer</td><td>64</td><td>requests waiting for a pooled connection; more are
