@@ -62,12 +62,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Futures complete on the client's event loop; callers that do real work must hop threads.
  *
  * <p>Connections. Each peer's connections live on one event loop, which alone touches the peer's
- * state: idle connections, the open ones (at most {@code maxConnectionsPerPeer} that can carry
- * exchanges, and as many again that owe a late answer, below) and the exchanges waiting for one
- * ({@code maxPendingPerPeer}, each for at most the request timeout, then BUSY). A connection carries one request at a time and is never
- * given a second request before the first one's answer has been read whole, so an answer is
- * always read as the answer to the request before it (HTTP/1.1 answers in order). When the
- * request timer fires the exchange fails with TIMEOUT, but the connection is kept, used for
+ * state: at most {@code maxConnectionsPerPeer} connections connecting or carrying an exchange, as
+ * many again owing a late answer (below), idle ones, and the exchanges waiting for a connection
+ * ({@code maxPendingPerPeer}, each for at most the request timeout, then BUSY). A connection
+ * carries one request at a time and is never given a second request before the first one's answer
+ * has been read whole, so an answer is always read as the answer to the request before it. When
+ * the request timer fires the exchange fails with TIMEOUT, but the connection is kept, used for
  * nothing else, and owes one answer: when the answer arrives it is discarded and the connection
  * goes back to the idle ones; when it has not arrived within {@code lateAnswerWait} (a second
  * timer on that connection) the connection is closed. Any other failure (connection lost, HTTP
@@ -218,8 +218,8 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
   private static final class Exchange {
     final PccrrMessage request;
     final CompletableFuture<PccrrMessage> result;
-    /** While waiting for a connection: the BUSY timer. */
-    ScheduledFuture<?> waitTimer;
+    /** While waiting for a connection: when it stops waiting (System.nanoTime), then BUSY. */
+    long waitUntil;
 
     Exchange(PccrrMessage request, CompletableFuture<PccrrMessage> result) {
       this.request = request;
@@ -235,7 +235,14 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     }
   }
 
-  /** The connections to one peer; every method runs on {@link #loop}. */
+  /** What a connection is doing; {@link Peer} counts connections by state. */
+  private enum State { CONNECTING, BUSY, IDLE, OWING, CLOSED }
+
+  /**
+   * The connections to one peer; every method runs on {@link #loop}. At most {@code
+   * maxConnectionsPerPeer} connections are connecting or carrying an exchange ({@link #busy}); one
+   * owing a late answer does not count, and at most twice that many are open in all.
+   */
   private final class Peer {
     final EventLoop loop;
     final String name;
@@ -243,37 +250,20 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     final Bootstrap connector;
     /** Connections with nothing in flight and nothing owed, most recently used last. */
     final ArrayDeque<Connection> idle = new ArrayDeque<>();
-    /** Exchanges waiting for a connection, oldest first. */
+    /** Exchanges waiting for a connection, oldest (and so first to expire) first. */
     final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
-    /** Open connections: connecting, idle, busy or owing an answer. */
+    /** Expires waiting exchanges; armed for the oldest one's deadline, or null. */
+    ScheduledFuture<?> waitTimer;
     int open;
-    /** Of those, the ones owing a late answer. */
+    int busy;
     int owing;
     boolean closed;
-
-    /**
-     * A connection may be opened while fewer than {@code maxConnectionsPerPeer} can carry
-     * exchanges: connections owing a late answer do not count, up to as many again (so a slow
-     * peer does not shrink the pool to nothing, and the connections to a peer stay bounded).
-     */
-    boolean mayConnect() {
-      int max = config.maxConnectionsPerPeer();
-      return open - owing < max && open < 2 * max;
-    }
 
     Peer(InetSocketAddress address, String name, EventLoop loop) {
       this.loop = loop;
       this.name = name;
       this.host = AsciiString.of(name);
-      this.connector = bootstrap.clone(loop).remoteAddress(address).handler(new ChannelInitializer<Channel>() {
-        @Override
-        protected void initChannel(Channel ch) {
-          ch.pipeline()
-              .addLast("http", new HttpClientCodec())
-              .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_RESPONSE_BODY))
-              .addLast("pccrr", new Connection(Peer.this));
-        }
-      });
+      this.connector = bootstrap.clone(loop).remoteAddress(address);
     }
 
     void submit(Exchange x) {
@@ -281,79 +271,101 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         x.fail(Outcome.IO_ERROR, "client closed");
         return;
       }
-      Connection c;
-      while ((c = idle.pollLast()) != null) {
-        if (c.ctx.channel().isActive()) {
-          c.send(x);
-          return;
-        }
-      }
-      if (mayConnect()) {
-        connect(x);
+      if (waiting.isEmpty() && start(x)) {
         return;
       }
       if (waiting.size() >= config.maxPendingPerPeer()) {
         x.fail(Outcome.BUSY, "no free connection to " + name + ": " + waiting.size() + " requests waiting");
         return;
       }
+      x.waitUntil = System.nanoTime() + requestTimeoutNanos;
       waiting.addLast(x);
-      x.waitTimer = loop.schedule(() -> {
-        if (waiting.remove(x)) {
-          x.fail(Outcome.BUSY, "no free connection to " + name + " within " + config.requestTimeout().toMillis()
-              + " ms");
+      if (waitTimer == null) {
+        waitTimer = loop.schedule(this::expireWaiting, requestTimeoutNanos, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    /** Sends {@code x} on an idle connection or a new one; false when the limits allow neither. */
+    private boolean start(Exchange x) {
+      if (busy >= config.maxConnectionsPerPeer()) {
+        return false;
+      }
+      Connection c;
+      while ((c = idle.pollLast()) != null) {
+        if (c.ctx.channel().isActive()) {
+          c.send(x);
+          return true;
         }
-      }, requestTimeoutNanos, TimeUnit.NANOSECONDS);
+      }
+      if (open >= 2 * config.maxConnectionsPerPeer()) {
+        return false;
+      }
+      connect(x);
+      return true;
     }
 
     private void connect(Exchange x) {
-      open++;
       stats.countConnectionOpened();
-      ChannelFuture f = connector.connect();
+      Connection c = new Connection(this);
+      open++;
+      c.to(State.CONNECTING);
+      ChannelFuture f = connector.clone().handler(new ChannelInitializer<Channel>() {
+        @Override
+        protected void initChannel(Channel ch) {
+          ch.pipeline()
+              .addLast("http", new HttpClientCodec())
+              .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_RESPONSE_BODY))
+              .addLast("pccrr", c);
+        }
+      }).connect();
       // Whatever happens to the connection, its place is given back exactly once, when it closes.
-      f.channel().closeFuture().addListener(done -> closed(f.channel()));
+      f.channel().closeFuture().addListener(done -> {
+        c.to(State.CLOSED);
+        dispatch();
+      });
       f.addListener(done -> {
         if (!done.isSuccess()) {
           x.fail(Outcome.IO_ERROR, "cannot connect to " + name + ": " + done.cause(), done.cause());
           f.channel().close();
-          return;
-        }
-        Connection c = f.channel().pipeline().get(Connection.class);
-        if (c == null) {
+        } else if (c.ctx == null) {
           x.fail(Outcome.IO_ERROR, "connection to " + name + " lost");
           f.channel().close();
-          return;
+        } else {
+          c.send(x);
         }
-        c.send(x);
       });
     }
 
     /** {@code c} is free and clean (nothing in flight, nothing owed): the next waiter's, or idle. */
     void released(Connection c) {
+      c.to(State.IDLE);
       if (closed) {
         c.ctx.close();
         return;
       }
-      Exchange next = waiting.pollFirst();
-      if (next != null) {
-        next.waitTimer.cancel(false);
-        c.send(next);
-      } else {
-        idle.addLast(c);
-      }
-    }
-
-    private void closed(Channel ch) {
-      open--;
-      idle.removeIf(c -> c.ctx.channel() == ch);
+      idle.addLast(c);
       dispatch();
     }
 
-    /** Waiters may open connections of their own while {@link #mayConnect()}. */
+    /** Starts waiting exchanges while the limits allow. */
     void dispatch() {
       Exchange next;
-      while (!closed && mayConnect() && (next = waiting.pollFirst()) != null) {
-        next.waitTimer.cancel(false);
-        connect(next);
+      while (!closed && (next = waiting.peekFirst()) != null && start(next)) {
+        waiting.pollFirst();
+      }
+    }
+
+    private void expireWaiting() {
+      waitTimer = null;
+      long now = System.nanoTime();
+      Exchange x;
+      while ((x = waiting.peekFirst()) != null && x.waitUntil - now <= 0) {
+        waiting.pollFirst();
+        x.fail(Outcome.BUSY, "no free connection to " + name + " within " + config.requestTimeout().toMillis()
+            + " ms");
+      }
+      if (x != null) {
+        waitTimer = loop.schedule(this::expireWaiting, x.waitUntil - now, TimeUnit.NANOSECONDS);
       }
     }
 
@@ -361,7 +373,6 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       closed = true;
       Exchange x;
       while ((x = waiting.pollFirst()) != null) {
-        x.waitTimer.cancel(false);
         x.fail(Outcome.IO_ERROR, "client closed");
       }
       Connection c;
@@ -378,12 +389,18 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
   private final class Connection extends SimpleChannelInboundHandler<FullHttpResponse> {
     private final Peer peer;
     private ChannelHandlerContext ctx;
-    /** The exchange whose answer is awaited, or null. */
+    private State state;
+    /** The exchange whose answer is awaited (BUSY), or null. */
     private Exchange current;
-    /** True after a timeout until the late answer arrives; nothing else is sent meanwhile. */
-    private boolean owing;
-    /** The request timer while {@link #current} is set; the late-answer timer while {@link #owing}. */
+    /**
+     * When the state's timer runs out (System.nanoTime): the request timer while BUSY, the
+     * late-answer wait while OWING. One scheduled task per connection serves every exchange: it
+     * is re-armed only when it fires early (a later exchange moved the deadline), so a busy
+     * connection schedules a task about once per request timeout, not once per request.
+     */
+    private long deadline;
     private ScheduledFuture<?> timer;
+    private long timerAt;
 
     Connection(Peer peer) {
       this.peer = peer;
@@ -394,8 +411,32 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       this.ctx = ctx;
     }
 
+    /** Moves to {@code next}, keeping the peer's counts. */
+    void to(State next) {
+      State prev = state;
+      if (prev == next || prev == State.CLOSED) {
+        return;
+      }
+      state = next;
+      if (prev == State.CONNECTING || prev == State.BUSY) {
+        peer.busy--;
+      } else if (prev == State.OWING) {
+        peer.owing--;
+      } else if (prev == State.IDLE) {
+        peer.idle.remove(this);
+      }
+      if (next == State.CONNECTING || next == State.BUSY) {
+        peer.busy++;
+      } else if (next == State.OWING) {
+        peer.owing++;
+      } else if (next == State.CLOSED) {
+        peer.open--;
+      }
+    }
+
     void send(Exchange x) {
       Channel ch = ctx.channel();
+      to(State.BUSY);
       if (!ch.isActive()) {
         x.fail(Outcome.IO_ERROR, "connection to " + peer.name + " lost");
         ch.close();
@@ -403,7 +444,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       }
       current = x;
       stats.countExchange();
-      timer = ctx.executor().schedule(this::timedOut, requestTimeoutNanos, TimeUnit.NANOSECONDS);
+      arm(System.nanoTime() + requestTimeoutNanos);
       ByteBuf body = PccrrCodec.encode(x.request, ctx.alloc());
       HttpHeaders headers = HEADERS.newHeaders()
           .add(HttpHeaderNames.HOST, peer.host)
@@ -415,49 +456,48 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
           EmptyHttpHeaders.INSTANCE), ch.voidPromise());
     }
 
-    private void timedOut() {
-      timer = null;
-      Exchange x = current;
-      if (x == null) {
-        return;
+    private void arm(long when) {
+      deadline = when;
+      if (timer != null && timerAt - when <= 0) {
+        return; // fires first, then re-arms for the rest
       }
-      current = null;
-      setOwing(true);
-      stats.countTimeout();
-      timer = ctx.executor().schedule(this::lateAnswerMissing, lateAnswerWaitNanos, TimeUnit.NANOSECONDS);
-      peer.dispatch();
-      x.fail(Outcome.TIMEOUT, "no answer from " + peer.name + " within " + config.requestTimeout().toMillis() + " ms");
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      timerAt = when;
+      timer = ctx.executor().schedule(this::onTimer, when - System.nanoTime(), TimeUnit.NANOSECONDS);
     }
 
-    private void lateAnswerMissing() {
+    private void onTimer() {
       timer = null;
-      if (owing) {
-        setOwing(false);
+      if (state != State.BUSY && state != State.OWING) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (deadline - now > 0) {
+        arm(deadline);
+      } else if (state == State.BUSY) {
+        timedOut();
+      } else {
         stats.countLateAnswerMissing();
         ctx.close();
       }
     }
 
-    private void setOwing(boolean owes) {
-      if (owing != owes) {
-        owing = owes;
-        peer.owing += owes ? 1 : -1;
-      }
-    }
-
-    private void cancelTimer() {
-      if (timer != null) {
-        timer.cancel(false);
-        timer = null;
-      }
+    private void timedOut() {
+      Exchange x = current;
+      current = null;
+      to(State.OWING);
+      stats.countTimeout();
+      arm(System.nanoTime() + lateAnswerWaitNanos);
+      peer.dispatch();
+      x.fail(Outcome.TIMEOUT, "no answer from " + peer.name + " within " + config.requestTimeout().toMillis() + " ms");
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
-      if (owing) {
-        // The answer to the request that timed out: read whole, so the connection is clean again.
-        setOwing(false);
-        cancelTimer();
+      if (state == State.OWING) {
+        // The answer to the request that timed out, read whole: the connection is clean again.
         stats.countLateAnswerDiscarded();
         if (response.decoderResult().isSuccess() && HttpUtil.isKeepAlive(response)) {
           peer.released(this);
@@ -472,7 +512,6 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         return;
       }
       current = null;
-      cancelTimer();
       if (!response.decoderResult().isSuccess()) {
         ctx.close();
         x.fail(Outcome.BAD_DATA, "malformed HTTP answer: " + response.decoderResult().cause());
@@ -519,8 +558,10 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     }
 
     private void fail(PeerExchangeException e) {
-      cancelTimer();
-      setOwing(false);
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
       Exchange x = current;
       current = null;
       if (x != null) {

@@ -75,9 +75,9 @@ class PeerClientIT {
 
     BlockFetchResult first = fetch(c, late.endpoint(), 1);
     assertEquals(Outcome.TIMEOUT, first.outcome(), first.detail());
-    // The answer to block 1 goes out now; whether it arrives before or after the next request is
-    // submitted, the next exchange must get block 2, on the same connection.
+    // The answer to block 1 goes out now and is read and dropped; the connection is clean again.
     late.releaseHeld();
+    awaitLateAnswerDiscarded(c);
     BlockFetchResult second = fetch(c, late.endpoint(), 2);
     assertEquals(Outcome.OK, second.outcome(), second.detail());
     assertArrayEquals(seg.block(2), second.data());
@@ -89,6 +89,13 @@ class PeerClientIT {
     assertEquals(1, c.stats().timeouts());
     assertEquals(1, c.stats().lateAnswersDiscarded());
     assertEquals(0, c.stats().lateAnswersMissing());
+  }
+
+  private static void awaitLateAnswerDiscarded(PeerClient c) throws InterruptedException {
+    for (int i = 0; i < 3000 && c.stats().lateAnswersDiscarded() == 0; i++) {
+      Thread.sleep(10);
+    }
+    assertEquals(1, c.stats().lateAnswersDiscarded(), "the late answer arrived and was dropped");
   }
 
   @Test
@@ -106,6 +113,21 @@ class PeerClientIT {
       assertArrayEquals(seg.block(i), fetch(c, late.endpoint(), i).data(), "block " + i);
     }
     assertEquals(2, c.stats().connectionsOpened(), "no third connection");
+  }
+
+  @Test
+  void connectionsOwingLateAnswersAreBoundedToAsManyAgainAsThePool() throws Exception {
+    MisbehavingPeer stall = own(new MisbehavingPeer(MisbehavingPeer.Mode.STALL, honest::answer));
+    PeerClient c = client(Duration.ofMillis(200), Duration.ofSeconds(30), 1);
+
+    assertEquals(Outcome.TIMEOUT, fetch(c, stall.endpoint(), 1).outcome());
+    // An owing connection does not count against the pool: the next exchange gets a new one.
+    assertEquals(Outcome.TIMEOUT, fetch(c, stall.endpoint(), 2).outcome());
+    // Two owe answers now (twice the pool of one): the third waits for a connection and is BUSY.
+    BlockFetchResult third = fetch(c, stall.endpoint(), 3);
+    assertEquals(Outcome.BUSY, third.outcome(), third.detail());
+    assertEquals(2, c.stats().connectionsOpened());
+    assertEquals(2, stall.connectionsAccepted());
   }
 
   @Test
