@@ -10,15 +10,16 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -44,7 +45,8 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
 
   private static final Logger log = LoggerFactory.getLogger(PccrrRequestHandler.class);
-  private static final String PATH_LOWER = PATH.toLowerCase(Locale.ROOT);
+  /** Answers go out with headers we set from checked values: no need to validate them again. */
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
   private final PccrrResponder responder;
   private final Executor storeExecutor;
@@ -65,6 +67,12 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     this.deadlines = deadlines;
   }
 
+  /** The PCCRR path, compared case-insensitively, with or without a query (no allocation). */
+  static boolean isPccrrPath(String uri) {
+    int end = uri.indexOf('?');
+    return (end < 0 ? uri.length() : end) == PATH.length() && uri.regionMatches(true, 0, PATH, 0, PATH.length());
+  }
+
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     deadlines.requestReceived();
@@ -74,11 +82,8 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       sendStatus(ctx, HttpResponseStatus.BAD_REQUEST, false);
       return;
     }
-    String uri = request.uri();
-    int query = uri.indexOf('?');
-    String path = (query >= 0 ? uri.substring(0, query) : uri).toLowerCase(Locale.ROOT);
     boolean keepAlive = HttpUtil.isKeepAlive(request);
-    if (!path.equals(PATH_LOWER)) {
+    if (!isPccrrPath(request.uri())) {
       stats.countHttpRejected();
       sendStatus(ctx, HttpResponseStatus.NOT_FOUND, keepAlive);
       return;
@@ -115,11 +120,24 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
     ctx.channel().config().setAutoRead(false);
     PccrrMessage req = message;
-    if (req instanceof PccrrMessage.GetBlockList) {
+    if (req instanceof PccrrMessage.GetBlockList list) {
       // A block list is a few bytes, read from the store's accounts: it takes no upload slot and
       // does not queue behind block uploads, or a busy holder would hide what it holds exactly
-      // when the swarm needs to learn it (PROTOCOL.md §4.4).
-      serve(ctx, req, keepAlive, false);
+      // when the swarm needs to learn it (PROTOCOL.md §4.4). Those accounts are in memory, so
+      // it is answered here, without the two thread hops to the store executor and back (most
+      // requests on a live site are block lists); a virtual segment still goes there.
+      PccrrMessage answer;
+      try {
+        answer = responder.blockListFromAccounts(list);
+      } catch (RuntimeException e) {
+        log.debug("store failed answering {}: {}", req.type(), e.toString());
+        answer = PccrrResponder.emptyAnswer(req);
+      }
+      if (answer != null) {
+        send(ctx, answer, keepAlive, false);
+      } else {
+        serve(ctx, req, keepAlive, false);
+      }
       return;
     }
     Object client = ConnectionLimiter.clientOf(ctx.channel().remoteAddress());
@@ -150,7 +168,11 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
    * answer is written.
    */
   private void serve(ChannelHandlerContext ctx, PccrrMessage req, boolean keepAlive, boolean slot) {
-    ctx.executor().execute(() -> waiting = null);
+    if (ctx.executor().inEventLoop()) {
+      waiting = null;
+    } else {
+      ctx.executor().execute(() -> waiting = null);
+    }
     try {
       storeExecutor.execute(() -> {
         PccrrMessage answer;
@@ -162,7 +184,14 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
           answer = PccrrResponder.emptyAnswer(req);
         }
         PccrrMessage a = answer;
-        ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
+        try {
+          ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
+        } catch (RejectedExecutionException e) {
+          // The server is closing: the connection goes with its event loop.
+          if (slot) {
+            uploads.finished();
+          }
+        }
       });
     } catch (RejectedExecutionException e) {
       stats.countBusy();
@@ -172,10 +201,14 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
 
   private void send(ChannelHandlerContext ctx, PccrrMessage answer, boolean keepAlive, boolean releasePermit) {
     ByteBuf body = PccrrCodec.encode(answer, ctx.alloc());
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
-    HttpUtil.setContentLength(response, body.readableBytes());
-    HttpUtil.setKeepAlive(response, keepAlive);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body,
+        HEADERS, HEADERS);
+    response.headers()
+        .add(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
+        .addInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    if (!keepAlive) {
+      response.headers().add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
     ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
       if (releasePermit) {
         uploads.finished();
