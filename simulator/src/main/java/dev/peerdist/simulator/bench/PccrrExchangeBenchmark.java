@@ -2,6 +2,7 @@ package dev.peerdist.simulator.bench;
 
 import dev.peerdist.chunkstore.ChunkStore;
 import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.StoredBlock;
 import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.chunkstore.content.PccrcKeys;
 import dev.peerdist.chunkstore.content.SegmentId;
@@ -9,6 +10,8 @@ import dev.peerdist.chunkstore.memory.InMemoryChunkStore;
 import dev.peerdist.discovery.PeerEndpoint;
 import dev.peerdist.node.http.PeerHttpServer;
 import dev.peerdist.node.http.PeerServerConfig;
+import dev.peerdist.node.http.PeerServerStats;
+import dev.peerdist.node.http.VirtualSegments;
 import dev.peerdist.node.pccrr.BlockRange;
 import dev.peerdist.node.pccrr.PccrrMessage;
 import dev.peerdist.node.pccrr.PccrrMessage.GetBlockList;
@@ -26,8 +29,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -42,11 +47,12 @@ import java.util.function.BiFunction;
  * server, and the CPU seconds per 1000 exchanges of the client's and the server's threads (JMX
  * thread CPU by thread name), the connections each client opened, and the ratios new ÷ old.
  *
- * <p>Two loads, each with {@code window} exchanges in flight from one thread (as the download
+ * <p>Three loads, each with {@code window} exchanges in flight from one thread (as the download
  * loop keeps them): {@code lists}, MSG_GETBLKLIST only (the live site's most frequent request);
- * {@code timeouts}, the same with one request in {@code slowEvery} a MSG_GETBLKS whose store read
- * takes longer than the client's request timer (a store proxy sleeps), as on a saturated site
- * where many exchanges hit the timer.
+ * {@code late-lists}, the same with one request in {@code slowEvery} a MSG_GETBLKLIST whose answer
+ * takes longer than the client's request timer (a virtual segment whose lookup sleeps), as on a
+ * saturated site where many exchanges hit the timer; {@code late-blocks}, the same with the slow
+ * one a MSG_GETBLKS (a store proxy sleeps), whose late answer is a whole block.
  *
  * <pre>
  * java -cp "simulator/target/simulator-0.1.0-SNAPSHOT.jar:simulator/target/lib/*" \
@@ -58,6 +64,27 @@ public final class PccrrExchangeBenchmark {
   private static final int SLOW_EVERY = 20;
   private static final Duration TIMEOUT = Duration.ofMillis(100);
   private static final long SLOW_MILLIS = 150;
+  private static final List<String> LOADS = List.of("lists", "late-lists", "late-blocks");
+  /** A segment the store does not know: its block list comes from {@link #SLOW_VIRTUAL}, late. */
+  private static final SegmentId VIRTUAL = SegmentId.of(new byte[32]);
+  private static final VirtualSegments SLOW_VIRTUAL = new VirtualSegments() {
+    @Override
+    public Optional<StoredBlock> storedBlock(SegmentId id, int index) {
+      return Optional.empty();
+    }
+
+    @Override
+    public BitSet presentBlocks(SegmentId id) {
+      try {
+        TimeUnit.MILLISECONDS.sleep(SLOW_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      BitSet b = new BitSet();
+      b.set(0, 4);
+      return b;
+    }
+  };
 
   private PccrrExchangeBenchmark() {}
 
@@ -82,7 +109,7 @@ public final class PccrrExchangeBenchmark {
     // Store threads enough that sleeping reads do not queue the others (sleeping costs no CPU).
     PeerServerConfig serverConfig = PeerServerConfig.defaults().withThreads(1, 8);
     PeerClientConfig clientConfig = PeerClientConfig.defaults().withRequestTimeout(TIMEOUT);
-    try (PeerHttpServer server = PeerHttpServer.start(store, serverConfig);
+    try (PeerHttpServer server = PeerHttpServer.start(store, SLOW_VIRTUAL, serverConfig, new PeerServerStats());
         BaselinePeerClient before = new BaselinePeerClient(clientConfig);
         PeerClient after = new PeerClient(clientConfig)) {
       PeerEndpoint peer = new PeerEndpoint(new InetSocketAddress(server.address().getAddress(), server.port()));
@@ -90,24 +117,24 @@ public final class PccrrExchangeBenchmark {
         new Subject("before", before::exchange, before.connectionsOpened::sum),
         new Subject("after", after::exchange, () -> after.stats().connectionsOpened()),
       };
-      System.out.printf(Locale.ROOT, "PCCRR exchanges on loopback: window %d, request timer %d ms; timeouts load:"
-          + " 1 in %d a MSG_GETBLKS whose store read takes %d ms; %d cores%n", WINDOW, TIMEOUT.toMillis(),
+      System.out.printf(Locale.ROOT, "PCCRR exchanges on loopback: window %d, request timer %d ms; late loads:"
+          + " 1 in %d requests answered after %d ms; %d cores%n", WINDOW, TIMEOUT.toMillis(),
           SLOW_EVERY, SLOW_MILLIS, Runtime.getRuntime().availableProcessors());
       for (int w = 0; w < 2; w++) {
         for (Subject s : subjects) { // warm-up (JIT), not reported
-          run(s, peer, fast, slowSeg, lists, 0);
-          run(s, peer, fast, slowSeg, slow, SLOW_EVERY);
+          for (String load : LOADS) {
+            run(s, peer, fast, slowSeg, load, load.equals("lists") ? lists : slow);
+          }
         }
       }
-      for (String load : List.of("lists", "timeouts")) {
+      for (String load : LOADS) {
         int n = load.equals("lists") ? lists : slow;
-        int every = load.equals("lists") ? 0 : SLOW_EVERY;
         List<List<Figures>> all = List.of(new ArrayList<>(), new ArrayList<>());
         for (int r = 0; r < rounds; r++) {
           for (int i = 0; i < 2; i++) {
-            Figures f = run(subjects[i], peer, fast, slowSeg, n, every);
+            Figures f = run(subjects[i], peer, fast, slowSeg, load, n);
             all.get(i).add(f);
-            System.out.printf(Locale.ROOT, "%-8s round %d %-6s %6d exchanges in %5.2f s, %4d timeouts, %3d other"
+            System.out.printf(Locale.ROOT, "%-11s round %d %-6s %6d exchanges in %5.2f s, %4d timeouts, %3d other"
                 + " failures; CPU ms per 1000: client %6.1f, server %6.1f; connections opened %4d%n", load, r + 1,
                 subjects[i].name(), f.exchanges(), f.seconds(), f.timeouts(), f.failures(),
                 1e6 * f.clientCpu() / f.exchanges(), 1e6 * f.serverCpu() / f.exchanges(), f.connections());
@@ -115,7 +142,7 @@ public final class PccrrExchangeBenchmark {
         }
         Figures b = sum(all.get(0));
         Figures x = sum(all.get(1));
-        System.out.printf(Locale.ROOT, "%-8s after / before: client CPU per exchange %.2f, server CPU per exchange %.2f,"
+        System.out.printf(Locale.ROOT, "%-11s after / before: client CPU per exchange %.2f, server CPU per exchange %.2f,"
             + " connections opened %d / %d, timeouts %d / %d%n", load,
             (x.clientCpu() / x.exchanges()) / (b.clientCpu() / b.exchanges()),
             (x.serverCpu() / x.exchanges()) / (b.serverCpu() / b.exchanges()), x.connections(), b.connections(),
@@ -144,8 +171,10 @@ public final class PccrrExchangeBenchmark {
     return new Figures(e, t, f, cc, sc, c, s);
   }
 
-  private static Figures run(Subject s, PeerEndpoint peer, SegmentRecord fast, SegmentRecord slow, int n,
-      int slowEvery) throws InterruptedException {
+  private static Figures run(Subject s, PeerEndpoint peer, SegmentRecord fast, SegmentRecord slow, String load,
+      int n) throws InterruptedException {
+    int slowEvery = load.equals("lists") ? 0 : SLOW_EVERY;
+    boolean slowBlocks = load.equals("late-blocks");
     Semaphore window = new Semaphore(WINDOW);
     LongAdder timeouts = new LongAdder();
     LongAdder failures = new LongAdder();
@@ -155,9 +184,10 @@ public final class PccrrExchangeBenchmark {
     long t0 = System.nanoTime();
     for (int i = 0; i < n; i++) {
       window.acquire();
-      PccrrMessage request = slowEvery > 0 && i % slowEvery == slowEvery - 1
-          ? GetBlocks.of(1, slow.id(), random.nextInt(slow.blockCount()))
-          : new GetBlockList(1, fast.id(), List.of(new BlockRange(random.nextInt(4), 4)));
+      boolean late = slowEvery > 0 && i % slowEvery == slowEvery - 1;
+      PccrrMessage request = !late ? new GetBlockList(1, fast.id(), List.of(new BlockRange(random.nextInt(4), 4)))
+          : slowBlocks ? GetBlocks.of(1, slow.id(), random.nextInt(slow.blockCount()))
+          : new GetBlockList(1, VIRTUAL, List.of(new BlockRange(0, 4)));
       s.call().apply(peer, request).whenComplete((m, err) -> {
         if (err != null) {
           Throwable c = err.getCause() != null ? err.getCause() : err;
