@@ -6,6 +6,7 @@ import dev.peerdist.node.pccrr.PccrrDecodeException;
 import dev.peerdist.node.pccrr.PccrrMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -32,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * closing the connection (PROTOCOL.md §4.3: malformed requests are dropped) and counted.
  *
  * <p>Store reads run on the store executor. While a request is waiting or in progress the
- * connection stops reading, so answers leave in request order and one connection holds at most
- * one request. Requests are admitted by the server's {@link UploadScheduler}: started when a slot
+ * connection stops reading (a block list, answered at once from the store's accounts, is written
+ * before the next request is read; reading stops only while its answer waits for the socket), so
+ * answers leave in request order and one connection holds at most one request. Requests are admitted by the server's {@link UploadScheduler}: started when a slot
  * is free, else queued fairly by client address for at most {@code maxQueueWait}; the spec's
  * empty answer for a busy server (PROTOCOL.md §4.6) goes out only when the queue is full or the
  * wait is over. Block-list requests take no slot: they go straight to the store executor (a few
@@ -118,7 +120,6 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       send(ctx, responder.answer(message), keepAlive, false);
       return;
     }
-    ctx.channel().config().setAutoRead(false);
     PccrrMessage req = message;
     if (req instanceof PccrrMessage.GetBlockList list) {
       // A block list is a few bytes, read from the store's accounts: it takes no upload slot and
@@ -134,10 +135,13 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         answer = PccrrResponder.emptyAnswer(req);
       }
       if (answer != null) {
-        send(ctx, answer, keepAlive, false);
-      } else {
-        serve(ctx, req, keepAlive, false);
+        send(ctx, answer, keepAlive, false); // answered before the next request is read
+        return;
       }
+    }
+    ctx.channel().config().setAutoRead(false);
+    if (req instanceof PccrrMessage.GetBlockList) {
+      serve(ctx, req, keepAlive, false);
       return;
     }
     Object client = ConnectionLimiter.clientOf(ctx.channel().remoteAddress());
@@ -209,7 +213,8 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     if (!keepAlive) {
       response.headers().add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
-    ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+    ChannelFuture written = ctx.writeAndFlush(response);
+    written.addListener((ChannelFutureListener) f -> {
       if (releasePermit) {
         uploads.finished();
       }
@@ -219,6 +224,11 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         f.channel().close();
       }
     });
+    if (!written.isDone()) {
+      // The answer waits for the socket (an answer from the event loop itself usually leaves at
+      // once, and then reading never stopped): read no further request until it is out.
+      ctx.channel().config().setAutoRead(false);
+    }
   }
 
   private void sendStatus(ChannelHandlerContext ctx, HttpResponseStatus status, boolean keepAlive) {
