@@ -30,6 +30,7 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -79,6 +80,12 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
   static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
   /** Request headers are built by us from checked values: Netty need not validate them again. */
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  /**
+   * The answer's headers are not validated either: the client reads only the status, the framing
+   * (which the decoder parses strictly regardless) and Connection; the body is checked whole.
+   */
+  private static final HttpDecoderConfig DECODER = new HttpDecoderConfig().setHeadersFactory(HEADERS)
+      .setTrailersFactory(HEADERS);
 
   private final PeerClientConfig config;
   private final EventLoopGroup group;
@@ -313,7 +320,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         @Override
         protected void initChannel(Channel ch) {
           ch.pipeline()
-              .addLast("http", new HttpClientCodec())
+              .addLast("http", new HttpClientCodec(DECODER.clone(), false, false))
               .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_RESPONSE_BODY))
               .addLast("pccrr", c);
         }

@@ -142,13 +142,29 @@ public final class PccrrExchangeBenchmark {
         }
         Figures b = sum(all.get(0));
         Figures x = sum(all.get(1));
-        System.out.printf(Locale.ROOT, "%-11s after / before: client CPU per exchange %.2f, server CPU per exchange %.2f,"
+        double[] clientRatios = new double[rounds];
+        double[] serverRatios = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          Figures rb = all.get(0).get(r);
+          Figures rx = all.get(1).get(r);
+          clientRatios[r] = (rx.clientCpu() / rx.exchanges()) / (rb.clientCpu() / rb.exchanges());
+          serverRatios[r] = (rx.serverCpu() / rx.exchanges()) / (rb.serverCpu() / rb.exchanges());
+        }
+        System.out.printf(Locale.ROOT, "%-11s after / before, median of the paired rounds: client %.2f, server %.2f%n",
+            load, median(clientRatios), median(serverRatios));
+        System.out.printf(Locale.ROOT, "%-11s after / before, all rounds: client CPU per exchange %.2f, server CPU per exchange %.2f,"
             + " connections opened %d / %d, timeouts %d / %d%n", load,
             (x.clientCpu() / x.exchanges()) / (b.clientCpu() / b.exchanges()),
             (x.serverCpu() / x.exchanges()) / (b.serverCpu() / b.exchanges()), x.connections(), b.connections(),
             x.timeouts(), b.timeouts());
       }
     }
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private static Figures sum(List<Figures> list) {
