@@ -278,8 +278,16 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         x.fail(Outcome.IO_ERROR, "client closed");
         return;
       }
-      if (waiting.isEmpty() && start(x)) {
-        return;
+      if (waiting.isEmpty() && busy < config.maxConnectionsPerPeer()) {
+        Connection c = takeIdle();
+        if (c != null) {
+          c.send(x);
+          return;
+        }
+        if (open < 2 * config.maxConnectionsPerPeer()) {
+          connect(x);
+          return;
+        }
       }
       if (waiting.size() >= config.maxPendingPerPeer()) {
         x.fail(Outcome.BUSY, "no free connection to " + name + ": " + waiting.size() + " requests waiting");
@@ -292,23 +300,15 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       }
     }
 
-    /** Sends {@code x} on an idle connection or a new one; false when the limits allow neither. */
-    private boolean start(Exchange x) {
-      if (busy >= config.maxConnectionsPerPeer()) {
-        return false;
-      }
+    /** An idle connection that is still open, most recently used first, or null. */
+    private Connection takeIdle() {
       Connection c;
       while ((c = idle.pollLast()) != null) {
         if (c.ctx.channel().isActive()) {
-          c.send(x);
-          return true;
+          return c;
         }
       }
-      if (open >= 2 * config.maxConnectionsPerPeer()) {
-        return false;
-      }
-      connect(x);
-      return true;
+      return null;
     }
 
     private void connect(Exchange x) {
@@ -354,11 +354,22 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       dispatch();
     }
 
-    /** Starts waiting exchanges while the limits allow. */
+    /**
+     * Starts waiting exchanges while the limits allow. Each is taken off the queue before it is
+     * started: starting one may close a connection, which calls this again.
+     */
     void dispatch() {
-      Exchange next;
-      while (!closed && (next = waiting.peekFirst()) != null && start(next)) {
-        waiting.pollFirst();
+      while (!closed && !waiting.isEmpty() && busy < config.maxConnectionsPerPeer()) {
+        Connection c = takeIdle();
+        if (c == null && open >= 2 * config.maxConnectionsPerPeer()) {
+          return;
+        }
+        Exchange next = waiting.pollFirst();
+        if (c != null) {
+          c.send(next);
+        } else {
+          connect(next);
+        }
       }
     }
 
