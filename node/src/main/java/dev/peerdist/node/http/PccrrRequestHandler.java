@@ -35,12 +35,13 @@ import org.slf4j.LoggerFactory;
  * <p>Store reads run on the store executor. While a request is waiting or in progress the
  * connection stops reading (a block list, answered at once from the store's accounts, is written
  * before the next request is read; reading stops only while its answer waits for the socket), so
- * answers leave in request order and one connection holds at most one request. Requests are admitted by the server's {@link UploadScheduler}: started when a slot
- * is free, else queued fairly by client address for at most {@code maxQueueWait}; the spec's
- * empty answer for a busy server (PROTOCOL.md §4.6) goes out only when the queue is full or the
- * wait is over. Block-list requests take no slot: they go straight to the store executor (a few
- * bytes from the store's accounts; queued behind block uploads they would hide what a busy holder
- * holds exactly when the swarm needs to learn it).
+ * answers leave in request order and one connection holds at most one request. Requests are
+ * admitted by the server's {@link UploadScheduler}: started when a slot is free, else queued
+ * fairly by client address for at most {@code maxQueueWait}; the spec's empty answer for a busy
+ * server (PROTOCOL.md §4.6) goes out only when the queue is full or the wait is over. Block-list
+ * requests take no slot: they are answered on the event loop from the store's in-memory
+ * accounts (a virtual segment's on the store executor); queued behind block uploads they would
+ * hide what a busy holder holds exactly when the swarm needs to learn it.
  */
 final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** The PCCRR path ([MS-PCCRR] 2.1.1). */

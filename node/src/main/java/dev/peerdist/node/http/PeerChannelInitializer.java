@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The one pipeline of a PCCRR connection: connection limits (per address, in all) → request
  * deadlines → HTTP codec → aggregator bounded at the largest request (98,304 bytes, PROTOCOL.md
- * §4.2; larger bodies get 413) → one request at a time → upload timer → {@link PccrrRequestHandler}, which admits
- * requests through the server's {@link UploadScheduler}.
+ * §4.2; larger bodies get 413) → one request at a time → upload timer → {@link
+ * PccrrRequestHandler}, which admits requests through the server's {@link UploadScheduler}.
  */
 public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
   private final PeerServerConfig config;
