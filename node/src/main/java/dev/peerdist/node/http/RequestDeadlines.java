@@ -30,7 +30,7 @@ final class RequestDeadlines extends ChannelDuplexHandler {
   private final PeerServerStats stats;
   private ChannelHandlerContext ctx;
   private State state = State.WAITING_FIRST;
-  /** When the current state's deadline passes (System.nanoTime); none while SERVING. */
+  /** When the current state's deadline passes (the event loop's ticker); none while SERVING. */
   private long deadline;
   private ScheduledFuture<?> timer;
   private long timerAt;
@@ -87,7 +87,7 @@ final class RequestDeadlines extends ChannelDuplexHandler {
    * does not schedule and cancel timers of its own (two of each before, per request).
    */
   private void arm(long nanos) {
-    long now = System.nanoTime();
+    long now = ctx.executor().ticker().nanoTime();
     deadline = now + nanos;
     if (timer == null || timerAt - deadline > 0) {
       schedule(now, deadline);
@@ -107,7 +107,7 @@ final class RequestDeadlines extends ChannelDuplexHandler {
     if (state == State.SERVING || !ctx.channel().isActive()) {
       return; // answered() arms again
     }
-    long now = System.nanoTime();
+    long now = ctx.executor().ticker().nanoTime();
     if (deadline - now > 0) {
       schedule(now, deadline);
       return;

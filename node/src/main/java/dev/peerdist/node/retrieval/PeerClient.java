@@ -225,7 +225,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
   private static final class Exchange {
     final PccrrMessage request;
     final CompletableFuture<PccrrMessage> result;
-    /** While waiting for a connection: when it stops waiting (System.nanoTime), then BUSY. */
+    /** While waiting for a connection: when it stops waiting (the loop's ticker), then BUSY. */
     long waitUntil;
 
     Exchange(PccrrMessage request, CompletableFuture<PccrrMessage> result) {
@@ -293,7 +293,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         x.fail(Outcome.BUSY, "no free connection to " + name + ": " + waiting.size() + " requests waiting");
         return;
       }
-      x.waitUntil = System.nanoTime() + requestTimeoutNanos;
+      x.waitUntil = loop.ticker().nanoTime() + requestTimeoutNanos;
       waiting.addLast(x);
       if (waitTimer == null) {
         waitTimer = loop.schedule(this::expireWaiting, requestTimeoutNanos, TimeUnit.NANOSECONDS);
@@ -375,7 +375,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
 
     private void expireWaiting() {
       waitTimer = null;
-      long now = System.nanoTime();
+      long now = loop.ticker().nanoTime();
       Exchange x;
       while ((x = waiting.peekFirst()) != null && x.waitUntil - now <= 0) {
         waiting.pollFirst();
@@ -411,7 +411,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     /** The exchange whose answer is awaited (BUSY), or null. */
     private Exchange current;
     /**
-     * When the state's timer runs out (System.nanoTime): the request timer while BUSY, the
+     * When the state's timer runs out (the loop's ticker): the request timer while BUSY, the
      * late-answer wait while OWING. One scheduled task per connection serves every exchange: it
      * is re-armed only when it fires early (a later exchange moved the deadline), so a busy
      * connection schedules a task about once per request timeout, not once per request.
@@ -462,7 +462,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       }
       current = x;
       stats.countExchange();
-      arm(System.nanoTime() + requestTimeoutNanos);
+      arm(ctx.executor().ticker().nanoTime() + requestTimeoutNanos);
       ByteBuf body = PccrrCodec.encode(x.request, ctx.alloc());
       HttpHeaders headers = HEADERS.newHeaders()
           .add(HttpHeaderNames.HOST, peer.host)
@@ -483,7 +483,8 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
         timer.cancel(false);
       }
       timerAt = when;
-      timer = ctx.executor().schedule(this::onTimer, when - System.nanoTime(), TimeUnit.NANOSECONDS);
+      timer = ctx.executor().schedule(this::onTimer, when - ctx.executor().ticker().nanoTime(),
+          TimeUnit.NANOSECONDS);
     }
 
     private void onTimer() {
@@ -491,7 +492,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       if (state != State.BUSY && state != State.OWING) {
         return;
       }
-      long now = System.nanoTime();
+      long now = ctx.executor().ticker().nanoTime();
       if (deadline - now > 0) {
         arm(deadline);
       } else if (state == State.BUSY) {
@@ -507,7 +508,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       current = null;
       to(State.OWING);
       stats.countTimeout();
-      arm(System.nanoTime() + lateAnswerWaitNanos);
+      arm(ctx.executor().ticker().nanoTime() + lateAnswerWaitNanos);
       peer.dispatch();
       x.fail(Outcome.TIMEOUT, "no answer from " + peer.name + " within " + config.requestTimeout().toMillis() + " ms");
     }

@@ -215,6 +215,43 @@ class PeerChannelPipelineTest {
   }
 
   @Test
+  void deadlinesFollowEveryRequestWithOneTimer() {
+    // Defaults: 5 s for the first request and for reading one, 30 s idle between requests.
+    channel.freezeTime();
+    SegmentId id = v1.record().id();
+    GetBlockList ask = new GetBlockList(1, id, List.of(new BlockRange(0, 3)));
+    post(ask);
+    channel.advanceTimeBy(29, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertTrue(channel.isOpen(), "idle for 29 s of 30");
+    post(ask); // the idle deadline starts again from this answer
+    channel.advanceTimeBy(29, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertTrue(channel.isOpen(), "58 s after the first answer, 29 s after the second");
+    assertEquals(0, stats.timeouts());
+    // A request that starts and stalls is cut at its read deadline, not the idle one.
+    channel.writeInbound(Unpooled.wrappedBuffer(("POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHo")
+        .getBytes(StandardCharsets.US_ASCII)));
+    channel.advanceTimeBy(4, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertTrue(channel.isOpen(), "4 s into the request");
+    channel.advanceTimeBy(2, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertFalse(channel.isOpen(), "past the 5 s read deadline");
+    assertEquals(1, stats.timeouts());
+  }
+
+  @Test
+  void anIdleConnectionIsClosedAtTheIdleDeadline() {
+    channel.freezeTime();
+    post(new GetBlockList(1, v1.record().id(), List.of(new BlockRange(0, 3))));
+    channel.advanceTimeBy(31, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertFalse(channel.isOpen());
+    assertEquals(1, stats.timeouts());
+  }
+
+  @Test
   void requestsSentBackToBackInOneReadAreAnsweredOneAtATimeInOrder() {
     // The store executor runs only when the test says so: the block request stays in progress.
     java.util.ArrayDeque<Runnable> storeTasks = new java.util.ArrayDeque<>();
