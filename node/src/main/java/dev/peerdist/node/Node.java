@@ -220,6 +220,8 @@ public final class Node implements AutoCloseable {
 
     PeerClient client = new PeerClient(PeerClientConfig.defaults().withRequestTimeout(config.peerTimeout()));
     closers.push(client);
+    meters.bindPccrrClient(() -> client.stats().connectionsOpened(), () -> client.stats().lateAnswersDiscarded(),
+        () -> client.stats().lateAnswersMissing());
     OriginClientConfig oc = OriginClientConfig.defaults()
         .withTimeouts(Duration.ofSeconds(5), config.originTimeout())
         .withTrustAll(config.tlsInsecure())

@@ -6,19 +6,21 @@ import dev.peerdist.node.pccrr.PccrrDecodeException;
 import dev.peerdist.node.pccrr.PccrrMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -31,20 +33,23 @@ import org.slf4j.LoggerFactory;
  * closing the connection (PROTOCOL.md §4.3: malformed requests are dropped) and counted.
  *
  * <p>Store reads run on the store executor. While a request is waiting or in progress the
- * connection stops reading, so answers leave in request order and one connection holds at most
- * one request. Requests are admitted by the server's {@link UploadScheduler}: started when a slot
- * is free, else queued fairly by client address for at most {@code maxQueueWait}; the spec's
- * empty answer for a busy server (PROTOCOL.md §4.6) goes out only when the queue is full or the
- * wait is over. Block-list requests take no slot: they go straight to the store executor (a few
- * bytes from the store's accounts; queued behind block uploads they would hide what a busy holder
- * holds exactly when the swarm needs to learn it).
+ * connection stops reading (a block list, answered at once from the store's accounts, is written
+ * before the next request is read; reading stops only while its answer waits for the socket), so
+ * answers leave in request order and one connection holds at most one request. Requests are
+ * admitted by the server's {@link UploadScheduler}: started when a slot is free, else queued
+ * fairly by client address for at most {@code maxQueueWait}; the spec's empty answer for a busy
+ * server (PROTOCOL.md §4.6) goes out only when the queue is full or the wait is over. Block-list
+ * requests take no slot: they are answered on the event loop from the store's in-memory
+ * accounts (a virtual segment's on the store executor); queued behind block uploads they would
+ * hide what a busy holder holds exactly when the swarm needs to learn it.
  */
 final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** The PCCRR path ([MS-PCCRR] 2.1.1). */
   static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
 
   private static final Logger log = LoggerFactory.getLogger(PccrrRequestHandler.class);
-  private static final String PATH_LOWER = PATH.toLowerCase(Locale.ROOT);
+  /** Answers go out with headers we set from checked values: no need to validate them again. */
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
   private final PccrrResponder responder;
   private final Executor storeExecutor;
@@ -65,6 +70,12 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     this.deadlines = deadlines;
   }
 
+  /** The PCCRR path, compared case-insensitively, with or without a query (no allocation). */
+  static boolean isPccrrPath(String uri) {
+    int end = uri.indexOf('?');
+    return (end < 0 ? uri.length() : end) == PATH.length() && uri.regionMatches(true, 0, PATH, 0, PATH.length());
+  }
+
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     deadlines.requestReceived();
@@ -74,11 +85,8 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       sendStatus(ctx, HttpResponseStatus.BAD_REQUEST, false);
       return;
     }
-    String uri = request.uri();
-    int query = uri.indexOf('?');
-    String path = (query >= 0 ? uri.substring(0, query) : uri).toLowerCase(Locale.ROOT);
     boolean keepAlive = HttpUtil.isKeepAlive(request);
-    if (!path.equals(PATH_LOWER)) {
+    if (!isPccrrPath(request.uri())) {
       stats.countHttpRejected();
       sendStatus(ctx, HttpResponseStatus.NOT_FOUND, keepAlive);
       return;
@@ -113,12 +121,27 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       send(ctx, responder.answer(message), keepAlive, false);
       return;
     }
-    ctx.channel().config().setAutoRead(false);
     PccrrMessage req = message;
-    if (req instanceof PccrrMessage.GetBlockList) {
+    if (req instanceof PccrrMessage.GetBlockList list) {
       // A block list is a few bytes, read from the store's accounts: it takes no upload slot and
       // does not queue behind block uploads, or a busy holder would hide what it holds exactly
-      // when the swarm needs to learn it (PROTOCOL.md §4.4).
+      // when the swarm needs to learn it (PROTOCOL.md §4.4). Those accounts are in memory, so
+      // it is answered here, without the two thread hops to the store executor and back (most
+      // requests on a live site are block lists); a virtual segment still goes there.
+      PccrrMessage answer;
+      try {
+        answer = responder.blockListFromAccounts(list);
+      } catch (RuntimeException e) {
+        log.debug("store failed answering {}: {}", req.type(), e.toString());
+        answer = PccrrResponder.emptyAnswer(req);
+      }
+      if (answer != null) {
+        send(ctx, answer, keepAlive, false); // answered before the next request is read
+        return;
+      }
+    }
+    ctx.channel().config().setAutoRead(false);
+    if (req instanceof PccrrMessage.GetBlockList) {
       serve(ctx, req, keepAlive, false);
       return;
     }
@@ -150,7 +173,11 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
    * answer is written.
    */
   private void serve(ChannelHandlerContext ctx, PccrrMessage req, boolean keepAlive, boolean slot) {
-    ctx.executor().execute(() -> waiting = null);
+    if (ctx.executor().inEventLoop()) {
+      waiting = null;
+    } else {
+      ctx.executor().execute(() -> waiting = null);
+    }
     try {
       storeExecutor.execute(() -> {
         PccrrMessage answer;
@@ -162,7 +189,14 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
           answer = PccrrResponder.emptyAnswer(req);
         }
         PccrrMessage a = answer;
-        ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
+        try {
+          ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
+        } catch (RejectedExecutionException e) {
+          // The server is closing: the connection goes with its event loop.
+          if (slot) {
+            uploads.finished();
+          }
+        }
       });
     } catch (RejectedExecutionException e) {
       stats.countBusy();
@@ -172,11 +206,16 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
 
   private void send(ChannelHandlerContext ctx, PccrrMessage answer, boolean keepAlive, boolean releasePermit) {
     ByteBuf body = PccrrCodec.encode(answer, ctx.alloc());
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
-    HttpUtil.setContentLength(response, body.readableBytes());
-    HttpUtil.setKeepAlive(response, keepAlive);
-    ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body,
+        HEADERS, HEADERS);
+    response.headers()
+        .add(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
+        .addInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    if (!keepAlive) {
+      response.headers().add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    ChannelFuture written = ctx.writeAndFlush(response);
+    written.addListener((ChannelFutureListener) f -> {
       if (releasePermit) {
         uploads.finished();
       }
@@ -186,6 +225,11 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         f.channel().close();
       }
     });
+    if (!written.isDone()) {
+      // The answer waits for the socket (an answer from the event loop itself usually leaves at
+      // once, and then reading never stopped): read no further request until it is out.
+      ctx.channel().config().setAutoRead(false);
+    }
   }
 
   private void sendStatus(ChannelHandlerContext ctx, HttpResponseStatus status, boolean keepAlive) {

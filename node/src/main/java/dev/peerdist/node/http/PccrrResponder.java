@@ -115,8 +115,26 @@ public final class PccrrResponder {
     return new Blocks(b.cryptoAlgoId(), id, index, Math.max(next, 0), b.cipherText(), EMPTY, b.iv());
   }
 
+  /**
+   * The answer to {@code request} from the store's accounts alone, which every {@link ChunkStore}
+   * keeps in memory ({@code presentBlocks} and {@code segment}), so it may run on an event loop;
+   * null when the segment is not the store's and may be a virtual one (those read the store: run
+   * {@link #answer} off the event loop).
+   */
+  public PccrrMessage blockListFromAccounts(GetBlockList request) {
+    SegmentId id = request.segmentId();
+    BitSet held = store.presentBlocks(id);
+    if (held.isEmpty() && virtual != VirtualSegments.NONE && store.segment(id).isEmpty()) {
+      return null;
+    }
+    return blockList(request, held);
+  }
+
   private PccrrMessage blockList(GetBlockList request) {
-    BitSet present = present(request.segmentId());
+    return blockList(request, present(request.segmentId()));
+  }
+
+  private PccrrMessage blockList(GetBlockList request, BitSet present) {
     BitSet wanted = new BitSet(BlockRange.MAX_BLOCKS);
     int lastWanted = -1;
     for (BlockRange r : request.neededRanges()) {

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -12,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The one pipeline of a PCCRR connection: connection limits (per address, in all) → request
  * deadlines → HTTP codec → aggregator bounded at the largest request (98,304 bytes, PROTOCOL.md
- * §4.2; larger bodies get 413) → upload timer → {@link PccrrRequestHandler}, which admits
- * requests through the server's {@link UploadScheduler}.
+ * §4.2; larger bodies get 413) → one request at a time → upload timer → {@link
+ * PccrrRequestHandler}, which admits requests through the server's {@link UploadScheduler}.
  */
 public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
   private final PeerServerConfig config;
@@ -56,6 +57,11 @@ public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
         .addLast("deadlines", deadlines)
         .addLast("http", new HttpServerCodec())
         .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_REQUEST_SIZE, true))
+        // While a request is answered the connection does not read (PccrrRequestHandler), but
+        // requests a client sent back to back may arrive in one read and be decoded together:
+        // this holds the later ones until the answer is written and reading resumes, so the
+        // handler still sees one request at a time and answers leave in order.
+        .addLast("one-at-a-time", new FlowControlHandler())
         .addLast("upload", new WriteTimeoutHandler(config.uploadTimeout().toMillis(), TimeUnit.MILLISECONDS));
     if (store != null) {
       ch.pipeline().addLast("hashes", new BlockHashesHandler(store, storeExecutor));

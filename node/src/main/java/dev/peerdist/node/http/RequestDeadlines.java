@@ -25,15 +25,21 @@ final class RequestDeadlines extends ChannelDuplexHandler {
   private final long firstRequestNanos;
   private final long requestReadNanos;
   private final long idleNanos;
+  /** The longest a timer waits before it looks again: the shortest deadline. */
+  private final long stepNanos;
   private final PeerServerStats stats;
   private ChannelHandlerContext ctx;
   private State state = State.WAITING_FIRST;
+  /** When the current state's deadline passes (the event loop's ticker); none while SERVING. */
+  private long deadline;
   private ScheduledFuture<?> timer;
+  private long timerAt;
 
   RequestDeadlines(Duration firstRequest, Duration requestRead, Duration idle, PeerServerStats stats) {
     this.firstRequestNanos = firstRequest.toNanos();
     this.requestReadNanos = requestRead.toNanos();
     this.idleNanos = idle.toNanos();
+    this.stepNanos = Math.min(firstRequestNanos, Math.min(requestReadNanos, idleNanos));
     this.stats = stats;
   }
 
@@ -65,7 +71,6 @@ final class RequestDeadlines extends ChannelDuplexHandler {
   /** A complete request arrived: no deadline while it is answered. */
   void requestReceived() {
     state = State.SERVING;
-    cancel();
   }
 
   /** Its answer has been written: the connection may idle until the next request. */
@@ -76,15 +81,39 @@ final class RequestDeadlines extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Sets the deadline of the current state. One timer serves every deadline of the connection: it
+   * fires at least every {@link #stepNanos} while a deadline runs and looks again, so a request
+   * does not schedule and cancel timers of its own (two of each before, per request).
+   */
   private void arm(long nanos) {
-    cancel();
-    State armedFor = state;
-    timer = ctx.executor().schedule(() -> {
-      if (state == armedFor && ctx.channel().isActive()) {
-        stats.countTimeout();
-        ctx.close();
-      }
-    }, nanos, TimeUnit.NANOSECONDS);
+    long now = ctx.executor().ticker().nanoTime();
+    deadline = now + nanos;
+    if (timer == null || timerAt - deadline > 0) {
+      schedule(now, deadline);
+    }
+  }
+
+  private void schedule(long now, long until) {
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    timerAt = Math.min(until, now + stepNanos);
+    timer = ctx.executor().schedule(this::check, timerAt - now, TimeUnit.NANOSECONDS);
+  }
+
+  private void check() {
+    timer = null;
+    if (state == State.SERVING || !ctx.channel().isActive()) {
+      return; // answered() arms again
+    }
+    long now = ctx.executor().ticker().nanoTime();
+    if (deadline - now > 0) {
+      schedule(now, deadline);
+      return;
+    }
+    stats.countTimeout();
+    ctx.close();
   }
 
   private void cancel() {

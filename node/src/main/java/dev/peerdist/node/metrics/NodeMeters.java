@@ -65,6 +65,10 @@ public final class NodeMeters implements AutoCloseable {
   public static final String PCCRR_SERVER_DROPPED = "peerdist.pccrr.server.dropped";
   /** peerdist_pccrr_server_queued_total: PCCRR requests that waited for an upload slot. */
   public static final String PCCRR_SERVER_QUEUED = "peerdist.pccrr.server.queued";
+  /** peerdist_pccrr_client_connections_opened_total: TCP connections the PCCRR client opened. */
+  public static final String PCCRR_CLIENT_CONNECTIONS = "peerdist.pccrr.client.connections.opened";
+  /** peerdist_pccrr_client_late_answers_total{result}: timed-out requests whose answer came late or never. */
+  public static final String PCCRR_CLIENT_LATE_ANSWERS = "peerdist.pccrr.client.late.answers";
   /** peerdist_pchc_offers_total{message_type, result}: segments offered to this hosted cache, by answer (§6.3). */
   public static final String PCHC_OFFERS = "peerdist.pchc.offers";
   /** peerdist_pchc_pulled_blocks_total{result}: blocks this hosted cache asked offering clients for. */
@@ -226,6 +230,24 @@ public final class NodeMeters implements AutoCloseable {
     held.add(queued);
     FunctionCounter.builder(PCCRR_SERVER_QUEUED, queued, v -> v.getAsLong())
         .description("PCCRR requests that waited for an upload slot").register(registry);
+  }
+
+  /**
+   * Binds the PCCRR client's counters: connections opened, and the answers of timed-out requests
+   * ({@code result} = {@code discarded}: arrived late, connection kept; {@code missing}: did not
+   * arrive in time, connection closed).
+   */
+  public void bindPccrrClient(java.util.function.LongSupplier connectionsOpened,
+      java.util.function.LongSupplier lateDiscarded, java.util.function.LongSupplier lateMissing) {
+    held.add(connectionsOpened);
+    held.add(lateDiscarded);
+    held.add(lateMissing);
+    FunctionCounter.builder(PCCRR_CLIENT_CONNECTIONS, connectionsOpened, v -> v.getAsLong())
+        .description("TCP connections the PCCRR client opened").register(registry);
+    FunctionCounter.builder(PCCRR_CLIENT_LATE_ANSWERS, lateDiscarded, v -> v.getAsLong()).tag("result", "discarded")
+        .description("Answers to timed-out PCCRR requests, by what became of them").register(registry);
+    FunctionCounter.builder(PCCRR_CLIENT_LATE_ANSWERS, lateMissing, v -> v.getAsLong()).tag("result", "missing")
+        .description("Answers to timed-out PCCRR requests, by what became of them").register(registry);
   }
 
   /** Counts one segment of an offer received by this hosted cache. */

@@ -15,38 +15,45 @@ import dev.peerdist.node.pccrr.PccrrMessage.GetBlocks;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.pool.AbstractChannelPoolHandler;
-import io.netty.channel.pool.AbstractChannelPoolMap;
-import io.netty.channel.pool.ChannelHealthChecker;
-import io.netty.channel.pool.ChannelPoolMap;
-import io.netty.channel.pool.FixedChannelPool;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The PCCRR client (PROTOCOL.md §4): HTTP/1.1 keep-alive connections pooled per peer (a few each,
+ * The PCCRR client (PROTOCOL.md §4): HTTP/1.1 keep-alive connections kept per peer (a few each,
  * bounded waiting), one request per connection at a time, a request timer per exchange.
  *
  * <p>{@link #fetchBlock} sends MSG_GETBLKS for one block asking for AES_128, checks the MSG_BLK
@@ -54,43 +61,61 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * label with the §4.5 fallback, and verifies the hash ({@link BlockOpener}). Only a verified
  * block comes back as {@link Outcome#OK}; everything else is a peer-attributed failure value.
  * Futures complete on the client's event loop; callers that do real work must hop threads.
+ *
+ * <p>Connections. Each peer's connections live on one event loop, which alone touches the peer's
+ * state: at most {@code maxConnectionsPerPeer} connections connecting or carrying an exchange, as
+ * many again owing a late answer (below), idle ones, and the exchanges waiting for a connection
+ * ({@code maxPendingPerPeer}, each for at most the request timeout, then BUSY). A connection
+ * carries one request at a time and is never given a second request before the first one's answer
+ * has been read whole, so an answer is always read as the answer to the request before it. When
+ * the request timer fires the exchange fails with TIMEOUT, but the connection is kept, used for
+ * nothing else, and owes one answer: when the answer arrives it is discarded and the connection
+ * goes back to the idle ones; when it has not arrived within {@code lateAnswerWait} (a second
+ * timer on that connection) the connection is closed. Any other failure (connection lost, HTTP
+ * error, undecodable answer) closes the connection. On the saturated live site many exchanges hit
+ * the timer, and re-connecting after each one was a fifth of the client's CPU
+ * (docs/PERFORMANCE.md, "PCCRR exchanges, 2026-12-04").
  */
 public final class PeerClient implements PeerBlockClient, AutoCloseable {
   static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
+  /** Request headers are built by us from checked values: Netty need not validate them again. */
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  /**
+   * The answer's headers are not validated either: the client reads only the status, the framing
+   * (which the decoder parses strictly regardless) and Connection; the body is checked whole.
+   */
+  private static final HttpDecoderConfig DECODER = new HttpDecoderConfig().setHeadersFactory(HEADERS)
+      .setTrailersFactory(HEADERS);
 
   private final PeerClientConfig config;
   private final EventLoopGroup group;
-  private final ChannelPoolMap<InetSocketAddress, FixedChannelPool> pools;
+  private final Bootstrap bootstrap;
+  private final ConcurrentHashMap<InetSocketAddress, Peer> peers = new ConcurrentHashMap<>();
+  private final PeerClientStats stats = new PeerClientStats();
+  private final long requestTimeoutNanos;
+  private final long lateAnswerWaitNanos;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   public PeerClient(PeerClientConfig config) {
     this.config = config;
+    this.requestTimeoutNanos = config.requestTimeout().toNanos();
+    this.lateAnswerWaitNanos = config.lateAnswerWait().toNanos();
     this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("pccrr-client", true),
         NioIoHandler.newFactory());
-    Bootstrap bootstrap = new Bootstrap()
+    this.bootstrap = new Bootstrap()
         .group(group)
         .channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis());
-    this.pools = new AbstractChannelPoolMap<>() {
-      @Override
-      protected FixedChannelPool newPool(InetSocketAddress key) {
-        return new FixedChannelPool(bootstrap.clone().remoteAddress(key), new AbstractChannelPoolHandler() {
-          @Override
-          public void channelCreated(Channel ch) {
-            ch.pipeline()
-                .addLast("http", new HttpClientCodec())
-                .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_RESPONSE_BODY))
-                .addLast("pccrr", new ResponseHandler());
-          }
-        }, ChannelHealthChecker.ACTIVE, FixedChannelPool.AcquireTimeoutAction.FAIL,
-            config.requestTimeout().toMillis(), config.maxConnectionsPerPeer(), config.maxPendingPerPeer());
-      }
-    };
   }
 
   public PeerClientConfig config() {
     return config;
+  }
+
+  /** The client's counters (connections opened, timeouts, late answers). */
+  public PeerClientStats stats() {
+    return stats;
   }
 
   /** Fetches, decrypts and verifies block {@code index} of {@code record} from {@code peer}. */
@@ -150,7 +175,7 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
 
   /**
    * Sends one request and returns the decoded response. Fails with {@link PeerExchangeException}
-   * carrying TIMEOUT, IO_ERROR, BAD_DATA (undecodable answer) or BUSY (pool full).
+   * carrying TIMEOUT, IO_ERROR, BAD_DATA (undecodable answer) or BUSY (no connection free in time).
    */
   public CompletableFuture<PccrrMessage> exchange(PeerEndpoint peer, PccrrMessage request) {
     CompletableFuture<PccrrMessage> result = new CompletableFuture<>();
@@ -158,63 +183,24 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       result.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "client closed"));
       return result;
     }
-    FixedChannelPool pool;
-    try {
-      pool = pools.get(peer.address());
-    } catch (IllegalStateException e) {
-      result.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "client closed", e));
-      return result;
+    InetSocketAddress address = peer.address();
+    Peer p = peers.get(address);
+    if (p == null) {
+      p = peers.computeIfAbsent(address, a -> new Peer(a, peer.toString(), group.next()));
     }
-    pool.acquire().addListener(f -> {
-      if (!f.isSuccess()) {
-        Throwable cause = f.cause();
-        boolean full = cause instanceof IllegalStateException
-            || cause instanceof java.util.concurrent.TimeoutException;
-        result.completeExceptionally(new PeerExchangeException(full ? Outcome.BUSY : Outcome.IO_ERROR,
-            (full ? "no free connection to " : "cannot connect to ") + peer + ": " + cause, cause));
-        return;
+    Exchange x = new Exchange(request, result);
+    // One hop to the peer's loop, which then does everything up to the answer without another.
+    if (p.loop.inEventLoop()) {
+      p.submit(x);
+    } else {
+      Peer q = p;
+      try {
+        p.loop.execute(() -> q.submit(x));
+      } catch (RejectedExecutionException e) {
+        x.fail(Outcome.IO_ERROR, "client closed");
       }
-      Channel ch = (Channel) f.getNow();
-      // The pool hands the connection over on an event loop, usually the connection's own: send
-      // at once rather than queueing behind the responses that loop is decoding and verifying
-      // (measured 1–13 ms per request on the loaded machine, docs/PERFORMANCE.md).
-      if (ch.eventLoop().inEventLoop()) {
-        send(pool, ch, peer, request, result);
-      } else {
-        ch.eventLoop().execute(() -> send(pool, ch, peer, request, result));
-      }
-    });
+    }
     return result;
-  }
-
-  private void send(FixedChannelPool pool, Channel ch, PeerEndpoint peer, PccrrMessage request,
-      CompletableFuture<PccrrMessage> result) {
-    ResponseHandler handler = ch.pipeline().get(ResponseHandler.class);
-    if (handler == null || !ch.isActive()) {
-      pool.release(ch);
-      result.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "connection to " + peer + " lost"));
-      return;
-    }
-    result.whenComplete((m, e) -> {
-      if (e != null) {
-        ch.close(); // a late or partial answer must never be read as the next one
-      }
-      pool.release(ch);
-    });
-    handler.begin(result, config.requestTimeout().toMillis());
-    ByteBuf body = PccrrCodec.encode(request, ch.alloc());
-    FullHttpRequest http = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, PATH, body);
-    http.headers()
-        .set(HttpHeaderNames.HOST, peer.toString())
-        .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
-        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    ch.writeAndFlush(http).addListener(w -> {
-      if (!w.isSuccess()) {
-        handler.fail(new PeerExchangeException(Outcome.IO_ERROR, "sending to " + peer + " failed: " + w.cause(),
-            w.cause()));
-      }
-    });
   }
 
   /** Stops the event loop; pending exchanges fail. Idempotent. */
@@ -223,70 +209,359 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (pools instanceof AbstractChannelPoolMap<?, ?> map) {
-      map.close();
+    for (Peer p : peers.values()) {
+      try {
+        p.loop.execute(p::closeAll);
+      } catch (RejectedExecutionException e) {
+        // already stopping: its channels are closed with it
+      }
     }
+    // The loops run the tasks above before they stop; stopping closes every channel, which
+    // fails the exchanges in progress.
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
-  /** Completes the exchange in progress on its connection; all methods run on the channel's loop. */
-  private static final class ResponseHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
-    private CompletableFuture<PccrrMessage> pending;
-    private ScheduledFuture<?> timer;
+  /** One request and the future of its answer. */
+  private static final class Exchange {
+    final PccrrMessage request;
+    final CompletableFuture<PccrrMessage> result;
+    /** While waiting for a connection: when it stops waiting (the loop's ticker), then BUSY. */
+    long waitUntil;
+
+    Exchange(PccrrMessage request, CompletableFuture<PccrrMessage> result) {
+      this.request = request;
+      this.result = result;
+    }
+
+    void fail(Outcome outcome, String message) {
+      result.completeExceptionally(new PeerExchangeException(outcome, message));
+    }
+
+    void fail(Outcome outcome, String message, Throwable cause) {
+      result.completeExceptionally(new PeerExchangeException(outcome, message, cause));
+    }
+  }
+
+  /** What a connection is doing; {@link Peer} counts connections by state. */
+  private enum State { CONNECTING, BUSY, IDLE, OWING, CLOSED }
+
+  /**
+   * The connections to one peer; every method runs on {@link #loop}. At most {@code
+   * maxConnectionsPerPeer} connections are connecting or carrying an exchange ({@link #busy}); one
+   * owing a late answer does not count, and at most twice that many are open in all.
+   */
+  private final class Peer {
+    final EventLoop loop;
+    final String name;
+    final AsciiString host;
+    final Bootstrap connector;
+    /** Connections with nothing in flight and nothing owed, most recently used last. */
+    final ArrayDeque<Connection> idle = new ArrayDeque<>();
+    /** Exchanges waiting for a connection, oldest (and so first to expire) first. */
+    final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
+    /** Expires waiting exchanges; armed for the oldest one's deadline, or null. */
+    ScheduledFuture<?> waitTimer;
+    int open;
+    int busy;
+    int owing;
+    boolean closed;
+
+    Peer(InetSocketAddress address, String name, EventLoop loop) {
+      this.loop = loop;
+      this.name = name;
+      this.host = AsciiString.of(name);
+      this.connector = bootstrap.clone(loop).remoteAddress(address);
+    }
+
+    void submit(Exchange x) {
+      if (closed) {
+        x.fail(Outcome.IO_ERROR, "client closed");
+        return;
+      }
+      if (waiting.isEmpty() && busy < config.maxConnectionsPerPeer()) {
+        Connection c = takeIdle();
+        if (c != null) {
+          c.send(x);
+          return;
+        }
+        if (open < 2 * config.maxConnectionsPerPeer()) {
+          connect(x);
+          return;
+        }
+      }
+      if (waiting.size() >= config.maxPendingPerPeer()) {
+        x.fail(Outcome.BUSY, "no free connection to " + name + ": " + waiting.size() + " requests waiting");
+        return;
+      }
+      x.waitUntil = loop.ticker().nanoTime() + requestTimeoutNanos;
+      waiting.addLast(x);
+      if (waitTimer == null) {
+        waitTimer = loop.schedule(this::expireWaiting, requestTimeoutNanos, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    /** An idle connection that is still open, most recently used first, or null. */
+    private Connection takeIdle() {
+      Connection c;
+      while ((c = idle.pollLast()) != null) {
+        if (c.ctx.channel().isActive()) {
+          return c;
+        }
+      }
+      return null;
+    }
+
+    private void connect(Exchange x) {
+      stats.countConnectionOpened();
+      Connection c = new Connection(this);
+      open++;
+      c.to(State.CONNECTING);
+      ChannelFuture f = connector.clone().handler(new ChannelInitializer<Channel>() {
+        @Override
+        protected void initChannel(Channel ch) {
+          ch.pipeline()
+              .addLast("http", new HttpClientCodec(DECODER.clone(), false, false))
+              .addLast("aggregate", new HttpObjectAggregator(PccrrCodec.MAX_RESPONSE_BODY))
+              .addLast("pccrr", c);
+        }
+      }).connect();
+      // Whatever happens to the connection, its place is given back exactly once, when it closes.
+      f.channel().closeFuture().addListener(done -> {
+        c.to(State.CLOSED);
+        dispatch();
+      });
+      f.addListener(done -> {
+        if (!done.isSuccess()) {
+          x.fail(Outcome.IO_ERROR, "cannot connect to " + name + ": " + done.cause(), done.cause());
+          f.channel().close();
+        } else if (c.ctx == null) {
+          x.fail(Outcome.IO_ERROR, "connection to " + name + " lost");
+          f.channel().close();
+        } else {
+          c.send(x);
+        }
+      });
+    }
+
+    /** {@code c} is free and clean (nothing in flight, nothing owed): the next waiter's, or idle. */
+    void released(Connection c) {
+      c.to(State.IDLE);
+      if (closed) {
+        c.ctx.close();
+        return;
+      }
+      idle.addLast(c);
+      dispatch();
+    }
+
+    /**
+     * Starts waiting exchanges while the limits allow. Each is taken off the queue before it is
+     * started: starting one may close a connection, which calls this again.
+     */
+    void dispatch() {
+      while (!closed && !waiting.isEmpty() && busy < config.maxConnectionsPerPeer()) {
+        Connection c = takeIdle();
+        if (c == null && open >= 2 * config.maxConnectionsPerPeer()) {
+          return;
+        }
+        Exchange next = waiting.pollFirst();
+        if (c != null) {
+          c.send(next);
+        } else {
+          connect(next);
+        }
+      }
+    }
+
+    private void expireWaiting() {
+      waitTimer = null;
+      long now = loop.ticker().nanoTime();
+      Exchange x;
+      while ((x = waiting.peekFirst()) != null && x.waitUntil - now <= 0) {
+        waiting.pollFirst();
+        x.fail(Outcome.BUSY, "no free connection to " + name + " within " + config.requestTimeout().toMillis()
+            + " ms");
+      }
+      if (x != null) {
+        waitTimer = loop.schedule(this::expireWaiting, x.waitUntil - now, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    void closeAll() {
+      closed = true;
+      Exchange x;
+      while ((x = waiting.pollFirst()) != null) {
+        x.fail(Outcome.IO_ERROR, "client closed");
+      }
+      Connection c;
+      while ((c = idle.pollFirst()) != null) {
+        c.ctx.close();
+      }
+    }
+  }
+
+  /**
+   * One connection: the exchange in flight, or the answer it still owes after a timeout. Every
+   * method runs on the connection's event loop (its peer's).
+   */
+  private final class Connection extends SimpleChannelInboundHandler<FullHttpResponse> {
+    private final Peer peer;
     private ChannelHandlerContext ctx;
+    private State state;
+    /** The exchange whose answer is awaited (BUSY), or null. */
+    private Exchange current;
+    /**
+     * When the state's timer runs out (the loop's ticker): the request timer while BUSY, the
+     * late-answer wait while OWING. One scheduled task per connection serves every exchange: it
+     * is re-armed only when it fires early (a later exchange moved the deadline), so a busy
+     * connection schedules a task about once per request timeout, not once per request.
+     */
+    private long deadline;
+    private ScheduledFuture<?> timer;
+    private long timerAt;
+
+    Connection(Peer peer) {
+      this.peer = peer;
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
       this.ctx = ctx;
     }
 
-    void begin(CompletableFuture<PccrrMessage> promise, long timeoutMillis) {
-      pending = promise;
-      timer = ctx.executor().schedule(() -> fail(new PeerExchangeException(Outcome.TIMEOUT,
-          "no answer from " + ctx.channel().remoteAddress() + " within " + timeoutMillis + " ms")),
-          timeoutMillis, TimeUnit.MILLISECONDS);
-    }
-
-    void fail(PeerExchangeException e) {
-      CompletableFuture<PccrrMessage> p = take();
-      if (p != null) {
-        p.completeExceptionally(e);
+    /** Moves to {@code next}, keeping the peer's counts. */
+    void to(State next) {
+      State prev = state;
+      if (prev == next || prev == State.CLOSED) {
+        return;
+      }
+      state = next;
+      if (prev == State.CONNECTING || prev == State.BUSY) {
+        peer.busy--;
+      } else if (prev == State.OWING) {
+        peer.owing--;
+      } else if (prev == State.IDLE) {
+        peer.idle.remove(this);
+      }
+      if (next == State.CONNECTING || next == State.BUSY) {
+        peer.busy++;
+      } else if (next == State.OWING) {
+        peer.owing++;
+      } else if (next == State.CLOSED) {
+        peer.open--;
       }
     }
 
-    private CompletableFuture<PccrrMessage> take() {
-      CompletableFuture<PccrrMessage> p = pending;
-      pending = null;
+    void send(Exchange x) {
+      Channel ch = ctx.channel();
+      to(State.BUSY);
+      if (!ch.isActive()) {
+        x.fail(Outcome.IO_ERROR, "connection to " + peer.name + " lost");
+        ch.close();
+        return;
+      }
+      current = x;
+      stats.countExchange();
+      arm(ctx.executor().ticker().nanoTime() + requestTimeoutNanos);
+      ByteBuf body = PccrrCodec.encode(x.request, ctx.alloc());
+      HttpHeaders headers = HEADERS.newHeaders()
+          .add(HttpHeaderNames.HOST, peer.host)
+          .addInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+          .add(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
+          .add(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      // A failed write reaches exceptionCaught (void promise), which fails the exchange.
+      ctx.writeAndFlush(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, PATH, body, headers,
+          EmptyHttpHeaders.INSTANCE), ch.voidPromise());
+    }
+
+    private void arm(long when) {
+      deadline = when;
+      if (timer != null && timerAt - when <= 0) {
+        return; // fires first, then re-arms for the rest
+      }
       if (timer != null) {
         timer.cancel(false);
-        timer = null;
       }
-      return p;
+      timerAt = when;
+      timer = ctx.executor().schedule(this::onTimer, when - ctx.executor().ticker().nanoTime(),
+          TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimer() {
+      timer = null;
+      if (state != State.BUSY && state != State.OWING) {
+        return;
+      }
+      long now = ctx.executor().ticker().nanoTime();
+      if (deadline - now > 0) {
+        arm(deadline);
+      } else if (state == State.BUSY) {
+        timedOut();
+      } else {
+        stats.countLateAnswerMissing();
+        ctx.close();
+      }
+    }
+
+    private void timedOut() {
+      Exchange x = current;
+      current = null;
+      to(State.OWING);
+      stats.countTimeout();
+      arm(ctx.executor().ticker().nanoTime() + lateAnswerWaitNanos);
+      peer.dispatch();
+      x.fail(Outcome.TIMEOUT, "no answer from " + peer.name + " within " + config.requestTimeout().toMillis() + " ms");
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
-      CompletableFuture<PccrrMessage> p = take();
-      if (p == null) {
+      if (state == State.OWING) {
+        // The answer to the request that timed out, read whole: the connection is clean again.
+        stats.countLateAnswerDiscarded();
+        if (response.decoderResult().isSuccess() && HttpUtil.isKeepAlive(response)) {
+          peer.released(this);
+        } else {
+          ctx.close();
+        }
+        return;
+      }
+      Exchange x = current;
+      if (x == null) {
         ctx.close(); // an answer nobody asked for
         return;
       }
+      current = null;
+      if (!response.decoderResult().isSuccess()) {
+        ctx.close();
+        x.fail(Outcome.BAD_DATA, "malformed HTTP answer: " + response.decoderResult().cause());
+        return;
+      }
       if (response.status().code() != 200) {
-        p.completeExceptionally(new PeerExchangeException(Outcome.IO_ERROR, "HTTP " + response.status()));
+        ctx.close();
+        x.fail(Outcome.IO_ERROR, "HTTP " + response.status());
         return;
       }
       ByteBuf body = response.content();
+      PccrrMessage m;
       try {
-        PccrrMessage m = PccrrCodec.decodeResponse(body);
+        m = PccrrCodec.decodeResponse(body);
         if (m == null || body.isReadable()) {
-          p.completeExceptionally(new PeerExchangeException(Outcome.BAD_DATA,
-              "HTTP body is not exactly one PCCRR response"));
+          ctx.close();
+          x.fail(Outcome.BAD_DATA, "HTTP body is not exactly one PCCRR response");
           return;
         }
-        p.complete(m);
       } catch (PccrrDecodeException e) {
-        p.completeExceptionally(new PeerExchangeException(Outcome.BAD_DATA, e.getMessage(), e));
+        ctx.close();
+        x.fail(Outcome.BAD_DATA, e.getMessage(), e);
+        return;
       }
+      // Free the connection first: whoever the answer wakes may ask this peer again at once.
+      if (HttpUtil.isKeepAlive(response)) {
+        peer.released(this);
+      } else {
+        ctx.close();
+      }
+      x.result.complete(m);
     }
 
     @Override
@@ -299,6 +574,18 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       fail(new PeerExchangeException(Outcome.IO_ERROR, cause.toString(), cause));
       ctx.close();
+    }
+
+    private void fail(PeerExchangeException e) {
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
+      Exchange x = current;
+      current = null;
+      if (x != null) {
+        x.result.completeExceptionally(e);
+      }
     }
   }
 }

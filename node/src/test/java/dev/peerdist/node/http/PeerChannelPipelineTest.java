@@ -215,6 +215,84 @@ class PeerChannelPipelineTest {
   }
 
   @Test
+  void deadlinesFollowEveryRequestWithOneTimer() {
+    // Defaults: 5 s for the first request and for reading one, 30 s idle between requests.
+    channel.freezeTime();
+    SegmentId id = v1.record().id();
+    GetBlockList ask = new GetBlockList(1, id, List.of(new BlockRange(0, 3)));
+    post(ask);
+    channel.advanceTimeBy(29, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertTrue(channel.isOpen(), "idle for 29 s of 30");
+    post(ask); // the idle deadline starts again from this answer
+    channel.advanceTimeBy(29, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertTrue(channel.isOpen(), "58 s after the first answer, 29 s after the second");
+    assertEquals(0, stats.timeouts());
+    // A request that starts and stalls is cut at its read deadline, not the idle one.
+    channel.writeInbound(Unpooled.wrappedBuffer(("POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHo")
+        .getBytes(StandardCharsets.US_ASCII)));
+    channel.advanceTimeBy(4, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertTrue(channel.isOpen(), "4 s into the request");
+    channel.advanceTimeBy(2, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertFalse(channel.isOpen(), "past the 5 s read deadline");
+    assertEquals(1, stats.timeouts());
+  }
+
+  @Test
+  void anIdleConnectionIsClosedAtTheIdleDeadline() {
+    channel.freezeTime();
+    post(new GetBlockList(1, v1.record().id(), List.of(new BlockRange(0, 3))));
+    channel.advanceTimeBy(31, java.util.concurrent.TimeUnit.SECONDS);
+    channel.runScheduledPendingTasks();
+    assertFalse(channel.isOpen());
+    assertEquals(1, stats.timeouts());
+  }
+
+  @Test
+  void requestsSentBackToBackInOneReadAreAnsweredOneAtATimeInOrder() {
+    // The store executor runs only when the test says so: the block request stays in progress.
+    java.util.ArrayDeque<Runnable> storeTasks = new java.util.ArrayDeque<>();
+    channel.finishAndReleaseAll();
+    channel = new EmbeddedChannel(new PeerChannelInitializer(PeerServerConfig.defaults(),
+        new PccrrResponder(store, stats), storeTasks::add, uploads, stats));
+    SegmentId id = v1.record().id();
+    byte[] first = PccrrCodec.encodeToArray(GetBlocks.of(1, id, 2));
+    byte[] second = PccrrCodec.encodeToArray(new GetBlockList(1, id, List.of(new BlockRange(0, 3))));
+    String h1 = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + first.length
+        + "\r\n\r\n";
+    String h2 = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + second.length
+        + "\r\n\r\n";
+    channel.writeInbound(Unpooled.wrappedBuffer(h1.getBytes(StandardCharsets.US_ASCII), first,
+        h2.getBytes(StandardCharsets.US_ASCII), second));
+    channel.runPendingTasks();
+    assertNull(channel.readOutbound(), "the block list waits behind the block request");
+    assertEquals(1, stats.requests(MessageType.GETBLKS));
+    assertEquals(0, stats.requests(MessageType.GETBLKLIST), "one request at a time");
+    assertEquals(1, storeTasks.size());
+    storeTasks.poll().run();
+    channel.runPendingTasks();
+    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
+    ByteBuf out;
+    while ((out = channel.readOutbound()) != null) {
+      decoder.writeInbound(out);
+    }
+    FullHttpResponse r1 = decoder.readInbound();
+    FullHttpResponse r2 = decoder.readInbound();
+    try {
+      assertEquals(2, ((Blocks) PccrrCodec.decodeResponse(r1.content())).blockIndex(), "the block first");
+      assertEquals(new BlockList(1, id, List.of(new BlockRange(0, 1), new BlockRange(2, 1)), 0),
+          PccrrCodec.decodeResponse(r2.content()), "then the list");
+    } finally {
+      r1.release();
+      r2.release();
+      decoder.finishAndReleaseAll();
+    }
+  }
+
+  @Test
   void aFullServerQueuesTheRequestAndServesItWhenASlotFrees() {
     uploads = new UploadScheduler(4, 2, 8);
     newChannel();

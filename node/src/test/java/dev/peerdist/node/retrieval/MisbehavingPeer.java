@@ -30,7 +30,12 @@ public final class MisbehavingPeer implements AutoCloseable {
     /** Read the request, never answer. */
     STALL,
     /** Send the headers and half the body, then close. */
-    CLOSE_MID
+    CLOSE_MID,
+    /**
+     * Answer the first request only once {@link #releaseHeld()} is called (a late answer); answer
+     * every later request at once, correctly.
+     */
+    LATE_FIRST
   }
 
   private final ServerSocket server;
@@ -38,6 +43,11 @@ public final class MisbehavingPeer implements AutoCloseable {
   private final Function<PccrrMessage, PccrrMessage> responder;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+  private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+  /** One permit per connection the client closed (end of stream read here). */
+  private final java.util.concurrent.Semaphore clientCloses = new java.util.concurrent.Semaphore(0);
 
   public MisbehavingPeer(Mode mode, Function<PccrrMessage, PccrrMessage> responder) throws IOException {
     this.mode = mode;
@@ -56,6 +66,7 @@ public final class MisbehavingPeer implements AutoCloseable {
     while (!closed) {
       try {
         Socket s = server.accept();
+        accepted.incrementAndGet();
         sockets.add(s);
         Thread t = new Thread(() -> serve(s), "misbehaving-conn");
         t.setDaemon(true);
@@ -71,6 +82,7 @@ public final class MisbehavingPeer implements AutoCloseable {
       while (!closed) {
         byte[] body = readRequest(in);
         if (body == null) {
+          clientCloses.release();
           return;
         }
         PccrrMessage req = PccrrCodec.decodeRequest(Unpooled.wrappedBuffer(body));
@@ -79,6 +91,9 @@ public final class MisbehavingPeer implements AutoCloseable {
           case STALL -> {
             while (!closed && in.read() >= 0) {
               // hold the connection open, answer nothing
+            }
+            if (!closed) {
+              clientCloses.release();
             }
             return;
           }
@@ -92,11 +107,21 @@ public final class MisbehavingPeer implements AutoCloseable {
             write(out, answer, answer.length / 2);
             return;
           }
+          case LATE_FIRST -> {
+            if (requests.getAndIncrement() == 0) {
+              while (!closed && !held.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                // until released
+              }
+            }
+            write(out, answer, answer.length);
+          }
           default -> throw new IllegalStateException();
         }
       }
     } catch (IOException | RuntimeException e) {
       // the client went away or sent garbage: end this connection
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -132,6 +157,25 @@ public final class MisbehavingPeer implements AutoCloseable {
       throw new IOException("bad length " + length);
     }
     return in.readNBytes(length);
+  }
+
+  /** LATE_FIRST: sends the held answer to the first request now. */
+  public void releaseHeld() {
+    held.countDown();
+  }
+
+  /** Connections accepted so far. */
+  public int connectionsAccepted() {
+    return accepted.get();
+  }
+
+  /** Waits until the client has closed {@code n} connections in all; false if not within {@code seconds}. */
+  public boolean awaitClientCloses(int n, long seconds) throws InterruptedException {
+    if (!clientCloses.tryAcquire(n, seconds, java.util.concurrent.TimeUnit.SECONDS)) {
+      return false;
+    }
+    clientCloses.release(n);
+    return true;
   }
 
   @Override
