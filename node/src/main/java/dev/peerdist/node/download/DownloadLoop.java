@@ -88,7 +88,8 @@ public final class DownloadLoop {
   private final LinkedHashMap<SegmentId, Task> tasks = new LinkedHashMap<>();
   private final Map<PeerEndpoint, Peer> peers = new HashMap<>();
   private final Map<Long, Req> requests = new HashMap<>();
-  private final Map<Long, ListReq> lists = new HashMap<>();
+  /** Block lists asked for, by request id (nothing depends on their order). */
+  private final LongMap<ListReq> lists = new LongMap<>();
   private final Map<Long, OriginReq> origins = new LinkedHashMap<>();
   private final long hedgeNanos;
   private final long takeoverNanos;
@@ -241,6 +242,8 @@ public final class DownloadLoop {
     private int version;
     private int sourcesVersion = -1;
     private long sourcesAt = NONE;
+    /** The first time a holder's source flag counted by {@link #sources} is due for a refresh. */
+    private long sourcesUntil = NONE;
     /** Blocks that at least one / at least two ordinary holders are known to have, per word. */
     private final long[] once;
     private final long[] twice;
@@ -397,16 +400,24 @@ public final class DownloadLoop {
      * pick makes a pass over the holders linear instead of quadratic in their number.
      */
     void sources(long now) {
-      if (sourcesAt == now && sourcesVersion == version) {
+      if (sourcesVersion == version && (sourcesAt == now
+          || (now < sourcesUntil && now - standingAt < VIEW_REFRESH_NANOS))) {
+        // Nothing a recount reads has changed: no holder, known set or complete flag (version), no
+        // looked-up standing or source flag is due for a refresh (a recount would refresh none and
+        // ask the view nothing), so it would count the same.
         return;
       }
       standing(this, now); // fixed for this instant: spared() reads it
       int complete = completeHolders;
       java.util.Arrays.fill(once, 0);
       java.util.Arrays.fill(twice, 0);
+      long until = Long.MAX_VALUE;
       for (int i = 0; i < holders.size(); i++) {
         Holder o = holders.get(i);
         o.ordinary = ordinary(this, o, complete, now);
+        if (!o.complete) {
+          until = Math.min(until, o.sourceAt + VIEW_REFRESH_NANOS); // looked up by ordinary() just now
+        }
         if (o.ordinary) {
           for (int w = 0; w < once.length; w++) {
             twice[w] |= once[w] & o.known[w];
@@ -416,6 +427,7 @@ public final class DownloadLoop {
       }
       sourcesAt = now;
       sourcesVersion = version;
+      sourcesUntil = until;
     }
 
     /** What the ordinary holders other than {@code h} have of word {@code w}; {@link #sources} first. */
@@ -1630,6 +1642,9 @@ public final class DownloadLoop {
    * instead of both fetching the same blocks.
    */
   private boolean suspect(Task t, long id, long now) {
+    if (t.suspects.isEmpty()) {
+      return false; // the common case: no takeover lately (spares boxing the id per ranked wanter)
+    }
     Long until = t.suspects.get(id);
     if (until == null) {
       return false;
@@ -1829,7 +1844,7 @@ public final class DownloadLoop {
         out.add(new Action.CancelOrigin(o.id));
       }
     }
-    lists.values().removeIf(l -> l.task == t);
+    lists.removeIf(l -> l.task == t);
   }
 
   // ------------------------------------------------------------------ bits

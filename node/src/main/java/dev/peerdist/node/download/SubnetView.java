@@ -70,6 +70,22 @@ public final class SubnetView {
   /** The reverse of {@link #endpoints}. */
   private final Map<dev.peerdist.discovery.PeerEndpoint, Long> nodeAt = new HashMap<>();
   /**
+   * A few of {@link #nodeAt}'s entries by endpoint object, direct-mapped by identity: the loop asks
+   * {@link #fetching} with the same endpoint objects again and again (every holder's source flag,
+   * every 250 ms), and hashing an address each time was a tenth of a large model run. Cleared when
+   * an entry of {@link #nodeAt} changes or goes; a miss asks the map.
+   */
+  private final dev.peerdist.discovery.PeerEndpoint[] endpointKeys = new dev.peerdist.discovery.PeerEndpoint[ENDPOINT_CACHE];
+  private final long[] endpointIds = new long[ENDPOINT_CACHE];
+  private static final int ENDPOINT_CACHE = 1024;
+  /**
+   * The segment last looked up or heard, and its wanters (null: not tracked), while it is the
+   * most recently used entry of {@link #segments}: a lookup of it again would not reorder the
+   * map, so it is answered without hashing. Cleared when an entry goes.
+   */
+  private SegmentId lastSegment;
+  private Wanted lastWanted;
+  /**
    * Segments this node finished fetching itself, and when (see {@link #finishedHere}): the daemon's
    * own probes are not heard by its own view, so this is how it knows it was a wanter until then.
    */
@@ -252,12 +268,18 @@ public final class SubnetView {
       dev.peerdist.discovery.PeerEndpoint before = endpoints.put(nodeId, endpoint);
       if (before != null && !before.equals(endpoint)) {
         nodeAt.remove(before);
+        java.util.Arrays.fill(endpointKeys, null);
       }
-      nodeAt.put(endpoint, nodeId);
+      Long was = nodeAt.put(endpoint, nodeId);
+      if (was != null && was != nodeId) {
+        java.util.Arrays.fill(endpointKeys, null);
+      }
     }
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
       Wanted w = this.segments.computeIfAbsent(id, Wanted::new);
+      lastSegment = id;
+      lastWanted = w;
       int slot = w.slot(nodeId);
       if (slot < 0) {
         if (w.size >= MAX_WANTERS) {
@@ -282,6 +304,8 @@ public final class SubnetView {
       Iterator<SegmentId> it = this.segments.keySet().iterator();
       it.next();
       it.remove();
+      lastSegment = null;
+      lastWanted = null;
     }
   }
 
@@ -297,7 +321,7 @@ public final class SubnetView {
    * (at most {@value #RANK_DEPTH}). Only peerdist nodes (non-negative ids) are ranked.
    */
   public synchronized long[] ranking(SegmentId segment, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return new long[0];
     }
@@ -347,7 +371,7 @@ public final class SubnetView {
    */
   public synchronized List<dev.peerdist.discovery.PeerEndpoint> betterRanked(SegmentId segment, long self, long now,
       int limit) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     List<dev.peerdist.discovery.PeerEndpoint> out = new ArrayList<>();
     if (w == null) {
       return out;
@@ -383,7 +407,7 @@ public final class SubnetView {
    * a segment's blocks among themselves exactly (one first copy of each block from a lone source).
    */
   public synchronized long standing(SegmentId segment, long self, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     long[] ids = w == null ? new long[0] : sortedWanters(w, now);
     int at = java.util.Arrays.binarySearch(ids, self);
     if (at >= 0) {
@@ -423,7 +447,7 @@ public final class SubnetView {
    * every arrival moved most blocks to another first copier.
    */
   public synchronized long[] firstCopyArcs(SegmentId segment, long self, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     long[] ring = w == null ? new long[0] : ring(w, now);
     if (ring.length == 0) {
       return null;
@@ -491,7 +515,7 @@ public final class SubnetView {
    */
   public synchronized List<dev.peerdist.discovery.PeerEndpoint> wanterEndpoints(SegmentId segment, long self, int max,
       int start, java.util.function.Predicate<dev.peerdist.discovery.PeerEndpoint> skip, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null || w.size == 0 || max <= 0) {
       return List.of();
     }
@@ -518,13 +542,39 @@ public final class SubnetView {
    */
   public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now,
       long withinNanos) {
-    Long id = nodeAt.get(endpoint);
-    if (id == null) {
+    long id = nodeAt(endpoint);
+    if (id < 0) {
       return false;
     }
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     int k = w == null ? -1 : w.slot(id);
     return k >= 0 && w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= withinNanos;
+  }
+
+  /** {@code segments.get(id)}, without hashing when {@code id} is the entry used last. */
+  private Wanted wanted(SegmentId id) {
+    if (id == lastSegment && id != null) {
+      return lastWanted;
+    }
+    Wanted w = segments.get(id);
+    lastSegment = id;
+    lastWanted = w;
+    return w;
+  }
+
+  /** The node id serving PCCRR at {@code endpoint} (tagged probers only), or -1. */
+  private long nodeAt(dev.peerdist.discovery.PeerEndpoint endpoint) {
+    int i = System.identityHashCode(endpoint) & (ENDPOINT_CACHE - 1);
+    if (endpointKeys[i] == endpoint && endpoint != null) {
+      return endpointIds[i];
+    }
+    Long id = nodeAt.get(endpoint);
+    if (id == null) {
+      return -1;
+    }
+    endpointKeys[i] = endpoint;
+    endpointIds[i] = id;
+    return id;
   }
 
   /** Whether a probe without a peerdist tag (a Windows or iPXE client) was heard within {@code nanos}. */
@@ -538,7 +588,7 @@ public final class SubnetView {
    * members}), none of those counted has left the window, and time did not go back.
    */
   public synchronized int wanters(SegmentId segment, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return 0;
     }
@@ -562,14 +612,14 @@ public final class SubnetView {
 
   /** When {@code nodeId} last said it was fetching {@code segment} from the origin; MIN_VALUE if never. */
   public synchronized long lastFetching(long nodeId, SegmentId segment) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     int k = w == null ? -1 : w.slot(nodeId);
     return k < 0 ? Long.MIN_VALUE : w.fetch[k];
   }
 
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
   public synchronized long lastHeard(long nodeId, SegmentId segment) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     int k = w == null ? -1 : w.slot(nodeId);
     return k < 0 ? Long.MIN_VALUE : w.last[k];
   }
@@ -593,7 +643,7 @@ public final class SubnetView {
    * @param complete whether it holds every block of the segment
    */
   public synchronized double answerProbability(SegmentId segment, long self, boolean complete, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return 1; // nobody heard wanting it within the horizon: the prober is one of very few
     }
@@ -628,7 +678,7 @@ public final class SubnetView {
    * most what any holder this view heard answers with, so the model samples holders with it.
    */
   public synchronized double wanterAnswerProbability(SegmentId segment, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return 1;
     }
@@ -692,6 +742,8 @@ public final class SubnetView {
       }
       if (w.size == 0) {
         it.remove();
+        lastSegment = null;
+        lastWanted = null;
       }
     }
     fetching.values().removeIf(t -> now - t > membershipNanos);
