@@ -113,24 +113,17 @@ public final class LoopSimulation {
 
   private enum Kind { START, CI_DONE, RESOLVE, RESOLVED, TICK, MATCH, SENT, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
 
+  /** An event; handled events go back to a free list ({@link #release}) and are reused by {@link #schedule}. */
   private static final class Event {
-    final long time;
-    final Kind kind;
-    final Sim node;
-    final int a;
-    final int b;
-    final long id;
-    final Object obj;
-
-    Event(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
-      this.time = time;
-      this.kind = kind;
-      this.node = node;
-      this.a = a;
-      this.b = b;
-      this.id = id;
-      this.obj = obj;
-    }
+    long time;
+    Kind kind;
+    Sim node;
+    int a;
+    int b;
+    long id;
+    Object obj;
+    /** The next free event while this one is on the free list. */
+    Event nextFree;
   }
 
   /** A segment of a package: its global index, ref and size. */
@@ -238,6 +231,11 @@ public final class LoopSimulation {
   private final Map<SegmentId, Seg> segById = new HashMap<>();
   private final List<Sim> nodes = new ArrayList<>();
   private final Map<PeerEndpoint, Sim> byEndpoint = new HashMap<>();
+  /**
+   * The same by identity: every endpoint a loop names is some node's own {@link Sim#endpoint}
+   * object (from a probe answer or the view), so this finds it without hashing an address.
+   */
+  private final java.util.IdentityHashMap<PeerEndpoint, Sim> byEndpointObject = new java.util.IdentityHashMap<>();
   private final SubnetView[] views;
   /** Per subnet and segment: nodes holding at least one block (in the order they got it). */
   private final List<List<List<Sim>>> holders = new ArrayList<>();
@@ -340,6 +338,7 @@ public final class LoopSimulation {
       Sim n = new Sim(spec);
       nodes.add(n);
       byEndpoint.put(n.endpoint, n);
+      byEndpointObject.put(n.endpoint, n);
       if (spec.cacheServer()) {
         cacheServers.get(spec.subnet()).add(n);
       }
@@ -420,7 +419,9 @@ public final class LoopSimulation {
             "the model reached its time limit (%.0f s) with %d downloads unfinished", site.timeLimitNanos() / 1e9,
             unfinished));
       }
-      handle(e);
+      if (handle(e)) {
+        release(e);
+      }
     }
     recorder.tick(now, events);
     return now;
@@ -436,13 +437,44 @@ public final class LoopSimulation {
     return events;
   }
 
+  /** The node serving at {@code p}, or null. */
+  private Sim sim(PeerEndpoint p) {
+    Sim n = byEndpointObject.get(p);
+    return n != null ? n : byEndpoint.get(p);
+  }
+
   private int segCount(int p) {
     return (p + 1 < firstSeg.length ? firstSeg[p + 1] : segs.size()) - firstSeg[p];
   }
 
   private void schedule(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
-    queue.add(time, new Event(time, kind, node, a, b, id, obj));
+    Event e = free;
+    if (e == null) {
+      e = new Event();
+    } else {
+      free = e.nextFree;
+      e.nextFree = null;
+    }
+    e.time = time;
+    e.kind = kind;
+    e.node = node;
+    e.a = a;
+    e.b = b;
+    e.id = id;
+    e.obj = obj;
+    queue.add(time, e);
   }
+
+  /** Puts a handled event on the free list (it holds on to nothing there). */
+  private void release(Event e) {
+    e.node = null;
+    e.obj = null;
+    e.nextFree = free;
+    free = e;
+  }
+
+  /** Handled events for reuse: the run allocates one per event otherwise, millions of them. */
+  private Event free;
 
   private final long[] byKind = new long[Kind.values().length];
 
@@ -466,7 +498,8 @@ public final class LoopSimulation {
     return m;
   }
 
-  private void handle(Event e) {
+  /** Handles {@code e}; false when it went back into the queue (a stalled node's), so it is not free. */
+  private boolean handle(Event e) {
     byKind[e.kind.ordinal()]++;
     if (e.kind == Kind.RESULT) {
       byOutcome[e.obj instanceof Outcome o ? o.ordinal() : Outcome.OK.ordinal()]++;
@@ -474,20 +507,21 @@ public final class LoopSimulation {
     Sim n = e.node;
     if (e.kind == Kind.WAN_FREE) {
       wanFree();
-      return;
+      return true;
     }
     if (n.gone) {
-      return;
+      return true;
     }
     if (e.kind == Kind.SENT) {
       // The block reaches the client's link whether or not the client runs (its kernel takes it).
       downlink(n, (Sent) e.obj, e.id);
-      return;
+      return true;
     }
     if (stalled(n)) {
       // Everything addressed to a stalled node waits until it runs again (its own order kept).
-      queue.add(n.frozenUntil, new Event(n.frozenUntil, e.kind, n, e.a, e.b, e.id, e.obj));
-      return;
+      e.time = n.frozenUntil;
+      queue.add(n.frozenUntil, e);
+      return false;
     }
     switch (e.kind) {
       case START -> start(n, e.a);
@@ -552,6 +586,7 @@ public final class LoopSimulation {
       case LEAVE -> leave(n);
       default -> throw new IllegalStateException("unhandled " + e.kind);
     }
+    return true;
   }
 
   /** Whether {@code n} is stalled now; draws its next stall when the last one is over. */
@@ -649,7 +684,7 @@ public final class LoopSimulation {
     }
     List<PeerEndpoint> better = views[n.spec.subnet()].betterRanked(s.ref().id(), n.nodeId, now, 4);
     for (PeerEndpoint p : better.subList(0, Math.min(3, better.size()))) {
-      Sim b = byEndpoint.get(p);
+      Sim b = sim(p);
       if (b != null && !b.gone && b.resolved[g] == 2) {
         schedule(now + lanHashes, Kind.RESOLVED, n, g, 0, 0, null);
         return;
@@ -872,7 +907,7 @@ public final class LoopSimulation {
   }
 
   private void getBlock(Sim n, Action.GetBlock g) {
-    Sim server = byEndpoint.get(g.peer());
+    Sim server = sim(g.peer());
     Seg s = segById.get(g.segment());
     long arrive = now + LAN_LATENCY;
     if (server == null || server.gone) {
@@ -937,7 +972,7 @@ public final class LoopSimulation {
   }
 
   private void getBlockList(Sim n, Action.AskBlockList l) {
-    Sim server = byEndpoint.get(l.peer());
+    Sim server = sim(l.peer());
     Seg s = segById.get(l.segment());
     if (server == null || server.gone) {
       schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
