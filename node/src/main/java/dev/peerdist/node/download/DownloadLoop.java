@@ -207,6 +207,8 @@ public final class DownloadLoop {
     int wanters = 1;
     /** This node's arcs of the segment's first-copy ring ({@link SubnetView#firstCopyArcs}; null = all). */
     long[] arcs;
+    /** The ring {@link #arcs} came from (the view searches it again only when it changed). */
+    final SubnetView.ArcsMemo arcsMemo = new SubnetView.ArcsMemo();
     /** The blocks on {@link #arcs}: those this node copies first. */
     long[] firstCopies;
     /** The segment's peerdist wanters, this node included ({@link SubnetView#standing}). */
@@ -564,7 +566,16 @@ public final class DownloadLoop {
 
   /** The answer to {@link Action.AskBlockList} {@code id}: the blocks the peer holds now. */
   public void blockList(long id, BitSet held) {
-    blockList(id, held, null);
+    blockList(id, held.toLongArray(), null);
+  }
+
+  /**
+   * As {@link #blockList(long, BitSet)} with the blocks as {@link BitSet#toLongArray} words (bit
+   * {@code i} of word {@code w} is block {@code 64w + i}; words beyond the array are empty). The
+   * array is only read, and not kept.
+   */
+  public void blockList(long id, long[] heldWords) {
+    blockList(id, heldWords, null);
   }
 
   /** {@link Action.AskBlockList} {@code id} failed with {@code outcome} (timeout, I/O error, bad answer). */
@@ -572,7 +583,7 @@ public final class DownloadLoop {
     blockList(id, null, outcome);
   }
 
-  private void blockList(long id, BitSet held, Outcome failure) {
+  private void blockList(long id, long[] held, Outcome failure) {
     ListReq lr = lists.remove(id);
     if (lr == null) {
       return;
@@ -619,7 +630,7 @@ public final class DownloadLoop {
       fill(now);
       return;
     }
-    if (held.isEmpty() && !h.exact && h.claimed) {
+    if (isEmpty(held) && !h.exact && h.claimed) {
       // It answered discovery holding blocks, yet lists none: an empty answer may mean busy
       // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
       h.listFailures++;
@@ -634,7 +645,7 @@ public final class DownloadLoop {
     }
     h.listFailures = 0;
     boolean grew = false;
-    long[] next = java.util.Arrays.copyOf(held.toLongArray(), h.known.length);
+    long[] next = java.util.Arrays.copyOf(held, h.known.length);
     next[next.length - 1] &= lastMask(t.n);
     boolean useful = false;
     for (int w = 0; w < next.length; w++) {
@@ -1298,7 +1309,7 @@ public final class DownloadLoop {
   private void standing(Task t, long now) {
     if (t.standingAt == NONE || now - t.standingAt >= VIEW_REFRESH_NANOS) {
       t.tagged = Math.max(1, (int) view.standing(t.ref.id(), nodeId, now));
-      long[] arcs = view.firstCopyArcs(t.ref.id(), nodeId, now);
+      long[] arcs = view.firstCopyArcs(t.ref.id(), nodeId, now, t.arcsMemo);
       if (arcs == null) {
         t.firstCopies = null;
       } else if (t.firstCopies == null || !java.util.Arrays.equals(arcs, t.arcs)) {
@@ -1859,6 +1870,15 @@ public final class DownloadLoop {
 
   private static void clear(long[] bits, int i) {
     bits[i >>> 6] &= ~(1L << i);
+  }
+
+  private static boolean isEmpty(long[] bits) {
+    for (long w : bits) {
+      if (w != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int count(long[] bits) {

@@ -84,6 +84,8 @@ public final class SubnetView {
    * map, so it is answered without hashing. Cleared when an entry goes.
    */
   private SegmentId lastSegment;
+  /** Rings built so far (numbers them, see {@link ArcsMemo}). */
+  private long rings;
   private Wanted lastWanted;
   /**
    * Segments this node finished fetching itself, and when (see {@link #finishedHere}): the daemon's
@@ -134,6 +136,8 @@ public final class SubnetView {
     long[] sorted = new long[0];
     /** The first-copy ring's points, ascending, built from {@link #ringOf} (see {@link #firstCopyArcs}). */
     long[] ring = new long[0];
+    /** {@link #ring}'s number, unique in this view (0: none built yet). */
+    long ringNumber;
     long[] ringOf;
     long ringAt = Long.MIN_VALUE;
 
@@ -447,11 +451,45 @@ public final class SubnetView {
    * every arrival moved most blocks to another first copier.
    */
   public synchronized long[] firstCopyArcs(SegmentId segment, long self, long now) {
+    return firstCopyArcs(segment, self, now, null);
+  }
+
+  /**
+   * As {@link #firstCopyArcs(SegmentId, long, long)}, remembering in {@code last} the ring the
+   * arcs came from: while the ring is the same (it is rebuilt at most every 100 ms, and only when
+   * the wanters changed), the same arcs are returned without searching it again. {@code last}
+   * belongs to one caller and one {@code self}; the arcs returned must not be modified.
+   */
+  public synchronized long[] firstCopyArcs(SegmentId segment, long self, long now, ArcsMemo last) {
     Wanted w = wanted(segment);
     long[] ring = w == null ? new long[0] : ring(w, now);
     if (ring.length == 0) {
       return null;
     }
+    if (last != null && last.view == this && last.ring == w.ringNumber) {
+      return last.arcs;
+    }
+    long[] arcs = arcs(ring, self, w);
+    if (last != null) {
+      last.view = this;
+      last.ring = w.ringNumber;
+      last.arcs = arcs;
+    }
+    return arcs;
+  }
+
+  /**
+   * What {@link #firstCopyArcs(SegmentId, long, long, ArcsMemo)} remembers for one caller: the
+   * number of the ring (not the ring itself: 16 points per wanter, which a memo per segment and
+   * node would keep alive long after the ring was rebuilt) and the arcs.
+   */
+  public static final class ArcsMemo {
+    private SubnetView view;
+    private long ring;
+    private long[] arcs;
+  }
+
+  private static long[] arcs(long[] ring, long self, Wanted w) {
     long base = score(self, w.segmentHash);
     long[] arcs = new long[2 * RING_POINTS];
     for (int k = 0; k < RING_POINTS; k++) {
@@ -500,6 +538,7 @@ public final class SubnetView {
       }
       java.util.Arrays.sort(ring);
       w.ring = ring;
+      w.ringNumber = ++rings;
       w.ringOf = ids;
       w.ringAt = now;
     }
