@@ -113,17 +113,29 @@ public final class LoopSimulation {
 
   private enum Kind { START, CI_DONE, RESOLVE, RESOLVED, TICK, MATCH, SENT, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
 
-  /** An event; handled events go back to a free list ({@link #release}) and are reused by {@link #schedule}. */
+  /**
+   * An event. Not pooled: a reused event lives long enough to be promoted, and every reference to
+   * a new object written into it then costs the collector's write barrier and card scanning (tried:
+   * 1.2 x the process CPU of allocating each event afresh, which dies young).
+   */
   private static final class Event {
     long time;
-    Kind kind;
-    Sim node;
-    int a;
-    int b;
-    long id;
-    Object obj;
-    /** The next free event while this one is on the free list. */
-    Event nextFree;
+    final Kind kind;
+    final Sim node;
+    final int a;
+    final int b;
+    final long id;
+    final Object obj;
+
+    Event(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
+      this.time = time;
+      this.kind = kind;
+      this.node = node;
+      this.a = a;
+      this.b = b;
+      this.id = id;
+      this.obj = obj;
+    }
   }
 
   /** A segment of a package: its global index, ref and size. */
@@ -143,7 +155,10 @@ public final class LoopSimulation {
     boolean ticking;
     long upFree;
     long downFree;
-    final ArrayDeque<Long> uploads = new ArrayDeque<>();
+    /** Finish times of the uploads queued on the uplink, oldest first: a ring of {@link #uploadCount} from {@link #uploadHead}. */
+    long[] uploads = new long[16];
+    int uploadHead;
+    int uploadCount;
     final int[] nextWant;
     final int[] segmentsDone;
     /** Per global segment: 0 unresolved, 1 resolving, 2 record known (content information). */
@@ -190,10 +205,24 @@ public final class LoopSimulation {
 
     /** Active uploads now (the uplink is a FIFO: finish times are in order). */
     int activeUploads(long now) {
-      while (!uploads.isEmpty() && uploads.peekFirst() <= now) {
-        uploads.pollFirst();
+      while (uploadCount > 0 && uploads[uploadHead] <= now) {
+        uploadHead = (uploadHead + 1) & (uploads.length - 1);
+        uploadCount--;
       }
-      return uploads.size();
+      return uploadCount;
+    }
+
+    void queueUpload(long finish) {
+      if (uploadCount == uploads.length) {
+        long[] grown = new long[2 * uploads.length];
+        for (int i = 0; i < uploadCount; i++) {
+          grown[i] = uploads[(uploadHead + i) & (uploads.length - 1)];
+        }
+        uploads = grown;
+        uploadHead = 0;
+      }
+      uploads[(uploadHead + uploadCount) & (uploads.length - 1)] = finish;
+      uploadCount++;
     }
   }
 
@@ -419,9 +448,7 @@ public final class LoopSimulation {
             "the model reached its time limit (%.0f s) with %d downloads unfinished", site.timeLimitNanos() / 1e9,
             unfinished));
       }
-      if (handle(e)) {
-        release(e);
-      }
+      handle(e);
     }
     recorder.tick(now, events);
     return now;
@@ -448,33 +475,8 @@ public final class LoopSimulation {
   }
 
   private void schedule(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
-    Event e = free;
-    if (e == null) {
-      e = new Event();
-    } else {
-      free = e.nextFree;
-      e.nextFree = null;
-    }
-    e.time = time;
-    e.kind = kind;
-    e.node = node;
-    e.a = a;
-    e.b = b;
-    e.id = id;
-    e.obj = obj;
-    queue.add(time, e);
+    queue.add(time, new Event(time, kind, node, a, b, id, obj));
   }
-
-  /** Puts a handled event on the free list (it holds on to nothing there). */
-  private void release(Event e) {
-    e.node = null;
-    e.obj = null;
-    e.nextFree = free;
-    free = e;
-  }
-
-  /** Handled events for reuse: the run allocates one per event otherwise, millions of them. */
-  private Event free;
 
   private final long[] byKind = new long[Kind.values().length];
 
@@ -498,8 +500,7 @@ public final class LoopSimulation {
     return m;
   }
 
-  /** Handles {@code e}; false when it went back into the queue (a stalled node's), so it is not free. */
-  private boolean handle(Event e) {
+  private void handle(Event e) {
     byKind[e.kind.ordinal()]++;
     if (e.kind == Kind.RESULT) {
       byOutcome[e.obj instanceof Outcome o ? o.ordinal() : Outcome.OK.ordinal()]++;
@@ -507,21 +508,21 @@ public final class LoopSimulation {
     Sim n = e.node;
     if (e.kind == Kind.WAN_FREE) {
       wanFree();
-      return true;
+      return;
     }
     if (n.gone) {
-      return true;
+      return;
     }
     if (e.kind == Kind.SENT) {
       // The block reaches the client's link whether or not the client runs (its kernel takes it).
       downlink(n, (Sent) e.obj, e.id);
-      return true;
+      return;
     }
     if (stalled(n)) {
       // Everything addressed to a stalled node waits until it runs again (its own order kept).
       e.time = n.frozenUntil;
       queue.add(n.frozenUntil, e);
-      return false;
+      return;
     }
     switch (e.kind) {
       case START -> start(n, e.a);
@@ -563,7 +564,7 @@ public final class LoopSimulation {
         if (e.obj instanceof Outcome o) {
           n.loop.blockListFailed(e.id, o);
         } else {
-          n.loop.blockList(e.id, (BitSet) e.obj);
+          n.loop.blockList(e.id, (long[]) e.obj);
         }
         act(n);
       }
@@ -586,7 +587,6 @@ public final class LoopSimulation {
       case LEAVE -> leave(n);
       default -> throw new IllegalStateException("unhandled " + e.kind);
     }
-    return true;
   }
 
   /** Whether {@code n} is stalled now; draws its next stall when the last one is over. */
@@ -755,7 +755,9 @@ public final class LoopSimulation {
 
   /** Carries out the loop's actions in the model. */
   private void act(Sim n) {
-    for (Action a : n.loop.drain()) {
+    List<Action> actions = n.loop.drain();
+    for (int i = 0; i < actions.size(); i++) {
+      Action a = actions.get(i);
       if (a instanceof Action.SendProbe p) {
         probe(n, p);
       } else if (a instanceof Action.GetBlock g) {
@@ -934,7 +936,7 @@ public final class LoopSimulation {
     }
     long sent = begin + (long) Math.ceil(len * 8e9 / server.lanBps);
     server.upFree = sent;
-    server.uploads.addLast(sent);
+    server.queueUpload(sent);
     if (sent + LAN_LATENCY - now > REQUEST_TIMEOUT) {
       schedule(now + REQUEST_TIMEOUT, Kind.RESULT, n, 0, 0, g.id(), Outcome.TIMEOUT);
       return;
@@ -978,7 +980,8 @@ public final class LoopSimulation {
       schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
       return;
     }
-    BitSet held = server.held[s.index()] == null ? new BitSet() : (BitSet) server.held[s.index()].clone();
+    // What it holds when it answers: a copy of the words (it keeps getting blocks meanwhile).
+    long[] held = server.held[s.index()] == null ? new long[0] : server.held[s.index()].toLongArray();
     long answered = Math.max(now + LAN_LATENCY, server.frozenUntil) + LAN_LATENCY;
     if (answered - now > REQUEST_TIMEOUT) {
       schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
