@@ -645,10 +645,18 @@ public final class DownloadLoop {
     }
     h.listFailures = 0;
     boolean grew = false;
-    long[] next = java.util.Arrays.copyOf(held, h.known.length);
+    // The list's words, as many as the segment has (reused: read only below).
+    long[] next = listWords.length == h.known.length ? listWords : new long[h.known.length];
+    listWords = next;
+    for (int w = 0; w < next.length; w++) {
+      next[w] = w < held.length ? held[w] : 0;
+    }
     next[next.length - 1] &= lastMask(t.n);
     boolean useful = false;
     for (int w = 0; w < next.length; w++) {
+      if (next[w] == h.known[w]) {
+        continue; // nothing new, nothing gone: the union and the source counts stand
+      }
       long fresh = next[w] & ~h.known[w];
       if (fresh != 0) {
         grew = true;
@@ -1790,6 +1798,9 @@ public final class DownloadLoop {
     }
     return any ? u : null;
   }
+
+  /** A block list's words in {@link #blockList} (reused; nothing keeps them). */
+  private long[] listWords = new long[0];
 
   /** Reused by {@link #unheld} (a V1 segment's words); {@link #claim} consumes it at once. */
   private final long[] scratch = new long[(SEGMENT_BLOCKS_V1 + 63) >>> 6];
