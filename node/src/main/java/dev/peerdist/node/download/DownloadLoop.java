@@ -566,7 +566,7 @@ public final class DownloadLoop {
 
   /** The answer to {@link Action.AskBlockList} {@code id}: the blocks the peer holds now. */
   public void blockList(long id, BitSet held) {
-    blockList(id, held.toLongArray(), null);
+    blockList(id, held == null ? null : held.toLongArray(), null);
   }
 
   /**
