@@ -91,7 +91,8 @@ public final class DownloadLoop {
   private final LinkedHashMap<SegmentId, Task> tasks = new LinkedHashMap<>();
   private final Map<PeerEndpoint, Peer> peers = new HashMap<>();
   private final Map<Long, Req> requests = new HashMap<>();
-  private final Map<Long, ListReq> lists = new HashMap<>();
+  /** Block lists asked for, by request id (nothing depends on their order). */
+  private final LongMap<ListReq> lists = new LongMap<>();
   private final Map<Long, OriginReq> origins = new LinkedHashMap<>();
   private final long hedgeNanos;
   private final long takeoverNanos;
@@ -209,6 +210,8 @@ public final class DownloadLoop {
     int wanters = 1;
     /** This node's arcs of the segment's first-copy ring ({@link SubnetView#firstCopyArcs}; null = all). */
     long[] arcs;
+    /** The ring {@link #arcs} came from (the view searches it again only when it changed). */
+    final SubnetView.ArcsMemo arcsMemo = new SubnetView.ArcsMemo();
     /** The blocks on {@link #arcs}: those this node copies first. */
     long[] firstCopies;
     /** The segment's peerdist wanters, this node included ({@link SubnetView#standing}). */
@@ -244,6 +247,8 @@ public final class DownloadLoop {
     private int version;
     private int sourcesVersion = -1;
     private long sourcesAt = NONE;
+    /** The first time a holder's source flag counted by {@link #sources} is due for a refresh. */
+    private long sourcesUntil = NONE;
     /** Blocks that at least one / at least two ordinary holders are known to have, per word. */
     private final long[] once;
     private final long[] twice;
@@ -415,16 +420,24 @@ public final class DownloadLoop {
      * pick makes a pass over the holders linear instead of quadratic in their number.
      */
     void sources(long now) {
-      if (sourcesAt == now && sourcesVersion == version) {
+      if (sourcesVersion == version && (sourcesAt == now
+          || (now < sourcesUntil && now - standingAt < VIEW_REFRESH_NANOS))) {
+        // Nothing a recount reads has changed: no holder, known set or complete flag (version), no
+        // looked-up standing or source flag is due for a refresh (a recount would refresh none and
+        // ask the view nothing), so it would count the same.
         return;
       }
       standing(this, now); // fixed for this instant: spared() reads it
       int complete = completeHolders;
       java.util.Arrays.fill(once, 0);
       java.util.Arrays.fill(twice, 0);
+      long until = Long.MAX_VALUE;
       for (int i = 0; i < holders.size(); i++) {
         Holder o = holders.get(i);
         o.ordinary = ordinary(this, o, complete, now);
+        if (!o.complete) {
+          until = Math.min(until, o.sourceAt + VIEW_REFRESH_NANOS); // looked up by ordinary() just now
+        }
         if (o.ordinary) {
           for (int w = 0; w < once.length; w++) {
             twice[w] |= once[w] & o.known[w];
@@ -434,6 +447,7 @@ public final class DownloadLoop {
       }
       sourcesAt = now;
       sourcesVersion = version;
+      sourcesUntil = until;
     }
 
     /** What the ordinary holders other than {@code h} have of word {@code w}; {@link #sources} first. */
@@ -570,7 +584,16 @@ public final class DownloadLoop {
 
   /** The answer to {@link Action.AskBlockList} {@code id}: the blocks the peer holds now. */
   public void blockList(long id, BitSet held) {
-    blockList(id, held, null);
+    blockList(id, held == null ? null : held.toLongArray(), null);
+  }
+
+  /**
+   * As {@link #blockList(long, BitSet)} with the blocks as {@link BitSet#toLongArray} words (bit
+   * {@code i} of word {@code w} is block {@code 64w + i}; words beyond the array are empty). The
+   * array is only read, and not kept.
+   */
+  public void blockList(long id, long[] heldWords) {
+    blockList(id, heldWords, null);
   }
 
   /** {@link Action.AskBlockList} {@code id} failed with {@code outcome} (timeout, I/O error, bad answer). */
@@ -578,7 +601,7 @@ public final class DownloadLoop {
     blockList(id, null, outcome);
   }
 
-  private void blockList(long id, BitSet held, Outcome failure) {
+  private void blockList(long id, long[] held, Outcome failure) {
     ListReq lr = lists.remove(id);
     if (lr == null) {
       return;
@@ -628,7 +651,7 @@ public final class DownloadLoop {
       fill(now);
       return;
     }
-    if (held.isEmpty() && !h.exact && h.claimed) {
+    if (isEmpty(held) && !h.exact && h.claimed) {
       // It answered discovery holding blocks, yet lists none: an empty answer may mean busy
       // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
       h.listFailures++;
@@ -643,10 +666,18 @@ public final class DownloadLoop {
     }
     h.listFailures = 0;
     boolean grew = false;
-    long[] next = java.util.Arrays.copyOf(held.toLongArray(), h.known.length);
+    // The list's words, as many as the segment has (reused: read only below).
+    long[] next = listWords.length == h.known.length ? listWords : new long[h.known.length];
+    listWords = next;
+    for (int w = 0; w < next.length; w++) {
+      next[w] = w < held.length ? held[w] : 0;
+    }
     next[next.length - 1] &= lastMask(t.n);
     boolean useful = false;
     for (int w = 0; w < next.length; w++) {
+      if (next[w] == h.known[w]) {
+        continue; // nothing new, nothing gone: the union and the source counts stand
+      }
       long fresh = next[w] & ~h.known[w];
       if (fresh != 0) {
         grew = true;
@@ -1307,7 +1338,7 @@ public final class DownloadLoop {
   private void standing(Task t, long now) {
     if (t.standingAt == NONE || now - t.standingAt >= VIEW_REFRESH_NANOS) {
       t.tagged = Math.max(1, (int) view.standing(t.ref.id(), nodeId, now));
-      long[] arcs = view.firstCopyArcs(t.ref.id(), nodeId, now);
+      long[] arcs = view.firstCopyArcs(t.ref.id(), nodeId, now, t.arcsMemo);
       if (arcs == null) {
         t.firstCopies = null;
       } else if (t.firstCopies == null || !java.util.Arrays.equals(arcs, t.arcs)) {
@@ -1652,6 +1683,9 @@ public final class DownloadLoop {
    * instead of both fetching the same blocks.
    */
   private boolean suspect(Task t, long id, long now) {
+    if (t.suspects.isEmpty()) {
+      return false; // the common case: no takeover lately (spares boxing the id per ranked wanter)
+    }
     Long until = t.suspects.get(id);
     if (until == null) {
       return false;
@@ -1787,6 +1821,9 @@ public final class DownloadLoop {
     return any ? u : null;
   }
 
+  /** A block list's words in {@link #blockList} (reused; nothing keeps them). */
+  private long[] listWords = new long[0];
+
   /** Reused by {@link #unheld} (a V1 segment's words); {@link #claim} consumes it at once. */
   private final long[] scratch = new long[(SEGMENT_BLOCKS_V1 + 63) >>> 6];
   private static final int SEGMENT_BLOCKS_V1 = 512;
@@ -1851,7 +1888,7 @@ public final class DownloadLoop {
         out.add(new Action.CancelOrigin(o.id));
       }
     }
-    lists.values().removeIf(l -> l.task == t);
+    lists.removeIf(l -> l.task == t);
   }
 
   // ------------------------------------------------------------------ bits
@@ -1866,6 +1903,15 @@ public final class DownloadLoop {
 
   private static void clear(long[] bits, int i) {
     bits[i >>> 6] &= ~(1L << i);
+  }
+
+  private static boolean isEmpty(long[] bits) {
+    for (long w : bits) {
+      if (w != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int count(long[] bits) {

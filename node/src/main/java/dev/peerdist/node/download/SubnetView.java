@@ -70,6 +70,24 @@ public final class SubnetView {
   /** The reverse of {@link #endpoints}. */
   private final Map<dev.peerdist.discovery.PeerEndpoint, Long> nodeAt = new HashMap<>();
   /**
+   * A few of {@link #nodeAt}'s entries by endpoint object, direct-mapped by identity: the loop asks
+   * {@link #fetching} with the same endpoint objects again and again (every holder's source flag,
+   * every 250 ms), and hashing an address each time was a tenth of a large model run. Cleared when
+   * an entry of {@link #nodeAt} changes or goes; a miss asks the map.
+   */
+  private final dev.peerdist.discovery.PeerEndpoint[] endpointKeys = new dev.peerdist.discovery.PeerEndpoint[ENDPOINT_CACHE];
+  private final long[] endpointIds = new long[ENDPOINT_CACHE];
+  private static final int ENDPOINT_CACHE = 1024;
+  /**
+   * The segment last looked up or heard, and its wanters (null: not tracked), while it is the
+   * most recently used entry of {@link #segments}: a lookup of it again would not reorder the
+   * map, so it is answered without hashing. Cleared when an entry goes.
+   */
+  private SegmentId lastSegment;
+  /** Rings built so far (numbers them, see {@link ArcsMemo}). */
+  private long rings;
+  private Wanted lastWanted;
+  /**
    * Segments this node finished fetching itself, and when (see {@link #finishedHere}): the daemon's
    * own probes are not heard by its own view, so this is how it knows it was a wanter until then.
    */
@@ -118,6 +136,8 @@ public final class SubnetView {
     long[] sorted = new long[0];
     /** The first-copy ring's points, ascending, built from {@link #ringOf} (see {@link #firstCopyArcs}). */
     long[] ring = new long[0];
+    /** {@link #ring}'s number, unique in this view (0: none built yet). */
+    long ringNumber;
     long[] ringOf;
     long ringAt = Long.MIN_VALUE;
 
@@ -252,12 +272,18 @@ public final class SubnetView {
       dev.peerdist.discovery.PeerEndpoint before = endpoints.put(nodeId, endpoint);
       if (before != null && !before.equals(endpoint)) {
         nodeAt.remove(before);
+        java.util.Arrays.fill(endpointKeys, null);
       }
-      nodeAt.put(endpoint, nodeId);
+      Long was = nodeAt.put(endpoint, nodeId);
+      if (was != null && was != nodeId) {
+        java.util.Arrays.fill(endpointKeys, null);
+      }
     }
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
       Wanted w = this.segments.computeIfAbsent(id, Wanted::new);
+      lastSegment = id;
+      lastWanted = w;
       int slot = w.slot(nodeId);
       if (slot < 0) {
         if (w.size >= MAX_WANTERS) {
@@ -282,6 +308,8 @@ public final class SubnetView {
       Iterator<SegmentId> it = this.segments.keySet().iterator();
       it.next();
       it.remove();
+      lastSegment = null;
+      lastWanted = null;
     }
   }
 
@@ -297,7 +325,7 @@ public final class SubnetView {
    * (at most {@value #RANK_DEPTH}). Only peerdist nodes (non-negative ids) are ranked.
    */
   public synchronized long[] ranking(SegmentId segment, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return new long[0];
     }
@@ -347,7 +375,7 @@ public final class SubnetView {
    */
   public synchronized List<dev.peerdist.discovery.PeerEndpoint> betterRanked(SegmentId segment, long self, long now,
       int limit) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     List<dev.peerdist.discovery.PeerEndpoint> out = new ArrayList<>();
     if (w == null) {
       return out;
@@ -383,7 +411,7 @@ public final class SubnetView {
    * a segment's blocks among themselves exactly (one first copy of each block from a lone source).
    */
   public synchronized long standing(SegmentId segment, long self, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     long[] ids = w == null ? new long[0] : sortedWanters(w, now);
     int at = java.util.Arrays.binarySearch(ids, self);
     if (at >= 0) {
@@ -423,11 +451,45 @@ public final class SubnetView {
    * every arrival moved most blocks to another first copier.
    */
   public synchronized long[] firstCopyArcs(SegmentId segment, long self, long now) {
-    Wanted w = segments.get(segment);
+    return firstCopyArcs(segment, self, now, null);
+  }
+
+  /**
+   * As {@link #firstCopyArcs(SegmentId, long, long)}, remembering in {@code last} the ring the
+   * arcs came from: while the ring is the same (it is rebuilt at most every 100 ms, and only when
+   * the wanters changed), the same arcs are returned without searching it again. {@code last}
+   * belongs to one caller and one {@code self}; the arcs returned must not be modified.
+   */
+  public synchronized long[] firstCopyArcs(SegmentId segment, long self, long now, ArcsMemo last) {
+    Wanted w = wanted(segment);
     long[] ring = w == null ? new long[0] : ring(w, now);
     if (ring.length == 0) {
       return null;
     }
+    if (last != null && last.view == this && last.ring == w.ringNumber) {
+      return last.arcs;
+    }
+    long[] arcs = arcs(ring, self, w);
+    if (last != null) {
+      last.view = this;
+      last.ring = w.ringNumber;
+      last.arcs = arcs;
+    }
+    return arcs;
+  }
+
+  /**
+   * What {@link #firstCopyArcs(SegmentId, long, long, ArcsMemo)} remembers for one caller: the
+   * number of the ring (not the ring itself: 16 points per wanter, which a memo per segment and
+   * node would keep alive long after the ring was rebuilt) and the arcs.
+   */
+  public static final class ArcsMemo {
+    private SubnetView view;
+    private long ring;
+    private long[] arcs;
+  }
+
+  private static long[] arcs(long[] ring, long self, Wanted w) {
     long base = score(self, w.segmentHash);
     long[] arcs = new long[2 * RING_POINTS];
     for (int k = 0; k < RING_POINTS; k++) {
@@ -476,6 +538,7 @@ public final class SubnetView {
       }
       java.util.Arrays.sort(ring);
       w.ring = ring;
+      w.ringNumber = ++rings;
       w.ringOf = ids;
       w.ringAt = now;
     }
@@ -491,7 +554,7 @@ public final class SubnetView {
    */
   public synchronized List<dev.peerdist.discovery.PeerEndpoint> wanterEndpoints(SegmentId segment, long self, int max,
       int start, java.util.function.Predicate<dev.peerdist.discovery.PeerEndpoint> skip, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null || w.size == 0 || max <= 0) {
       return List.of();
     }
@@ -518,13 +581,39 @@ public final class SubnetView {
    */
   public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now,
       long withinNanos) {
-    Long id = nodeAt.get(endpoint);
-    if (id == null) {
+    long id = nodeAt(endpoint);
+    if (id < 0) {
       return false;
     }
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     int k = w == null ? -1 : w.slot(id);
     return k >= 0 && w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= withinNanos;
+  }
+
+  /** {@code segments.get(id)}, without hashing when {@code id} is the entry used last. */
+  private Wanted wanted(SegmentId id) {
+    if (id == lastSegment && id != null) {
+      return lastWanted;
+    }
+    Wanted w = segments.get(id);
+    lastSegment = id;
+    lastWanted = w;
+    return w;
+  }
+
+  /** The node id serving PCCRR at {@code endpoint} (tagged probers only), or -1. */
+  private long nodeAt(dev.peerdist.discovery.PeerEndpoint endpoint) {
+    int i = System.identityHashCode(endpoint) & (ENDPOINT_CACHE - 1);
+    if (endpointKeys[i] == endpoint && endpoint != null) {
+      return endpointIds[i];
+    }
+    Long id = nodeAt.get(endpoint);
+    if (id == null) {
+      return -1;
+    }
+    endpointKeys[i] = endpoint;
+    endpointIds[i] = id;
+    return id;
   }
 
   /** Whether a probe without a peerdist tag (a Windows or iPXE client) was heard within {@code nanos}. */
@@ -538,7 +627,7 @@ public final class SubnetView {
    * members}), none of those counted has left the window, and time did not go back.
    */
   public synchronized int wanters(SegmentId segment, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return 0;
     }
@@ -562,14 +651,14 @@ public final class SubnetView {
 
   /** When {@code nodeId} last said it was fetching {@code segment} from the origin; MIN_VALUE if never. */
   public synchronized long lastFetching(long nodeId, SegmentId segment) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     int k = w == null ? -1 : w.slot(nodeId);
     return k < 0 ? Long.MIN_VALUE : w.fetch[k];
   }
 
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
   public synchronized long lastHeard(long nodeId, SegmentId segment) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     int k = w == null ? -1 : w.slot(nodeId);
     return k < 0 ? Long.MIN_VALUE : w.last[k];
   }
@@ -593,7 +682,7 @@ public final class SubnetView {
    * @param complete whether it holds every block of the segment
    */
   public synchronized double answerProbability(SegmentId segment, long self, boolean complete, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return 1; // nobody heard wanting it within the horizon: the prober is one of very few
     }
@@ -628,7 +717,7 @@ public final class SubnetView {
    * most what any holder this view heard answers with, so the model samples holders with it.
    */
   public synchronized double wanterAnswerProbability(SegmentId segment, long now) {
-    Wanted w = segments.get(segment);
+    Wanted w = wanted(segment);
     if (w == null) {
       return 1;
     }
@@ -692,6 +781,8 @@ public final class SubnetView {
       }
       if (w.size == 0) {
         it.remove();
+        lastSegment = null;
+        lastWanted = null;
       }
     }
     fetching.values().removeIf(t -> now - t > membershipNanos);

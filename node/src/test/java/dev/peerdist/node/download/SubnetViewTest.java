@@ -1,6 +1,8 @@
 package dev.peerdist.node.download;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.chunkstore.content.SegmentId;
@@ -46,13 +48,17 @@ class SubnetViewTest {
         oracle.add(new HashMap<>());
       }
       long now = 1_000_000_000L;
+      // The same endpoint objects again and again, as the loop asks (the view's identity cache).
+      Map<Long, PeerEndpoint> endpoints = new HashMap<>();
+      Map<String, SubnetView.ArcsMemo> memos = new HashMap<>();
       for (int step = 0; step < 4_000; step++) {
         // Time moves by up to 2 s, sometimes 40 s at once (members leave the 30 s window).
         now += random.nextInt(10) == 0 ? 40_000_000_000L : random.nextLong(2_000_000_000L);
         long id = 1 + random.nextInt(300);
         int g = random.nextInt(segments.size());
         boolean fetching = random.nextInt(5) == 0;
-        view.heard(id, endpoint(id), List.of(segments.get(g)), fetching ? 1 : 0, now);
+        view.heard(id, random.nextBoolean() ? endpoint(id) : endpoints.computeIfAbsent(id, SubnetViewTest::endpoint),
+            List.of(segments.get(g)), fetching ? 1 : 0, now);
         Heard h = oracle.get(g).get(id);
         if (h == null) {
           h = new Heard();
@@ -83,6 +89,12 @@ class SubnetViewTest {
           assertEquals(x == null ? Long.MIN_VALUE : x.fetching, view.lastFetching(self, seg));
           assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
               view.fetching(endpoint(self), seg, now, 5_000_000_000L));
+          assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
+              view.fetching(endpoints.computeIfAbsent(self, SubnetViewTest::endpoint), seg, now, 5_000_000_000L));
+          // The remembered arcs are the arcs searched afresh.
+          SubnetView.ArcsMemo memo = memos.computeIfAbsent(q + "/" + self, k -> new SubnetView.ArcsMemo());
+          assertArrayEquals(view.firstCopyArcs(seg, self, now), view.firstCopyArcs(seg, self, now, memo),
+              "seed " + seed + " step " + step);
           // Answer thinning, recounted: all heard within the horizon, and those quiet for the window.
           long heard = m.values().stream().filter(y -> t - y.last <= SubnetView.FORMER_WANTER_NANOS).count();
           long former = m.values().stream()
@@ -95,6 +107,23 @@ class SubnetViewTest {
         }
       }
     }
+  }
+
+  /** An endpoint that changes hands is looked up afresh, also by the object the view saw first. */
+  @Test
+  void anEndpointThatChangesHandsAnswersForItsNewNode() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(7);
+    PeerEndpoint a = endpoint(1);
+    long now = 1_000_000_000L;
+    view.heard(1, a, List.of(seg), 1, now);
+    assertTrue(view.fetching(a, seg, now, 5_000_000_000L));
+    view.heard(2, a, List.of(seg), 0, now + 1); // node 2 now serves at a, and does not fetch
+    assertFalse(view.fetching(a, seg, now + 1, 5_000_000_000L));
+    view.heard(1, endpoint(300), List.of(seg), 1, now + 2); // node 1 moved
+    view.heard(2, endpoint(301), List.of(seg), 0, now + 3); // so did node 2: a is nobody's
+    assertFalse(view.fetching(a, seg, now + 3, 5_000_000_000L));
+    assertTrue(view.fetching(endpoint(300), seg, now + 3, 5_000_000_000L));
   }
 
   private static double thin(long holders) {

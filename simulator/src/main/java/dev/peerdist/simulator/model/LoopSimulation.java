@@ -113,8 +113,13 @@ public final class LoopSimulation {
 
   private enum Kind { START, CI_DONE, RESOLVE, RESOLVED, TICK, MATCH, SENT, RESULT, LIST, ORIGIN_BLOCK, ORIGIN_END, WAN_FREE, LEAVE }
 
+  /**
+   * An event. Not pooled: a reused event lives long enough to be promoted, and every reference to
+   * a new object written into it then costs the collector's write barrier and card scanning (tried:
+   * 1.2 x the process CPU of allocating each event afresh, which dies young).
+   */
   private static final class Event {
-    final long time;
+    long time;
     final Kind kind;
     final Sim node;
     final int a;
@@ -150,7 +155,10 @@ public final class LoopSimulation {
     boolean ticking;
     long upFree;
     long downFree;
-    final ArrayDeque<Long> uploads = new ArrayDeque<>();
+    /** Finish times of the uploads queued on the uplink, oldest first: a ring of {@link #uploadCount} from {@link #uploadHead}. */
+    long[] uploads = new long[16];
+    int uploadHead;
+    int uploadCount;
     final int[] nextWant;
     final int[] segmentsDone;
     /** Per global segment: 0 unresolved, 1 resolving, 2 record known (content information). */
@@ -197,10 +205,24 @@ public final class LoopSimulation {
 
     /** Active uploads now (the uplink is a FIFO: finish times are in order). */
     int activeUploads(long now) {
-      while (!uploads.isEmpty() && uploads.peekFirst() <= now) {
-        uploads.pollFirst();
+      while (uploadCount > 0 && uploads[uploadHead] <= now) {
+        uploadHead = (uploadHead + 1) & (uploads.length - 1);
+        uploadCount--;
       }
-      return uploads.size();
+      return uploadCount;
+    }
+
+    void queueUpload(long finish) {
+      if (uploadCount == uploads.length) {
+        long[] grown = new long[2 * uploads.length];
+        for (int i = 0; i < uploadCount; i++) {
+          grown[i] = uploads[(uploadHead + i) & (uploads.length - 1)];
+        }
+        uploads = grown;
+        uploadHead = 0;
+      }
+      uploads[(uploadHead + uploadCount) & (uploads.length - 1)] = finish;
+      uploadCount++;
     }
   }
 
@@ -238,6 +260,11 @@ public final class LoopSimulation {
   private final Map<SegmentId, Seg> segById = new HashMap<>();
   private final List<Sim> nodes = new ArrayList<>();
   private final Map<PeerEndpoint, Sim> byEndpoint = new HashMap<>();
+  /**
+   * The same by identity: every endpoint a loop names is some node's own {@link Sim#endpoint}
+   * object (from a probe answer or the view), so this finds it without hashing an address.
+   */
+  private final java.util.IdentityHashMap<PeerEndpoint, Sim> byEndpointObject = new java.util.IdentityHashMap<>();
   private final SubnetView[] views;
   /** Per subnet and segment: nodes holding at least one block (in the order they got it). */
   private final List<List<List<Sim>>> holders = new ArrayList<>();
@@ -340,6 +367,7 @@ public final class LoopSimulation {
       Sim n = new Sim(spec);
       nodes.add(n);
       byEndpoint.put(n.endpoint, n);
+      byEndpointObject.put(n.endpoint, n);
       if (spec.cacheServer()) {
         cacheServers.get(spec.subnet()).add(n);
       }
@@ -436,6 +464,12 @@ public final class LoopSimulation {
     return events;
   }
 
+  /** The node serving at {@code p}, or null. */
+  private Sim sim(PeerEndpoint p) {
+    Sim n = byEndpointObject.get(p);
+    return n != null ? n : byEndpoint.get(p);
+  }
+
   private int segCount(int p) {
     return (p + 1 < firstSeg.length ? firstSeg[p + 1] : segs.size()) - firstSeg[p];
   }
@@ -486,7 +520,8 @@ public final class LoopSimulation {
     }
     if (stalled(n)) {
       // Everything addressed to a stalled node waits until it runs again (its own order kept).
-      queue.add(n.frozenUntil, new Event(n.frozenUntil, e.kind, n, e.a, e.b, e.id, e.obj));
+      e.time = n.frozenUntil;
+      queue.add(n.frozenUntil, e);
       return;
     }
     switch (e.kind) {
@@ -529,7 +564,7 @@ public final class LoopSimulation {
         if (e.obj instanceof Outcome o) {
           n.loop.blockListFailed(e.id, o);
         } else {
-          n.loop.blockList(e.id, (BitSet) e.obj);
+          n.loop.blockList(e.id, (long[]) e.obj);
         }
         act(n);
       }
@@ -649,7 +684,7 @@ public final class LoopSimulation {
     }
     List<PeerEndpoint> better = views[n.spec.subnet()].betterRanked(s.ref().id(), n.nodeId, now, 4);
     for (PeerEndpoint p : better.subList(0, Math.min(3, better.size()))) {
-      Sim b = byEndpoint.get(p);
+      Sim b = sim(p);
       if (b != null && !b.gone && b.resolved[g] == 2) {
         schedule(now + lanHashes, Kind.RESOLVED, n, g, 0, 0, null);
         return;
@@ -720,7 +755,9 @@ public final class LoopSimulation {
 
   /** Carries out the loop's actions in the model. */
   private void act(Sim n) {
-    for (Action a : n.loop.drain()) {
+    List<Action> actions = n.loop.drain();
+    for (int i = 0; i < actions.size(); i++) {
+      Action a = actions.get(i);
       if (a instanceof Action.SendProbe p) {
         probe(n, p);
       } else if (a instanceof Action.GetBlock g) {
@@ -872,7 +909,7 @@ public final class LoopSimulation {
   }
 
   private void getBlock(Sim n, Action.GetBlock g) {
-    Sim server = byEndpoint.get(g.peer());
+    Sim server = sim(g.peer());
     Seg s = segById.get(g.segment());
     long arrive = now + LAN_LATENCY;
     if (server == null || server.gone) {
@@ -899,7 +936,7 @@ public final class LoopSimulation {
     }
     long sent = begin + (long) Math.ceil(len * 8e9 / server.lanBps);
     server.upFree = sent;
-    server.uploads.addLast(sent);
+    server.queueUpload(sent);
     if (sent + LAN_LATENCY - now > REQUEST_TIMEOUT) {
       schedule(now + REQUEST_TIMEOUT, Kind.RESULT, n, 0, 0, g.id(), Outcome.TIMEOUT);
       return;
@@ -937,13 +974,14 @@ public final class LoopSimulation {
   }
 
   private void getBlockList(Sim n, Action.AskBlockList l) {
-    Sim server = byEndpoint.get(l.peer());
+    Sim server = sim(l.peer());
     Seg s = segById.get(l.segment());
     if (server == null || server.gone) {
       schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
       return;
     }
-    BitSet held = server.held[s.index()] == null ? new BitSet() : (BitSet) server.held[s.index()].clone();
+    // What it holds when it answers: a copy of the words (it keeps getting blocks meanwhile).
+    long[] held = server.held[s.index()] == null ? new long[0] : server.held[s.index()].toLongArray();
     long answered = Math.max(now + LAN_LATENCY, server.frozenUntil) + LAN_LATENCY;
     if (answered - now > REQUEST_TIMEOUT) {
       schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);

@@ -46,6 +46,42 @@ class EventQueueTest {
     }
   }
 
+  /**
+   * The same against the oracle with delays of the model's scales mixed (nanoseconds to minutes),
+   * and many events at the very instant being polled.
+   */
+  @Test
+  void pollsInOrderWithDelaysFromNanosecondsToMinutes() {
+    long[] spans = {1, 1_000, 131_072, 6_553_600, 2_000_000_000L, 20_000_000_000L, 600_000_000_000L};
+    for (long seed = 1; seed <= 30; seed++) {
+      SplittableRandom random = new SplittableRandom(seed);
+      EventQueue<Item> queue = new EventQueue<>();
+      PriorityQueue<Item> oracle = new PriorityQueue<>((x, y) ->
+          x.time != y.time ? Long.compare(x.time, y.time) : Long.compare(x.seq, y.seq));
+      long seq = 0;
+      long now = 0;
+      for (int step = 0; step < 30_000; step++) {
+        if (oracle.isEmpty() || random.nextInt(5) > 1) {
+          long span = spans[random.nextInt(spans.length)];
+          long delay = random.nextInt(4) == 0 ? 0 : random.nextLong(span);
+          Item item = new Item(now + delay, seq++);
+          queue.add(item.time, item);
+          oracle.add(item);
+        } else {
+          assertEquals(oracle.peek().time, queue.firstTime());
+          Item got = queue.poll();
+          assertEquals(oracle.poll(), got, "seed " + seed + " step " + step);
+          now = got.time;
+        }
+        assertEquals(oracle.size(), queue.size());
+      }
+      while (!oracle.isEmpty()) {
+        assertEquals(oracle.poll(), queue.poll());
+      }
+      assertTrue(queue.isEmpty());
+    }
+  }
+
   @Test
   void emptyQueueSaysSo() {
     EventQueue<String> queue = new EventQueue<>();
