@@ -35,10 +35,11 @@ import org.slf4j.spi.LoggingEventAware;
 final class LineLogger extends LegacyAbstractLogger implements LoggingEventAware {
   private static final long serialVersionUID = 1L;
 
-  /** Set in {@link #cached} so that a cached level is never 0 (Level ints are 0..40). */
-  private static final long CACHED = 1L << 31;
-  /** Generation (high 32 bits), {@link #CACHED} and the level's int (low bits); 0 = not cached. */
-  private transient volatile long cached;
+  /** The effective level as of a generation of the settings. */
+  private record Threshold(int generation, int level) {}
+
+  /** The last effective level looked up; null before the first. */
+  private transient volatile Threshold cached;
 
   LineLogger(String name) {
     this.name = name;
@@ -50,14 +51,13 @@ final class LineLogger extends LegacyAbstractLogger implements LoggingEventAware
 
   /** The effective level as an int, cached until the settings change (their generation moves). */
   private int threshold() {
-    long c = cached;
+    Threshold c = cached;
     int generation = LogSettings.levelGeneration();
-    if (c != 0 && (int) (c >>> 32) == generation) {
-      return (int) (c & 0x7FFFFFFFL);
+    if (c == null || c.generation() != generation) {
+      c = new Threshold(generation, LogSettings.levelOf(name).toInt());
+      cached = c;
     }
-    int t = LogSettings.levelOf(name).toInt();
-    cached = (long) generation << 32 | (t & 0xFFFFFFFFL) | CACHED;
-    return t;
+    return c.level();
   }
 
   @Override
