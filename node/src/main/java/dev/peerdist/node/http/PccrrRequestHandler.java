@@ -128,13 +128,7 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       // when the swarm needs to learn it (PROTOCOL.md §4.4). Those accounts are in memory, so
       // it is answered here, without the two thread hops to the store executor and back (most
       // requests on a live site are block lists); a virtual segment still goes there.
-      PccrrMessage answer;
-      try {
-        answer = responder.blockListFromAccounts(list);
-      } catch (RuntimeException e) {
-        log.debug("store failed answering {}: {}", req.type(), e.toString());
-        answer = PccrrResponder.emptyAnswer(req);
-      }
+      PccrrMessage answer = answerOrEmpty(req, () -> responder.blockListFromAccounts(list));
       if (answer != null) {
         send(ctx, answer, keepAlive, false); // answered before the next request is read
         return;
@@ -169,6 +163,19 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   }
 
   /**
+   * What {@code answer} gives for {@code req}, or the spec's empty answer when the store fails
+   * (closed, I/O): that is our problem, not the peer's.
+   */
+  private PccrrMessage answerOrEmpty(PccrrMessage req, java.util.function.Supplier<PccrrMessage> answer) {
+    try {
+      return answer.get();
+    } catch (RuntimeException e) {
+      log.debug("store failed answering {}: {}", req.type(), e.toString());
+      return PccrrResponder.emptyAnswer(req);
+    }
+  }
+
+  /**
    * Answers a request off the event loop; {@code slot}: it holds an upload slot, released once the
    * answer is written.
    */
@@ -180,15 +187,7 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
     try {
       storeExecutor.execute(() -> {
-        PccrrMessage answer;
-        try {
-          answer = responder.answer(req);
-        } catch (RuntimeException e) {
-          // A store failure (closed, I/O) is our problem, not the peer's: answer empty.
-          log.debug("store failed answering {}: {}", req.type(), e.toString());
-          answer = PccrrResponder.emptyAnswer(req);
-        }
-        PccrrMessage a = answer;
+        PccrrMessage a = answerOrEmpty(req, () -> responder.answer(req));
         try {
           ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
         } catch (RejectedExecutionException e) {
