@@ -131,6 +131,9 @@ public class StoreBenchmark {
    */
   static final String REPORT_PROPERTY = "peerdist.bench.report";
 
+  /** Prefix of the report lines that carry process CPU nanoseconds per byte instead of disk bytes. */
+  static final String CPU_KEY = "cpu:";
+
   private Path root;
   private byte[][] pool; // one segment's worth of random blocks, reused by every segment
   private List<SegmentRecord> records;
@@ -144,6 +147,7 @@ public class StoreBenchmark {
   private FileChannel readFile;
   private java.util.concurrent.ExecutorService writers;
   private long diskBytesAtStart;
+  private long cpuAtStart;
 
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws IOException {
@@ -278,6 +282,13 @@ public class StoreBenchmark {
     putStore = store(putDir.resolve("store"));
     putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     diskBytesAtStart = diskBytesWritten();
+    cpuAtStart = processCpuNanos();
+  }
+
+  /** CPU time of the whole process (every thread: RocksDB's, the JIT's, GC), in nanoseconds. */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /**
@@ -302,6 +313,17 @@ public class StoreBenchmark {
 
   @TearDown(Level.Iteration)
   public void dropPutTargets(BenchmarkParams params) throws IOException {
+    if (putStore != null) {
+      // CPU per byte, the process's, over the measured operation only: other processes' load
+      // changes it far less than the MB/s (a loaded machine gives this JVM a varying share).
+      long cpu = processCpuNanos() - cpuAtStart;
+      String name = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+      String report = System.getProperty(REPORT_PROPERTY);
+      if (report != null && cpuAtStart >= 0 && cpu >= 0) {
+        Files.writeString(Path.of(report), String.format(Locale.ROOT, "%s%s %s %.6f%n", CPU_KEY, name, layout,
+            cpu / (dataMiB * 1048576.0)), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      }
+    }
     if (putStore != null && params.getBenchmark().contains(".storePut")) {
       // Write amplification: what reached the disk per byte stored, the memtables flushed (the
       // compactions they start are counted as far as they got). A load-independent figure.
@@ -473,13 +495,18 @@ public class StoreBenchmark {
   }
 
   /**
-   * Runs {@code run} with its forks reporting the disk bytes of each put to a temporary file, then
-   * prints MB/s, the ratios and the disk bytes written per byte put ({@link #printRatios}).
+   * Runs {@code run} with its forks reporting the disk bytes and process CPU of each put to a
+   * temporary file (and with a 1 GiB pre-touched heap), then prints MB/s, the ratios, the disk
+   * bytes written per byte put and the CPU per byte ({@link #printRatios}).
    */
   public static void runAndPrint(Run run, PrintStream out) throws RunnerException, IOException {
     Path report = Files.createTempFile("peerdist-store-bench", ".txt");
     try {
-      printRatios(run.run(List.of("-D" + REPORT_PROPERTY + "=" + report)), readDiskReport(report), out);
+      // A pre-touched heap: the first pass over a fresh heap's pages costs the allocating thread
+      // page faults (sealing blocks 4,000-12,500 in a fresh JVM with a 1 GiB heap: 90-100 µs per
+      // block instead of 71; pre-touched, 71 throughout), a start-up cost a node pays once.
+      printRatios(run.run(List.of("-D" + REPORT_PROPERTY + "=" + report, "-Xms1g", "-XX:+AlwaysPreTouch")),
+          readDiskReport(report), out);
     } finally {
       Files.deleteIfExists(report);
     }
@@ -521,8 +548,20 @@ public class StoreBenchmark {
       ratio(out, mbps, "storePut", "filePutSynced", "put: store / plain file write + one fdatasync" + l);
       ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read" + l);
       ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read" + l);
-      diskPerBytePut.getOrDefault(e.getKey(), Map.of()).forEach((n, v) ->
-          out.printf(Locale.ROOT, "  disk bytes written per byte put: %.2f  %s%s%n", v, n, l));
+      Map<String, Double> figures = diskPerBytePut.getOrDefault(e.getKey(), Map.of());
+      figures.forEach((n, v) -> {
+        if (!n.startsWith(CPU_KEY)) {
+          out.printf(Locale.ROOT, "  disk bytes written per byte put: %.2f  %s%s%n", v, n, l);
+        }
+      });
+      Double fileCpu = figures.get(CPU_KEY + "filePut");
+      for (String n : List.of("storePutReceived", "storePut", "storePutTwoWriters")) {
+        Double c = figures.get(CPU_KEY + n);
+        if (c != null && fileCpu != null && c > 0) {
+          out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte (the process's): plain file write / %s%s (%.2f vs %.2f"
+              + " ns per byte)%n", fileCpu / c, n, l, fileCpu, c);
+        }
+      }
     }
     compare(out, byLayout, diskPerBytePut, describe(FILES), describe(BLOB));
     compare(out, byLayout, diskPerBytePut, describe(BLOB), describe(INLINE));
@@ -546,7 +585,7 @@ public class StoreBenchmark {
     Map<String, Double> da = diskPerBytePut.getOrDefault(a, Map.of());
     Map<String, Double> db = diskPerBytePut.getOrDefault(b, Map.of());
     for (String n : da.keySet()) {
-      if (db.containsKey(n) && db.get(n) > 0) {
+      if (!n.startsWith(CPU_KEY) && db.containsKey(n) && db.get(n) > 0) {
         out.printf(Locale.ROOT, "  ratio %.2f  disk bytes written per byte put, %s (< 1: %s write less)%n",
             da.get(n) / db.get(n), n, a);
       }
@@ -563,7 +602,10 @@ public class StoreBenchmark {
     };
   }
 
-  /** Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines. */
+  /**
+   * Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines; the
+   * process CPU nanoseconds per byte of every put benchmark under {@link #CPU_KEY} + its name.
+   */
   static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
     Map<String, Map<String, double[]>> sums = new java.util.TreeMap<>();
     if (Files.exists(report)) {
