@@ -69,8 +69,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *   <li>{@code sealOnly}: that verification and encryption of the same blocks with no store: the
  *       floor under {@code storePut}.
  *   <li>{@code storePutTwoWriters}: the same puts split over two threads, each taking every
- *       other block of every segment, as a node's two store writers do: their hashing and
- *       encryption overlap; their RocksDB writes go in turn (docs/STORE.md).
+ *       other block of every segment, as a node's two store writers do: their hashing,
+ *       encryption and writes overlap (puts of different blocks write concurrently,
+ *       docs/PERFORMANCE.md "Concurrent puts").
  *   <li>{@code filePut}: the same plaintext blocks appended to one file with
  *       {@link FileChannel#write}, no fsync (the matching durability policy).
  *   <li>{@code filePutSynced}: the same, then one {@code fdatasync}: the bytes reach the disk, as
