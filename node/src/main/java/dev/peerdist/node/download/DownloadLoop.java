@@ -1192,7 +1192,11 @@ public final class DownloadLoop {
       if (b < 0) {
         break;
       }
-      send(t, b, p, now);
+      // pick counted the sources just now: h.ordinary is what it went by.
+      Action.GetBlock.Kind kind = h.ordinary ? Action.GetBlock.Kind.COPY
+          : designated(t, b, now) ? Action.GetBlock.Kind.FIRST_COPY
+          : now - t.firstListed[b] >= RARE_WAIT_NANOS ? Action.GetBlock.Kind.RARE : Action.GetBlock.Kind.STARVING;
+      send(t, b, p, now, kind);
       if (inFlight >= s.requestsInFlight()) {
         dirty = true;
         return false;
@@ -1381,7 +1385,7 @@ public final class DownloadLoop {
     }
   }
 
-  private void send(Task t, int b, Peer p, long now) {
+  private void send(Task t, int b, Peer p, long now, Action.GetBlock.Kind kind) {
     long id = nextId++;
     requests.put(id, new Req(id, t, b, p, now));
     p.inFlight++;
@@ -1392,7 +1396,7 @@ public final class DownloadLoop {
     }
     set(t.requested, b);
     stats.blockRequests++;
-    out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b));
+    out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b, kind));
   }
 
   /** A block asked of one peer for longer than {@code hedgeAfter} is asked of another holder too. */
@@ -1422,7 +1426,7 @@ public final class DownloadLoop {
         Peer p = h.peer;
         if (p != r.peer && get(h.known, r.block) && p.inFlight < limit(p) && usable(p, now)) {
           stats.hedges++;
-          send(t, r.block, p, now);
+          send(t, r.block, p, now, Action.GetBlock.Kind.HEDGE);
           break;
         }
       }

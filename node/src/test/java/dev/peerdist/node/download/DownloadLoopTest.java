@@ -261,6 +261,7 @@ class DownloadLoopTest {
     List<Action.GetBlock> hedges = of(l.drain(), Action.GetBlock.class).stream()
         .filter(g -> g.peer().equals(peer(3)) && first.stream().anyMatch(f -> f.index() == g.index())).toList();
     assertFalse(hedges.isEmpty(), "no hedge of a slow block");
+    assertTrue(hedges.stream().allMatch(g -> g.kind() == Action.GetBlock.Kind.HEDGE), "hedges say so: " + hedges);
     assertTrue(l.stats().hedges > 0);
   }
 
@@ -447,6 +448,9 @@ class DownloadLoopTest {
         if (g.peer().equals(peer(2))) {
           fromSeeder++;
           assertTrue(g.index() >= 256, "the seeder was asked for block " + g.index() + ", which partial holders have");
+          assertEquals(Action.GetBlock.Kind.FIRST_COPY, g.kind(), "block " + g.index() + " of the seeder");
+        } else {
+          assertEquals(Action.GetBlock.Kind.COPY, g.kind(), "block " + g.index() + " of a partial holder");
         }
         got.set(g.index());
         l.blockResult(g.id(), Outcome.OK, 1000);
@@ -467,6 +471,7 @@ class DownloadLoopTest {
     l.tick();
     List<Action.GetBlock> later = of(l.drain(), Action.GetBlock.class);
     assertFalse(later.isEmpty(), "a starving segment asks the seeder");
+    assertTrue(later.stream().allMatch(g -> g.kind() == Action.GetBlock.Kind.STARVING), "fallbacks say so: " + later);
     for (Action.GetBlock g : later) {
       assertEquals(peer(2), g.peer());
       assertFalse(got.get(g.index()));
@@ -671,6 +676,7 @@ class DownloadLoopTest {
     gets.forEach(g -> asked.set(g.index()));
     assertEquals(S.requestsPerPeer(), gets.size(), "asked " + asked);
     assertTrue(gets.stream().allMatch(g -> g.peer().equals(peer(2)) && g.index() >= 500));
+    assertTrue(gets.stream().allMatch(g -> g.kind() == Action.GetBlock.Kind.COPY), "an ordinary peer: " + gets);
   }
 
   @Test
@@ -689,6 +695,7 @@ class DownloadLoopTest {
     BitSet asked = new BitSet();
     for (Action.GetBlock g : serveAll(l, of(l.drain(), Action.GetBlock.class), now)) {
       assertEquals(peer(2), g.peer());
+      assertEquals(Action.GetBlock.Kind.FIRST_COPY, g.kind(), "block " + g.index());
       asked.set(g.index());
     }
     // One of nine wanters on the first-copy ring: about a ninth of the blocks, never all.
