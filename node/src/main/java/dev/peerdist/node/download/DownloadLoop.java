@@ -68,8 +68,8 @@ public final class DownloadLoop {
   static final long PREDECESSOR_WAIT_NANOS = 500_000_000L;
   /**
    * How long after an arc came to this node its predecessor's list is asked: time for the
-   * predecessor to hear of this node (the ring is rebuilt and looked up every {@link #ARCS_REFRESH_NANOS})
-   * and for its own requests of these blocks at a busy seed to arrive.
+   * predecessor to hear of this node (the ring is rebuilt every 100 ms and looked up every
+   * {@link #ARCS_REFRESH_NANOS}) and for its own requests of these blocks at a busy seed to arrive.
    */
   static final long PREDECESSOR_SETTLE_NANOS = 150_000_000L;
   /** How often this node's first-copy arcs are looked up again (a cheap check while the ring is the same). */
@@ -1499,17 +1499,21 @@ public final class DownloadLoop {
   }
 
   /**
-   * Refreshes, at most every 250 ms, how many peerdist wanters the segment has, and every 50 ms
-   * this node's arcs of the first-copy ring (the view rebuilds the ring at most every 50 ms): an
-   * arc that came to this node waits for its predecessor ({@link #predecessorListed}), which must
-   * soon stop asking for its blocks.
+   * Refreshes, at most every 250 ms, how many peerdist wanters the segment has, and this node's
+   * arcs of the first-copy ring every 50 ms while a holder is complete (the view rebuilds the ring
+   * at most every 100 ms): an arc that came to this node waits for its predecessor
+   * ({@link #predecessorListed}), which must soon stop asking for its blocks.
    */
   private void standing(Task t, long now) {
     if (t.standingAt == NONE || now - t.standingAt >= VIEW_REFRESH_NANOS) {
       t.tagged = Math.max(1, (int) view.standing(t.ref.id(), nodeId, now));
       t.standingAt = now;
     }
-    if (t.arcsAt == NONE || now - t.arcsAt >= ARCS_REFRESH_NANOS) {
+    // Every 50 ms only where a seed may be (some holder is complete): elsewhere nothing waits for
+    // predecessors, and arcs looked up that often put more of a 1,000-node origin crowd's uploads
+    // on fewer nodes (busiest uploader 1.57 → 1.72 × the mean, seed 1).
+    long refresh = t.completeHolders > 0 ? ARCS_REFRESH_NANOS : VIEW_REFRESH_NANOS;
+    if (t.arcsAt == NONE || now - t.arcsAt >= refresh) {
       t.arcsAt = now;
       long[] arcs = view.firstCopyArcs(t.ref.id(), nodeId, now, t.arcsMemo);
       if (arcs == null) {
