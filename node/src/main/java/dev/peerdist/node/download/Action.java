@@ -23,8 +23,25 @@ public sealed interface Action {
     }
   }
 
-  /** Ask {@code peer} for one block by MSG_GETBLKS (§4.4); answer with {@link DownloadLoop#blockResult}. */
-  record GetBlock(long id, PeerEndpoint peer, SegmentId segment, int index) implements Action {}
+  /**
+   * Ask {@code peer} for one block by MSG_GETBLKS (§4.4); answer with {@link DownloadLoop#blockResult}.
+   * {@code kind} says why this peer was asked for this block; the wire request is the same for all.
+   */
+  record GetBlock(long id, PeerEndpoint peer, SegmentId segment, int index, Kind kind) implements Action {
+    /** Why a block was asked of a peer (docs/DOWNLOAD.md, "Peers first"); for traces and tests. */
+    public enum Kind {
+      /** From an ordinary peer: anything it has. */
+      COPY,
+      /** From a source (a spared complete holder or an origin fetcher): a block this node copies first. */
+      FIRST_COPY,
+      /** From a source: a block no ordinary holder has had for 3 s. */
+      RARE,
+      /** From a seed: a fallback of a starving segment. */
+      STARVING,
+      /** A second ask of a block asked of another peer too long ago. */
+      HEDGE
+    }
+  }
 
   /**
    * Ask {@code peer} which of the segment's {@code blocks} blocks it holds now, by MSG_GETBLKLIST (§4.4);

@@ -64,6 +64,16 @@ public final class DownloadLoop {
    * copies of a crowd's first second reach everyone through lists within about this long.
    */
   static final long SEED_RARE_WAIT_NANOS = 1_500_000_000L;
+  /** The longest a first copy waits for its arc's predecessor's list ({@link #predecessorListed}). */
+  static final long PREDECESSOR_WAIT_NANOS = 500_000_000L;
+  /**
+   * How long after an arc came to this node its predecessor's list is asked: time for the
+   * predecessor to hear of this node (the ring is rebuilt every 100 ms and looked up every
+   * {@link #ARCS_REFRESH_NANOS}) and for its own requests of these blocks at a busy seed to arrive.
+   */
+  static final long PREDECESSOR_SETTLE_NANOS = 150_000_000L;
+  /** How often this node's first-copy arcs are looked up again (a cheap check while the ring is the same). */
+  static final long ARCS_REFRESH_NANOS = 50_000_000L;
   /** Wanters heard probing that a dry segment adds as holders per poll round ({@link #adoptWanters}). */
   static final int ADOPT_PER_ROUND = 2;
   /** How long an adopted wanter whose list failed is not adopted again. */
@@ -178,12 +188,17 @@ public final class DownloadLoop {
     /** Times its list was refreshed after empty answers, with no block from it since. */
     int refreshes;
     long nextList;
+    /** When its last block list arrived (NONE: never). */
+    long listedAt = NONE;
     final long added;
     /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
     boolean fetching;
     long sourceAt = NONE;
     /** {@link #ordinary} as of the task's last {@link Task#sources} count. */
     boolean ordinary;
+    /** Whether the holder is a seed ({@link #seed}), as of {@link #seedAt}. */
+    boolean seed;
+    long seedAt = NONE;
 
     Holder(Peer peer, int words, long now) {
       this.peer = peer;
@@ -214,9 +229,18 @@ public final class DownloadLoop {
     final SubnetView.ArcsMemo arcsMemo = new SubnetView.ArcsMemo();
     /** The blocks on {@link #arcs}: those this node copies first. */
     long[] firstCopies;
+    /** Per block, the index of the arc it is on (valid where {@link #firstCopies} has it). */
+    byte[] arcOf;
+    /** Per arc, where the wanter serves that owned it before this node (see {@link #predecessorListed}). */
+    PeerEndpoint[] predecessors;
+    /** Per arc, since when it waits for its predecessor's list (NONE: it does not). */
+    long[] arcWaitsSince;
+    /** Some arc waits for its predecessor's list to be asked ({@link #askPredecessors}, at each tick). */
+    boolean predecessorsDue;
     /** The segment's peerdist wanters, this node included ({@link SubnetView#standing}). */
     int tagged = 1;
     long standingAt = NONE;
+    long arcsAt = NONE;
     /** Block requests of this segment in flight. */
     int asked;
     /** Since when fewer than {@link #LOW_WATER} requests of this segment are in flight (NONE: not so). */
@@ -665,6 +689,10 @@ public final class DownloadLoop {
       return;
     }
     h.listFailures = 0;
+    h.listedAt = now;
+    if (waitsForLists(t)) {
+      dirty = true; // a first copy may have waited for this list
+    }
     boolean grew = false;
     // The list's words, as many as the segment has (reused: read only below).
     long[] next = listWords.length == h.known.length ? listWords : new long[h.known.length];
@@ -1192,7 +1220,11 @@ public final class DownloadLoop {
       if (b < 0) {
         break;
       }
-      send(t, b, p, now);
+      // pick counted the sources just now: h.ordinary is what it went by.
+      Action.GetBlock.Kind kind = h.ordinary ? Action.GetBlock.Kind.COPY
+          : designated(t, h, b, now) ? Action.GetBlock.Kind.FIRST_COPY
+          : now - t.firstListed[b] >= RARE_WAIT_NANOS ? Action.GetBlock.Kind.RARE : Action.GetBlock.Kind.STARVING;
+      send(t, b, p, now, kind);
       if (inFlight >= s.requestsInFlight()) {
         dirty = true;
         return false;
@@ -1306,7 +1338,7 @@ public final class DownloadLoop {
         && t.firstProbe != NONE && now - t.firstProbe >= SEED_RARE_WAIT_NANOS;
     for (; rare != 0; rare &= rare - 1) {
       int b = (w << 6) + Long.numberOfTrailingZeros(rare);
-      if ((late && (starving || now - t.firstListed[b] >= RARE_WAIT_NANOS)) || designated(t, b, now)) {
+      if ((late && (starving || now - t.firstListed[b] >= RARE_WAIT_NANOS)) || designated(t, h, b, now)) {
         ok |= rare & -rare;
       }
     }
@@ -1327,31 +1359,193 @@ public final class DownloadLoop {
    * its only holder. Every node places the wanters it hears on the segment's first-copy ring
    * ({@link SubnetView#firstCopyArcs}, consistent hashing), so each block has one first copier,
    * give or take nodes whose views briefly differ — and a wanter arriving moves only the blocks of
-   * its own arcs.
+   * its own arcs. From a seed ({@link #seed}: a seeded node, a cache server), a block of an arc
+   * that came from another wanter is ours only once that wanter could tell us it has it
+   * ({@link #predecessorListed}); an origin fetcher's fresh blocks are nobody's before it fetched
+   * them, so they do not wait.
    */
-  private boolean designated(Task t, int b, long now) {
+  private boolean designated(Task t, Holder source, int b, long now) {
     standing(t, now);
-    return t.firstCopies == null || get(t.firstCopies, b);
+    return t.firstCopies == null
+        || (get(t.firstCopies, b) && (!seed(t, source, now) || predecessorListed(t, t.arcOf[b], now)));
   }
 
-  /** Refreshes, at most every 250 ms, how many peerdist wanters the segment has and our ring arcs. */
+  /**
+   * Whether {@code h} is a seed of the segment: complete, and not heard wanting it (a seeded node,
+   * a cache server), looked up at most every 250 ms. A subnet-mate that finished the segment is
+   * not: in a crowd fed from the origin its uplink is not what the crowd waits for, and holding
+   * its first copies back for predecessors' lists put more of the uploads on fewer nodes (model,
+   * flash-crowd-1000 --size 128MiB: busiest uploader 3.40 → 4.38 × the mean).
+   */
+  private boolean seed(Task t, Holder h, long now) {
+    if (!h.complete) {
+      return false;
+    }
+    if (h.seedAt == NONE || now - h.seedAt >= VIEW_REFRESH_NANOS) {
+      h.seed = !view.wanted(h.peer.endpoint, t.ref.id(), now);
+      h.seedAt = now;
+    }
+    return h.seed;
+  }
+
+  /**
+   * Whether this node may take the first copies of its arc {@code k} from a source. At once,
+   * unless the arc came to it from another wanter, its predecessor (this node arrived on the
+   * ring, or the arc grew); then only after {@link #PREDECESSOR_SETTLE_NANOS} (the predecessor
+   * hears of this node, stops asking for these blocks, and what it asked arrives) and, when the
+   * predecessor is a holder of ours, once it has listed its blocks after that; at the latest after
+   * {@link #PREDECESSOR_WAIT_NANOS}. The predecessor was these blocks' first copier until now and
+   * may have copied them: its list makes them common, to be copied from it instead. Taken at once,
+   * a crowd's later arrivals asked the seed again for blocks their predecessors had copied, or had
+   * asked for: most of the seed's repeated uploads in a seeded crowd (docs/SIMULATOR.md, "Findings,
+   * 2026-12-04, evening").
+   */
+  private boolean predecessorListed(Task t, int k, long now) {
+    long since = t.arcWaitsSince[k];
+    if (since == NONE) {
+      return true;
+    }
+    PeerEndpoint e = t.predecessors[k];
+    Peer p = e == null ? null : peers.get(e);
+    Holder h = p == null ? null : t.holding(p);
+    boolean open;
+    if (e == null || now - since >= PREDECESSOR_WAIT_NANOS) {
+      open = true;
+    } else if (h == null) {
+      open = !t.predecessorsDue; // settling, or not a holder of ours: nobody to ask once settled
+    } else {
+      open = h.complete || h.blind || (h.listedAt != NONE && h.listedAt >= since + PREDECESSOR_SETTLE_NANOS);
+    }
+    if (open) {
+      t.arcWaitsSince[k] = NONE;
+    }
+    return open;
+  }
+
+  private boolean hasSeed(Task t, long now) {
+    if (t.completeHolders == 0) {
+      return false;
+    }
+    for (int i = 0; i < t.holders.size(); i++) {
+      if (seed(t, t.holders.get(i), now)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean waitsForLists(Task t) {
+    if (t.arcWaitsSince == null) {
+      return false;
+    }
+    for (long since : t.arcWaitsSince) {
+      if (since != NONE) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Asks the predecessors of arcs that wait for them for their lists, once
+   * {@link #PREDECESSOR_SETTLE_NANOS} have passed since the arc came to this node. A predecessor
+   * that is not a holder of ours (or cannot be asked) is waited for no longer: adding it as a
+   * holder to ask it was tried, and the 16 predecessors per arrival took the neighbour slots of
+   * holders that had blocks to copy (model, flash-crowd-seeded 200 × 256 MiB, seeds 1–2: p99
+   * 2.00–2.12 × ideal with adoption, 1.62–1.78 without).
+   */
+  private void askPredecessors(Task t, long now) {
+    t.predecessorsDue = false;
+    if (t.arcWaitsSince == null) {
+      return;
+    }
+    if (!hasSeed(t, now)) {
+      // Nothing waits for these lists: first copies wait only at seeds. (Asked anyway, they changed
+      // who copied from whom in crowds fed from the origin: busiest uploader 3.40 → 4.38 × the mean
+      // at 1,000 × 128 MiB in the model.) A seed met later still finds the arcs waiting.
+      if (now - t.created >= PREDECESSOR_WAIT_NANOS) {
+        java.util.Arrays.fill(t.arcWaitsSince, NONE);
+      } else {
+        t.predecessorsDue = true;
+      }
+      return;
+    }
+    for (int k = 0; k < t.arcWaitsSince.length; k++) {
+      long since = t.arcWaitsSince[k];
+      if (since == NONE) {
+        continue;
+      }
+      if (now < since + PREDECESSOR_SETTLE_NANOS) {
+        t.predecessorsDue = true; // not yet: look again at the next tick
+        continue;
+      }
+      PeerEndpoint e = t.predecessors[k];
+      Peer p = e == null ? null : peers.get(e);
+      Holder h = p == null ? null : t.holding(p);
+      if (h == null || h.complete || h.blind || !usable(p, now)) {
+        t.arcWaitsSince[k] = NONE;
+        continue;
+      }
+      if (h.listedAt == NONE || h.listedAt < since + PREDECESSOR_SETTLE_NANOS) {
+        if (h.listing) {
+          t.predecessorsDue = true; // asked before it could know of us: ask again when it answers
+        } else if (lists.size() < MAX_LISTS_IN_FLIGHT) {
+          ask(t, h, now);
+        } else {
+          t.arcWaitsSince[k] = NONE;
+        }
+      }
+    }
+  }
+
+  /**
+   * Refreshes, at most every 250 ms, how many peerdist wanters the segment has, and this node's
+   * arcs of the first-copy ring every 50 ms while a holder is complete (the view rebuilds the ring
+   * at most every 100 ms): an arc that came to this node waits for its predecessor
+   * ({@link #predecessorListed}), which must soon stop asking for its blocks.
+   */
   private void standing(Task t, long now) {
     if (t.standingAt == NONE || now - t.standingAt >= VIEW_REFRESH_NANOS) {
       t.tagged = Math.max(1, (int) view.standing(t.ref.id(), nodeId, now));
+      t.standingAt = now;
+    }
+    // Every 50 ms only where a seed may be (some holder is complete): elsewhere nothing waits for
+    // predecessors, and arcs looked up that often put more of a 1,000-node origin crowd's uploads
+    // on fewer nodes (busiest uploader 1.57 → 1.72 × the mean, seed 1).
+    long refresh = t.completeHolders > 0 ? ARCS_REFRESH_NANOS : VIEW_REFRESH_NANOS;
+    if (t.arcsAt == NONE || now - t.arcsAt >= refresh) {
+      t.arcsAt = now;
       long[] arcs = view.firstCopyArcs(t.ref.id(), nodeId, now, t.arcsMemo);
       if (arcs == null) {
         t.firstCopies = null;
+        t.arcWaitsSince = null;
       } else if (t.firstCopies == null || !java.util.Arrays.equals(arcs, t.arcs)) {
         long[] mine = new long[t.have.length];
+        if (t.arcOf == null) {
+          t.arcOf = new byte[t.n];
+        }
         for (int b = 0; b < t.n; b++) {
-          if (SubnetView.onArc(arcs, SubnetView.blockPoint(t.hash, b))) {
+          int k = SubnetView.arcOf(arcs, SubnetView.blockPoint(t.hash, b));
+          if (k >= 0) {
             set(mine, b);
+            t.arcOf[b] = (byte) k;
           }
         }
+        PeerEndpoint[] preds = t.arcsMemo.predecessors();
+        long[] waits = new long[arcs.length / 2];
+        for (int k = 0; k < waits.length; k++) {
+          // An arc new to this node, or grown (its start moved back): its new blocks were another's.
+          boolean grew = t.firstCopies == null || t.arcs == null || t.arcs.length != arcs.length
+              || (t.arcs[2 * k] != arcs[2 * k] && SubnetView.onArc(arcs[2 * k], arcs[2 * k + 1], t.arcs[2 * k]));
+          waits[k] = grew && preds != null && preds[k] != null ? now
+              : t.arcWaitsSince != null && k < t.arcWaitsSince.length ? t.arcWaitsSince[k] : NONE;
+          t.predecessorsDue |= waits[k] == now;
+        }
+        t.predecessors = preds;
+        t.arcWaitsSince = waits;
         t.firstCopies = mine;
       }
       t.arcs = arcs;
-      t.standingAt = now;
     }
   }
 
@@ -1381,7 +1575,7 @@ public final class DownloadLoop {
     }
   }
 
-  private void send(Task t, int b, Peer p, long now) {
+  private void send(Task t, int b, Peer p, long now, Action.GetBlock.Kind kind) {
     long id = nextId++;
     requests.put(id, new Req(id, t, b, p, now));
     p.inFlight++;
@@ -1392,7 +1586,7 @@ public final class DownloadLoop {
     }
     set(t.requested, b);
     stats.blockRequests++;
-    out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b));
+    out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b, kind));
   }
 
   /** A block asked of one peer for longer than {@code hedgeAfter} is asked of another holder too. */
@@ -1422,7 +1616,7 @@ public final class DownloadLoop {
         Peer p = h.peer;
         if (p != r.peer && get(h.known, r.block) && p.inFlight < limit(p) && usable(p, now)) {
           stats.hedges++;
-          send(t, r.block, p, now);
+          send(t, r.block, p, now, Action.GetBlock.Kind.HEDGE);
           break;
         }
       }
@@ -1437,6 +1631,9 @@ public final class DownloadLoop {
    * asking every neighbour all the time.
    */
   private void lists(Task t, long now) {
+    if (t.predecessorsDue) {
+      askPredecessors(t, now);
+    }
     if (!t.holders.isEmpty() && lists.size() >= MAX_LISTS_IN_FLIGHT) {
       return;
     }

@@ -261,6 +261,7 @@ class DownloadLoopTest {
     List<Action.GetBlock> hedges = of(l.drain(), Action.GetBlock.class).stream()
         .filter(g -> g.peer().equals(peer(3)) && first.stream().anyMatch(f -> f.index() == g.index())).toList();
     assertFalse(hedges.isEmpty(), "no hedge of a slow block");
+    assertTrue(hedges.stream().allMatch(g -> g.kind() == Action.GetBlock.Kind.HEDGE), "hedges say so: " + hedges);
     assertTrue(l.stats().hedges > 0);
   }
 
@@ -447,6 +448,9 @@ class DownloadLoopTest {
         if (g.peer().equals(peer(2))) {
           fromSeeder++;
           assertTrue(g.index() >= 256, "the seeder was asked for block " + g.index() + ", which partial holders have");
+          assertEquals(Action.GetBlock.Kind.FIRST_COPY, g.kind(), "block " + g.index() + " of the seeder");
+        } else {
+          assertEquals(Action.GetBlock.Kind.COPY, g.kind(), "block " + g.index() + " of a partial holder");
         }
         got.set(g.index());
         l.blockResult(g.id(), Outcome.OK, 1000);
@@ -467,6 +471,7 @@ class DownloadLoopTest {
     l.tick();
     List<Action.GetBlock> later = of(l.drain(), Action.GetBlock.class);
     assertFalse(later.isEmpty(), "a starving segment asks the seeder");
+    assertTrue(later.stream().allMatch(g -> g.kind() == Action.GetBlock.Kind.STARVING), "fallbacks say so: " + later);
     for (Action.GetBlock g : later) {
       assertEquals(peer(2), g.peer());
       assertFalse(got.get(g.index()));
@@ -671,6 +676,7 @@ class DownloadLoopTest {
     gets.forEach(g -> asked.set(g.index()));
     assertEquals(S.requestsPerPeer(), gets.size(), "asked " + asked);
     assertTrue(gets.stream().allMatch(g -> g.peer().equals(peer(2)) && g.index() >= 500));
+    assertTrue(gets.stream().allMatch(g -> g.kind() == Action.GetBlock.Kind.COPY), "an ordinary peer: " + gets);
   }
 
   @Test
@@ -689,6 +695,7 @@ class DownloadLoopTest {
     BitSet asked = new BitSet();
     for (Action.GetBlock g : serveAll(l, of(l.drain(), Action.GetBlock.class), now)) {
       assertEquals(peer(2), g.peer());
+      assertEquals(Action.GetBlock.Kind.FIRST_COPY, g.kind(), "block " + g.index());
       asked.set(g.index());
     }
     // One of nine wanters on the first-copy ring: about a ninth of the blocks, never all.
@@ -697,6 +704,71 @@ class DownloadLoopTest {
     for (int b = asked.nextSetBit(0); b >= 0; b = asked.nextSetBit(b + 1)) {
       assertTrue(SubnetView.onArc(arcs, SubnetView.blockPoint(SubnetView.hash(SEG), b)), "block " + b + " is not ours to copy first");
     }
+  }
+
+  @Test
+  void firstCopiesOfArcsTakenFromOtherWantersWaitForThoseWantersLists() {
+    // Node 1 arrives among eight wanters: its arcs of the first-copy ring were theirs until now,
+    // and they may have copied those blocks from the seed already (or asked for them). It asks the
+    // seed for none of them until each predecessor it knows as a holder listed its blocks after
+    // the settling time; what a predecessor lists is copied from the predecessor, never the seed.
+    for (int i = 0; i < 8; i++) {
+      view.heard(50 + i, peer(10 + i), List.of(SEG), 0, now[0]);
+    }
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.tick();
+    l.drain();
+    SubnetView.ArcsMemo memo = new SubnetView.ArcsMemo();
+    long[] arcs = view.firstCopyArcs(SEG, 1, now[0], memo);
+    PeerEndpoint pred = memo.predecessors()[0];
+    int b0 = -1;
+    for (int b = 0; b < REF.blocks() && b0 < 0; b++) {
+      if (SubnetView.arcOf(arcs, SubnetView.blockPoint(SubnetView.hash(SEG), b)) == 0) {
+        b0 = b;
+      }
+    }
+    assertTrue(pred != null && b0 >= 0, "arc 0 has a predecessor and a block");
+    BitSet predHolds = new BitSet();
+    predHolds.set(b0);
+    List<Action.GetBlock> gets = new ArrayList<>();
+    List<Action.AskBlockList> asked = new ArrayList<>();
+    l.matched(peer(2), SEG, 512, true); // the seed
+    for (int i = 0; i < 8; i++) {
+      l.matched(peer(10 + i), SEG, -1, false); // the wanters, as holders of unknown blocks
+    }
+    long start = now[0];
+    boolean seedBeforeSettle = false;
+    for (int tick = 0; tick < 20; tick++) {
+      List<Action> a = l.drain();
+      for (Action.GetBlock g : of(a, Action.GetBlock.class)) {
+        gets.add(g);
+        seedBeforeSettle |= g.peer().equals(peer(2)) && now[0] - start < DownloadLoop.PREDECESSOR_SETTLE_NANOS;
+      }
+      for (Action.AskBlockList gl : of(a, Action.AskBlockList.class)) {
+        asked.add(gl);
+        l.blockList(gl.id(), gl.peer().equals(pred) ? predHolds : new BitSet());
+      }
+      for (Action.GetBlock g : of(l.drain(), Action.GetBlock.class)) {
+        gets.add(g);
+        seedBeforeSettle |= g.peer().equals(peer(2)) && now[0] - start < DownloadLoop.PREDECESSOR_SETTLE_NANOS;
+      }
+      advance(S.tick());
+      l.tick();
+    }
+    assertFalse(seedBeforeSettle, "the seed was asked for a first copy before the predecessors could settle");
+    assertTrue(asked.stream().filter(gl -> gl.peer().equals(pred)).count() >= 2,
+        "the predecessor is asked for its list again after the settling time");
+    List<Action.GetBlock> fromSeed = gets.stream().filter(g -> g.peer().equals(peer(2))).toList();
+    assertFalse(fromSeed.isEmpty(), "first copies come from the seed once the predecessors listed");
+    for (Action.GetBlock g : fromSeed) {
+      assertEquals(Action.GetBlock.Kind.FIRST_COPY, g.kind());
+      assertNotEquals(b0, g.index(), "the seed was asked for a block the predecessor listed");
+      assertTrue(SubnetView.onArc(arcs, SubnetView.blockPoint(SubnetView.hash(SEG), g.index())));
+    }
+    final int listed = b0;
+    assertTrue(gets.stream().anyMatch(g -> g.peer().equals(pred) && g.index() == listed && g.kind() == Action.GetBlock.Kind.COPY),
+        "the block the predecessor listed is copied from it");
   }
 
   /** Probes {@code l} sends while ticking every {@code tick} for {@code d}. */

@@ -325,6 +325,16 @@ class SubnetViewTest {
       }
     }
     assertTrue(moved > 0 && moved < 4 * blocks / ids.size(), "blocks moved to the newcomer: " + moved);
+    // Each of the newcomer's arcs names its predecessor: the wanter its blocks were with before.
+    SubnetView.ArcsMemo memo = new SubnetView.ArcsMemo();
+    long[] arcs = view.firstCopyArcs(seg, newcomer, now, memo);
+    long hash = SubnetView.hash(seg);
+    for (int b = 0; b < blocks; b++) {
+      int k = SubnetView.arcOf(arcs, SubnetView.blockPoint(hash, b));
+      if (k >= 0) {
+        assertEquals(endpoint(ids.indexOf(before[b])), memo.predecessors()[k], "the predecessor of block " + b);
+      }
+    }
     // Alone on the ring (or nobody heard): every block is ours.
     assertEquals(null, new SubnetView(S).firstCopyArcs(seg, 5, now));
   }

@@ -279,6 +279,13 @@ public final class LoopSimulation {
   private final double wanBytesPerNano;
   private boolean wanBusy;
   private static final boolean DEBUG = Boolean.getBoolean("sim.debug");
+  /** Where to write one line per block a source uploads ({@link #sourceUpload}); null: nowhere. */
+  private static final String SOURCE_TRACE = System.getProperty("sim.sourceTrace");
+  private final StringBuilder sourceLines = new StringBuilder();
+  /** Per global segment, how often each block left a source; and uploads and repeats by kind. */
+  private final Map<Integer, int[]> sourceCopies = new HashMap<>();
+  private final long[] sourceUploads = new long[Action.GetBlock.Kind.values().length];
+  private final long[] sourceRepeats = new long[Action.GetBlock.Kind.values().length];
   private long nextSample;
   private long events;
   private long now;
@@ -451,6 +458,9 @@ public final class LoopSimulation {
       handle(e);
     }
     recorder.tick(now, events);
+    if (SOURCE_TRACE != null) {
+      writeSourceTrace();
+    }
     return now;
   }
 
@@ -944,9 +954,51 @@ public final class LoopSimulation {
     if (!server.spec.corrupt()) {
       recorder.uploaded(server.spec.id(), len);
     }
+    if (SOURCE_TRACE != null && server.spec.holds()[s.pkg()]) {
+      sourceUpload(server, n, s, g, begin - arrive);
+    }
     // The client's link takes blocks in the order they leave their servers, not in the order they
     // were asked for: a block from an idle server does not wait behind one queued at a busy server.
     schedule(sent, Kind.SENT, n, s.index(), g.index(), g.id(), new Sent(s, g.index(), len, now, server.spec.corrupt()));
+  }
+
+  /**
+   * A node that held the package before the run (a seeded client, a pre-populated cache server)
+   * uploads block {@code g} to {@code n}: one line of the source trace (simulated nanoseconds,
+   * server, client, global segment, block, the loop's {@link Action.GetBlock.Kind}, nanoseconds
+   * queued on the server's uplink), and the counts {@link #run} prints at the end.
+   */
+  private void sourceUpload(Sim server, Sim n, Seg s, Action.GetBlock g, long queued) {
+    int[] copies = sourceCopies.computeIfAbsent(s.index(), k -> new int[s.ref().blocks()]);
+    int kind = g.kind().ordinal();
+    sourceUploads[kind]++;
+    if (copies[g.index()]++ > 0) {
+      sourceRepeats[kind]++;
+    }
+    sourceLines.append(now).append(' ').append(server.spec.id()).append(' ').append(n.spec.id()).append(' ')
+        .append(s.index()).append(' ').append(g.index()).append(' ').append(g.kind()).append(' ').append(queued)
+        .append('\n');
+  }
+
+  private void writeSourceTrace() {
+    long blocks = 0;
+    for (int[] copies : sourceCopies.values()) {
+      for (int c : copies) {
+        blocks += c > 0 ? 1 : 0;
+      }
+    }
+    StringBuilder sum = new StringBuilder("source uploads: ").append(java.util.Arrays.stream(sourceUploads).sum())
+        .append(" of ").append(blocks).append(" distinct blocks; by kind (uploads / repeats):");
+    for (Action.GetBlock.Kind k : Action.GetBlock.Kind.values()) {
+      sum.append(' ').append(k).append(' ').append(sourceUploads[k.ordinal()]).append(" / ")
+          .append(sourceRepeats[k.ordinal()]);
+    }
+    System.err.println(sum);
+    try {
+      java.nio.file.Files.writeString(java.nio.file.Path.of(SOURCE_TRACE), sourceLines);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write the source trace " + SOURCE_TRACE, e);
+    }
   }
 
   /** A block that left its server at this event's time, asked for at {@code askedAt}. */
