@@ -126,6 +126,46 @@ class DownloadLoopTest {
   }
 
   @Test
+  void aLoneCompleteHolderIsAskedInBlockOrderSoTheReaderTakesBlocksAsTheyCome() {
+    DownloadLoop l = wanting(1);
+    l.matched(peer(2), SEG, 512, true);
+    List<Action.GetBlock> pending = new ArrayList<>(of(l.drain(), Action.GetBlock.class));
+    List<Integer> asked = new ArrayList<>();
+    pending.forEach(g -> asked.add(g.index()));
+    while (!pending.isEmpty()) {
+      Action.GetBlock g = pending.remove(0);
+      l.blockResult(g.id(), Outcome.OK, 1000);
+      List<Action.GetBlock> next = of(l.drain(), Action.GetBlock.class);
+      next.forEach(n -> asked.add(n.index()));
+      pending.addAll(next);
+    }
+    List<Integer> inOrder = new ArrayList<>();
+    for (int b = 0; b < REF.blocks(); b++) {
+      inOrder.add(b);
+    }
+    assertEquals(inOrder, asked);
+  }
+
+  @Test
+  void partialHoldersAreAskedFromRandomStartsSoACrowdTradesDifferentBlocks() {
+    // Two nodes asking the same partial holder: their first requests start at different blocks.
+    BitSet held = new BitSet();
+    held.set(0, 400);
+    List<Integer> firsts = new ArrayList<>();
+    for (long id = 1; id <= 2; id++) {
+      DownloadLoop l = new DownloadLoop(id, S, new SubnetView(S), () -> now[0], new SplittableRandom(id));
+      l.want(REF, new BitSet());
+      l.tick();
+      l.drain();
+      l.matched(peer(2), SEG, 400, false);
+      Action.AskBlockList ask = of(l.drain(), Action.AskBlockList.class).get(0);
+      l.blockList(ask.id(), held);
+      firsts.add(of(l.drain(), Action.GetBlock.class).get(0).index());
+    }
+    assertNotEquals(firsts.get(0), firsts.get(1));
+  }
+
+  @Test
   void aPartialHolderIsAskedForItsListAndOnlyTheRestComesFromTheOrigin() {
     DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 100, false);
