@@ -54,6 +54,14 @@ public final class DownloadLoop {
   private static final int MAX_LISTS_IN_FLIGHT = 64;
   /** Holders asked for their lists in one round while a segment runs dry. */
   static final int POLLS_PER_ROUND = 4;
+  /**
+   * Poll rounds are at least this many list round trips apart ({@link #listLatency}): on a LAN
+   * answering in milliseconds nothing changes ({@code blockListInterval} rules), while on a site
+   * short of CPU, where answers took hundreds of milliseconds, polling at the LAN pace made three
+   * lists per block fetched and the lists themselves a large part of the CPU the site lacked
+   * (live-16, 2026-12-04).
+   */
+  static final int LIST_ROUNDS_PER_LATENCY = 4;
   /** Answer time below which a peer gets the full {@code requestsPerPeer}. */
   static final double LATENCY_TARGET_NANOS = 10e6;
   /** After this long a rare block is taken from its only (partial) holder by anyone. */
@@ -93,6 +101,8 @@ public final class DownloadLoop {
   private final Map<Long, Req> requests = new HashMap<>();
   /** Block lists asked for, by request id (nothing depends on their order). */
   private final LongMap<ListReq> lists = new LongMap<>();
+  /** Moving average (1/8) of how long block lists took to come back or fail, ns; 0 before the first. */
+  private long listLatency;
   private final Map<Long, OriginReq> origins = new LinkedHashMap<>();
   private final long hedgeNanos;
   private final long takeoverNanos;
@@ -464,7 +474,7 @@ public final class DownloadLoop {
 
   private record Req(long id, Task task, int block, Peer peer, long sentAt) {}
 
-  private record ListReq(long id, Task task, Holder holding) {}
+  private record ListReq(long id, Task task, Holder holding, long sentAt) {}
 
   private static final class OriginReq {
     final long id;
@@ -606,13 +616,15 @@ public final class DownloadLoop {
     if (lr == null) {
       return;
     }
+    long now = clock.getAsLong();
+    long took = Math.max(0, now - lr.sentAt);
+    listLatency = listLatency == 0 ? took : listLatency + (took - listLatency) / 8;
     Holder h = lr.holding;
     h.listing = false;
     Task t = lr.task;
     if (tasks.get(t.ref.id()) != t || !t.holds(h)) {
       return;
     }
-    long now = clock.getAsLong();
     if (held == null && h.adopted && !h.exact) {
       // A wanter adopted before it listed anything could not tell us (a node that holds nothing of
       // the segment yet may answer with an error): it is no holder, and no fault of a peer we use.
@@ -1465,7 +1477,7 @@ public final class DownloadLoop {
     if (now < t.nextPollRound || knownNeeded(t, now, s.requestsInFlight()) >= s.requestsInFlight()) {
       return;
     }
-    t.nextPollRound = now + s.blockListInterval().toNanos();
+    t.nextPollRound = now + Math.max(s.blockListInterval().toNanos(), LIST_ROUNDS_PER_LATENCY * listLatency);
     adoptWanters(t, now);
     // The holders asked longest ago, oldest first (the first in holder order among equals): one
     // pass keeps the few best, as asking one changes nothing about the others.
@@ -1527,7 +1539,7 @@ public final class DownloadLoop {
     long id = nextId++;
     h.listing = true;
     h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
-    lists.put(id, new ListReq(id, t, h));
+    lists.put(id, new ListReq(id, t, h, now));
     stats.listRequests++;
     out.add(new Action.AskBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
   }

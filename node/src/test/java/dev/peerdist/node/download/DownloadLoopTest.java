@@ -165,6 +165,45 @@ class DownloadLoopTest {
     assertNotEquals(firsts.get(0), firsts.get(1));
   }
 
+  /** Block lists a node asks in 20 s of a dry segment among 8 partial holders that answer after {@code latency}. */
+  int listsAskedWhenAnswersTake(Duration latency) {
+    DownloadLoop l = wanting(1);
+    BitSet held = new BitSet();
+    held.set(0);
+    List<Action.AskBlockList> open = new ArrayList<>();
+    List<Long> askedAt = new ArrayList<>();
+    for (int i = 2; i < 10; i++) {
+      l.matched(peer(i), SEG, 1, false);
+    }
+    int asked = 0;
+    long end = now[0] + Duration.ofSeconds(20).toNanos();
+    while (now[0] < end) {
+      for (Action.AskBlockList a : of(l.drain(), Action.AskBlockList.class)) {
+        open.add(a);
+        askedAt.add(now[0]);
+        asked++;
+      }
+      for (int i = 0; i < open.size(); i++) {
+        if (now[0] - askedAt.get(i) >= latency.toNanos()) {
+          l.blockList(open.remove(i).id(), held);
+          askedAt.remove(i);
+          i--;
+        }
+      }
+      advance(Duration.ofMillis(10));
+      l.tick();
+    }
+    return asked;
+  }
+
+  @Test
+  void pollRoundsSlowDownWhenBlockListsComeBackSlowly() {
+    int fast = listsAskedWhenAnswersTake(Duration.ofMillis(2));
+    int slow = listsAskedWhenAnswersTake(Duration.ofSeconds(1));
+    assertTrue(fast > 100, "a dry segment polls its holders: " + fast);
+    assertTrue(slow * 3 < fast, "lists answered in 1 s: " + slow + ", in 2 ms: " + fast);
+  }
+
   @Test
   void aPartialHolderIsAskedForItsListAndOnlyTheRestComesFromTheOrigin() {
     DownloadLoop l = wanting(1);
