@@ -1477,7 +1477,7 @@ public final class DownloadLoop {
     if (now < t.nextPollRound || knownNeeded(t, now, s.requestsInFlight()) >= s.requestsInFlight()) {
       return;
     }
-    t.nextPollRound = now + Math.max(s.blockListInterval().toNanos(), LIST_ROUNDS_PER_LATENCY * listLatency);
+    t.nextPollRound = now + pollRoundInterval();
     adoptWanters(t, now);
     // The holders asked longest ago, oldest first (the first in holder order among equals): one
     // pass keeps the few best, as asking one changes nothing about the others.
@@ -1502,6 +1502,16 @@ public final class DownloadLoop {
     for (int i = 0; i < found; i++) {
       ask(t, oldest[i], now);
     }
+  }
+
+  /**
+   * {@code blockListInterval}, or {@value #LIST_ROUNDS_PER_LATENCY} list round trips when answers
+   * are slower, but at most a quarter of {@code takeoverAfter}: a list that grew is a fetcher's
+   * sign of life ({@link #alive}), and rounds further apart would take a live fetcher for gone.
+   */
+  private long pollRoundInterval() {
+    long base = s.blockListInterval().toNanos();
+    return Math.max(base, Math.min(takeoverNanos / 4, LIST_ROUNDS_PER_LATENCY * listLatency));
   }
 
   /**
