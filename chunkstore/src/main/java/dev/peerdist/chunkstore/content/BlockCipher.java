@@ -19,6 +19,13 @@ import javax.crypto.spec.SecretKeySpec;
  * provider lookup per block) and the PKCS#7 block is added and removed here, so a 64 KiB block is
  * never copied to make room for its padding: {@link #seal} encrypts straight from the caller's
  * bytes into the stored form, {@link #open} decrypts straight into an array of the block's length.
+ *
+ * <p>Every call hands the cipher at most {@value #PIECE} bytes at a time (the bytes produced are
+ * the same: CBC carries its chain across calls). The JDK's AES-CBC loop runs as a compiled
+ * intrinsic only once its caller is C2-compiled, which takes thousands of calls: with one call per
+ * 64 KiB block a fresh JVM encrypted at ~2.5 × and decrypted at ~15 × the steady-state cost for
+ * its first ~7,700 blocks (480 MiB); with 4 KiB pieces, for its first ~500 (docs/PERFORMANCE.md,
+ * "Store put, 2026-12-04 evening").
  */
 public final class BlockCipher {
   /** PCCRR CryptoAlgoId values, [MS-PCCRR] 2.2.3. */
@@ -33,6 +40,9 @@ public final class BlockCipher {
   public static final int IV_LENGTH = 16;
 
   private static final int AES_BLOCK = 16;
+
+  /** Bytes per {@link Cipher#update} call at most (class docs: the JIT's warm-up). */
+  static final int PIECE = 4096;
 
   /** One cipher per thread: {@link Cipher} is not thread-safe, and making one per block costs a provider lookup. */
   private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
@@ -96,7 +106,7 @@ public final class BlockCipher {
     java.util.Arrays.fill(last, tail, AES_BLOCK, (byte) (AES_BLOCK - tail));
     try {
       Cipher c = init(Cipher.ENCRYPT_MODE, cryptoAlgoId, keyMaterial, iv);
-      int n = whole == 0 ? 0 : c.update(plain, offset, whole, out, outOffset);
+      int n = update(c, plain, offset, whole, out, outOffset);
       c.doFinal(last, 0, AES_BLOCK, out, outOffset + n);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-CBC encryption failed", e);
@@ -116,7 +126,8 @@ public final class BlockCipher {
     try {
       Cipher c = init(Cipher.DECRYPT_MODE, cryptoAlgoId, keyMaterial, iv);
       byte[] out = new byte[length];
-      c.doFinal(cipherText, offset, length, out, 0);
+      int n = update(c, cipherText, offset, length, out, 0);
+      c.doFinal(out, n);
       return out;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-CBC decryption failed", e);
@@ -146,7 +157,7 @@ public final class BlockCipher {
     int whole = plainLength - plainLength % AES_BLOCK;
     try {
       Cipher c = init(Cipher.DECRYPT_MODE, cryptoAlgoId, keyMaterial, iv);
-      int n = whole == 0 ? 0 : c.update(cipherText, offset, whole, plain, 0);
+      int n = update(c, cipherText, offset, whole, plain, 0);
       int rest = length - n;
       byte[] tail = rest == 0 ? new byte[0] : new byte[rest];
       if (rest > 0) {
@@ -165,6 +176,20 @@ public final class BlockCipher {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-CBC decryption failed", e);
     }
+  }
+
+  /**
+   * {@code c.update} of {@code in[offset, offset+length)} into {@code out} from {@code outOffset},
+   * {@value #PIECE} bytes per call (class docs); returns the bytes written. {@code length} is a
+   * multiple of 16, so with no padding each call writes what it is given.
+   */
+  private static int update(Cipher c, byte[] in, int offset, int length, byte[] out, int outOffset)
+      throws GeneralSecurityException {
+    int n = 0;
+    for (int done = 0; done < length; done += PIECE) {
+      n += c.update(in, offset + done, Math.min(PIECE, length - done), out, outOffset + n);
+    }
+    return n;
   }
 
   private static Cipher init(int mode, int cryptoAlgoId, byte[] keyMaterial, byte[] iv) throws GeneralSecurityException {

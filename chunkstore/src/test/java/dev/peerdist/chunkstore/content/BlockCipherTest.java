@@ -36,7 +36,9 @@ class BlockCipherTest {
   @Test
   void sealAndEncryptMatchTheJdkPaddingCipherForEveryTailLength() throws Exception {
     SplittableRandom r = new SplittableRandom(12);
-    for (int len : new int[] {0, 1, 15, 16, 17, 31, 32, 65535, 65536}) {
+    // Lengths around the cipher's piece size too: every call hands it at most PIECE bytes.
+    int p = BlockCipher.PIECE;
+    for (int len : new int[] {0, 1, 15, 16, 17, 31, 32, p - 16, p - 1, p, p + 1, p + 16, 2 * p + 17, 65535, 65536}) {
       byte[] plain = new byte[len + 5];
       r.nextBytes(plain);
       byte[] block = Arrays.copyOfRange(plain, 3, 3 + len);
@@ -50,6 +52,8 @@ class BlockCipherTest {
         BlockCipher.Opened o = BlockCipher.open(alg[0], KP, IV, sealed, 16, sealed.length - 16, len);
         assertArrayEquals(block, o.plaintext(), "open " + len);
         assertTrue(o.padded(), "seal's own pad " + len);
+        byte[] whole = BlockCipher.decrypt(alg[0], KP, IV, want, 0, want.length);
+        assertArrayEquals(block, Arrays.copyOf(whole, len), "decrypt " + len);
       }
     }
   }

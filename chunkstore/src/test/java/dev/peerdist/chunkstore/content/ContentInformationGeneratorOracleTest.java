@@ -165,6 +165,38 @@ class ContentInformationGeneratorOracleTest {
     }
   }
 
+  /**
+   * The cut loop takes two bytes per step: data that ends (or reaches the normal size) on either
+   * parity, and cuts at odd and even offsets, must all match the one-byte loop.
+   */
+  @Test
+  void nextCutMatchesTheOriginalLoopAtEveryParityAndBoundary() {
+    SplittableRandom r = new SplittableRandom(2017);
+    int odd = 0;
+    int even = 0;
+    for (int round = 0; round < 16; round++) {
+      byte[] data = content(r, 3 * FastCdcChunker.MAX_SIZE);
+      int start = r.nextInt(FastCdcChunker.MAX_SIZE);
+      for (int edge : new int[] {FastCdcChunker.MIN_SIZE, FastCdcChunker.NORMAL_SIZE, FastCdcChunker.MAX_SIZE}) {
+        for (int end = start + edge - 3; end <= start + edge + 3; end++) {
+          for (boolean eof : new boolean[] {false, true}) {
+            int want = ReferenceContentInformation.cut(data, start, end, eof);
+            assertEquals(want, FastCdcChunker.nextCut(data, start, end, eof),
+                "round " + round + " [" + start + ", " + end + ") eof " + eof);
+            if (want > 0 && want < end - start) {
+              if (want % 2 == 0) {
+                even++;
+              } else {
+                odd++;
+              }
+            }
+          }
+        }
+      }
+    }
+    assertTrue(odd > 0 && even > 0, "cuts at both parities: " + odd + " odd, " + even + " even");
+  }
+
   @Test
   void nextCutCutsWhereTheOriginalLoopDoes() {
     SplittableRandom r = new SplittableRandom(2016);

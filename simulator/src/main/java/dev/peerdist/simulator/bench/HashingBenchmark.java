@@ -52,13 +52,20 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>{@link #main} runs everything with short settings and prints MB/s and the ratios: generation
  * per core ÷ raw hash (goal ≥ 0.9), all cores ÷ one thread (goal: near the core count) and all
  * cores ÷ the raw hash on all cores (how much of the machine's parallel hashing generation uses).
- * {@link #run} does the same for a caller such as {@code peerdist bench}.
+ * {@link #run} does the same for a caller such as {@code peerdist bench}, and then prints the
+ * per-core ratios again by thread CPU time ({@link #cpuRatios}), which other processes' load
+ * moves far less.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class HashingBenchmark {
   private static final int BLOCK = 64 * 1024;
+
+  /** Data and rounds of {@link #cpuRatios} when {@link #run} runs it. */
+  private static final int CPU_SIZE_MIB = 64;
+
+  private static final int CPU_ROUNDS = 15;
 
   /** Content size per operation. */
   @Param("64")
@@ -196,7 +203,8 @@ public class HashingBenchmark {
   }
 
   /**
-   * Runs the benchmark and prints MB/s per benchmark and the ratios.
+   * Runs the benchmark and prints MB/s per benchmark and the ratios, then the per-core ratios by
+   * thread CPU time ({@link #cpuRatios}, in this JVM).
    *
    * @return MB/s by benchmark method name
    */
@@ -223,6 +231,11 @@ public class HashingBenchmark {
     ratio(out, mbps, "v2AllCores", "rawSha512AllCores", "V2 all cores / raw SHA-512 all cores (chunking included)");
     ratio(out, mbps, "v2OneThread", "rawSha256Blocks", "V2 per core / raw SHA-256");
     ratio(out, mbps, "v2CutPointsOnly", "rawSha512Segments", "FastCDC cutting / raw SHA-512");
+    try {
+      cpuRatios(CPU_SIZE_MIB, CPU_ROUNDS, out);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks SHA-256 or SHA-512", e);
+    }
     return mbps;
   }
 
@@ -232,9 +245,74 @@ public class HashingBenchmark {
     }
   }
 
-  /** {@code java -cp ... dev.peerdist.simulator.bench.HashingBenchmark [sizeMiB]}. */
-  public static void main(String[] args) throws RunnerException {
-    int size = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+  /**
+   * The per-core ratios by thread CPU time instead of wall time: {@code rounds} alternating rounds
+   * in this JVM, each hashing the same {@code sizeMiB} of random bytes as raw SHA-256 blocks, V1
+   * on the calling thread alone, raw SHA-512 segments, V2 on the calling thread alone and the
+   * FastCDC cut loop alone; the first third of the rounds warm the JIT and are not counted. A
+   * thread's CPU time is what "per core" means, and other processes' load moves it far less than
+   * the wall-clock figures of {@link #run} (on the shared machine those swung 0.26–0.81 for V2
+   * within minutes). Prints the medians and the ratios.
+   */
+  public static void cpuRatios(int sizeMiB, int rounds, PrintStream out) throws NoSuchAlgorithmException {
+    HashingBenchmark b = new HashingBenchmark();
+    b.sizeMiB = sizeMiB;
+    b.setUp();
+    try {
+      var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      Map<String, Runnable> parts = new LinkedHashMap<>();
+      parts.put("rawSha256Blocks", b::rawSha256Blocks);
+      parts.put("v1Sha256OneThread", b::v1Sha256OneThread);
+      parts.put("rawSha512Segments", b::rawSha512Segments);
+      parts.put("v2OneThread", b::v2OneThread);
+      parts.put("v2CutPointsOnly", b::v2CutPointsOnly);
+      Map<String, List<Double>> mbps = new LinkedHashMap<>();
+      int warmUp = rounds / 3;
+      for (int r = 0; r < rounds + warmUp; r++) {
+        for (var e : parts.entrySet()) {
+          long t0 = threads.getCurrentThreadCpuTime();
+          e.getValue().run();
+          double seconds = (threads.getCurrentThreadCpuTime() - t0) / 1e9;
+          if (r >= warmUp) {
+            mbps.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(b.content.length / 1e6 / seconds);
+          }
+        }
+      }
+      Map<String, Double> median = new LinkedHashMap<>();
+      mbps.forEach((k, v) -> {
+        v.sort(null);
+        median.put(k, v.size() % 2 == 1 ? v.get(v.size() / 2) : (v.get(v.size() / 2 - 1) + v.get(v.size() / 2)) / 2);
+      });
+      out.println();
+      out.printf(Locale.ROOT, "Content-information generation per core, by thread CPU time (MB = 10^6 bytes per"
+          + " CPU-second, %d MiB, median of %d alternating rounds after %d not counted)%n", sizeMiB, rounds, warmUp);
+      median.forEach((k, v) -> out.printf(Locale.ROOT, "  %-20s %9.1f MB/s%n", k, v));
+      ratio(out, median, "v1Sha256OneThread", "rawSha256Blocks", "V1 SHA-256 per core / raw SHA-256, thread CPU");
+      ratio(out, median, "v2OneThread", "rawSha512Segments", "V2 per core / raw SHA-512, thread CPU (goal >= 0.9)");
+      ratio(out, median, "v2CutPointsOnly", "rawSha512Segments", "FastCDC cutting / raw SHA-512, thread CPU");
+    } finally {
+      b.tearDown();
+    }
+  }
+
+  /**
+   * {@code java -cp ... dev.peerdist.simulator.bench.HashingBenchmark [sizeMiB]}; with {@code --cpu}
+   * the per-core ratios by thread CPU time instead ({@link #cpuRatios}, 15 rounds).
+   */
+  public static void main(String[] args) throws RunnerException, NoSuchAlgorithmException {
+    int size = 64;
+    boolean cpu = false;
+    for (String a : args) {
+      if (a.equals("--cpu")) {
+        cpu = true;
+      } else {
+        size = Integer.parseInt(a);
+      }
+    }
+    if (cpu) {
+      cpuRatios(size, 15, System.out);
+      return;
+    }
     run(shortOptions(size), System.out);
   }
 }

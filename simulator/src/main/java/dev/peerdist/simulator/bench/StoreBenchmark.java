@@ -1,6 +1,9 @@
 package dev.peerdist.simulator.bench;
 
+import dev.peerdist.chunkstore.BlockSealer;
 import dev.peerdist.chunkstore.SegmentRecord;
+import dev.peerdist.chunkstore.VerifiedBlock;
+import dev.peerdist.chunkstore.content.BlockCipher;
 import dev.peerdist.chunkstore.content.HashAlgorithm;
 import dev.peerdist.chunkstore.content.PccrcKeys;
 import dev.peerdist.chunkstore.content.SegmentId;
@@ -52,14 +55,23 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@link #printRatios} turns them into MB/s (10^6 bytes) and ratios.
  *
  * <ul>
- *   <li>{@code storePut}: {@link RocksChunkStore#putBlock} into an empty store — SHA-256
- *       verification, AES-256-CBC encryption at rest and the write, unsynced (the store's
- *       default durability: safe against process kills, see its Javadoc): with value files a
- *       positional write into the segment's file and an 8-byte presence entry in RocksDB
- *       (WAL), otherwise the value and its entry in one RocksDB write.
+ *   <li>{@code storePutReceived}: {@link RocksChunkStore#putBlock(VerifiedBlock)} of blocks as a
+ *       node puts a block received from a peerdist peer — verified on receipt and carrying the
+ *       stored form it arrived in ({@link SegmentRecord#openSealed}, prepared before the
+ *       measurement) — into an empty store: no hash, no cipher, only the store's own work and
+ *       the write, unsynced (the store's default durability: safe against process kills, see
+ *       its Javadoc). With value files a positional write into the segment's file and an 8-byte
+ *       presence entry in RocksDB (WAL), otherwise the value and its entry in one RocksDB write.
+ *       This is the figure the issue's goal (≥ 0.5 × {@code filePut}) is about.
+ *   <li>{@code storePut}: {@link RocksChunkStore#putBlock} of raw bytes into an empty store —
+ *       SHA-256 verification and AES-256-CBC encryption at rest (about 100 µs of one core per
+ *       block, ~4 × what the page-cache write costs) before the same write.
+ *   <li>{@code sealOnly}: that verification and encryption of the same blocks with no store: the
+ *       floor under {@code storePut}.
  *   <li>{@code storePutTwoWriters}: the same puts split over two threads, each taking every
- *       other block of every segment, as a node's two store writers do: their hashing and
- *       encryption overlap; their RocksDB writes go in turn (docs/STORE.md).
+ *       other block of every segment, as a node's two store writers do: their hashing,
+ *       encryption and writes overlap (puts of different blocks write concurrently,
+ *       docs/PERFORMANCE.md "Concurrent puts").
  *   <li>{@code filePut}: the same plaintext blocks appended to one file with
  *       {@link FileChannel#write}, no fsync (the matching durability policy).
  *   <li>{@code filePutSynced}: the same, then one {@code fdatasync}: the bytes reach the disk, as
@@ -70,6 +82,11 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *       PCCRR MSG_BLK carries, with no cipher work.
  *   <li>{@code fileRead}: positional 64 KiB reads of the file, in the same random order.
  * </ul>
+ *
+ * <p>The put benchmarks first put {@value #WARM_UP_BLOCKS} blocks the same way into scratch
+ * stores (not measured): the JIT compiles the AES-CBC and SHA intrinsics only after some
+ * thousands of calls, and a single-shot iteration of a small data set would otherwise measure
+ * the interpreter (a fresh daemon's first few hundred MiB, docs/PERFORMANCE.md).
  *
  * <p>Reads run with a warm page cache (the data set is smaller than RAM; dropping caches needs
  * root and disturbs the whole machine). Data lives under {@code -Dpeerdist.bench.dir} (default
@@ -83,12 +100,15 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx768m"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
 @Warmup(iterations = 1)
 @Measurement(iterations = 3)
 public class StoreBenchmark {
   static final int BLOCK = SegmentRecord.V1_BLOCK_SIZE;
   static final int BLOCKS_PER_SEGMENT = SegmentRecord.V1_SEGMENT_SIZE / BLOCK;
+
+  /** Blocks put into scratch stores before a put benchmark is measured (class docs). */
+  static final int WARM_UP_BLOCKS = 4096;
 
   /** Data set size in MiB; a multiple of 32 (one V1 segment). */
   @Param("1024")
@@ -112,10 +132,14 @@ public class StoreBenchmark {
    */
   static final String REPORT_PROPERTY = "peerdist.bench.report";
 
+  /** Prefix of the report lines that carry process CPU nanoseconds per byte instead of disk bytes. */
+  static final String CPU_KEY = "cpu:";
+
   private Path root;
   private byte[][] pool; // one segment's worth of random blocks, reused by every segment
   private List<SegmentRecord> records;
   private int[] order; // random read order over (segment, index), packed as segment * 512 + index
+  private VerifiedBlock[][] received; // storePutReceived: per segment and index, as from a peer
 
   private RocksChunkStore putStore;
   private Path putDir;
@@ -124,12 +148,19 @@ public class StoreBenchmark {
   private FileChannel readFile;
   private java.util.concurrent.ExecutorService writers;
   private long diskBytesAtStart;
+  private long cpuAtStart;
 
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws IOException {
-    boolean reads = !isPut(params);
     prepare();
-    if (!reads) {
+    String b = params.getBenchmark();
+    if (b.endsWith(".storePutReceived")) {
+      received = receivedBlocks();
+    }
+    if (isPut(params)) {
+      warmUp(b);
+    }
+    if (!b.endsWith("Read") && !b.endsWith("Serve")) {
       return;
     }
     // The read side: one full store and one file with the same blocks.
@@ -178,6 +209,58 @@ public class StoreBenchmark {
     }
   }
 
+  /**
+   * Every block of every segment as a node holds it after receiving it from a peerdist peer:
+   * sealed under the segment's Kp with a random IV (AES-256, what peers serve), then opened and
+   * verified by {@link SegmentRecord#openSealed}, which keeps the received stored form.
+   */
+  private VerifiedBlock[][] receivedBlocks() {
+    SplittableRandom random = new SplittableRandom(12);
+    byte[] iv = new byte[BlockCipher.IV_LENGTH];
+    VerifiedBlock[][] out = new VerifiedBlock[records.size()][BLOCKS_PER_SEGMENT];
+    for (int s = 0; s < records.size(); s++) {
+      SegmentRecord r = records.get(s);
+      for (int i = 0; i < BLOCKS_PER_SEGMENT; i++) {
+        random.nextBytes(iv);
+        byte[] sealed = BlockCipher.seal(BlockCipher.AES_256, r.segmentSecret(), iv, pool[i], 0, BLOCK);
+        out[s][i] = r.openSealed(i, BlockCipher.AES_256, java.util.Arrays.copyOf(iv, iv.length),
+            java.util.Arrays.copyOfRange(sealed, iv.length, sealed.length));
+        if (out[s][i] == null) {
+          throw new IllegalStateException("block " + i + " of segment " + s + " does not verify");
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Puts {@value #WARM_UP_BLOCKS} blocks the way {@code benchmark} does into scratch stores (class docs). */
+  private void warmUp(String benchmark) throws IOException {
+    boolean verified = benchmark.endsWith(".storePutReceived");
+    boolean store = benchmark.contains(".storePut");
+    int done = 0;
+    for (int round = 0; done < WARM_UP_BLOCKS; round++) {
+      if (!store) {
+        Path f = root.resolve("warm-up-" + round);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          writeAll(ch);
+        }
+        Files.delete(f);
+        done += records.size() * BLOCKS_PER_SEGMENT;
+        continue;
+      }
+      Path dir = root.resolve("warm-up-" + round);
+      try (RocksChunkStore s = store(dir)) {
+        if (verified) {
+          fillReceived(s);
+        } else {
+          fill(s);
+        }
+      }
+      DemoFiles.deleteTree(dir);
+      done += records.size() * BLOCKS_PER_SEGMENT;
+    }
+  }
+
   private RocksChunkStore store(Path dir) {
     if (!List.of(FILES, BLOB, INLINE).contains(layout)) {
       throw new IllegalArgumentException("layout " + layout + " is none of " + FILES + ", " + BLOB + ", " + INLINE);
@@ -188,7 +271,7 @@ public class StoreBenchmark {
 
   private static boolean isPut(BenchmarkParams params) {
     String b = params.getBenchmark();
-    return b.endsWith("Put") || b.endsWith("PutSynced") || b.endsWith("PutTwoWriters");
+    return b.endsWith("Put") || b.endsWith("PutSynced") || b.endsWith("PutTwoWriters") || b.endsWith("PutReceived");
   }
 
   @Setup(Level.Iteration)
@@ -200,6 +283,13 @@ public class StoreBenchmark {
     putStore = store(putDir.resolve("store"));
     putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     diskBytesAtStart = diskBytesWritten();
+    cpuAtStart = processCpuNanos();
+  }
+
+  /** CPU time of the whole process (every thread: RocksDB's, the JIT's, GC), in nanoseconds. */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /**
@@ -224,6 +314,17 @@ public class StoreBenchmark {
 
   @TearDown(Level.Iteration)
   public void dropPutTargets(BenchmarkParams params) throws IOException {
+    if (putStore != null) {
+      // CPU per byte, the process's, over the measured operation only: other processes' load
+      // changes it far less than the MB/s (a loaded machine gives this JVM a varying share).
+      long cpu = processCpuNanos() - cpuAtStart;
+      String name = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+      String report = System.getProperty(REPORT_PROPERTY);
+      if (report != null && cpuAtStart >= 0 && cpu >= 0) {
+        Files.writeString(Path.of(report), String.format(Locale.ROOT, "%s%s %s %.6f%n", CPU_KEY, name, layout,
+            cpu / (dataMiB * 1048576.0)), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      }
+    }
     if (putStore != null && params.getBenchmark().contains(".storePut")) {
       // Write amplification: what reached the disk per byte stored, the memtables flushed (the
       // compactions they start are counted as far as they got). A load-independent figure.
@@ -271,6 +372,15 @@ public class StoreBenchmark {
     }
   }
 
+  private void fillReceived(RocksChunkStore store) {
+    for (int s = 0; s < records.size(); s++) {
+      store.putSegment(records.get(s));
+      for (VerifiedBlock b : received[s]) {
+        store.putBlock(b);
+      }
+    }
+  }
+
   private void writeAll(FileChannel ch) throws IOException {
     for (int s = 0; s < records.size(); s++) {
       for (byte[] b : pool) {
@@ -285,6 +395,25 @@ public class StoreBenchmark {
   @Benchmark
   public void storePut() {
     fill(putStore);
+  }
+
+  @Benchmark
+  public void storePutReceived() {
+    fillReceived(putStore);
+  }
+
+  /** The verification and encryption of {@link #storePut} alone (no store). */
+  @Benchmark
+  public void sealOnly(Blackhole bh) {
+    BlockSealer sealer = new BlockSealer(new SplittableRandom(5));
+    for (SegmentRecord r : records) {
+      for (int i = 0; i < BLOCKS_PER_SEGMENT; i++) {
+        if (!r.verifies(i, pool[i], 0, BLOCK)) {
+          throw new IllegalStateException("block " + i + " does not verify");
+        }
+        bh.consume(sealer.seal(r, pool[i], 0, BLOCK));
+      }
+    }
   }
 
   @Benchmark
@@ -367,13 +496,18 @@ public class StoreBenchmark {
   }
 
   /**
-   * Runs {@code run} with its forks reporting the disk bytes of each put to a temporary file, then
-   * prints MB/s, the ratios and the disk bytes written per byte put ({@link #printRatios}).
+   * Runs {@code run} with its forks reporting the disk bytes and process CPU of each put to a
+   * temporary file (and with a 1 GiB pre-touched heap), then prints MB/s, the ratios, the disk
+   * bytes written per byte put and the CPU per byte ({@link #printRatios}).
    */
   public static void runAndPrint(Run run, PrintStream out) throws RunnerException, IOException {
     Path report = Files.createTempFile("peerdist-store-bench", ".txt");
     try {
-      printRatios(run.run(List.of("-D" + REPORT_PROPERTY + "=" + report)), readDiskReport(report), out);
+      // A pre-touched heap: the first pass over a fresh heap's pages costs the allocating thread
+      // page faults (sealing blocks 4,000-12,500 in a fresh JVM with a 1 GiB heap: 90-100 µs per
+      // block instead of 71; pre-touched, 71 throughout), a start-up cost a node pays once.
+      printRatios(run.run(List.of("-D" + REPORT_PROPERTY + "=" + report, "-Xms1g", "-XX:+AlwaysPreTouch")),
+          readDiskReport(report), out);
     } finally {
       Files.deleteIfExists(report);
     }
@@ -400,20 +534,35 @@ public class StoreBenchmark {
       Map<String, Double> mbps = e.getValue();
       out.println();
       out.println("Store benchmark, " + e.getKey() + " (64 KiB blocks, MB = 10^6 bytes, same run):");
-      for (String n : List.of("storePut", "storePutTwoWriters", "filePut", "filePutSynced", "storeRead", "storeServe",
-          "fileRead")) {
+      for (String n : List.of("storePutReceived", "storePut", "storePutTwoWriters", "sealOnly", "filePut",
+          "filePutSynced", "storeRead", "storeServe", "fileRead")) {
         if (mbps.containsKey(n)) {
           out.printf(Locale.ROOT, "  %-18s %9.1f MB/s%n", n, mbps.get(n));
         }
       }
       String l = " [" + e.getKey() + "]";
-      ratio(out, mbps, "storePut", "filePut", "put: store / plain file write (no fsync), goal 0.5" + l);
+      ratio(out, mbps, "storePutReceived", "filePut",
+          "put of a block received from a peer: store / plain file write (no fsync), goal 0.5" + l);
+      ratio(out, mbps, "storePut", "filePut", "put with verification and encryption: store / plain file write (no fsync)" + l);
+      ratio(out, mbps, "storePut", "sealOnly", "put with verification and encryption: store / that work alone" + l);
       ratio(out, mbps, "storePutTwoWriters", "filePut", "put, two writers: store / plain file write (no fsync)" + l);
       ratio(out, mbps, "storePut", "filePutSynced", "put: store / plain file write + one fdatasync" + l);
       ratio(out, mbps, "storeRead", "fileRead", "get: readBlock (decrypt+verify) / file read" + l);
       ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read" + l);
-      diskPerBytePut.getOrDefault(e.getKey(), Map.of()).forEach((n, v) ->
-          out.printf(Locale.ROOT, "  disk bytes written per byte put: %.2f  %s%s%n", v, n, l));
+      Map<String, Double> figures = diskPerBytePut.getOrDefault(e.getKey(), Map.of());
+      figures.forEach((n, v) -> {
+        if (!n.startsWith(CPU_KEY)) {
+          out.printf(Locale.ROOT, "  disk bytes written per byte put: %.2f  %s%s%n", v, n, l);
+        }
+      });
+      Double fileCpu = figures.get(CPU_KEY + "filePut");
+      for (String n : List.of("storePutReceived", "storePut", "storePutTwoWriters")) {
+        Double c = figures.get(CPU_KEY + n);
+        if (c != null && fileCpu != null && c > 0) {
+          out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte (the process's): plain file write / %s%s (%.2f vs %.2f"
+              + " ns per byte)%n", fileCpu / c, n, l, fileCpu, c);
+        }
+      }
     }
     compare(out, byLayout, diskPerBytePut, describe(FILES), describe(BLOB));
     compare(out, byLayout, diskPerBytePut, describe(BLOB), describe(INLINE));
@@ -429,7 +578,7 @@ public class StoreBenchmark {
     }
     out.println();
     out.println(a + " / " + b + ", same run (> 1: " + a + " faster):");
-    for (String n : List.of("storePut", "storePutTwoWriters", "storeRead", "storeServe")) {
+    for (String n : List.of("storePutReceived", "storePut", "storePutTwoWriters", "storeRead", "storeServe")) {
       if (ma.containsKey(n) && mb.containsKey(n)) {
         out.printf(Locale.ROOT, "  ratio %.2f  %s%n", ma.get(n) / mb.get(n), n);
       }
@@ -437,7 +586,7 @@ public class StoreBenchmark {
     Map<String, Double> da = diskPerBytePut.getOrDefault(a, Map.of());
     Map<String, Double> db = diskPerBytePut.getOrDefault(b, Map.of());
     for (String n : da.keySet()) {
-      if (db.containsKey(n) && db.get(n) > 0) {
+      if (!n.startsWith(CPU_KEY) && db.containsKey(n) && db.get(n) > 0) {
         out.printf(Locale.ROOT, "  ratio %.2f  disk bytes written per byte put, %s (< 1: %s write less)%n",
             da.get(n) / db.get(n), n, a);
       }
@@ -454,7 +603,10 @@ public class StoreBenchmark {
     };
   }
 
-  /** Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines. */
+  /**
+   * Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines; the
+   * process CPU nanoseconds per byte of every put benchmark under {@link #CPU_KEY} + its name.
+   */
   static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
     Map<String, Map<String, double[]>> sums = new java.util.TreeMap<>();
     if (Files.exists(report)) {
@@ -481,52 +633,82 @@ public class StoreBenchmark {
   }
 
   /**
-   * Process CPU seconds per GiB put, per layout, in {@code rounds} alternating rounds in this JVM:
-   * each round opens a fresh store per layout, puts the data set with one writer, flushes and
-   * closes it (RocksDB's flush threads are in the process's CPU time; compactions still running
-   * at close are cut short). CPU time depends far less on other processes' load than MB/s does,
-   * and it is what a receiving node pays. Prints the median per layout and the ratios.
+   * Process CPU seconds per GiB put, per layout and kind of put, in {@code rounds} alternating
+   * rounds in this JVM (the first round is a warm-up and not counted): each round writes the data
+   * set to a plain file (no fsync: the baseline), then, per layout, opens a fresh store, puts the
+   * data set with one writer, flushes and closes it (RocksDB's flush threads are in the process's
+   * CPU time; compactions still running at close are cut short) — once with raw bytes ({@code
+   * storePut}: verification and encryption included) and once with blocks as received from a
+   * peer ({@code storePutReceived}). CPU time depends far less on other processes' load than MB/s
+   * does, and it is what a receiving node pays. Prints the median per layout and the ratios.
    */
   static void cpuPerPut(int mib, int rounds, PrintStream out) throws IOException {
     StoreBenchmark b = new StoreBenchmark();
     b.dataMiB = mib;
     b.prepare();
+    b.received = b.receivedBlocks();
     var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
         .getOperatingSystemMXBean();
     Map<String, List<double[]>> runs = new java.util.TreeMap<>();
+    double gib = mib / 1024.0;
     try {
-      for (int r = 0; r < rounds; r++) {
-        for (String l : List.of(FILES, BLOB, INLINE)) {
-          b.layout = l;
-          Path dir = b.root.resolve("cpu-" + r + "-" + l);
-          long cpu0 = os.getProcessCpuTime();
-          long wall0 = System.nanoTime();
-          try (RocksChunkStore s = b.store(dir)) {
-            b.fill(s);
-            s.flush();
-          }
-          double gib = mib / 1024.0;
-          runs.computeIfAbsent(describe(l), k -> new ArrayList<>()).add(new double[] {
+      for (int r = 0; r <= rounds; r++) {
+        boolean counted = r > 0;
+        Path file = b.root.resolve("cpu-" + r + "-file");
+        long cpu0 = os.getProcessCpuTime();
+        long wall0 = System.nanoTime();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          b.writeAll(ch);
+        }
+        if (counted) {
+          runs.computeIfAbsent("plain file write", k -> new ArrayList<>()).add(new double[] {
               (os.getProcessCpuTime() - cpu0) / 1e9 / gib, (System.nanoTime() - wall0) / 1e9 / gib});
-          DemoFiles.deleteTree(dir);
+        }
+        Files.delete(file);
+        for (String l : List.of(FILES, BLOB, INLINE)) {
+          for (boolean fromPeer : new boolean[] {true, false}) {
+            b.layout = l;
+            Path dir = b.root.resolve("cpu-" + r + "-" + l + (fromPeer ? "-received" : "-raw"));
+            cpu0 = os.getProcessCpuTime();
+            wall0 = System.nanoTime();
+            try (RocksChunkStore s = b.store(dir)) {
+              if (fromPeer) {
+                b.fillReceived(s);
+              } else {
+                b.fill(s);
+              }
+              s.flush();
+            }
+            if (counted) {
+              runs.computeIfAbsent(describe(l) + (fromPeer ? ", received" : ", raw"), k -> new ArrayList<>())
+                  .add(new double[] {(os.getProcessCpuTime() - cpu0) / 1e9 / gib,
+                      (System.nanoTime() - wall0) / 1e9 / gib});
+            }
+            DemoFiles.deleteTree(dir);
+          }
         }
       }
     } finally {
       DemoFiles.deleteTree(b.root);
     }
-    out.printf(Locale.ROOT, "%nProcess CPU per GiB put (one writer, %d MiB, median of %d alternating rounds):%n", mib,
-        rounds);
+    out.printf(Locale.ROOT, "%nProcess CPU per GiB put (one writer, %d MiB, median of %d alternating rounds after one"
+        + " not counted; received: blocks as from a peer, raw: verified and encrypted by the store):%n", mib, rounds);
     Map<String, Double> cpu = new HashMap<>();
     runs.forEach((l, list) -> {
       double c = median(list.stream().mapToDouble(x -> x[0]).toArray());
       double w = median(list.stream().mapToDouble(x -> x[1]).toArray());
       cpu.put(l, c);
-      out.printf(Locale.ROOT, "  %-22s %6.2f CPU-s/GiB  (wall %6.2f s/GiB)%n", l, c, w);
+      out.printf(Locale.ROOT, "  %-36s %6.2f CPU-s/GiB  (wall %6.2f s/GiB)%n", l, c, w);
     });
-    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte put, value files / RocksDB blob files (< 1: value files cheaper)%n",
-        cpu.get(describe(FILES)) / cpu.get(describe(BLOB)));
-    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte put, value files / RocksDB inline values%n",
-        cpu.get(describe(FILES)) / cpu.get(describe(INLINE)));
+    String files = describe(FILES);
+    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte, plain file write / put received, value files (goal of the"
+        + " put rate 0.5)%n", cpu.get("plain file write") / cpu.get(files + ", received"));
+    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte, plain file write / put raw, value files%n",
+        cpu.get("plain file write") / cpu.get(files + ", raw"));
+    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte put raw, value files / RocksDB blob files (< 1: value files"
+        + " cheaper)%n", cpu.get(files + ", raw") / cpu.get(describe(BLOB) + ", raw"));
+    out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte put raw, value files / RocksDB inline values%n",
+        cpu.get(files + ", raw") / cpu.get(describe(INLINE) + ", raw"));
   }
 
   private static double median(double[] v) {
@@ -564,7 +746,7 @@ public class StoreBenchmark {
     String dataMiB = mib;
     try {
       runAndPrint(forkArgs -> {
-        List<String> jvm = new ArrayList<>(List.of("-Xmx768m"));
+        List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
         jvm.addAll(forkArgs);
         return new Runner(new OptionsBuilder()
             .include(include)

@@ -2,6 +2,11 @@ package dev.peerdist.simulator.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +30,17 @@ class HashingBenchmarkTest {
       assertArrayEquals(b.rawSha512Segments(), b.rawSha512AllCores());
     } finally {
       b.tearDown();
+    }
+  }
+
+  @Test
+  void theCpuTimeRatiosArePrintedForEveryPerCoreGoal() throws Exception {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    HashingBenchmark.cpuRatios(2, 3, new PrintStream(buf, true, StandardCharsets.UTF_8));
+    String out = buf.toString(StandardCharsets.UTF_8);
+    for (String line : new String[] {"V1 SHA-256 per core / raw SHA-256, thread CPU",
+        "V2 per core / raw SHA-512, thread CPU (goal >= 0.9)", "FastCDC cutting / raw SHA-512, thread CPU"}) {
+      assertTrue(out.lines().anyMatch(l -> l.contains(line) && l.trim().matches(".*\\d\\.\\d\\d$")), line + " in:\n" + out);
     }
   }
 }
