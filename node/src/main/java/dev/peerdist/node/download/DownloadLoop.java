@@ -54,6 +54,14 @@ public final class DownloadLoop {
   private static final int MAX_LISTS_IN_FLIGHT = 64;
   /** Holders asked for their lists in one round while a segment runs dry. */
   static final int POLLS_PER_ROUND = 4;
+  /**
+   * Poll rounds are at least this many list round trips apart ({@link #listLatency}): on a LAN
+   * answering in milliseconds nothing changes ({@code blockListInterval} rules), while on a site
+   * short of CPU, where answers took hundreds of milliseconds, polling at the LAN pace made three
+   * lists per block fetched and the lists themselves a large part of the CPU the site lacked
+   * (live-16, 2026-12-04).
+   */
+  static final int LIST_ROUNDS_PER_LATENCY = 4;
   /** Answer time below which a peer gets the full {@code requestsPerPeer}. */
   static final double LATENCY_TARGET_NANOS = 10e6;
   /** After this long a rare block is taken from its only (partial) holder by anyone. */
@@ -103,6 +111,8 @@ public final class DownloadLoop {
   private final Map<Long, Req> requests = new HashMap<>();
   /** Block lists asked for, by request id (nothing depends on their order). */
   private final LongMap<ListReq> lists = new LongMap<>();
+  /** Moving average (1/8) of how long block lists took to come back or fail, ns; 0 before the first. */
+  private long listLatency;
   private final Map<Long, OriginReq> origins = new LinkedHashMap<>();
   private final long hedgeNanos;
   private final long takeoverNanos;
@@ -488,7 +498,7 @@ public final class DownloadLoop {
 
   private record Req(long id, Task task, int block, Peer peer, long sentAt) {}
 
-  private record ListReq(long id, Task task, Holder holding) {}
+  private record ListReq(long id, Task task, Holder holding, long sentAt) {}
 
   private static final class OriginReq {
     final long id;
@@ -630,13 +640,15 @@ public final class DownloadLoop {
     if (lr == null) {
       return;
     }
+    long now = clock.getAsLong();
+    long took = Math.max(0, now - lr.sentAt);
+    listLatency = listLatency == 0 ? took : listLatency + (took - listLatency) / 8;
     Holder h = lr.holding;
     h.listing = false;
     Task t = lr.task;
     if (tasks.get(t.ref.id()) != t || !t.holds(h)) {
       return;
     }
-    long now = clock.getAsLong();
     if (held == null && h.adopted && !h.exact) {
       // A wanter adopted before it listed anything could not tell us (a node that holds nothing of
       // the segment yet may answer with an error): it is no holder, and no fault of a peer we use.
@@ -1234,7 +1246,8 @@ public final class DownloadLoop {
   }
 
   /**
-   * A block {@code h} has and we need, chosen from a random starting point; -1 if none. A block
+   * A block {@code h} has and we need, chosen from a random starting point (from block 0 when
+   * {@code h} is a complete holder that is not spared); -1 if none. A block
    * that only {@code h} is known to have (a fresh block at its origin fetcher, or anything at a lone
    * cache server) is taken from it only by the few wanters its hash designates, or once it has been
    * rare for {@link #RARE_WAIT_NANOS}: the others copy it from them, so a source uploads each block
@@ -1249,11 +1262,17 @@ public final class DownloadLoop {
     if (any == 0) {
       return -1;
     }
-    int startBit = random.nextInt(t.n);
-    int w0 = startBit >>> 6;
+    int drawn = random.nextInt(t.n);
     // Which holders are sources is the same for every word: worked out once per instant.
     t.sources(now);
     boolean spared = spared(t, h, t.completeHolders);
+    // A complete holder that serves anything (not spared) is asked in block order: the blocks then
+    // arrive about as the reader takes them, so its hand-off of verified plaintext holds them and
+    // the store is not read back (a second decryption and SHA-256 per block), and the first byte
+    // waits for block 0 only. Random starts are for partial holders, whose blocks a crowd trades.
+    // The draw is made all the same, so every other decision sees the same random stream.
+    int startBit = h.complete && !spared ? 0 : drawn;
+    int w0 = startBit >>> 6;
     // From a source, the blocks this node copies first come before the fallbacks (rare too long,
     // or a starving segment): with a busy seed answering one or two requests of ours at a time,
     // a random pick among hundreds of fallback blocks left a node's own first copies unasked for
@@ -1655,7 +1674,7 @@ public final class DownloadLoop {
     if (now < t.nextPollRound || knownNeeded(t, now, s.requestsInFlight()) >= s.requestsInFlight()) {
       return;
     }
-    t.nextPollRound = now + s.blockListInterval().toNanos();
+    t.nextPollRound = now + pollRoundInterval();
     adoptWanters(t, now);
     // The holders asked longest ago, oldest first (the first in holder order among equals): one
     // pass keeps the few best, as asking one changes nothing about the others.
@@ -1680,6 +1699,16 @@ public final class DownloadLoop {
     for (int i = 0; i < found; i++) {
       ask(t, oldest[i], now);
     }
+  }
+
+  /**
+   * {@code blockListInterval}, or {@value #LIST_ROUNDS_PER_LATENCY} list round trips when answers
+   * are slower, but at most a quarter of {@code takeoverAfter}: a list that grew is a fetcher's
+   * sign of life ({@link #alive}), and rounds further apart would take a live fetcher for gone.
+   */
+  private long pollRoundInterval() {
+    long base = s.blockListInterval().toNanos();
+    return Math.max(base, Math.min(takeoverNanos / 4, LIST_ROUNDS_PER_LATENCY * listLatency));
   }
 
   /**
@@ -1717,7 +1746,7 @@ public final class DownloadLoop {
     long id = nextId++;
     h.listing = true;
     h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
-    lists.put(id, new ListReq(id, t, h));
+    lists.put(id, new ListReq(id, t, h, now));
     stats.listRequests++;
     out.add(new Action.AskBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
   }

@@ -274,8 +274,19 @@ public final class LoopDriver implements AutoCloseable {
       return size() > 1024;
     }
   };
-  private final java.net.http.HttpClient hashClient = java.net.http.HttpClient.newBuilder()
-      .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build();
+  /**
+   * For block hashes from peers; made on first use: building a JDK HttpClient loads the default
+   * TLS context (the CA store), a fifth of a daemon's start-up CPU (JFR), and most nodes never ask.
+   */
+  private java.net.http.HttpClient hashClient;
+
+  private synchronized java.net.http.HttpClient hashClient() {
+    if (hashClient == null) {
+      hashClient = java.net.http.HttpClient.newBuilder()
+          .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build();
+    }
+    return hashClient;
+  }
 
   /**
    * @param directory PCCRD, or null when discovery is off
@@ -534,7 +545,7 @@ public final class LoopDriver implements AutoCloseable {
         .header(dev.peerdist.node.http.BlockHashesHandler.PROOF_HEADER, java.util.HexFormat.of().formatHex(proof))
         .GET().build();
     try {
-      java.net.http.HttpResponse<byte[]> r = hashClient.send(req, java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+      java.net.http.HttpResponse<byte[]> r = hashClient().send(req, java.net.http.HttpResponse.BodyHandlers.ofByteArray());
       meters.peerRequest("block_hashes", r.statusCode() == 200 ? "ok" : "http_" + r.statusCode());
       return r.statusCode() == 200 && r.body().length <= 512 * 64 ? java.util.Optional.of(r.body())
           : java.util.Optional.empty();

@@ -126,6 +126,85 @@ class DownloadLoopTest {
   }
 
   @Test
+  void aLoneCompleteHolderIsAskedInBlockOrderSoTheReaderTakesBlocksAsTheyCome() {
+    DownloadLoop l = wanting(1);
+    l.matched(peer(2), SEG, 512, true);
+    List<Action.GetBlock> pending = new ArrayList<>(of(l.drain(), Action.GetBlock.class));
+    List<Integer> asked = new ArrayList<>();
+    pending.forEach(g -> asked.add(g.index()));
+    while (!pending.isEmpty()) {
+      Action.GetBlock g = pending.remove(0);
+      l.blockResult(g.id(), Outcome.OK, 1000);
+      List<Action.GetBlock> next = of(l.drain(), Action.GetBlock.class);
+      next.forEach(n -> asked.add(n.index()));
+      pending.addAll(next);
+    }
+    List<Integer> inOrder = new ArrayList<>();
+    for (int b = 0; b < REF.blocks(); b++) {
+      inOrder.add(b);
+    }
+    assertEquals(inOrder, asked);
+  }
+
+  @Test
+  void partialHoldersAreAskedFromRandomStartsSoACrowdTradesDifferentBlocks() {
+    // Two nodes asking the same partial holder: their first requests start at different blocks.
+    BitSet held = new BitSet();
+    held.set(0, 400);
+    List<Integer> firsts = new ArrayList<>();
+    for (long id = 1; id <= 2; id++) {
+      DownloadLoop l = new DownloadLoop(id, S, new SubnetView(S), () -> now[0], new SplittableRandom(id));
+      l.want(REF, new BitSet());
+      l.tick();
+      l.drain();
+      l.matched(peer(2), SEG, 400, false);
+      Action.AskBlockList ask = of(l.drain(), Action.AskBlockList.class).get(0);
+      l.blockList(ask.id(), held);
+      firsts.add(of(l.drain(), Action.GetBlock.class).get(0).index());
+    }
+    assertNotEquals(firsts.get(0), firsts.get(1));
+  }
+
+  /** Block lists a node asks in 20 s of a dry segment among 8 partial holders that answer after {@code latency}. */
+  int listsAskedWhenAnswersTake(Duration latency) {
+    DownloadLoop l = wanting(1);
+    BitSet held = new BitSet();
+    held.set(0);
+    List<Action.AskBlockList> open = new ArrayList<>();
+    List<Long> askedAt = new ArrayList<>();
+    for (int i = 2; i < 10; i++) {
+      l.matched(peer(i), SEG, 1, false);
+    }
+    int asked = 0;
+    long end = now[0] + Duration.ofSeconds(20).toNanos();
+    while (now[0] < end) {
+      for (Action.AskBlockList a : of(l.drain(), Action.AskBlockList.class)) {
+        open.add(a);
+        askedAt.add(now[0]);
+        asked++;
+      }
+      for (int i = 0; i < open.size(); i++) {
+        if (now[0] - askedAt.get(i) >= latency.toNanos()) {
+          l.blockList(open.remove(i).id(), held);
+          askedAt.remove(i);
+          i--;
+        }
+      }
+      advance(Duration.ofMillis(10));
+      l.tick();
+    }
+    return asked;
+  }
+
+  @Test
+  void pollRoundsSlowDownWhenBlockListsComeBackSlowly() {
+    int fast = listsAskedWhenAnswersTake(Duration.ofMillis(2));
+    int slow = listsAskedWhenAnswersTake(Duration.ofSeconds(1));
+    assertTrue(fast > 100, "a dry segment polls its holders: " + fast);
+    assertTrue(slow * 2 < fast, "lists answered in 1 s: " + slow + ", in 2 ms: " + fast);
+  }
+
+  @Test
   void aPartialHolderIsAskedForItsListAndOnlyTheRestComesFromTheOrigin() {
     DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 100, false);

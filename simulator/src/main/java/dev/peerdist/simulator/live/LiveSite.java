@@ -65,7 +65,10 @@ public final class LiveSite implements SiteModel {
    */
   public static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmn24m", "-Xmx96m",
       "-Xss512k", "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
-      "-XX:+IgnoreUnrecognizedVMOptions", "-XX:TrimNativeHeapInterval=5000", "-XX:CompileThresholdScaling=3");
+      "-XX:+IgnoreUnrecognizedVMOptions", "-XX:TrimNativeHeapInterval=5000", "-XX:CompileThresholdScaling=3",
+      "-XX:CompileCommand=quiet",
+      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.CipherBlockChaining::*,0.01",
+      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::*,0.01");
 
   /** Most nodes a live run starts (each is a JVM with a RocksDB store). */
   public static final int MAX_NODES = 200;
