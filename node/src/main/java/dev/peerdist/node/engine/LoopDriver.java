@@ -276,7 +276,8 @@ public final class LoopDriver implements AutoCloseable {
   };
   /**
    * For block hashes from peers; made on first use: building a JDK HttpClient loads the default
-   * TLS context (the CA store), a fifth of a daemon's start-up CPU (JFR), and most nodes never ask.
+   * TLS context (the CA store), a fifth of a daemon's start-up CPU (JFR), which then stays off the
+   * way to ready (a node asks only once it downloads, and a node that is only asked never does).
    */
   private java.net.http.HttpClient hashClient;
 
