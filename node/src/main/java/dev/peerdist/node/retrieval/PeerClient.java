@@ -73,11 +73,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class PeerClient implements PeerBlockClient, AutoCloseable {
   static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
-  /** Request headers are built by us from checked values: Netty need not validate them again. */
+  /** Headers without Netty's validation (requests are written from {@link #requestHead}). */
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   /**
-   * The answer's headers are not validated either: the client reads only the status, the framing
-   * (which the decoder parses strictly regardless) and Connection; the body is checked whole.
+   * The answer's headers are not validated: the client reads only the status, the framing (which
+   * the decoder parses strictly regardless) and Connection; the body is checked whole.
    */
   private static final HttpDecoderConfig DECODER = new HttpDecoderConfig().setHeadersFactory(HEADERS)
       .setTrailersFactory(HEADERS);
@@ -274,6 +274,10 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
     int owing;
     boolean closed;
 
+    /** {@link #requestHead(int)}'s bytes, for a body of {@link #headLength} bytes (null: none yet). */
+    private byte[] head;
+    private int headLength;
+
     Peer(InetSocketAddress address, String name, EventLoop loop) {
       this.loop = loop;
       this.name = name;
@@ -294,9 +298,6 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       }
       return head;
     }
-
-    private byte[] head;
-    private int headLength;
 
     void submit(Exchange x) {
       if (closed) {
