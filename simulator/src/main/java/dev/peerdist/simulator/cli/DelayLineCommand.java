@@ -29,6 +29,8 @@ public final class DelayLineCommand implements Callable<Integer> {
   @Option(names = "--target", required = true, paramLabel = "HOST:PORT") String target;
   @Option(names = "--one-way-us", defaultValue = "0", paramLabel = "MICROSECONDS") long oneWayMicros;
   @Option(names = "--max-connections", defaultValue = "4096", paramLabel = "N") int maxConnections;
+  @Option(names = "--max-buffered", defaultValue = "4194304", paramLabel = "BYTES",
+      description = "Bytes queued per direction and connection before reading that side pauses.") long maxBuffered;
 
   static InetSocketAddress address(String option, String text) {
     int colon = text.lastIndexOf(':');
@@ -44,9 +46,12 @@ public final class DelayLineCommand implements Callable<Integer> {
     if (oneWayMicros < 0 || oneWayMicros > 10_000_000) {
       throw UserException.usage("--one-way-us must be within 0..10000000");
     }
+    if (maxBuffered < 64 * 1024 || maxBuffered > (1L << 30)) {
+      throw UserException.usage("--max-buffered must be within 65536..1073741824");
+    }
     PrintWriter out = spec.commandLine().getOut();
     DelayLine line = DelayLine.start(address("--listen", listen), address("--target", target),
-        Duration.ofNanos(oneWayMicros * 1000), maxConnections, 4L << 20);
+        Duration.ofNanos(oneWayMicros * 1000), maxConnections, maxBuffered);
     CountDownLatch stop = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       stop.countDown();

@@ -40,8 +40,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Bounds: at most {@code maxConnections} connections (more are closed at once), and at most
  * {@code maxBuffered} bytes queued per direction per connection: beyond it the proxy stops reading
  * that side until half is written (back-pressure, so memory stays bounded). At 100 Mbit/s and a
- * 10 ms one-way delay a connection holds 125 kB in flight; the default bound of 4 MiB is far
- * above it, so the line never becomes the bottleneck.
+ * 10 ms one-way delay a connection holds 125 kB in flight.
+ *
+ * <p>What a cut connection loses: the bytes that crossed the WAN but were not yet read by the
+ * client. On a real path that is at most the client's receive window (a few round trips' worth);
+ * here it is also what the proxy holds, its queue and both sockets' kernel buffers. So the
+ * harness gives {@link #start} a bound of a few bandwidth-delay products (see
+ * {@code LiveSite.delayLineBuffer}) and the proxy's sockets kernel buffers of a quarter of it
+ * each (the kernel doubles the value): a cancelled origin range then wastes about what it would on
+ * the real path, not 4 MiB or more (docs/PERFORMANCE.md, "Cancelled ranges in the live harness").
  */
 public final class DelayLine implements AutoCloseable {
   private final InetSocketAddress target;
@@ -68,6 +75,8 @@ public final class DelayLine implements AutoCloseable {
           .option(ChannelOption.SO_BACKLOG, 512)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.SO_RCVBUF, socketBuffer(maxBuffered))
+          .childOption(ChannelOption.SO_SNDBUF, socketBuffer(maxBuffered))
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
@@ -95,6 +104,11 @@ public final class DelayLine implements AutoCloseable {
       throw new IllegalArgumentException("delay >= 0, connections >= 1, buffer >= 64 KiB");
     }
     return new DelayLine(listen, target, oneWay, maxConnections, maxBuffered, 2);
+  }
+
+  /** Kernel buffer per socket and direction: a quarter of the proxy's own queue, at least 32 KiB. */
+  static int socketBuffer(long maxBuffered) {
+    return (int) Math.max(32 * 1024, Math.min(maxBuffered / 4, 1 << 20));
   }
 
   /** Where clients connect. */
@@ -133,6 +147,8 @@ public final class DelayLine implements AutoCloseable {
     Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.SO_RCVBUF, socketBuffer(maxBuffered))
+        .option(ChannelOption.SO_SNDBUF, socketBuffer(maxBuffered))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
         .handler(new ChannelInboundHandlerAdapter());
     b.connect(target).addListener((ChannelFutureListener) f -> {

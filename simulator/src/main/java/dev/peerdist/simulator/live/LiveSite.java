@@ -340,7 +340,8 @@ public final class LiveSite implements SiteModel {
       java.net.URI pub = java.net.URI.create(publisherDirect);
       List<String> args = List.of("simulate", "delay-line", "--listen", net.delayBind() + ":"
           + (net.netns() ? LiveNetwork.DELAY_PORT : 0), "--target", pub.getHost() + ":" + pub.getPort(), "--one-way-us",
-          Long.toString(scenario.wanRtt().toNanos() / 2000));
+          Long.toString(scenario.wanRtt().toNanos() / 2000), "--max-buffered",
+          Long.toString(delayLineBuffer(scenario.wanBitsPerSecond(), scenario.wanRtt())));
       delayLine = processes.startPiped(net.on(net.router(), processes.peerdist(List.of("-Xmx128m"), args)));
       delayLineStdin = delayLine.getOutputStream();
       Path log = work.resolve("logs/delay-line.log");
@@ -963,6 +964,19 @@ public final class LiveSite implements SiteModel {
   }
 
   /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */
+  /**
+   * The delay line's queue per connection and direction: two bandwidth-delay products of the WAN
+   * (what a real path's sender may have in flight plus the receiver's window), at least 256 KiB so
+   * that the line never limits a connection's rate. With the queue and the kernel buffers it
+   * gives its sockets ({@link DelayLine}), a connection cut mid-way loses about what it would on
+   * the real path; the old fixed 4 MiB (plus autotuned socket buffers) made each cancelled origin
+   * range cost ~3 MB of WAN in live-16.
+   */
+  static long delayLineBuffer(long wanBitsPerSecond, Duration wanRtt) {
+    double bdp = wanBitsPerSecond / 8.0 * (wanRtt.toNanos() / 1e9);
+    return (long) Math.min(64L << 20, Math.max(256L << 10, 2 * bdp));
+  }
+
   static Map<String, Long> counters(String metrics, String name) {
     Map<String, Long> out = new LinkedHashMap<>();
     Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*?=\"([^\"]*)\"[^}]*\\})?\\s+([0-9.eE+-]+)$",
