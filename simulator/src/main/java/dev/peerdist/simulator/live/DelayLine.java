@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * harness gives {@link #start} a bound of a few bandwidth-delay products (see
  * {@code LiveSite.delayLineBuffer}) and the proxy's sockets kernel buffers of a quarter of it
  * each (the kernel doubles the value): a cancelled origin range then wastes about what it would on
- * the real path, not 4 MiB or more (docs/PERFORMANCE.md, "Cancelled ranges in the live harness").
+ * the real path, not 4 MiB or more (docs/SIMULATOR.md, "Cancelled ranges in the live harness, 2026-12-05").
  */
 public final class DelayLine implements AutoCloseable {
   private final InetSocketAddress target;
