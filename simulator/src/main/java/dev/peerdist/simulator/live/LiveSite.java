@@ -670,6 +670,14 @@ public final class LiveSite implements SiteModel {
         }
       }
       recorder.extra("node_costs", rows);
+      double siteCpu = 0;
+      for (Object row : rows) {
+        siteCpu += (Double) ((Map<?, ?>) row).get("cpu_s");
+      }
+      int cores = Runtime.getRuntime().availableProcessors();
+      double ideal = dev.peerdist.simulator.scenario.Ideal.of(scenario).seconds();
+      recorder.extra("site_cpu_s", siteCpu);
+      recorder.note(cpuFloorNote(siteCpu, before.size(), cores, ideal));
       recorder.note(String.format(Locale.ROOT, "per node (worst of %d): start to ready %.2f s (goal <= 1.5),"
           + " RSS idle %.0f MiB (goal <= 128), RSS peak %.0f MiB (goal <= 256), %.4f CPU s per MiB received"
           + " (goal <= 0.008: 0.1 core at 100 Mbit/s)", before.size(), maxReady, maxIdle, maxPeak, maxCpu));
@@ -975,6 +983,20 @@ public final class LiveSite implements SiteModel {
   static long delayLineBuffer(long wanBitsPerSecond, Duration wanRtt) {
     double bdp = wanBitsPerSecond / 8.0 * (wanRtt.toNanos() / 1e9);
     return (long) Math.min(64L << 20, Math.max(256L << 10, 2 * bdp));
+  }
+
+  /**
+   * What the daemons' CPU alone says of the run's length: the CPU seconds all of them used from
+   * the first download to the end, spread over every core of this machine, is a floor on the
+   * last node's time whatever the network does. When it is above the ideal, the site is bound by
+   * the machine it is simulated on (many daemons on few cores), not by the WAN or the LAN.
+   */
+  static String cpuFloorNote(double siteCpuSeconds, int daemons, int cores, double idealSeconds) {
+    double floor = siteCpuSeconds / cores;
+    return String.format(Locale.ROOT, "CPU: the %d daemons used %.1f CPU s during the downloads; on this"
+        + " machine's %d cores that alone takes >= %.1f s = %.2f x the ideal %.2f s (%s)", daemons, siteCpuSeconds,
+        cores, floor, floor / idealSeconds, idealSeconds,
+        floor > idealSeconds ? "the run is bound by this machine's CPU, not by the network" : "below the ideal");
   }
 
   static Map<String, Long> counters(String metrics, String name) {
