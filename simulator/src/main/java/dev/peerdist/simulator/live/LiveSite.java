@@ -993,8 +993,9 @@ public final class LiveSite implements SiteModel {
    */
   static String cpuFloorNote(double siteCpuSeconds, int daemons, int cores, double idealSeconds) {
     double floor = siteCpuSeconds / cores;
-    return String.format(Locale.ROOT, "CPU: the %d daemons used %.1f CPU s during the downloads; on this"
-        + " machine's %d cores that alone takes >= %.1f s = %.2f x the ideal %.2f s (%s)", daemons, siteCpuSeconds,
+    return String.format(Locale.ROOT, "CPU: %s used %.1f CPU s during the downloads; on this"
+        + " machine's %d cores that alone takes >= %.1f s = %.2f x the ideal %.2f s (%s)",
+        daemons == 1 ? "the daemon" : "the " + daemons + " daemons", siteCpuSeconds,
         cores, floor, floor / idealSeconds, idealSeconds,
         floor > idealSeconds ? "the run is bound by this machine's CPU, not by the network" : "below the ideal");
   }

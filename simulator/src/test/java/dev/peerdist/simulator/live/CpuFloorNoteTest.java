@@ -20,5 +20,6 @@ class CpuFloorNoteTest {
     String note = LiveSite.cpuFloorNote(4.0, 4, 2, 8.39);
     assertTrue(note.contains(">= 2.0 s = 0.24 x"), note);
     assertTrue(note.contains("below the ideal"), note);
+    assertTrue(LiveSite.cpuFloorNote(4.0, 1, 2, 8.39).startsWith("CPU: the daemon used 4.0 CPU s"));
   }
 }
