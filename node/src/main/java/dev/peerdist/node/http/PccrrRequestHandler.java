@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * 405 for other methods on the PCCRR path. A body that is not one valid request is dropped by
  * closing the connection (PROTOCOL.md §4.3: malformed requests are dropped) and counted.
  *
- * <p>Store reads run on the store executor. While a request is waiting or in progress the
+ * <p>Store reads run on the event loop while they have been fast, else on the store executor
+ * ({@link StoreReadCost}, {@link PeerServerConfig#inlineReadsBelow()}). While a request is waiting or in progress the
  * connection stops reading (a block list, answered at once from the store's accounts, is written
  * before the next request is read; reading stops only while its answer waits for the socket), so
  * answers leave in request order and one connection holds at most one request. Requests are
@@ -53,6 +54,7 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   private final long maxWaitNanos;
   private final PeerServerStats stats;
   private final RequestDeadlines deadlines;
+  private final StoreReadCost readCost;
   /** The request of this connection waiting in the upload queue, if any (event loop only). */
   private UploadScheduler.Ticket waiting;
   /** Where answers are written: the HTTP encoder's context, so that they pass the handlers before it. */
@@ -63,13 +65,14 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   private boolean headKeepAlive;
 
   PccrrRequestHandler(PccrrResponder responder, Executor storeExecutor, UploadScheduler uploads,
-      java.time.Duration maxWait, PeerServerStats stats, RequestDeadlines deadlines) {
+      java.time.Duration maxWait, PeerServerStats stats, RequestDeadlines deadlines, StoreReadCost readCost) {
     this.responder = responder;
     this.storeExecutor = storeExecutor;
     this.uploads = uploads;
     this.maxWaitNanos = maxWait.toNanos();
     this.stats = stats;
     this.deadlines = deadlines;
+    this.readCost = readCost;
   }
 
   /**
@@ -201,19 +204,33 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
   }
 
+  /** {@link PccrrResponder#answer} (or the empty answer), its time counted in {@link #readCost}. */
+  private PccrrMessage timedAnswer(PccrrMessage req) {
+    long start = System.nanoTime();
+    PccrrMessage a = answerOrEmpty(req, () -> responder.answer(req));
+    readCost.took(System.nanoTime() - start);
+    return a;
+  }
+
   /**
-   * Answers a request off the event loop; {@code slot}: it holds an upload slot, released once the
+   * Answers a request: on the event loop while store reads are fast ({@link StoreReadCost}), else
+   * on the store executor; {@code slot}: it holds an upload slot, released once the
    * answer is written.
    */
   private void serve(ChannelHandlerContext ctx, PccrrMessage req, boolean keepAlive, boolean slot) {
     if (ctx.executor().inEventLoop()) {
       waiting = null;
+      if (readCost.inline()) {
+        // Reads have been fast: answered here, without the hand-offs to a store thread and back.
+        send(ctx, timedAnswer(req), keepAlive, slot);
+        return;
+      }
     } else {
       ctx.executor().execute(() -> waiting = null);
     }
     try {
       storeExecutor.execute(() -> {
-        PccrrMessage a = answerOrEmpty(req, () -> responder.answer(req));
+        PccrrMessage a = timedAnswer(req);
         try {
           ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
         } catch (RejectedExecutionException e) {

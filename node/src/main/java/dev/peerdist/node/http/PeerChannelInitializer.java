@@ -32,6 +32,8 @@ public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
   private final UploadScheduler uploads;
   private final PeerServerStats stats;
   private final ConnectionLimiter limiter;
+  /** Store reads' recent cost, shared by every connection of the server. */
+  private final StoreReadCost readCost;
   private final dev.peerdist.chunkstore.ChunkStore store;
 
   PeerChannelInitializer(PeerServerConfig config, PccrrResponder responder, Executor storeExecutor,
@@ -48,6 +50,7 @@ public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
     this.storeExecutor = storeExecutor;
     this.uploads = uploads;
     this.stats = stats;
+    this.readCost = new StoreReadCost(config.inlineReadsBelow());
     this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerAddress(),
         config.crowdedPerAddress(), stats);
   }
@@ -85,6 +88,6 @@ public final class PeerChannelInitializer extends ChannelInitializer<Channel> {
     }
     ch.pipeline()
         .addLast("pccrr", new PccrrRequestHandler(responder, storeExecutor, uploads, config.maxQueueWait(), stats,
-            deadlines));
+            deadlines, readCost));
   }
 }
