@@ -37,9 +37,9 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -93,6 +93,8 @@ public final class LoopDriver implements AutoCloseable {
    * reads the rest back from the store.
    */
   static final long HAND_OFF_LIMIT = 4L << 20;
+  /** Events the loop thread runs before it carries out the loop's decisions (then it runs the rest). */
+  static final int MAX_EVENT_BATCH = 256;
   /** Bits 4–7 of the probe tag's flags: how many leading probe ids this node fetches from the origin. */
   public static final int FETCHING_SHIFT = 4;
   /** Peers remembered for the status page. */
@@ -253,6 +255,10 @@ public final class LoopDriver implements AutoCloseable {
   private final AtomicLong passThroughBytes = new AtomicLong();
   private final AtomicLong handOffBytes = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Events for the loop thread ({@link #post}), run in batches by {@link #drainEvents}. */
+  private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
+  /** A {@link #drainEvents} task is queued and has not started yet. */
+  private final AtomicBoolean drainPosted = new AtomicBoolean();
   private volatile int probeFlags;
   private volatile long originRate;
   private final List<java.util.function.Consumer<SegmentRecord>> completed = new CopyOnWriteArrayList<>();
@@ -642,11 +648,51 @@ public final class LoopDriver implements AutoCloseable {
 
   // ------------------------------------------------------------------ the loop thread
 
+  /**
+   * Hands {@code r} to the loop thread. Events wait in {@link #events} and the loop thread runs
+   * them in batches, carrying out the loop's decisions once per batch: a block that arrives while
+   * the loop thread is busy costs no wake-up and no task of its own. One scheduled task per
+   * event (a wake-up of the loop thread and a decision pass for every block stored) was about a
+   * tenth of the store writers' Java samples (JFR, 512 MiB node to node; docs/PERFORMANCE.md,
+   * "Node to node per block, 2026-12-05").
+   */
   private void post(Runnable r) {
+    events.add(r);
+    if (drainPosted.compareAndSet(false, true)) {
+      postDrain();
+    }
+  }
+
+  private void postDrain() {
     try {
-      loopThread.execute(() -> run(r));
+      loopThread.execute(this::drainEvents);
     } catch (RejectedExecutionException e) {
-      LOG.debug("download loop closed; event dropped");
+      LOG.debug("download loop closed; events dropped");
+    }
+  }
+
+  /**
+   * Runs the waiting events (at most {@link #MAX_EVENT_BATCH}), then the decisions. Loop thread.
+   * The flag is cleared before the queue is read, so an event added after the last poll always
+   * posts a new drain.
+   */
+  private void drainEvents() {
+    drainPosted.set(false);
+    Runnable r;
+    for (int n = 0; n < MAX_EVENT_BATCH && (r = events.poll()) != null; n++) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        LOG.warn("download loop: {}", e.toString(), e);
+      }
+    }
+    try {
+      act();
+    } catch (RuntimeException e) {
+      LOG.warn("download loop: {}", e.toString(), e);
+    }
+    if (!events.isEmpty() && drainPosted.compareAndSet(false, true)) {
+      postDrain();
     }
   }
 
@@ -758,7 +804,7 @@ public final class LoopDriver implements AutoCloseable {
     }
     peers.fetchBlock(g.peer(), s.record, g.index()).whenComplete((r, err) -> {
       BlockFetchResult res = err != null ? BlockFetchResult.failed(Outcome.IO_ERROR, err.toString(), 0) : r;
-      meters.peerRequest("getblks", res.outcome().name().toLowerCase(Locale.ROOT));
+      meters.peerRequest("getblks", res.outcome().label());
       if (res.outcome() == Outcome.BAD_DATA) {
         meters.corruptBlock();
         LOG.debug("bad block {} of {} from {}: {}", g.index(), g.segment(), g.peer(), res.detail());
@@ -866,7 +912,7 @@ public final class LoopDriver implements AutoCloseable {
         Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
             ? err.getCause() : err;
         Outcome o = c instanceof PeerExchangeException p ? p.outcome() : Outcome.IO_ERROR;
-        meters.peerRequest("getblklist", o.name().toLowerCase(Locale.ROOT));
+        meters.peerRequest("getblklist", o.label());
         post(() -> loop.blockListFailed(l.id(), o));
         return;
       }

@@ -11,12 +11,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -32,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * 405 for other methods on the PCCRR path. A body that is not one valid request is dropped by
  * closing the connection (PROTOCOL.md §4.3: malformed requests are dropped) and counted.
  *
- * <p>Store reads run on the store executor. While a request is waiting or in progress the
+ * <p>Store reads run on the event loop while they have been fast, else on the store executor
+ * ({@link StoreReadCost}, {@link PeerServerConfig#inlineReadsBelow()}). While a request is waiting or in progress the
  * connection stops reading (a block list, answered at once from the store's accounts, is written
  * before the next request is read; reading stops only while its answer waits for the socket), so
  * answers leave in request order and one connection holds at most one request. Requests are
@@ -48,8 +47,6 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   static final String PATH = "/116B50EB-ECE2-41ac-8429-9F9E963361B7/";
 
   private static final Logger log = LoggerFactory.getLogger(PccrrRequestHandler.class);
-  /** Answers go out with headers we set from checked values: no need to validate them again. */
-  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
   private final PccrrResponder responder;
   private final Executor storeExecutor;
@@ -57,17 +54,49 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   private final long maxWaitNanos;
   private final PeerServerStats stats;
   private final RequestDeadlines deadlines;
+  private final StoreReadCost readCost;
   /** The request of this connection waiting in the upload queue, if any (event loop only). */
   private UploadScheduler.Ticket waiting;
+  /** Where answers are written: the HTTP encoder's context, so that they pass the handlers before it. */
+  private ChannelHandlerContext encoded;
+  /** {@link #answerHead}'s bytes for {@link #headLength} and {@link #headKeepAlive} (null: none yet; event loop only). */
+  private byte[] head;
+  private int headLength;
+  private boolean headKeepAlive;
 
   PccrrRequestHandler(PccrrResponder responder, Executor storeExecutor, UploadScheduler uploads,
-      java.time.Duration maxWait, PeerServerStats stats, RequestDeadlines deadlines) {
+      java.time.Duration maxWait, PeerServerStats stats, RequestDeadlines deadlines, StoreReadCost readCost) {
     this.responder = responder;
     this.storeExecutor = storeExecutor;
     this.uploads = uploads;
     this.maxWaitNanos = maxWait.toNanos();
     this.stats = stats;
     this.deadlines = deadlines;
+    this.readCost = readCost;
+  }
+
+  /**
+   * The status line and headers of a PCCRR answer whose body is {@code contentLength} bytes, ending
+   * with the empty line: the bytes Netty's HTTP encoder wrote for the same response (status 200,
+   * Content-Type, Content-Length, and Connection: close when the connection closes after it, in
+   * that order, lower-case names; {@code PccrrAnswerHeadTest} compares them).
+   */
+  static byte[] answerHead(int contentLength, boolean keepAlive) {
+    String h = HttpVersion.HTTP_1_1 + " " + HttpResponseStatus.OK + "\r\n"
+        + HttpHeaderNames.CONTENT_TYPE + ": " + HttpHeaderValues.APPLICATION_OCTET_STREAM + "\r\n"
+        + HttpHeaderNames.CONTENT_LENGTH + ": " + contentLength + "\r\n"
+        + (keepAlive ? "" : HttpHeaderNames.CONNECTION + ": " + HttpHeaderValues.CLOSE + "\r\n")
+        + "\r\n";
+    return h.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    encoded = ctx.pipeline().context(PeerChannelInitializer.RESPONSE_ENCODER);
+    if (encoded == null) {
+      throw new IllegalStateException("PCCRR answers need the pipeline's \"" + PeerChannelInitializer.RESPONSE_ENCODER
+          + "\" handler before this one");
+    }
   }
 
   /** The PCCRR path, compared case-insensitively, with or without a query (no allocation). */
@@ -175,19 +204,33 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
   }
 
+  /** {@link PccrrResponder#answer} (or the empty answer), its time counted in {@link #readCost}. */
+  private PccrrMessage timedAnswer(PccrrMessage req) {
+    long start = System.nanoTime();
+    PccrrMessage a = answerOrEmpty(req, () -> responder.answer(req));
+    readCost.took(System.nanoTime() - start);
+    return a;
+  }
+
   /**
-   * Answers a request off the event loop; {@code slot}: it holds an upload slot, released once the
+   * Answers a request: on the event loop while store reads are fast ({@link StoreReadCost}), else
+   * on the store executor; {@code slot}: it holds an upload slot, released once the
    * answer is written.
    */
   private void serve(ChannelHandlerContext ctx, PccrrMessage req, boolean keepAlive, boolean slot) {
     if (ctx.executor().inEventLoop()) {
       waiting = null;
+      if (readCost.inline()) {
+        // Reads have been fast: answered here, without the hand-offs to a store thread and back.
+        send(ctx, timedAnswer(req), keepAlive, slot);
+        return;
+      }
     } else {
       ctx.executor().execute(() -> waiting = null);
     }
     try {
       storeExecutor.execute(() -> {
-        PccrrMessage a = answerOrEmpty(req, () -> responder.answer(req));
+        PccrrMessage a = timedAnswer(req);
         try {
           ctx.executor().execute(() -> send(ctx, a, keepAlive, slot));
         } catch (RejectedExecutionException e) {
@@ -203,17 +246,21 @@ final class PccrrRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
   }
 
+  /**
+   * Writes {@code answer} as a 200 response (PROTOCOL.md §4.1): the status line and headers from
+   * {@link #answerHead}'s bytes and the message after them in the same buffer, written past the
+   * HTTP encoder ({@link PeerChannelInitializer#RESPONSE_ENCODER}). Netty's encoder built a
+   * header map and wrote the same bytes for every block (DefaultFullHttpResponse, two writes).
+   */
   private void send(ChannelHandlerContext ctx, PccrrMessage answer, boolean keepAlive, boolean releasePermit) {
-    ByteBuf body = PccrrCodec.encode(answer, ctx.alloc());
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body,
-        HEADERS, HEADERS);
-    response.headers()
-        .add(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
-        .addInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
-    if (!keepAlive) {
-      response.headers().add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    int length = PccrrCodec.TRANSPORT_HEADER_LENGTH + PccrrCodec.messageSize(answer);
+    if (head == null || headLength != length || headKeepAlive != keepAlive) {
+      head = answerHead(length, keepAlive);
+      headLength = length;
+      headKeepAlive = keepAlive;
     }
-    ChannelFuture written = ctx.writeAndFlush(response);
+    ByteBuf response = PccrrCodec.encode(head, answer, ctx.alloc());
+    ChannelFuture written = encoded.writeAndFlush(response);
     written.addListener((ChannelFutureListener) f -> {
       if (releasePermit) {
         uploads.finished();

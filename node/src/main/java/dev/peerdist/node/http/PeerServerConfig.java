@@ -33,6 +33,10 @@ import java.util.Objects;
  *   <tr><td>uploadTimeout</td><td>15 s</td><td>server Upload Timer (PROTOCOL.md §4.6): a response not
  *       written by then closes the connection</td></tr>
  *   <tr><td>storeThreads</td><td>2</td><td>store reads (RocksDB get ~64 µs) run off the event loop</td></tr>
+ *   <tr><td>inlineReadsBelow</td><td>0.5 ms</td><td>while store reads take less than this on average (a
+ *       moving average over the server's reads), a request is answered on the event loop without the
+ *       two hand-offs to a store thread and back (a third of the server's CPU per block, warm); slower
+ *       reads (a disk, not the page cache) go to the store threads; 0: always the store threads</td></tr>
  *   <tr><td>ioThreads</td><td>1</td><td>event-loop threads</td></tr>
  * </table>
  */
@@ -51,7 +55,8 @@ public record PeerServerConfig(
     Duration idleTimeout,
     Duration uploadTimeout,
     int storeThreads,
-    int ioThreads) {
+    int ioThreads,
+    Duration inlineReadsBelow) {
 
   public PeerServerConfig {
     Objects.requireNonNull(bindAddress, "bindAddress");
@@ -71,31 +76,35 @@ public record PeerServerConfig(
     checkDuration("uploadTimeout", uploadTimeout);
     checkPositive("storeThreads", storeThreads);
     checkPositive("ioThreads", ioThreads);
+    if (inlineReadsBelow == null || inlineReadsBelow.isNegative()) {
+      throw new IllegalArgumentException("inlineReadsBelow must be zero or a positive duration, got " + inlineReadsBelow);
+    }
   }
 
   /** The defaults of the table above. */
   public static PeerServerConfig defaults() {
     return new PeerServerConfig(InetAddress.getLoopbackAddress(), 0, 64, 64, 512, Duration.ofSeconds(1), 256, 64, 8,
-        Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(15), 2, 1);
+        Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(15), 2, 1,
+        Duration.ofNanos(500_000));
   }
 
   public PeerServerConfig withBind(InetAddress address, int port) {
     return new PeerServerConfig(address, port, maxActiveClients, maxQueuedPerClient, maxQueued, maxQueueWait,
         maxConnections, maxConnectionsPerAddress, crowdedPerAddress, firstRequestTimeout, requestReadTimeout,
-        idleTimeout, uploadTimeout, storeThreads, ioThreads);
+        idleTimeout, uploadTimeout, storeThreads, ioThreads, inlineReadsBelow);
   }
 
   public PeerServerConfig withMaxActiveClients(int n) {
     return new PeerServerConfig(bindAddress, port, n, maxQueuedPerClient, maxQueued, maxQueueWait,
         maxConnections, maxConnectionsPerAddress, crowdedPerAddress, firstRequestTimeout, requestReadTimeout,
-        idleTimeout, uploadTimeout, storeThreads, ioThreads);
+        idleTimeout, uploadTimeout, storeThreads, ioThreads, inlineReadsBelow);
   }
 
   /** The upload queue: waiting requests per client address and in all, and how long each may wait. */
   public PeerServerConfig withQueue(int perClient, int total, Duration maxWait) {
     return new PeerServerConfig(bindAddress, port, maxActiveClients, perClient, total, maxWait,
         maxConnections, maxConnectionsPerAddress, crowdedPerAddress, firstRequestTimeout, requestReadTimeout,
-        idleTimeout, uploadTimeout, storeThreads, ioThreads);
+        idleTimeout, uploadTimeout, storeThreads, ioThreads, inlineReadsBelow);
   }
 
   public PeerServerConfig withMaxConnections(int n) {
@@ -106,26 +115,33 @@ public record PeerServerConfig(
   public PeerServerConfig withConnectionLimits(int total, int perAddress, int crowded) {
     return new PeerServerConfig(bindAddress, port, maxActiveClients, maxQueuedPerClient, maxQueued, maxQueueWait,
         total, perAddress, crowded, firstRequestTimeout, requestReadTimeout,
-        idleTimeout, uploadTimeout, storeThreads, ioThreads);
+        idleTimeout, uploadTimeout, storeThreads, ioThreads, inlineReadsBelow);
   }
 
   public PeerServerConfig withThreads(int io, int store) {
     return new PeerServerConfig(bindAddress, port, maxActiveClients, maxQueuedPerClient, maxQueued, maxQueueWait,
         maxConnections, maxConnectionsPerAddress, crowdedPerAddress, firstRequestTimeout, requestReadTimeout,
-        idleTimeout, uploadTimeout, store, io);
+        idleTimeout, uploadTimeout, store, io, inlineReadsBelow);
   }
 
   public PeerServerConfig withTimeouts(Duration idle, Duration upload) {
     return new PeerServerConfig(bindAddress, port, maxActiveClients, maxQueuedPerClient, maxQueued, maxQueueWait,
         maxConnections, maxConnectionsPerAddress, crowdedPerAddress, firstRequestTimeout, requestReadTimeout,
-        idle, upload, storeThreads, ioThreads);
+        idle, upload, storeThreads, ioThreads, inlineReadsBelow);
   }
 
   /** The header-read deadlines: first request after accept, and one request once it started. */
   public PeerServerConfig withRequestDeadlines(Duration firstRequest, Duration requestRead) {
     return new PeerServerConfig(bindAddress, port, maxActiveClients, maxQueuedPerClient, maxQueued, maxQueueWait,
         maxConnections, maxConnectionsPerAddress, crowdedPerAddress, firstRequest, requestRead,
-        idleTimeout, uploadTimeout, storeThreads, ioThreads);
+        idleTimeout, uploadTimeout, storeThreads, ioThreads, inlineReadsBelow);
+  }
+
+  /** Store reads answered on the event loop while they average less than {@code limit} (zero: never). */
+  public PeerServerConfig withInlineReadsBelow(Duration limit) {
+    return new PeerServerConfig(bindAddress, port, maxActiveClients, maxQueuedPerClient, maxQueued, maxQueueWait,
+        maxConnections, maxConnectionsPerAddress, crowdedPerAddress, firstRequestTimeout, requestReadTimeout,
+        idleTimeout, uploadTimeout, storeThreads, ioThreads, limit);
   }
 
   private static void checkPositive(String name, int value) {

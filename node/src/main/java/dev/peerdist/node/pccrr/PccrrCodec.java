@@ -73,9 +73,18 @@ public final class PccrrCodec {
    * caller. For {@link Blocks} the ciphertext array is wrapped, not copied.
    */
   public static ByteBuf encode(PccrrMessage message, ByteBufAllocator alloc) {
+    return encode(EMPTY, message, alloc);
+  }
+
+  /**
+   * Encodes a message as {@link #encode(PccrrMessage, ByteBufAllocator)} does, after {@code
+   * lead}: bytes a transport sends first (an HTTP head), written into the same first buffer, so
+   * that a transport needs no buffer of its own and no copy of the message to put them together.
+   */
+  public static ByteBuf encode(byte[] lead, PccrrMessage message, ByteBufAllocator alloc) {
     boolean response = message.type().isResponse();
     int msgSize = messageSize(message);
-    int prefix = response ? TRANSPORT_HEADER_LENGTH : 0;
+    int prefix = lead.length + (response ? TRANSPORT_HEADER_LENGTH : 0);
     if (message instanceof Blocks b && b.block().length > 0) {
       // Head up to SizeOfBlock, the wrapped block, then padding, VRF and IV (PROTOCOL.md §4.4).
       int segLen = b.segmentId().length();
@@ -83,6 +92,7 @@ public final class PccrrCodec {
       ByteBuf tail = null;
       boolean ok = false;
       try {
+        head.writeBytes(lead);
         writeHeader(head, message, msgSize, response);
         writeSized(head, b.segmentId().toBytes());
         head.writeInt(b.blockIndex());
@@ -109,6 +119,7 @@ public final class PccrrCodec {
     ByteBuf out = alloc.buffer(prefix + msgSize);
     boolean ok = false;
     try {
+      out.writeBytes(lead);
       writeHeader(out, message, msgSize, response);
       writeBody(out, message);
       ok = true;

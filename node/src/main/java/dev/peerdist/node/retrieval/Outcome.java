@@ -19,5 +19,12 @@ public enum Outcome {
   /** No complete answer within the request timer. */
   TIMEOUT,
   /** Connecting, sending or receiving failed, or the peer answered with an HTTP error. */
-  IO_ERROR
+  IO_ERROR;
+
+  private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
+  /** The name as a metric label ({@code ok}, {@code not_available}, …), made once. */
+  public String label() {
+    return label;
+  }
 }

@@ -489,11 +489,10 @@ public final class PeerClient implements PeerBlockClient, AutoCloseable {
       current = x;
       stats.countExchange();
       arm(ctx.executor().ticker().nanoTime() + requestTimeoutNanos);
-      ByteBuf body = PccrrCodec.encode(x.request, ctx.alloc());
-      byte[] head = peer.requestHead(body.readableBytes());
-      ByteBuf request = ctx.alloc().buffer(head.length + body.readableBytes());
-      request.writeBytes(head).writeBytes(body);
-      body.release();
+      // A request has no transport header: its body is MsgSize bytes (PROTOCOL.md §4.3). The
+      // head and the message go into one buffer, written once.
+      byte[] head = peer.requestHead(PccrrCodec.messageSize(x.request));
+      ByteBuf request = PccrrCodec.encode(head, x.request, ctx.alloc());
       // A failed write reaches exceptionCaught (void promise), which fails the exchange.
       ctx.writeAndFlush(request, ch.voidPromise());
     }

@@ -253,10 +253,12 @@ class PeerChannelPipelineTest {
 
   @Test
   void requestsSentBackToBackInOneReadAreAnsweredOneAtATimeInOrder() {
-    // The store executor runs only when the test says so: the block request stays in progress.
+    // The store executor runs only when the test says so: the block request stays in progress
+    // (reads always on the store threads, none on the event loop).
     java.util.ArrayDeque<Runnable> storeTasks = new java.util.ArrayDeque<>();
     channel.finishAndReleaseAll();
-    channel = new EmbeddedChannel(new PeerChannelInitializer(PeerServerConfig.defaults(),
+    channel = new EmbeddedChannel(new PeerChannelInitializer(
+        PeerServerConfig.defaults().withInlineReadsBelow(java.time.Duration.ZERO),
         new PccrrResponder(store, stats), storeTasks::add, uploads, stats));
     SegmentId id = v1.record().id();
     byte[] first = PccrrCodec.encodeToArray(GetBlocks.of(1, id, 2));
@@ -288,6 +290,55 @@ class PeerChannelPipelineTest {
     } finally {
       r1.release();
       r2.release();
+      decoder.finishAndReleaseAll();
+    }
+  }
+
+  @Test
+  void whileStoreReadsAreFastABlockIsAnsweredOnTheEventLoopAndAfterASlowOneOnTheStoreThreads() {
+    java.util.ArrayDeque<Runnable> storeTasks = new java.util.ArrayDeque<>();
+    long[] readNanos = {0};
+    // A store whose block reads take as long as the test says (a disk instead of the page cache).
+    dev.peerdist.chunkstore.ChunkStore timed = (dev.peerdist.chunkstore.ChunkStore) java.lang.reflect.Proxy.newProxyInstance(dev.peerdist.chunkstore.ChunkStore.class.getClassLoader(),
+        new Class<?>[] {dev.peerdist.chunkstore.ChunkStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("storedBlock") && readNanos[0] > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(readNanos[0]);
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    channel.finishAndReleaseAll();
+    channel = new EmbeddedChannel(new PeerChannelInitializer(PeerServerConfig.defaults(),
+        new PccrrResponder(timed, stats), storeTasks::add, uploads, stats));
+    SegmentId id = v1.record().id();
+    assertEquals(2, ((Blocks) post(GetBlocks.of(1, id, 2))).blockIndex());
+    assertEquals(0, storeTasks.size(), "answered on the event loop");
+    readNanos[0] = 20_000_000; // one read of 20 ms: the average is then above 0.5 ms
+    assertEquals(2, ((Blocks) post(GetBlocks.of(1, id, 2))).blockIndex());
+    assertEquals(0, storeTasks.size(), "the slow read itself was on the event loop");
+    readNanos[0] = 0;
+    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, id, 2));
+    String head = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + body.length
+        + "\r\n\r\n";
+    channel.writeInbound(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body));
+    channel.runPendingTasks();
+    assertNull(channel.readOutbound(), "the next read waits for a store thread");
+    assertEquals(1, storeTasks.size());
+    storeTasks.poll().run();
+    channel.runPendingTasks();
+    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
+    ByteBuf out;
+    while ((out = channel.readOutbound()) != null) {
+      decoder.writeInbound(out);
+    }
+    FullHttpResponse r = decoder.readInbound();
+    try {
+      assertEquals(2, ((Blocks) PccrrCodec.decodeResponse(r.content())).blockIndex(), "answered from the store thread");
+    } finally {
+      r.release();
       decoder.finishAndReleaseAll();
     }
   }
