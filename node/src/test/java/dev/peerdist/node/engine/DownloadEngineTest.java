@@ -314,9 +314,18 @@ class DownloadEngineTest {
     Download d = engine.open(URL);
     assertArrayEquals(c.bytes, readAll(d));
     assertEquals(0, d.record().bytes(ByteSource.PEER));
-    assertEquals(c.bytes.length, d.record().originBytes(FallbackReason.HASH_MISMATCH));
-    assertTrue(meters.scrape().contains("peerdist_origin_fallbacks_total{reason=\"hash_mismatch\"} 5.0"),
-        meters.scrape());
+    // The first segment's four blocks lost their one holder to a hash mismatch. The second
+    // segment's block says the same when that segment was wanted before the ban, and no_peer when
+    // after it (the banned peer is nobody's holder any more): which one depends on thread timing.
+    long mismatch = d.record().originBytes(FallbackReason.HASH_MISMATCH);
+    long lateSegment = c.bytes.length - 4 * 65536;
+    assertTrue(mismatch == c.bytes.length || mismatch == 4 * 65536
+        && d.record().originBytes(FallbackReason.NO_PEER) == lateSegment,
+        "origin bytes: hash_mismatch " + mismatch + ", no_peer " + d.record().originBytes(FallbackReason.NO_PEER));
+    String scrape = meters.scrape();
+    assertTrue(scrape.contains("peerdist_origin_fallbacks_total{reason=\"hash_mismatch\"} 5.0")
+        || scrape.contains("peerdist_origin_fallbacks_total{reason=\"hash_mismatch\"} 4.0")
+        && scrape.contains("peerdist_origin_fallbacks_total{reason=\"no_peer\"} 1.0"), scrape);
     double bad = meters.registry().counter(NodeMeters.CORRUPT_BLOCKS).count();
     assertTrue(bad >= 1 && bad <= SETTINGS.requestsPerPeer(),
         "the peer is banned after the requests already in flight: " + bad);
