@@ -99,6 +99,12 @@ public final class DownloadLoop {
   /** Complete holders are kept for rare blocks while partial holders outnumber them this many times. */
   static final int SPARE_RATIO = 4;
   private static final FallbackReason[] REASONS = FallbackReason.values();
+  /**
+   * The longest a driver that ticks only when {@link #wakeAt} says so sleeps while segments are in
+   * progress: what only the subnet view changes (who is elected fetcher, whether a chosen fetcher is
+   * still heard, which holders fetch from the origin) is looked at again within this time.
+   */
+  public static final long WAKE_CAP_NANOS = 100_000_000L;
 
   private final long nodeId;
   private final LoopSettings s;
@@ -125,6 +131,13 @@ public final class DownloadLoop {
   private long nextHedgeCheck;
   private long nextBackoffEnd = Long.MAX_VALUE;
   private long lastExpire;
+  /** When {@link #tick} last ran (NONE: never). */
+  private long lastTick = NONE;
+  /** The earliest {@code sentAt} among {@link #requests} (a lower bound while {@link #oldestStale}). */
+  private long oldestSent = Long.MAX_VALUE;
+  private boolean oldestStale;
+  /** {@link #fillHolding} or {@link #fillPeer} asked one holder since {@link #fill} last asked them all. */
+  private boolean partialFills;
   private final Stats stats = new Stats();
 
   /** Counters of what the loop decided, for metrics, the simulator's report and tests. */
@@ -209,6 +222,8 @@ public final class DownloadLoop {
     /** Whether the holder is a seed ({@link #seed}), as of {@link #seedAt}. */
     boolean seed;
     long seedAt = NONE;
+    /** Removed from its segment's holders ({@link Task#holds}). */
+    boolean removed;
 
     Holder(Peer peer, int words, long now) {
       this.peer = peer;
@@ -257,6 +272,13 @@ public final class DownloadLoop {
     long lowSince;
     /** When this segment may next poll holders that have nothing new for it. */
     long nextPollRound;
+    /**
+     * When {@link #lists} may next ask a holder that has not listed yet (0: at the next tick), as of
+     * its last walk; set to 0 by whatever may bring it closer ({@link #wakeAt}).
+     */
+    long unlistedAt;
+    /** When {@link #planOrigin} should look at this segment again (0: at the next tick); see {@link #wakeAt}. */
+    long originAt;
     /** Change only through {@link #addHolder}, {@link #removeHolder} and {@link #removeHolderOf}. */
     final List<Holder> holders = new ArrayList<>();
     /** The same holders by peer, for {@link #holding}. */
@@ -353,8 +375,9 @@ public final class DownloadLoop {
       return at != null && now < at;
     }
 
+    /** Whether {@code h} is still one of this segment's holders (every holder is added when made). */
     boolean holds(Holder h) {
-      return byPeer.get(h.peer) == h;
+      return !h.removed;
     }
 
     void setComplete(Holder h, boolean complete) {
@@ -375,12 +398,14 @@ public final class DownloadLoop {
       holders.add(h);
       byPeer.put(h.peer, h);
       unlistedHolders = true;
+      unlistedAt = 0;
       version++;
     }
 
     void removeHolder(Holder h) {
       holders.remove(h);
       byPeer.remove(h.peer);
+      h.removed = true;
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
       staleHolders -= h.stale >= 2 ? 1 : 0;
@@ -392,6 +417,7 @@ public final class DownloadLoop {
       if (h == null) {
         return false;
       }
+      h.removed = true;
       holders.remove(h);
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
@@ -646,6 +672,14 @@ public final class DownloadLoop {
     Holder h = lr.holding;
     h.listing = false;
     Task t = lr.task;
+    listAnswered(t, h, held, failure, now);
+    if (t.holds(h) && !h.exact && !h.blind) {
+      // Still unlisted (to be asked again later): for wakeAt, when the unlisted walk may ask it.
+      t.unlistedAt = Math.min(t.unlistedAt, Math.max(h.nextList, Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
+    }
+  }
+
+  private void listAnswered(Task t, Holder h, long[] held, Outcome failure, long now) {
     if (tasks.get(t.ref.id()) != t || !t.holds(h)) {
       return;
     }
@@ -754,6 +788,7 @@ public final class DownloadLoop {
     if (r == null) {
       return;
     }
+    oldestStale |= r.sentAt == oldestSent;
     Peer p = r.peer;
     p.inFlight--;
     inFlight--;
@@ -807,6 +842,7 @@ public final class DownloadLoop {
               // Refresh what it holds now (it may have evicted the segment).
               h.exact = false;
               t.unlistedHolders = true;
+              t.unlistedAt = 0;
               t.setComplete(h, false);
               java.util.Arrays.fill(h.known, 0);
               t.knownShrank();
@@ -895,6 +931,7 @@ public final class DownloadLoop {
   /** Timer work: hedges, block-list polls, probes, origin planning and takeovers. Call every {@code tick}. */
   public void tick() {
     long now = clock.getAsLong();
+    lastTick = now;
     hedges(now);
     for (Task t : tasks.values()) {
       lists(t, now);
@@ -917,6 +954,192 @@ public final class DownloadLoop {
       peers.values().removeIf(p -> p.inFlight == 0 && (p.bannedUntil == NONE || now >= p.bannedUntil)
           && tasks.values().stream().noneMatch(t -> t.holding(p) != null));
     }
+  }
+
+  /**
+   * The earliest time at which {@link #tick} may decide something that no input since asked for:
+   * a driver that ticks at fixed periods may skip the ticks before it. At most or below the last
+   * tick's time (0 included) means the next tick; {@code Long.MAX_VALUE} when nothing is in
+   * progress. Ask again after every input: an input can bring it closer (a segment wanted, a list
+   * answered, a request failed). Exact for the loop's own timers — a re-probe, a hedge check, a
+   * peer's back-off ending, a block-list poll round, a segment starting to starve, the discovery
+   * wait and origin retry, an origin fetcher's patience — while what only the subnet view changes
+   * (elections, who fetches from the origin) is looked at again within {@link #WAKE_CAP_NANOS},
+   * as is a poll round that waits for the segment to run dry where only the holders' state (not
+   * the blocks known) keeps it from running dry. The daemon's driver keeps its fixed tick; the
+   * simulator's model wakes each node's loop only then (docs/SIMULATOR.md, "Scheduled wake-ups").
+   */
+  public long wakeAt() {
+    if (tasks.isEmpty()) {
+      return Long.MAX_VALUE;
+    }
+    if (lastTick == NONE || (dirty && inFlight < s.requestsInFlight())) {
+      return 0; // fill is due (at the limit of requests in flight, a result comes first and fills)
+    }
+    long at = lastTick + WAKE_CAP_NANOS;
+    if (!requests.isEmpty()) {
+      at = Math.min(at, hedgeWake());
+    }
+    at = Math.min(at, nextBackoffEnd);
+    at = Math.min(at, lastExpire + 60_000_000_001L);
+    boolean listSlots = lists.size() < MAX_LISTS_IN_FLIGHT;
+    boolean originSlots = origins.size() < s.originFlows();
+    for (Task t : tasks.values()) {
+      if (t.predecessorsDue) {
+        return 0;
+      }
+      at = Math.min(at, t.nextProbe);
+      if (listSlots) {
+        if (t.unlistedHolders) {
+          at = Math.min(at, t.unlistedAt);
+        }
+        if (t.nextPollRound > lastTick) {
+          at = Math.min(at, t.nextPollRound);
+        } else if (knownBound(t) < s.requestsInFlight() || promptBound(t, clock.getAsLong()) < s.requestsInFlight()) {
+          return 0; // a poll round is due and the segment runs dry
+        }
+      }
+      if (t.lowSince != NONE && !t.holders.isEmpty()) {
+        long starving = t.lowSince + STARVE_NANOS;
+        if (starving > lastTick) {
+          at = Math.min(at, starving);
+        } else if (t.pickable()) {
+          // Starving with something some holder has: the fixed tick fills at every tick. After a
+          // fill of every holder that asks for more only once time allows it; after an input
+          // that asked one holder only (fillHolding, fillPeer), the others may have blocks to ask.
+          if (partialFills) {
+            return 0;
+          }
+          at = Math.min(at, starvingWake(t));
+        }
+      }
+      if (originSlots && t.firstProbe != NONE) {
+        long open = t.firstProbe + s.discoveryWait().toNanos();
+        if (t.originRetryAt != NONE) {
+          open = Math.max(open, t.originRetryAt);
+        }
+        at = Math.min(at, open > lastTick ? open : t.originAt);
+      }
+    }
+    return at;
+  }
+
+  /**
+   * The first hedge check, as the fixed tick makes them (at its first tick at or after
+   * {@link #nextHedgeCheck}, then {@code hedgeAfter} ÷ 4 later), that can find a request
+   * {@code hedgeAfter} old: the checks before it find nothing, so a hedge is sent when the fixed
+   * tick would send it.
+   */
+  private long hedgeWake() {
+    long slow = oldestSent() + hedgeNanos;
+    long period = s.tick().toNanos();
+    long check = nextHedgeCheck;
+    for (int i = 0; i < 64; i++) {
+      long g = lastTick + Math.max(1, (check - lastTick + period - 1) / period) * period;
+      if (g >= slow) {
+        return g;
+      }
+      check = g + hedgeNanos / 4;
+    }
+    return slow;
+  }
+
+  private long oldestSent() {
+    if (oldestStale) {
+      oldestSent = Long.MAX_VALUE;
+      for (Req r : requests.values()) {
+        oldestSent = Math.min(oldestSent, r.sentAt);
+      }
+      oldestStale = false;
+    }
+    return oldestSent;
+  }
+
+  /**
+   * For a starving segment with something some holder has: when {@link #allowed} may allow more
+   * by time alone — a block rare for {@link #RARE_WAIT_NANOS}, the seed rule's
+   * {@link #SEED_RARE_WAIT_NANOS}, an arc's predecessor wait, a holder's back-off ending (in the
+   * fallback pass {@link #fill} does not note them) — or by what it looks up in the view again
+   * (standing, arcs, seed and source flags); {@code Long.MAX_VALUE} if none.
+   */
+  private long starvingWake(Task t) {
+    long at = Long.MAX_VALUE;
+    if (t.firstProbe != NONE && t.firstProbe + SEED_RARE_WAIT_NANOS > lastTick) {
+      at = t.firstProbe + SEED_RARE_WAIT_NANOS;
+    }
+    long[] held = t.heldByAny();
+    for (int w = 0; w < held.length; w++) {
+      for (long m = held[w] & t.need(w); m != 0; m &= m - 1) {
+        long listed = t.firstListed[(w << 6) + Long.numberOfTrailingZeros(m)];
+        if (listed != 0 && listed + RARE_WAIT_NANOS > lastTick) {
+          at = Math.min(at, listed + RARE_WAIT_NANOS);
+        }
+      }
+    }
+    if (t.arcWaitsSince != null) {
+      for (long since : t.arcWaitsSince) {
+        if (since != NONE && since + PREDECESSOR_WAIT_NANOS > lastTick) {
+          at = Math.min(at, since + PREDECESSOR_WAIT_NANOS);
+        }
+      }
+    }
+    // What the loop reads of the view is looked up again after these times (the segment's standing
+    // and first-copy arcs, each holder's seed or source flag): the fixed tick's fills see a change
+    // at the first tick after them.
+    if (t.standingAt != NONE) {
+      at = Math.min(at, t.standingAt + VIEW_REFRESH_NANOS);
+    }
+    if (t.arcsAt != NONE) {
+      at = Math.min(at, t.arcsAt + (t.completeHolders > 0 ? ARCS_REFRESH_NANOS : VIEW_REFRESH_NANOS));
+    }
+    for (int i = 0; i < t.holders.size(); i++) {
+      Holder h = t.holders.get(i);
+      Peer p = h.peer;
+      if (p.backoffUntil != NONE && p.backoffUntil > lastTick) {
+        at = Math.min(at, p.backoffUntil);
+      }
+      long looked = h.complete ? h.seedAt : h.sourceAt;
+      if (looked != NONE) {
+        at = Math.min(at, looked + VIEW_REFRESH_NANOS);
+      }
+    }
+    return at;
+  }
+
+  /**
+   * Needed blocks that some holder which may be asked now and answers promptly is known to have
+   * (counted up to {@code requestsInFlight}): a bound of {@link #knownNeeded} that, unlike
+   * {@link #knownBound}, leaves out holders backing off (gone, failing) or queueing us.
+   */
+  private int promptBound(Task t, long now) {
+    long[] u = promptScratch.length == t.have.length ? promptScratch : new long[t.have.length];
+    promptScratch = u;
+    java.util.Arrays.fill(u, 0);
+    for (int i = 0; i < t.holders.size(); i++) {
+      Holder h = t.holders.get(i);
+      if (usable(h.peer, now) && h.peer.latency <= LATENCY_TARGET_NANOS) {
+        for (int w = 0; w < u.length; w++) {
+          u[w] |= h.known[w];
+        }
+      }
+    }
+    int n = 0;
+    for (int w = 0; w < u.length; w++) {
+      n += Long.bitCount(u[w] & t.need(w));
+    }
+    return n;
+  }
+
+  private long[] promptScratch = new long[0];
+
+  /** Needed blocks some holder is known to have: {@link #knownNeeded}'s first bound, its exact value when every holder may be asked for all it has. */
+  private static int knownBound(Task t) {
+    long[] held = t.heldByAny();
+    int bound = 0;
+    for (int w = 0; w < held.length; w++) {
+      bound += Long.bitCount(held[w] & t.need(w));
+    }
+    return bound;
   }
 
   /** Actions decided since the last call, oldest first. */
@@ -1180,6 +1403,7 @@ public final class DownloadLoop {
 
   private void fillPasses(long now) {
     dirty = false;
+    partialFills = false;
     nextBackoffEnd = Long.MAX_VALUE;
     if (inFlight >= s.requestsInFlight()) {
       dirty = true; // look again when a request ends
@@ -1577,6 +1801,7 @@ public final class DownloadLoop {
       dirty = true;
       return;
     }
+    partialFills = true;
     askBlocks(t, h, h.peer, now);
   }
 
@@ -1586,6 +1811,7 @@ public final class DownloadLoop {
       dirty = true;
       return;
     }
+    partialFills = true;
     for (Task t : tasks.values()) {
       Holder h = t.pickable() ? t.holding(p) : null;
       if (h == null) {
@@ -1600,6 +1826,7 @@ public final class DownloadLoop {
   private void send(Task t, int b, Peer p, long now, Action.GetBlock.Kind kind) {
     long id = nextId++;
     requests.put(id, new Req(id, t, b, p, now));
+    oldestSent = Math.min(oldestSent, now);
     p.inFlight++;
     inFlight++;
     t.asking[b]++;
@@ -1657,22 +1884,28 @@ public final class DownloadLoop {
       askPredecessors(t, now);
     }
     if (!t.holders.isEmpty() && lists.size() >= MAX_LISTS_IN_FLIGHT) {
+      t.unlistedAt = 0;
       return;
     }
     if (t.unlistedHolders) {
       boolean unlisted = false;
+      long at = Long.MAX_VALUE;
       for (Holder h : t.holders) {
         if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
+          t.unlistedAt = 0;
           return;
         }
         if (!h.exact && !h.blind) {
           unlisted = true;
           if (!h.listing && now >= h.nextList && usable(h.peer, now)) {
             ask(t, h, now);
+          } else if (!h.listing) {
+            at = Math.min(at, Math.max(h.nextList, Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
           }
         }
       }
       t.unlistedHolders = unlisted;
+      t.unlistedAt = at; // a holder listing now answers by an input, which sets it to 0
     }
     if (now < t.nextPollRound || knownNeeded(t, now, s.requestsInFlight()) >= s.requestsInFlight()) {
       return;
@@ -1939,10 +2172,15 @@ public final class DownloadLoop {
    * {@code takeoverAfter}.
    */
   private boolean alive(Task t, long e, long now) {
+    return now < aliveUntil(t, e, now);
+  }
+
+  /** When fetcher {@code e} stops counting as alive ({@link #alive}) unless the view or the segment changes. */
+  private long aliveUntil(Task t, long e, long now) {
     long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, view.lastFetching(e, t.ref.id())));
     long patience = ago(view.lastHeard(e, t.ref.id()), now) <= 2 * takeoverNanos
         ? Math.max(takeoverNanos, s.lanPatience().toNanos()) : takeoverNanos;
-    return now - quietSince < patience;
+    return quietSince + patience;
   }
 
   private boolean othersWant(Task t, long now) {
@@ -2001,7 +2239,11 @@ public final class DownloadLoop {
         t.fetcher = e;
         t.fetcherSince = now;
       }
+      // Unless this node fetches now, looked at again when the chosen fetcher's patience ends, or
+      // the held blocks' patience ({@code lanPatience}), or within the wake cap (wakeAt).
+      t.originAt = Math.min(now + WAKE_CAP_NANOS, t.lastProgress + s.lanPatience().toNanos() + 1);
       if (e != nodeId && alive(t, e, now)) {
+        t.originAt = Math.min(t.originAt, aliveUntil(t, e, now));
         continue; // the chosen fetcher has time, or shows signs of life
       }
       long[] unheld = unheld(t, now);

@@ -928,4 +928,106 @@ class DownloadLoopTest {
     }
     assertEquals(1, again, "adopted again after five seconds");
   }
+
+  @Test
+  void wakeAtIsNeverWhileIdleAndTheNextTickOnceSomethingIsWanted() {
+    DownloadLoop l = loop(1);
+    assertEquals(Long.MAX_VALUE, l.wakeAt(), "nothing in progress");
+    l.want(REF, new BitSet());
+    assertTrue(l.wakeAt() <= now[0], "a segment wanted: the next tick probes");
+    l.tick();
+    assertEquals(1, of(l.drain(), Action.SendProbe.class).size());
+    // Nobody answers: nothing to do before the discovery wait ends (then origin planning), but a
+    // driver that sleeps looks again within the wake cap (what only the subnet view changes).
+    assertEquals(now[0] + Math.min(S.discoveryWait().toNanos(), DownloadLoop.WAKE_CAP_NANOS), l.wakeAt());
+  }
+
+  /**
+   * Drives one loop against a small world (a partial holder whose blocks grow, a complete holder
+   * that is often busy, the origin) on the daemon's fixed tick, and checks at every tick before
+   * {@link DownloadLoop#wakeAt} that the tick decides nothing: what lets the simulator skip them.
+   */
+  @Test
+  void ticksBeforeWakeAtDecideNothing() {
+    for (int seed = 1; seed <= 4; seed++) {
+      now[0] = 1_000_000_000L;
+      SplittableRandom r = new SplittableRandom(seed);
+      DownloadLoop l = new DownloadLoop(1, S, new SubnetView(S), () -> now[0], new SplittableRandom(seed));
+      BitSet partial = new BitSet();
+      // Input events: at[i] is when, what[i] runs then.
+      List<long[]> due = new ArrayList<>();
+      List<Runnable> what = new ArrayList<>();
+      l.want(REF, new BitSet());
+      long tick = S.tick().toNanos();
+      int skipped = 0;
+      int ticks = 0;
+      boolean matched = false;
+      for (long t = now[0]; l.busy() && t < now[0] + 120_000_000_000L; t += 1_000_000L) {
+        now[0] = t;
+        if (r.nextInt(5) == 0) {
+          partial.set(r.nextInt(REF.blocks()));
+        }
+        for (int i = 0; i < due.size(); i++) {
+          if (due.get(i)[0] <= t) {
+            due.remove(i);
+            what.remove(i).run();
+            i--;
+          }
+        }
+        if (!matched && t >= 1_400_000_000L) {
+          matched = true;
+          l.matched(peer(2), SEG, 1, false);
+          l.matched(peer(3), SEG, REF.blocks(), true);
+        }
+        List<Action> actions = new ArrayList<>(l.drain()); // what the inputs decided
+        if ((t - 1_000_000_000L) % tick == 0) {
+          boolean quiet = l.wakeAt() > t;
+          l.tick();
+          ticks++;
+          List<Action> ticked = l.drain();
+          if (quiet) {
+            skipped++;
+            assertEquals(List.of(), ticked, "seed " + seed + ": a tick before wakeAt decided something at " + t);
+          }
+          actions.addAll(ticked);
+        }
+        for (Action a : actions) {
+          long id;
+          Runnable answer;
+          long delay = 1_000_000L + r.nextInt(4_000_000);
+          if (a instanceof Action.GetBlock g) {
+            id = g.id();
+            boolean has = g.peer().equals(peer(3)) ? r.nextInt(3) > 0 : partial.get(g.index());
+            boolean slow = r.nextInt(50) == 0;
+            delay = slow ? 900_000_000L : delay;
+            answer = () -> l.blockResult(id, has ? Outcome.OK : Outcome.NOT_AVAILABLE, 0);
+          } else if (a instanceof Action.AskBlockList b) {
+            id = b.id();
+            BitSet held = b.peer().equals(peer(3)) ? fullSet() : (BitSet) partial.clone();
+            answer = r.nextInt(20) == 0 ? () -> l.blockListFailed(id, Outcome.TIMEOUT) : () -> l.blockList(id, held);
+          } else if (a instanceof Action.FetchOrigin f) {
+            answer = () -> {
+              for (int b = f.first(); b < f.first() + f.count(); b++) {
+                l.originBlock(f.id(), SEG, b);
+              }
+              l.originEnd(f.id(), true, "");
+            };
+            delay = 50_000_000L;
+          } else {
+            continue;
+          }
+          due.add(new long[] {t + delay});
+          what.add(answer);
+        }
+      }
+      assertFalse(l.busy(), "seed " + seed + ": the segment was not done");
+      assertTrue(skipped > ticks / 4, "seed " + seed + ": only " + skipped + " of " + ticks + " ticks could be skipped");
+    }
+  }
+
+  static BitSet fullSet() {
+    BitSet b = new BitSet();
+    b.set(0, REF.blocks());
+    return b;
+  }
 }

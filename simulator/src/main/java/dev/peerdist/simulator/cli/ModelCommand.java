@@ -46,6 +46,10 @@ public final class ModelCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "No progress lines on stderr.")
   boolean quiet;
 
+  @Option(names = "--wake-ups", description = "Tick each node's loop only when its own timers ask for it, not every "
+      + "20 ms: fewer events, decisions not exactly the daemon's (docs/SIMULATOR.md, \"Scheduled wake-ups\").")
+  boolean wakeUps;
+
   /** The model {@code simulate model} runs. */
   static SiteModel model() {
     return new LoopSiteModel();
@@ -54,7 +58,7 @@ public final class ModelCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Scenario s = scenario.load(null);
-    return run(spec, s, model(), maxEvents, quiet, report);
+    return run(spec, s, wakeUps ? new LoopSiteModel(true) : model(), maxEvents, quiet, report);
   }
 
   /** Runs {@code s} on {@code m}, prints the table, writes the report; shared with the legacy flag form. */

@@ -46,6 +46,12 @@ import java.util.SplittableRandom;
  *       Content information (PROTOCOL.md §2.3: 80 bytes a segment and 32 a block) crosses it too.
  * </ul>
  *
+ * <p><b>Ticks</b>: a node's loop ticks on the daemon's rhythm (every {@code tick}, 20 ms, from
+ * when it gets busy). With wake-ups (an option), only at the first tick at or after
+ * {@link DownloadLoop#wakeAt}: the ticks before it would decide nothing the loop's own timers ask
+ * for, but what the loop reads of the subnet view is then looked at less often, so the decisions
+ * are not the daemon's exactly (docs/SIMULATOR.md, "Scheduled wake-ups").
+ *
  * <p>Not modelled: TCP dynamics and loss, switch limits beyond each node's own link, CPU, store
  * eviction, V2 content (nodes fetch V1, as the daemon does). The same site and seed give the same
  * events in the same order.
@@ -125,7 +131,8 @@ public final class LoopSimulation {
     final int a;
     final int b;
     final long id;
-    final Object obj;
+    /** What the event carries; a LIST event's turns into a {@link ListBatch} when answers join it. */
+    Object obj;
 
     Event(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
       this.time = time;
@@ -152,7 +159,12 @@ public final class LoopSimulation {
     final long lanBps;
     DownloadLoop loop;
     boolean gone;
-    boolean ticking;
+    /** When this node's pending TICK event fires (Long.MAX_VALUE: none pending). */
+    long tickAt = Long.MAX_VALUE;
+    /** The pending TICK event's number; an event with another number was replaced by an earlier one. */
+    long tickNumber;
+    /** The node's tick rhythm: its ticks fall on this time plus whole tick periods ({@link #scheduleTick}). */
+    long tickBase;
     long upFree;
     long downFree;
     /** Finish times of the uploads queued on the uplink, oldest first: a ring of {@link #uploadCount} from {@link #uploadHead}. */
@@ -255,6 +267,7 @@ public final class LoopSimulation {
 
   private final Site site;
   private final Recorder recorder;
+  private final boolean wakeUps;
   private final List<Seg> segs = new ArrayList<>();
   private final int[] firstSeg;
   private final Map<SegmentId, Seg> segById = new HashMap<>();
@@ -292,6 +305,16 @@ public final class LoopSimulation {
   private int unfinished;
 
   public LoopSimulation(Site site, Recorder recorder) {
+    this(site, recorder, false);
+  }
+
+  /**
+   * @param wakeUps tick each loop only at the first tick of its rhythm at or after its
+   *     {@link DownloadLoop#wakeAt} instead of every tick: fewer events, but not the daemon's exact
+   *     decisions (docs/SIMULATOR.md, "Scheduled wake-ups")
+   */
+  public LoopSimulation(Site site, Recorder recorder, boolean wakeUps) {
+    this.wakeUps = wakeUps;
     this.site = site;
     this.recorder = recorder;
     this.random = new SplittableRandom(site.seed());
@@ -400,13 +423,18 @@ public final class LoopSimulation {
     }
     while (!queue.isEmpty() && unfinished > 0) {
       Event e = queue.poll();
+      if (e.kind == Kind.TICK && e.id != e.node.tickNumber) {
+        continue; // replaced by an earlier tick
+      }
       now = e.time;
-      if (++events > site.maxEvents()) {
+      long before = events;
+      events += e.obj instanceof ListBatch b ? b.count : 1;
+      if (events > site.maxEvents()) {
         throw new IllegalStateException("the model stopped after " + site.maxEvents() + " events at "
             + String.format(java.util.Locale.ROOT, "%.1f", now / 1e9) + " s with " + unfinished
             + " downloads unfinished");
       }
-      if ((events & 0xFFFF) == 0) {
+      if ((events >>> 16) != (before >>> 16)) {
         recorder.tick(now, events);
       }
       if (DEBUG && now >= nextSample) {
@@ -486,6 +514,66 @@ public final class LoopSimulation {
 
   private void schedule(long time, Kind kind, Sim node, int a, int b, long id, Object obj) {
     queue.add(time, new Event(time, kind, node, a, b, id, obj));
+    scheduled++;
+  }
+
+  /** Events scheduled so far (it tells whether the last one scheduled is still the last). */
+  private long scheduled;
+  /** The last LIST event scheduled, and {@link #scheduled} just after it. */
+  private Event lastList;
+  private long lastListScheduled = -1;
+
+  /**
+   * Block-list answers of one node due at the same time, scheduled one right after the other
+   * (a poll round asks up to four holders at once): one event, handled answer by answer as
+   * separate events would be — nothing else can come between them, since events of the same time
+   * come in the order they were scheduled — and counted as that many events.
+   */
+  private static final class ListBatch {
+    long[] ids = new long[4];
+    Object[] answers = new Object[4];
+    int count;
+
+    void add(long id, Object answer) {
+      if (count == ids.length) {
+        ids = java.util.Arrays.copyOf(ids, 2 * count);
+        answers = java.util.Arrays.copyOf(answers, 2 * count);
+      }
+      ids[count] = id;
+      answers[count++] = answer;
+    }
+  }
+
+  /** Schedules a block-list answer ({@code answer}: the held words, or an {@link Outcome}). */
+  private void scheduleList(long time, Sim n, long id, Object answer) {
+    Event last = lastList;
+    if (last != null && lastListScheduled == scheduled && last.time == time && last.node == n) {
+      ListBatch batch;
+      if (last.obj instanceof ListBatch b) {
+        batch = b;
+      } else {
+        batch = new ListBatch();
+        batch.add(last.id, last.obj);
+        last.obj = batch;
+      }
+      batch.add(id, answer);
+      return;
+    }
+    Event e = new Event(time, Kind.LIST, n, 0, 0, id, answer);
+    queue.add(time, e);
+    scheduled++;
+    lastList = e;
+    lastListScheduled = scheduled;
+  }
+
+  /** One block-list answer to the loop of {@code n}. */
+  private void listAnswer(Sim n, long id, Object answer) {
+    if (answer instanceof Outcome o) {
+      n.loop.blockListFailed(id, o);
+    } else {
+      n.loop.blockList(id, (long[]) answer);
+    }
+    act(n);
   }
 
   private final long[] byKind = new long[Kind.values().length];
@@ -511,7 +599,7 @@ public final class LoopSimulation {
   }
 
   private void handle(Event e) {
-    byKind[e.kind.ordinal()]++;
+    byKind[e.kind.ordinal()] += e.obj instanceof ListBatch b ? b.count : 1;
     if (e.kind == Kind.RESULT) {
       byOutcome[e.obj instanceof Outcome o ? o.ordinal() : Outcome.OK.ordinal()]++;
     }
@@ -532,6 +620,7 @@ public final class LoopSimulation {
       // Everything addressed to a stalled node waits until it runs again (its own order kept).
       e.time = n.frozenUntil;
       queue.add(n.frozenUntil, e);
+      scheduled++;
       return;
     }
     switch (e.kind) {
@@ -544,7 +633,8 @@ public final class LoopSimulation {
       case RESOLVE -> resolveStep(n, e.a);
       case RESOLVED -> resolvedSegment(n, e.a);
       case TICK -> {
-        n.ticking = false;
+        n.tickAt = Long.MAX_VALUE;
+        n.tickBase = now;
         n.loop.tick();
         act(n);
       }
@@ -571,12 +661,13 @@ public final class LoopSimulation {
         act(n);
       }
       case LIST -> {
-        if (e.obj instanceof Outcome o) {
-          n.loop.blockListFailed(e.id, o);
+        if (e.obj instanceof ListBatch b) {
+          for (int i = 0; i < b.count; i++) {
+            listAnswer(n, b.ids[i], b.answers[i]);
+          }
         } else {
-          n.loop.blockList(e.id, (long[]) e.obj);
+          listAnswer(n, e.id, e.obj);
         }
-        act(n);
       }
       case ORIGIN_BLOCK -> {
         int[] req = n.originReqs.get(e.id);
@@ -756,10 +847,27 @@ public final class LoopSimulation {
     }
   }
 
+  /**
+   * Schedules the node's next tick on its 20 ms rhythm, the daemon's fixed-rate timer: it starts
+   * 20 ms after the loop gets busy and continues from every tick. With wake-ups, at the first tick
+   * at or after the loop's {@link DownloadLoop#wakeAt} (the ticks before it would decide nothing
+   * the loop's own timers ask for); an input that brings the wake-up closer replaces the pending
+   * tick by an earlier one on the same rhythm.
+   */
   private void scheduleTick(Sim n) {
-    if (!n.ticking && n.loop != null && n.loop.busy()) {
-      n.ticking = true;
-      schedule(now + site.settings().tick().toNanos(), Kind.TICK, n, 0, 0, 0, null);
+    if (n.loop == null || !n.loop.busy()) {
+      return;
+    }
+    long period = site.settings().tick().toNanos();
+    if (n.tickAt == Long.MAX_VALUE && n.tickBase != now) {
+      n.tickBase = now; // it was not ticking: a new rhythm starts (its first tick one period from now)
+    }
+    long wake = wakeUps ? Math.max(n.loop.wakeAt(), now) : now;
+    long at = n.tickBase + Math.max(1, (wake - n.tickBase + period - 1) / period) * period;
+    if (at < n.tickAt) {
+      n.tickAt = at;
+      n.tickNumber++;
+      schedule(at, Kind.TICK, n, 0, 0, n.tickNumber, null);
     }
   }
 
@@ -1029,17 +1137,17 @@ public final class LoopSimulation {
     Sim server = sim(l.peer());
     Seg s = segById.get(l.segment());
     if (server == null || server.gone) {
-      schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
+      scheduleList(now + REQUEST_TIMEOUT, n, l.id(), Outcome.TIMEOUT);
       return;
     }
     // What it holds when it answers: a copy of the words (it keeps getting blocks meanwhile).
     long[] held = server.held[s.index()] == null ? new long[0] : server.held[s.index()].toLongArray();
     long answered = Math.max(now + LAN_LATENCY, server.frozenUntil) + LAN_LATENCY;
     if (answered - now > REQUEST_TIMEOUT) {
-      schedule(now + REQUEST_TIMEOUT, Kind.LIST, n, 0, 0, l.id(), Outcome.TIMEOUT);
+      scheduleList(now + REQUEST_TIMEOUT, n, l.id(), Outcome.TIMEOUT);
       return;
     }
-    schedule(answered, Kind.LIST, n, 0, 0, l.id(), held);
+    scheduleList(answered, n, l.id(), held);
   }
 
   private void fetchOrigin(Sim n, Action.FetchOrigin f) {

@@ -18,6 +18,21 @@ import java.util.List;
  * {@link SiteRecorder}.
  */
 public final class LoopSiteModel implements SiteModel {
+  private final boolean wakeUps;
+
+  /** The model with every loop ticking every 20 ms, as the daemon's does. */
+  public LoopSiteModel() {
+    this(false);
+  }
+
+  /**
+   * @param wakeUps tick a node's loop only at its wake-ups (see {@link LoopSimulation}): fewer
+   *     events, decisions not exactly the daemon's
+   */
+  public LoopSiteModel(boolean wakeUps) {
+    this.wakeUps = wakeUps;
+  }
+
   @Override
   public String name() {
     return "loop-model";
@@ -54,7 +69,11 @@ public final class LoopSiteModel implements SiteModel {
     }
     recorder.note("every node runs the daemon's DownloadLoop with the daemon's LoopSettings; the LAN, WAN, discovery "
         + "and PCCRR servers are modelled (docs/SIMULATOR.md)");
-    LoopSimulation sim = new LoopSimulation(site, new Adapter(recorder));
+    if (wakeUps) {
+      recorder.note("--wake-ups: each loop ticks only at its wake-ups, not every 20 ms as the daemon's does "
+          + "(docs/SIMULATOR.md, \"Scheduled wake-ups\")");
+    }
+    LoopSimulation sim = new LoopSimulation(site, new Adapter(recorder), wakeUps);
     long end = sim.run();
     recorder.events(sim.events());
     recorder.extra("loop_events_by_kind", sim.eventsByKind());

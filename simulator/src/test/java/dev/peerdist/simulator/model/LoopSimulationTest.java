@@ -131,4 +131,21 @@ class LoopSimulationTest {
     assertEquals(nodes, c.downloads);
     assertTrue(c.wan - ci < 1.3 * size, "wan bytes " + c.wan);
   }
+
+  @Test
+  void withWakeUpsEveryNodeFinishesWithFewerTicks() {
+    LoopSimulation.Site site = flashCrowd(40, 32L << 20, 100_000_000L, 1_000_000_000L, 1_000_000_000L, 3, 0);
+    Counts every = new Counts(40);
+    LoopSimulation fixed = new LoopSimulation(site, every);
+    fixed.run();
+    Counts woken = new Counts(40);
+    LoopSimulation wakes = new LoopSimulation(site, woken, true);
+    wakes.run();
+    assertEquals(40, every.downloads);
+    assertEquals(40, woken.downloads, "a node that sleeps through what it waits for never finishes");
+    long ticks = fixed.eventsByKind().get("tick");
+    long fewer = wakes.eventsByKind().get("tick");
+    assertTrue(fewer < ticks * 3 / 4, "ticks with wake-ups " + fewer + ", every 20 ms " + ticks);
+    assertTrue(woken.wan < 1.3 * (32L << 20), "wan bytes " + woken.wan);
+  }
 }
