@@ -101,6 +101,12 @@ public final class LoopDriver implements AutoCloseable {
   static final int MAX_PEERS_SEEN = 256;
   /** A read from the origin that gets no byte for this long has failed (slow is fine, dead is not). */
   static final Duration ORIGIN_READ_TIMEOUT = Duration.ofSeconds(20);
+  /**
+   * How long a cancelled origin range may still wait for the block it is reading before its
+   * connection is dropped ({@code OriginJob.cancel}): a block of a flowing range arrives in a few
+   * milliseconds at 100 Mbit/s; a stalled one is not waited for.
+   */
+  static final long CANCEL_GRACE_MILLIS = 200;
 
   /** Streams an origin range (PROTOCOL.md §5.2 step 5); the daemon's is the {@code OriginClient}. */
   @FunctionalInterface
@@ -955,11 +961,28 @@ public final class LoopDriver implements AutoCloseable {
       this.s = s;
     }
 
+    /**
+     * The loop gave this range's blocks back (a better-ranked fetcher is alive). The bytes already
+     * received are kept: {@link #run} reads the whole blocks that have arrived (what the stream
+     * has without waiting), stores them and then drops the connection. Those bytes crossed the
+     * WAN either way, and a block kept here is one the node need not copy over the LAN; closing at
+     * once threw away the receive buffers, about 1 MB a cancel on live-16 (docs/SIMULATOR.md,
+     * "Cancelled ranges in the live harness"). A read waiting on a stalled connection is not kept
+     * waiting: the connection is dropped after {@link #CANCEL_GRACE_MILLIS} if the job is still on it.
+     */
     void cancel() {
       cancelled = true;
       OriginRanges.Stream st = stream;
       if (st != null) {
-        st.abort();
+        try {
+          loopThread.schedule(() -> {
+            if (stream == st) {
+              st.abort();
+            }
+          }, CANCEL_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+          st.abort(); // closing: no time for the blocks already here
+        }
       }
     }
 
@@ -977,8 +1000,11 @@ public final class LoopDriver implements AutoCloseable {
         InputStream in = st.in();
         byte[] buf = new byte[r.blockSize()];
         Throttle throttle = new Throttle();
-        for (; b <= last && !cancelled; b++) {
+        for (; b <= last; b++) {
           int len = r.blockLength(b);
+          if (cancelled && in.available() < len) {
+            break; // cancelled: the blocks that had arrived are kept, the rest is not waited for
+          }
           int n = in.readNBytes(buf, 0, len);
           if (n < len) {
             throw new IOException("the publisher ended the range after block " + (b - 1));
@@ -1000,7 +1026,12 @@ public final class LoopDriver implements AutoCloseable {
             int block = b;
             post(() -> loop.originBlock(f.id(), r.id(), block));
           }
-          throttle.after(len);
+          if (!cancelled) {
+            throttle.after(len);
+          }
+        }
+        if (cancelled && b <= last) {
+          st.abort(); // the rest of the range is not wanted: no keep-alive clean-up reading it
         }
         ok = b > last || cancelled;
       } catch (IOException e) {

@@ -53,7 +53,7 @@ class DownloadEngineTest {
   static final LoopSettings SETTINGS = LoopSettings.defaults().withDiscoveryWait(Duration.ofMillis(20));
 
   /** An origin answering with content information for CONTENT and ranges of it. */
-  static final class ArrayOrigin implements OriginSource, LoopDriver.OriginRanges {
+  static class ArrayOrigin implements OriginSource, LoopDriver.OriginRanges {
     volatile byte[] content;
     volatile ContentPlan plan;
     final AtomicLong rangeBytes = new AtomicLong();
@@ -329,6 +329,141 @@ class DownloadEngineTest {
     double bad = meters.registry().counter(NodeMeters.CORRUPT_BLOCKS).count();
     assertTrue(bad >= 1 && bad <= SETTINGS.requestsPerPeer(),
         "the peer is banned after the requests already in flight: " + bad);
+  }
+
+  /** A range body whose bytes arrive when the test releases them; reads wait, abort fails them. */
+  static final class TrickleStream extends java.io.InputStream implements LoopDriver.OriginRanges.Stream {
+    private final byte[] data;
+    private int pos;
+    private int released;
+    private boolean aborted;
+
+    TrickleStream(byte[] data, int released) {
+      this.data = data;
+      this.released = released;
+    }
+
+    synchronized void release(int bytes) {
+      released = Math.min(data.length, released + bytes);
+      notifyAll();
+    }
+
+    synchronized int consumed() {
+      return pos;
+    }
+
+    synchronized boolean aborted() {
+      return aborted;
+    }
+
+    @Override
+    public synchronized int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public synchronized int read(byte[] b, int off, int len) throws IOException {
+      while (pos >= released && pos < data.length && !aborted) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        }
+      }
+      if (aborted) {
+        throw new IOException("aborted");
+      }
+      if (pos >= data.length) {
+        return -1;
+      }
+      int n = Math.min(len, released - pos);
+      System.arraycopy(data, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+
+    @Override
+    public synchronized int available() {
+      return aborted ? 0 : released - pos;
+    }
+
+    @Override
+    public java.io.InputStream in() {
+      return this;
+    }
+
+    @Override
+    public synchronized void abort() {
+      aborted = true;
+      notifyAll();
+    }
+  }
+
+  @Test
+  void aCancelledOriginRangeKeepsTheBlocksThatHadArrived() throws Exception {
+    // One segment of 16 blocks; the publisher's first range trickles: block 0 at once, the rest
+    // when the test says. Ranges opened later (a takeover) get everything.
+    TestContent c = new TestContent(8, 16 * 65536, 16 * 65536);
+    SegmentId seg = c.records.get(0).id();
+    TrickleStream[] first = new TrickleStream[1];
+    AtomicInteger opened = new AtomicInteger();
+    ArrayOrigin origin = new ArrayOrigin(c) {
+      @Override
+      public Stream open(URI url, long start, long end, String etag, Duration readTimeout) throws IOException {
+        if (opened.getAndIncrement() > 0) {
+          return super.open(url, start, end, etag, readTimeout);
+        }
+        first[0] = new TrickleStream(Arrays.copyOfRange(c.bytes, (int) start, (int) end), 65536);
+        return first[0];
+      }
+    };
+    SubnetView view = new SubnetView(SETTINGS);
+    driver = new LoopDriver(local, new StorePeer(peer), origin, null, meters, SETTINGS, view, 1, 0, false,
+        p -> false, Clock.systemUTC(), new SplittableRandom(3));
+    engine = new DownloadEngine(local, origin, driver, meters, 3L * 4 * 65536, Clock.systemUTC());
+    Download d = engine.open(URL);
+    CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> {
+      try {
+        return readAll(d);
+      } catch (IOException e) {
+        return null; // closed at the end of the test
+      }
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while ((first[0] == null || first[0].consumed() < 65536) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertTrue(first[0] != null && first[0].consumed() == 65536, "the first range started and block 0 arrived");
+    // A subnet-mate that outranks this node for the segment says it is fetching it: this node
+    // stops its range (demotion, docs/DOWNLOAD.md).
+    long better = 2;
+    while (Long.compareUnsigned(SubnetView.score(better, seg), SubnetView.score(1, seg)) <= 0) {
+      better++;
+    }
+    view.heard(better, List.of(seg), 1, System.nanoTime());
+    while (driver.stats().originCancels == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(2);
+    }
+    assertEquals(1, driver.stats().originCancels, "the range was cancelled");
+    // Blocks 1-3 arrive after the cancel, while the job still waits for block 1: they are read
+    // and stored, and the connection is dropped without waiting for block 4.
+    first[0].release(3 * 65536);
+    while (!first[0].aborted() && System.nanoTime() < deadline) {
+      Thread.sleep(2);
+    }
+    assertTrue(first[0].aborted(), "the cancelled range's connection was dropped");
+    assertEquals(4 * 65536, first[0].consumed(), "blocks 0-3 read, nothing waited for after them");
+    while (local.presentBlocks(seg).cardinality() < 4 && System.nanoTime() < deadline) {
+      Thread.sleep(2);
+    }
+    for (int b = 0; b < 4; b++) {
+      assertTrue(local.presentBlocks(seg).get(b), "block " + b + " kept from the cancelled range");
+    }
+    assertTrue(d.record().originBytes(FallbackReason.NO_PEER) + d.record().originBytes(FallbackReason.COORDINATED)
+        >= 4 * 65536, "the kept blocks count as origin bytes");
+    d.close();
+    reader.cancel(true);
   }
 
   @Test
