@@ -196,7 +196,7 @@ public final class PccrrExchangeBenchmark {
     LongAdder failures = new LongAdder();
     SplittableRandom random = new SplittableRandom(7);
     long connections = s.connections().getAsLong();
-    double[] cpu0 = cpu();
+    double[] cpu0 = pccrrThreadsCpu();
     long t0 = System.nanoTime();
     for (int i = 0; i < n; i++) {
       window.acquire();
@@ -219,13 +219,13 @@ public final class PccrrExchangeBenchmark {
     }
     window.acquire(WINDOW);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    double[] cpu1 = cpu();
+    double[] cpu1 = pccrrThreadsCpu();
     return new Figures(n, timeouts.sum(), failures.sum(), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
         s.connections().getAsLong() - connections, seconds);
   }
 
-  /** CPU seconds of the client's threads and of the server's threads so far. */
-  private static double[] cpu() {
+  /** CPU seconds of the PCCRR client's threads and of the server's threads so far (also {@link PeerBlockBenchmark}). */
+  static double[] pccrrThreadsCpu() {
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     double client = 0;
     double server = 0;

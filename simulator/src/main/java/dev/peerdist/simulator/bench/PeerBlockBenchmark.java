@@ -9,9 +9,6 @@ import dev.peerdist.node.http.PeerHttpServer;
 import dev.peerdist.node.http.PeerServerConfig;
 import dev.peerdist.node.retrieval.PeerClient;
 import dev.peerdist.node.retrieval.PeerClientConfig;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -227,7 +224,7 @@ public final class PeerBlockBenchmark {
     Semaphore window = new Semaphore(WINDOW);
     LongAdder failed = new LongAdder();
     int n = PASSES * BLOCKS;
-    double[] cpu0 = cpu();
+    double[] cpu0 = PccrrExchangeBenchmark.pccrrThreadsCpu();
     for (int k = 0; k < n; k++) {
       window.acquire();
       client.fetchBlock(peer, r, k % BLOCKS).whenComplete((res, err) -> {
@@ -238,28 +235,7 @@ public final class PeerBlockBenchmark {
       });
     }
     window.acquire(WINDOW);
-    double[] cpu1 = cpu();
+    double[] cpu1 = PccrrExchangeBenchmark.pccrrThreadsCpu();
     return new double[] {1e6 * (cpu1[0] - cpu0[0]) / n, 1e6 * (cpu1[1] - cpu0[1]) / n, failed.sum()};
-  }
-
-  /** CPU seconds of the client's threads and of the server's threads so far. */
-  private static double[] cpu() {
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    double client = 0;
-    double server = 0;
-    for (long id : mx.getAllThreadIds()) {
-      ThreadInfo info = mx.getThreadInfo(id);
-      long ns = mx.getThreadCpuTime(id);
-      if (info == null || ns < 0) {
-        continue;
-      }
-      String name = info.getThreadName();
-      if (name.startsWith("pccrr-client")) {
-        client += ns / 1e9;
-      } else if (name.startsWith("pccrr-io") || name.startsWith("pccrr-accept") || name.startsWith("pccrr-store")) {
-        server += ns / 1e9;
-      }
-    }
-    return new double[] {client, server};
   }
 }
