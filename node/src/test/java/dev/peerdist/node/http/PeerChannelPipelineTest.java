@@ -79,14 +79,11 @@ class PeerChannelPipelineTest {
     String head = method + " " + path + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + body.length + "\r\n\r\n";
     channel.writeInbound(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body));
     channel.runPendingTasks();
-    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
-    ByteBuf out;
-    while ((out = channel.readOutbound()) != null) {
-      decoder.writeInbound(out);
+    List<FullHttpResponse> responses = responses();
+    for (int i = 1; i < responses.size(); i++) {
+      responses.get(i).release(); // one exchange, one answer: the tests that expect more use responses()
     }
-    FullHttpResponse response = decoder.readInbound();
-    decoder.finishAndReleaseAll();
-    return response;
+    return responses.isEmpty() ? null : responses.get(0); // none: the connection was closed
   }
 
   private PccrrMessage post(PccrrMessage request) {
@@ -276,13 +273,9 @@ class PeerChannelPipelineTest {
     assertEquals(1, storeTasks.size());
     storeTasks.poll().run();
     channel.runPendingTasks();
-    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
-    ByteBuf out;
-    while ((out = channel.readOutbound()) != null) {
-      decoder.writeInbound(out);
-    }
-    FullHttpResponse r1 = decoder.readInbound();
-    FullHttpResponse r2 = decoder.readInbound();
+    List<FullHttpResponse> both = responses();
+    FullHttpResponse r1 = both.get(0);
+    FullHttpResponse r2 = both.get(1);
     try {
       assertEquals(2, ((Blocks) PccrrCodec.decodeResponse(r1.content())).blockIndex(), "the block first");
       assertEquals(new BlockList(1, id, List.of(new BlockRange(0, 1), new BlockRange(2, 1)), 0),
@@ -290,7 +283,6 @@ class PeerChannelPipelineTest {
     } finally {
       r1.release();
       r2.release();
-      decoder.finishAndReleaseAll();
     }
   }
 
@@ -329,17 +321,11 @@ class PeerChannelPipelineTest {
     assertEquals(1, storeTasks.size());
     storeTasks.poll().run();
     channel.runPendingTasks();
-    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
-    ByteBuf out;
-    while ((out = channel.readOutbound()) != null) {
-      decoder.writeInbound(out);
-    }
-    FullHttpResponse r = decoder.readInbound();
+    FullHttpResponse r = responses().get(0);
     try {
       assertEquals(2, ((Blocks) PccrrCodec.decodeResponse(r.content())).blockIndex(), "answered from the store thread");
     } finally {
       r.release();
-      decoder.finishAndReleaseAll();
     }
   }
 
@@ -358,18 +344,12 @@ class PeerChannelPipelineTest {
     assertFalse(channel.config().isAutoRead(), "one request per connection at a time");
     uploads.finished(); // A slot frees: the queued request is next.
     channel.runPendingTasks();
-    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
-    ByteBuf out;
-    while ((out = channel.readOutbound()) != null) {
-      decoder.writeInbound(out);
-    }
-    FullHttpResponse r = decoder.readInbound();
+    FullHttpResponse r = responses().get(0);
     try {
       Blocks blk = (Blocks) PccrrCodec.decodeResponse(r.content());
       assertEquals(65552, blk.block().length, "served, not the busy answer");
     } finally {
       r.release();
-      decoder.finishAndReleaseAll();
     }
     assertEquals(0, stats.busy());
     assertEquals(1, stats.queued());
@@ -421,5 +401,21 @@ class PeerChannelPipelineTest {
     body[7] = 5; // MSG_BLK is a response
     assertNull(exchange("POST", PccrrRequestHandler.PATH, body));
     assertEquals(1, stats.malformed());
+  }
+
+  /** The HTTP responses the channel wrote so far, decoded (the caller releases them). */
+  private List<FullHttpResponse> responses() {
+    EmbeddedChannel decoder = new EmbeddedChannel(new HttpResponseDecoder(), new HttpObjectAggregator(1 << 20));
+    ByteBuf out;
+    while ((out = channel.readOutbound()) != null) {
+      decoder.writeInbound(out);
+    }
+    List<FullHttpResponse> all = new java.util.ArrayList<>();
+    FullHttpResponse r;
+    while ((r = decoder.readInbound()) != null) {
+      all.add(r);
+    }
+    decoder.finishAndReleaseAll();
+    return all;
   }
 }

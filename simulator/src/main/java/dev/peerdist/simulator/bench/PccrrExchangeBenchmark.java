@@ -246,7 +246,11 @@ public final class PccrrExchangeBenchmark {
   }
 
   private static SegmentRecord segment(ChunkStore store, HashAlgorithm a, byte[] ks, int seed) {
-    int blocks = 8;
+    return segment(store, a, ks, seed, 8);
+  }
+
+  /** A V1 segment of {@code blocks} random blocks (seeded), stored in {@code store} (also {@link PeerBlockBenchmark}). */
+  static SegmentRecord segment(ChunkStore store, HashAlgorithm a, byte[] ks, int seed, int blocks) {
     SplittableRandom random = new SplittableRandom(seed);
     List<byte[]> data = new ArrayList<>();
     List<byte[]> hashes = new ArrayList<>();

@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -200,23 +199,7 @@ public final class PeerBlockBenchmark {
 
   /** One segment of {@link #BLOCKS} random blocks, stored in {@code store}. */
   private static SegmentRecord segment(InMemoryChunkStore store, HashAlgorithm a, byte[] ks) {
-    SplittableRandom random = new SplittableRandom(1);
-    List<byte[]> hashes = new ArrayList<>();
-    List<byte[]> data = new ArrayList<>();
-    for (int i = 0; i < BLOCKS; i++) {
-      byte[] b = new byte[SegmentRecord.V1_BLOCK_SIZE];
-      random.nextBytes(b);
-      data.add(b);
-      hashes.add(a.hash(b));
-    }
-    byte[] hod = PccrcKeys.v1HashOfData(a, hashes);
-    SegmentRecord r = SegmentRecord.v1(a, hod, PccrcKeys.segmentSecret(a, ks, hod),
-        BLOCKS * SegmentRecord.V1_BLOCK_SIZE, hashes);
-    store.putSegment(r);
-    for (int i = 0; i < BLOCKS; i++) {
-      store.putBlock(r.id(), i, data.get(i));
-    }
-    return r;
+    return PccrrExchangeBenchmark.segment(store, a, ks, 1, BLOCKS);
   }
 
   /** Client CPU us per block, server CPU us per block, failed blocks. */
