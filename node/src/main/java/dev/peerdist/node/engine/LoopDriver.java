@@ -107,6 +107,8 @@ public final class LoopDriver implements AutoCloseable {
    * milliseconds at 100 Mbit/s; a stalled one is not waited for.
    */
   static final long CANCEL_GRACE_MILLIS = 200;
+  /** {@link #CANCEL_GRACE_MILLIS}, longer in a test whose machine may be slow to schedule the job. */
+  static volatile long cancelGraceMillis = CANCEL_GRACE_MILLIS;
 
   /** Streams an origin range (PROTOCOL.md §5.2 step 5); the daemon's is the {@code OriginClient}. */
   @FunctionalInterface
@@ -979,7 +981,7 @@ public final class LoopDriver implements AutoCloseable {
             if (stream == st) {
               st.abort();
             }
-          }, CANCEL_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+          }, cancelGraceMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
           st.abort(); // closing: no time for the blocks already here
         }
