@@ -1940,7 +1940,7 @@ public final class DownloadLoop {
   /**
    * {@code blockListInterval}, or {@value #LIST_ROUNDS_PER_LATENCY} list round trips when answers
    * are slower, but at most a quarter of {@code takeoverAfter}: a list that grew is a fetcher's
-   * sign of life ({@link #alive}), and rounds further apart would take a live fetcher for gone.
+   * sign of life ({@link #aliveUntil}), and rounds further apart would take a live fetcher for gone.
    */
   private long pollRoundInterval() {
     long base = s.blockListInterval().toNanos();
@@ -1994,14 +1994,11 @@ public final class DownloadLoop {
    * block once, who twice).
    */
   private int knownNeeded(Task t, long now, int enough) {
-    long[] held = t.heldByAny();
-    int bound = 0;
-    for (int w = 0; w < held.length; w++) {
-      bound += Long.bitCount(held[w] & t.need(w));
-    }
+    int bound = knownBound(t);
     if (bound < enough) {
       return bound; // fewer than enough even if every holder could be asked for everything it has
     }
+    long[] held = t.heldByAny();
     int complete = t.completeHolders;
     t.sources(now);
     int k = t.holders.size();
@@ -2161,7 +2158,8 @@ public final class DownloadLoop {
   }
 
   /**
-   * Whether fetcher {@code e} shows signs of life for segment {@code t}: it was chosen lately, the
+   * Until when fetcher {@code e} shows signs of life for segment {@code t}, unless the view or the
+   * segment changes (it is alive while {@code now} is before it): it was chosen lately, the
    * segment made progress (a block arrived, or some holder's list grew), or {@code e} said it
    * fetches it, within {@code takeoverAfter}. A fetcher still heard probing the segment (within
    * twice that: a node short of CPU probes late) gets {@code lanPatience}: its loop runs and retries
@@ -2171,11 +2169,6 @@ public final class DownloadLoop {
    * (docs/DOWNLOAD.md, "Takeover"). A silent fetcher (gone, or stalled) is taken over after
    * {@code takeoverAfter}.
    */
-  private boolean alive(Task t, long e, long now) {
-    return now < aliveUntil(t, e, now);
-  }
-
-  /** When fetcher {@code e} stops counting as alive ({@link #alive}) unless the view or the segment changes. */
   private long aliveUntil(Task t, long e, long now) {
     long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, view.lastFetching(e, t.ref.id())));
     long patience = ago(view.lastHeard(e, t.ref.id()), now) <= 2 * takeoverNanos
@@ -2242,8 +2235,9 @@ public final class DownloadLoop {
       // Unless this node fetches now, looked at again when the chosen fetcher's patience ends, or
       // the held blocks' patience ({@code lanPatience}), or within the wake cap (wakeAt).
       t.originAt = Math.min(now + WAKE_CAP_NANOS, t.lastProgress + s.lanPatience().toNanos() + 1);
-      if (e != nodeId && alive(t, e, now)) {
-        t.originAt = Math.min(t.originAt, aliveUntil(t, e, now));
+      long fetcherUntil = e == nodeId ? now : aliveUntil(t, e, now);
+      if (now < fetcherUntil) {
+        t.originAt = Math.min(t.originAt, fetcherUntil);
         continue; // the chosen fetcher has time, or shows signs of life
       }
       long[] unheld = unheld(t, now);
