@@ -646,12 +646,14 @@ public final class LiveSite implements SiteModel {
       double maxIdle = 0;
       double maxPeak = 0;
       double maxCpu = 0;
+      double siteCpu = 0;
       for (Map.Entry<Integer, double[]> e : before.entrySet()) {
         long pid = (long) e.getValue()[0];
         double idle = e.getValue()[1] / 1024;
         double peak = ProcFigures.statusKib(pid, "VmHWM:") / 1024.0;
         double mib = received.getOrDefault(e.getKey(), 0L) / 1048576.0;
         double cpu = ProcFigures.cpuSeconds(pid) - e.getValue()[2];
+        siteCpu += cpu;
         double perMib = mib > 0 ? cpu / mib : Double.NaN;
         double ready = readySeconds.getOrDefault(e.getKey(), Double.NaN);
         Map<String, Object> m = new LinkedHashMap<>();
@@ -670,10 +672,6 @@ public final class LiveSite implements SiteModel {
         }
       }
       recorder.extra("node_costs", rows);
-      double siteCpu = 0;
-      for (Object row : rows) {
-        siteCpu += (Double) ((Map<?, ?>) row).get("cpu_s");
-      }
       int cores = Runtime.getRuntime().availableProcessors();
       double ideal = dev.peerdist.simulator.scenario.Ideal.of(scenario).seconds();
       recorder.extra("site_cpu_s", siteCpu);
@@ -971,14 +969,13 @@ public final class LiveSite implements SiteModel {
     }
   }
 
-  /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */
   /**
    * The delay line's queue per connection and direction: two bandwidth-delay products of the WAN
    * (what a real path's sender may have in flight plus the receiver's window), at least 256 KiB so
    * that the line never limits a connection's rate. With the queue and the kernel buffers it
    * gives its sockets ({@link DelayLine}), a connection cut mid-way loses about what it would on
    * the real path; the old fixed 4 MiB (plus autotuned socket buffers) made each cancelled origin
-   * range cost ~3 MB of WAN in live-16.
+   * range cost 0.7–3.4 MB of WAN in live-16.
    */
   static long delayLineBuffer(long wanBitsPerSecond, Duration wanRtt) {
     double bdp = wanBitsPerSecond / 8.0 * (wanRtt.toNanos() / 1e9);
@@ -1000,6 +997,7 @@ public final class LiveSite implements SiteModel {
         floor > idealSeconds ? "the run is bound by this machine's CPU, not by the network" : "below the ideal");
   }
 
+  /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */
   static Map<String, Long> counters(String metrics, String name) {
     Map<String, Long> out = new LinkedHashMap<>();
     Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*?=\"([^\"]*)\"[^}]*\\})?\\s+([0-9.eE+-]+)$",
