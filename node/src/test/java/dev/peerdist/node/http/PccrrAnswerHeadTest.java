@@ -2,10 +2,7 @@ package dev.peerdist.node.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -33,17 +30,7 @@ class PccrrAnswerHeadTest {
     if (!keepAlive) {
       r.headers().add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
-    EmbeddedChannel ch = new EmbeddedChannel(new HttpResponseEncoder());
-    ch.writeOutbound(r);
-    ByteBuf all = Unpooled.buffer();
-    for (Object o; (o = ch.readOutbound()) != null; ) {
-      ByteBuf b = (ByteBuf) o;
-      all.writeBytes(b);
-      b.release();
-    }
-    ch.finishAndReleaseAll();
-    byte[] bytes = ByteBufUtil.getBytes(all);
-    all.release();
+    byte[] bytes = EncodedBytes.of(new HttpResponseEncoder(), r);
     return java.util.Arrays.copyOf(bytes, bytes.length - length);
   }
 

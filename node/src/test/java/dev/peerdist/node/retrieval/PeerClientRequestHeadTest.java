@@ -2,10 +2,8 @@ package dev.peerdist.node.retrieval;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+import dev.peerdist.node.http.EncodedBytes;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -25,17 +23,8 @@ class PeerClientRequestHeadTest {
         .addInt(HttpHeaderNames.CONTENT_LENGTH, length)
         .add(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
         .add(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    EmbeddedChannel ch = new EmbeddedChannel(new HttpRequestEncoder());
-    ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, PeerClient.PATH,
-        Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE));
-    ByteBuf all = Unpooled.buffer();
-    for (Object o; (o = ch.readOutbound()) != null; ) {
-      ByteBuf b = (ByteBuf) o;
-      all.writeBytes(b);
-      b.release();
-    }
-    ch.finishAndReleaseAll();
-    return ByteBufUtil.getBytes(all);
+    return EncodedBytes.of(new HttpRequestEncoder(), new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+        PeerClient.PATH, Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE));
   }
 
   @Test
