@@ -1,6 +1,8 @@
 package dev.peerdist.node.origin;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,6 +35,51 @@ class OriginRetryTest {
         new IllegalArgumentException("bad URI"))));
     assertFalse(OriginRetry.transientFailure(new IOException("the publisher no longer answers with content information")));
   }
+
+  /**
+   * A publisher (or a proxy before it) that closes connections before answering. The JDK's client
+   * sends a GET once more on a new connection by itself, then reports a plain IOException; that
+   * is asked again (here twice, four connections closed) instead of failing the download.
+   */
+  @Test
+  void aConnectionClosedBeforeTheAnswerIsAskedAgain() throws Exception {
+    byte[] body = "plain bytes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int closed = 4;
+    AtomicInteger connections = new AtomicInteger();
+    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = new Thread(() -> {
+        try {
+          while (connections.get() <= closed) {
+            try (java.net.Socket s = server.accept()) {
+              java.io.InputStream in = s.getInputStream();
+              int last4 = 0;
+              for (int b; last4 != 0x0d0a0d0a && (b = in.read()) >= 0; ) {
+                last4 = (last4 << 8) | b; // up to the blank line that ends the request head
+              }
+              if (connections.incrementAndGet() > closed) {
+                s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                s.getOutputStream().write(body);
+              } // else closed without a byte of answer
+            }
+          }
+        } catch (IOException e) {
+          // the test fails on its assertions
+        }
+      }, "closing-publisher");
+      t.setDaemon(true);
+      t.start();
+      URI url = URI.create("http://127.0.0.1:" + server.getLocalPort() + "/pkg.bin");
+      try (OriginClient c = new OriginClient(OriginClientConfig.defaults());
+          ContentInformationResponse r = retry.send("content information of " + url,
+              () -> c.fetchContentInformation(url, false))) {
+        ContentInformationResponse.Plain plain = assertInstanceOf(ContentInformationResponse.Plain.class, r);
+        assertArrayEquals(body, plain.body().readAllBytes());
+      }
+      assertEquals(closed + 1, connections.get());
+    }
+  }
+
 
   @Test
   void transientFailuresAreSentAgainUntilTheRequestSucceeds() throws Exception {

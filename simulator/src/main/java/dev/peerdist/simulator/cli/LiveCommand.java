@@ -59,6 +59,12 @@ public final class LiveCommand implements Callable<Integer> {
   @Option(names = "--work-dir", paramLabel = "DIR", description = "Parent of the run's work directory (default: tmp).")
   Path workDir;
 
+  @Option(names = "--warm-up", paramLabel = "SIZE", defaultValue = "0",
+      description = "Before the run every daemon fetches a warm-up package of this size (other bytes, all at once,"
+          + " not counted), so that the run measures daemons that have worked before, as on a site whose daemons"
+          + " run all day (their JIT compiled). 0 (default): fresh daemons.")
+  String warmUp;
+
   @Option(names = "--cleanup", description = "Only remove leftovers of earlier runs (pdsim-* namespaces, processes, "
       + "work directories), then exit.")
   boolean cleanup;
@@ -93,10 +99,17 @@ public final class LiveCommand implements Callable<Integer> {
     if (setup.isZero()) {
       throw UserException.usage("--setup-timeout: must be longer than zero");
     }
+    long warmUpBytes;
+    try {
+      warmUpBytes = dev.peerdist.node.units.Size.parse(warmUp).bytes();
+    } catch (IllegalArgumentException e) {
+      throw UserException.usage("--warm-up: " + e.getMessage());
+    }
     LiveSite.Options defaults = LiveSite.Options.defaults();
     List<String> jvm = nodeJvmOpts == null ? defaults.nodeJvmOptions()
         : Arrays.stream(nodeJvmOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
-    LiveSite.Options options = new LiveSite.Options(m, tmp, !noBaseline, jvm, setup, keep, quiet ? null : err);
+    LiveSite.Options options = new LiveSite.Options(m, tmp, !noBaseline, jvm, setup, keep, warmUpBytes,
+        quiet ? null : err);
     Scenario s = scenario.load("live-16");
     RunOptions run = RunOptions.defaults().withProgress(quiet ? RunOptions.Progress.NONE
         : ProgressLine.everySecond(err, "live"));

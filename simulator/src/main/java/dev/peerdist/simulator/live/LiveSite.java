@@ -78,6 +78,7 @@ public final class LiveSite implements SiteModel {
   private static final Pattern SERVING = Pattern.compile("serving (http://\\S+/)");
   private static final Pattern STATS = Pattern.compile("delay-line up=(\\d+) down=(\\d+) open=(\\d+)");
   private static final Pattern LISTENING = Pattern.compile("delay-line listening on (\\S+):(\\d+)");
+  private static final String WARM_UP_FILE = "warm-up.bin";
 
   /** Where the processes run. */
   public enum Mode {
@@ -98,12 +99,24 @@ public final class LiveSite implements SiteModel {
    * @param nodeJvmOptions JVM options of every daemon
    * @param setupTimeout how long starting everything may take
    * @param keepWorkDir keep stores and logs after the run
+   * @param warmUpBytes before the run every daemon fetches a package of this size (other bytes than
+   *     the scenario's, not counted in any figure), so that the run sees daemons that have worked
+   *     before, as on a site whose daemons run all day; 0: the run starts with fresh daemons
    * @param log progress of the setup (null: none)
    */
   public record Options(Mode mode, Path tmp, boolean baseline, List<String> nodeJvmOptions, Duration setupTimeout,
-      boolean keepWorkDir, PrintWriter log) {
+      boolean keepWorkDir, long warmUpBytes, PrintWriter log) {
     public Options {
       nodeJvmOptions = List.copyOf(nodeJvmOptions);
+      if (warmUpBytes < 0) {
+        throw new IllegalArgumentException("warm-up size must be >= 0, got " + warmUpBytes);
+      }
+    }
+
+    /** Without a warm-up. */
+    public Options(Mode mode, Path tmp, boolean baseline, List<String> nodeJvmOptions, Duration setupTimeout,
+        boolean keepWorkDir, PrintWriter log) {
+      this(mode, tmp, baseline, nodeJvmOptions, setupTimeout, keepWorkDir, 0, log);
     }
 
     /** Auto mode, the system temporary directory, with the baseline, 256 MiB heaps, 3 minutes of setup. */
@@ -231,6 +244,8 @@ public final class LiveSite implements SiteModel {
     });
     private Process delayLine;
     private OutputStream delayLineStdin;
+    private String warmUpHash;
+    private Map<Integer, NodeCounters> runStart = Map.of();
     private volatile long dlUp;
     private volatile long dlDown;
     private volatile String dlListen;
@@ -270,11 +285,17 @@ public final class LiveSite implements SiteModel {
       startPublisher(setupDeadline);
       startDelayLine(setupDeadline);
       for (int p = 0; p < scenario.packages().size(); p++) {
-        waitForContentInformation(p, setupDeadline);
+        waitForContentInformation(file(p), setupDeadline);
+      }
+      if (options.warmUpBytes() > 0) {
+        waitForContentInformation(WARM_UP_FILE, setupDeadline);
       }
       startNodes(setupDeadline);
       seedClients(setupDeadline);
       SiteRecorder recorder = new SiteRecorder(plan, "live-" + net.mode(), RunOptions.Progress.NONE);
+      if (options.warmUpBytes() > 0) {
+        warmUp(recorder);
+      }
       recorder.note("live " + net.mode() + " run " + runId + ": " + plan.nodes().size() + " peerdist daemons, "
           + (net.netns() ? "WAN bytes from the router's WAN interface (publisher → site, with TCP/IP headers)"
           : "WAN bytes from the delay line (payload; the publisher's upload is capped at the WAN rate)"));
@@ -282,6 +303,7 @@ public final class LiveSite implements SiteModel {
           .map(l -> "daemons started through the installed launcher " + l + " (its JVM options and start-up archive)")
           .orElse("daemons started as java " + String.join(" ", options.nodeJvmOptions())
               + " with the harness's class path"));
+      runStart = nodeCounters();
       Map<Integer, double[]> before = nodeFigures();
       long end = downloads(recorder);
       perNodeCost(recorder, before);
@@ -312,6 +334,10 @@ public final class LiveSite implements SiteModel {
         byte[] sha = DemoFiles.writePackage(root().resolve(file(p)), scenario.packages().get(p).sizeBytes(),
             scenario.seed() * 31 + p);
         hashes.add(HexFormat.of().formatHex(sha));
+      }
+      if (options.warmUpBytes() > 0) {
+        warmUpHash = HexFormat.of().formatHex(DemoFiles.writePackage(root().resolve(WARM_UP_FILE),
+            options.warmUpBytes(), scenario.seed() * 31 - 1));
       }
     }
 
@@ -386,18 +412,64 @@ public final class LiveSite implements SiteModel {
       return net.publisherUrl(subnet, delayPort()) + file(p);
     }
 
+    /**
+     * Every daemon fetches the warm-up package at once, as in a flash crowd (origin ranges, PCCRR
+     * both ways, discovery, the store), and the run waits until all have it. What the daemons
+     * count meanwhile is left out of the run's figures: the WAN counters, CPU and memory figures
+     * and the nodes' counters are all taken after it ({@link #nodeCounters}).
+     */
+    private void warmUp(SiteRecorder recorder) throws IOException {
+      long t = System.nanoTime();
+      long limit = Math.max(1, scenario.timeLimit().toSeconds());
+      Map<Integer, Process> fetches = new LinkedHashMap<>();
+      for (SitePlan.Node n : plan.nodes()) {
+        String url = adminUrl.get(n.id()) + "download?url="
+            + URLEncoder.encode(net.publisherUrl(n.subnet(), delayPort()) + WARM_UP_FILE, StandardCharsets.UTF_8);
+        fetches.put(n.id(), processes.startPiped(net.on(net.node(n.id()), plainFetch(url, limit))));
+      }
+      say("warm-up: %d daemons fetching %.0f MiB each", fetches.size(), options.warmUpBytes() / 1048576.0);
+      for (Map.Entry<Integer, Process> e : fetches.entrySet()) {
+        String out = waitOutput(e.getValue(), limit);
+        if (e.getValue().exitValue() != 0 || !out.startsWith(warmUpHash)) {
+          throw new IOException("node " + e.getKey() + " failed the warm-up fetch of " + WARM_UP_FILE + ": " + out);
+        }
+      }
+      double s = (System.nanoTime() - t) / 1e9;
+      say("warm-up done in %.1f s", s);
+      recorder.extra("warm_up_bytes", options.warmUpBytes());
+      recorder.extra("warm_up_s", s);
+      recorder.note(String.format(Locale.ROOT, "warm daemons: before the run each fetched a %.0f MiB warm-up package"
+          + " (other bytes), all at once, in %.1f s; none of its bytes, CPU or counters are in this report",
+          options.warmUpBytes() / 1048576.0, s));
+    }
+
+    /** Per node, its counters when the run starts (the run's figures are what they gained after). */
+    private Map<Integer, NodeCounters> nodeCounters() {
+      Map<Integer, NodeCounters> m = new HashMap<>();
+      for (SitePlan.Node n : plan.nodes()) {
+        try {
+          Object status = JsonText.parse(nodeGet(n.id(), "status"));
+          String metrics = nodeGet(n.id(), "metrics");
+          m.put(n.id(), NodeCounters.of(status, metrics));
+        } catch (IOException | IllegalArgumentException e) {
+          // Counted from zero: a node that does not answer now is reported unreachable at the end too.
+        }
+      }
+      return m;
+    }
+
     /** Asks the publisher (not through the WAN counters' run phase) until the content information is ready. */
-    private void waitForContentInformation(int p, long deadline) throws IOException {
+    private void waitForContentInformation(String file, long deadline) throws IOException {
       while (true) {
         List<String> curl = List.of("curl", "-sS", "-o", "/dev/null", "-D", "-", "--max-time", "70", "-H",
-            "X-P2P-PeerDist: Version=1.0", "-H", "Accept-Encoding: peerdist", publisherDirect + file(p));
+            "X-P2P-PeerDist: Version=1.0", "-H", "Accept-Encoding: peerdist", publisherDirect + file);
         Processes.Result r = processes.run(net.on(net.router(), curl), null, 80);
         if (dev.peerdist.node.pccrtp.PeerDistHeaderCodec.isPeerDistEncoded(
             dev.peerdist.node.pccrtp.PeerDistHeaderCodec.headerValues(r.output(), "Content-Encoding"))) {
           return;
         }
         if (System.nanoTime() > deadline) {
-          throw new IOException("the publisher gave no content information for " + file(p) + ": " + r.output());
+          throw new IOException("the publisher gave no content information for " + file + ": " + r.output());
         }
         sleep(200);
       }
@@ -767,11 +839,12 @@ public final class LiveSite implements SiteModel {
           unreachable++;
           continue;
         }
-        recorder.uploaded(n.id(), JsonText.longAt(status, "totals.served", 0));
-        counters(metrics, "peerdist_loop_decisions_total").forEach((k, v) -> decisions.merge(k, v, Long::sum));
-        Map<String, Long> fetchCounts = counters(metrics, "peerdist_origin_fallbacks_total");
+        NodeCounters now = NodeCounters.of(status, metrics).since(runStart.get(n.id()));
+        recorder.uploaded(n.id(), now.served());
+        now.decisions().forEach((k, v) -> decisions.merge(k, v, Long::sum));
+        Map<String, Long> fetchCounts = now.originFetches();
         Map<String, Long> reasonBytes = new java.util.TreeMap<>();
-        for (Map.Entry<String, Long> e : counters(metrics, "peerdist_corrupt_blocks_total").entrySet()) {
+        for (Map.Entry<String, Long> e : now.corruptBlocks().entrySet()) {
           for (long i = 0; i < e.getValue(); i++) {
             recorder.badBlock(n.id());
           }
@@ -998,6 +1071,39 @@ public final class LiveSite implements SiteModel {
   }
 
   /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */
+  /**
+   * The counters of one node the report is built from: bytes served, the download loop's decisions,
+   * origin fetches and corrupt blocks by label.
+   */
+  record NodeCounters(long served, Map<String, Long> decisions, Map<String, Long> originFetches,
+      Map<String, Long> corruptBlocks) {
+    static NodeCounters of(Object status, String metrics) {
+      return new NodeCounters(JsonText.longAt(status, "totals.served", 0),
+          counters(metrics, "peerdist_loop_decisions_total"), counters(metrics, "peerdist_origin_fallbacks_total"),
+          counters(metrics, "peerdist_corrupt_blocks_total"));
+    }
+
+    /** What these counters gained since {@code start} (null: since zero); labels that did not grow are left out. */
+    NodeCounters since(NodeCounters start) {
+      if (start == null) {
+        return this;
+      }
+      return new NodeCounters(served - start.served, minus(decisions, start.decisions),
+          minus(originFetches, start.originFetches), minus(corruptBlocks, start.corruptBlocks));
+    }
+
+    private static Map<String, Long> minus(Map<String, Long> now, Map<String, Long> start) {
+      Map<String, Long> out = new LinkedHashMap<>();
+      now.forEach((k, v) -> {
+        long d = v - start.getOrDefault(k, 0L);
+        if (d > 0) {
+          out.put(k, d);
+        }
+      });
+      return out;
+    }
+  }
+
   static Map<String, Long> counters(String metrics, String name) {
     Map<String, Long> out = new LinkedHashMap<>();
     Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*?=\"([^\"]*)\"[^}]*\\})?\\s+([0-9.eE+-]+)$",

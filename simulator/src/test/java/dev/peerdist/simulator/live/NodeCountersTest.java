@@ -1,0 +1,41 @@
+package dev.peerdist.simulator.live;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A live run's figures are what each node's counters gained during the run, not since the node started. */
+class NodeCountersTest {
+  private static LiveSite.NodeCounters counters(long served, String metrics) {
+    return LiveSite.NodeCounters.of(JsonText.parse("{\"totals\":{\"served\":" + served + "}}"), metrics);
+  }
+
+  @Test
+  void theRunCountsOnlyWhatGrewAfterItsStart() {
+    LiveSite.NodeCounters atStart = counters(1000, """
+        peerdist_loop_decisions_total{decision="probe"} 40.0
+        peerdist_loop_decisions_total{decision="origin_request"} 8.0
+        peerdist_origin_fallbacks_total{reason="no_peer"} 8.0
+        """);
+    LiveSite.NodeCounters atEnd = counters(5096, """
+        peerdist_loop_decisions_total{decision="probe"} 47.0
+        peerdist_loop_decisions_total{decision="origin_request"} 8.0
+        peerdist_loop_decisions_total{decision="block_request"} 30.0
+        peerdist_origin_fallbacks_total{reason="no_peer"} 9.0
+        peerdist_origin_fallbacks_total{reason="timeout"} 2.0
+        peerdist_corrupt_blocks_total 1.0
+        """);
+    LiveSite.NodeCounters run = atEnd.since(atStart);
+    assertEquals(4096, run.served());
+    assertEquals(Map.of("probe", 7L, "block_request", 30L), run.decisions());
+    assertEquals(Map.of("no_peer", 1L, "timeout", 2L), run.originFetches());
+    assertEquals(Map.of("", 1L), run.corruptBlocks());
+  }
+
+  @Test
+  void aNodeWithoutAStartSnapshotCountsFromZero() {
+    LiveSite.NodeCounters atEnd = counters(7, "peerdist_origin_fallbacks_total{reason=\"no_peer\"} 3.0\n");
+    assertEquals(atEnd, atEnd.since(null));
+  }
+}
