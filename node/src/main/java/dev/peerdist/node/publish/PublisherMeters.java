@@ -29,6 +29,8 @@ public final class PublisherMeters implements AutoCloseable {
   public static final String HASH_BACKLOG = "peerdist.publisher.hash.backlog";
   /** peerdist_publisher_open_connections. */
   public static final String CONNECTIONS = "peerdist.publisher.open.connections";
+  /** Connections closed at once, by why: {@code total}, {@code per_address}, {@code crowded}. */
+  public static final String REFUSED = "peerdist.publisher.refused.connections";
 
   /** What a response was. */
   public enum Kind {
@@ -87,6 +89,12 @@ public final class PublisherMeters implements AutoCloseable {
   /** Counts one content-information lookup. */
   void contentInformation(boolean hit) {
     (hit ? hits : misses).increment();
+  }
+
+  /** Counts a connection closed at once; {@code why} is total, per_address or crowded. */
+  void refused(String why) {
+    Counter.builder(REFUSED).tag("limit", why).description("Connections closed at once, by the limit they hit")
+        .register(registry).increment();
   }
 
   /** Exposes the hashing pool and connection count, read when scraped. */

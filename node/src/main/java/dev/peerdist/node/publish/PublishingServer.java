@@ -213,15 +213,20 @@ public final class PublishingServer implements AutoCloseable {
         }
       });
       String why = null;
+      String limit = null;
       if (n > config.maxConnections()) {
         why = (n - 1) + " connections already open";
+        limit = "total";
       } else if (m > config.maxConnectionsPerAddress()) {
         why = (m - 1) + " connections from this address already open";
+        limit = "per_address";
       } else if (n > config.maxConnections() * 3L / 4 && m > CROWDED_SHARE) {
         why = "the server is crowded and this address holds " + (m - 1) + " connections";
+        limit = "crowded";
       }
       if (why != null) {
         refused.incrementAndGet();
+        meters.refused(limit);
         LOG.debug("closing {}: {}", ch.remoteAddress(), why);
         ch.close();
         return;

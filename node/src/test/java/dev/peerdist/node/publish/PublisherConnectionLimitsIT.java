@@ -132,6 +132,16 @@ class PublisherConnectionLimitsIT {
     }
     assertTrue(server.refusedConnections() >= 120 - 64, "refused: " + server.refusedConnections());
     assertTrue(server.openConnections() <= 64, "open: " + server.openConnections());
+    // An admin sees the refusals in /metrics, by the limit that closed them.
+    String metrics = server.meters().scrape();
+    long byLimit = 0;
+    for (String limit : List.of("total", "per_address", "crowded")) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("peerdist_publisher_refused_connections_total\\{limit=\""
+          + limit + "\"[^}]*\\} ([0-9.]+)").matcher(metrics);
+      byLimit += m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    }
+    assertEquals(server.refusedConnections(), byLimit, metrics);
+    assertTrue(metrics.contains("peerdist_publisher_refused_connections_total{limit=\"per_address\""), metrics);
   }
 
   @Test
