@@ -32,7 +32,12 @@ import java.util.stream.Stream;
  *   publisher plain    the publisher instead of nginx, same pipeline         (goal ≥ 0.8 × baseline)
  *   node from publisher a fresh node, all origin, curl through its mirror     (goal ≥ 0.8 × baseline)
  *   node to node       a fresh node whose only peer holds the file           (goal ≥ 0.8 × baseline)
+ *   the same two with a warm node: it first fetched a warm-up file of other bytes the same way
  * </pre>
+ *
+ * <p>A fresh daemon spends seconds of CPU in its JIT compilers during its first few hundred MiB; a
+ * daemon on a user's PC runs all day. The warm lines show the data path without that start-up
+ * cost, the fresh ones what a daemon's first transfer costs.
  *
  * Nodes run through the distribution's launcher when the system property {@value #LAUNCHER_PROPERTY}
  * names it ({@code ./peerdist bench} does): its daemon flags and its start-up class-data-sharing
@@ -91,6 +96,14 @@ public final class EndToEndBenchmark {
   private final Path dir;
   private final List<Process> processes = new ArrayList<>();
   private String sha256;
+  private String warmSha256;
+
+  /** The warm-up file: other bytes, as large as the measured file up to 256 MiB. */
+  static final String WARM_UP_FILE = "warm-up.bin";
+
+  private int warmUpMib() {
+    return Math.min(options.mib(), 256);
+  }
 
   private EndToEndBenchmark(Options options, PrintStream out, Path dir) {
     this.options = options;
@@ -113,11 +126,14 @@ public final class EndToEndBenchmark {
   private void measure() throws IOException, InterruptedException {
     Path www = Files.createDirectories(dir.resolve("www"));
     Path file = www.resolve("big.bin");
-    sha256 = writeRandom(file, (long) options.mib() << 20);
+    sha256 = writeRandom(file, (long) options.mib() << 20, 512);
+    Path warm = www.resolve(WARM_UP_FILE);
+    warmSha256 = writeRandom(warm, (long) warmUpMib() << 20, 7);
     // nginx's workers run as another user (www-data) when started by root: let them read the file.
     readableByAll(dir, "rwxr-xr-x");
     readableByAll(www, "rwxr-xr-x");
     readableByAll(file, "rw-r--r--");
+    readableByAll(warm, "rw-r--r--");
     double mb = (options.mib() * 1048576.0) / 1e6;
     out.printf(Locale.ROOT, "End to end on loopback: %d MiB file, median of %d, MB = 10^6 bytes%n", options.mib(),
         options.runs());
@@ -135,6 +151,7 @@ public final class EndToEndBenchmark {
         "--precompute");
     String pubBase = "http://127.0.0.1:" + pubPort + "/";
     awaitHttp(pubBase + "big.bin", pub, 120);
+    awaitHttp(pubBase + WARM_UP_FILE, pub, 120);
 
     double baseline;
     String baselineName;
@@ -148,13 +165,13 @@ public final class EndToEndBenchmark {
       }
     }
     if (nginx != null) {
-      baseline = median(() -> curlSeconds("http://127.0.0.1:" + nginxPort + "/big.bin"));
+      baseline = median(() -> curlSeconds("http://127.0.0.1:" + nginxPort + "/big.bin", sha256));
       baselineName = "nginx+curl+sha256sum+file";
     } else {
       baseline = Double.NaN;
       baselineName = null;
     }
-    double publisherPlain = median(() -> curlSeconds(pubBase + "big.bin"));
+    double publisherPlain = median(() -> curlSeconds(pubBase + "big.bin", sha256));
     if (baselineName == null) {
       out.println("  nginx not found (apt-get install -y nginx-light): the baseline is the publisher's plain serving");
       baseline = publisherPlain;
@@ -182,11 +199,31 @@ public final class EndToEndBenchmark {
       served[i] = ProcFigures.cpuSeconds(holder.process.pid()) - held0;
       n.stop();
     }
+    // Warm nodes: each fetches the warm-up file the same way first (the holder gets it too).
+    holder.fetchWarmUp();
+    List<NodeRun> warmFromPublisher = new ArrayList<>();
+    List<NodeRun> warmNodeToNode = new ArrayList<>();
+    for (int i = 0; i < options.runs(); i++) {
+      Node n = startNode("warm-origin" + i, pubBase, null);
+      n.fetchWarmUp();
+      warmFromPublisher.add(n.fetch());
+      n.stop();
+      n = startNode("warm-peer" + i, pubBase, "127.0.0.1:" + holder.pccrrPort);
+      n.fetchWarmUp();
+      warmNodeToNode.add(n.fetch());
+      n.stop();
+    }
     holder.stop();
     NodeRun o = medianRun(fromPublisher);
     NodeRun p = medianRun(nodeToNode);
+    NodeRun wo = medianRun(warmFromPublisher);
+    NodeRun wp = medianRun(warmNodeToNode);
     out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", "node from publisher (mirror+curl)", mb / o.seconds());
     out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", "node to node (mirror+curl)", mb / p.seconds());
+    out.printf(Locale.ROOT, "  %-34s %8.1f MB/s (after %d MiB of other bytes the same way)%n",
+        "warm node from publisher", mb / wo.seconds(), warmUpMib());
+    out.printf(Locale.ROOT, "  %-34s %8.1f MB/s (after %d MiB of other bytes the same way)%n", "warm node to node",
+        mb / wp.seconds(), warmUpMib());
     for (var e : List.of(List.of("node from publisher", o), List.of("node to node", p))) {
       NodeRun r = (NodeRun) e.get(1);
       out.printf(Locale.ROOT, "  %-20s ready %.2f s (goal <= 1.5) after %.2f CPU s, RSS idle %d MiB (goal <= 128), peak %d MiB"
@@ -196,8 +233,17 @@ public final class EndToEndBenchmark {
     java.util.Arrays.sort(served);
     out.printf(Locale.ROOT, "  %-20s %.4f CPU s per MiB served during node to node (median)%n", "serving node",
         served[served.length / 2] / options.mib());
+    for (var e : List.of(List.of("warm node from publisher", wo), List.of("warm node to node", wp))) {
+      NodeRun r = (NodeRun) e.get(1);
+      out.printf(Locale.ROOT, "  %-24s %.4f CPU s per MiB received (goal <= 0.008), RSS peak %d MiB (goal <= 256)%n",
+          e.get(0), r.cpuSeconds() / options.mib(), r.peakRssKib() / 1024);
+    }
     out.printf(Locale.ROOT, "  ratio %.2f  node to node / %s (goal 0.8)%n", baseline / p.seconds(), baselineName);
     out.printf(Locale.ROOT, "  ratio %.2f  node from publisher / %s (goal 0.8)%n", baseline / o.seconds(),
+        baselineName);
+    out.printf(Locale.ROOT, "  ratio %.2f  warm node to node / %s (goal 0.8)%n", baseline / wp.seconds(),
+        baselineName);
+    out.printf(Locale.ROOT, "  ratio %.2f  warm node from publisher / %s (goal 0.8)%n", baseline / wo.seconds(),
         baselineName);
     if (nginx != null) {
       out.printf(Locale.ROOT, "  ratio %.2f  publisher plain / nginx, same pipeline (goal 0.8)%n",
@@ -228,9 +274,14 @@ public final class EndToEndBenchmark {
 
     NodeRun fetch() throws IOException, InterruptedException {
       double cpu0 = ProcFigures.cpuSeconds(process.pid());
-      double s = curlSeconds("http://127.0.0.1:" + mirrorPort + "/big.bin");
+      double s = curlSeconds("http://127.0.0.1:" + mirrorPort + "/big.bin", sha256);
       double cpu = ProcFigures.cpuSeconds(process.pid()) - cpu0;
       return new NodeRun(s, readySeconds, readyCpuSeconds, idleRssKib, ProcFigures.statusKib(process.pid(), "VmHWM:"), cpu);
+    }
+
+    /** Fetches the warm-up file through the mirror (not timed). */
+    void fetchWarmUp() throws IOException, InterruptedException {
+      curlSeconds("http://127.0.0.1:" + mirrorPort + "/" + WARM_UP_FILE, warmSha256);
     }
 
     void stop() throws InterruptedException {
@@ -371,7 +422,7 @@ public final class EndToEndBenchmark {
   }
 
   /** Seconds for {@code curl URL | tee FILE | sha256sum}; fails when the digest differs. */
-  private double curlSeconds(String url) throws IOException, InterruptedException {
+  private double curlSeconds(String url, String sha256) throws IOException, InterruptedException {
     Path target = dir.resolve("out.bin");
     long t0 = System.nanoTime();
     Process p = new ProcessBuilder("bash", "-c", "set -o pipefail; curl -sf \"$0\" | tee \"$1\" | sha256sum",
@@ -407,14 +458,14 @@ public final class EndToEndBenchmark {
 
   // ------------------------------------------------------------------ helpers
 
-  private static String writeRandom(Path file, long bytes) throws IOException {
+  private static String writeRandom(Path file, long bytes, long seed) throws IOException {
     MessageDigest d;
     try {
       d = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    SplittableRandom r = new SplittableRandom(512);
+    SplittableRandom r = new SplittableRandom(seed);
     byte[] buf = new byte[1 << 20];
     try (OutputStream o = Files.newOutputStream(file)) {
       for (long left = bytes; left > 0; left -= buf.length) {
