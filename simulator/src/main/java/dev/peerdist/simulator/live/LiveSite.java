@@ -76,6 +76,7 @@ public final class LiveSite implements SiteModel {
   private static final Pattern RUNNING = Pattern.compile("peerdist node running: .*PCCRR (?:[^/\\s]*/)?([0-9.]+):(\\d+), "
       + "admin (http://\\S+/)");
   private static final Pattern SERVING = Pattern.compile("serving (http://\\S+/)");
+  private static final Pattern PUBLISHER_METRICS = Pattern.compile("metrics (http://\\S+/metrics)");
   private static final Pattern STATS = Pattern.compile("delay-line up=(\\d+) down=(\\d+) open=(\\d+)");
   private static final Pattern LISTENING = Pattern.compile("delay-line listening on (\\S+):(\\d+)");
   private static final String WARM_UP_FILE = "warm-up.bin";
@@ -245,6 +246,7 @@ public final class LiveSite implements SiteModel {
     private Process delayLine;
     private OutputStream delayLineStdin;
     private String warmUpHash;
+    private String publisherMetrics;
     private Map<Integer, NodeCounters> runStart = Map.of();
     private volatile long dlUp;
     private volatile long dlDown;
@@ -345,7 +347,8 @@ public final class LiveSite implements SiteModel {
       List<String> args = new ArrayList<>(List.of("publish", "--root", root().toString(), "--bind", net.publisherBind(),
           "--port", net.netns() ? Integer.toString(LiveNetwork.PUBLISHER_PORT) : "0", "--state",
           work.resolve("publisher-state").toString(), "--max-version",
-          Integer.toString(scenario.publisher().contentVersion()), "--precompute", "--hash-wait", "60s"));
+          Integer.toString(scenario.publisher().contentVersion()), "--precompute", "--hash-wait", "60s",
+          "--metrics-port", "0"));
       long cap = scenario.publisher().uploadBitsPerSecond();
       if (!net.netns()) {
         cap = cap == 0 ? scenario.wanBitsPerSecond() : Math.min(cap, scenario.wanBitsPerSecond());
@@ -357,6 +360,7 @@ public final class LiveSite implements SiteModel {
       Path log = work.resolve("logs/publisher.log");
       processes.start(net.on(net.publisher(), processes.peerdist(List.of("-Xmx512m"), args)), log, Map.of());
       Matcher m = waitForLine(log, SERVING, deadline, "the publisher");
+      publisherMetrics = waitForLine(log, PUBLISHER_METRICS, deadline, "the publisher's metrics").group(1);
       String url = m.group(1);
       publisherDirect = url.replace("0.0.0.0", net.publisherBind());
       say("publisher serving %s", publisherDirect);
@@ -821,7 +825,29 @@ public final class LiveSite implements SiteModel {
           adminUrl.get(node) + path)), null, 30);
     }
 
+    /**
+     * Connections the publisher closed at once by a connection limit during the whole run (setup
+     * included): every node reaches it from one address, the delay line's, as a branch behind NAT.
+     */
+    private void publisherRefusals(SiteRecorder recorder) {
+      Map<String, Long> refused;
+      try {
+        refused = counters(processes.check(net.on(net.publisher(), List.of("curl", "-sSf", "--max-time", "20",
+            publisherMetrics)), null, 30), "peerdist_publisher_refused_connections_total");
+      } catch (IOException e) {
+        recorder.note("the publisher's /metrics did not answer: " + e.getMessage());
+        return;
+      }
+      long sum = refused.values().stream().mapToLong(Long::longValue).sum();
+      recorder.extra("publisher_refused_connections", refused);
+      if (sum > 0) {
+        recorder.note("the publisher closed " + sum + " connection(s) at once by its connection limits " + refused
+            + " (all nodes reach it from the delay line's one address, as a branch behind NAT)");
+      }
+    }
+
     private void collect(SiteRecorder recorder) {
+      publisherRefusals(recorder);
       int unreachable = 0;
       // The site's control traffic: what the nodes' download loops sent besides block requests
       // (probes, block-list polls, hedges, takeovers), summed over the nodes.
