@@ -55,7 +55,7 @@ public final class EndToEndBenchmark {
       "-Xss512k", "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
       "-XX:CompileThresholdScaling=3", "-XX:CompileCommand=quiet",
       "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.CipherBlockChaining::*,0.01",
-      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::*,0.01");
+      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01");
 
   /** Environment variable whose JVM options the nodes started through the launcher get (profiling). */
   public static final String NODE_JAVA_OPTS_ENV = "PEERDIST_BENCH_NODE_JAVA_OPTS";

@@ -68,7 +68,7 @@ public final class LiveSite implements SiteModel {
       "-XX:+IgnoreUnrecognizedVMOptions", "-XX:TrimNativeHeapInterval=5000", "-XX:CompileThresholdScaling=3",
       "-XX:CompileCommand=quiet",
       "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.CipherBlockChaining::*,0.01",
-      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::*,0.01");
+      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01");
 
   /** Most nodes a live run starts (each is a JVM with a RocksDB store). */
   public static final int MAX_NODES = 200;
