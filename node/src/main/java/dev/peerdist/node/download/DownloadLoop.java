@@ -99,6 +99,11 @@ public final class DownloadLoop {
   /** Complete holders are kept for rare blocks while partial holders outnumber them this many times. */
   static final int SPARE_RATIO = 4;
   private static final FallbackReason[] REASONS = FallbackReason.values();
+  /** Bits of {@link Task#walkState}. */
+  private static final int EXACT = 1;
+  private static final int BLIND = 2;
+  private static final int LISTING = 4;
+  private static final int COMPLETE = 8;
   /**
    * The longest a driver that ticks only when {@link #wakeAt} says so sleeps while segments are in
    * progress: what only the subnet view changes (who is elected fetcher, whether a chosen fetcher is
@@ -224,11 +229,38 @@ public final class DownloadLoop {
     long seedAt = NONE;
     /** Removed from its segment's holders ({@link Task#holds}). */
     boolean removed;
+    /** The segment it holds blocks of, and its index in that segment's {@link Task#holders}. */
+    final Task task;
+    int slot;
 
-    Holder(Peer peer, int words, long now) {
+    Holder(Task task, Peer peer, int words, long now) {
+      this.task = task;
       this.peer = peer;
       this.known = new long[words];
       this.added = now;
+    }
+
+    // The walks of {@link #lists} read these from the task's arrays ({@link Task#walkState}): set
+    // them only here.
+
+    void exact(boolean v) {
+      exact = v;
+      task.mirror(this);
+    }
+
+    void blind(boolean v) {
+      blind = v;
+      task.mirror(this);
+    }
+
+    void listing(boolean v) {
+      listing = v;
+      task.mirror(this);
+    }
+
+    void nextList(long at) {
+      nextList = at;
+      task.mirror(this);
     }
   }
 
@@ -313,6 +345,8 @@ public final class DownloadLoop {
     private final Map<Peer, Long> readopt = new HashMap<>(4);
     int missing;
     int refs = 1;
+    /** Taken out of {@link #tasks} ({@link #drop}): what {@code tasks.get(ref.id()) != this} says, without hashing. */
+    boolean dropped;
     final long created;
     long firstProbe = NONE;
     long nextProbe;
@@ -362,6 +396,48 @@ public final class DownloadLoop {
       return byPeer.get(p);
     }
 
+    /**
+     * Per holder, in {@link #holders}' order: its {@code exact}, {@code blind}, {@code listing} and
+     * {@code complete} flags ({@link #EXACT} ...) and its {@code nextList}, side by side so that the
+     * walks of {@link #lists} (every tick) read two small arrays instead of every holder's object.
+     */
+    byte[] walkState = new byte[8];
+    long[] walkNext = new long[8];
+
+    /** Copies {@code h}'s flags and next list time into the walk arrays (a holder no longer held has none). */
+    void mirror(Holder h) {
+      if (!h.removed) {
+        walkState[h.slot] = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
+            | (h.complete ? COMPLETE : 0));
+        walkNext[h.slot] = h.nextList;
+      }
+    }
+
+    /** Takes {@code h} out of {@link #holders} and the walk arrays; the holders after it move up one. */
+    private void unslot(Holder h) {
+      int i = h.slot;
+      holders.remove(i);
+      int after = holders.size() - i;
+      System.arraycopy(walkState, i + 1, walkState, i, after);
+      System.arraycopy(walkNext, i + 1, walkNext, i, after);
+      for (int k = i; k < holders.size(); k++) {
+        holders.get(k).slot = k;
+      }
+    }
+
+    /** Whether the walk arrays say what the holders say (for assertions). */
+    boolean mirrored() {
+      for (int i = 0; i < holders.size(); i++) {
+        Holder h = holders.get(i);
+        byte state = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
+            | (h.complete ? COMPLETE : 0));
+        if (h.slot != i || h.task != this || h.removed || walkState[i] != state || walkNext[i] != h.nextList) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     /** {@code p}'s list failed when it was adopted: not adopted again before {@code at}. */
     void readoptAt(Peer p, long at) {
       if (readopt.size() >= MAX_READOPT) {
@@ -385,6 +461,7 @@ public final class DownloadLoop {
         h.complete = complete;
         completeHolders += complete ? 1 : -1;
         version++;
+        mirror(h);
       }
     }
 
@@ -395,7 +472,13 @@ public final class DownloadLoop {
 
     void addHolder(Holder h) {
       staleHolders += h.stale >= 2 ? 1 : 0;
+      h.slot = holders.size();
       holders.add(h);
+      if (h.slot == walkState.length) {
+        walkState = java.util.Arrays.copyOf(walkState, 2 * h.slot);
+        walkNext = java.util.Arrays.copyOf(walkNext, 2 * h.slot);
+      }
+      mirror(h);
       byPeer.put(h.peer, h);
       unlistedHolders = true;
       unlistedAt = 0;
@@ -403,7 +486,7 @@ public final class DownloadLoop {
     }
 
     void removeHolder(Holder h) {
-      holders.remove(h);
+      unslot(h);
       byPeer.remove(h.peer);
       h.removed = true;
       knownShrank();
@@ -417,8 +500,8 @@ public final class DownloadLoop {
       if (h == null) {
         return false;
       }
+      unslot(h);
       h.removed = true;
-      holders.remove(h);
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
       staleHolders -= h.stale >= 2 ? 1 : 0;
@@ -616,7 +699,7 @@ public final class DownloadLoop {
         p = new Peer(peer);
         peers.put(peer, p);
       }
-      h = new Holder(p, t.have.length, now);
+      h = new Holder(t, p, t.have.length, now);
       t.addHolder(h);
     }
     if (whole) {
@@ -627,13 +710,13 @@ public final class DownloadLoop {
           listed(t, w, all[w] & ~h.known[w], now);
         }
         t.holdsAll(h);
-        h.exact = true;
-        h.blind = false;
+        h.exact(true);
+        h.blind(false);
         t.setComplete(h, true);
         t.lastProgress = now;
       }
     } else if (!h.exact || blocks > count(h.known)) {
-      h.nextList = now; // learn exactly which blocks, now
+      h.nextList(now); // learn exactly which blocks, now
     }
     if (blocks > 0) {
       h.claimed = true;
@@ -670,7 +753,7 @@ public final class DownloadLoop {
     long took = Math.max(0, now - lr.sentAt);
     listLatency = listLatency == 0 ? took : listLatency + (took - listLatency) / 8;
     Holder h = lr.holding;
-    h.listing = false;
+    h.listing(false);
     Task t = lr.task;
     listAnswered(t, h, held, failure, now);
     if (t.holds(h) && !h.exact && !h.blind) {
@@ -680,7 +763,7 @@ public final class DownloadLoop {
   }
 
   private void listAnswered(Task t, Holder h, long[] held, Outcome failure, long now) {
-    if (tasks.get(t.ref.id()) != t || !t.holds(h)) {
+    if (t.dropped || !t.holds(h)) {
       return;
     }
     if (held == null && h.adopted && !h.exact) {
@@ -714,10 +797,10 @@ public final class DownloadLoop {
         // It answers but cannot tell us (a peer that does not serve lists): ask it blindly. A
         // timeout says nothing of the kind: the peer is slow (short of CPU) or gone, and guessing
         // that it holds everything would hide those blocks from the origin fetcher.
-        h.blind = true;
+        h.blind(true);
         t.holdsAll(h);
       }
-      h.nextList = now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1));
+      h.nextList(now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1)));
       fill(now);
       return;
     }
@@ -726,9 +809,9 @@ public final class DownloadLoop {
       // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
       h.listFailures++;
       h.peer.backoffUntil = now + s.busyBackoff().toNanos();
-      h.nextList = now + s.busyBackoff().toNanos();
+      h.nextList(now + s.busyBackoff().toNanos());
       if (h.listFailures >= 3) {
-        h.blind = true;
+        h.blind(true);
         t.holdsAll(h);
       }
       fill(now);
@@ -766,13 +849,13 @@ public final class DownloadLoop {
     }
     t.setStale(h, useful ? 0 : Math.min(3, h.stale + 1));
     boolean fresh = useful;
-    h.exact = true;
-    h.blind = false;
+    h.exact(true);
+    h.blind(false);
     t.setComplete(h, count(next) == t.n);
     if (grew) {
       t.lastProgress = now;
     }
-    h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
+    h.nextList(now + (s.blockListInterval().toNanos() << h.stale));
     if (fresh) {
       fillHolding(t, h, now);
     }
@@ -798,7 +881,7 @@ public final class DownloadLoop {
       p.latency = p.latency == 0 ? took : 0.8 * p.latency + 0.2 * took;
     }
     Task t = r.task;
-    boolean live = tasks.get(t.ref.id()) == t;
+    boolean live = !t.dropped;
     int b = r.block;
     if (--t.asked < LOW_WATER && t.lowSince == NONE) {
       t.lowSince = now;
@@ -840,13 +923,13 @@ public final class DownloadLoop {
               stats.peersForgotten++;
             } else {
               // Refresh what it holds now (it may have evicted the segment).
-              h.exact = false;
+              h.exact(false);
               t.unlistedHolders = true;
               t.unlistedAt = 0;
               t.setComplete(h, false);
               java.util.Arrays.fill(h.known, 0);
               t.knownShrank();
-              h.nextList = now;
+              h.nextList(now);
             }
           }
         }
@@ -909,7 +992,7 @@ public final class DownloadLoop {
     for (int b = o.first; b < o.first + o.count; b++) {
       clear(t.claimed, b);
     }
-    if (tasks.get(t.ref.id()) != t) {
+    if (t.dropped) {
       return;
     }
     long now = clock.getAsLong();
@@ -1846,7 +1929,7 @@ public final class DownloadLoop {
     nextHedgeCheck = now + hedgeNanos / 4;
     List<Req> slow = null;
     for (Req r : requests.values()) {
-      if (now - r.sentAt >= hedgeNanos && r.task.asking[r.block] == 1 && tasks.get(r.task.ref.id()) == r.task) {
+      if (now - r.sentAt >= hedgeNanos && r.task.asking[r.block] == 1 && !r.task.dropped) {
         if (slow == null) {
           slow = new ArrayList<>();
         }
@@ -1887,20 +1970,26 @@ public final class DownloadLoop {
       t.unlistedAt = 0;
       return;
     }
+    assert t.mirrored();
+    byte[] state = t.walkState;
+    long[] next = t.walkNext;
     if (t.unlistedHolders) {
       boolean unlisted = false;
       long at = Long.MAX_VALUE;
-      for (Holder h : t.holders) {
+      for (int i = 0; i < t.holders.size(); i++) {
         if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
           t.unlistedAt = 0;
           return;
         }
-        if (!h.exact && !h.blind) {
+        if ((state[i] & (EXACT | BLIND)) == 0) {
           unlisted = true;
-          if (!h.listing && now >= h.nextList && usable(h.peer, now)) {
-            ask(t, h, now);
-          } else if (!h.listing) {
-            at = Math.min(at, Math.max(h.nextList, Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
+          if ((state[i] & LISTING) == 0) {
+            Holder h = t.holders.get(i);
+            if (now >= next[i] && usable(h.peer, now)) {
+              ask(t, h, now);
+            } else {
+              at = Math.min(at, Math.max(next[i], Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
+            }
           }
         }
       }
@@ -1915,27 +2004,42 @@ public final class DownloadLoop {
     // The holders asked longest ago, oldest first (the first in holder order among equals): one
     // pass keeps the few best, as asking one changes nothing about the others.
     int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
-    Holder[] oldest = new Holder[Math.max(0, polls)];
+    if (polls <= 0) {
+      return;
+    }
+    Holder[] oldest = pollScratch;
     int found = 0;
-    for (Holder h : t.holders) {
-      if (polls <= 0 || h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
+    state = t.walkState; // adoptWanters may have added holders
+    next = t.walkNext;
+    for (int i = 0; i < t.holders.size(); i++) {
+      // Exact, and neither listing, complete nor blind; due; usable.
+      if (state[i] != EXACT || now < next[i]) {
+        continue;
+      }
+      Holder h = t.holders.get(i);
+      if (!usable(h.peer, now)) {
         continue;
       }
       if (found == polls && h.nextList >= oldest[found - 1].nextList) {
         continue;
       }
-      int i = Math.min(found, polls - 1);
-      while (i > 0 && h.nextList < oldest[i - 1].nextList) {
-        oldest[i] = oldest[i - 1];
-        i--;
+      int j = Math.min(found, polls - 1);
+      while (j > 0 && h.nextList < oldest[j - 1].nextList) {
+        oldest[j] = oldest[j - 1];
+        j--;
       }
-      oldest[i] = h;
+      oldest[j] = h;
       found = Math.min(polls, found + 1);
     }
     for (int i = 0; i < found; i++) {
-      ask(t, oldest[i], now);
+      Holder h = oldest[i];
+      oldest[i] = null;
+      ask(t, h, now);
     }
   }
+
+  /** The holders a poll round asks ({@link #lists}); emptied after each round. */
+  private final Holder[] pollScratch = new Holder[POLLS_PER_ROUND];
 
   /**
    * {@code blockListInterval}, or {@value #LIST_ROUNDS_PER_LATENCY} list round trips when answers
@@ -1969,7 +2073,7 @@ public final class DownloadLoop {
     }, now);
     for (PeerEndpoint e : mates) {
       Peer p = peers.computeIfAbsent(e, Peer::new);
-      Holder h = new Holder(p, t.have.length, now);
+      Holder h = new Holder(t, p, t.have.length, now);
       h.adopted = true;
       t.addHolder(h);
       if (usable(p, now)) {
@@ -1980,8 +2084,8 @@ public final class DownloadLoop {
 
   private void ask(Task t, Holder h, long now) {
     long id = nextId++;
-    h.listing = true;
-    h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
+    h.listing(true);
+    h.nextList(now + (s.blockListInterval().toNanos() << h.stale));
     lists.put(id, new ListReq(id, t, h, now));
     stats.listRequests++;
     out.add(new Action.AskBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
@@ -2346,6 +2450,7 @@ public final class DownloadLoop {
 
   private void drop(Task t) {
     tasks.remove(t.ref.id());
+    t.dropped = true;
     for (Iterator<OriginReq> it = origins.values().iterator(); it.hasNext(); ) {
       OriginReq o = it.next();
       if (o.task == t) {

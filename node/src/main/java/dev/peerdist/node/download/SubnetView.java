@@ -82,6 +82,8 @@ public final class SubnetView {
   private final dev.peerdist.discovery.PeerEndpoint[] endpointKeys = new dev.peerdist.discovery.PeerEndpoint[ENDPOINT_CACHE];
   private final long[] endpointIds = new long[ENDPOINT_CACHE];
   private static final int ENDPOINT_CACHE = 1024;
+  /** Up to this many fetchers of a segment are looked through before its wanters' index ({@link Wanted#fetchTime}). */
+  private static final int FETCHER_SCAN = 16;
   /**
    * The segment last looked up or heard, and its wanters (null: not tracked), while it is the
    * most recently used entry of {@link #segments}: a lookup of it again would not reorder the
@@ -111,6 +113,13 @@ public final class SubnetView {
     /** When each wanter was last heard, and last heard fetching it (nanos; MIN_VALUE = never). */
     long[] last = new long[4];
     long[] fetch = new long[4];
+    /**
+     * The ids of the wanters ever heard fetching (those whose {@link #fetch} is set), in no order:
+     * few per segment, so {@link #fetchTime} answers "never" for every other node without a slot
+     * lookup (the loop asks it for every holder every 250 ms).
+     */
+    long[] fetchers = new long[2];
+    int fetcherCount;
     /** Slot + 1 by hash of the node id (0 = free); a power of two, at most half full. */
     int[] index = new int[8];
     /** Bumped when a wanter is added or removed. */
@@ -201,6 +210,32 @@ public final class SubnetView {
       }
     }
 
+    /** When wanter {@code id} last said it fetches the segment; MIN_VALUE if never (or not a wanter). */
+    long fetchTime(long id) {
+      if (fetcherCount <= FETCHER_SCAN) {
+        boolean listed = false;
+        for (int i = 0; i < fetcherCount; i++) {
+          listed |= fetchers[i] == id;
+        }
+        if (!listed) {
+          return Long.MIN_VALUE;
+        }
+      }
+      int k = slot(id);
+      return k < 0 ? Long.MIN_VALUE : fetch[k];
+    }
+
+    /** Wanter {@code slot} says it fetches the segment at {@code now}. */
+    void fetched(int slot, long now) {
+      if (fetch[slot] == Long.MIN_VALUE) {
+        if (fetcherCount == fetchers.length) {
+          fetchers = java.util.Arrays.copyOf(fetchers, 2 * fetcherCount);
+        }
+        fetchers[fetcherCount++] = ids[slot];
+      }
+      fetch[slot] = now;
+    }
+
     /** Removes the wanters last heard more than {@code nanos} ago (keeping the others' order); true if any. */
     boolean removeHeardBefore(long now, long nanos) {
       int kept = 0;
@@ -216,6 +251,15 @@ public final class SubnetView {
         return false;
       }
       size = kept;
+      fetcherCount = 0;
+      for (int k = 0; k < size; k++) {
+        if (fetch[k] != Long.MIN_VALUE) {
+          if (fetcherCount == fetchers.length) {
+            fetchers = java.util.Arrays.copyOf(fetchers, 2 * fetcherCount);
+          }
+          fetchers[fetcherCount++] = ids[k];
+        }
+      }
       int capacity = 8;
       while (2 * size > capacity) {
         capacity *= 2;
@@ -304,7 +348,7 @@ public final class SubnetView {
       w.last[slot] = now;
       w.answerAt = Long.MIN_VALUE;
       if (i < fetching) {
-        w.fetch[slot] = now;
+        w.fetched(slot, now);
       }
     }
     if (fetching > 0) {
@@ -574,6 +618,14 @@ public final class SubnetView {
 
   private long[] ring(Wanted w, long now) {
     long[] ids = sortedWanters(w, now);
+    if (ids != w.ringOf && w.ringOf != null && now - w.ringAt >= RING_REBUILD_NANOS
+        && java.util.Arrays.equals(ids, w.ringOf)) {
+      // The same wanters, recounted (every 500 ms): the same points and owners. The ring keeps its
+      // number, so callers' memos hold, and counts as rebuilt now for the 100 ms rule.
+      w.ringOf = ids;
+      w.ringAt = now;
+      return w.ring;
+    }
     if (ids != w.ringOf && (w.ringOf == null || now - w.ringAt >= RING_REBUILD_NANOS)) {
       long[] ring = new long[ids.length * RING_POINTS];
       for (int i = 0; i < ids.length; i++) {
@@ -640,8 +692,8 @@ public final class SubnetView {
       return false;
     }
     Wanted w = wanted(segment);
-    int k = w == null ? -1 : w.slot(id);
-    return k >= 0 && w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= withinNanos;
+    long at = w == null ? Long.MIN_VALUE : w.fetchTime(id);
+    return at != Long.MIN_VALUE && now - at <= withinNanos;
   }
 
   /** {@code segments.get(id)}, without hashing when {@code id} is the entry used last. */
@@ -706,8 +758,7 @@ public final class SubnetView {
   /** When {@code nodeId} last said it was fetching {@code segment} from the origin; MIN_VALUE if never. */
   public synchronized long lastFetching(long nodeId, SegmentId segment) {
     Wanted w = wanted(segment);
-    int k = w == null ? -1 : w.slot(nodeId);
-    return k < 0 ? Long.MIN_VALUE : w.fetch[k];
+    return w == null ? Long.MIN_VALUE : w.fetchTime(nodeId);
   }
 
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
