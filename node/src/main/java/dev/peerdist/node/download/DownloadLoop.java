@@ -222,7 +222,12 @@ public final class DownloadLoop {
     /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
     boolean fetching;
     long sourceAt = NONE;
-    /** {@link #ordinary} as of the task's last {@link Task#sources} count. */
+    /**
+     * Whether it is an ordinary peer, not a source (a spared seed, {@link DownloadLoop#spared}, or an
+     * origin fetcher, {@link DownloadLoop#fetching}), as of the task's last {@link Task#sources}
+     * count. Only what ordinary peers hold is "common": a block that only sources hold is rare, even
+     * when two seeds hold it, or it would be asked of nobody.
+     */
     boolean ordinary;
     /** Whether the holder is a seed ({@link #seed}), as of {@link #seedAt}. */
     boolean seed;
@@ -403,6 +408,20 @@ public final class DownloadLoop {
      */
     byte[] walkState = new byte[8];
     long[] walkNext = new long[8];
+    /**
+     * Per holder, in {@link #holders}' order: its {@code sourceAt} and {@code fetching} (written only
+     * by {@link DownloadLoop#fetching}) and its {@code ordinary} flag as of the last {@link #sources}
+     * count, for that count's walk.
+     */
+    long[] walkSourceAt = new long[8];
+    boolean[] walkFetching = new boolean[8];
+    boolean[] walkOrdinary = new boolean[8];
+    /**
+     * Something other than a holder's known set growing changed since the last {@link #sources}
+     * count (a holder came or went, a complete flag changed, a known set shrank or was filled):
+     * the next count ORs the known sets again instead of keeping the counts grown since.
+     */
+    boolean recount = true;
 
     /** Copies {@code h}'s flags and next list time into the walk arrays (a holder no longer held has none). */
     void mirror(Holder h) {
@@ -420,6 +439,9 @@ public final class DownloadLoop {
       int after = holders.size() - i;
       System.arraycopy(walkState, i + 1, walkState, i, after);
       System.arraycopy(walkNext, i + 1, walkNext, i, after);
+      System.arraycopy(walkSourceAt, i + 1, walkSourceAt, i, after);
+      System.arraycopy(walkFetching, i + 1, walkFetching, i, after);
+      System.arraycopy(walkOrdinary, i + 1, walkOrdinary, i, after);
       for (int k = i; k < holders.size(); k++) {
         holders.get(k).slot = k;
       }
@@ -431,7 +453,8 @@ public final class DownloadLoop {
         Holder h = holders.get(i);
         byte state = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
             | (h.complete ? COMPLETE : 0));
-        if (h.slot != i || h.task != this || h.removed || walkState[i] != state || walkNext[i] != h.nextList) {
+        if (h.slot != i || h.task != this || h.removed || walkState[i] != state || walkNext[i] != h.nextList
+            || walkSourceAt[i] != h.sourceAt || walkFetching[i] != h.fetching || walkOrdinary[i] != h.ordinary) {
           return false;
         }
       }
@@ -461,6 +484,7 @@ public final class DownloadLoop {
         h.complete = complete;
         completeHolders += complete ? 1 : -1;
         version++;
+        recount = true;
         mirror(h);
       }
     }
@@ -477,8 +501,15 @@ public final class DownloadLoop {
       if (h.slot == walkState.length) {
         walkState = java.util.Arrays.copyOf(walkState, 2 * h.slot);
         walkNext = java.util.Arrays.copyOf(walkNext, 2 * h.slot);
+        walkSourceAt = java.util.Arrays.copyOf(walkSourceAt, 2 * h.slot);
+        walkFetching = java.util.Arrays.copyOf(walkFetching, 2 * h.slot);
+        walkOrdinary = java.util.Arrays.copyOf(walkOrdinary, 2 * h.slot);
       }
       mirror(h);
+      walkSourceAt[h.slot] = h.sourceAt;
+      walkFetching[h.slot] = h.fetching;
+      walkOrdinary[h.slot] = h.ordinary;
+      recount = true;
       byPeer.put(h.peer, h);
       unlistedHolders = true;
       unlistedAt = 0;
@@ -536,10 +567,18 @@ public final class DownloadLoop {
       return unionOfKnown;
     }
 
-    /** A holder's known set grew by {@code bits} in word {@code w}. */
-    void learned(int w, long bits) {
+    /**
+     * Holder {@code h}'s known set grew by {@code fresh} (blocks it was not known to have) in word
+     * {@code w}, to {@code bits}: what an ordinary holder has once and twice grows with it, as a
+     * count of {@link #sources} would find.
+     */
+    void learned(Holder h, int w, long fresh, long bits) {
       unionOfKnown[w] |= bits;
       version++;
+      if (walkOrdinary[h.slot]) {
+        twice[w] |= once[w] & fresh;
+        once[w] |= fresh;
+      }
     }
 
     /** {@code h} is taken to hold every block of the segment (a full claim, or asked blindly). */
@@ -547,19 +586,21 @@ public final class DownloadLoop {
       fillAll(h.known, n);
       fillAll(unionOfKnown, n);
       version++;
+      recount = true;
     }
 
     /** Some holder's known set lost blocks: {@link #heldByAny} is recounted when next needed. */
     void knownShrank() {
       heldStale = true;
       version++;
+      recount = true;
     }
 
     /**
      * Counts which holders are ordinary peers ({@link Holder#ordinary}) and what they hold once and
      * twice, unless counted already at this instant with no holder changed since. Within one
      * instant a holder's source flag is fixed (it is looked up at most every 250 ms), so this is
-     * what {@link #ordinary} gives holder by holder; counting it once per instant instead of per
+     * what looking at each holder gives; counting it once per instant instead of per
      * pick makes a pass over the holders linear instead of quadratic in their number.
      */
     void sources(long now) {
@@ -571,26 +612,65 @@ public final class DownloadLoop {
         return;
       }
       standing(this, now); // fixed for this instant: spared() reads it
-      int complete = completeHolders;
-      java.util.Arrays.fill(once, 0);
-      java.util.Arrays.fill(twice, 0);
+      assert mirrored();
+      // Each holder's ordinary flag (Holder#ordinary), from the walk arrays: a complete holder
+      // is ordinary unless spared (the same for every complete holder), another unless it fetches
+      // from the origin (looked up again only where due, the holder then read).
+      boolean spared = sparedComplete(this, completeHolders);
       long until = Long.MAX_VALUE;
+      boolean changed = recount;
       for (int i = 0; i < holders.size(); i++) {
-        Holder o = holders.get(i);
-        o.ordinary = ordinary(this, o, complete, now);
-        if (!o.complete) {
-          until = Math.min(until, o.sourceAt + VIEW_REFRESH_NANOS); // looked up by ordinary() just now
-        }
-        if (o.ordinary) {
-          for (int w = 0; w < once.length; w++) {
-            twice[w] |= once[w] & o.known[w];
-            once[w] |= o.known[w];
+        boolean ordinary;
+        if ((walkState[i] & COMPLETE) != 0) {
+          ordinary = !spared;
+        } else {
+          if (walkSourceAt[i] == NONE || now - walkSourceAt[i] >= VIEW_REFRESH_NANOS) {
+            fetching(this, holders.get(i), now);
           }
+          ordinary = !walkFetching[i];
+          until = Math.min(until, walkSourceAt[i] + VIEW_REFRESH_NANOS); // looked up just now if due
+        }
+        if (ordinary != walkOrdinary[i]) {
+          walkOrdinary[i] = ordinary;
+          holders.get(i).ordinary = ordinary;
+          changed = true;
         }
       }
+      if (changed) {
+        // What the ordinary holders have once and twice, counted again; otherwise it is what it
+        // was at the last count plus what they were learned to have since ({@link #learned}).
+        java.util.Arrays.fill(once, 0);
+        java.util.Arrays.fill(twice, 0);
+        for (int i = 0; i < holders.size(); i++) {
+          if (walkOrdinary[i]) {
+            long[] known = holders.get(i).known;
+            for (int w = 0; w < once.length; w++) {
+              twice[w] |= once[w] & known[w];
+              once[w] |= known[w];
+            }
+          }
+        }
+        recount = false;
+      }
+      assert countedRight();
       sourcesAt = now;
       sourcesVersion = version;
       sourcesUntil = until;
+    }
+
+    /** Whether {@link #once} and {@link #twice} are what the ordinary holders' known sets give (for assertions). */
+    private boolean countedRight() {
+      long[] one = new long[once.length];
+      long[] two = new long[once.length];
+      for (Holder o : holders) {
+        if (o.ordinary) {
+          for (int w = 0; w < once.length; w++) {
+            two[w] |= one[w] & o.known[w];
+            one[w] |= o.known[w];
+          }
+        }
+      }
+      return java.util.Arrays.equals(one, once) && java.util.Arrays.equals(two, twice) && mirrored();
     }
 
     /** What the ordinary holders other than {@code h} have of word {@code w}; {@link #sources} first. */
@@ -845,7 +925,7 @@ public final class DownloadLoop {
         t.knownShrank(); // it lists less than before (evicted)
       }
       h.known[w] = next[w];
-      t.learned(w, next[w]);
+      t.learned(h, w, fresh, next[w]);
     }
     t.setStale(h, useful ? 0 : Math.min(3, h.stale + 1));
     boolean fresh = useful;
@@ -1608,15 +1688,6 @@ public final class DownloadLoop {
   }
 
   /**
-   * Whether {@code o} is an ordinary peer, not a source (a spared seed or an origin fetcher). Only
-   * what ordinary peers hold is "common": a block that only sources hold is rare, even when two
-   * seeds hold it, or it would be asked of nobody.
-   */
-  private boolean ordinary(Task t, Holder o, int complete, long now) {
-    return o.complete ? !spared(t, o, complete) : !fetching(t, o, now);
-  }
-
-  /**
    * Whether complete holder {@code h} is kept for blocks nobody else has: while sources are few
    * among the holders ({@code complete} of them are complete: a seeder or cache server in a crowd
    * of partial holders) — or, while this node still knows fewer holders than there are wanters
@@ -1626,9 +1697,11 @@ public final class DownloadLoop {
    * holders are complete (a crowd's tail), they all serve everything.
    */
   private boolean spared(Task t, Holder h, int complete) {
-    if (!h.complete) {
-      return false;
-    }
+    return h.complete && sparedComplete(t, complete);
+  }
+
+  /** {@link #spared} for a complete holder: the same for every complete holder of the segment. */
+  private boolean sparedComplete(Task t, int complete) {
     int known = t.holders.size();
     boolean meeting = known < Math.min(s.neighbors(), t.tagged);
     return Math.max(known - complete, meeting ? t.tagged - 1 : 0) >= SPARE_RATIO * complete;
@@ -1679,6 +1752,10 @@ public final class DownloadLoop {
     if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
       h.fetching = view.fetching(h.peer.endpoint, t.ref.id(), now, takeoverNanos * 2);
       h.sourceAt = now;
+      if (!h.removed) {
+        h.task.walkSourceAt[h.slot] = now;
+        h.task.walkFetching[h.slot] = h.fetching;
+      }
     }
     return h.fetching;
   }
@@ -2001,35 +2078,42 @@ public final class DownloadLoop {
     }
     t.nextPollRound = now + pollRoundInterval();
     adoptWanters(t, now);
-    // The holders asked longest ago, oldest first (the first in holder order among equals): one
-    // pass keeps the few best, as asking one changes nothing about the others.
+    // The holders asked longest ago, oldest first (the first in holder order among equals), among
+    // those that are exact and neither listing, complete nor blind, due, and usable: found in the
+    // walk arrays, so that only the holders taken (and any not usable before them) are read.
     int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
     if (polls <= 0) {
       return;
     }
-    Holder[] oldest = pollScratch;
-    int found = 0;
     state = t.walkState; // adoptWanters may have added holders
     next = t.walkNext;
-    for (int i = 0; i < t.holders.size(); i++) {
-      // Exact, and neither listing, complete nor blind; due; usable.
-      if (state[i] != EXACT || now < next[i]) {
-        continue;
+    int k = t.holders.size();
+    if (pollCandidates.length < k) {
+      pollCandidates = new int[Math.max(k, 2 * pollCandidates.length)];
+    }
+    int[] due = pollCandidates;
+    int candidates = 0;
+    for (int i = 0; i < k; i++) {
+      if (state[i] == EXACT && now >= next[i]) {
+        due[candidates++] = i;
       }
-      Holder h = t.holders.get(i);
-      if (!usable(h.peer, now)) {
-        continue;
+    }
+    Holder[] oldest = pollScratch;
+    int found = 0;
+    while (found < polls && candidates > 0) {
+      // The earliest next list time among the candidates left, the first in holder order among equals.
+      int best = 0;
+      for (int c = 1; c < candidates; c++) {
+        if (next[due[c]] < next[due[best]]) {
+          best = c;
+        }
       }
-      if (found == polls && h.nextList >= oldest[found - 1].nextList) {
-        continue;
+      Holder h = t.holders.get(due[best]);
+      System.arraycopy(due, best + 1, due, best, candidates - best - 1); // keeps holder order
+      candidates--;
+      if (usable(h.peer, now)) {
+        oldest[found++] = h;
       }
-      int j = Math.min(found, polls - 1);
-      while (j > 0 && h.nextList < oldest[j - 1].nextList) {
-        oldest[j] = oldest[j - 1];
-        j--;
-      }
-      oldest[j] = h;
-      found = Math.min(polls, found + 1);
     }
     for (int i = 0; i < found; i++) {
       Holder h = oldest[i];
@@ -2040,6 +2124,8 @@ public final class DownloadLoop {
 
   /** The holders a poll round asks ({@link #lists}); emptied after each round. */
   private final Holder[] pollScratch = new Holder[POLLS_PER_ROUND];
+  /** Indices of the holders a poll round may ask ({@link #lists}). */
+  private int[] pollCandidates = new int[32];
 
   /**
    * {@code blockListInterval}, or {@value #LIST_ROUNDS_PER_LATENCY} list round trips when answers
