@@ -186,8 +186,43 @@ public final class DownloadLoop {
     /** Smoothed time from request to answer, nanoseconds (0 = none measured yet). */
     double latency;
 
+    /**
+     * Its holdings of the segments in progress, one per segment at most (a few: a lookup is a scan
+     * of a peer already at hand, not a hash map per segment; see {@link Task#holding}).
+     */
+    private Holder[] holdings = new Holder[2];
+    /** Its node id as the view last told it ({@link SubnetView#fetching}, {@link SubnetView#wanted}). */
+    final SubnetView.NodeMemo node = new SubnetView.NodeMemo();
+    private int holdingCount;
+
     Peer(PeerEndpoint endpoint) {
       this.endpoint = endpoint;
+    }
+
+    Holder holding(Task t) {
+      for (int i = 0; i < holdingCount; i++) {
+        if (holdings[i].task == t) {
+          return holdings[i];
+        }
+      }
+      return null;
+    }
+
+    void hold(Holder h) {
+      if (holdingCount == holdings.length) {
+        holdings = java.util.Arrays.copyOf(holdings, 2 * holdingCount);
+      }
+      holdings[holdingCount++] = h;
+    }
+
+    void unhold(Holder h) {
+      for (int i = 0; i < holdingCount; i++) {
+        if (holdings[i] == h) {
+          System.arraycopy(holdings, i + 1, holdings, i, holdingCount - i - 1);
+          holdings[--holdingCount] = null;
+          return;
+        }
+      }
     }
   }
 
@@ -318,8 +353,6 @@ public final class DownloadLoop {
     long originAt;
     /** Change only through {@link #addHolder}, {@link #removeHolder} and {@link #removeHolderOf}. */
     final List<Holder> holders = new ArrayList<>();
-    /** The same holders by peer, for {@link #holding}. */
-    private final Map<Peer, Holder> byPeer = new HashMap<>();
     /** Holders with {@code complete} set; change that flag only through {@link #setComplete}. */
     int completeHolders;
     /** Holders with {@code stale} at 2 or more (what {@link #makeRoom} looks for); set it through {@link #setStale}. */
@@ -331,6 +364,14 @@ public final class DownloadLoop {
     boolean unlistedHolders;
     /** What any holder is known to have (OR of their {@code known}): read it through {@link #heldByAny}. */
     private final long[] unionOfKnown;
+    /**
+     * Per word, the needed blocks some holder is known to have ({@code unionOfKnown & need}), and
+     * how many there are: {@link #pickable} and {@link #knownBound} read these instead of five
+     * arrays. Kept as {@link #have}, {@link #requested}, {@link #claimed} (through the setters
+     * below) and the union change; recounted with the union ({@link #heldByAny}).
+     */
+    private final long[] avail;
+    private int availCount;
     /** A holder's known set shrank since {@link #unionOfKnown} was counted. */
     private boolean heldStale;
     /**
@@ -384,6 +425,7 @@ public final class DownloadLoop {
       this.failure = new byte[n];
       this.firstListed = new long[n];
       this.unionOfKnown = new long[words];
+      this.avail = new long[words];
       this.once = new long[words];
       this.twice = new long[words];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
@@ -397,8 +439,17 @@ public final class DownloadLoop {
       this.lastOriginProgress = now;
     }
 
+    /** {@code p}'s holding of this segment, or null (kept with the peer while the segment is in progress). */
     Holder holding(Peer p) {
-      return byPeer.get(p);
+      if (dropped) {
+        for (Holder h : holders) {
+          if (h.peer == p) {
+            return h;
+          }
+        }
+        return null;
+      }
+      return p.holding(this);
     }
 
     /**
@@ -510,7 +561,7 @@ public final class DownloadLoop {
       walkFetching[h.slot] = h.fetching;
       walkOrdinary[h.slot] = h.ordinary;
       recount = true;
-      byPeer.put(h.peer, h);
+      h.peer.hold(h);
       unlistedHolders = true;
       unlistedAt = 0;
       version++;
@@ -518,7 +569,7 @@ public final class DownloadLoop {
 
     void removeHolder(Holder h) {
       unslot(h);
-      byPeer.remove(h.peer);
+      h.peer.unhold(h);
       h.removed = true;
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
@@ -527,10 +578,11 @@ public final class DownloadLoop {
 
     /** Removes {@code p}'s holding, if any; true if there was one. */
     boolean removeHolderOf(Peer p) {
-      Holder h = byPeer.remove(p);
+      Holder h = holding(p);
       if (h == null) {
         return false;
       }
+      p.unhold(h);
       unslot(h);
       h.removed = true;
       knownShrank();
@@ -544,13 +596,64 @@ public final class DownloadLoop {
      * holder, so {@link #fill} need not look at them one by one.
      */
     boolean pickable() {
-      long[] any = heldByAny();
-      for (int w = 0; w < any.length; w++) {
-        if ((any[w] & need(w)) != 0) {
-          return true;
-        }
+      heldByAny();
+      assert availRight();
+      return availCount > 0;
+    }
+
+    /** Needed blocks some holder is known to have (up to date after {@link #heldByAny}). */
+    int availCount() {
+      return availCount;
+    }
+
+    /** Word {@code w} of {@link #avail} after a change to the union or to what we need. */
+    private void availWord(int w) {
+      long a = unionOfKnown[w] & need(w);
+      availCount += Long.bitCount(a) - Long.bitCount(avail[w]);
+      avail[w] = a;
+    }
+
+    private void availAll() {
+      for (int w = 0; w < avail.length; w++) {
+        availWord(w);
       }
-      return false;
+    }
+
+    private boolean availRight() {
+      int c = 0;
+      for (int w = 0; w < avail.length; w++) {
+        long a = unionOfKnown[w] & need(w);
+        if (a != avail[w]) {
+          return false;
+        }
+        c += Long.bitCount(a);
+      }
+      return c == availCount;
+    }
+
+    void setHave(int b) {
+      set(have, b);
+      availWord(b >>> 6);
+    }
+
+    void setRequested(int b) {
+      set(requested, b);
+      availWord(b >>> 6);
+    }
+
+    void clearRequested(int b) {
+      clear(requested, b);
+      availWord(b >>> 6);
+    }
+
+    void setClaimed(int b) {
+      set(claimed, b);
+      availWord(b >>> 6);
+    }
+
+    void clearClaimed(int b) {
+      clear(claimed, b);
+      availWord(b >>> 6);
     }
 
     /** What any holder is known to have, recounted first if a holder's known set shrank. */
@@ -563,6 +666,7 @@ public final class DownloadLoop {
           }
         }
         heldStale = false;
+        availAll();
       }
       return unionOfKnown;
     }
@@ -574,6 +678,7 @@ public final class DownloadLoop {
      */
     void learned(Holder h, int w, long fresh, long bits) {
       unionOfKnown[w] |= bits;
+      availWord(w);
       version++;
       if (walkOrdinary[h.slot]) {
         twice[w] |= once[w] & fresh;
@@ -585,6 +690,7 @@ public final class DownloadLoop {
     void holdsAll(Holder h) {
       fillAll(h.known, n);
       fillAll(unionOfKnown, n);
+      availAll();
       version++;
       recount = true;
     }
@@ -1035,7 +1141,7 @@ public final class DownloadLoop {
       default -> throw new IllegalStateException("unhandled outcome " + outcome);
     }
     if (live && !get(t.have, b) && t.asking[b] == 0) {
-      clear(t.requested, b);
+      t.clearRequested(b);
     }
     if (outcome == Outcome.OK && inFlight < s.requestsInFlight() - 1) {
       fillPeer(p, now); // nothing else changed for the other peers
@@ -1051,7 +1157,7 @@ public final class DownloadLoop {
       return;
     }
     long now = clock.getAsLong();
-    clear(t.claimed, block);
+    t.clearClaimed(block);
     t.lastOriginProgress = now;
     t.originFailures = 0;
     acquired(t, block, now);
@@ -1070,7 +1176,7 @@ public final class DownloadLoop {
     Task t = o.task;
     t.originActive--;
     for (int b = o.first; b < o.first + o.count; b++) {
-      clear(t.claimed, b);
+      t.clearClaimed(b);
     }
     if (t.dropped) {
       return;
@@ -1297,12 +1403,9 @@ public final class DownloadLoop {
 
   /** Needed blocks some holder is known to have: {@link #knownNeeded}'s first bound, its exact value when every holder may be asked for all it has. */
   private static int knownBound(Task t) {
-    long[] held = t.heldByAny();
-    int bound = 0;
-    for (int w = 0; w < held.length; w++) {
-      bound += Long.bitCount(held[w] & t.need(w));
-    }
-    return bound;
+    t.heldByAny();
+    assert t.availRight();
+    return t.availCount();
   }
 
   /** Actions decided since the last call, oldest first. */
@@ -1423,8 +1526,8 @@ public final class DownloadLoop {
     if (get(t.have, b)) {
       return;
     }
-    set(t.have, b);
-    clear(t.requested, b);
+    t.setHave(b);
+    t.clearRequested(b);
     t.missing--;
     t.lastProgress = now;
     if (t.missing == 0) {
@@ -1750,7 +1853,7 @@ public final class DownloadLoop {
   /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
   private boolean fetching(Task t, Holder h, long now) {
     if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
-      h.fetching = view.fetching(h.peer.endpoint, t.ref.id(), now, takeoverNanos * 2);
+      h.fetching = view.fetching(h.peer.endpoint, h.peer.node, t.ref.id(), now, takeoverNanos * 2);
       h.sourceAt = now;
       if (!h.removed) {
         h.task.walkSourceAt[h.slot] = now;
@@ -1788,7 +1891,7 @@ public final class DownloadLoop {
       return false;
     }
     if (h.seedAt == NONE || now - h.seedAt >= VIEW_REFRESH_NANOS) {
-      h.seed = !view.wanted(h.peer.endpoint, t.ref.id(), now);
+      h.seed = !view.wanted(h.peer.endpoint, h.peer.node, t.ref.id(), now);
       h.seedAt = now;
     }
     return h.seed;
@@ -1993,7 +2096,7 @@ public final class DownloadLoop {
     if (++t.asked >= LOW_WATER) {
       t.lowSince = NONE;
     }
-    set(t.requested, b);
+    t.setRequested(b);
     stats.blockRequests++;
     out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b, kind));
   }
@@ -2399,7 +2502,7 @@ public final class DownloadLoop {
       origins.remove(o.id);
       o.task.originActive--;
       for (int b = o.first; b < o.first + o.count; b++) {
-        clear(o.task.claimed, b);
+        o.task.clearClaimed(b);
       }
     }
     dirty = true; // the blocks given back may be with a holder already
@@ -2505,7 +2608,7 @@ public final class DownloadLoop {
       while (b + count < t.n && count < s.originRangeBlocks() && get(unheld, b + count)
           && reason(t, b + count, others) == why) {
         clear(unheld, b + count);
-        set(t.claimed, b + count);
+        t.setClaimed(b + count);
         count++;
       }
       long id = nextId++;
@@ -2537,6 +2640,9 @@ public final class DownloadLoop {
   private void drop(Task t) {
     tasks.remove(t.ref.id());
     t.dropped = true;
+    for (Holder h : t.holders) {
+      h.peer.unhold(h); // the segment's holders stay with it (Task#holding), not with their peers
+    }
     for (Iterator<OriginReq> it = origins.values().iterator(); it.hasNext(); ) {
       OriginReq o = it.next();
       if (o.task == t) {

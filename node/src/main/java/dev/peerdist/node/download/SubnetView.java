@@ -82,6 +82,8 @@ public final class SubnetView {
   private final dev.peerdist.discovery.PeerEndpoint[] endpointKeys = new dev.peerdist.discovery.PeerEndpoint[ENDPOINT_CACHE];
   private final long[] endpointIds = new long[ENDPOINT_CACHE];
   private static final int ENDPOINT_CACHE = 1024;
+  /** Bumped whenever what {@link #nodeAt} answers may have changed (a mapping added, changed or gone). */
+  private int endpointEpoch;
   /** Up to this many fetchers of a segment are looked through before its wanters' index ({@link Wanted#fetchTime}). */
   private static final int FETCHER_SCAN = 16;
   /**
@@ -323,10 +325,14 @@ public final class SubnetView {
       if (before != null && !before.equals(endpoint)) {
         nodeAt.remove(before);
         java.util.Arrays.fill(endpointKeys, null);
+        endpointEpoch++;
       }
       Long was = nodeAt.put(endpoint, nodeId);
       if (was != null && was != nodeId) {
         java.util.Arrays.fill(endpointKeys, null);
+      }
+      if (was == null || was != nodeId) {
+        endpointEpoch++; // what nodeAt answers changed (NodeMemo)
       }
     }
     for (int i = 0; i < segments.size(); i++) {
@@ -687,7 +693,16 @@ public final class SubnetView {
    */
   public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now,
       long withinNanos) {
-    long id = nodeAt(endpoint);
+    return fetching(endpoint, null, segment, now, withinNanos);
+  }
+
+  /**
+   * As {@link #fetching(dev.peerdist.discovery.PeerEndpoint, SegmentId, long, long)}, with the
+   * caller's memo of {@code endpoint}'s node id (one memo per endpoint).
+   */
+  public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, NodeMemo memo, SegmentId segment,
+      long now, long withinNanos) {
+    long id = nodeAt(endpoint, memo);
     if (id < 0) {
       return false;
     }
@@ -705,6 +720,30 @@ public final class SubnetView {
     lastSegment = id;
     lastWanted = w;
     return w;
+  }
+
+  /**
+   * What a caller remembers of {@link #nodeAt} for one endpoint of its own (a loop keeps one per
+   * peer): the answer, good while no mapping of this view changed since. It spares hashing the
+   * endpoint (an address, by value) each time the loop looks up a holder's flags.
+   */
+  public static final class NodeMemo {
+    private SubnetView view;
+    private int epoch;
+    private long id;
+  }
+
+  /** {@link #nodeAt(dev.peerdist.discovery.PeerEndpoint)}, through {@code memo} (null: none). */
+  private long nodeAt(dev.peerdist.discovery.PeerEndpoint endpoint, NodeMemo memo) {
+    if (memo == null) {
+      return nodeAt(endpoint);
+    }
+    if (memo.view != this || memo.epoch != endpointEpoch) {
+      memo.id = nodeAt(endpoint);
+      memo.view = this;
+      memo.epoch = endpointEpoch;
+    }
+    return memo.id;
   }
 
   /** The node id serving PCCRR at {@code endpoint} (tagged probers only), or -1. */
@@ -774,7 +813,13 @@ public final class SubnetView {
    * cache server that held it all along. False for endpoints not heard in a tagged probe.
    */
   public synchronized boolean wanted(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now) {
-    long id = nodeAt(endpoint);
+    return wanted(endpoint, null, segment, now);
+  }
+
+  /** As {@link #wanted(dev.peerdist.discovery.PeerEndpoint, SegmentId, long)}, with the caller's memo of the endpoint's node id. */
+  public synchronized boolean wanted(dev.peerdist.discovery.PeerEndpoint endpoint, NodeMemo memo, SegmentId segment,
+      long now) {
+    long id = nodeAt(endpoint, memo);
     if (id < 0) {
       return false;
     }
