@@ -118,6 +118,8 @@ public final class DownloadLoop {
   private final RandomGenerator random;
   private List<Action> out = new ArrayList<>();
   private final LinkedHashMap<SegmentId, Task> tasks = new LinkedHashMap<>();
+  /** {@link #tasks}' values in the same order, walked as an array (every tick walks them a few times). */
+  private final ArrayList<Task> inOrder = new ArrayList<>();
   private final Map<PeerEndpoint, Peer> peers = new HashMap<>();
   private final Map<Long, Req> requests = new HashMap<>();
   /** Block lists asked for, by request id (nothing depends on their order). */
@@ -403,6 +405,9 @@ public final class DownloadLoop {
     long lastProgress;
     long fetcher = NONE;
     long fetcherSince;
+    /** The ranking {@link DownloadLoop#elected} last chose {@link #electedNode} from, with no suspects (null: none). */
+    long[] electedFrom;
+    long electedNode;
     boolean takeover;
     int originActive;
     long lastOriginProgress;
@@ -841,6 +846,7 @@ public final class DownloadLoop {
       t.firstProbe = probedAtNanos;
     }
     tasks.put(ref.id(), t);
+    inOrder.add(t);
     dirty = true;
   }
 
@@ -854,7 +860,7 @@ public final class DownloadLoop {
 
   /** Adds a peer that is asked for every wanted segment (configured peers, cache servers). */
   public void alwaysAsk(PeerEndpoint peer) {
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       matched(peer, t.ref.id(), -1, false);
     }
   }
@@ -1202,13 +1208,13 @@ public final class DownloadLoop {
     long now = clock.getAsLong();
     lastTick = now;
     hedges(now);
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       lists(t, now);
     }
     demotions(now);
     probes(now);
     planOrigin(now);
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS && !t.holders.isEmpty()) {
         dirty = true;
         break;
@@ -1253,7 +1259,7 @@ public final class DownloadLoop {
     at = Math.min(at, lastExpire + 60_000_000_001L);
     boolean listSlots = lists.size() < MAX_LISTS_IN_FLIGHT;
     boolean originSlots = origins.size() < s.originFlows();
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.predecessorsDue) {
         return 0;
       }
@@ -1466,7 +1472,7 @@ public final class DownloadLoop {
     long now = clock.getAsLong();
     StringBuilder b = new StringBuilder();
     b.append("in flight ").append(inFlight).append(", origin ").append(origins.size()).append('\n');
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       b.append(t.ref.id().toString(), 0, 12).append(": missing ").append(t.missing).append(" requested ")
           .append(count(t.requested)).append(" claimed ").append(count(t.claimed)).append(" origin ")
           .append(t.originActive).append(" fetcher ").append(t.fetcher == nodeId ? "self" : Long.toHexString(t.fetcher))
@@ -1590,7 +1596,7 @@ public final class DownloadLoop {
 
   /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
   private void forget(Peer p, FallbackReason why) {
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.removeHolderOf(p)) {
         if (t.lostHolders == null || rank(why) >= rank(t.lostHolders)) {
           t.lostHolders = why;
@@ -1675,7 +1681,7 @@ public final class DownloadLoop {
       dirty = true; // look again when a request ends
       return;
     }
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       int k = t.holders.size();
       if (k == 0) {
         continue;
@@ -1702,7 +1708,7 @@ public final class DownloadLoop {
     // seed takes one or two requests of ours at a time, and a later segment's first copies must
     // not wait behind an earlier segment's fallbacks.
     fallbacks = true;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.holders.isEmpty() || !t.pickable()) {
         continue;
       }
@@ -2075,7 +2081,7 @@ public final class DownloadLoop {
       return;
     }
     partialFills = true;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       Holder h = t.pickable() ? t.holding(p) : null;
       if (h == null) {
         continue;
@@ -2326,7 +2332,7 @@ public final class DownloadLoop {
    */
   private void probes(long now) {
     boolean any = false;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (now >= t.nextProbe) {
         any = true;
         break;
@@ -2338,12 +2344,12 @@ public final class DownloadLoop {
     long soon = now + s.probeMin().toNanos() / 2;
     List<Task> due = new ArrayList<>();
     int fetching = 0;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.originActive > 0 && soon >= t.nextProbe) {
         due.add(fetching++, t);
       }
     }
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.originActive == 0 && soon >= t.nextProbe && due.size() < PROBE_IDS) {
         due.add(t);
       }
@@ -2410,13 +2416,24 @@ public final class DownloadLoop {
    * tried: in the 300-node × 1 GiB model it sent 1.035 × the package over the WAN instead of 1.004.)
    */
   private long elected(Task t, long now) {
-    for (long id : view.ranking(t.ref.id(), now)) {
+    long[] ranking = view.ranking(t.ref.id(), now);
+    boolean plain = t.suspects.isEmpty();
+    if (plain && ranking == t.electedFrom) {
+      // The same ranking (the view hands out a new array when it ranks again) and no suspects: the
+      // same node, without scoring the candidates again.
+      return t.electedNode;
+    }
+    long e = nodeId;
+    for (long id : ranking) {
       if (id != nodeId && !suspect(t, id, now)) {
         // Ranking is best first: the best other candidate, against this node.
-        return outranks(nodeId, id, t) ? nodeId : id;
+        e = outranks(nodeId, id, t) ? nodeId : id;
+        break;
       }
     }
-    return nodeId;
+    t.electedFrom = plain ? ranking : null;
+    t.electedNode = e;
+    return e;
   }
 
   /** Nanoseconds since {@code at}, a {@link SubnetView} time; {@code Long.MAX_VALUE} for never. */
@@ -2512,7 +2529,7 @@ public final class DownloadLoop {
     if (origins.size() >= s.originFlows()) {
       return;
     }
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (origins.size() >= s.originFlows()) {
         return;
       }
@@ -2639,6 +2656,7 @@ public final class DownloadLoop {
 
   private void drop(Task t) {
     tasks.remove(t.ref.id());
+    inOrder.remove(t);
     t.dropped = true;
     for (Holder h : t.holders) {
       h.peer.unhold(h); // the segment's holders stay with it (Task#holding), not with their peers
