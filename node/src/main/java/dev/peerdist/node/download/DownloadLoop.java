@@ -374,6 +374,8 @@ public final class DownloadLoop {
      */
     private final long[] avail;
     private int availCount;
+    /** {@link #need} per word, kept with {@link #avail} (one array read instead of three). */
+    private final long[] needs;
     /** A holder's known set shrank since {@link #unionOfKnown} was counted. */
     private boolean heldStale;
     /**
@@ -431,10 +433,14 @@ public final class DownloadLoop {
       this.firstListed = new long[n];
       this.unionOfKnown = new long[words];
       this.avail = new long[words];
+      this.needs = new long[words];
       this.once = new long[words];
       this.twice = new long[words];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
         set(have, i);
+      }
+      for (int w = 0; w < words; w++) {
+        needs[w] = needWord(w);
       }
       this.missing = n - count(have);
       this.created = now;
@@ -613,7 +619,8 @@ public final class DownloadLoop {
 
     /** Word {@code w} of {@link #avail} after a change to the union or to what we need. */
     private void availWord(int w) {
-      long a = unionOfKnown[w] & need(w);
+      needs[w] = needWord(w);
+      long a = unionOfKnown[w] & needs[w];
       availCount += Long.bitCount(a) - Long.bitCount(avail[w]);
       avail[w] = a;
     }
@@ -627,8 +634,8 @@ public final class DownloadLoop {
     private boolean availRight() {
       int c = 0;
       for (int w = 0; w < avail.length; w++) {
-        long a = unionOfKnown[w] & need(w);
-        if (a != avail[w]) {
+        long a = unionOfKnown[w] & needWord(w);
+        if (a != avail[w] || needs[w] != needWord(w)) {
           return false;
         }
         c += Long.bitCount(a);
@@ -789,8 +796,13 @@ public final class DownloadLoop {
       return h.ordinary ? twice[w] | (once[w] & ~h.known[w]) : once[w];
     }
 
-    /** Blocks we lack that nobody is fetching for us yet. */
+    /** Blocks we lack that nobody is fetching for us yet (kept in {@link #needs}). */
     long need(int w) {
+      return needs[w];
+    }
+
+    /** {@link #need} counted from the bit sets. */
+    private long needWord(int w) {
       long m = ~(have[w] | requested[w] | claimed[w]);
       return w == lastWord ? m & tailMask : m;
     }
