@@ -67,7 +67,13 @@ public final class SubnetView {
 
   private final long membershipNanos;
   private final int answerTarget;
-  private final Map<SegmentId, Wanted> segments = new LinkedHashMap<>(64, 0.75f, true);
+  /**
+   * The segments heard, least recently used first by {@link Wanted#used} (a look-up or a probe
+   * stamps it): the order of an access-ordered map without relinking an entry at every look-up.
+   */
+  private final Map<SegmentId, Wanted> segments = new HashMap<>(64);
+  /** The last {@link Wanted#used} stamp given. */
+  private long uses;
   private final Map<Long, Long> fetching = new HashMap<>();
   /** Where tagged wanters serve PCCRR (probe source address + tag port), by node id. */
   private final Map<Long, dev.peerdist.discovery.PeerEndpoint> endpoints = new HashMap<>();
@@ -158,7 +164,12 @@ public final class SubnetView {
     long[] ringOf;
     long ringAt = Long.MIN_VALUE;
 
+    /** When it was last looked up or heard, in {@link #uses} ({@link #segments}' order). */
+    long used;
+    final SegmentId id;
+
     Wanted(SegmentId id) {
+      this.id = id;
       this.segmentHash = hash(id);
     }
 
@@ -338,6 +349,7 @@ public final class SubnetView {
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
       Wanted w = this.segments.computeIfAbsent(id, Wanted::new);
+      w.used = ++uses;
       lastSegment = id;
       lastWanted = w;
       int slot = w.slot(nodeId);
@@ -361,9 +373,13 @@ public final class SubnetView {
       fetching(nodeId, now);
     }
     while (this.segments.size() > MAX_SEGMENTS) {
-      Iterator<SegmentId> it = this.segments.keySet().iterator();
-      it.next();
-      it.remove();
+      Wanted eldest = null; // the least recently used (a scan, only when a segment beyond the bound is heard)
+      for (Wanted w : this.segments.values()) {
+        if (eldest == null || w.used < eldest.used) {
+          eldest = w;
+        }
+      }
+      this.segments.remove(eldest.id);
       lastSegment = null;
       lastWanted = null;
     }
@@ -717,6 +733,9 @@ public final class SubnetView {
       return lastWanted;
     }
     Wanted w = segments.get(id);
+    if (w != null) {
+      w.used = ++uses;
+    }
     lastSegment = id;
     lastWanted = w;
     return w;
@@ -956,6 +975,12 @@ public final class SubnetView {
 
   /** Segments tracked, for tests and status. */
   public synchronized List<SegmentId> segments() {
-    return new ArrayList<>(segments.keySet());
+    List<Wanted> byUse = new ArrayList<>(segments.values());
+    byUse.sort(java.util.Comparator.comparingLong(w -> w.used));
+    List<SegmentId> ids = new ArrayList<>(byUse.size());
+    for (Wanted w : byUse) {
+      ids.add(w.id);
+    }
+    return ids;
   }
 }

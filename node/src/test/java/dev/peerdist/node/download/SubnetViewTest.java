@@ -141,6 +141,29 @@ class SubnetViewTest {
     assertTrue(view.fetching(b, memo300, seg, now + 3, 5_000_000_000L)); // a memo of "nobody" is looked up again
   }
 
+  /** Beyond its bound the view forgets the segment looked up or heard least recently. */
+  @Test
+  void theLeastRecentlyUsedSegmentIsForgottenFirst() {
+    SubnetView view = new SubnetView(S);
+    long now = 1_000_000_000L;
+    List<SegmentId> ids = new ArrayList<>();
+    for (int i = 0; i <= SubnetView.MAX_SEGMENTS; i++) {
+      ids.add(segment(1000 + i));
+    }
+    for (int i = 0; i < SubnetView.MAX_SEGMENTS; i++) {
+      view.heard(1 + i % 7, List.of(ids.get(i)), 0, now);
+    }
+    assertEquals(1, view.wanters(ids.get(0), now)); // looked up: now the most recently used
+    view.heard(9, List.of(ids.get(SubnetView.MAX_SEGMENTS)), 0, now);
+    List<SegmentId> kept = view.segments();
+    assertEquals(SubnetView.MAX_SEGMENTS, kept.size());
+    assertFalse(kept.contains(ids.get(1)), "the least recently used segment is forgotten");
+    assertEquals(ids.get(2), kept.get(0));
+    assertEquals(ids.get(0), kept.get(kept.size() - 2));
+    assertEquals(ids.get(SubnetView.MAX_SEGMENTS), kept.get(kept.size() - 1));
+    assertEquals(0, view.wanters(ids.get(1), now));
+  }
+
   private static double thin(long holders) {
     return holders == 0 ? 1 : Math.min(1.0, (double) S.answerTarget() / holders);
   }
