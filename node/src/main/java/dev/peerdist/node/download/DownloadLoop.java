@@ -193,9 +193,9 @@ public final class DownloadLoop {
      * of a peer already at hand, not a hash map per segment; see {@link Task#holding}).
      */
     private Holder[] holdings = new Holder[2];
+    private int holdingCount;
     /** Its node id as the view last told it ({@link SubnetView#fetching}, {@link SubnetView#wanted}). */
     final SubnetView.NodeMemo node = new SubnetView.NodeMemo();
-    private int holdingCount;
 
     Peer(PeerEndpoint endpoint) {
       this.endpoint = endpoint;
@@ -466,7 +466,7 @@ public final class DownloadLoop {
     /**
      * Per holder, in {@link #holders}' order: its {@code exact}, {@code blind}, {@code listing} and
      * {@code complete} flags ({@link #EXACT} ...) and its {@code nextList}, side by side so that the
-     * walks of {@link #lists} (every tick) read two small arrays instead of every holder's object.
+     * walks of {@link #lists} (every tick) read small arrays instead of every holder's object.
      */
     byte[] walkState = new byte[8];
     long[] walkNext = new long[8];
