@@ -99,6 +99,11 @@ public final class DownloadLoop {
   /** Complete holders are kept for rare blocks while partial holders outnumber them this many times. */
   static final int SPARE_RATIO = 4;
   private static final FallbackReason[] REASONS = FallbackReason.values();
+  /** Bits of {@link Task#walkState}. */
+  private static final int EXACT = 1;
+  private static final int BLIND = 2;
+  private static final int LISTING = 4;
+  private static final int COMPLETE = 8;
   /**
    * The longest a driver that ticks only when {@link #wakeAt} says so sleeps while segments are in
    * progress: what only the subnet view changes (who is elected fetcher, whether a chosen fetcher is
@@ -113,6 +118,8 @@ public final class DownloadLoop {
   private final RandomGenerator random;
   private List<Action> out = new ArrayList<>();
   private final LinkedHashMap<SegmentId, Task> tasks = new LinkedHashMap<>();
+  /** {@link #tasks}' values in the same order, walked as an array (every tick walks them a few times). */
+  private final ArrayList<Task> inOrder = new ArrayList<>();
   private final Map<PeerEndpoint, Peer> peers = new HashMap<>();
   private final Map<Long, Req> requests = new HashMap<>();
   /** Block lists asked for, by request id (nothing depends on their order). */
@@ -181,8 +188,43 @@ public final class DownloadLoop {
     /** Smoothed time from request to answer, nanoseconds (0 = none measured yet). */
     double latency;
 
+    /**
+     * Its holdings of the segments in progress, one per segment at most (a few: a lookup is a scan
+     * of a peer already at hand, not a hash map per segment; see {@link Task#holding}).
+     */
+    private Holder[] holdings = new Holder[2];
+    private int holdingCount;
+    /** Its node id as the view last told it ({@link SubnetView#fetching}, {@link SubnetView#wanted}). */
+    final SubnetView.NodeMemo node = new SubnetView.NodeMemo();
+
     Peer(PeerEndpoint endpoint) {
       this.endpoint = endpoint;
+    }
+
+    Holder holding(Task t) {
+      for (int i = 0; i < holdingCount; i++) {
+        if (holdings[i].task == t) {
+          return holdings[i];
+        }
+      }
+      return null;
+    }
+
+    void hold(Holder h) {
+      if (holdingCount == holdings.length) {
+        holdings = java.util.Arrays.copyOf(holdings, 2 * holdingCount);
+      }
+      holdings[holdingCount++] = h;
+    }
+
+    void unhold(Holder h) {
+      for (int i = 0; i < holdingCount; i++) {
+        if (holdings[i] == h) {
+          System.arraycopy(holdings, i + 1, holdings, i, holdingCount - i - 1);
+          holdings[--holdingCount] = null;
+          return;
+        }
+      }
     }
   }
 
@@ -217,18 +259,50 @@ public final class DownloadLoop {
     /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
     boolean fetching;
     long sourceAt = NONE;
-    /** {@link #ordinary} as of the task's last {@link Task#sources} count. */
+    /**
+     * Whether it is an ordinary peer, not a source (a spared seed, {@link DownloadLoop#spared}, or an
+     * origin fetcher, {@link DownloadLoop#fetching}), as of the task's last {@link Task#sources}
+     * count. Only what ordinary peers hold is "common": a block that only sources hold is rare, even
+     * when two seeds hold it, or it would be asked of nobody.
+     */
     boolean ordinary;
     /** Whether the holder is a seed ({@link #seed}), as of {@link #seedAt}. */
     boolean seed;
     long seedAt = NONE;
     /** Removed from its segment's holders ({@link Task#holds}). */
     boolean removed;
+    /** The segment it holds blocks of, and its index in that segment's {@link Task#holders}. */
+    final Task task;
+    int slot;
 
-    Holder(Peer peer, int words, long now) {
+    Holder(Task task, Peer peer, int words, long now) {
+      this.task = task;
       this.peer = peer;
       this.known = new long[words];
       this.added = now;
+    }
+
+    // The walks of {@link #lists} read these from the task's arrays ({@link Task#walkState}): set
+    // them only here.
+
+    void exact(boolean v) {
+      exact = v;
+      task.mirror(this);
+    }
+
+    void blind(boolean v) {
+      blind = v;
+      task.mirror(this);
+    }
+
+    void listing(boolean v) {
+      listing = v;
+      task.mirror(this);
+    }
+
+    void nextList(long at) {
+      nextList = at;
+      task.mirror(this);
     }
   }
 
@@ -281,8 +355,6 @@ public final class DownloadLoop {
     long originAt;
     /** Change only through {@link #addHolder}, {@link #removeHolder} and {@link #removeHolderOf}. */
     final List<Holder> holders = new ArrayList<>();
-    /** The same holders by peer, for {@link #holding}. */
-    private final Map<Peer, Holder> byPeer = new HashMap<>();
     /** Holders with {@code complete} set; change that flag only through {@link #setComplete}. */
     int completeHolders;
     /** Holders with {@code stale} at 2 or more (what {@link #makeRoom} looks for); set it through {@link #setStale}. */
@@ -294,6 +366,16 @@ public final class DownloadLoop {
     boolean unlistedHolders;
     /** What any holder is known to have (OR of their {@code known}): read it through {@link #heldByAny}. */
     private final long[] unionOfKnown;
+    /**
+     * Per word, the needed blocks some holder is known to have ({@code unionOfKnown & need}), and
+     * how many there are: {@link #pickable} and {@link #knownBound} read these instead of five
+     * arrays. Kept as {@link #have}, {@link #requested}, {@link #claimed} (through the setters
+     * below) and the union change; recounted with the union ({@link #heldByAny}).
+     */
+    private final long[] avail;
+    private int availCount;
+    /** {@link #need} per word, kept with {@link #avail} (one array read instead of three). */
+    private final long[] needs;
     /** A holder's known set shrank since {@link #unionOfKnown} was counted. */
     private boolean heldStale;
     /**
@@ -313,6 +395,8 @@ public final class DownloadLoop {
     private final Map<Peer, Long> readopt = new HashMap<>(4);
     int missing;
     int refs = 1;
+    /** Taken out of {@link #tasks} ({@link #drop}): what {@code tasks.get(ref.id()) != this} says, without hashing. */
+    boolean dropped;
     final long created;
     long firstProbe = NONE;
     long nextProbe;
@@ -323,6 +407,9 @@ public final class DownloadLoop {
     long lastProgress;
     long fetcher = NONE;
     long fetcherSince;
+    /** The ranking {@link DownloadLoop#elected} last chose {@link #electedNode} from, with no suspects (null: none). */
+    long[] electedFrom;
+    long electedNode;
     boolean takeover;
     int originActive;
     long lastOriginProgress;
@@ -345,10 +432,15 @@ public final class DownloadLoop {
       this.failure = new byte[n];
       this.firstListed = new long[n];
       this.unionOfKnown = new long[words];
+      this.avail = new long[words];
+      this.needs = new long[words];
       this.once = new long[words];
       this.twice = new long[words];
       for (int i = held.nextSetBit(0); i >= 0 && i < n; i = held.nextSetBit(i + 1)) {
         set(have, i);
+      }
+      for (int w = 0; w < words; w++) {
+        needs[w] = needWord(w);
       }
       this.missing = n - count(have);
       this.created = now;
@@ -358,8 +450,77 @@ public final class DownloadLoop {
       this.lastOriginProgress = now;
     }
 
+    /** {@code p}'s holding of this segment, or null (kept with the peer while the segment is in progress). */
     Holder holding(Peer p) {
-      return byPeer.get(p);
+      if (dropped) {
+        for (Holder h : holders) {
+          if (h.peer == p) {
+            return h;
+          }
+        }
+        return null;
+      }
+      return p.holding(this);
+    }
+
+    /**
+     * Per holder, in {@link #holders}' order: its {@code exact}, {@code blind}, {@code listing} and
+     * {@code complete} flags ({@link #EXACT} ...) and its {@code nextList}, side by side so that the
+     * walks of {@link #lists} (every tick) read small arrays instead of every holder's object.
+     */
+    byte[] walkState = new byte[8];
+    long[] walkNext = new long[8];
+    /**
+     * Per holder, in {@link #holders}' order: its {@code sourceAt} and {@code fetching} (written only
+     * by {@link DownloadLoop#fetching}) and its {@code ordinary} flag as of the last {@link #sources}
+     * count, for that count's walk.
+     */
+    long[] walkSourceAt = new long[8];
+    boolean[] walkFetching = new boolean[8];
+    boolean[] walkOrdinary = new boolean[8];
+    /**
+     * Something other than a holder's known set growing changed since the last {@link #sources}
+     * count (a holder came or went, a complete flag changed, a known set shrank or was filled):
+     * the next count ORs the known sets again instead of keeping the counts grown since.
+     */
+    boolean recount = true;
+
+    /** Copies {@code h}'s flags and next list time into the walk arrays (a holder no longer held has none). */
+    void mirror(Holder h) {
+      if (!h.removed) {
+        walkState[h.slot] = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
+            | (h.complete ? COMPLETE : 0));
+        walkNext[h.slot] = h.nextList;
+      }
+    }
+
+    /** Takes {@code h} out of {@link #holders} and the walk arrays; the holders after it move up one. */
+    private void unslot(Holder h) {
+      int i = h.slot;
+      holders.remove(i);
+      int after = holders.size() - i;
+      System.arraycopy(walkState, i + 1, walkState, i, after);
+      System.arraycopy(walkNext, i + 1, walkNext, i, after);
+      System.arraycopy(walkSourceAt, i + 1, walkSourceAt, i, after);
+      System.arraycopy(walkFetching, i + 1, walkFetching, i, after);
+      System.arraycopy(walkOrdinary, i + 1, walkOrdinary, i, after);
+      for (int k = i; k < holders.size(); k++) {
+        holders.get(k).slot = k;
+      }
+    }
+
+    /** Whether the walk arrays say what the holders say (for assertions). */
+    boolean mirrored() {
+      for (int i = 0; i < holders.size(); i++) {
+        Holder h = holders.get(i);
+        byte state = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
+            | (h.complete ? COMPLETE : 0));
+        if (h.slot != i || h.task != this || h.removed || walkState[i] != state || walkNext[i] != h.nextList
+            || walkSourceAt[i] != h.sourceAt || walkFetching[i] != h.fetching || walkOrdinary[i] != h.ordinary) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** {@code p}'s list failed when it was adopted: not adopted again before {@code at}. */
@@ -385,6 +546,8 @@ public final class DownloadLoop {
         h.complete = complete;
         completeHolders += complete ? 1 : -1;
         version++;
+        recount = true;
+        mirror(h);
       }
     }
 
@@ -395,16 +558,29 @@ public final class DownloadLoop {
 
     void addHolder(Holder h) {
       staleHolders += h.stale >= 2 ? 1 : 0;
+      h.slot = holders.size();
       holders.add(h);
-      byPeer.put(h.peer, h);
+      if (h.slot == walkState.length) {
+        walkState = java.util.Arrays.copyOf(walkState, 2 * h.slot);
+        walkNext = java.util.Arrays.copyOf(walkNext, 2 * h.slot);
+        walkSourceAt = java.util.Arrays.copyOf(walkSourceAt, 2 * h.slot);
+        walkFetching = java.util.Arrays.copyOf(walkFetching, 2 * h.slot);
+        walkOrdinary = java.util.Arrays.copyOf(walkOrdinary, 2 * h.slot);
+      }
+      mirror(h);
+      walkSourceAt[h.slot] = h.sourceAt;
+      walkFetching[h.slot] = h.fetching;
+      walkOrdinary[h.slot] = h.ordinary;
+      recount = true;
+      h.peer.hold(h);
       unlistedHolders = true;
       unlistedAt = 0;
       version++;
     }
 
     void removeHolder(Holder h) {
-      holders.remove(h);
-      byPeer.remove(h.peer);
+      unslot(h);
+      h.peer.unhold(h);
       h.removed = true;
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
@@ -413,12 +589,13 @@ public final class DownloadLoop {
 
     /** Removes {@code p}'s holding, if any; true if there was one. */
     boolean removeHolderOf(Peer p) {
-      Holder h = byPeer.remove(p);
+      Holder h = holding(p);
       if (h == null) {
         return false;
       }
+      p.unhold(h);
+      unslot(h);
       h.removed = true;
-      holders.remove(h);
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
       staleHolders -= h.stale >= 2 ? 1 : 0;
@@ -430,13 +607,65 @@ public final class DownloadLoop {
      * holder, so {@link #fill} need not look at them one by one.
      */
     boolean pickable() {
-      long[] any = heldByAny();
-      for (int w = 0; w < any.length; w++) {
-        if ((any[w] & need(w)) != 0) {
-          return true;
-        }
+      heldByAny();
+      assert availRight();
+      return availCount > 0;
+    }
+
+    /** Needed blocks some holder is known to have (up to date after {@link #heldByAny}). */
+    int availCount() {
+      return availCount;
+    }
+
+    /** Word {@code w} of {@link #avail} after a change to the union or to what we need. */
+    private void availWord(int w) {
+      needs[w] = needWord(w);
+      long a = unionOfKnown[w] & needs[w];
+      availCount += Long.bitCount(a) - Long.bitCount(avail[w]);
+      avail[w] = a;
+    }
+
+    private void availAll() {
+      for (int w = 0; w < avail.length; w++) {
+        availWord(w);
       }
-      return false;
+    }
+
+    private boolean availRight() {
+      int c = 0;
+      for (int w = 0; w < avail.length; w++) {
+        long a = unionOfKnown[w] & needWord(w);
+        if (a != avail[w] || needs[w] != needWord(w)) {
+          return false;
+        }
+        c += Long.bitCount(a);
+      }
+      return c == availCount;
+    }
+
+    void setHave(int b) {
+      set(have, b);
+      availWord(b >>> 6);
+    }
+
+    void setRequested(int b) {
+      set(requested, b);
+      availWord(b >>> 6);
+    }
+
+    void clearRequested(int b) {
+      clear(requested, b);
+      availWord(b >>> 6);
+    }
+
+    void setClaimed(int b) {
+      set(claimed, b);
+      availWord(b >>> 6);
+    }
+
+    void clearClaimed(int b) {
+      clear(claimed, b);
+      availWord(b >>> 6);
     }
 
     /** What any holder is known to have, recounted first if a holder's known set shrank. */
@@ -449,34 +678,47 @@ public final class DownloadLoop {
           }
         }
         heldStale = false;
+        availAll();
       }
       return unionOfKnown;
     }
 
-    /** A holder's known set grew by {@code bits} in word {@code w}. */
-    void learned(int w, long bits) {
+    /**
+     * Holder {@code h}'s known set grew by {@code fresh} (blocks it was not known to have) in word
+     * {@code w}, to {@code bits}: what an ordinary holder has once and twice grows with it, as a
+     * count of {@link #sources} would find.
+     */
+    void learned(Holder h, int w, long fresh, long bits) {
       unionOfKnown[w] |= bits;
+      availWord(w);
       version++;
+      if (walkOrdinary[h.slot]) {
+        twice[w] |= once[w] & fresh;
+        once[w] |= fresh;
+      }
     }
 
     /** {@code h} is taken to hold every block of the segment (a full claim, or asked blindly). */
     void holdsAll(Holder h) {
       fillAll(h.known, n);
       fillAll(unionOfKnown, n);
+      availAll();
       version++;
+      recount = true;
     }
 
     /** Some holder's known set lost blocks: {@link #heldByAny} is recounted when next needed. */
     void knownShrank() {
       heldStale = true;
       version++;
+      recount = true;
     }
 
     /**
      * Counts which holders are ordinary peers ({@link Holder#ordinary}) and what they hold once and
      * twice, unless counted already at this instant with no holder changed since. Within one
      * instant a holder's source flag is fixed (it is looked up at most every 250 ms), so this is
-     * what {@link #ordinary} gives holder by holder; counting it once per instant instead of per
+     * what looking at each holder gives; counting it once per instant instead of per
      * pick makes a pass over the holders linear instead of quadratic in their number.
      */
     void sources(long now) {
@@ -488,26 +730,65 @@ public final class DownloadLoop {
         return;
       }
       standing(this, now); // fixed for this instant: spared() reads it
-      int complete = completeHolders;
-      java.util.Arrays.fill(once, 0);
-      java.util.Arrays.fill(twice, 0);
+      assert mirrored();
+      // Each holder's ordinary flag (Holder#ordinary), from the walk arrays: a complete holder
+      // is ordinary unless spared (the same for every complete holder), another unless it fetches
+      // from the origin (looked up again only where due, the holder then read).
+      boolean spared = sparedComplete(this, completeHolders);
       long until = Long.MAX_VALUE;
+      boolean changed = recount;
       for (int i = 0; i < holders.size(); i++) {
-        Holder o = holders.get(i);
-        o.ordinary = ordinary(this, o, complete, now);
-        if (!o.complete) {
-          until = Math.min(until, o.sourceAt + VIEW_REFRESH_NANOS); // looked up by ordinary() just now
-        }
-        if (o.ordinary) {
-          for (int w = 0; w < once.length; w++) {
-            twice[w] |= once[w] & o.known[w];
-            once[w] |= o.known[w];
+        boolean ordinary;
+        if ((walkState[i] & COMPLETE) != 0) {
+          ordinary = !spared;
+        } else {
+          if (walkSourceAt[i] == NONE || now - walkSourceAt[i] >= VIEW_REFRESH_NANOS) {
+            fetching(this, holders.get(i), now);
           }
+          ordinary = !walkFetching[i];
+          until = Math.min(until, walkSourceAt[i] + VIEW_REFRESH_NANOS); // looked up just now if due
+        }
+        if (ordinary != walkOrdinary[i]) {
+          walkOrdinary[i] = ordinary;
+          holders.get(i).ordinary = ordinary;
+          changed = true;
         }
       }
+      if (changed) {
+        // What the ordinary holders have once and twice, counted again; otherwise it is what it
+        // was at the last count plus what they were learned to have since ({@link #learned}).
+        java.util.Arrays.fill(once, 0);
+        java.util.Arrays.fill(twice, 0);
+        for (int i = 0; i < holders.size(); i++) {
+          if (walkOrdinary[i]) {
+            long[] known = holders.get(i).known;
+            for (int w = 0; w < once.length; w++) {
+              twice[w] |= once[w] & known[w];
+              once[w] |= known[w];
+            }
+          }
+        }
+        recount = false;
+      }
+      assert countedRight();
       sourcesAt = now;
       sourcesVersion = version;
       sourcesUntil = until;
+    }
+
+    /** Whether {@link #once} and {@link #twice} are what the ordinary holders' known sets give (for assertions). */
+    private boolean countedRight() {
+      long[] one = new long[once.length];
+      long[] two = new long[once.length];
+      for (Holder o : holders) {
+        if (o.ordinary) {
+          for (int w = 0; w < once.length; w++) {
+            two[w] |= one[w] & o.known[w];
+            one[w] |= o.known[w];
+          }
+        }
+      }
+      return java.util.Arrays.equals(one, once) && java.util.Arrays.equals(two, twice) && mirrored();
     }
 
     /** What the ordinary holders other than {@code h} have of word {@code w}; {@link #sources} first. */
@@ -515,8 +796,13 @@ public final class DownloadLoop {
       return h.ordinary ? twice[w] | (once[w] & ~h.known[w]) : once[w];
     }
 
-    /** Blocks we lack that nobody is fetching for us yet. */
+    /** Blocks we lack that nobody is fetching for us yet (kept in {@link #needs}). */
     long need(int w) {
+      return needs[w];
+    }
+
+    /** {@link #need} counted from the bit sets. */
+    private long needWord(int w) {
       long m = ~(have[w] | requested[w] | claimed[w]);
       return w == lastWord ? m & tailMask : m;
     }
@@ -572,6 +858,7 @@ public final class DownloadLoop {
       t.firstProbe = probedAtNanos;
     }
     tasks.put(ref.id(), t);
+    inOrder.add(t);
     dirty = true;
   }
 
@@ -585,7 +872,7 @@ public final class DownloadLoop {
 
   /** Adds a peer that is asked for every wanted segment (configured peers, cache servers). */
   public void alwaysAsk(PeerEndpoint peer) {
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       matched(peer, t.ref.id(), -1, false);
     }
   }
@@ -616,7 +903,7 @@ public final class DownloadLoop {
         p = new Peer(peer);
         peers.put(peer, p);
       }
-      h = new Holder(p, t.have.length, now);
+      h = new Holder(t, p, t.have.length, now);
       t.addHolder(h);
     }
     if (whole) {
@@ -627,13 +914,13 @@ public final class DownloadLoop {
           listed(t, w, all[w] & ~h.known[w], now);
         }
         t.holdsAll(h);
-        h.exact = true;
-        h.blind = false;
+        h.exact(true);
+        h.blind(false);
         t.setComplete(h, true);
         t.lastProgress = now;
       }
     } else if (!h.exact || blocks > count(h.known)) {
-      h.nextList = now; // learn exactly which blocks, now
+      h.nextList(now); // learn exactly which blocks, now
     }
     if (blocks > 0) {
       h.claimed = true;
@@ -670,7 +957,7 @@ public final class DownloadLoop {
     long took = Math.max(0, now - lr.sentAt);
     listLatency = listLatency == 0 ? took : listLatency + (took - listLatency) / 8;
     Holder h = lr.holding;
-    h.listing = false;
+    h.listing(false);
     Task t = lr.task;
     listAnswered(t, h, held, failure, now);
     if (t.holds(h) && !h.exact && !h.blind) {
@@ -680,7 +967,7 @@ public final class DownloadLoop {
   }
 
   private void listAnswered(Task t, Holder h, long[] held, Outcome failure, long now) {
-    if (tasks.get(t.ref.id()) != t || !t.holds(h)) {
+    if (t.dropped || !t.holds(h)) {
       return;
     }
     if (held == null && h.adopted && !h.exact) {
@@ -714,10 +1001,10 @@ public final class DownloadLoop {
         // It answers but cannot tell us (a peer that does not serve lists): ask it blindly. A
         // timeout says nothing of the kind: the peer is slow (short of CPU) or gone, and guessing
         // that it holds everything would hide those blocks from the origin fetcher.
-        h.blind = true;
+        h.blind(true);
         t.holdsAll(h);
       }
-      h.nextList = now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1));
+      h.nextList(now + (s.blockListInterval().toNanos() << Math.min(5, h.listFailures + 1)));
       fill(now);
       return;
     }
@@ -726,9 +1013,9 @@ public final class DownloadLoop {
       // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
       h.listFailures++;
       h.peer.backoffUntil = now + s.busyBackoff().toNanos();
-      h.nextList = now + s.busyBackoff().toNanos();
+      h.nextList(now + s.busyBackoff().toNanos());
       if (h.listFailures >= 3) {
-        h.blind = true;
+        h.blind(true);
         t.holdsAll(h);
       }
       fill(now);
@@ -762,17 +1049,17 @@ public final class DownloadLoop {
         t.knownShrank(); // it lists less than before (evicted)
       }
       h.known[w] = next[w];
-      t.learned(w, next[w]);
+      t.learned(h, w, fresh, next[w]);
     }
     t.setStale(h, useful ? 0 : Math.min(3, h.stale + 1));
     boolean fresh = useful;
-    h.exact = true;
-    h.blind = false;
+    h.exact(true);
+    h.blind(false);
     t.setComplete(h, count(next) == t.n);
     if (grew) {
       t.lastProgress = now;
     }
-    h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
+    h.nextList(now + (s.blockListInterval().toNanos() << h.stale));
     if (fresh) {
       fillHolding(t, h, now);
     }
@@ -798,7 +1085,7 @@ public final class DownloadLoop {
       p.latency = p.latency == 0 ? took : 0.8 * p.latency + 0.2 * took;
     }
     Task t = r.task;
-    boolean live = tasks.get(t.ref.id()) == t;
+    boolean live = !t.dropped;
     int b = r.block;
     if (--t.asked < LOW_WATER && t.lowSince == NONE) {
       t.lowSince = now;
@@ -840,13 +1127,13 @@ public final class DownloadLoop {
               stats.peersForgotten++;
             } else {
               // Refresh what it holds now (it may have evicted the segment).
-              h.exact = false;
+              h.exact(false);
               t.unlistedHolders = true;
               t.unlistedAt = 0;
               t.setComplete(h, false);
               java.util.Arrays.fill(h.known, 0);
               t.knownShrank();
-              h.nextList = now;
+              h.nextList(now);
             }
           }
         }
@@ -872,7 +1159,7 @@ public final class DownloadLoop {
       default -> throw new IllegalStateException("unhandled outcome " + outcome);
     }
     if (live && !get(t.have, b) && t.asking[b] == 0) {
-      clear(t.requested, b);
+      t.clearRequested(b);
     }
     if (outcome == Outcome.OK && inFlight < s.requestsInFlight() - 1) {
       fillPeer(p, now); // nothing else changed for the other peers
@@ -888,7 +1175,7 @@ public final class DownloadLoop {
       return;
     }
     long now = clock.getAsLong();
-    clear(t.claimed, block);
+    t.clearClaimed(block);
     t.lastOriginProgress = now;
     t.originFailures = 0;
     acquired(t, block, now);
@@ -907,9 +1194,9 @@ public final class DownloadLoop {
     Task t = o.task;
     t.originActive--;
     for (int b = o.first; b < o.first + o.count; b++) {
-      clear(t.claimed, b);
+      t.clearClaimed(b);
     }
-    if (tasks.get(t.ref.id()) != t) {
+    if (t.dropped) {
       return;
     }
     long now = clock.getAsLong();
@@ -933,13 +1220,13 @@ public final class DownloadLoop {
     long now = clock.getAsLong();
     lastTick = now;
     hedges(now);
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       lists(t, now);
     }
     demotions(now);
     probes(now);
     planOrigin(now);
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.lowSince != NONE && now - t.lowSince >= STARVE_NANOS && !t.holders.isEmpty()) {
         dirty = true;
         break;
@@ -984,7 +1271,7 @@ public final class DownloadLoop {
     at = Math.min(at, lastExpire + 60_000_000_001L);
     boolean listSlots = lists.size() < MAX_LISTS_IN_FLIGHT;
     boolean originSlots = origins.size() < s.originFlows();
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.predecessorsDue) {
         return 0;
       }
@@ -1134,12 +1421,9 @@ public final class DownloadLoop {
 
   /** Needed blocks some holder is known to have: {@link #knownNeeded}'s first bound, its exact value when every holder may be asked for all it has. */
   private static int knownBound(Task t) {
-    long[] held = t.heldByAny();
-    int bound = 0;
-    for (int w = 0; w < held.length; w++) {
-      bound += Long.bitCount(held[w] & t.need(w));
-    }
-    return bound;
+    t.heldByAny();
+    assert t.availRight();
+    return t.availCount();
   }
 
   /** Actions decided since the last call, oldest first. */
@@ -1200,7 +1484,7 @@ public final class DownloadLoop {
     long now = clock.getAsLong();
     StringBuilder b = new StringBuilder();
     b.append("in flight ").append(inFlight).append(", origin ").append(origins.size()).append('\n');
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       b.append(t.ref.id().toString(), 0, 12).append(": missing ").append(t.missing).append(" requested ")
           .append(count(t.requested)).append(" claimed ").append(count(t.claimed)).append(" origin ")
           .append(t.originActive).append(" fetcher ").append(t.fetcher == nodeId ? "self" : Long.toHexString(t.fetcher))
@@ -1260,8 +1544,8 @@ public final class DownloadLoop {
     if (get(t.have, b)) {
       return;
     }
-    set(t.have, b);
-    clear(t.requested, b);
+    t.setHave(b);
+    t.clearRequested(b);
     t.missing--;
     t.lastProgress = now;
     if (t.missing == 0) {
@@ -1324,7 +1608,7 @@ public final class DownloadLoop {
 
   /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
   private void forget(Peer p, FallbackReason why) {
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.removeHolderOf(p)) {
         if (t.lostHolders == null || rank(why) >= rank(t.lostHolders)) {
           t.lostHolders = why;
@@ -1409,7 +1693,7 @@ public final class DownloadLoop {
       dirty = true; // look again when a request ends
       return;
     }
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       int k = t.holders.size();
       if (k == 0) {
         continue;
@@ -1436,7 +1720,7 @@ public final class DownloadLoop {
     // seed takes one or two requests of ours at a time, and a later segment's first copies must
     // not wait behind an earlier segment's fallbacks.
     fallbacks = true;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.holders.isEmpty() || !t.pickable()) {
         continue;
       }
@@ -1525,15 +1809,6 @@ public final class DownloadLoop {
   }
 
   /**
-   * Whether {@code o} is an ordinary peer, not a source (a spared seed or an origin fetcher). Only
-   * what ordinary peers hold is "common": a block that only sources hold is rare, even when two
-   * seeds hold it, or it would be asked of nobody.
-   */
-  private boolean ordinary(Task t, Holder o, int complete, long now) {
-    return o.complete ? !spared(t, o, complete) : !fetching(t, o, now);
-  }
-
-  /**
    * Whether complete holder {@code h} is kept for blocks nobody else has: while sources are few
    * among the holders ({@code complete} of them are complete: a seeder or cache server in a crowd
    * of partial holders) — or, while this node still knows fewer holders than there are wanters
@@ -1543,9 +1818,11 @@ public final class DownloadLoop {
    * holders are complete (a crowd's tail), they all serve everything.
    */
   private boolean spared(Task t, Holder h, int complete) {
-    if (!h.complete) {
-      return false;
-    }
+    return h.complete && sparedComplete(t, complete);
+  }
+
+  /** {@link #spared} for a complete holder: the same for every complete holder of the segment. */
+  private boolean sparedComplete(Task t, int complete) {
     int known = t.holders.size();
     boolean meeting = known < Math.min(s.neighbors(), t.tagged);
     return Math.max(known - complete, meeting ? t.tagged - 1 : 0) >= SPARE_RATIO * complete;
@@ -1594,8 +1871,12 @@ public final class DownloadLoop {
   /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
   private boolean fetching(Task t, Holder h, long now) {
     if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
-      h.fetching = view.fetching(h.peer.endpoint, t.ref.id(), now, takeoverNanos * 2);
+      h.fetching = view.fetching(h.peer.endpoint, h.peer.node, t.ref.id(), now, takeoverNanos * 2);
       h.sourceAt = now;
+      if (!h.removed) {
+        h.task.walkSourceAt[h.slot] = now;
+        h.task.walkFetching[h.slot] = h.fetching;
+      }
     }
     return h.fetching;
   }
@@ -1628,7 +1909,7 @@ public final class DownloadLoop {
       return false;
     }
     if (h.seedAt == NONE || now - h.seedAt >= VIEW_REFRESH_NANOS) {
-      h.seed = !view.wanted(h.peer.endpoint, t.ref.id(), now);
+      h.seed = !view.wanted(h.peer.endpoint, h.peer.node, t.ref.id(), now);
       h.seedAt = now;
     }
     return h.seed;
@@ -1812,7 +2093,7 @@ public final class DownloadLoop {
       return;
     }
     partialFills = true;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       Holder h = t.pickable() ? t.holding(p) : null;
       if (h == null) {
         continue;
@@ -1833,7 +2114,7 @@ public final class DownloadLoop {
     if (++t.asked >= LOW_WATER) {
       t.lowSince = NONE;
     }
-    set(t.requested, b);
+    t.setRequested(b);
     stats.blockRequests++;
     out.add(new Action.GetBlock(id, p.endpoint, t.ref.id(), b, kind));
   }
@@ -1846,7 +2127,7 @@ public final class DownloadLoop {
     nextHedgeCheck = now + hedgeNanos / 4;
     List<Req> slow = null;
     for (Req r : requests.values()) {
-      if (now - r.sentAt >= hedgeNanos && r.task.asking[r.block] == 1 && tasks.get(r.task.ref.id()) == r.task) {
+      if (now - r.sentAt >= hedgeNanos && r.task.asking[r.block] == 1 && !r.task.dropped) {
         if (slow == null) {
           slow = new ArrayList<>();
         }
@@ -1887,20 +2168,26 @@ public final class DownloadLoop {
       t.unlistedAt = 0;
       return;
     }
+    assert t.mirrored();
+    byte[] state = t.walkState;
+    long[] next = t.walkNext;
     if (t.unlistedHolders) {
       boolean unlisted = false;
       long at = Long.MAX_VALUE;
-      for (Holder h : t.holders) {
+      for (int i = 0; i < t.holders.size(); i++) {
         if (lists.size() >= MAX_LISTS_IN_FLIGHT) {
           t.unlistedAt = 0;
           return;
         }
-        if (!h.exact && !h.blind) {
+        if ((state[i] & (EXACT | BLIND)) == 0) {
           unlisted = true;
-          if (!h.listing && now >= h.nextList && usable(h.peer, now)) {
-            ask(t, h, now);
-          } else if (!h.listing) {
-            at = Math.min(at, Math.max(h.nextList, Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
+          if ((state[i] & LISTING) == 0) {
+            Holder h = t.holders.get(i);
+            if (now >= next[i] && usable(h.peer, now)) {
+              ask(t, h, now);
+            } else {
+              at = Math.min(at, Math.max(next[i], Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
+            }
           }
         }
       }
@@ -1912,30 +2199,54 @@ public final class DownloadLoop {
     }
     t.nextPollRound = now + pollRoundInterval();
     adoptWanters(t, now);
-    // The holders asked longest ago, oldest first (the first in holder order among equals): one
-    // pass keeps the few best, as asking one changes nothing about the others.
+    // The holders asked longest ago, oldest first (the first in holder order among equals), among
+    // those that are exact and neither listing, complete nor blind, due, and usable: found in the
+    // walk arrays, so that only the holders taken (and any not usable before them) are read.
     int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
-    Holder[] oldest = new Holder[Math.max(0, polls)];
+    if (polls <= 0) {
+      return;
+    }
+    state = t.walkState; // adoptWanters may have added holders
+    next = t.walkNext;
+    int k = t.holders.size();
+    if (pollCandidates.length < k) {
+      pollCandidates = new int[Math.max(k, 2 * pollCandidates.length)];
+    }
+    int[] due = pollCandidates;
+    int candidates = 0;
+    for (int i = 0; i < k; i++) {
+      if (state[i] == EXACT && now >= next[i]) {
+        due[candidates++] = i;
+      }
+    }
+    Holder[] oldest = pollScratch;
     int found = 0;
-    for (Holder h : t.holders) {
-      if (polls <= 0 || h.listing || h.complete || h.blind || !h.exact || now < h.nextList || !usable(h.peer, now)) {
-        continue;
+    while (found < polls && candidates > 0) {
+      // The earliest next list time among the candidates left, the first in holder order among equals.
+      int best = 0;
+      for (int c = 1; c < candidates; c++) {
+        if (next[due[c]] < next[due[best]]) {
+          best = c;
+        }
       }
-      if (found == polls && h.nextList >= oldest[found - 1].nextList) {
-        continue;
+      Holder h = t.holders.get(due[best]);
+      System.arraycopy(due, best + 1, due, best, candidates - best - 1); // keeps holder order
+      candidates--;
+      if (usable(h.peer, now)) {
+        oldest[found++] = h;
       }
-      int i = Math.min(found, polls - 1);
-      while (i > 0 && h.nextList < oldest[i - 1].nextList) {
-        oldest[i] = oldest[i - 1];
-        i--;
-      }
-      oldest[i] = h;
-      found = Math.min(polls, found + 1);
     }
     for (int i = 0; i < found; i++) {
-      ask(t, oldest[i], now);
+      Holder h = oldest[i];
+      oldest[i] = null;
+      ask(t, h, now);
     }
   }
+
+  /** The holders a poll round asks ({@link #lists}); emptied after each round. */
+  private final Holder[] pollScratch = new Holder[POLLS_PER_ROUND];
+  /** Indices of the holders a poll round may ask ({@link #lists}). */
+  private int[] pollCandidates = new int[32];
 
   /**
    * {@code blockListInterval}, or {@value #LIST_ROUNDS_PER_LATENCY} list round trips when answers
@@ -1969,7 +2280,7 @@ public final class DownloadLoop {
     }, now);
     for (PeerEndpoint e : mates) {
       Peer p = peers.computeIfAbsent(e, Peer::new);
-      Holder h = new Holder(p, t.have.length, now);
+      Holder h = new Holder(t, p, t.have.length, now);
       h.adopted = true;
       t.addHolder(h);
       if (usable(p, now)) {
@@ -1980,8 +2291,8 @@ public final class DownloadLoop {
 
   private void ask(Task t, Holder h, long now) {
     long id = nextId++;
-    h.listing = true;
-    h.nextList = now + (s.blockListInterval().toNanos() << h.stale);
+    h.listing(true);
+    h.nextList(now + (s.blockListInterval().toNanos() << h.stale));
     lists.put(id, new ListReq(id, t, h, now));
     stats.listRequests++;
     out.add(new Action.AskBlockList(id, h.peer.endpoint, t.ref.id(), t.n));
@@ -2033,7 +2344,7 @@ public final class DownloadLoop {
    */
   private void probes(long now) {
     boolean any = false;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (now >= t.nextProbe) {
         any = true;
         break;
@@ -2045,12 +2356,12 @@ public final class DownloadLoop {
     long soon = now + s.probeMin().toNanos() / 2;
     List<Task> due = new ArrayList<>();
     int fetching = 0;
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.originActive > 0 && soon >= t.nextProbe) {
         due.add(fetching++, t);
       }
     }
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (t.originActive == 0 && soon >= t.nextProbe && due.size() < PROBE_IDS) {
         due.add(t);
       }
@@ -2117,13 +2428,24 @@ public final class DownloadLoop {
    * tried: in the 300-node × 1 GiB model it sent 1.035 × the package over the WAN instead of 1.004.)
    */
   private long elected(Task t, long now) {
-    for (long id : view.ranking(t.ref.id(), now)) {
+    long[] ranking = view.ranking(t.ref.id(), now);
+    boolean plain = t.suspects.isEmpty();
+    if (plain && ranking == t.electedFrom) {
+      // The same ranking (the view hands out a new array when it ranks again) and no suspects: the
+      // same node, without scoring the candidates again.
+      return t.electedNode;
+    }
+    long e = nodeId;
+    for (long id : ranking) {
       if (id != nodeId && !suspect(t, id, now)) {
         // Ranking is best first: the best other candidate, against this node.
-        return outranks(nodeId, id, t) ? nodeId : id;
+        e = outranks(nodeId, id, t) ? nodeId : id;
+        break;
       }
     }
-    return nodeId;
+    t.electedFrom = plain ? ranking : null;
+    t.electedNode = e;
+    return e;
   }
 
   /** Nanoseconds since {@code at}, a {@link SubnetView} time; {@code Long.MAX_VALUE} for never. */
@@ -2209,7 +2531,7 @@ public final class DownloadLoop {
       origins.remove(o.id);
       o.task.originActive--;
       for (int b = o.first; b < o.first + o.count; b++) {
-        clear(o.task.claimed, b);
+        o.task.clearClaimed(b);
       }
     }
     dirty = true; // the blocks given back may be with a holder already
@@ -2219,7 +2541,7 @@ public final class DownloadLoop {
     if (origins.size() >= s.originFlows()) {
       return;
     }
-    for (Task t : tasks.values()) {
+    for (Task t : inOrder) {
       if (origins.size() >= s.originFlows()) {
         return;
       }
@@ -2315,7 +2637,7 @@ public final class DownloadLoop {
       while (b + count < t.n && count < s.originRangeBlocks() && get(unheld, b + count)
           && reason(t, b + count, others) == why) {
         clear(unheld, b + count);
-        set(t.claimed, b + count);
+        t.setClaimed(b + count);
         count++;
       }
       long id = nextId++;
@@ -2346,6 +2668,11 @@ public final class DownloadLoop {
 
   private void drop(Task t) {
     tasks.remove(t.ref.id());
+    inOrder.remove(t);
+    t.dropped = true;
+    for (Holder h : t.holders) {
+      h.peer.unhold(h); // the segment's holders stay with it (Task#holding), not with their peers
+    }
     for (Iterator<OriginReq> it = origins.values().iterator(); it.hasNext(); ) {
       OriginReq o = it.next();
       if (o.task == t) {

@@ -67,7 +67,13 @@ public final class SubnetView {
 
   private final long membershipNanos;
   private final int answerTarget;
-  private final Map<SegmentId, Wanted> segments = new LinkedHashMap<>(64, 0.75f, true);
+  /**
+   * The segments heard, least recently used first by {@link Wanted#used} (a look-up or a probe
+   * stamps it): the order of an access-ordered map without relinking an entry at every look-up.
+   */
+  private final Map<SegmentId, Wanted> segments = new HashMap<>(64);
+  /** The last {@link Wanted#used} stamp given. */
+  private long uses;
   private final Map<Long, Long> fetching = new HashMap<>();
   /** Where tagged wanters serve PCCRR (probe source address + tag port), by node id. */
   private final Map<Long, dev.peerdist.discovery.PeerEndpoint> endpoints = new HashMap<>();
@@ -82,6 +88,10 @@ public final class SubnetView {
   private final dev.peerdist.discovery.PeerEndpoint[] endpointKeys = new dev.peerdist.discovery.PeerEndpoint[ENDPOINT_CACHE];
   private final long[] endpointIds = new long[ENDPOINT_CACHE];
   private static final int ENDPOINT_CACHE = 1024;
+  /** Bumped whenever what {@link #nodeAt} answers may have changed (a mapping added, changed or gone). */
+  private int endpointEpoch;
+  /** Up to this many fetchers of a segment are looked through before its wanters' index ({@link Wanted#fetchTime}). */
+  private static final int FETCHER_SCAN = 16;
   /**
    * The segment last looked up or heard, and its wanters (null: not tracked), while it is the
    * most recently used entry of {@link #segments}: a lookup of it again would not reorder the
@@ -111,6 +121,13 @@ public final class SubnetView {
     /** When each wanter was last heard, and last heard fetching it (nanos; MIN_VALUE = never). */
     long[] last = new long[4];
     long[] fetch = new long[4];
+    /**
+     * The ids of the wanters ever heard fetching (those whose {@link #fetch} is set), in no order:
+     * few per segment, so {@link #fetchTime} answers "never" for every other node without a slot
+     * lookup (the loop asks it for every holder every 250 ms).
+     */
+    long[] fetchers = new long[2];
+    int fetcherCount;
     /** Slot + 1 by hash of the node id (0 = free); a power of two, at most half full. */
     int[] index = new int[8];
     /** Bumped when a wanter is added or removed. */
@@ -147,7 +164,12 @@ public final class SubnetView {
     long[] ringOf;
     long ringAt = Long.MIN_VALUE;
 
+    /** When it was last looked up or heard, in {@link #uses} ({@link #segments}' order). */
+    long used;
+    final SegmentId id;
+
     Wanted(SegmentId id) {
+      this.id = id;
       this.segmentHash = hash(id);
     }
 
@@ -201,6 +223,32 @@ public final class SubnetView {
       }
     }
 
+    /** When wanter {@code id} last said it fetches the segment; MIN_VALUE if never (or not a wanter). */
+    long fetchTime(long id) {
+      if (fetcherCount <= FETCHER_SCAN) {
+        boolean listed = false;
+        for (int i = 0; i < fetcherCount; i++) {
+          listed |= fetchers[i] == id;
+        }
+        if (!listed) {
+          return Long.MIN_VALUE;
+        }
+      }
+      int k = slot(id);
+      return k < 0 ? Long.MIN_VALUE : fetch[k];
+    }
+
+    /** Wanter {@code slot} says it fetches the segment at {@code now}. */
+    void fetched(int slot, long now) {
+      if (fetch[slot] == Long.MIN_VALUE) {
+        if (fetcherCount == fetchers.length) {
+          fetchers = java.util.Arrays.copyOf(fetchers, 2 * fetcherCount);
+        }
+        fetchers[fetcherCount++] = ids[slot];
+      }
+      fetch[slot] = now;
+    }
+
     /** Removes the wanters last heard more than {@code nanos} ago (keeping the others' order); true if any. */
     boolean removeHeardBefore(long now, long nanos) {
       int kept = 0;
@@ -216,6 +264,15 @@ public final class SubnetView {
         return false;
       }
       size = kept;
+      fetcherCount = 0;
+      for (int k = 0; k < size; k++) {
+        if (fetch[k] != Long.MIN_VALUE) {
+          if (fetcherCount == fetchers.length) {
+            fetchers = java.util.Arrays.copyOf(fetchers, 2 * fetcherCount);
+          }
+          fetchers[fetcherCount++] = ids[k];
+        }
+      }
       int capacity = 8;
       while (2 * size > capacity) {
         capacity *= 2;
@@ -279,15 +336,20 @@ public final class SubnetView {
       if (before != null && !before.equals(endpoint)) {
         nodeAt.remove(before);
         java.util.Arrays.fill(endpointKeys, null);
+        endpointEpoch++;
       }
       Long was = nodeAt.put(endpoint, nodeId);
       if (was != null && was != nodeId) {
         java.util.Arrays.fill(endpointKeys, null);
       }
+      if (was == null || was != nodeId) {
+        endpointEpoch++; // what nodeAt answers changed (NodeMemo)
+      }
     }
     for (int i = 0; i < segments.size(); i++) {
       SegmentId id = segments.get(i);
       Wanted w = this.segments.computeIfAbsent(id, Wanted::new);
+      w.used = ++uses;
       lastSegment = id;
       lastWanted = w;
       int slot = w.slot(nodeId);
@@ -304,16 +366,20 @@ public final class SubnetView {
       w.last[slot] = now;
       w.answerAt = Long.MIN_VALUE;
       if (i < fetching) {
-        w.fetch[slot] = now;
+        w.fetched(slot, now);
       }
     }
     if (fetching > 0) {
       fetching(nodeId, now);
     }
     while (this.segments.size() > MAX_SEGMENTS) {
-      Iterator<SegmentId> it = this.segments.keySet().iterator();
-      it.next();
-      it.remove();
+      Wanted eldest = null; // the least recently used (a scan, only when a segment beyond the bound is heard)
+      for (Wanted w : this.segments.values()) {
+        if (eldest == null || w.used < eldest.used) {
+          eldest = w;
+        }
+      }
+      this.segments.remove(eldest.id);
       lastSegment = null;
       lastWanted = null;
     }
@@ -574,6 +640,14 @@ public final class SubnetView {
 
   private long[] ring(Wanted w, long now) {
     long[] ids = sortedWanters(w, now);
+    if (ids != w.ringOf && w.ringOf != null && now - w.ringAt >= RING_REBUILD_NANOS
+        && java.util.Arrays.equals(ids, w.ringOf)) {
+      // The same wanters, recounted (every 500 ms): the same points and owners. The ring keeps its
+      // number, so callers' memos hold, and counts as rebuilt now for the 100 ms rule.
+      w.ringOf = ids;
+      w.ringAt = now;
+      return w.ring;
+    }
     if (ids != w.ringOf && (w.ringOf == null || now - w.ringAt >= RING_REBUILD_NANOS)) {
       long[] ring = new long[ids.length * RING_POINTS];
       for (int i = 0; i < ids.length; i++) {
@@ -635,13 +709,22 @@ public final class SubnetView {
    */
   public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now,
       long withinNanos) {
-    long id = nodeAt(endpoint);
+    return fetching(endpoint, null, segment, now, withinNanos);
+  }
+
+  /**
+   * As {@link #fetching(dev.peerdist.discovery.PeerEndpoint, SegmentId, long, long)}, with the
+   * caller's memo of {@code endpoint}'s node id (one memo per endpoint).
+   */
+  public synchronized boolean fetching(dev.peerdist.discovery.PeerEndpoint endpoint, NodeMemo memo, SegmentId segment,
+      long now, long withinNanos) {
+    long id = nodeAt(endpoint, memo);
     if (id < 0) {
       return false;
     }
     Wanted w = wanted(segment);
-    int k = w == null ? -1 : w.slot(id);
-    return k >= 0 && w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= withinNanos;
+    long at = w == null ? Long.MIN_VALUE : w.fetchTime(id);
+    return at != Long.MIN_VALUE && now - at <= withinNanos;
   }
 
   /** {@code segments.get(id)}, without hashing when {@code id} is the entry used last. */
@@ -650,9 +733,36 @@ public final class SubnetView {
       return lastWanted;
     }
     Wanted w = segments.get(id);
+    if (w != null) {
+      w.used = ++uses;
+    }
     lastSegment = id;
     lastWanted = w;
     return w;
+  }
+
+  /**
+   * What a caller remembers of {@link #nodeAt} for one endpoint of its own (a loop keeps one per
+   * peer): the answer, good while no mapping of this view changed since. It spares hashing the
+   * endpoint (an address, by value) each time the loop looks up a holder's flags.
+   */
+  public static final class NodeMemo {
+    private SubnetView view;
+    private int epoch;
+    private long id;
+  }
+
+  /** {@link #nodeAt(dev.peerdist.discovery.PeerEndpoint)}, through {@code memo} (null: none). */
+  private long nodeAt(dev.peerdist.discovery.PeerEndpoint endpoint, NodeMemo memo) {
+    if (memo == null) {
+      return nodeAt(endpoint);
+    }
+    if (memo.view != this || memo.epoch != endpointEpoch) {
+      memo.id = nodeAt(endpoint);
+      memo.view = this;
+      memo.epoch = endpointEpoch;
+    }
+    return memo.id;
   }
 
   /** The node id serving PCCRR at {@code endpoint} (tagged probers only), or -1. */
@@ -706,8 +816,7 @@ public final class SubnetView {
   /** When {@code nodeId} last said it was fetching {@code segment} from the origin; MIN_VALUE if never. */
   public synchronized long lastFetching(long nodeId, SegmentId segment) {
     Wanted w = wanted(segment);
-    int k = w == null ? -1 : w.slot(nodeId);
-    return k < 0 ? Long.MIN_VALUE : w.fetch[k];
+    return w == null ? Long.MIN_VALUE : w.fetchTime(nodeId);
   }
 
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
@@ -723,7 +832,13 @@ public final class SubnetView {
    * cache server that held it all along. False for endpoints not heard in a tagged probe.
    */
   public synchronized boolean wanted(dev.peerdist.discovery.PeerEndpoint endpoint, SegmentId segment, long now) {
-    long id = nodeAt(endpoint);
+    return wanted(endpoint, null, segment, now);
+  }
+
+  /** As {@link #wanted(dev.peerdist.discovery.PeerEndpoint, SegmentId, long)}, with the caller's memo of the endpoint's node id. */
+  public synchronized boolean wanted(dev.peerdist.discovery.PeerEndpoint endpoint, NodeMemo memo, SegmentId segment,
+      long now) {
+    long id = nodeAt(endpoint, memo);
     if (id < 0) {
       return false;
     }
@@ -860,6 +975,12 @@ public final class SubnetView {
 
   /** Segments tracked, for tests and status. */
   public synchronized List<SegmentId> segments() {
-    return new ArrayList<>(segments.keySet());
+    List<Wanted> byUse = new ArrayList<>(segments.values());
+    byUse.sort(java.util.Comparator.comparingLong(w -> w.used));
+    List<SegmentId> ids = new ArrayList<>(byUse.size());
+    for (Wanted w : byUse) {
+      ids.add(w.id);
+    }
+    return ids;
   }
 }

@@ -51,6 +51,7 @@ class SubnetViewTest {
       // The same endpoint objects again and again, as the loop asks (the view's identity cache).
       Map<Long, PeerEndpoint> endpoints = new HashMap<>();
       Map<String, SubnetView.ArcsMemo> memos = new HashMap<>();
+      Map<Long, SubnetView.NodeMemo> nodeMemos = new HashMap<>();
       for (int step = 0; step < 4_000; step++) {
         // Time moves by up to 2 s, sometimes 40 s at once (members leave the 30 s window).
         now += random.nextInt(10) == 0 ? 40_000_000_000L : random.nextLong(2_000_000_000L);
@@ -91,6 +92,12 @@ class SubnetViewTest {
               view.fetching(endpoint(self), seg, now, 5_000_000_000L));
           assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
               view.fetching(endpoints.computeIfAbsent(self, SubnetViewTest::endpoint), seg, now, 5_000_000_000L));
+          // A caller's memo of the endpoint's node id gives the same answers as looking it up.
+          SubnetView.NodeMemo node = nodeMemos.computeIfAbsent(self, k -> new SubnetView.NodeMemo());
+          assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
+              view.fetching(endpoints.get(self), node, seg, now, 5_000_000_000L), "seed " + seed + " step " + step);
+          assertEquals(x != null && now - x.last <= MEMBERSHIP, view.wanted(endpoints.get(self), node, seg, now),
+              "seed " + seed + " step " + step);
           // The remembered arcs are the arcs searched afresh.
           SubnetView.ArcsMemo memo = memos.computeIfAbsent(q + "/" + self, k -> new SubnetView.ArcsMemo());
           assertArrayEquals(view.firstCopyArcs(seg, self, now), view.firstCopyArcs(seg, self, now, memo),
@@ -116,14 +123,45 @@ class SubnetViewTest {
     SegmentId seg = segment(7);
     PeerEndpoint a = endpoint(1);
     long now = 1_000_000_000L;
+    SubnetView.NodeMemo memoA = new SubnetView.NodeMemo();
+    SubnetView.NodeMemo memo300 = new SubnetView.NodeMemo();
+    PeerEndpoint b = endpoint(300);
+    assertFalse(view.fetching(b, memo300, seg, now, 5_000_000_000L)); // nobody serves at b yet
     view.heard(1, a, List.of(seg), 1, now);
     assertTrue(view.fetching(a, seg, now, 5_000_000_000L));
+    assertTrue(view.fetching(a, memoA, seg, now, 5_000_000_000L));
     view.heard(2, a, List.of(seg), 0, now + 1); // node 2 now serves at a, and does not fetch
     assertFalse(view.fetching(a, seg, now + 1, 5_000_000_000L));
+    assertFalse(view.fetching(a, memoA, seg, now + 1, 5_000_000_000L));
     view.heard(1, endpoint(300), List.of(seg), 1, now + 2); // node 1 moved
     view.heard(2, endpoint(301), List.of(seg), 0, now + 3); // so did node 2: a is nobody's
     assertFalse(view.fetching(a, seg, now + 3, 5_000_000_000L));
+    assertFalse(view.fetching(a, memoA, seg, now + 3, 5_000_000_000L));
     assertTrue(view.fetching(endpoint(300), seg, now + 3, 5_000_000_000L));
+    assertTrue(view.fetching(b, memo300, seg, now + 3, 5_000_000_000L)); // a memo of "nobody" is looked up again
+  }
+
+  /** Beyond its bound the view forgets the segment looked up or heard least recently. */
+  @Test
+  void theLeastRecentlyUsedSegmentIsForgottenFirst() {
+    SubnetView view = new SubnetView(S);
+    long now = 1_000_000_000L;
+    List<SegmentId> ids = new ArrayList<>();
+    for (int i = 0; i <= SubnetView.MAX_SEGMENTS; i++) {
+      ids.add(segment(1000 + i));
+    }
+    for (int i = 0; i < SubnetView.MAX_SEGMENTS; i++) {
+      view.heard(1 + i % 7, List.of(ids.get(i)), 0, now);
+    }
+    assertEquals(1, view.wanters(ids.get(0), now)); // looked up: now the most recently used
+    view.heard(9, List.of(ids.get(SubnetView.MAX_SEGMENTS)), 0, now);
+    List<SegmentId> kept = view.segments();
+    assertEquals(SubnetView.MAX_SEGMENTS, kept.size());
+    assertFalse(kept.contains(ids.get(1)), "the least recently used segment is forgotten");
+    assertEquals(ids.get(2), kept.get(0));
+    assertEquals(ids.get(0), kept.get(kept.size() - 2));
+    assertEquals(ids.get(SubnetView.MAX_SEGMENTS), kept.get(kept.size() - 1));
+    assertEquals(0, view.wanters(ids.get(1), now));
   }
 
   private static double thin(long holders) {
