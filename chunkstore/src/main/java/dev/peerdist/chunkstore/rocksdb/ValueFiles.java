@@ -38,23 +38,24 @@ import java.util.zip.CRC32C;
  *
  * <ul>
  *   <li>{@link Layout#ALIGNED} (format 4, every store created since 2026-12-05): block {@code i}'s
- *       first {@value #BODY} bytes at {@code i × }{@value #BODY}, and the rest of a value of at
- *       most {@value #SLOT} bytes (the last 32 bytes of a full V1 block) at {@link #TAILS}{@code
- *       + i × }{@value #TAIL}, after the bodies of a V1 segment's 512 blocks. Each body then
- *       starts on a page (and 64 KiB) boundary, so the kernel fills whole (large) page-cache
- *       folios; with the values packed {@value #SLOT} bytes apart, every value shared a page with
- *       each neighbour and the kernel wrote 17 single pages per block, which cost ~7 µs of CPU
- *       per 64 KiB block more than an aligned write of the same bytes (docs/PERFORMANCE.md,
- *       "Store put, 2026-12-05").
+ *       first {@value #BODY} bytes at {@code (i + 1) × }{@value #BODY}, and the rest of a value of
+ *       at most {@value #SLOT} bytes (the last 32 bytes of a full V1 block) at {@code i × }{@value
+ *       #TAIL}, in the file's first {@value #BODY} bytes (a V1 segment's 512 tails take 16 KiB of
+ *       it; the rest is a hole). Each body then starts on a page (and 64 KiB) boundary, so the
+ *       kernel fills whole (large) page-cache folios; with the values packed {@value #SLOT} bytes
+ *       apart, every value shared a page with each neighbour and the kernel wrote 17 single pages
+ *       per block, which cost ~7 µs of CPU per 64 KiB block more than an aligned write of the same
+ *       bytes (docs/PERFORMANCE.md, "Store put, 2026-12-05"). A file's length stays about the
+ *       bytes of its blocks (one 64 KiB header more), as {@code valueFileBytes} reports it.
  *   <li>{@link Layout#PACKED} (format 3, stores created before): block {@code i}'s value at
  *       {@code i × }{@value #SLOT}, whole.
  * </ul>
  *
  * In both, a value longer than {@value #SLOT} bytes (only the one block of a V2 segment, at index
- * 0, at most {@link #MAX_VALUE} bytes) is written whole at 0. Places of blocks not held are holes
- * (sparse files), so a file takes about the bytes of the blocks written to it (plus, aligned, one
- * page of tails per 128 blocks); the place of a block dropped on its own (a damaged block) keeps
- * its space until its segment goes.
+ * 0, at most {@link #MAX_VALUE} bytes) is written whole at 0 (its file has no other block). Places
+ * of blocks not held are holes (sparse files), so a file takes about the bytes of the blocks
+ * written to it (plus, aligned, one page of tails per 128 blocks); the place of a block dropped on
+ * its own (a damaged block) keeps its space until its segment goes.
  *
  * <h2>Entries and checks</h2>
  *
@@ -82,8 +83,8 @@ final class ValueFiles implements AutoCloseable {
   static final int BODY = SegmentRecord.V1_BLOCK_SIZE;
   /** {@link Layout#ALIGNED}: room for the rest of a value after its body. */
   static final int TAIL = SLOT - BODY;
-  /** {@link Layout#ALIGNED}: where the tails start, after the bodies of a V1 segment's blocks. */
-  static final long TAILS = (long) (SegmentRecord.V1_SEGMENT_SIZE / SegmentRecord.V1_BLOCK_SIZE) * BODY;
+  /** Blocks of the largest segment (V1): the most places a file has. */
+  static final int MAX_BLOCKS = SegmentRecord.V1_SEGMENT_SIZE / SegmentRecord.V1_BLOCK_SIZE;
   /** The largest stored value: the one block of the largest V2 segment. */
   static final int MAX_VALUE = (int) CapacityLedger.blockFootprint(SegmentRecord.V2_MAX_SEGMENT_SIZE);
   /** Length of a presence entry that points into a value file. */
@@ -98,12 +99,12 @@ final class ValueFiles implements AutoCloseable {
   enum Layout {
     /** Format 3: block {@code i} whole at {@code i × SLOT}. */
     PACKED,
-    /** Format 4: block {@code i}'s body at {@code i × BODY}, the rest of it at {@code TAILS + i × TAIL}. */
+    /** Format 4: block {@code i}'s body at {@code (i + 1) × BODY}, the rest of it at {@code i × TAIL}. */
     ALIGNED;
 
-    /** Where block {@code index}'s value (its body, aligned) starts. */
+    /** Where block {@code index}'s value (aligned: its body) starts. */
     long position(int index) {
-      return (long) index * (this == ALIGNED ? BODY : SLOT);
+      return this == ALIGNED ? (long) (index + 1) * BODY : (long) index * SLOT;
     }
 
     /** Bytes of a {@code length}-byte value of block {@code index} at {@link #position}; the rest is its tail. */
@@ -111,9 +112,9 @@ final class ValueFiles implements AutoCloseable {
       return this == PACKED || length > SLOT ? length : Math.min(length, BODY);
     }
 
-    /** Where the tail of block {@code index}'s value starts. */
+    /** Where the tail of block {@code index}'s value starts (aligned), in the file's first {@code BODY} bytes. */
     static long tailPosition(int index) {
-      return TAILS + (long) index * TAIL;
+      return (long) index * TAIL;
     }
   }
 
@@ -176,12 +177,12 @@ final class ValueFiles implements AutoCloseable {
   }
 
   /**
-   * Writes a stored value into its place ({@link Layout}); with {@code sync} the file's data is on the disk when
-   * this returns ({@link FileChannel#force force(false)}: fdatasync). A failure leaves at most
-   * some bytes in a slot no entry points to.
+   * Writes a stored value into its place ({@link Layout}: body, then tail); with {@code sync} the
+   * file's data is on the disk when this returns ({@link FileChannel#force force(false)}:
+   * fdatasync). A failure leaves at most some bytes in a place no entry points to.
    */
   void write(SegmentId id, int index, byte[] value, boolean sync) throws IOException {
-    if (index < 0 || index >= TAILS / BODY) {
+    if (index < 0 || index >= MAX_BLOCKS) {
       throw new IllegalArgumentException("block index " + index + " is beyond any segment's");
     }
     if (value.length > SLOT && index != 0) {
@@ -226,6 +227,9 @@ final class ValueFiles implements AutoCloseable {
     int length = e.getInt();
     if (length <= 0 || length > MAX_VALUE || (length > SLOT && index != 0)) {
       throw corrupt(id, index, "its entry claims " + length + " bytes");
+    }
+    if (index < 0 || index >= MAX_BLOCKS) {
+      throw corrupt(id, index, "no segment has a block " + index);
     }
     return onChannel(id, false, ch -> {
       if (ch == null) {

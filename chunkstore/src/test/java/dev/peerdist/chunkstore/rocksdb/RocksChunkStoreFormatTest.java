@@ -134,8 +134,12 @@ class RocksChunkStoreFormatTest {
       }
       assertArrayEquals(v2.block(0), s.readBlock(v2.record().id(), 0).orElseThrow());
       s.putBlock(a.record().id(), 2, a.block(2));
-      assertEquals(4L * ValueFiles.SLOT, java.nio.file.Files.size(file),
-          "block 2 went to its packed place (aligned, its tail would lie past 32 MiB)");
+      var b = s.storedBlock(a.record().id(), 2).orElseThrow();
+      byte[] bytes = java.nio.file.Files.readAllBytes(file);
+      assertEquals(4L * ValueFiles.SLOT, bytes.length);
+      assertArrayEquals(b.iv(), java.util.Arrays.copyOfRange(bytes, 2 * ValueFiles.SLOT, 2 * ValueFiles.SLOT + 16));
+      assertArrayEquals(b.cipherText(), java.util.Arrays.copyOfRange(bytes, 2 * ValueFiles.SLOT + 16, 3 * ValueFiles.SLOT),
+          "block 2 went whole to its packed place");
     }
     assertEquals(3, RocksChunkStoreTest.read(dir, "default", FORMAT)[0], "still format 3");
     try (RocksChunkStore s = RocksChunkStore.at(dir).createIfMissing(false).open()) {

@@ -66,15 +66,15 @@ class RocksValueFilesTest {
 
   /**
    * The current format puts each block's first 64 KiB on a 64 KiB boundary (whole page-cache
-   * folios) and the 32 bytes after it among the tails behind a V1 segment's 512 bodies.
+   * folios), after a first 64 KiB that holds the 32 bytes after each body.
    */
   @Test
-  void bodiesStartOn64KiBBoundariesAndTailsFollowTheBodies() throws IOException {
+  void bodiesStartOn64KiBBoundariesAfterTheTails() throws IOException {
     Path dir = filled();
     Segment seg = segments.get(0);
     SegmentId id = seg.record().id();
     byte[] file = Files.readAllBytes(fileOf(dir, id));
-    assertEquals(512L * 65536 + 5 * 32, file.length);
+    assertEquals(6 * 65536, file.length, "a 64 KiB header and 5 bodies");
     try (RocksChunkStore s = store(dir).createIfMissing(false).open()) {
       for (int i = 0; i < 5; i++) {
         var b = s.storedBlock(id, i).orElseThrow();
@@ -83,9 +83,9 @@ class RocksValueFilesTest {
         System.arraycopy(b.cipherText(), 0, stored, b.iv().length, b.cipherText().length);
         assertEquals(ValueFiles.SLOT, stored.length);
         assertArrayEquals(java.util.Arrays.copyOfRange(stored, 0, 65536),
-            java.util.Arrays.copyOfRange(file, i * 65536, (i + 1) * 65536), "body of block " + i);
+            java.util.Arrays.copyOfRange(file, (i + 1) * 65536, (i + 2) * 65536), "body of block " + i);
         assertArrayEquals(java.util.Arrays.copyOfRange(stored, 65536, stored.length),
-            java.util.Arrays.copyOfRange(file, 512 * 65536 + i * 32, 512 * 65536 + (i + 1) * 32), "tail of block " + i);
+            java.util.Arrays.copyOfRange(file, i * 32, (i + 1) * 32), "tail of block " + i);
       }
     }
   }
@@ -174,7 +174,7 @@ class RocksValueFilesTest {
     SegmentId c = segments.get(2).record().id();
     RocksChunkStoreTest.overwriteSlot(dir, a, 1, new byte[ValueFiles.SLOT]);
     try (var ch = java.nio.channels.FileChannel.open(fileOf(dir, b), java.nio.file.StandardOpenOption.WRITE)) {
-      ch.truncate(ValueFiles.Layout.tailPosition(2) + 10); // block 2's tail lost
+      ch.truncate(ValueFiles.Layout.ALIGNED.position(2) + 100); // block 2's pages lost
     }
     Files.delete(fileOf(dir, c));
     try (RocksChunkStore s = store(dir).createIfMissing(false).open()) {
