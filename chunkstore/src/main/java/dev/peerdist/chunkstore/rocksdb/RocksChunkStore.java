@@ -175,14 +175,19 @@ public final class RocksChunkStore implements ChunkStore {
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CAPACITY_KEY = "capacity".getBytes(StandardCharsets.US_ASCII);
   /**
-   * 3: a {@code presence} entry may point into a value file (CRC32C and length, {@link
-   * ValueFiles}); an empty one still means "the value is in the {@code blocks} family". Format 2
-   * (every entry empty) reads as it is and is relabelled at open, so that a version that knows
-   * nothing of value files refuses the store instead of dropping its blocks. Format 1 kept one
-   * bitmap per segment, rewritten with every block, which made puts of one segment wait for each
-   * other; it is converted at open, in one atomic batch.
+   * 4: as 3, with value files in {@link ValueFiles.Layout#ALIGNED} (issue 12: each block's body on
+   * a page boundary). 3: a {@code presence} entry may point into a value file (CRC32C and length,
+   * {@link ValueFiles}, {@link ValueFiles.Layout#PACKED}); an empty one still means "the value is
+   * in the {@code blocks} family". A format-3 store keeps its layout (it is read and written as it
+   * is, never converted: a value file's blocks would move); a store that cannot have value files
+   * yet (formats 1 and 2, a new store) becomes format 4. Format 2 (every entry empty) reads as it
+   * is and is relabelled at open, so that a version that knows nothing of value files refuses the
+   * store instead of dropping its blocks. Format 1 kept one bitmap per segment, rewritten with
+   * every block, which made puts of one segment wait for each other; it is converted at open, in
+   * one atomic batch. A version that knows only format 3 refuses a format-4 store.
    */
-  private static final byte FORMAT = 3;
+  private static final byte FORMAT = 4;
+  private static final byte FORMAT_PACKED_VALUES = 3;
   private static final byte FORMAT_EMPTY_PRESENCE = 2;
   private static final byte FORMAT_BITMAPS = 1;
   private static final byte[] EMPTY = new byte[0];
@@ -651,10 +656,13 @@ public final class RocksChunkStore implements ChunkStore {
       put(meta, FORMAT_KEY, new byte[] {FORMAT}, "write the format");
     } else if (format.length == 1 && format[0] == FORMAT_BITMAPS) {
       convertBitmaps();
-    } else if (format.length != 1 || format[0] != FORMAT) {
+    } else if (format.length != 1 || (format[0] != FORMAT && format[0] != FORMAT_PACKED_VALUES)) {
       throw new ChunkStoreException(name() + " has format " + HexFormat.of().formatHex(format)
-          + ", this peerdist reads format " + FORMAT + "; nothing was changed");
+          + ", this peerdist reads formats " + FORMAT_PACKED_VALUES + " and " + FORMAT + "; nothing was changed");
     }
+    // Before any value is read or written (a format-3 store keeps its packed value files).
+    values.layout(format != null && format.length == 1 && format[0] == FORMAT_PACKED_VALUES
+        ? ValueFiles.Layout.PACKED : ValueFiles.Layout.ALIGNED);
     Map<SegmentId, BitSet> present = readPresence();
     Set<SegmentId> pinned = new HashSet<>();
     forEach(pins, "read pins", (k, v) -> pinned.add(KeyCodec.segmentOf(k)));

@@ -27,23 +27,43 @@ import java.util.zip.CRC32C;
 
 /**
  * Block values in one file per segment ({@code values/<first two hex digits>/<segment id hex>}),
- * one fixed slot per block index, written with positional writes into the page cache: each value
+ * one fixed place per block index, written with positional writes into the page cache: each value
  * is written once, and RocksDB keeps only an {@linkplain #entry 8-byte entry} per block (issue 12).
  *
- * <h2>Slots</h2>
+ * <h2>Layouts</h2>
  *
- * Block {@code i} lives at {@code i × }{@value #SLOT}: the largest stored form of a V1 block (IV
- * + AES-CBC ciphertext of 64 KiB with its 16-byte pad, {@link CapacityLedger#blockFootprint}). A
- * V2 segment has one block, at 0, of at most {@link #MAX_VALUE} bytes. Slots of blocks not held
- * are holes (sparse files), so a file takes about the bytes of the blocks written to it; the
- * slot of a block dropped on its own (a damaged block) keeps its space until its segment goes.
+ * The stored form of a V1 block is at most {@value #SLOT} bytes (IV + AES-CBC ciphertext of 64
+ * KiB with its 16-byte pad, {@link CapacityLedger#blockFootprint}). Where it goes is the store's
+ * {@link Layout}, fixed by its format:
+ *
+ * <ul>
+ *   <li>{@link Layout#ALIGNED} (format 4, every store created since 2026-12-05): block {@code i}'s
+ *       first {@value #BODY} bytes at {@code (i + 1) × }{@value #BODY}, and the rest of a value of
+ *       at most {@value #SLOT} bytes (the last 32 bytes of a full V1 block) at {@code i × }{@value
+ *       #TAIL}, in the file's first {@value #BODY} bytes (a V1 segment's 512 tails take 16 KiB of
+ *       it; the rest is a hole). Each body then starts on a page (and 64 KiB) boundary, so the
+ *       kernel fills whole (large) page-cache folios; with the values packed {@value #SLOT} bytes
+ *       apart, every value shared a page with each neighbour and the kernel wrote 17 single pages
+ *       per block, which cost ~7 µs of CPU per 64 KiB block more than an aligned write of the same
+ *       bytes (docs/PERFORMANCE.md, "Store put, 2026-12-05"). A file's length stays about the
+ *       bytes of its blocks (one 64 KiB header more), as {@code valueFileBytes} reports it.
+ *   <li>{@link Layout#PACKED} (format 3, stores created before): block {@code i}'s value at
+ *       {@code i × }{@value #SLOT}, whole.
+ * </ul>
+ *
+ * In both, a value longer than {@value #SLOT} bytes (only the one block of a V2 segment, at index
+ * 0, at most {@link #MAX_VALUE} bytes) is written whole at 0 (its file has no other block). Places
+ * of blocks not held are holes (sparse files), so a file takes about the bytes of the blocks
+ * written to it (plus, aligned, one page of tails per 128 blocks); the place of a block dropped on
+ * its own (a damaged block) keeps its space until its segment goes.
  *
  * <h2>Entries and checks</h2>
  *
  * The presence entry of a block in a value file is {@code CRC32C (4) || length (4)}, big-endian,
  * written after the value's bytes. A read checks both: a value cut short, overwritten, or lost
  * with the page cache (a power cut that kept the index) is a {@link CorruptBlockException}, never
- * returned.
+ * returned. The CRC32C is over the whole value, so a body read with another block's tail fails it
+ * too.
  *
  * <h2>Open files</h2>
  *
@@ -57,8 +77,14 @@ import java.util.zip.CRC32C;
 final class ValueFiles implements AutoCloseable {
   /** The directory under the store's directory. */
   static final String DIRECTORY = "values";
-  /** Bytes per slot: the largest stored form of a V1 block. */
+  /** The largest stored form of a V1 block. */
   static final int SLOT = (int) CapacityLedger.blockFootprint(SegmentRecord.V1_BLOCK_SIZE);
+  /** {@link Layout#ALIGNED}: bytes of a value at its block's aligned place (a V1 block's size). */
+  static final int BODY = SegmentRecord.V1_BLOCK_SIZE;
+  /** {@link Layout#ALIGNED}: room for the rest of a value after its body. */
+  static final int TAIL = SLOT - BODY;
+  /** Blocks of the largest segment (V1): the most places a file has. */
+  static final int MAX_BLOCKS = SegmentRecord.V1_SEGMENT_SIZE / SegmentRecord.V1_BLOCK_SIZE;
   /** The largest stored value: the one block of the largest V2 segment. */
   static final int MAX_VALUE = (int) CapacityLedger.blockFootprint(SegmentRecord.V2_MAX_SEGMENT_SIZE);
   /** Length of a presence entry that points into a value file. */
@@ -69,9 +95,34 @@ final class ValueFiles implements AutoCloseable {
   private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
 
+  /** Where a store's values go in their files (class docs). */
+  enum Layout {
+    /** Format 3: block {@code i} whole at {@code i × SLOT}. */
+    PACKED,
+    /** Format 4: block {@code i}'s body at {@code (i + 1) × BODY}, the rest of it at {@code i × TAIL}. */
+    ALIGNED;
+
+    /** Where block {@code index}'s value (aligned: its body) starts. */
+    long position(int index) {
+      return this == ALIGNED ? (long) (index + 1) * BODY : (long) index * SLOT;
+    }
+
+    /** Bytes of a {@code length}-byte value of block {@code index} at {@link #position}; the rest is its tail. */
+    int head(int index, int length) {
+      return this == PACKED || length > SLOT ? length : Math.min(length, BODY);
+    }
+
+    /** Where the tail of block {@code index}'s value starts (aligned), in the file's first {@code BODY} bytes. */
+    static long tailPosition(int index) {
+      return (long) index * TAIL;
+    }
+  }
+
   private final Path root;
   private final int maxOpen;
   private final boolean durable;
+  /** Set by the store from its format at open, before any read or write ({@link #layout(Layout)}). */
+  private volatile Layout layout = Layout.ALIGNED;
   /** Access-ordered: the eldest is the least recently used. Guarded by {@code this}. */
   private final LinkedHashMap<SegmentId, Handle> open = new LinkedHashMap<>(16, 0.75f, true);
   private boolean closed;
@@ -108,9 +159,14 @@ final class ValueFiles implements AutoCloseable {
     return root.resolve(hex.substring(0, 2)).resolve(hex);
   }
 
-  /** Where block {@code index}'s slot starts. */
-  static long position(int index) {
-    return (long) index * SLOT;
+  /** Sets the layout of this store's files (its format says which); before any read or write. */
+  void layout(Layout layout) {
+    this.layout = java.util.Objects.requireNonNull(layout, "layout");
+  }
+
+  /** The layout of this store's files. */
+  Layout layout() {
+    return layout;
   }
 
   /** The presence entry of a stored value: CRC32C and length. */
@@ -121,28 +177,38 @@ final class ValueFiles implements AutoCloseable {
   }
 
   /**
-   * Writes a stored value into its slot; with {@code sync} the file's data is on the disk when
-   * this returns ({@link FileChannel#force force(false)}: fdatasync). A failure leaves at most
-   * some bytes in a slot no entry points to.
+   * Writes a stored value into its place ({@link Layout}: body, then tail); with {@code sync} the
+   * file's data is on the disk when this returns ({@link FileChannel#force force(false)}:
+   * fdatasync). A failure leaves at most some bytes in a place no entry points to.
    */
   void write(SegmentId id, int index, byte[] value, boolean sync) throws IOException {
+    if (index < 0 || index >= MAX_BLOCKS) {
+      throw new IllegalArgumentException("block index " + index + " is beyond any segment's");
+    }
     if (value.length > SLOT && index != 0) {
       throw new IllegalArgumentException("a value of " + value.length + " bytes does not fit slot " + index);
     }
     if (value.length > MAX_VALUE) {
       throw new IllegalArgumentException("a value of " + value.length + " bytes is larger than any block's");
     }
+    Layout l = layout;
+    int head = l.head(index, value.length);
     onChannel(id, true, ch -> {
-      ByteBuffer b = ByteBuffer.wrap(value);
-      long pos = position(index);
-      while (b.hasRemaining()) {
-        pos += ch.write(b, pos);
+      writeFully(ch, ByteBuffer.wrap(value, 0, head), l.position(index));
+      if (head < value.length) {
+        writeFully(ch, ByteBuffer.wrap(value, head, value.length - head), Layout.tailPosition(index));
       }
       if (sync) {
         ch.force(false);
       }
       return null;
     });
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+    while (b.hasRemaining()) {
+      pos += ch.write(b, pos);
+    }
   }
 
   /**
@@ -162,19 +228,19 @@ final class ValueFiles implements AutoCloseable {
     if (length <= 0 || length > MAX_VALUE || (length > SLOT && index != 0)) {
       throw corrupt(id, index, "its entry claims " + length + " bytes");
     }
+    if (index < 0 || index >= MAX_BLOCKS) {
+      throw corrupt(id, index, "no segment has a block " + index);
+    }
     return onChannel(id, false, ch -> {
       if (ch == null) {
         throw corrupt(id, index, "its value file " + file(id) + " is missing");
       }
+      Layout l = layout;
+      int head = l.head(index, length);
       byte[] value = new byte[length];
-      ByteBuffer b = ByteBuffer.wrap(value);
-      long pos = position(index);
-      while (b.hasRemaining()) {
-        int n = ch.read(b, pos);
-        if (n < 0) {
-          throw corrupt(id, index, "the value file ends " + b.remaining() + " bytes short of it");
-        }
-        pos += n;
+      readFully(ch, ByteBuffer.wrap(value, 0, head), l.position(index), id, index);
+      if (head < length) {
+        readFully(ch, ByteBuffer.wrap(value, head, length - head), Layout.tailPosition(index), id, index);
       }
       CRC32C c = new CRC32C();
       c.update(value, 0, value.length);
@@ -183,6 +249,16 @@ final class ValueFiles implements AutoCloseable {
       }
       return value;
     });
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer b, long pos, SegmentId id, int index) throws IOException {
+    while (b.hasRemaining()) {
+      int n = ch.read(b, pos);
+      if (n < 0) {
+        throw corrupt(id, index, "the value file ends " + b.remaining() + " bytes short of it");
+      }
+      pos += n;
+    }
   }
 
   /** What runs on a segment's channel (null: no file, and none was to be created). */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.chunkstore.TestSegments;
 import dev.peerdist.chunkstore.TestSegments.Segment;
+import dev.peerdist.chunkstore.content.SegmentId;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +27,8 @@ import org.rocksdb.RocksIterator;
  * Format 2 keeps one {@code presence} entry per held block; a format-1 store (one bitmap per
  * segment) is converted when it is opened, and keeps every block it held. Stores written before
  * value files (values in the {@code blocks} family, inline or in blob files) open and read, and
- * their new puts go to value files.
+ * their new puts go to value files. A format-3 store keeps its packed value files: read and
+ * written as they are, never converted.
  */
 class RocksChunkStoreFormatTest {
   @TempDir Path dir;
@@ -92,7 +94,7 @@ class RocksChunkStoreFormatTest {
         s.putBlock(v2.record().id(), 0, v2.block(0));
         assertEquals(TestSegments.footprint(a, 0, 1, 3) + TestSegments.footprint(v2, 0), s.stats().usedBytes());
       }
-      assertEquals(3, RocksChunkStoreTest.read(d, "default", FORMAT)[0],
+      assertEquals(4, RocksChunkStoreTest.read(d, "default", FORMAT)[0],
           "relabelled at open, so that code that knows no value files refuses the store");
       assertTrue(java.nio.file.Files.exists(new ValueFiles(d, 1, false).file(v2.record().id())));
       try (RocksChunkStore s = RocksChunkStore.at(d).blobFiles(blob).createIfMissing(false).open()) {
@@ -107,6 +109,87 @@ class RocksChunkStoreFormatTest {
         assertEquals(0, s.stats().droppedCorruptBlocks());
       }
     }
+  }
+
+  @Test
+  void formatThreeStoresKeepTheirPackedValueFiles() throws Exception {
+    SplittableRandom random = new SplittableRandom(9);
+    Segment a = TestSegments.v1(random, 4);
+    Segment v2 = TestSegments.v2(random, 100_000);
+    try (RocksChunkStore s = RocksChunkStore.at(dir).open()) {
+      s.putSegment(a.record());
+      for (int i : new int[] {0, 1, 3}) {
+        s.putBlock(a.record().id(), i, a.block(i));
+      }
+      s.putSegment(v2.record());
+      s.putBlock(v2.record().id(), 0, v2.block(0));
+    }
+    assertEquals(4, RocksChunkStoreTest.read(dir, "default", FORMAT)[0], "a new store is format 4");
+    rewriteAsFormatThree();
+
+    Path file = new ValueFiles(dir, 1, false).file(a.record().id());
+    try (RocksChunkStore s = RocksChunkStore.at(dir).createIfMissing(false).open()) {
+      for (int i : new int[] {0, 1, 3}) {
+        assertArrayEquals(a.block(i), s.readBlock(a.record().id(), i).orElseThrow(), "block " + i);
+      }
+      assertArrayEquals(v2.block(0), s.readBlock(v2.record().id(), 0).orElseThrow());
+      s.putBlock(a.record().id(), 2, a.block(2));
+      var b = s.storedBlock(a.record().id(), 2).orElseThrow();
+      byte[] bytes = java.nio.file.Files.readAllBytes(file);
+      assertEquals(4L * ValueFiles.SLOT, bytes.length);
+      assertArrayEquals(b.iv(), java.util.Arrays.copyOfRange(bytes, 2 * ValueFiles.SLOT, 2 * ValueFiles.SLOT + 16));
+      assertArrayEquals(b.cipherText(), java.util.Arrays.copyOfRange(bytes, 2 * ValueFiles.SLOT + 16, 3 * ValueFiles.SLOT),
+          "block 2 went whole to its packed place");
+    }
+    assertEquals(3, RocksChunkStoreTest.read(dir, "default", FORMAT)[0], "still format 3");
+    try (RocksChunkStore s = RocksChunkStore.at(dir).createIfMissing(false).open()) {
+      for (int i = 0; i < 4; i++) {
+        assertArrayEquals(a.block(i), s.readBlock(a.record().id(), i).orElseThrow(), "block " + i);
+      }
+      assertEquals(0, s.stats().droppedCorruptBlocks());
+      assertEquals(dev.peerdist.chunkstore.StoreHealth.OK, s.health());
+    }
+  }
+
+  /**
+   * Moves every value in the value files from its aligned place to its packed one and writes
+   * format byte 3: a store as the code before format 4 left it (the entries are the same).
+   */
+  private void rewriteAsFormatThree() throws Exception {
+    java.util.Map<SegmentId, java.util.Map<Integer, Integer>> lengths = new java.util.HashMap<>();
+    raw((db, hs, names) -> {
+      try (RocksIterator it = db.newIterator(hs.get(names.indexOf(RocksChunkStore.PRESENCE)))) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          lengths.computeIfAbsent(KeyCodec.segmentOfBlock(it.key()), x -> new java.util.TreeMap<>())
+              .put(KeyCodec.indexOfBlock(it.key()), java.nio.ByteBuffer.wrap(it.value()).getInt(4));
+        }
+      }
+      db.put(hs.get(0), FORMAT, new byte[] {3});
+    });
+    ValueFiles aligned = new ValueFiles(dir, 1, false);
+    ValueFiles packed = new ValueFiles(dir.resolve("packed"), 1, false);
+    packed.layout(ValueFiles.Layout.PACKED);
+    try (aligned; packed) {
+      for (var seg : lengths.entrySet()) {
+        for (var block : seg.getValue().entrySet()) {
+          byte[] value = new byte[block.getValue()];
+          ValueFiles.Layout l = ValueFiles.Layout.ALIGNED;
+          int head = l.head(block.getKey(), value.length);
+          try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(aligned.file(seg.getKey()))) {
+            ch.read(java.nio.ByteBuffer.wrap(value, 0, head), l.position(block.getKey()));
+            if (head < value.length) {
+              ch.read(java.nio.ByteBuffer.wrap(value, head, value.length - head),
+                  ValueFiles.Layout.tailPosition(block.getKey()));
+            }
+          }
+          packed.write(seg.getKey(), block.getKey(), value, false);
+        }
+        java.nio.file.Files.move(packed.file(seg.getKey()), aligned.file(seg.getKey()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    assertEquals(4L * ValueFiles.SLOT, java.nio.file.Files.size(new ValueFiles(dir, 1, false).file(lengths.keySet().stream()
+            .filter(id -> lengths.get(id).size() == 3).findFirst().orElseThrow())), "packed: block 3 ends at 4 slots");
   }
 
   private static final byte[] FORMAT = "format".getBytes(StandardCharsets.US_ASCII);

@@ -63,18 +63,27 @@ class RocksChunkStoreTest extends ChunkStoreConformanceTest {
   }
 
   /**
-   * Writes {@code value} over a block's slot in its value file behind the store's back (its
-   * entry stays as it was, as when a disk damages the file); a value shorter than a slot also
-   * cuts the file after it, as a lost tail would.
+   * Writes {@code value} over a block's place in its value file (a store of the current format:
+   * {@link ValueFiles.Layout#ALIGNED}) behind the store's back (its entry stays as it was, as when
+   * a disk damages the file); a value shorter than a full block's stored form also zeroes the rest
+   * of the block's place, as lost pages would.
    */
   static void overwriteSlot(Path dir, SegmentId id, int index, byte[] value) {
     Path file = new ValueFiles(dir.toAbsolutePath(), 1, false).file(id);
+    ValueFiles.Layout layout = ValueFiles.Layout.ALIGNED;
     try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
         java.nio.file.StandardOpenOption.WRITE)) {
-      long pos = ValueFiles.position(index);
-      ch.write(java.nio.ByteBuffer.wrap(value), pos);
-      if (value.length < ValueFiles.SLOT && ch.size() > pos + value.length) {
-        ch.truncate(pos + value.length);
+      long pos = layout.position(index);
+      int head = layout.head(index, value.length);
+      ch.write(java.nio.ByteBuffer.wrap(value, 0, head), pos);
+      if (head < value.length) {
+        ch.write(java.nio.ByteBuffer.wrap(value, head, value.length - head), ValueFiles.Layout.tailPosition(index));
+      }
+      if (value.length < ValueFiles.SLOT) {
+        if (value.length < ValueFiles.BODY) {
+          ch.write(java.nio.ByteBuffer.allocate(ValueFiles.BODY - value.length), pos + value.length);
+        }
+        ch.write(java.nio.ByteBuffer.allocate(ValueFiles.TAIL), ValueFiles.Layout.tailPosition(index));
       }
     } catch (java.io.IOException e) {
       throw new AssertionError("cannot damage " + file, e);

@@ -50,6 +50,46 @@ class RocksValueFilesTest {
     return dir;
   }
 
+  /** Where a file holding every block of {@code seg} ends in {@code layout}. */
+  static long end(ValueFiles.Layout layout, Segment seg) {
+    long end = 0;
+    for (int i = 0; i < seg.record().blockCount(); i++) {
+      int length = (int) (TestSegments.footprint(seg, i) - TestSegments.footprint(seg));
+      int head = layout.head(i, length);
+      end = Math.max(end, layout.position(i) + head);
+      if (head < length) {
+        end = Math.max(end, ValueFiles.Layout.tailPosition(i) + length - head);
+      }
+    }
+    return end;
+  }
+
+  /**
+   * The current format puts each block's first 64 KiB on a 64 KiB boundary (whole page-cache
+   * folios), after a first 64 KiB that holds the 32 bytes after each body.
+   */
+  @Test
+  void bodiesStartOn64KiBBoundariesAfterTheTails() throws IOException {
+    Path dir = filled();
+    Segment seg = segments.get(0);
+    SegmentId id = seg.record().id();
+    byte[] file = Files.readAllBytes(fileOf(dir, id));
+    assertEquals(6 * 65536, file.length, "a 64 KiB header and 5 bodies");
+    try (RocksChunkStore s = store(dir).createIfMissing(false).open()) {
+      for (int i = 0; i < 5; i++) {
+        var b = s.storedBlock(id, i).orElseThrow();
+        byte[] stored = new byte[b.iv().length + b.cipherText().length];
+        System.arraycopy(b.iv(), 0, stored, 0, b.iv().length);
+        System.arraycopy(b.cipherText(), 0, stored, b.iv().length, b.cipherText().length);
+        assertEquals(ValueFiles.SLOT, stored.length);
+        assertArrayEquals(java.util.Arrays.copyOfRange(stored, 0, 65536),
+            java.util.Arrays.copyOfRange(file, (i + 1) * 65536, (i + 2) * 65536), "body of block " + i);
+        assertArrayEquals(java.util.Arrays.copyOfRange(stored, 65536, stored.length),
+            java.util.Arrays.copyOfRange(file, i * 32, (i + 1) * 32), "tail of block " + i);
+      }
+    }
+  }
+
   private static Path fileOf(Path dir, SegmentId id) {
     return new ValueFiles(dir.toAbsolutePath(), 1, false).file(id);
   }
@@ -86,9 +126,7 @@ class RocksValueFilesTest {
     for (Segment seg : segments) {
       Path f = fileOf(dir, seg.record().id());
       assertTrue(Files.isRegularFile(f), f.toString());
-      int last = seg.record().blockCount() - 1;
-      assertEquals(ValueFiles.position(last) + TestSegments.footprint(seg, last) - TestSegments.footprint(seg),
-          Files.size(f), "the file ends with the last block's slot");
+      assertEquals(end(ValueFiles.Layout.ALIGNED, seg), Files.size(f), "the file ends with the last block's place");
     }
     try (RocksChunkStore s = store(dir).createIfMissing(false).open()) {
       s.flush();
@@ -107,7 +145,7 @@ class RocksValueFilesTest {
   void aFlippedByteCostsOnlyItsBlockIsNeverServedAndStartsNoRepair() throws IOException {
     Path dir = filled();
     SegmentId id = segments.get(0).record().id();
-    flip(fileOf(dir, id), ValueFiles.position(2) + 40_000);
+    flip(fileOf(dir, id), ValueFiles.Layout.ALIGNED.position(2) + 40_000);
     try (RocksChunkStore s = store(dir).recoverDamage(true).createIfMissing(false).open()) {
       assertEquals(Optional.empty(), s.storedBlock(id, 2), "never served");
       assertFalse(s.hasBlock(id, 2), "dropped");
@@ -136,7 +174,7 @@ class RocksValueFilesTest {
     SegmentId c = segments.get(2).record().id();
     RocksChunkStoreTest.overwriteSlot(dir, a, 1, new byte[ValueFiles.SLOT]);
     try (var ch = java.nio.channels.FileChannel.open(fileOf(dir, b), java.nio.file.StandardOpenOption.WRITE)) {
-      ch.truncate(ValueFiles.position(2) + 100); // block 2's tail lost
+      ch.truncate(ValueFiles.Layout.ALIGNED.position(2) + 100); // block 2's pages lost
     }
     Files.delete(fileOf(dir, c));
     try (RocksChunkStore s = store(dir).createIfMissing(false).open()) {

@@ -88,6 +88,13 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * thousands of calls, and a single-shot iteration of a small data set would otherwise measure
  * the interpreter (a fresh daemon's first few hundred MiB, docs/PERFORMANCE.md).
  *
+ * <p>Besides MB/s, each put benchmark reports its CPU per byte — the process's (every thread:
+ * RocksDB's, the JIT's, GC) and, for the one-thread puts and the file write, the benchmark
+ * thread's own — and where its wall time went per block: on a core, waiting for a core (Linux
+ * schedstat: other processes' load, or this process's JIT and GC threads), blocked (I/O, locks).
+ * These are means over every iteration, warm-up included; on a shared machine the thread's CPU
+ * per byte is the figure other processes move least.
+ *
  * <p>Reads run with a warm page cache (the data set is smaller than RAM; dropping caches needs
  * root and disturbs the whole machine). Data lives under {@code -Dpeerdist.bench.dir} (default
  * {@code java.io.tmpdir}) and is deleted afterwards. Run: {@code java -cp ...
@@ -134,6 +141,12 @@ public class StoreBenchmark {
 
   /** Prefix of the report lines that carry process CPU nanoseconds per byte instead of disk bytes. */
   static final String CPU_KEY = "cpu:";
+  /** Report lines: wall nanoseconds per byte of the measured operation (set-up and tear-down excluded). */
+  static final String WALL_KEY = "wall:";
+  /** Report lines: nanoseconds per byte the benchmark's thread ran on a core (Linux schedstat). */
+  static final String THREAD_KEY = "thread:";
+  /** Report lines: nanoseconds per byte the benchmark's thread was runnable but waited for a core. */
+  static final String WAIT_KEY = "wait:";
 
   private Path root;
   private byte[][] pool; // one segment's worth of random blocks, reused by every segment
@@ -149,6 +162,9 @@ public class StoreBenchmark {
   private java.util.concurrent.ExecutorService writers;
   private long diskBytesAtStart;
   private long cpuAtStart;
+  private long wallAtStart;
+  private long[] timesAtStart; // this thread's schedstat at the start, null where there is none
+  private Thread putThread;
 
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws IOException {
@@ -283,7 +299,27 @@ public class StoreBenchmark {
     putStore = store(putDir.resolve("store"));
     putFile = FileChannel.open(putDir.resolve("file"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     diskBytesAtStart = diskBytesWritten();
+    putThread = Thread.currentThread();
+    timesAtStart = threadTimes();
     cpuAtStart = processCpuNanos();
+    wallAtStart = System.nanoTime();
+  }
+
+  /**
+   * The calling thread's CPU time ({@link java.lang.management.ThreadMXBean}: exact, where the
+   * scheduler's own count lags up to a tick) and its time runnable but waiting for a core (Linux
+   * {@code /proc/thread-self/schedstat}), in nanoseconds; null where either is not available. With
+   * the wall time they say where a put's time goes: on a core, waiting for a core (other
+   * processes' load, or this process's JIT and GC threads), or blocked (I/O, locks).
+   */
+  static long[] threadTimes() {
+    try {
+      long cpu = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+      String[] f = Files.readString(Path.of("/proc/thread-self/schedstat")).trim().split(" ");
+      return cpu < 0 ? null : new long[] {cpu, Long.parseLong(f[1])};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   /** CPU time of the whole process (every thread: RocksDB's, the JIT's, GC), in nanoseconds. */
@@ -315,14 +351,28 @@ public class StoreBenchmark {
   @TearDown(Level.Iteration)
   public void dropPutTargets(BenchmarkParams params) throws IOException {
     if (putStore != null) {
-      // CPU per byte, the process's, over the measured operation only: other processes' load
-      // changes it far less than the MB/s (a loaded machine gives this JVM a varying share).
+      // CPU per byte, the process's and the benchmark thread's, over the measured operation only:
+      // other processes' load changes them far less than the MB/s (a loaded machine gives this
+      // JVM a varying share); the thread's wait for a core says how much of the wall time that was.
+      long wall = System.nanoTime() - wallAtStart;
       long cpu = processCpuNanos() - cpuAtStart;
+      long[] sched = threadTimes();
       String name = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
       String report = System.getProperty(REPORT_PROPERTY);
+      double bytes = dataMiB * 1048576.0;
       if (report != null && cpuAtStart >= 0 && cpu >= 0) {
-        Files.writeString(Path.of(report), String.format(Locale.ROOT, "%s%s %s %.6f%n", CPU_KEY, name, layout,
-            cpu / (dataMiB * 1048576.0)), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        StringBuilder lines = new StringBuilder(String.format(Locale.ROOT, "%s%s %s %.6f%n", CPU_KEY, name, layout,
+            cpu / bytes));
+        // The thread's own figures only where it did the work alone (not the two-writer put).
+        if (sched != null && timesAtStart != null && putThread == Thread.currentThread()
+            && !name.endsWith("TwoWriters")) {
+          lines.append(String.format(Locale.ROOT, "%s%s %s %.6f%n", WALL_KEY, name, layout, wall / bytes));
+          lines.append(String.format(Locale.ROOT, "%s%s %s %.6f%n", THREAD_KEY, name, layout,
+              (sched[0] - timesAtStart[0]) / bytes));
+          lines.append(String.format(Locale.ROOT, "%s%s %s %.6f%n", WAIT_KEY, name, layout,
+              (sched[1] - timesAtStart[1]) / bytes));
+        }
+        Files.writeString(Path.of(report), lines.toString(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       }
     }
     if (putStore != null && params.getBenchmark().contains(".storePut")) {
@@ -551,21 +601,49 @@ public class StoreBenchmark {
       ratio(out, mbps, "storeServe", "fileRead", "get: storedBlock (as served) / file read" + l);
       Map<String, Double> figures = diskPerBytePut.getOrDefault(e.getKey(), Map.of());
       figures.forEach((n, v) -> {
-        if (!n.startsWith(CPU_KEY)) {
+        if (!n.contains(":")) {
           out.printf(Locale.ROOT, "  disk bytes written per byte put: %.2f  %s%s%n", v, n, l);
         }
       });
-      Double fileCpu = figures.get(CPU_KEY + "filePut");
-      for (String n : List.of("storePutReceived", "storePut", "storePutTwoWriters")) {
-        Double c = figures.get(CPU_KEY + n);
-        if (c != null && fileCpu != null && c > 0) {
-          out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte (the process's): plain file write / %s%s (%.2f vs %.2f"
-              + " ns per byte)%n", fileCpu / c, n, l, fileCpu, c);
-        }
-      }
+      printCpu(figures, l, out);
     }
     compare(out, byLayout, diskPerBytePut, describe(FILES), describe(BLOB));
     compare(out, byLayout, diskPerBytePut, describe(BLOB), describe(INLINE));
+  }
+
+  /**
+   * The CPU lines of one layout from its report {@code figures} ({@link #readDiskReport}): CPU per
+   * byte against the plain file write's (the process's, and the putting thread's) and, per
+   * one-thread put and the file write, where the wall time of a 64 KiB block went.
+   */
+  static void printCpu(Map<String, Double> figures, String l, PrintStream out) {
+    Double fileCpu = figures.get(CPU_KEY + "filePut");
+    for (String n : List.of("storePutReceived", "storePut", "storePutTwoWriters")) {
+      Double c = figures.get(CPU_KEY + n);
+      if (c != null && fileCpu != null && c > 0) {
+        out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte (the process's): plain file write / %s%s (%.2f vs %.2f"
+            + " ns per byte)%n", fileCpu / c, n, l, fileCpu, c);
+      }
+    }
+    Double fileThread = figures.get(THREAD_KEY + "filePut");
+    Double putThread = figures.get(THREAD_KEY + "storePutReceived");
+    if (fileThread != null && putThread != null && putThread > 0) {
+      out.printf(Locale.ROOT, "  ratio %.2f  CPU per byte (the putting thread's): plain file write / storePutReceived%s"
+          + " (%.2f vs %.2f ns per byte)%n", fileThread / putThread, l, fileThread, putThread);
+    }
+    for (String n : List.of("filePut", "storePutReceived", "storePut")) {
+      Double wall = figures.get(WALL_KEY + n);
+      Double thread = figures.get(THREAD_KEY + n);
+      Double wait = figures.get(WAIT_KEY + n);
+      Double cpu = figures.get(CPU_KEY + n);
+      if (wall != null && thread != null && wait != null && cpu != null) {
+        double perBlock = BLOCK / 1000.0; // ns per byte -> µs per block
+        out.printf(Locale.ROOT, "  %-18s µs per 64 KiB block: wall %.1f = on a core %.1f + waiting for a core %.1f"
+            + " + blocked %.1f; the process's other threads on a core %.1f%s%n", n, wall * perBlock,
+            thread * perBlock, wait * perBlock, Math.max(0, wall - thread - wait) * perBlock,
+            Math.max(0, cpu - thread) * perBlock, l);
+      }
+    }
   }
 
   /** Ratios of layout {@code a} to {@code b} when both ran. */
@@ -586,7 +664,7 @@ public class StoreBenchmark {
     Map<String, Double> da = diskPerBytePut.getOrDefault(a, Map.of());
     Map<String, Double> db = diskPerBytePut.getOrDefault(b, Map.of());
     for (String n : da.keySet()) {
-      if (!n.startsWith(CPU_KEY) && db.containsKey(n) && db.get(n) > 0) {
+      if (!n.contains(":") && db.containsKey(n) && db.get(n) > 0) {
         out.printf(Locale.ROOT, "  ratio %.2f  disk bytes written per byte put, %s (< 1: %s write less)%n",
             da.get(n) / db.get(n), n, a);
       }
@@ -605,7 +683,9 @@ public class StoreBenchmark {
 
   /**
    * Mean disk bytes per byte put, by layout and benchmark, from the forks' report lines; the
-   * process CPU nanoseconds per byte of every put benchmark under {@link #CPU_KEY} + its name.
+   * process CPU nanoseconds per byte of every put benchmark under {@link #CPU_KEY} + its name, and
+   * the wall time, the benchmark thread's time on a core and its wait for one (nanoseconds per
+   * byte) under {@link #WALL_KEY}, {@link #THREAD_KEY} and {@link #WAIT_KEY} + its name.
    */
   static Map<String, Map<String, Double>> readDiskReport(Path report) throws IOException {
     Map<String, Map<String, double[]>> sums = new java.util.TreeMap<>();
