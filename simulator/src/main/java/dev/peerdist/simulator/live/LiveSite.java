@@ -753,8 +753,9 @@ public final class LiveSite implements SiteModel {
       recorder.extra("site_cpu_s", siteCpu);
       recorder.note(cpuFloorNote(siteCpu, before.size(), cores, ideal));
       recorder.note(String.format(Locale.ROOT, "per node (worst of %d): start to ready %.2f s (goal <= 1.5),"
-          + " RSS idle %.0f MiB (goal <= 128), RSS peak %.0f MiB (goal <= 256), %.4f CPU s per MiB received"
-          + " (goal <= 0.008: 0.1 core at 100 Mbit/s)", before.size(), maxReady, maxIdle, maxPeak, maxCpu));
+          + " RSS idle %s%.0f MiB (goal <= 128), RSS peak %.0f MiB (goal <= 256), %.4f CPU s per MiB received"
+          + " (goal <= 0.008: 0.1 core at 100 Mbit/s)", before.size(), maxReady,
+          options.warmUpBytes() > 0 ? "after the warm-up " : "", maxIdle, maxPeak, maxCpu));
     }
     private List<Object> harnessDownloads = List.of();
 
