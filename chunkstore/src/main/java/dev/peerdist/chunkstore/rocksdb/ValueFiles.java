@@ -52,7 +52,8 @@ import java.util.zip.CRC32C;
  * </ul>
  *
  * In both, a value longer than {@value #SLOT} bytes (only the one block of a V2 segment, at index
- * 0, at most {@link #MAX_VALUE} bytes) is written whole at 0 (its file has no other block). Places
+ * 0, at most {@link #MAX_VALUE} bytes) is written whole at its block's place (aligned: at
+ * {@value #BODY}; packed: at 0; its file has no other block). Places
  * of blocks not held are holes (sparse files), so a file takes about the bytes of the blocks
  * written to it (plus, aligned, one page of tails per 128 blocks); the place of a block dropped on
  * its own (a damaged block) keeps its space until its segment goes.
