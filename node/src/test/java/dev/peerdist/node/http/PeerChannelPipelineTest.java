@@ -75,9 +75,19 @@ class PeerChannelPipelineTest {
     store.close();
   }
 
-  private FullHttpResponse exchange(String method, String path, byte[] body) {
+  /** The bytes of one HTTP/1.1 request with {@code body}, as a client sends them. */
+  private static ByteBuf request(String method, String path, byte[] body) {
     String head = method + " " + path + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + body.length + "\r\n\r\n";
-    channel.writeInbound(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body));
+    return Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body);
+  }
+
+  /** A PCCRR request {@link #request} (POST to the PCCRR path). */
+  private static ByteBuf pccrrRequest(PccrrMessage m) {
+    return request("POST", PccrrRequestHandler.PATH, PccrrCodec.encodeToArray(m));
+  }
+
+  private FullHttpResponse exchange(String method, String path, byte[] body) {
+    channel.writeInbound(request(method, path, body));
     channel.runPendingTasks();
     List<FullHttpResponse> responses = responses();
     for (int i = 1; i < responses.size(); i++) {
@@ -258,14 +268,8 @@ class PeerChannelPipelineTest {
         PeerServerConfig.defaults().withInlineReadsBelow(java.time.Duration.ZERO),
         new PccrrResponder(store, stats), storeTasks::add, uploads, stats));
     SegmentId id = v1.record().id();
-    byte[] first = PccrrCodec.encodeToArray(GetBlocks.of(1, id, 2));
-    byte[] second = PccrrCodec.encodeToArray(new GetBlockList(1, id, List.of(new BlockRange(0, 3))));
-    String h1 = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + first.length
-        + "\r\n\r\n";
-    String h2 = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + second.length
-        + "\r\n\r\n";
-    channel.writeInbound(Unpooled.wrappedBuffer(h1.getBytes(StandardCharsets.US_ASCII), first,
-        h2.getBytes(StandardCharsets.US_ASCII), second));
+    channel.writeInbound(Unpooled.wrappedBuffer(pccrrRequest(GetBlocks.of(1, id, 2)),
+        pccrrRequest(new GetBlockList(1, id, List.of(new BlockRange(0, 3))))));
     channel.runPendingTasks();
     assertNull(channel.readOutbound(), "the block list waits behind the block request");
     assertEquals(1, stats.requests(MessageType.GETBLKS));
@@ -312,10 +316,7 @@ class PeerChannelPipelineTest {
     assertEquals(2, ((Blocks) post(GetBlocks.of(1, id, 2))).blockIndex());
     assertEquals(0, storeTasks.size(), "the slow read itself was on the event loop");
     readNanos[0] = 0;
-    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, id, 2));
-    String head = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + body.length
-        + "\r\n\r\n";
-    channel.writeInbound(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body));
+    channel.writeInbound(pccrrRequest(GetBlocks.of(1, id, 2)));
     channel.runPendingTasks();
     assertNull(channel.readOutbound(), "the next read waits for a store thread");
     assertEquals(1, storeTasks.size());
@@ -334,10 +335,7 @@ class PeerChannelPipelineTest {
     uploads = new UploadScheduler(4, 2, 8);
     newChannel();
     occupyAllSlots();
-    byte[] body = PccrrCodec.encodeToArray(GetBlocks.of(1, v1.record().id(), 0));
-    String head = "POST " + PccrrRequestHandler.PATH + " HTTP/1.1\r\nHost: peer\r\nContent-Length: " + body.length
-        + "\r\n\r\n";
-    channel.writeInbound(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body));
+    channel.writeInbound(pccrrRequest(GetBlocks.of(1, v1.record().id(), 0)));
     channel.runPendingTasks();
     assertNull(channel.readOutbound(), "no answer while every slot is taken");
     assertEquals(1, uploads.queued());
