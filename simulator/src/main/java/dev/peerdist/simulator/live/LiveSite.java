@@ -413,7 +413,12 @@ public final class LiveSite implements SiteModel {
     }
 
     private String packageUrl(int subnet, int p) {
-      return net.publisherUrl(subnet, delayPort()) + file(p);
+      return fileUrl(subnet, file(p));
+    }
+
+    /** {@code file} at the publisher as the nodes of {@code subnet} reach it (through the delay line). */
+    private String fileUrl(int subnet, String file) {
+      return net.publisherUrl(subnet, delayPort()) + file;
     }
 
     /**
@@ -427,9 +432,8 @@ public final class LiveSite implements SiteModel {
       long limit = Math.max(1, scenario.timeLimit().toSeconds());
       Map<Integer, Process> fetches = new LinkedHashMap<>();
       for (SitePlan.Node n : plan.nodes()) {
-        String url = adminUrl.get(n.id()) + "download?url="
-            + URLEncoder.encode(net.publisherUrl(n.subnet(), delayPort()) + WARM_UP_FILE, StandardCharsets.UTF_8);
-        fetches.put(n.id(), processes.startPiped(net.on(net.node(n.id()), plainFetch(url, limit))));
+        fetches.put(n.id(), processes.startPiped(net.on(net.node(n.id()),
+            fetchCommand(n.id(), fileUrl(n.subnet(), WARM_UP_FILE), limit))));
       }
       say("warm-up: %d daemons fetching %.0f MiB each", fetches.size(), options.warmUpBytes() / 1048576.0);
       for (Map.Entry<Integer, Process> e : fetches.entrySet()) {
@@ -564,9 +568,13 @@ public final class LiveSite implements SiteModel {
 
     /** {@code curl ADMIN/download?url=PACKAGE | sha256sum}, failing when either fails. */
     private List<String> fetchCommand(int node, int p, long maxSeconds) {
-      String url = adminUrl.get(node) + "download?url="
-          + URLEncoder.encode(packageUrl(plan.nodes().get(node).subnet(), p), StandardCharsets.UTF_8);
-      return plainFetch(url, maxSeconds);
+      return fetchCommand(node, packageUrl(plan.nodes().get(node).subnet(), p), maxSeconds);
+    }
+
+    /** {@code curl ADMIN/download?url=URL | sha256sum} on {@code node}'s admin endpoint. */
+    private List<String> fetchCommand(int node, String url, long maxSeconds) {
+      return plainFetch(adminUrl.get(node) + "download?url=" + URLEncoder.encode(url, StandardCharsets.UTF_8),
+          maxSeconds);
     }
 
     private List<String> plainFetch(String url, long maxSeconds) {
