@@ -204,14 +204,8 @@ public final class EndToEndBenchmark {
     List<NodeRun> warmFromPublisher = new ArrayList<>();
     List<NodeRun> warmNodeToNode = new ArrayList<>();
     for (int i = 0; i < options.runs(); i++) {
-      Node n = startNode("warm-origin" + i, pubBase, null);
-      n.fetchWarmUp();
-      warmFromPublisher.add(n.fetch());
-      n.stop();
-      n = startNode("warm-peer" + i, pubBase, "127.0.0.1:" + holder.pccrrPort);
-      n.fetchWarmUp();
-      warmNodeToNode.add(n.fetch());
-      n.stop();
+      warmFromPublisher.add(warmRun("warm-origin" + i, pubBase, null));
+      warmNodeToNode.add(warmRun("warm-peer" + i, pubBase, "127.0.0.1:" + holder.pccrrPort));
     }
     holder.stop();
     NodeRun o = medianRun(fromPublisher);
@@ -224,20 +218,16 @@ public final class EndToEndBenchmark {
         "warm node from publisher", mb / wo.seconds(), warmUpMib());
     out.printf(Locale.ROOT, "  %-34s %8.1f MB/s (after %d MiB of other bytes the same way)%n", "warm node to node",
         mb / wp.seconds(), warmUpMib());
-    for (var e : List.of(List.of("node from publisher", o), List.of("node to node", p))) {
+    for (var e : List.of(List.of("node from publisher", o), List.of("node to node", p),
+        List.of("warm node from publisher", wo), List.of("warm node to node", wp))) {
       NodeRun r = (NodeRun) e.get(1);
-      out.printf(Locale.ROOT, "  %-20s ready %.2f s (goal <= 1.5) after %.2f CPU s, RSS idle %d MiB (goal <= 128), peak %d MiB"
+      out.printf(Locale.ROOT, "  %-24s ready %.2f s (goal <= 1.5) after %.2f CPU s, RSS idle %d MiB (goal <= 128), peak %d MiB"
           + " (goal <= 256), %.4f CPU s per MiB received (goal <= 0.008 = 0.1 core at 100 Mbit/s)%n", e.get(0),
           r.readySeconds(), r.readyCpuSeconds(), r.idleRssKib() / 1024, r.peakRssKib() / 1024, r.cpuSeconds() / options.mib());
     }
     java.util.Arrays.sort(served);
     out.printf(Locale.ROOT, "  %-20s %.4f CPU s per MiB served during node to node (median)%n", "serving node",
         served[served.length / 2] / options.mib());
-    for (var e : List.of(List.of("warm node from publisher", wo), List.of("warm node to node", wp))) {
-      NodeRun r = (NodeRun) e.get(1);
-      out.printf(Locale.ROOT, "  %-24s %.4f CPU s per MiB received (goal <= 0.008), RSS peak %d MiB (goal <= 256)%n",
-          e.get(0), r.cpuSeconds() / options.mib(), r.peakRssKib() / 1024);
-    }
     out.printf(Locale.ROOT, "  ratio %.2f  node to node / %s (goal 0.8)%n", baseline / p.seconds(), baselineName);
     out.printf(Locale.ROOT, "  ratio %.2f  node from publisher / %s (goal 0.8)%n", baseline / o.seconds(),
         baselineName);
@@ -291,6 +281,15 @@ public final class EndToEndBenchmark {
       }
       processes.remove(process);
     }
+  }
+
+  /** A fresh node that fetches the warm-up file and then the measured one (that fetch is the run). */
+  private NodeRun warmRun(String name, String publisher, String peer) throws IOException, InterruptedException {
+    Node n = startNode(name, publisher, peer);
+    n.fetchWarmUp();
+    NodeRun r = n.fetch();
+    n.stop();
+    return r;
   }
 
   private Node startNode(String name, String publisher, String peer) throws IOException, InterruptedException {
