@@ -688,26 +688,26 @@ public final class LoopDriver implements AutoCloseable {
     drainPosted.set(false);
     Runnable r;
     for (int n = 0; n < MAX_EVENT_BATCH && (r = events.poll()) != null; n++) {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        LOG.warn("download loop: {}", e.toString(), e);
-      }
+      guarded(r);
     }
-    try {
-      act();
-    } catch (RuntimeException e) {
-      LOG.warn("download loop: {}", e.toString(), e);
-    }
+    guarded(this::act);
     if (!events.isEmpty() && drainPosted.compareAndSet(false, true)) {
       postDrain();
     }
   }
 
+  /** Runs {@code r} and then the decisions (those not when {@code r} fails). Loop thread. */
   private void run(Runnable r) {
-    try {
+    guarded(() -> {
       r.run();
       act();
+    });
+  }
+
+  /** Runs {@code r}; a failure is logged and does not stop the loop thread. */
+  private static void guarded(Runnable r) {
+    try {
+      r.run();
     } catch (RuntimeException e) {
       LOG.warn("download loop: {}", e.toString(), e);
     }
