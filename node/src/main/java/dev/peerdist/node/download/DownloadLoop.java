@@ -146,6 +146,8 @@ public final class DownloadLoop {
   /** {@link #fillHolding} or {@link #fillPeer} asked one holder since {@link #fill} last asked them all. */
   private boolean partialFills;
   private final Stats stats = new Stats();
+  /** When a peer last delivered a block to this loop (NONE: never); see {@link #patienceFrom}. */
+  private long lastPeerBlock = NONE;
 
   /** Counters of what the loop decided, for metrics, the simulator's report and tests. */
   public static final class Stats {
@@ -1104,6 +1106,7 @@ public final class DownloadLoop {
         if (live) {
           acquired(t, b, now);
         }
+        lastPeerBlock = now;
       }
       case NOT_AVAILABLE -> {
         // The wire cannot tell "not held" from "busy" (PROTOCOL.md §4.6). A peer that listed the
@@ -2556,7 +2559,7 @@ public final class DownloadLoop {
       }
       // Unless this node fetches now, looked at again when the chosen fetcher's patience ends, or
       // the held blocks' patience ({@code lanPatience}), or within the wake cap (wakeAt).
-      t.originAt = Math.min(now + WAKE_CAP_NANOS, t.lastProgress + s.lanPatience().toNanos() + 1);
+      t.originAt = Math.min(now + WAKE_CAP_NANOS, patienceFrom(t) + s.lanPatience().toNanos() + 1);
       long fetcherUntil = e == nodeId ? now : aliveUntil(t, e, now);
       if (now < fetcherUntil) {
         t.originAt = Math.min(t.originAt, fetcherUntil);
@@ -2581,9 +2584,23 @@ public final class DownloadLoop {
     }
   }
 
+  /**
+   * Since when the held blocks of {@code t} have waited for the LAN: its last progress, or the last
+   * block any peer delivered to this node, whichever is later. A node that receives from its peers
+   * is short of request slots, not of holders; its later segments wait their turn. Counted per
+   * segment alone, the patience ran out for a seeded live crowd's later segments while the
+   * seed's one request slot per node (its answers took 400 ms on a site short of CPU) went to the
+   * segments before them, and the elected nodes fetched them from the origin beside the seed that
+   * held them (live-16 seeded, warm: WAN 0.11–0.22 × the package; docs/DOWNLOAD.md, "Busy is not
+   * absent").
+   */
+  private long patienceFrom(Task t) {
+    return Math.max(t.lastProgress, lastPeerBlock);
+  }
+
   /** Blocks we need that no usable holder has; null when there are none (or lists are pending). */
   private long[] unheld(Task t, long now) {
-    boolean patienceOut = now - t.lastProgress > s.lanPatience().toNanos();
+    boolean patienceOut = now - patienceFrom(t) > s.lanPatience().toNanos();
     long[] u = scratch.length == t.have.length ? scratch : new long[t.have.length];
     boolean any = false;
     for (int w = 0; w < u.length; w++) {

@@ -297,6 +297,65 @@ class DownloadLoopTest {
     }
   }
 
+  static final SegmentId NEXT = SegmentId.of(bytes(8));
+  static final SegmentRef NEXT_REF = new SegmentRef(NEXT, 64, 65536, 65536, 512L * 65536);
+
+  /**
+   * Runs {@code seconds} of 100 ms rounds in which the peer delivers at most one block per round,
+   * of SEG only when {@code delivers}, and answers everything else busy; returns the origin
+   * requests made.
+   */
+  List<Action.FetchOrigin> slowSeedRounds(DownloadLoop l, int seconds, boolean delivers) {
+    List<Action.FetchOrigin> origin = new ArrayList<>();
+    List<Action.GetBlock> pending = new ArrayList<>();
+    for (int round = 0; round < seconds * 10; round++) {
+      List<Action> a = l.drain();
+      origin.addAll(of(a, Action.FetchOrigin.class));
+      pending.addAll(of(a, Action.GetBlock.class));
+      boolean served = false;
+      for (java.util.Iterator<Action.GetBlock> it = pending.iterator(); it.hasNext(); ) {
+        Action.GetBlock g = it.next();
+        it.remove();
+        boolean ok = delivers && !served && g.segment().equals(SEG);
+        served |= ok;
+        l.blockResult(g.id(), ok ? Outcome.OK : Outcome.BUSY, 1000);
+      }
+      advance(Duration.ofMillis(100));
+      l.tick();
+    }
+    origin.addAll(of(l.drain(), Action.FetchOrigin.class));
+    return origin;
+  }
+
+  @Test
+  void aLaterSegmentWaitsForItsHolderWhilePeersKeepDeliveringTheOnesBefore() {
+    // A seeded live crowd short of CPU: the seed answered each node's one request at a time, all
+    // for the first segment; after lanPatience the later segments went to the origin beside it.
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.want(NEXT_REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    l.matched(peer(2), NEXT, 64, true);
+    List<Action.FetchOrigin> origin = slowSeedRounds(l, 30, true);
+    assertTrue(origin.isEmpty(), "went to the origin beside a peer that delivers: " + origin);
+  }
+
+  @Test
+  void heldBlocksGoToTheOriginAfterLanPatienceWhenNoPeerDeliversAnything() {
+    DownloadLoop l = loop(1);
+    l.want(REF, new BitSet());
+    l.want(NEXT_REF, new BitSet());
+    l.tick();
+    l.drain();
+    l.matched(peer(2), SEG, 512, true);
+    l.matched(peer(2), NEXT, 64, true);
+    assertTrue(slowSeedRounds(l, 15, false).isEmpty(), "busy for 15 s is waited for");
+    List<Action.FetchOrigin> origin = slowSeedRounds(l, 10, false);
+    assertTrue(origin.stream().anyMatch(f -> f.segment().equals(SEG)), "origin: " + origin);
+  }
+
   @Test
   void aCorruptPeerIsBannedAndItsBlocksComeFromTheOriginAsHashMismatch() {
     DownloadLoop l = wanting(1);
