@@ -77,7 +77,14 @@ public final class SubnetView {
   private final Map<Long, Long> fetching = new HashMap<>();
   /** Where tagged wanters serve PCCRR (probe source address + tag port), by node id. */
   private final Map<Long, dev.peerdist.discovery.PeerEndpoint> endpoints = new HashMap<>();
-  /** The reverse of {@link #endpoints}. */
+  /**
+   * A tagged wanter's endpoint in its other address family, by node id: a dual-stack node probes on
+   * IPv4 and IPv6 with one MessageID, and whichever copy comes first is the one heard. {@link
+   * #endpoints} keeps the IPv4 one, this map the IPv6 one (or the reverse for a node heard on IPv6
+   * only until now).
+   */
+  private final Map<Long, dev.peerdist.discovery.PeerEndpoint> otherFamily = new HashMap<>();
+  /** The reverse of {@link #endpoints} and {@link #otherFamily}. */
   private final Map<dev.peerdist.discovery.PeerEndpoint, Long> nodeAt = new HashMap<>();
   /**
    * A few of {@link #nodeAt}'s entries by endpoint object, direct-mapped by identity: the loop asks
@@ -332,12 +339,7 @@ public final class SubnetView {
     if (nodeId < 0) {
       lastForeignProbe = now;
     } else if (endpoint != null && (endpoints.size() < MAX_WANTERS || endpoints.containsKey(nodeId))) {
-      dev.peerdist.discovery.PeerEndpoint before = endpoints.put(nodeId, endpoint);
-      if (before != null && !before.equals(endpoint)) {
-        nodeAt.remove(before);
-        java.util.Arrays.fill(endpointKeys, null);
-        endpointEpoch++;
-      }
+      remember(nodeId, endpoint);
       Long was = nodeAt.put(endpoint, nodeId);
       if (was != null && was != nodeId) {
         java.util.Arrays.fill(endpointKeys, null);
@@ -763,6 +765,44 @@ public final class SubnetView {
       memo.epoch = endpointEpoch;
     }
     return memo.id;
+  }
+
+  /**
+   * Where node {@code nodeId} serves PCCRR, as heard now in a tagged probe: a new address in the
+   * same family replaces the old one; an address in the other family is kept beside it, the IPv4
+   * one preferred in {@link #endpoints} (the one the loop and the wanters' adoption use). Before,
+   * the endpoint flipped between the families with whichever copy of a dual-stack node's probe came
+   * first: look-ups by the other endpoint then found no node (a subnet-mate that finished a segment
+   * passed for a seed), and every flip cleared the endpoint cache (live-16: nodes met as holders at
+   * both addresses, fe80::…%2 beside 10.64.0.x).
+   */
+  private void remember(long nodeId, dev.peerdist.discovery.PeerEndpoint endpoint) {
+    dev.peerdist.discovery.PeerEndpoint main = endpoints.get(nodeId);
+    if (endpoint.equals(main)) {
+      return;
+    }
+    if (main == null) {
+      endpoints.put(nodeId, endpoint);
+      return;
+    }
+    boolean v4 = endpoint.address().getAddress() instanceof java.net.Inet4Address;
+    boolean mainV4 = main.address().getAddress() instanceof java.net.Inet4Address;
+    dev.peerdist.discovery.PeerEndpoint gone;
+    if (v4 == mainV4) {
+      gone = main; // moved within its family
+      endpoints.put(nodeId, endpoint);
+    } else if (v4) {
+      gone = otherFamily.put(nodeId, main); // an IPv4 address for a node heard on IPv6 until now
+      endpoints.put(nodeId, endpoint);
+    } else {
+      gone = otherFamily.put(nodeId, endpoint);
+    }
+    if (gone != null && !gone.equals(endpoint) && !gone.equals(endpoints.get(nodeId))
+        && !gone.equals(otherFamily.get(nodeId))) {
+      nodeAt.remove(gone);
+      java.util.Arrays.fill(endpointKeys, null);
+      endpointEpoch++;
+    }
   }
 
   /** The node id serving PCCRR at {@code endpoint} (tagged probers only), or -1. */

@@ -279,6 +279,8 @@ public final class LoopDriver implements AutoCloseable {
       return size() > 1024;
     }
   };
+  /** One endpoint per responder of a dual-stack subnet ({@link ResponderAddresses}). */
+  private final ResponderAddresses responderAddresses = new ResponderAddresses(4096, 60_000_000_000L);
   /** When the content-information resolver probed a segment (the loop's discovery wait counts from then). */
   private final Map<SegmentId, Long> announced = new LinkedHashMap<>(64, 0.75f, true) {
     private static final long serialVersionUID = 1L;
@@ -621,7 +623,10 @@ public final class LoopDriver implements AutoCloseable {
     view.heard(id, endpoint, ids, fetching, System.nanoTime());
   }
 
-  private void matched(ProbeMatch m) {
+  private void matched(ProbeMatch answer) {
+    PeerEndpoint peer = responderAddresses.endpoint(answer.endpointId(), answer.peer(), System.nanoTime());
+    ProbeMatch m = peer == answer.peer() ? answer
+        : new ProbeMatch(peer, answer.blocksHeld(), answer.complete(), answer.latency(), answer.endpointId());
     if (isSelf.test(m.peer())) {
       return;
     }

@@ -141,6 +141,37 @@ class SubnetViewTest {
     assertTrue(view.fetching(b, memo300, seg, now + 3, 5_000_000_000L)); // a memo of "nobody" is looked up again
   }
 
+  /**
+   * A dual-stack node's probes are heard on IPv4 or IPv6, whichever copy comes first: both its
+   * endpoints stand for it, and the IPv4 one is where its wanters are adopted from.
+   */
+  @Test
+  void aNodeHeardOnBothFamiliesIsOneNodeAtBothEndpointsAndAdoptedAtItsIpv4One() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(7);
+    PeerEndpoint v4 = endpoint(5);
+    PeerEndpoint v6 = new PeerEndpoint(new InetSocketAddress("fe80::5", 1337));
+    long now = 1_000_000_000L;
+    SubnetView.NodeMemo memo = new SubnetView.NodeMemo();
+    view.heard(5, v6, List.of(seg), 1, now); // the IPv6 copy came first
+    view.heard(5, v4, List.of(seg), 1, now + 1);
+    assertTrue(view.wanted(v4, memo, seg, now + 1));
+    view.heard(5, v6, List.of(seg), 1, now + 2);
+    view.heard(5, v4, List.of(seg), 1, now + 3);
+    for (PeerEndpoint e : List.of(v4, v6)) {
+      assertTrue(view.wanted(e, seg, now + 3), "wanted at " + e);
+      assertTrue(view.fetching(e, seg, now + 3, 5_000_000_000L), "fetching at " + e);
+    }
+    assertTrue(view.wanted(v4, memo, seg, now + 3));
+    assertEquals(List.of(v4), view.wanterEndpoints(seg, 1, 10, 0, e -> false, now + 3));
+    // It moves within IPv6: the old IPv6 endpoint is nobody's, the IPv4 one still its own.
+    PeerEndpoint v6b = new PeerEndpoint(new InetSocketAddress("fe80::6", 1337));
+    view.heard(5, v6b, List.of(seg), 1, now + 4);
+    assertFalse(view.wanted(v6, seg, now + 4));
+    assertTrue(view.wanted(v6b, seg, now + 4));
+    assertTrue(view.wanted(v4, memo, seg, now + 4));
+  }
+
   /** Beyond its bound the view forgets the segment looked up or heard least recently. */
   @Test
   void theLeastRecentlyUsedSegmentIsForgottenFirst() {
