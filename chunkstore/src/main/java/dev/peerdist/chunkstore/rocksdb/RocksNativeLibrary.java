@@ -204,8 +204,7 @@ public final class RocksNativeLibrary {
     } catch (FileAlreadyExistsException e) {
       // Checked below like a directory created now.
     }
-    UserPrincipal me = dir.getFileSystem().getUserPrincipalLookupService()
-        .lookupPrincipalByName(System.getProperty("user.name"));
+    UserPrincipal me = currentUser(dir.getParent());
     if (posix) {
       PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (!a.isDirectory()) {
@@ -225,6 +224,25 @@ public final class RocksNativeLibrary {
       UserPrincipal owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS);
       if (!owner.equals(me)) {
         throw new IOException(dir + " belongs to " + owner.getName() + ", not to " + me.getName());
+      }
+    }
+  }
+
+  /**
+   * This process's user: looked up by {@code user.name}, or, where that name is unknown (a
+   * container running under a UID without a passwd entry, where it is {@code ?}), the owner of a
+   * file created and deleted at once in {@code dir}.
+   */
+  private static UserPrincipal currentUser(Path dir) throws IOException {
+    try {
+      return dir.getFileSystem().getUserPrincipalLookupService()
+          .lookupPrincipalByName(System.getProperty("user.name", ""));
+    } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+      Path probe = Files.createTempFile(dir, ".peerdist-owner", ".tmp");
+      try {
+        return Files.getOwner(probe);
+      } finally {
+        Files.deleteIfExists(probe);
       }
     }
   }

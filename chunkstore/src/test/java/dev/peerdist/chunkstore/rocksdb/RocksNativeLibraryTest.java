@@ -172,6 +172,23 @@ class RocksNativeLibraryTest {
   }
 
   @Test
+  void aUserNameWithoutAnAccountStillFindsItsOwnDirectory() throws Exception {
+    String before = System.getProperty("user.name");
+    try {
+      System.setProperty("user.name", "?"); // a container's UID without a passwd entry
+      Path cache = temp.resolve("cache");
+      Path lib = RocksNativeLibrary.extract(cache);
+      assertArrayEquals(jarCopy(), Files.readAllBytes(lib));
+      assertEquals(lib, RocksNativeLibrary.extract(cache), "and again");
+      try (Stream<Path> s = Files.list(temp)) {
+        assertEquals(List.of(cache), s.toList(), "the owner probe is gone");
+      }
+    } finally {
+      System.setProperty("user.name", before);
+    }
+  }
+
+  @Test
   void theDefaultDirectoryIsPerUserUnderTmpdirAndThePropertyOverridesIt() {
     String before = System.getProperty(RocksNativeLibrary.DIRECTORY_PROPERTY);
     try {
