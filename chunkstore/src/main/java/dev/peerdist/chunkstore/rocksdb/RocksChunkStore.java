@@ -398,7 +398,7 @@ public final class RocksChunkStore implements ChunkStore {
         throw new ChunkStoreException("no chunk store in " + directory);
       }
       createOwnerOnly(directory);
-      RocksDB.loadLibrary();
+      RocksNativeLibrary.load(); // one cached copy, not one per start in java.io.tmpdir
       boolean repair = b.recoverDamage && Files.exists(directory.resolve(REPAIR_MARKER));
       String rebuilt = null;
       try {

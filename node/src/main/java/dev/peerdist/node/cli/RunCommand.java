@@ -7,12 +7,14 @@ import dev.peerdist.node.NodeDirectories;
 import dev.peerdist.node.admin.StatusText;
 import dev.peerdist.node.engine.DownloadRecord;
 import dev.peerdist.node.logging.LogSettings;
+import dev.peerdist.node.memory.IdleHeapTrimmer;
 import dev.peerdist.node.metrics.ByteSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -83,6 +85,8 @@ public final class RunCommand implements Callable<Integer> {
     }, "peerdist-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     Reload.onHangup(() -> reload(node));
+    // One per daemon process (not in Node: a test or simulator JVM may run many nodes).
+    Optional<IdleHeapTrimmer> trimmer = IdleHeapTrimmer.start(Clock.systemUTC());
     try {
       out.printf("peerdist node running: role %s, PCCRR %s, admin %s, mirror http://%s:%d/%n", config.role(),
           node.pccrrAddress(), node.adminUri(), config.adminBind().getHostAddress(), node.mirrorPort());
@@ -104,6 +108,7 @@ public final class RunCommand implements Callable<Integer> {
       stop.await();
       return ExitCodes.OK;
     } finally {
+      trimmer.ifPresent(IdleHeapTrimmer::close);
       node.close();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
