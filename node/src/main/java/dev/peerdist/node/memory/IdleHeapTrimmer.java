@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gives the heap a burst of work grew back to the operating system once the daemon is idle again
- * (issue 12: idle RSS after work ≤ 128 MiB).
+ * Once the daemon is idle again, gives the heap that a burst of work grew back to the operating
+ * system (issue 12: idle RSS after work ≤ 128 MiB).
  *
  * <p>The daemon runs the serial collector (dist/src/bin/peerdist). Its heap never shrinks below
  * the sizes it started with, and it shrinks at all only in a full collection, which an idle daemon
