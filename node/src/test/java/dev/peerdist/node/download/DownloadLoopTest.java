@@ -327,10 +327,8 @@ class DownloadLoopTest {
     return origin;
   }
 
-  @Test
-  void aLaterSegmentWaitsForItsHolderWhilePeersKeepDeliveringTheOnesBefore() {
-    // A seeded live crowd short of CPU: the seed answered each node's one request at a time, all
-    // for the first segment; after lanPatience the later segments went to the origin beside it.
+  /** A loop that wants SEG and NEXT, both held whole by peer 2 alone. */
+  DownloadLoop twoSegmentsOfOneSeed() {
     DownloadLoop l = loop(1);
     l.want(REF, new BitSet());
     l.want(NEXT_REF, new BitSet());
@@ -338,19 +336,21 @@ class DownloadLoopTest {
     l.drain();
     l.matched(peer(2), SEG, 512, true);
     l.matched(peer(2), NEXT, 64, true);
+    return l;
+  }
+
+  @Test
+  void aLaterSegmentWaitsForItsHolderWhilePeersKeepDeliveringTheOnesBefore() {
+    // A seeded live crowd short of CPU: the seed answered each node's one request at a time, all
+    // for the first segment; after lanPatience the later segments went to the origin beside it.
+    DownloadLoop l = twoSegmentsOfOneSeed();
     List<Action.FetchOrigin> origin = slowSeedRounds(l, 30, true);
     assertTrue(origin.isEmpty(), "went to the origin beside a peer that delivers: " + origin);
   }
 
   @Test
   void heldBlocksGoToTheOriginAfterLanPatienceWhenNoPeerDeliversAnything() {
-    DownloadLoop l = loop(1);
-    l.want(REF, new BitSet());
-    l.want(NEXT_REF, new BitSet());
-    l.tick();
-    l.drain();
-    l.matched(peer(2), SEG, 512, true);
-    l.matched(peer(2), NEXT, 64, true);
+    DownloadLoop l = twoSegmentsOfOneSeed();
     assertTrue(slowSeedRounds(l, 15, false).isEmpty(), "busy for 15 s is waited for");
     List<Action.FetchOrigin> origin = slowSeedRounds(l, 10, false);
     assertTrue(origin.stream().anyMatch(f -> f.segment().equals(SEG)), "origin: " + origin);
