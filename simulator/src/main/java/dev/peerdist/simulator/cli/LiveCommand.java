@@ -65,6 +65,12 @@ public final class LiveCommand implements Callable<Integer> {
           + " run all day (their JIT compiled). 0 (default): fresh daemons.")
   String warmUp;
 
+  @Option(names = "--idle-after", paramLabel = "DURATION", defaultValue = "0",
+      description = "After the downloads the daemons idle this long, then each one's RSS is read and reported"
+          + " (issue 12's idle RSS after work; a daemon gives its grown heap back after 30 s idle, so 45s"
+          + " shows it). 0 (default): not measured. At most 10m.")
+  String idleAfter;
+
   @Option(names = "--cleanup", description = "Only remove leftovers of earlier runs (pdsim-* namespaces, processes, "
       + "work directories), then exit.")
   boolean cleanup;
@@ -105,10 +111,19 @@ public final class LiveCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw UserException.usage("--warm-up: " + e.getMessage());
     }
+    Duration idle;
+    try {
+      idle = dev.peerdist.node.units.Durations.parse(idleAfter);
+    } catch (IllegalArgumentException e) {
+      throw UserException.usage("--idle-after: " + e.getMessage());
+    }
+    if (idle.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw UserException.usage("--idle-after: at most 10m, got " + idleAfter);
+    }
     LiveSite.Options defaults = LiveSite.Options.defaults();
     List<String> jvm = nodeJvmOpts == null ? defaults.nodeJvmOptions()
         : Arrays.stream(nodeJvmOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
-    LiveSite.Options options = new LiveSite.Options(m, tmp, !noBaseline, jvm, setup, keep, warmUpBytes,
+    LiveSite.Options options = new LiveSite.Options(m, tmp, !noBaseline, jvm, setup, keep, warmUpBytes, idle,
         quiet ? null : err);
     Scenario s = scenario.load("live-16");
     RunOptions run = RunOptions.defaults().withProgress(quiet ? RunOptions.Progress.NONE

@@ -104,15 +104,27 @@ public final class LiveSite implements SiteModel {
    * @param warmUpBytes before the run every daemon fetches a package of this size (other bytes than
    *     the scenario's, not counted in any figure), so that the run sees daemons that have worked
    *     before, as on a site whose daemons run all day; 0: the run starts with fresh daemons
+   * @param idleAfter after the downloads the daemons idle this long, then their RSS is read:
+   *     issue 12's idle RSS after work (a daemon gives its grown heap back once idle for 30 s,
+   *     {@code IdleHeapTrimmer}); zero: not measured. At most 10 minutes.
    * @param log progress of the setup (null: none)
    */
   public record Options(Mode mode, Path tmp, boolean baseline, List<String> nodeJvmOptions, Duration setupTimeout,
-      boolean keepWorkDir, long warmUpBytes, PrintWriter log) {
+      boolean keepWorkDir, long warmUpBytes, Duration idleAfter, PrintWriter log) {
     public Options {
       nodeJvmOptions = List.copyOf(nodeJvmOptions);
       if (warmUpBytes < 0) {
         throw new IllegalArgumentException("warm-up size must be >= 0, got " + warmUpBytes);
       }
+      if (idleAfter.isNegative() || idleAfter.compareTo(Duration.ofMinutes(10)) > 0) {
+        throw new IllegalArgumentException("idle time after the run must be 0 to 10 minutes, got " + idleAfter);
+      }
+    }
+
+    /** Without measuring the idle RSS after the run. */
+    public Options(Mode mode, Path tmp, boolean baseline, List<String> nodeJvmOptions, Duration setupTimeout,
+        boolean keepWorkDir, long warmUpBytes, PrintWriter log) {
+      this(mode, tmp, baseline, nodeJvmOptions, setupTimeout, keepWorkDir, warmUpBytes, Duration.ZERO, log);
     }
 
     /** Without a warm-up. */
@@ -310,6 +322,9 @@ public final class LiveSite implements SiteModel {
       Map<Integer, double[]> before = nodeFigures();
       long end = downloads(recorder);
       perNodeCost(recorder, before);
+      if (!options.idleAfter().isZero()) {
+        idleAfterRun(recorder);
+      }
       collect(recorder);
       if (options.baseline()) {
         baseline(recorder);
@@ -766,6 +781,31 @@ public final class LiveSite implements SiteModel {
           + " (goal <= 0.008: 0.1 core at 100 Mbit/s)", before.size(), maxReady,
           options.warmUpBytes() > 0 ? "after the warm-up " : "", maxIdle, maxPeak, maxCpu));
     }
+    /**
+     * Lets the daemons idle for {@link Options#idleAfter}, then reads each one's RSS: the idle RSS
+     * after work of issue 12 (extra {@code rss_idle_after_run_mib} by node, and a note with the
+     * worst).
+     */
+    private void idleAfterRun(SiteRecorder recorder) throws IOException {
+      say("idle: the daemons idle %d s before their RSS is read", options.idleAfter().toSeconds());
+      try {
+        Thread.sleep(options.idleAfter().toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while the daemons idled", e);
+      }
+      Map<String, Object> rss = new LinkedHashMap<>();
+      double worst = 0;
+      for (Map.Entry<Integer, double[]> e : new java.util.TreeMap<>(nodeFigures()).entrySet()) {
+        double mib = e.getValue()[1] / 1024;
+        rss.put(Integer.toString(e.getKey()), mib);
+        worst = Math.max(worst, mib);
+      }
+      recorder.extra("rss_idle_after_run_mib", rss);
+      recorder.note(String.format(Locale.ROOT, "per node (worst of %d): RSS idle %d s after the run %.0f MiB"
+          + " (goal <= 128)", rss.size(), options.idleAfter().toSeconds(), worst));
+    }
+
     private List<Object> harnessDownloads = List.of();
 
     /**

@@ -35,8 +35,12 @@ class LiveSiteIT {
   }
 
   private SiteReport run(Scenario s, LiveSite.Mode mode) throws Exception {
+    return run(s, mode, Duration.ZERO);
+  }
+
+  private SiteReport run(Scenario s, LiveSite.Mode mode, Duration idleAfter) throws Exception {
     LiveSite.Options o = new LiveSite.Options(mode, tmp, true, LiveSite.Options.defaults().nodeJvmOptions(),
-        Duration.ofMinutes(4), false, new java.io.PrintWriter(System.err, true));
+        Duration.ofMinutes(4), false, 0, idleAfter, new java.io.PrintWriter(System.err, true));
     SiteReport r = SiteRun.run(new LiveSite(o), s, RunOptions.defaults());
     System.err.print(r.toTable());
     ReportWriter.write(r, tmp.resolve("report"));
@@ -70,10 +74,17 @@ class LiveSiteIT {
   void twoSubnetsWithACacheServerAndASeededClientOnLoopback() throws Exception {
     Scenario s = scenario("[subnet.a]", "clients = 2", "cache-servers = 1", "[subnet.b]", "clients = 3",
         "seeded-clients = 1", "[arrival]", "pattern = uniform", "window = 2s");
-    SiteReport r = run(s, LiveSite.Mode.LOOPBACK);
+    SiteReport r = run(s, LiveSite.Mode.LOOPBACK, Duration.ofSeconds(1));
     checkOutcomes(r, s);
     Map<String, Object> extra = extra(r);
     assertEquals("loopback", extra.get("live_mode"));
+    // --idle-after: every daemon's RSS read after the run (a JVM's, so tens of MiB at least).
+    Map<?, ?> idleRss = (Map<?, ?>) extra.get("rss_idle_after_run_mib");
+    assertEquals(6, idleRss.size(), "one figure per daemon: " + idleRss);
+    for (Object v : idleRss.values()) {
+      assertTrue(((Number) v).doubleValue() > 16, "RSS " + v + " MiB");
+    }
+    assertTrue(r.notes().stream().anyMatch(n -> n.contains("RSS idle 1 s after the run")), r.notes().toString());
     // Loopback: the WAN bytes are the delay line's payload count.
     assertEquals(((Number) extra.get("delay_line_bytes_down")).longValue(), r.wanBytes());
     // The cache server and the seeded client hold the package before the run; they serve it.
