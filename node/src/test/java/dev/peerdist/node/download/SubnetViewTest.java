@@ -195,6 +195,27 @@ class SubnetViewTest {
     assertEquals(0, view.wanters(ids.get(1), now));
   }
 
+  /** A segment forgotten and heard again is counted afresh, not from what a lookup cached of it before. */
+  @Test
+  void aForgottenSegmentHeardAgainIsCountedAfresh() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(77);
+    SegmentId other = segment(78);
+    long now = 1_000_000_000L;
+    view.heard(1, List.of(seg), 0, now);
+    view.heard(2, List.of(seg), 0, now);
+    view.heard(3, List.of(other), 0, now);
+    assertEquals(2, view.wanters(seg, now)); // looked up by key object
+    assertEquals(1, view.wanters(other, now));
+    long later = now + SubnetView.FORMER_WANTER_NANOS + 1;
+    view.expire(later); // every wanter is a former one by then: both segments go
+    assertEquals(0, view.wanters(seg, later));
+    view.heard(4, List.of(seg), 0, later);
+    view.heard(5, List.of(other), 0, later);
+    assertEquals(1, view.wanters(seg, later));
+    assertEquals(1, view.wanters(other, later));
+  }
+
   private static double thin(long holders) {
     return holders == 0 ? 1 : Math.min(1.0, (double) S.answerTarget() / holders);
   }
