@@ -11,15 +11,23 @@ import java.util.NoSuchElementException;
  * <p>Laid out for the memory system, which is what a queue of millions of events waits on: four
  * children per node instead of two (half the levels), and each entry's time and insertion number
  * side by side in one array, so that the four children's keys are 64 contiguous bytes, one cache
- * line, instead of two arrays' worth of scattered reads. The events themselves move only with their
+ * line, instead of two arrays' worth of scattered reads. The keys start {@link #PAD} entries into
+ * their array so that a node's four children fill one 64-byte line where the array itself starts
+ * on one (a large array does: the collector places it at the start of a heap region); unpadded,
+ * every group of four children straddled two lines. The events themselves move only with their
  * keys and are read only when polled. Not thread-safe.
  *
  * @param <E> the events
  */
 final class EventQueue<E> {
   private static final int ARITY = 4;
-  /** Entry {@code i}'s time at {@code 2i}, its insertion number at {@code 2i + 1}. */
-  private long[] keys = new long[2 * 1024];
+  /**
+   * Entries before entry 0 in {@link #keys}: with a 16-byte array header, the children
+   * {@code 4i + 1 .. 4i + 4} of entry {@code i} then start {@code 64 (i + 1)} bytes into the array.
+   */
+  private static final int PAD = 2;
+  /** Entry {@code i}'s time at {@code 2 (i + PAD)}, its insertion number just after it. */
+  private long[] keys = new long[2 * (1024 + PAD)];
   private Object[] items = new Object[1024];
   private int size;
   private long added;
@@ -28,14 +36,14 @@ final class EventQueue<E> {
   void add(long time, E item) {
     if (size == items.length) {
       int grown = size * 2;
-      keys = Arrays.copyOf(keys, 2 * grown);
+      keys = Arrays.copyOf(keys, 2 * (grown + PAD));
       items = Arrays.copyOf(items, grown);
     }
     long seq = added++;
     int i = size++;
     while (i > 0) {
       int parent = (i - 1) / ARITY;
-      if (!before(time, seq, keys[2 * parent], keys[2 * parent + 1])) {
+      if (!before(time, seq, keys[2 * (parent + PAD)], keys[2 * (parent + PAD) + 1])) {
         break;
       }
       move(parent, i);
@@ -57,7 +65,7 @@ final class EventQueue<E> {
     if (size == 0) {
       throw new NoSuchElementException("no events");
     }
-    return keys[0];
+    return keys[2 * PAD];
   }
 
   /** Removes and returns the earliest event. */
@@ -68,8 +76,8 @@ final class EventQueue<E> {
     }
     E first = (E) items[0];
     int last = --size;
-    long time = keys[2 * last];
-    long seq = keys[2 * last + 1];
+    long time = keys[2 * (last + PAD)];
+    long seq = keys[2 * (last + PAD) + 1];
     Object item = items[last];
     items[last] = null;
     if (last > 0) {
@@ -82,11 +90,11 @@ final class EventQueue<E> {
         // The earliest of up to four children.
         int end = Math.min(child + ARITY, last);
         int best = child;
-        long bt = keys[2 * child];
-        long bs = keys[2 * child + 1];
+        long bt = keys[2 * (child + PAD)];
+        long bs = keys[2 * (child + PAD) + 1];
         for (int c = child + 1; c < end; c++) {
-          long ct = keys[2 * c];
-          long cs = keys[2 * c + 1];
+          long ct = keys[2 * (c + PAD)];
+          long cs = keys[2 * (c + PAD) + 1];
           if (before(ct, cs, bt, bs)) {
             best = c;
             bt = ct;
@@ -109,14 +117,14 @@ final class EventQueue<E> {
   }
 
   private void move(int from, int to) {
-    keys[2 * to] = keys[2 * from];
-    keys[2 * to + 1] = keys[2 * from + 1];
+    keys[2 * (to + PAD)] = keys[2 * (from + PAD)];
+    keys[2 * (to + PAD) + 1] = keys[2 * (from + PAD) + 1];
     items[to] = items[from];
   }
 
   private void put(int i, long time, long seq, Object item) {
-    keys[2 * i] = time;
-    keys[2 * i + 1] = seq;
+    keys[2 * (i + PAD)] = time;
+    keys[2 * (i + PAD) + 1] = seq;
     items[i] = item;
   }
 }

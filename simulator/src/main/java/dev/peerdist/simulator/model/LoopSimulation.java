@@ -122,14 +122,17 @@ public final class LoopSimulation {
   /**
    * An event. Not pooled: a reused event lives long enough to be promoted, and every reference to
    * a new object written into it then costs the collector's write barrier and card scanning (tried:
-   * 1.2 x the process CPU of allocating each event afresh, which dies young).
+   * 1.2 x the process CPU of allocating each event afresh, which dies young). Only a block's
+   * SENT event is queued again as its RESULT ({@link #downlink}): it is that request's, still
+   * young, and it spares an event and a record per block.
    */
   private static final class Event {
     long time;
-    final Kind kind;
+    /** Changed only where an event becomes its own successor ({@link #downlink}: a block's SENT its RESULT). */
+    Kind kind;
     final Sim node;
-    final int a;
-    final int b;
+    int a;
+    int b;
     final long id;
     /** What the event carries; a LIST event's turns into a {@link ListBatch} when answers join it. */
     Object obj;
@@ -271,6 +274,11 @@ public final class LoopSimulation {
   private final List<Seg> segs = new ArrayList<>();
   private final int[] firstSeg;
   private final Map<SegmentId, Seg> segById = new HashMap<>();
+  /**
+   * The same by identity: the loops name segments by the ids of the refs the model gave them, so
+   * this finds them without comparing 32-byte ids in a hash map (one look-up per block request).
+   */
+  private final java.util.IdentityHashMap<SegmentId, Seg> segByObject = new java.util.IdentityHashMap<>();
   private final List<Sim> nodes = new ArrayList<>();
   private final Map<PeerEndpoint, Sim> byEndpoint = new HashMap<>();
   /**
@@ -335,6 +343,7 @@ public final class LoopSimulation {
         Seg s = new Seg(segs.size(), p, i, ref);
         segs.add(s);
         segById.put(ref.id(), s);
+        segByObject.put(ref.id(), s);
       }
     }
     this.views = new SubnetView[site.subnets()];
@@ -502,6 +511,12 @@ public final class LoopSimulation {
     return events;
   }
 
+  /** The segment of id {@code id}. */
+  private Seg seg(SegmentId id) {
+    Seg s = segByObject.get(id);
+    return s != null ? s : segById.get(id);
+  }
+
   /** The node serving at {@code p}, or null. */
   private Sim sim(PeerEndpoint p) {
     Sim n = byEndpointObject.get(p);
@@ -613,7 +628,7 @@ public final class LoopSimulation {
     }
     if (e.kind == Kind.SENT) {
       // The block reaches the client's link whether or not the client runs (its kernel takes it).
-      downlink(n, (Sent) e.obj, e.id);
+      downlink(n, e);
       return;
     }
     if (stalled(n)) {
@@ -650,9 +665,9 @@ public final class LoopSimulation {
         }
       }
       case RESULT -> {
-        if (e.obj instanceof Delivery d) {
-          if (!n.holds(d.seg().index(), d.block())) {
-            acquire(n, d.seg(), d.block(), ByteSource.PEER);
+        if (e.obj == DELIVERED) {
+          if (!n.holds(e.a, e.b)) {
+            acquire(n, segs.get(e.a), e.b, ByteSource.PEER);
           }
           n.loop.blockResult(e.id, Outcome.OK, 0);
         } else {
@@ -894,7 +909,7 @@ public final class LoopSimulation {
           }
         }
       } else if (a instanceof Action.SegmentDone d) {
-        Seg s = segById.get(d.segment());
+        Seg s = seg(d.segment());
         int pkg = s.pkg();
         n.segmentsDone[pkg]++;
         if (n.segmentsDone[pkg] == segCount(pkg) && n.spec.startNanos()[pkg] >= 0) {
@@ -925,7 +940,7 @@ public final class LoopSimulation {
     // (PROTOCOL.md §3.7): one event per answering holder.
     Map<Sim, List<Integer>> answers = new java.util.LinkedHashMap<>();
     for (SegmentId id : ids) {
-      answer(n, segById.get(id).index(), probeHash, answers);
+      answer(n, seg(id).index(), probeHash, answers);
     }
     for (Map.Entry<Sim, List<Integer>> a : answers.entrySet()) {
       long delay = 1_000_000L + random.nextLong(MAX_REPLY_DELAY - 1_000_000L);
@@ -1028,7 +1043,7 @@ public final class LoopSimulation {
 
   private void getBlock(Sim n, Action.GetBlock g) {
     Sim server = sim(g.peer());
-    Seg s = segById.get(g.segment());
+    Seg s = seg(g.segment());
     long arrive = now + LAN_LATENCY;
     if (server == null || server.gone) {
       schedule(now + REQUEST_TIMEOUT, Kind.RESULT, n, 0, 0, g.id(), Outcome.TIMEOUT);
@@ -1112,30 +1127,46 @@ public final class LoopSimulation {
   /** A block that left its server at this event's time, asked for at {@code askedAt}. */
   private record Sent(Seg seg, int block, int length, long askedAt, boolean corrupt) {}
 
-  /** A block that arrives with a result. */
-  private record Delivery(Seg seg, int block) {}
+  /** What a RESULT event carries for a block that arrived (its segment and block in {@code a} and {@code b}). */
+  private static final Object DELIVERED = new Object();
 
-  /** Block {@code sent} reaches client {@code n}'s link: it arrives when the link has taken it. */
-  private void downlink(Sim n, Sent sent, long id) {
-    long received = Math.max(now, n.downFree + (long) Math.ceil(sent.length() * 8e9 / n.lanBps));
+  /**
+   * Block request {@code sent}'s SENT event: the block reaches client {@code n}'s link and arrives
+   * when the link has taken it. The event itself becomes the request's RESULT (queued as a new
+   * event would be, after everything queued before it): one event object per block instead of two.
+   */
+  private void downlink(Sim n, Event sent) {
+    Sent s = (Sent) sent.obj;
+    long received = Math.max(now, n.downFree + (long) Math.ceil(s.length() * 8e9 / n.lanBps));
     n.downFree = received;
     long done = received + LAN_LATENCY;
-    if (done - sent.askedAt() > REQUEST_TIMEOUT) {
-      schedule(Math.max(now, sent.askedAt() + REQUEST_TIMEOUT), Kind.RESULT, n, 0, 0, id, Outcome.TIMEOUT);
+    if (done - s.askedAt() > REQUEST_TIMEOUT) {
+      reschedule(sent, Math.max(now, s.askedAt() + REQUEST_TIMEOUT), Kind.RESULT, 0, 0, Outcome.TIMEOUT);
       return;
     }
-    if (sent.corrupt()) {
+    if (s.corrupt()) {
       recorder.badBlock(n.spec.id());
-      schedule(done, Kind.RESULT, n, 0, 0, id, Outcome.BAD_DATA);
+      reschedule(sent, done, Kind.RESULT, 0, 0, Outcome.BAD_DATA);
       return;
     }
     // The block is the client's when it has arrived; the result event reports it then.
-    schedule(done, Kind.RESULT, n, sent.seg().index(), sent.block(), id, new Delivery(sent.seg(), sent.block()));
+    reschedule(sent, done, Kind.RESULT, s.seg().index(), s.block(), DELIVERED);
+  }
+
+  /** Queues event {@code e}, already handled, again as a new event (its node and id kept). */
+  private void reschedule(Event e, long time, Kind kind, int a, int b, Object obj) {
+    e.time = time;
+    e.kind = kind;
+    e.a = a;
+    e.b = b;
+    e.obj = obj;
+    queue.add(time, e);
+    scheduled++;
   }
 
   private void getBlockList(Sim n, Action.AskBlockList l) {
     Sim server = sim(l.peer());
-    Seg s = segById.get(l.segment());
+    Seg s = seg(l.segment());
     if (server == null || server.gone) {
       scheduleList(now + REQUEST_TIMEOUT, n, l.id(), Outcome.TIMEOUT);
       return;
@@ -1151,7 +1182,7 @@ public final class LoopSimulation {
   }
 
   private void fetchOrigin(Sim n, Action.FetchOrigin f) {
-    Seg s = segById.get(f.segment());
+    Seg s = seg(f.segment());
     n.originReqs.put(f.id(), new int[] {s.index(), f.first(), f.count()});
     flows.addLast(new Flow(n, f.id(), s.index(), f.first(), f.first() + f.count() - 1,
         now + site.wanRttNanos() / 2, f.reason().label()));
