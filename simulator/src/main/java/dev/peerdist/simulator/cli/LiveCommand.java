@@ -117,8 +117,9 @@ public final class LiveCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw UserException.usage("--idle-after: " + e.getMessage());
     }
-    if (idle.compareTo(Duration.ofMinutes(10)) > 0) {
-      throw UserException.usage("--idle-after: at most 10m, got " + idleAfter);
+    if (idle.compareTo(LiveSite.Options.MAX_IDLE_AFTER) > 0) {
+      throw UserException.usage("--idle-after: at most " + LiveSite.Options.MAX_IDLE_AFTER.toMinutes() + "m, got "
+          + idleAfter);
     }
     LiveSite.Options defaults = LiveSite.Options.defaults();
     List<String> jvm = nodeJvmOpts == null ? defaults.nodeJvmOptions()

@@ -116,27 +116,19 @@ public final class LiveSite implements SiteModel {
       if (warmUpBytes < 0) {
         throw new IllegalArgumentException("warm-up size must be >= 0, got " + warmUpBytes);
       }
-      if (idleAfter.isNegative() || idleAfter.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("idle time after the run must be 0 to 10 minutes, got " + idleAfter);
+      if (idleAfter.isNegative() || idleAfter.compareTo(MAX_IDLE_AFTER) > 0) {
+        throw new IllegalArgumentException("idle time after the run must be 0 to " + MAX_IDLE_AFTER.toMinutes()
+            + " minutes, got " + idleAfter);
       }
     }
 
-    /** Without measuring the idle RSS after the run. */
-    public Options(Mode mode, Path tmp, boolean baseline, List<String> nodeJvmOptions, Duration setupTimeout,
-        boolean keepWorkDir, long warmUpBytes, PrintWriter log) {
-      this(mode, tmp, baseline, nodeJvmOptions, setupTimeout, keepWorkDir, warmUpBytes, Duration.ZERO, log);
-    }
-
-    /** Without a warm-up. */
-    public Options(Mode mode, Path tmp, boolean baseline, List<String> nodeJvmOptions, Duration setupTimeout,
-        boolean keepWorkDir, PrintWriter log) {
-      this(mode, tmp, baseline, nodeJvmOptions, setupTimeout, keepWorkDir, 0, log);
-    }
+    /** The longest {@link #idleAfter}. */
+    public static final Duration MAX_IDLE_AFTER = Duration.ofMinutes(10);
 
     /** Auto mode, the system temporary directory, with the baseline, 256 MiB heaps, 3 minutes of setup. */
     public static Options defaults() {
       return new Options(Mode.AUTO, Path.of(System.getProperty("java.io.tmpdir")), true,
-          DAEMON_JVM_OPTIONS, Duration.ofMinutes(3), false, null);
+          DAEMON_JVM_OPTIONS, Duration.ofMinutes(3), false, 0, Duration.ZERO, null);
     }
   }
 
@@ -1146,7 +1138,6 @@ public final class LiveSite implements SiteModel {
         floor > idealSeconds ? "the run is bound by this machine's CPU, not by the network" : "below the ideal");
   }
 
-  /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */
   /**
    * The counters of one node the report is built from: bytes served, the download loop's decisions,
    * origin fetches and corrupt blocks by label.
@@ -1180,6 +1171,7 @@ public final class LiveSite implements SiteModel {
     }
   }
 
+  /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */
   static Map<String, Long> counters(String metrics, String name) {
     Map<String, Long> out = new LinkedHashMap<>();
     Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*?=\"([^\"]*)\"[^}]*\\})?\\s+([0-9.eE+-]+)$",
