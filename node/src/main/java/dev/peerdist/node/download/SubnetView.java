@@ -830,8 +830,8 @@ public final class SubnetView {
     } else {
       gone = otherFamily.put(nodeId, endpoint);
     }
-    if (gone != null && !gone.equals(endpoint) && !gone.equals(endpoints.get(nodeId))
-        && !gone.equals(otherFamily.get(nodeId))) {
+    // (The two maps hold one endpoint of each family: what went is in neither unless it came back.)
+    if (gone != null && !gone.equals(endpoint)) {
       nodeAt.remove(gone);
       java.util.Arrays.fill(endpointKeys, null);
       endpointEpoch++;
