@@ -47,9 +47,27 @@ public final class PublisherMeters implements AutoCloseable {
     }
   }
 
+  /** The connection limit that closed a connection at once ({@link PublishingServer}). */
+  public enum Refusal {
+    /** All connections together. */
+    TOTAL("total"),
+    /** Connections from one address. */
+    PER_ADDRESS("per_address"),
+    /** One address's share while the server is crowded. */
+    CROWDED("crowded");
+
+    final String label;
+
+    Refusal(String label) {
+      this.label = label;
+    }
+  }
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter hits;
   private final Counter misses;
+  /** By {@link Refusal}, registered up front: refusals come in floods, and are not looked up each. */
+  private final java.util.EnumMap<Refusal, Counter> refusals = new java.util.EnumMap<>(Refusal.class);
 
   public PublisherMeters() {
     for (Kind k : Kind.values()) {
@@ -60,6 +78,10 @@ public final class PublisherMeters implements AutoCloseable {
         .description("Content-information requests answered from the cache").register(registry);
     misses = Counter.builder(CI_LOOKUPS).tag("result", "miss")
         .description("Content-information requests that had to wait for hashing").register(registry);
+    for (Refusal r : Refusal.values()) {
+      refusals.put(r, Counter.builder(REFUSED).tag("limit", r.label)
+          .description("Connections closed at once, by the limit they hit").register(registry));
+    }
     new JvmMemoryMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
@@ -91,10 +113,9 @@ public final class PublisherMeters implements AutoCloseable {
     (hit ? hits : misses).increment();
   }
 
-  /** Counts a connection closed at once; {@code why} is total, per_address or crowded. */
-  void refused(String why) {
-    Counter.builder(REFUSED).tag("limit", why).description("Connections closed at once, by the limit they hit")
-        .register(registry).increment();
+  /** Counts a connection closed at once by {@code limit}. */
+  void refused(Refusal limit) {
+    refusals.get(limit).increment();
   }
 
   /** Exposes the hashing pool and connection count, read when scraped. */

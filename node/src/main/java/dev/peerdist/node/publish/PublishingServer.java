@@ -213,16 +213,16 @@ public final class PublishingServer implements AutoCloseable {
         }
       });
       String why = null;
-      String limit = null;
+      PublisherMeters.Refusal limit = null;
       if (n > config.maxConnections()) {
         why = (n - 1) + " connections already open";
-        limit = "total";
+        limit = PublisherMeters.Refusal.TOTAL;
       } else if (m > config.maxConnectionsPerAddress()) {
         why = (m - 1) + " connections from this address already open";
-        limit = "per_address";
+        limit = PublisherMeters.Refusal.PER_ADDRESS;
       } else if (n > config.maxConnections() * 3L / 4 && m > CROWDED_SHARE) {
         why = "the server is crowded and this address holds " + (m - 1) + " connections";
-        limit = "crowded";
+        limit = PublisherMeters.Refusal.CROWDED;
       }
       if (why != null) {
         refused.incrementAndGet();

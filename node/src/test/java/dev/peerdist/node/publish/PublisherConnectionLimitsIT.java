@@ -145,7 +145,9 @@ class PublisherConnectionLimitsIT {
       Thread.sleep(50);
     } while ((before != server.refusedConnections() || byLimit != before) && System.nanoTime() < deadline);
     assertEquals(server.refusedConnections(), byLimit, metrics);
-    assertTrue(metrics.contains("peerdist_publisher_refused_connections_total{limit=\"per_address\""), metrics);
+    java.util.regex.Matcher perAddress = java.util.regex.Pattern.compile(
+        "peerdist_publisher_refused_connections_total\\{limit=\"per_address\"[^}]*\\} ([0-9.]+)").matcher(metrics);
+    assertTrue(perAddress.find() && Double.parseDouble(perAddress.group(1)) > 0, metrics);
   }
 
   /** The sum of {@code peerdist_publisher_refused_connections_total} over its limits in {@code metrics}. */
