@@ -51,12 +51,7 @@ import java.util.stream.Stream;
  */
 public final class EndToEndBenchmark {
   /** JVM flags of the daemon as the launcher sets them ({@code dist/src/bin/peerdist}). */
-  static final List<String> DAEMON_JVM = List.of("-XX:+UseSerialGC", "-Xms24m", "-XX:NewSize=8m",
-      "-XX:MaxNewSize=24m", "-XX:NewRatio=1", "-Xmx96m", "-XX:MinHeapFreeRatio=65", "-XX:-ShrinkHeapInSteps",
-      "-Xss512k", "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
-      "-XX:CompileThresholdScaling=3", "-XX:CompileCommand=quiet",
-      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.CipherBlockChaining::*,0.01",
-      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01");
+  static final List<String> DAEMON_JVM = dev.peerdist.simulator.live.LiveSite.DAEMON_JVM_OPTIONS;
 
   /** Environment variable whose JVM options the nodes started through the launcher get (profiling). */
   public static final String NODE_JAVA_OPTS_ENV = "PEERDIST_BENCH_NODE_JAVA_OPTS";
