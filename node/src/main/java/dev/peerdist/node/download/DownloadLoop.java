@@ -414,6 +414,12 @@ public final class DownloadLoop {
     long electedNode;
     boolean takeover;
     int originActive;
+    /**
+     * This node, elected, waited for another's running ranges of the segment to end: true while it
+     * waits; then when it asked its holders for their lists again (NONE: no hand-over going on).
+     */
+    boolean handover;
+    long handoverAt = NONE;
     long lastOriginProgress;
     long originRetryAt = NONE;
     int originFailures;
@@ -2426,9 +2432,13 @@ public final class DownloadLoop {
   // ------------------------------------------------------------------ origin
 
   /**
-   * The node that should fetch the segment's unheld blocks now: the best-ranked wanter that is not
-   * suspect, this node included. (Keeping a fetcher at work against a better-ranked newcomer was
-   * tried: in the 300-node × 1 GiB model it sent 1.035 × the package over the WAN instead of 1.004.)
+   * The node that should claim the segment's unheld blocks: the best-ranked wanter that is not
+   * suspect, this node included. (Keeping a fetcher at work as the fetcher against a better-ranked
+   * newcomer was tried: in the 300-node × 1 GiB model it sent 1.035 × the package over the WAN
+   * instead of 1.004; and on 2026-12-05 a fetcher kept for 30 s after it stopped made the few
+   * fastest nodes of a crowd fetch most segments, the busiest uploader 4.2 × the mean in
+   * flash-crowd-1000-leave. Only the ranges already running are let to end: {@link #demotions},
+   * {@link #othersFetching}.)
    */
   private long elected(Task t, long now) {
     long[] ranking = view.ranking(t.ref.id(), now);
@@ -2450,6 +2460,38 @@ public final class DownloadLoop {
     t.electedNode = e;
     return e;
   }
+
+  /**
+   * Whether another wanter, not passed over, was heard saying it fetches {@code t}'s segment within
+   * {@code takeoverAfter}: it has ranges running. The elected fetcher lets them end before it
+   * claims blocks ({@link #planOrigin}), and a node that is not elected lets its own end
+   * ({@link #demotions}): cutting a running range wastes what is in flight and queued on the WAN
+   * path (live-16: 0.8–1.2 MB per cut, most of the WAN bytes beyond the package).
+   */
+  private boolean othersFetching(Task t, long now) {
+    int n = view.fetchersWithin(t.ref.id(), now, takeoverNanos, fetcherIds);
+    for (int i = 0; i < n; i++) {
+      if (fetcherIds[i] != nodeId && !suspect(t, fetcherIds[i], now)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How long an elected node waits for its holders' lists after another node's ranges ended. */
+  private static final long HANDOVER_LISTS_NANOS = 1_000_000_000L;
+
+  private static boolean listing(Task t) {
+    for (Holder h : t.holders) {
+      if (h.listing) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Reused by {@link #othersFetching}: the few wanters of one segment heard fetching it. */
+  private final long[] fetcherIds = new long[16];
 
   /** Nanoseconds since {@code at}, a {@link SubnetView} time; {@code Long.MAX_VALUE} for never. */
   private static long ago(long at, long now) {
@@ -2510,7 +2552,12 @@ public final class DownloadLoop {
     return false;
   }
 
-  /** Stops origin requests of segments where a better-ranked fetcher is alive. */
+  /**
+   * Stops origin requests of segments where a better-ranked fetcher is fetching too: both would
+   * fetch the same blocks. One that only wants the segment waits for this node's running ranges to
+   * end ({@link #othersFetching}); this node claims no more of them (it is not elected), so the
+   * segment passes to it at a range's end, with nothing cut.
+   */
   private void demotions(long now) {
     if (origins.isEmpty()) {
       return;
@@ -2518,7 +2565,7 @@ public final class DownloadLoop {
     List<OriginReq> stop = null;
     for (OriginReq o : origins.values()) {
       long e = elected(o.task, now);
-      if (e != nodeId && ago(view.lastHeard(e, o.task.ref.id()), now) <= takeoverNanos) {
+      if (e != nodeId && ago(view.lastFetching(e, o.task.ref.id()), now) <= takeoverNanos) {
         if (stop == null) {
           stop = new ArrayList<>();
         }
@@ -2565,6 +2612,32 @@ public final class DownloadLoop {
         t.originAt = Math.min(t.originAt, fetcherUntil);
         continue; // the chosen fetcher has time, or shows signs of life
       }
+      if (e == nodeId && othersFetching(t, now)) {
+        // Elected, but another node's ranges of it are running (it started before it heard this
+        // node, or this node came back from a takeover): they end soon, and it claims no more.
+        t.handover = true;
+        t.originAt = Math.min(t.originAt, now + takeoverNanos / 4);
+        continue;
+      }
+      if (t.handover) {
+        // Its last blocks reach our lists only when we ask again: the holders are asked now, and
+        // their answers waited for (at most HANDOVER_LISTS_NANOS), instead of fetching what the
+        // other node got a moment ago.
+        t.handover = false;
+        t.handoverAt = now;
+        for (Holder h : t.holders) {
+          if (!h.listing && !h.complete && !h.blind && usable(h.peer, now) && lists.size() < MAX_LISTS_IN_FLIGHT) {
+            ask(t, h, now);
+          }
+        }
+      }
+      if (t.handoverAt != NONE) {
+        if (now - t.handoverAt < HANDOVER_LISTS_NANOS && listing(t)) {
+          t.originAt = Math.min(t.originAt, now + s.tick().toNanos());
+          continue;
+        }
+        t.handoverAt = NONE;
+      }
       long[] unheld = unheld(t, now);
       if (unheld == null) {
         continue;
@@ -2577,6 +2650,10 @@ public final class DownloadLoop {
         t.fetcher = e;
         t.fetcherSince = now;
         if (e != nodeId) {
+          continue;
+        }
+        if (othersFetching(t, now)) {
+          t.handover = true; // another node took over first: its ranges end, then the lists decide
           continue;
         }
       }
@@ -2634,6 +2711,12 @@ public final class DownloadLoop {
 
   /** Claims runs of unheld blocks for one origin request each, while flows are free. */
   private void claim(Task t, long[] unheld, long now) {
+    if (t.originActive == 0) {
+      // A segment this node starts fetching is announced at the next tick, not at its next probe
+      // (up to probeMin away): until the others hear it fetching, one of them that ranks better
+      // may start on the same blocks ({@link #othersFetching}).
+      t.nextProbe = Math.min(t.nextProbe, now);
+    }
     boolean others = othersWant(t, now);
     int start = 0;
     if (others) {

@@ -892,6 +892,27 @@ public final class SubnetView {
     return w == null ? Long.MIN_VALUE : w.fetchTime(nodeId);
   }
 
+  /**
+   * The peerdist wanters of {@code segment} heard saying they fetch it from the origin within
+   * {@code window} of {@code now}, into {@code into} (at most its length, in no order); returns how
+   * many. The daemon's own probes are not heard here (see {@link #finished}).
+   */
+  public synchronized int fetchersWithin(SegmentId segment, long now, long window, long[] into) {
+    Wanted w = wanted(segment);
+    if (w == null) {
+      return 0;
+    }
+    int n = 0;
+    for (int i = 0; i < w.fetcherCount && n < into.length; i++) {
+      long id = w.fetchers[i];
+      int k = id < 0 ? -1 : w.slot(id);
+      if (k >= 0 && w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= window) {
+        into[n++] = id;
+      }
+    }
+    return n;
+  }
+
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
   public synchronized long lastHeard(long nodeId, SegmentId segment) {
     Wanted w = wanted(segment);

@@ -284,6 +284,93 @@ class DownloadLoopTest {
   }
 
   @Test
+  void aFetcherLetsItsRunningRangesEndWhenABetterRankedWanterAppearsAndClaimsNoMore() {
+    long[] pair = rankedPair();
+    DownloadLoop l = wanting(pair[1]);
+    advance(S.discoveryWait());
+    l.tick();
+    List<Action.FetchOrigin> fo = of(l.drain(), Action.FetchOrigin.class);
+    assertEquals(S.originFlows(), fo.size());
+    // The better-ranked node wants the segment too (it came later, or heard us late); it does
+    // not fetch: it waits for our ranges.
+    for (int i = 0; i < 30; i++) { // 3 s
+      advance(Duration.ofMillis(100));
+      view.heard(pair[0], List.of(SEG), 0, now[0]);
+      l.tick();
+      List<Action> a = l.drain();
+      assertTrue(of(a, Action.CancelOrigin.class).isEmpty(), "cut its running ranges for a wanter that does not fetch");
+      assertTrue(of(a, Action.FetchOrigin.class).isEmpty());
+    }
+    for (Action.FetchOrigin f : fo) {
+      for (int b = f.first(); b < f.first() + f.count(); b++) {
+        l.originBlock(f.id(), SEG, b);
+      }
+      l.originEnd(f.id(), true, "");
+    }
+    view.heard(pair[0], List.of(SEG), 0, now[0]);
+    l.tick();
+    assertTrue(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "the segment is the better-ranked node's now");
+  }
+
+  @Test
+  void theElectedNodeWaitsForAnotherNodesRunningRangesThenAsksItsHoldersBeforeFetching() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[0]);
+    view.heard(pair[1], peer(3), List.of(SEG), 1, now[0]);
+    l.want(REF, new BitSet());
+    l.matched(peer(3), SEG, 0, false); // the fetcher at work, holding part of it (its count unknown)
+    List<Action.AskBlockList> asked = new ArrayList<>();
+    for (int i = 0; i < 40; i++) { // 4 s: the other node says it fetches every second
+      if (i % 10 == 0) {
+        view.heard(pair[1], peer(3), List.of(SEG), 1, now[0]);
+      }
+      l.tick();
+      List<Action> a = l.drain();
+      assertTrue(of(a, Action.FetchOrigin.class).isEmpty(), "fetched beside another node's running ranges");
+      asked.addAll(of(a, Action.AskBlockList.class));
+      for (Action.AskBlockList q : of(a, Action.AskBlockList.class)) {
+        BitSet held = new BitSet();
+        held.set(0, 64 + 6 * i); // it keeps fetching: blocks 0.. grow
+        l.blockList(q.id(), held);
+      }
+      advance(Duration.ofMillis(100));
+    }
+    // Its ranges ended at block 320; it says it fetches no more.
+    BitSet last = new BitSet();
+    last.set(0, 320);
+    List<Action.FetchOrigin> fo = new ArrayList<>();
+    for (int i = 0; i < 60 && fo.isEmpty(); i++) {
+      view.heard(pair[1], peer(3), List.of(SEG), 0, now[0]);
+      l.tick();
+      List<Action> a = l.drain();
+      for (Action.AskBlockList q : of(a, Action.AskBlockList.class)) {
+        l.blockList(q.id(), last);
+      }
+      fo = of(a, Action.FetchOrigin.class);
+      advance(Duration.ofMillis(100));
+    }
+    assertFalse(fo.isEmpty(), "never fetched after the other node's ranges ended");
+    for (Action.FetchOrigin f : fo) {
+      assertTrue(f.first() >= 320, "fetched a block the other node had fetched: " + f.first());
+      assertEquals(FallbackReason.COORDINATED, f.reason());
+    }
+  }
+
+  @Test
+  void aNodeThatStartsFetchingSaysSoInItsNextProbe() {
+    DownloadLoop l = wanting(1);
+    advance(S.discoveryWait());
+    l.tick();
+    assertFalse(of(l.drain(), Action.FetchOrigin.class).isEmpty());
+    advance(Duration.ofMillis(20)); // one tick, far less than probeMin
+    l.tick();
+    List<Action.SendProbe> probes = of(l.drain(), Action.SendProbe.class);
+    assertEquals(1, probes.size(), "the others hear it fetch only from its probes");
+    assertEquals(SEG, probes.get(0).segments().get(0));
+    assertEquals(1, probes.get(0).fetching());
+  }
+
+  @Test
   void busyHoldersAreWaitedForNotSentToTheOrigin() {
     DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 512, true);
@@ -942,6 +1029,8 @@ class DownloadLoopTest {
   @Test
   void segmentsDueWithinHalfASecondShareOneProbe() {
     SegmentRef other = new SegmentRef(SegmentId.of(bytes(8)), 512, 65536, 65536, 1);
+    // Another node fetches both (so this one does not, and sends no probe to say it fetches).
+    view.heard(99, List.of(SEG, other.id()), 2, now[0]);
     DownloadLoop l = loop(1);
     l.want(REF, new BitSet());
     l.tick();

@@ -251,6 +251,11 @@ public final class LoopSimulation {
     final long eligibleAt;
     final String reason;
     boolean cancelled;
+    /**
+     * Bytes a cancelled range still puts on the WAN after the cancel ({@link #cutLoss}): sent, not
+     * delivered.
+     */
+    long waste;
     /** Content information of this many bytes (segment -1), instead of blocks. */
     long bytes;
     /** What content information: CI_OPEN (package), CI_DESCRIBE or CI_SEGMENT (of segment ciIndex). */
@@ -298,6 +303,13 @@ public final class LoopSimulation {
   private final SplittableRandom random;
   private final ArrayDeque<Flow> flows = new ArrayDeque<>();
   private final double wanBytesPerNano;
+  /** What the WAN still carries of a range cut mid-way (see {@link #cutLoss(long, Duration)}). */
+  private final long cutLoss;
+  /** Ranges cut after their first bytes were sent, and the bytes the WAN carried for them after the cut. */
+  private long cuts;
+  private long cutBytes;
+  /** Content information the WAN carried. */
+  private long contentInformationBytes;
   private boolean wanBusy;
   private static final boolean DEBUG = Boolean.getBoolean("sim.debug");
   /** Where to write one line per block a source uploads ({@link #sourceUpload}); null: nowhere. */
@@ -329,6 +341,7 @@ public final class LoopSimulation {
     long wan = site.publisherBitsPerSecond() > 0
         ? Math.min(site.wanBitsPerSecond(), site.publisherBitsPerSecond()) : site.wanBitsPerSecond();
     this.wanBytesPerNano = wan / 8e9;
+    this.cutLoss = cutLoss(wan, java.time.Duration.ofNanos(site.wanRttNanos()));
     this.firstSeg = new int[site.packages().size()];
     for (int p = 0; p < site.packages().size(); p++) {
       firstSeg[p] = segs.size();
@@ -903,8 +916,15 @@ public final class LoopSimulation {
         int[] req = n.originReqs.remove(c.id());
         if (req != null) {
           for (Flow fl : flows) {
-            if (fl.node == n && fl.reqId == c.id()) {
+            if (fl.node == n && fl.reqId == c.id() && !fl.cancelled) {
               fl.cancelled = true;
+              long left = 0;
+              for (int b = fl.next; b <= fl.last && left < cutLoss; b++) {
+                left += segs.get(fl.segment).ref().blockLength(b);
+              }
+              // A range whose request has not reached the publisher yet loses next to nothing.
+              fl.waste = fl.eligibleAt <= now ? Math.min(left, cutLoss) : 0;
+              cuts += fl.waste > 0 ? 1 : 0;
             }
           }
         }
@@ -1191,6 +1211,33 @@ public final class LoopSimulation {
     }
   }
 
+  /**
+   * The bytes a range cut mid-way still puts on the WAN: the sender goes on until the cut reaches
+   * it, and what is in flight and queued at the bottleneck is lost with the connection — about two
+   * bandwidth-delay products, at least 256 KiB (the live harness gives its delay line the same,
+   * {@code LiveSite.delayLineBuffer}; live-16 measured 0.8–1.2 MB per cut at 100 Mbit/s, 20 ms).
+   * Before 2026-12-05 the model stopped a cut range at once, so cutting cost nothing here.
+   */
+  static long cutLoss(long wanBitsPerSecond, java.time.Duration rtt) {
+    double bdp = wanBitsPerSecond / 8.0 * (rtt.toNanos() / 1e9);
+    return (long) Math.min(64L << 20, Math.max(256L << 10, 2 * bdp));
+  }
+
+  /** Origin ranges cut after the publisher began sending them. */
+  public long cuts() {
+    return cuts;
+  }
+
+  /** The bytes the WAN carried for cut ranges after their cut, delivered to nobody ({@link #cutLoss}). */
+  public long cutBytes() {
+    return cutBytes;
+  }
+
+  /** The bytes of content information the WAN carried (the publisher's answers to PCCRTP requests). */
+  public long contentInformationWanBytes() {
+    return contentInformationBytes;
+  }
+
   /** The WAN link is free: serialise the next block of the next eligible range, round-robin. */
   private void wanFree() {
     wanBusy = false;
@@ -1198,6 +1245,18 @@ public final class LoopSimulation {
     long earliest = Long.MAX_VALUE;
     for (int i = 0; i < n; i++) {
       Flow fl = flows.pollFirst();
+      if (fl.cancelled && fl.waste > 0 && !fl.node.gone) {
+        // What was in flight and queued when the range was cut still crosses the link.
+        long len = Math.min(fl.waste, BLOCK);
+        fl.waste -= len;
+        cutBytes += len;
+        long finish = now + (long) Math.ceil(len / wanBytesPerNano);
+        recorder.wanBytes(now, finish, fl.node.spec.subnet(), len);
+        flows.addLast(fl);
+        wanBusy = true;
+        schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);
+        return;
+      }
       if (fl.cancelled || fl.node.gone) {
         if (!fl.node.gone) {
           schedule(now, Kind.ORIGIN_END, fl.node, 0, 0, fl.reqId, null);
@@ -1214,6 +1273,7 @@ public final class LoopSimulation {
         long ser = (long) Math.ceil(fl.bytes / wanBytesPerNano);
         long finish = now + ser;
         recorder.wanBytes(now, finish, fl.node.spec.subnet(), fl.bytes);
+        contentInformationBytes += fl.bytes;
         schedule(finish + site.wanRttNanos() / 2, Kind.CI_DONE, fl.node, fl.ciKind, fl.ciIndex, 0, null);
         wanBusy = true;
         schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);

@@ -133,6 +133,32 @@ class LoopSimulationTest {
   }
 
   @Test
+  void theWanCarriesTheBlocksFetchedTheContentInformationAndWhatCutRangesLeftInFlight() {
+    // Nodes that stall for up to 8 s now and then: stalled fetchers are taken over, and a taker
+    // whose fetcher says it fetches again stops its ranges (docs/DOWNLOAD.md, takeover).
+    long size = 64L << 20;
+    long loss = LoopSimulation.cutLoss(100_000_000L, java.time.Duration.ofMillis(20));
+    for (long seed = 1; seed <= 3; seed++) {
+      LoopSimulation.Site site = flashCrowd(30, size, 100_000_000L, 1_000_000_000L, 50_000_000L, seed, 0)
+          .withStalls(1_000_000_000L, 8_000_000_000L);
+      Counts c = new Counts(30);
+      LoopSimulation sim = new LoopSimulation(site, c);
+      sim.run();
+      assertEquals(30, c.downloads);
+      long origin = c.origin.values().stream().mapToLong(Long::longValue).sum();
+      assertEquals(c.wan, origin + sim.contentInformationWanBytes() + sim.cutBytes(),
+          "WAN bytes are the blocks fetched, content information and what followed cuts");
+      assertTrue(sim.cutBytes() <= sim.cuts() * loss, sim.cutBytes() + " bytes for " + sim.cuts() + " cuts");
+    }
+  }
+
+  @Test
+  void cutLossIsTwoBandwidthDelayProductsAndAtLeast256KiB() {
+    assertEquals(500_000, LoopSimulation.cutLoss(100_000_000L, java.time.Duration.ofMillis(20)));
+    assertEquals(256 << 10, LoopSimulation.cutLoss(10_000_000L, java.time.Duration.ofMillis(20)));
+  }
+
+  @Test
   void withWakeUpsEveryNodeFinishesWithFewerTicks() {
     LoopSimulation.Site site = flashCrowd(40, 32L << 20, 100_000_000L, 1_000_000_000L, 1_000_000_000L, 3, 0);
     Counts every = new Counts(40);
