@@ -45,9 +45,9 @@ public final class IdleHeapTrimmer implements AutoCloseable {
   public static final Duration SAMPLE = Duration.ofSeconds(5);
 
   /**
-   * No young collection for this long: the daemon is idle. A transfer collects every few hundred
-   * milliseconds at the least, and an idle daemon (announcements, metrics) fills its 6 MiB eden in
-   * minutes.
+   * No young collection for this long: the daemon is idle (a transfer collects several times a
+   * second). Short enough that the trim has run well before the 45 s after a run at which the live
+   * site reads each daemon's idle RSS.
    */
   public static final Duration IDLE_AFTER = Duration.ofSeconds(20);
 

@@ -105,7 +105,7 @@ public final class LiveSite implements SiteModel {
    *     the scenario's, not counted in any figure), so that the run sees daemons that have worked
    *     before, as on a site whose daemons run all day; 0: the run starts with fresh daemons
    * @param idleAfter after the downloads the daemons idle this long, then their RSS is read:
-   *     issue 12's idle RSS after work (a daemon gives its grown heap back once idle for 30 s,
+   *     issue 12's idle RSS after work (a daemon gives its grown heap back once idle for 20 s,
    *     {@code IdleHeapTrimmer}); zero: not measured. At most 10 minutes.
    * @param log progress of the setup (null: none)
    */
