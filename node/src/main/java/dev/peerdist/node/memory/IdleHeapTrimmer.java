@@ -23,17 +23,18 @@ import org.slf4j.LoggerFactory;
  * the sizes it started with, and it shrinks at all only in a full collection, which an idle daemon
  * never has: so every page a transfer touched stayed resident (the launcher's former {@code
  * -Xms64m -Xmn24m}: 64 MiB of a 155 MiB idle RSS). The launcher now starts the heap small
- * ({@code -Xms24m}, young generation 8–24 MiB) and has it grow fast ({@code MinHeapFreeRatio=65}:
- * after a full collection the old generation is sized for 65 % free), so that during a transfer
- * the heap is what it was with {@code -Xms64m -Xmn24m} after its first full collection. This
- * class shrinks it back: every {@link #SAMPLE} it looks at the young collections and the committed
- * heap (the {@link Policy}), and once no young collection has run for {@link #IDLE_AFTER} while the
- * heap is committed beyond what the last trim left, it runs one full collection with the free
- * ratios lowered to {@value #TRIM_MIN_FREE} / {@value #TRIM_MAX_FREE} % (both are manageable
- * flags) and puts the launcher's ratios back. The old generation then shrinks to about its live
- * data (not below its initial 16 MiB) and the young generation with it ({@code NewRatio=1}); the
- * pages given up leave the RSS. Cost: one full collection (15–50 ms of one thread) per burst of
- * work, and at the next burst one or two early full collections while the heap grows again.
+ * ({@code -Xms20m}: old generation 12 MiB, young 8) and has it grow fast ({@code
+ * MinHeapFreeRatio=65}: after a full collection the old generation is sized for 65 % free; the
+ * young generation follows at half its size, {@code NewRatio=2}, 8–24 MiB), so that during a
+ * transfer the heap is about what it was with {@code -Xms64m -Xmn24m}. This class shrinks it back:
+ * every {@link #SAMPLE} it looks at the young collections and the committed heap (the {@link
+ * Policy}), and once no young collection has run for {@link #IDLE_AFTER} while the heap is
+ * committed beyond what the last trim left, it runs one full collection with both free ratios
+ * lowered to {@value #TRIM_FREE} % (both are manageable flags) and puts the launcher's ratios
+ * back. The old generation then shrinks to its live data plus 10 % (not below its initial 12 MiB;
+ * ~11 MiB are live after a transfer), the young generation to its minimum, 8 MiB; the pages given
+ * up leave the RSS. Cost: one full collection (15–50 ms of one thread) per burst of work, and at
+ * the next burst one or two early full collections while the heap grows again.
  *
  * <p>Inactive unless the JVM runs the serial collector with manageable free-ratio flags (a JVM
  * started with other flags through {@code PEERDIST_JAVA_OPTS} keeps its own behaviour), and a
@@ -41,16 +42,23 @@ import org.slf4j.LoggerFactory;
  */
 public final class IdleHeapTrimmer implements AutoCloseable {
   /** How often the collector counts and the committed heap are looked at. */
-  public static final Duration SAMPLE = Duration.ofSeconds(10);
+  public static final Duration SAMPLE = Duration.ofSeconds(5);
 
-  /** No young collection for this long: the daemon is idle. */
-  public static final Duration IDLE_AFTER = Duration.ofSeconds(30);
+  /**
+   * No young collection for this long: the daemon is idle (a transfer collects several times a
+   * second). Short enough that the trim has run well before the 45 s after a run at which the live
+   * site reads each daemon's idle RSS.
+   */
+  public static final Duration IDLE_AFTER = Duration.ofSeconds(20);
 
   /** Committed heap beyond the last trim's that is worth a full collection. */
   public static final long SLACK_BYTES = 4L << 20;
 
-  static final int TRIM_MIN_FREE = 10;
-  static final int TRIM_MAX_FREE = 20;
+  /**
+   * Both free ratios during a trim: the old generation keeps its live data plus this share free
+   * (the next burst's first full collection grows it again by the launcher's 65 %).
+   */
+  static final int TRIM_FREE = 10;
 
   private static final Logger LOG = LoggerFactory.getLogger(IdleHeapTrimmer.class);
 
@@ -201,8 +209,8 @@ public final class IdleHeapTrimmer implements AutoCloseable {
       long before = committed();
       long t0 = System.nanoTime();
       try {
-        hotspot.setVMOption("MinHeapFreeRatio", Integer.toString(Math.min(TRIM_MIN_FREE, Integer.parseInt(min))));
-        hotspot.setVMOption("MaxHeapFreeRatio", Integer.toString(TRIM_MAX_FREE));
+        hotspot.setVMOption("MinHeapFreeRatio", Integer.toString(Math.min(TRIM_FREE, Integer.parseInt(min))));
+        hotspot.setVMOption("MaxHeapFreeRatio", Integer.toString(TRIM_FREE));
         System.gc();
       } finally {
         hotspot.setVMOption("MaxHeapFreeRatio", max);

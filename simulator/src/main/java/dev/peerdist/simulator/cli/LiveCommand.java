@@ -67,7 +67,7 @@ public final class LiveCommand implements Callable<Integer> {
 
   @Option(names = "--idle-after", paramLabel = "DURATION", defaultValue = "0",
       description = "After the downloads the daemons idle this long, then each one's RSS is read and reported"
-          + " (issue 12's idle RSS after work; a daemon gives its grown heap back after 30 s idle, so 45s"
+          + " (issue 12's idle RSS after work; a daemon gives its grown heap back after 20-25 s idle, so 45s"
           + " shows it). 0 (default): not measured. At most 10m.")
   String idleAfter;
 

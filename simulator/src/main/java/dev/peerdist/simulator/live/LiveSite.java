@@ -63,11 +63,11 @@ public final class LiveSite implements SiteModel {
    * distribution the harness starts its daemons through that launcher itself. Not C1 only:
    * the fast SHA-256 and AES code needs C2 (docs/PERFORMANCE.md).
    */
-  public static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms24m", "-XX:NewSize=8m",
-      "-XX:MaxNewSize=24m", "-XX:NewRatio=1", "-Xmx96m", "-XX:MinHeapFreeRatio=65", "-XX:-ShrinkHeapInSteps",
+  public static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms20m", "-XX:NewSize=8m",
+      "-XX:MaxNewSize=24m", "-XX:NewRatio=2", "-Xmx96m", "-XX:MinHeapFreeRatio=65", "-XX:-ShrinkHeapInSteps",
       "-Xss512k", "-XX:MaxDirectMemorySize=64m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=96m",
       "-XX:+IgnoreUnrecognizedVMOptions", "-XX:TrimNativeHeapInterval=5000", "-XX:CompileThresholdScaling=3",
-      "-XX:CompileCommand=quiet",
+      "-Dio.netty.jfr.enabled=false", "-XX:CompileCommand=quiet",
       "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.CipherBlockChaining::*,0.01",
       "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01");
 
@@ -105,7 +105,7 @@ public final class LiveSite implements SiteModel {
    *     the scenario's, not counted in any figure), so that the run sees daemons that have worked
    *     before, as on a site whose daemons run all day; 0: the run starts with fresh daemons
    * @param idleAfter after the downloads the daemons idle this long, then their RSS is read:
-   *     issue 12's idle RSS after work (a daemon gives its grown heap back once idle for 30 s,
+   *     issue 12's idle RSS after work (a daemon gives its grown heap back once idle for 20 s,
    *     {@code IdleHeapTrimmer}); zero: not measured. At most 10 minutes.
    * @param log progress of the setup (null: none)
    */
