@@ -2464,14 +2464,16 @@ public final class DownloadLoop {
   /**
    * Whether another wanter, not passed over, was heard saying it fetches {@code t}'s segment within
    * {@code takeoverAfter}: it has ranges running. The elected fetcher lets them end before it
-   * claims blocks ({@link #planOrigin}), and a node that is not elected lets its own end
-   * ({@link #demotions}): cutting a running range wastes what is in flight and queued on the WAN
-   * path (live-16: 0.8–1.2 MB per cut, most of the WAN bytes beyond the package).
+   * claims blocks ({@link #planOrigin}), and a node that is not elected lets its own end unless a
+   * better-ranked node fetches too ({@link #demotions}): cutting a running range wastes what is in flight and queued on the WAN
+   * path (live-16: 0.8–1.2 MB per cut, most of the WAN bytes beyond the package). With
+   * {@code betterRankedOnly}, only nodes that outrank this one for the segment count.
    */
-  private boolean othersFetching(Task t, long now) {
+  private boolean othersFetching(Task t, long now, boolean betterRankedOnly) {
     int n = view.fetchersWithin(t.ref.id(), now, takeoverNanos, fetcherIds);
     for (int i = 0; i < n; i++) {
-      if (fetcherIds[i] != nodeId && !suspect(t, fetcherIds[i], now)) {
+      long id = fetcherIds[i];
+      if (id != nodeId && (!betterRankedOnly || outranks(id, nodeId, t)) && !suspect(t, id, now)) {
         return true;
       }
     }
@@ -2553,10 +2555,12 @@ public final class DownloadLoop {
   }
 
   /**
-   * Stops origin requests of segments where a better-ranked fetcher is fetching too: both would
-   * fetch the same blocks. One that only wants the segment waits for this node's running ranges to
-   * end ({@link #othersFetching}); this node claims no more of them (it is not elected), so the
-   * segment passes to it at a range's end, with nothing cut.
+   * Stops origin requests of segments that a better-ranked node is fetching too (the elected one,
+   * or any other that started before it heard this one: a crowd's start on a site short of CPU
+   * had seven nodes fetch the same first ranges as {@code no_peer}, none elected): both would
+   * fetch the same blocks. A better-ranked node that only wants the segment waits for this node's
+   * running ranges to end ({@link #othersFetching}); this node claims no more of them (it is not
+   * elected), so the segment passes to it at a range's end, with nothing cut.
    */
   private void demotions(long now) {
     if (origins.isEmpty()) {
@@ -2564,8 +2568,7 @@ public final class DownloadLoop {
     }
     List<OriginReq> stop = null;
     for (OriginReq o : origins.values()) {
-      long e = elected(o.task, now);
-      if (e != nodeId && ago(view.lastFetching(e, o.task.ref.id()), now) <= takeoverNanos) {
+      if (othersFetching(o.task, now, true)) {
         if (stop == null) {
           stop = new ArrayList<>();
         }
@@ -2612,7 +2615,7 @@ public final class DownloadLoop {
         t.originAt = Math.min(t.originAt, fetcherUntil);
         continue; // the chosen fetcher has time, or shows signs of life
       }
-      if (e == nodeId && othersFetching(t, now)) {
+      if (e == nodeId && othersFetching(t, now, false)) {
         // Elected, but another node's ranges of it are running (it started before it heard this
         // node, or this node came back from a takeover): they end soon, and it claims no more.
         t.handover = true;
@@ -2652,7 +2655,7 @@ public final class DownloadLoop {
         if (e != nodeId) {
           continue;
         }
-        if (othersFetching(t, now)) {
+        if (othersFetching(t, now, false)) {
           t.handover = true; // another node took over first: its ranges end, then the lists decide
           continue;
         }

@@ -313,6 +313,32 @@ class DownloadLoopTest {
   }
 
   @Test
+  void ofNodesThatAllStartedFetchingOnlyTheBestRankedKeepsItsRangesWhileTheElectedWaits() {
+    // A crowd's start on a site short of CPU: nodes heard nobody within the discovery wait and
+    // all fetch the segment's first ranges as no_peer; the elected node came later and only waits.
+    long[] pair = rankedPair();
+    long elected = 0;
+    for (long id = 100; elected == 0; id++) {
+      if (Long.compareUnsigned(SubnetView.score(id, SEG), SubnetView.score(pair[0], SEG)) > 0) {
+        elected = id;
+      }
+    }
+    DownloadLoop worse = wanting(pair[1]);
+    advance(S.discoveryWait());
+    worse.tick();
+    List<Action.FetchOrigin> fo = of(worse.drain(), Action.FetchOrigin.class);
+    assertEquals(FallbackReason.NO_PEER, fo.get(0).reason());
+    view.heard(elected, List.of(SEG), 0, now[0]); // the elected node wants it, and waits
+    advance(Duration.ofMillis(600));
+    worse.tick();
+    assertTrue(of(worse.drain(), Action.CancelOrigin.class).isEmpty(), "cut for a node that does not fetch");
+    view.heard(pair[0], List.of(SEG), 1, now[0]); // a better-ranked node fetches it too
+    advance(Duration.ofMillis(100));
+    worse.tick();
+    assertEquals(fo.size(), of(worse.drain(), Action.CancelOrigin.class).size(), "both fetch the same blocks");
+  }
+
+  @Test
   void theElectedNodeWaitsForAnotherNodesRunningRangesThenAsksItsHoldersBeforeFetching() {
     long[] pair = rankedPair();
     DownloadLoop l = loop(pair[0]);
