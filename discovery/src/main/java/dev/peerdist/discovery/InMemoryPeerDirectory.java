@@ -69,9 +69,14 @@ public final class InMemoryPeerDirectory implements PeerDirectory {
 
   @Override
   public void sendProbe(List<DiscoveryKey> keys) {
+    sendProbe(keys, null);
+  }
+
+  @Override
+  public void sendProbe(List<DiscoveryKey> keys, ProbeTag tag) {
     PccrdQuery query = query(keys);
     if (!closed) {
-      broadcast(query);
+      broadcast(query, tag);
     }
   }
 
@@ -81,7 +86,11 @@ public final class InMemoryPeerDirectory implements PeerDirectory {
 
   /** Every other member hears the probe; their answers go to our listener and are returned. */
   private List<ProbeMatch> broadcast(PccrdQuery query) {
-    String messageId = messageId();
+    return broadcast(query, null);
+  }
+
+  private List<ProbeMatch> broadcast(PccrdQuery query, ProbeTag given) {
+    String messageId = messageId(given);
     HeardProbe heard = new HeardProbe(peer.address(), messageId, ProbeTag.fromMessageId(messageId), query.form(),
         query.keys());
     List<ProbeMatch> out = new ArrayList<>();
@@ -101,10 +110,10 @@ public final class InMemoryPeerDirectory implements PeerDirectory {
     return out;
   }
 
-  private String messageId() {
+  private String messageId(ProbeTag given) {
     Supplier<ProbeTag> t = tags;
-    ProbeTag tag = null;
-    if (t != null) {
+    ProbeTag tag = given;
+    if (tag == null && t != null) {
       try {
         tag = t.get();
       } catch (RuntimeException e) {

@@ -48,6 +48,14 @@ public interface PeerDirectory extends AutoCloseable {
    */
   void sendProbe(List<DiscoveryKey> keys);
 
+  /**
+   * As {@link #sendProbe(List)}, the probe's MessageIDs carrying {@code tag} instead of what the
+   * {@link #tagProbes} supplier gives when the probe goes out (null: the supplier's). A tag that
+   * says what the sender does at the moment it decided to probe (it fetches these segments) must
+   * travel with that probe: read later, on the discovery thread, it may be the next probe's.
+   */
+  void sendProbe(List<DiscoveryKey> keys, ProbeTag tag);
+
   /** Stops answering and probing; idempotent. */
   @Override
   void close();

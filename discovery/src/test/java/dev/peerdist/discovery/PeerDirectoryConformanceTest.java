@@ -244,6 +244,26 @@ public abstract class PeerDirectoryConformanceTest {
   }
 
   @Test
+  void aProbeSentWithItsOwnTagCarriesThatTagWhateverTheSupplierSaysWhenItGoesOut() throws Exception {
+    DiscoveryKey a = randomKey(DiscoveryKey.Form.V1);
+    DiscoveryKey b = randomKey(DiscoveryKey.Form.V1);
+    Recorder heard = new Recorder();
+    directory(8081).listen(heard);
+    PeerDirectory prober = directory(8082);
+    ProbeTag fetching = new ProbeTag(0x1234L, 8082, ProbeTag.ORIGIN_ACTIVE | (1 << 4));
+    ProbeTag idle = new ProbeTag(0x1234L, 8082, 0);
+    prober.tagProbes(() -> idle); // what the sender's flags say by the time its probe goes out
+    prober.sendProbe(List.of(a), fetching);
+    prober.sendProbe(List.of(b), null);
+    HeardProbe ha = next(heard.probes, asksFor(a), eventWait());
+    assertTrue(ha != null, "the probe was not heard");
+    assertEquals(Optional.of(fetching), ha.tag());
+    HeardProbe hb = next(heard.probes, asksFor(b), eventWait());
+    assertTrue(hb != null, "the second probe was not heard");
+    assertEquals(Optional.of(idle), hb.tag(), "without a tag of its own a probe takes the supplier's");
+  }
+
+  @Test
   void untaggedProbesAreHeardWithoutATagAndAFailingTagSupplierLeavesProbesUntagged() throws Exception {
     DiscoveryKey k = randomKey(DiscoveryKey.Form.V2);
     Recorder r = new Recorder();

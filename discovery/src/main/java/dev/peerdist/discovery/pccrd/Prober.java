@@ -167,10 +167,18 @@ public final class Prober {
    * @param call the call waiting for answers, or null for a fire-and-forget probe
    */
   public Transmission transmit(PccrdQuery all, Call call, long repeatWithinNanos) {
+    return transmit(all, call, repeatWithinNanos, null);
+  }
+
+  /**
+   * As {@link #transmit(PccrdQuery, Call, long)}, the MessageIDs carrying {@code tag} (null: the
+   * current tag supplier's).
+   */
+  public Transmission transmit(PccrdQuery all, Call call, long repeatWithinNanos, ProbeTag tag) {
     List<byte[]> datagrams = new ArrayList<>();
     long now = nanos.getAsLong();
     for (PccrdQuery q : split(all)) {
-      String id = newMessageId();
+      String id = tag != null ? tag.toMessageId(random) : newMessageId();
       remember(id, new Sent(q, now, call));
       ownProbes.firstSighting(id);
       datagrams.add(codec.encode(PccrdProfile.probe(id, q)));

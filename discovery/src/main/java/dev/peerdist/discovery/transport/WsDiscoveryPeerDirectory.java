@@ -439,6 +439,11 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
 
   @Override
   public void sendProbe(List<DiscoveryKey> keys) {
+    sendProbe(keys, null);
+  }
+
+  @Override
+  public void sendProbe(List<DiscoveryKey> keys, ProbeTag tag) {
     PccrdQuery all = new PccrdQuery(keys.isEmpty() ? DiscoveryKey.Form.V1 : keys.get(0).form(), keys);
     if (closed.get()) {
       return;
@@ -446,7 +451,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     try {
       loop.execute(() -> {
         if (!closed.get()) {
-          transmit(all, null, config.lateAnswerWindow().toNanos());
+          transmit(all, null, config.lateAnswerWindow().toNanos(), tag);
         }
       });
     } catch (RejectedExecutionException e) {
@@ -473,7 +478,11 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
 
   /** Sends what the prober decides for {@code all}: now, and its repeats at the offsets it names. */
   private void transmit(PccrdQuery all, Prober.Call call, long repeatWithinNanos) {
-    Prober.Transmission t = prober.transmit(all, call, repeatWithinNanos);
+    transmit(all, call, repeatWithinNanos, null);
+  }
+
+  private void transmit(PccrdQuery all, Prober.Call call, long repeatWithinNanos, ProbeTag tag) {
+    Prober.Transmission t = prober.transmit(all, call, repeatWithinNanos, tag);
     sendProbes(t.datagrams(), t.keys());
     for (long at : t.repeatAtNanos()) {
       ScheduledFuture<?> timer = loop.schedule(() -> {

@@ -797,12 +797,16 @@ public final class LoopDriver implements AutoCloseable {
     }
     int fetching = Math.min(15, p.fetching());
     probeFlags = fetching > 0 ? ProbeTag.ORIGIN_ACTIVE | (fetching << FETCHING_SHIFT) : 0;
+    // The flags say what this node does now, so they travel with this probe: the supplier is read
+    // on the discovery thread when the probe goes out, by then perhaps after the next probe's flags
+    // were set (a loaded site's heartbeats went out saying "not fetching").
+    ProbeTag tag = new ProbeTag(nodeId, pccrrPort, probeFlags | roleFlags);
     try {
       if (!v1.isEmpty()) {
-        directory.sendProbe(v1);
+        directory.sendProbe(v1, tag);
       }
       if (!v2.isEmpty()) {
-        directory.sendProbe(v2);
+        directory.sendProbe(v2, tag);
       }
     } catch (RuntimeException e) {
       LOG.debug("probe not sent: {}", e.toString());
