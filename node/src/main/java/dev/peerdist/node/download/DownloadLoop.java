@@ -192,15 +192,26 @@ public final class DownloadLoop {
 
     /**
      * Its holdings of the segments in progress, one per segment at most (a few: a lookup is a scan
-     * of a peer already at hand, not a hash map per segment; see {@link Task#holding}).
+     * of a peer already at hand, not a hash map per segment; see {@link Task#holding}); null while
+     * it holds none. Most peers a loop remembers hold nothing (in a large crowd, hundreds per node:
+     * holders come and go, and a peer stays until the minute's expiry for its back-off and
+     * latency), so the array and {@link #node} exist only while it holds something.
      */
-    private Holder[] holdings = new Holder[2];
+    private Holder[] holdings;
     private int holdingCount;
-    /** Its node id as the view last told it ({@link SubnetView#fetching}, {@link SubnetView#wanted}). */
-    final SubnetView.NodeMemo node = new SubnetView.NodeMemo();
+    /** Its node id as the view last told it; null until asked while it holds something ({@link #node()}). */
+    private SubnetView.NodeMemo node;
 
     Peer(PeerEndpoint endpoint) {
       this.endpoint = endpoint;
+    }
+
+    /** The memo of its node id for {@link SubnetView#fetching} and {@link SubnetView#wanted} (a cache). */
+    SubnetView.NodeMemo node() {
+      if (node == null) {
+        node = new SubnetView.NodeMemo();
+      }
+      return node;
     }
 
     Holder holding(Task t) {
@@ -213,7 +224,9 @@ public final class DownloadLoop {
     }
 
     void hold(Holder h) {
-      if (holdingCount == holdings.length) {
+      if (holdings == null) {
+        holdings = new Holder[2];
+      } else if (holdingCount == holdings.length) {
         holdings = java.util.Arrays.copyOf(holdings, 2 * holdingCount);
       }
       holdings[holdingCount++] = h;
@@ -224,6 +237,10 @@ public final class DownloadLoop {
         if (holdings[i] == h) {
           System.arraycopy(holdings, i + 1, holdings, i, holdingCount - i - 1);
           holdings[--holdingCount] = null;
+          if (holdingCount == 0) {
+            holdings = null;
+            node = null;
+          }
           return;
         }
       }
@@ -1880,7 +1897,7 @@ public final class DownloadLoop {
   /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
   private boolean fetching(Task t, Holder h, long now) {
     if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
-      h.fetching = view.fetching(h.peer.endpoint, h.peer.node, t.ref.id(), now, takeoverNanos * 2);
+      h.fetching = view.fetching(h.peer.endpoint, h.peer.node(), t.ref.id(), now, takeoverNanos * 2);
       h.sourceAt = now;
       if (!h.removed) {
         h.task.walkSourceAt[h.slot] = now;
@@ -1918,7 +1935,7 @@ public final class DownloadLoop {
       return false;
     }
     if (h.seedAt == NONE || now - h.seedAt >= VIEW_REFRESH_NANOS) {
-      h.seed = !view.wanted(h.peer.endpoint, h.peer.node, t.ref.id(), now);
+      h.seed = !view.wanted(h.peer.endpoint, h.peer.node(), t.ref.id(), now);
       h.seedAt = now;
     }
     return h.seed;
