@@ -2482,9 +2482,9 @@ public final class DownloadLoop {
    * Whether another wanter, not passed over, was heard saying it fetches {@code t}'s segment within
    * {@code takeoverAfter}: it has ranges running. The elected fetcher lets them end before it
    * claims blocks ({@link #planOrigin}), and a node that is not elected lets its own end unless a
-   * better-ranked node fetches too ({@link #demotions}): cutting a running range wastes what is in flight and queued on the WAN
-   * path (live-16: 0.8–1.2 MB per cut, most of the WAN bytes beyond the package). With
-   * {@code betterRankedOnly}, only nodes that outrank this one for the segment count.
+   * better-ranked node fetches too ({@link #demotions}): cutting a running range wastes what is in
+   * flight and queued on the WAN path (live-16: 0.8–1.2 MB per cut, most of the WAN bytes beyond
+   * the package). With {@code betterRankedOnly}, only nodes that outrank this one count.
    */
   private boolean othersFetching(Task t, long now, boolean betterRankedOnly) {
     int n = view.fetchersWithin(t.ref.id(), now, takeoverNanos, fetcherIds);
