@@ -1238,6 +1238,7 @@ public final class DownloadLoop {
       }
     }
     planOrigin(now);
+    stoppedFetching(t, now);
     fill(now);
   }
 
@@ -2497,6 +2498,19 @@ public final class DownloadLoop {
     return false;
   }
 
+  /**
+   * When the last origin range of {@code t} ends or stops, the next tick's probe names the segment
+   * without the fetching flag (unless a new range started meanwhile): the elected node waiting for
+   * this node's ranges ({@link #othersFetching}) hears at once that they ended, instead of when the
+   * flag is {@code takeoverAfter} old (live-16-spread: each such wait left the WAN to that segment
+   * idle for seconds).
+   */
+  private static void stoppedFetching(Task t, long now) {
+    if (t.originActive == 0) {
+      t.nextProbe = Math.min(t.nextProbe, now);
+    }
+  }
+
   /** How long an elected node waits for its holders' lists after another node's ranges ended. */
   private static final long HANDOVER_LISTS_NANOS = 1_000_000_000L;
 
@@ -2603,6 +2617,7 @@ public final class DownloadLoop {
       for (int b = o.first; b < o.first + o.count; b++) {
         o.task.clearClaimed(b);
       }
+      stoppedFetching(o.task, now);
     }
     dirty = true; // the blocks given back may be with a holder already
   }

@@ -894,8 +894,9 @@ public final class SubnetView {
 
   /**
    * The peerdist wanters of {@code segment} heard saying they fetch it from the origin within
-   * {@code window} of {@code now}, into {@code into} (at most its length, in no order); returns how
-   * many. The daemon's own probes are not heard here (see {@link #finished}).
+   * {@code window} of {@code now}, and not heard since probing it without saying so (they stopped),
+   * into {@code into} (at most its length, in no order); returns how many. The daemon's own probes
+   * are not heard here (see {@link #finished}).
    */
   public synchronized int fetchersWithin(SegmentId segment, long now, long window, long[] into) {
     Wanted w = wanted(segment);
@@ -906,7 +907,7 @@ public final class SubnetView {
     for (int i = 0; i < w.fetcherCount && n < into.length; i++) {
       long id = w.fetchers[i];
       int k = id < 0 ? -1 : w.slot(id);
-      if (k >= 0 && w.fetch[k] != Long.MIN_VALUE && now - w.fetch[k] <= window) {
+      if (k >= 0 && w.fetch[k] != Long.MIN_VALUE && w.fetch[k] >= w.last[k] && now - w.fetch[k] <= window) {
         into[n++] = id;
       }
     }

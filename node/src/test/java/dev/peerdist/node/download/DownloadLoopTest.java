@@ -308,8 +308,15 @@ class DownloadLoopTest {
       l.originEnd(f.id(), true, "");
     }
     view.heard(pair[0], List.of(SEG), 0, now[0]);
+    advance(Duration.ofMillis(20));
     l.tick();
-    assertTrue(of(l.drain(), Action.FetchOrigin.class).isEmpty(), "the segment is the better-ranked node's now");
+    List<Action> after = l.drain();
+    assertTrue(of(after, Action.FetchOrigin.class).isEmpty(), "the segment is the better-ranked node's now");
+    // It says at once that it no longer fetches: the waiting node need not wait for the flag to age.
+    List<Action.SendProbe> probes = of(after, Action.SendProbe.class);
+    assertEquals(1, probes.size());
+    assertEquals(SEG, probes.get(0).segments().get(0));
+    assertEquals(0, probes.get(0).fetching());
   }
 
   @Test

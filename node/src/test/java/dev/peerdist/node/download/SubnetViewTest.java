@@ -118,6 +118,26 @@ class SubnetViewTest {
 
   /** An endpoint that changes hands is looked up afresh, also by the object the view saw first. */
   @Test
+  void aFetcherIsOneUntilItsWindowEndsOrItProbesTheSegmentWithoutSayingItFetches() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(7);
+    long now = 1_000_000_000L;
+    long[] into = new long[4];
+    view.heard(1, endpoint(1), List.of(seg), 1, now);
+    view.heard(2, endpoint(2), List.of(seg), 0, now);
+    view.heard(3, endpoint(3), List.of(seg), 1, now);
+    assertEquals(2, view.fetchersWithin(seg, now + 1, 3_000_000_000L, into));
+    assertEquals(java.util.Set.of(1L, 3L), java.util.Set.of(into[0], into[1]));
+    view.heard(3, endpoint(3), List.of(seg), 0, now + 500_000_000L); // node 3's ranges ended
+    assertEquals(1, view.fetchersWithin(seg, now + 600_000_000L, 3_000_000_000L, into));
+    assertEquals(1L, into[0]);
+    assertEquals(0, view.fetchersWithin(seg, now + 3_100_000_000L, 3_000_000_000L, into), "its flag grew old");
+    view.heard(3, endpoint(3), List.of(seg), 1, now + 4_000_000_000L); // fetching again
+    assertEquals(1, view.fetchersWithin(seg, now + 4_000_000_001L, 3_000_000_000L, into));
+    assertEquals(3L, into[0]);
+  }
+
+  @Test
   void anEndpointThatChangesHandsAnswersForItsNewNode() {
     SubnetView view = new SubnetView(S);
     SegmentId seg = segment(7);
