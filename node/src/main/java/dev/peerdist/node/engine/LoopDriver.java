@@ -267,7 +267,6 @@ public final class LoopDriver implements AutoCloseable {
   private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
   /** A {@link #drainEvents} task is queued and has not started yet. */
   private final AtomicBoolean drainPosted = new AtomicBoolean();
-  private volatile int probeFlags;
   private volatile long originRate;
   private final List<java.util.function.Consumer<SegmentRecord>> completed = new CopyOnWriteArrayList<>();
   /** Recent PCCRD answers by segment (any segment, wanted or not): who holds it, when heard. */
@@ -337,7 +336,10 @@ public final class LoopDriver implements AutoCloseable {
     long tick = settings.tick().toNanos();
     loopThread.scheduleAtFixedRate(() -> run(this::tick), tick, tick, TimeUnit.NANOSECONDS);
     if (directory != null) {
-      directory.tagProbes(() -> new ProbeTag(nodeId, pccrrPort, probeFlags | roleFlags));
+      // Probes other than the loop's (the resolver announcing a segment it resolves) say nothing
+      // of origin fetches: their keys are not the loop's, so its fetching count would mark the wrong
+      // segments (or, for a segment the node fetches, none); the loop's own carry theirs (probe()).
+      directory.tagProbes(() -> new ProbeTag(nodeId, pccrrPort, roleFlags));
       directory.listen(new SubnetListener() {
         @Override
         public void probeHeard(HeardProbe probe) {
@@ -796,7 +798,7 @@ public final class LoopDriver implements AutoCloseable {
       (isV2 ? v2 : v1).add(DiscoveryKey.of(isV2 ? DiscoveryKey.Form.V2 : DiscoveryKey.Form.V1, id.toBytes()));
     }
     int fetching = Math.min(15, p.fetching());
-    probeFlags = fetching > 0 ? ProbeTag.ORIGIN_ACTIVE | (fetching << FETCHING_SHIFT) : 0;
+    int probeFlags = fetching > 0 ? ProbeTag.ORIGIN_ACTIVE | (fetching << FETCHING_SHIFT) : 0;
     // The flags say what this node does now, so they travel with this probe: the supplier is read
     // on the discovery thread when the probe goes out, by then perhaps after the next probe's flags
     // were set (a loaded site's heartbeats went out saying "not fetching").
