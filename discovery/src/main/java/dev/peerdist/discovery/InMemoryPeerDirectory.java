@@ -62,14 +62,9 @@ public final class InMemoryPeerDirectory implements PeerDirectory {
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);
     }
-    List<ProbeMatch> all = broadcast(query);
+    List<ProbeMatch> all = broadcast(query, null);
     List<ProbeMatch> out = enoughPeers > 0 && all.size() > enoughPeers ? all.subList(0, enoughPeers) : all;
     return CompletableFuture.completedFuture(List.copyOf(out));
-  }
-
-  @Override
-  public void sendProbe(List<DiscoveryKey> keys) {
-    sendProbe(keys, null);
   }
 
   @Override
@@ -84,11 +79,10 @@ public final class InMemoryPeerDirectory implements PeerDirectory {
     return new PccrdQuery(keys.isEmpty() ? DiscoveryKey.Form.V1 : keys.get(0).form(), keys);
   }
 
-  /** Every other member hears the probe; their answers go to our listener and are returned. */
-  private List<ProbeMatch> broadcast(PccrdQuery query) {
-    return broadcast(query, null);
-  }
-
+  /**
+   * Every other member hears the probe, tagged {@code given} (null: the supplier's tag); their
+   * answers go to our listener and are returned.
+   */
   private List<ProbeMatch> broadcast(PccrdQuery query, ProbeTag given) {
     String messageId = messageId(given);
     HeardProbe heard = new HeardProbe(peer.address(), messageId, ProbeTag.fromMessageId(messageId), query.form(),

@@ -46,7 +46,9 @@ public interface PeerDirectory extends AutoCloseable {
    *
    * @throws IllegalArgumentException for an empty key list or mixed forms
    */
-  void sendProbe(List<DiscoveryKey> keys);
+  default void sendProbe(List<DiscoveryKey> keys) {
+    sendProbe(keys, null);
+  }
 
   /**
    * As {@link #sendProbe(List)}, the probe's MessageIDs carrying {@code tag} instead of what the

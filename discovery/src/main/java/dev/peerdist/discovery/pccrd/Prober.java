@@ -178,7 +178,7 @@ public final class Prober {
     List<byte[]> datagrams = new ArrayList<>();
     long now = nanos.getAsLong();
     for (PccrdQuery q : split(all)) {
-      String id = tag != null ? tag.toMessageId(random) : newMessageId();
+      String id = newMessageId(tag);
       remember(id, new Sent(q, now, call));
       ownProbes.firstSighting(id);
       datagrams.add(codec.encode(PccrdProfile.probe(id, q)));
@@ -293,8 +293,14 @@ public final class Prober {
     return sent.values().stream().map(Sent::call).filter(c -> c != null && !c.done).distinct().toList();
   }
 
-  /** A MessageID carrying the current {@link ProbeTag} when one is set, else a random v4 UUID. */
-  private String newMessageId() {
+  /**
+   * A MessageID carrying {@code given}, else the current {@link ProbeTag} when one is set, else a
+   * random v4 UUID.
+   */
+  private String newMessageId(ProbeTag given) {
+    if (given != null) {
+      return given.toMessageId(random);
+    }
     Supplier<ProbeTag> t = tags.get();
     if (t != null) {
       try {

@@ -438,11 +438,6 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   }
 
   @Override
-  public void sendProbe(List<DiscoveryKey> keys) {
-    sendProbe(keys, null);
-  }
-
-  @Override
   public void sendProbe(List<DiscoveryKey> keys, ProbeTag tag) {
     PccrdQuery all = new PccrdQuery(keys.isEmpty() ? DiscoveryKey.Form.V1 : keys.get(0).form(), keys);
     if (closed.get()) {
@@ -472,15 +467,14 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
       return;
     }
     long waitNanos = wait.toNanos();
-    transmit(all, call, waitNanos);
+    transmit(all, call, waitNanos, null);
     call.timers().add(loop.schedule(() -> finish(call), waitNanos, TimeUnit.NANOSECONDS));
   }
 
-  /** Sends what the prober decides for {@code all}: now, and its repeats at the offsets it names. */
-  private void transmit(PccrdQuery all, Prober.Call call, long repeatWithinNanos) {
-    transmit(all, call, repeatWithinNanos, null);
-  }
-
+  /**
+   * Sends what the prober decides for {@code all}: now, and its repeats at the offsets it names;
+   * its MessageIDs carry {@code tag} (null: the supplier's).
+   */
   private void transmit(PccrdQuery all, Prober.Call call, long repeatWithinNanos, ProbeTag tag) {
     Prober.Transmission t = prober.transmit(all, call, repeatWithinNanos, tag);
     sendProbes(t.datagrams(), t.keys());
