@@ -1250,11 +1250,9 @@ public final class LoopSimulation {
         long len = Math.min(fl.waste, BLOCK);
         fl.waste -= len;
         cutBytes += len;
-        long finish = now + (long) Math.ceil(len / wanBytesPerNano);
-        recorder.wanBytes(now, finish, fl.node.spec.subnet(), len);
+        long finish = serialise(fl, len);
         flows.addLast(fl);
-        wanBusy = true;
-        schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);
+        busyUntil(finish);
         return;
       }
       if (fl.cancelled || fl.node.gone) {
@@ -1270,20 +1268,15 @@ public final class LoopSimulation {
       }
       if (fl.segment < 0) {
         // Content information: sent whole (it is small), then the download starts.
-        long ser = (long) Math.ceil(fl.bytes / wanBytesPerNano);
-        long finish = now + ser;
-        recorder.wanBytes(now, finish, fl.node.spec.subnet(), fl.bytes);
+        long finish = serialise(fl, fl.bytes);
         contentInformationBytes += fl.bytes;
         schedule(finish + site.wanRttNanos() / 2, Kind.CI_DONE, fl.node, fl.ciKind, fl.ciIndex, 0, null);
-        wanBusy = true;
-        schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);
+        busyUntil(finish);
         return;
       }
       Seg s = segs.get(fl.segment);
       int len = s.ref().blockLength(fl.next);
-      long ser = (long) Math.ceil(len / wanBytesPerNano);
-      long finish = now + ser;
-      recorder.wanBytes(now, finish, fl.node.spec.subnet(), len);
+      long finish = serialise(fl, len);
       recorder.originFetch(fl.node.spec.id(), fl.reason, len);
       long arrive = finish + site.wanRttNanos() / 2;
       schedule(arrive, Kind.ORIGIN_BLOCK, fl.node, fl.segment, fl.next, fl.reqId, null);
@@ -1293,14 +1286,25 @@ public final class LoopSimulation {
         fl.next++;
         flows.addLast(fl);
       }
-      wanBusy = true;
-      schedule(finish, Kind.WAN_FREE, null, 0, 0, 0, null);
+      busyUntil(finish);
       return;
     }
     if (earliest != Long.MAX_VALUE) {
-      wanBusy = true;
-      schedule(earliest, Kind.WAN_FREE, null, 0, 0, 0, null);
+      busyUntil(earliest);
     }
+  }
+
+  /** Puts {@code bytes} of {@code fl} on the link from now; returns when their last byte has left. */
+  private long serialise(Flow fl, long bytes) {
+    long finish = now + (long) Math.ceil(bytes / wanBytesPerNano);
+    recorder.wanBytes(now, finish, fl.node.spec.subnet(), bytes);
+    return finish;
+  }
+
+  /** The link is busy until {@code at}, when it takes the next block ({@link #wanFree}). */
+  private void busyUntil(long at) {
+    wanBusy = true;
+    schedule(at, Kind.WAN_FREE, null, 0, 0, 0, null);
   }
 
   private void acquire(Sim n, Seg s, int block, ByteSource source) {
