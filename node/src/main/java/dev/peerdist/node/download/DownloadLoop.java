@@ -2598,8 +2598,14 @@ public final class DownloadLoop {
       return;
     }
     List<OriginReq> stop = null;
+    Task asked = null; // a segment's ranges usually come one after another: its answer is reused
+    boolean outranked = false;
     for (OriginReq o : origins.values()) {
-      if (othersFetching(o.task, now, true)) {
+      if (o.task != asked) {
+        asked = o.task;
+        outranked = othersFetching(o.task, now, true);
+      }
+      if (outranked) {
         if (stop == null) {
           stop = new ArrayList<>();
         }
