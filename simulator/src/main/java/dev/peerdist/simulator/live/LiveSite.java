@@ -243,6 +243,8 @@ public final class LiveSite implements SiteModel {
     private final Map<Integer, String> adminUrl = new HashMap<>();
     private final Map<Integer, String> pccrr = new HashMap<>();
     private final Map<Integer, Long> leftAt = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per node that left: {CPU seconds, peak RSS KiB} just before it was killed. */
+    private final Map<Integer, double[]> leftFigures = new java.util.concurrent.ConcurrentHashMap<>();
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "live-timers");
       t.setDaemon(true);
@@ -543,6 +545,11 @@ public final class LiveSite implements SiteModel {
           readySeconds.put(n.id(), (System.nanoTime() - startedAt.get(n.id())) / 1e9);
           pccrr.put(n.id(), (net.netns() ? net.nodeAddress(n.id()) : m.group(1)) + ":" + m.group(2));
           adminUrl.put(n.id(), m.group(3).replace("0.0.0.0", "127.0.0.1"));
+        }
+        // Prepopulation only after every node of the batch is up: waiting for one cache server's
+        // copy before looking at the next would count that copy in the next one's start-up time.
+        for (SitePlan.Node n : batch) {
+          Path log = work.resolve("logs/n" + n.id() + ".log");
           int held = 0;
           for (boolean h : n.holds()) {
             held += h ? 1 : 0;
@@ -632,6 +639,9 @@ public final class LiveSite implements SiteModel {
           timers.schedule(() -> {
             Process p = nodeProcesses.get(n.id());
             leftAt.put(n.id(), System.nanoTime() - t0);
+            // Its last CPU and peak RSS, read just before it goes: /proc forgets a killed process.
+            long pid = ProcFigures.javaPid(p);
+            leftFigures.put(n.id(), new double[] {ProcFigures.cpuSeconds(pid), ProcFigures.statusKib(pid, "VmHWM:")});
             // SIGKILL: the node vanishes without a goodbye; stopping must not hold up the timers.
             Thread kill = new Thread(() -> Processes.stop(p, true), "live-leave-" + n.id());
             kill.setDaemon(true);
@@ -675,9 +685,10 @@ public final class LiveSite implements SiteModel {
       List<Object> perFetch = new ArrayList<>();
       for (Fetch f : fetches) {
         boolean ok = f.exit == 0 && f.hash != null && f.hash.startsWith(hashes.get(f.pkg));
+        boolean left = !ok && leftAt.containsKey(f.node);
         if (f.exit == 0 && !ok) {
           wrong++;
-        } else if (!ok) {
+        } else if (!ok && !left) {
           failedFetches++;
         }
         Map<String, Object> m = new LinkedHashMap<>();
@@ -686,7 +697,11 @@ public final class LiveSite implements SiteModel {
         m.put("started_s", f.launchedNanos < 0 ? null : f.launchedNanos / 1e9);
         m.put("ended_s", f.endedNanos < 0 ? null : f.endedNanos / 1e9);
         m.put("sha256_ok", ok);
-        if (!ok) {
+        if (left) {
+          m.put("left_s", leftAt.get(f.node) / 1e9);
+          recorder.note(String.format(Locale.ROOT, "download of %s on node %d ended when the node left at %.1f s,"
+              + " as the scenario plans", scenario.packages().get(f.pkg).name(), f.node, leftAt.get(f.node) / 1e9));
+        } else if (!ok) {
           String why = failure(f);
           m.put("exit", f.exit);
           m.put("error", why);
@@ -731,7 +746,9 @@ public final class LiveSite implements SiteModel {
     private void perNodeCost(SiteRecorder recorder, Map<Integer, double[]> before) {
       Map<Integer, Long> received = new HashMap<>();
       for (Fetch f : fetchesByKey.values()) {
-        received.merge(f.node, scenario.packages().get(f.pkg).sizeBytes(), Long::sum);
+        if (f.exit == 0) { // a download cut short (a node that left) received an unknown part
+          received.merge(f.node, scenario.packages().get(f.pkg).sizeBytes(), Long::sum);
+        }
       }
       List<Object> rows = new ArrayList<>();
       double maxReady = 0;
@@ -742,9 +759,10 @@ public final class LiveSite implements SiteModel {
       for (Map.Entry<Integer, double[]> e : before.entrySet()) {
         long pid = (long) e.getValue()[0];
         double idle = e.getValue()[1] / 1024;
-        double peak = ProcFigures.statusKib(pid, "VmHWM:") / 1024.0;
+        double[] gone = leftFigures.get(e.getKey());
+        double peak = (gone != null ? gone[1] : ProcFigures.statusKib(pid, "VmHWM:")) / 1024.0;
         double mib = received.getOrDefault(e.getKey(), 0L) / 1048576.0;
-        double cpu = ProcFigures.cpuSeconds(pid) - e.getValue()[2];
+        double cpu = (gone != null ? gone[0] : ProcFigures.cpuSeconds(pid)) - e.getValue()[2];
         siteCpu += cpu;
         double perMib = mib > 0 ? cpu / mib : Double.NaN;
         double ready = readySeconds.getOrDefault(e.getKey(), Double.NaN);

@@ -336,13 +336,35 @@ public final class SiteReport {
     return m;
   }
 
+  /**
+   * Whether the run's WAN bytes were measured per subnet: a model run attributes every byte, the
+   * live harness counts the site's WAN link as a whole ({@code wan_unattributed_bytes}).
+   */
+  public boolean wanBySubnetKnown() {
+    return d.wanUnattributed() == 0;
+  }
+
+  /** Bytes the clients and cache servers of subnet {@code i} received from the origin. */
+  long originBytes(int i) {
+    long sum = 0;
+    for (SitePlan.Node n : d.plan().nodes()) {
+      if (n.subnet() == i) {
+        sum += d.received()[ByteSource.ORIGIN.ordinal()][n.id()];
+      }
+    }
+    return sum;
+  }
+
   private Map<String, Object> subnetMap(int i) {
     Scenario.Subnet s = scenario.subnets().get(i);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", s.name());
     m.put("clients", s.clients());
     m.put("cache_servers", s.cacheServers());
-    m.put("wan_bytes", d.wanBySubnet()[i]);
+    // A measurement that cannot tell subnets apart (the live router's interface counters) leaves
+    // the subnets' WAN unknown, not zero: null here, and origin_bytes (the nodes' own counters)
+    // says which subnet fetched what.
+    m.put("wan_bytes", wanBySubnetKnown() ? d.wanBySubnet()[i] : null);
     long[] bySource = new long[ByteSource.values().length];
     for (SitePlan.Node n : d.plan().nodes()) {
       if (n.subnet() == i) {
@@ -366,7 +388,9 @@ public final class SiteReport {
     m.put("upload_max_over_mean", num(up[2]));
     m.put("origin_by_reason", reasons(d.originBySubnet().get(i)));
     m.put("completion_times_s", list(c));
-    m.put("wan_series_bytes", longs(d.series()[i]));
+    if (wanBySubnetKnown()) {
+      m.put("wan_series_bytes", longs(d.series()[i]));
+    }
     return m;
   }
 
@@ -429,8 +453,10 @@ public final class SiteReport {
     if (scenario.subnets().size() > 1) {
       for (int i = 0; i < scenario.subnets().size(); i++) {
         double[] c = completions(i, SitePlan.Role.CLIENT);
-        row(b, "  subnet " + scenario.subnets().get(i).name(), fmt("WAN %s, p99 %.2f s (ideal %.2f s)",
-            mib(d.wanBySubnet()[i]), percentile(c, 0.99), ideal.subnetSeconds()[i]));
+        String wan = wanBySubnetKnown() ? "WAN " + mib(d.wanBySubnet()[i])
+            : "origin " + mib(originBytes(i)) + " (the nodes' counters)";
+        row(b, "  subnet " + scenario.subnets().get(i).name(), fmt("%s, p99 %.2f s (ideal %.2f s)", wan,
+            percentile(c, 0.99), ideal.subnetSeconds()[i]));
       }
     }
     if (d.baseline() != null) {

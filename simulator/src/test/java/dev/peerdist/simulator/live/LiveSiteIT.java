@@ -85,8 +85,18 @@ class LiveSiteIT {
       assertTrue(((Number) v).doubleValue() > 16, "RSS " + v + " MiB");
     }
     assertTrue(r.notes().stream().anyMatch(n -> n.contains("RSS idle 1 s after the run")), r.notes().toString());
-    // Loopback: the WAN bytes are the delay line's payload count.
+    // Loopback: the WAN bytes are the delay line's payload count, for the site as a whole; a subnet's
+    // WAN is unknown (null, not 0), its origin bytes are its nodes' counters.
     assertEquals(((Number) extra.get("delay_line_bytes_down")).longValue(), r.wanBytes());
+    assertTrue(!r.wanBySubnetKnown());
+    List<?> subs = (List<?>) r.toMap().get("per_subnet");
+    long subnetOrigin = 0;
+    for (Object o : subs) {
+      Map<?, ?> sub = (Map<?, ?>) o;
+      assertEquals(null, sub.get("wan_bytes"), sub.toString());
+      subnetOrigin += ((Number) sub.get("origin_bytes")).longValue();
+    }
+    assertEquals(r.receivedBytes(ByteSource.ORIGIN), subnetOrigin);
     // The cache server and the seeded client hold the package before the run; they serve it.
     long[] up = r.uploadedBytes();
     int cacheServer = 2;

@@ -95,6 +95,33 @@ class ReportHtmlChromiumTest {
   }
 
   @Test
+  void aLiveReportWithTheWanCountedForTheSiteOnlyRenders() throws Exception {
+    // As the live harness records it: the router's WAN count has no subnet (-1).
+    Scenario s = ScenarioFile.parse(List.of("[site]", "wan-rate = 80Mbit", "[subnet.a]", "clients = 2", "[subnet.b]",
+        "clients = 2", "[package.p]", "size = 10000000"), "t", "live-like", List.of());
+    long sec = 1_000_000_000L;
+    SiteRecorder r = new SiteRecorder(dev.peerdist.simulator.scenario.SitePlan.of(s), "live-netns",
+        RunOptions.Progress.NONE);
+    r.wanBytes(0, 1 * sec, -1, 20_400_000);
+    for (int node = 0; node < 4; node += 2) {
+      r.originFetch(node, "coordinated", 10_000_000);
+      r.received(node, dev.peerdist.node.metrics.ByteSource.ORIGIN, 10_000_000);
+      r.received(node + 1, dev.peerdist.node.metrics.ByteSource.PEER, 10_000_000);
+      r.uploaded(node, 10_000_000);
+      r.nodeDone(node, node / 2, 0, 1 * sec);
+      r.nodeDone(node + 1, node / 2, 0, 2 * sec);
+    }
+    Path[] files = ReportWriter.write(r.finish(2 * sec), dir.resolve("live-report"));
+    String[] page = open(files[1]);
+    String dom = page[0];
+    assertTrue(page[1].isEmpty(), "console output: " + page[1]);
+    assertTrue(body(dom).contains("data-rendered=\"ok\""), "the page did not finish rendering:\n" + head(dom));
+    // The WAN chart has the site's line only; the table shows each subnet's origin bytes instead.
+    assertEquals(1, count(chartSection(dom, "chart-wan"), "class=\"series\""));
+    assertEquals(2, count(dom, "<td class=\"n\">origin 9.54</td>"), "per-subnet origin bytes");
+  }
+
+  @Test
   void aBrokenReportShowsItsError() throws Exception {
     Path html = dir.resolve("broken.html");
     Files.writeString(html, ReportHtml.render("broken", "{\"seed\": 1}"), StandardCharsets.UTF_8);

@@ -64,6 +64,32 @@ class SiteRecorderTest {
   }
 
   @Test
+  void aSiteWideWanCountLeavesTheSubnetsWanUnknownAndShowsTheirOriginBytes() {
+    // The live harness counts the router's WAN interface: it cannot tell which subnet a byte was for.
+    SiteRecorder r = new SiteRecorder(SitePlan.of(scenario()), "live", RunOptions.Progress.NONE);
+    r.wanBytes(0, 1 * S, -1, 10_500_000);
+    r.originFetch(2, "coordinated", 10_000_000);
+    r.received(2, ByteSource.ORIGIN, 10_000_000);
+    r.received(3, ByteSource.PEER, 10_000_000);
+    r.nodeDone(2, 1, 0, 1 * S);
+    r.nodeDone(3, 1, 0, 2 * S);
+    SiteReport rep = r.finish(2 * S);
+    assertEquals(10_500_000, rep.wanBytes());
+    assertTrue(!rep.wanBySubnetKnown());
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> subs = (List<Map<String, Object>>) rep.toMap().get("per_subnet");
+    for (Map<String, Object> sub : subs) {
+      assertTrue(sub.containsKey("wan_bytes") && sub.get("wan_bytes") == null, "unknown, not zero: " + sub);
+      assertTrue(!sub.containsKey("wan_series_bytes"), "no per-subnet WAN series: " + sub.keySet());
+    }
+    assertEquals(0L, subs.get(0).get("origin_bytes"));
+    assertEquals(10_000_000L, subs.get(1).get("origin_bytes"));
+    String table = rep.toTable();
+    assertTrue(table.contains("subnet b") && table.contains("origin 9.5 MiB (the nodes' counters)"), table);
+    assertTrue(!table.contains("WAN 0.0 MiB"), table);
+  }
+
+  @Test
   void seriesStaysBoundedAndConservesBytes() {
     SiteRecorder r = new SiteRecorder(SitePlan.of(scenario()), "hand", RunOptions.Progress.NONE);
     long total = 0;
