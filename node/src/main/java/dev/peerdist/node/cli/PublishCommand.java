@@ -122,6 +122,12 @@ public final class PublishCommand implements Callable<Integer> {
       description = "Open connections beyond this are closed (default: ${DEFAULT-VALUE}).")
   int maxConnections;
 
+  @Option(names = "--max-connections-per-address", paramLabel = "N",
+      defaultValue = "" + PublisherConfig.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      description = {"Connections from one client address beyond this are closed (default: ${DEFAULT-VALUE}).",
+          "A branch behind NAT is one address: allow a few per node of the branch."})
+  int maxConnectionsPerAddress;
+
   @Option(names = "--precompute",
       description = "At start, hash every file of --root in the background so first requests get content information.")
   boolean precompute;
@@ -382,6 +388,10 @@ public final class PublishCommand implements Callable<Integer> {
       throw UserException.usage("--max-connections must be >= 1, got " + maxConnections);
     }
     b.maxConnections(maxConnections);
+    if (maxConnectionsPerAddress < 1) {
+      throw UserException.usage("--max-connections-per-address must be >= 1, got " + maxConnectionsPerAddress);
+    }
+    b.maxConnectionsPerAddress(maxConnectionsPerAddress);
     b.upstreamRevalidate(upstreamRevalidate);
     b.upstreamTrustAll(upstreamInsecure);
     if (uploadRate != null) {

@@ -26,7 +26,9 @@ import java.util.Objects;
  *   <tr><td>maxContentVersion</td><td>V2</td><td>highest version handed out (§5.3 negotiation)</td></tr>
  *   <tr><td>maxConnections</td><td>1024</td><td>further connections are closed at once; the last
  *       quarter is kept for addresses holding at most 4</td></tr>
- *   <tr><td>maxConnectionsPerAddress</td><td>64</td><td>one host cannot take every slot</td></tr>
+ *   <tr><td>maxConnectionsPerAddress</td><td>256</td><td>one address cannot take every slot; a
+ *       branch behind NAT is one address, and its nodes open a few connections each as a rollout
+ *       starts (16 live daemons went past 64 and were refused: docs/PUBLISHER.md)</td></tr>
  *   <tr><td>headerTimeout</td><td>10 s</td><td>a request head must be complete this long after
  *       its first byte, and a new connection must send one within it</td></tr>
  *   <tr><td>maxHeaderBytes</td><td>16 KiB</td><td>larger request heads get 431/400</td></tr>
@@ -90,6 +92,7 @@ public record PublisherConfig(
   public static final String DEFAULT_HASH_WAIT = "1s";
   /** Open connections beyond this are closed. */
   public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
   /** How long a fetched upstream copy is used without asking the upstream again. */
   public static final String DEFAULT_UPSTREAM_REVALIDATE = "30s";
 
@@ -204,7 +207,7 @@ public record PublisherConfig(
     private ContentVersion maxContentVersion = ContentVersion.values()[DEFAULT_MAX_VERSION - 1];
     private String token;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
-    private int maxConnectionsPerAddress = 64;
+    private int maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
     private Duration headerTimeout = Duration.ofSeconds(10);
     private int maxHeaderBytes = 16 * 1024;
     private int maxInitialLineBytes = 8 * 1024;

@@ -95,6 +95,9 @@ class PublishCommandIT {
     assertEquals(2, tls.code());
     Run ver = run("publish", "--root", root.toString(), "--state", state, "--max-version", "3");
     assertTrue(ver.err().contains("--max-version"), ver.err());
+    Run perAddress = run("publish", "--root", root.toString(), "--state", state, "--max-connections-per-address", "0");
+    assertEquals(2, perAddress.code());
+    assertTrue(perAddress.err().contains("--max-connections-per-address must be >= 1"), perAddress.err());
     Run up = run("publish", "--upstream", "ftp://x/", "--state", state);
     assertEquals(2, up.code());
     assertTrue(up.err().contains("--upstream"), up.err());
