@@ -275,7 +275,12 @@ public final class DownloadLoop {
     /** When its last block list arrived (NONE: never). */
     long listedAt = NONE;
     final long added;
-    /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
+    /**
+     * Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt},
+     * once it is removed; until then its task's {@link Task#walkFetching} and {@link
+     * Task#walkSourceAt} hold them (read through {@link DownloadLoop#sourceAt}): the look-ups of
+     * {@link Task#sources} every 250 ms write small arrays, not every holder's object.
+     */
     boolean fetching;
     long sourceAt = NONE;
     /**
@@ -497,12 +502,19 @@ public final class DownloadLoop {
     long[] walkNext = new long[8];
     /**
      * Per holder, in {@link #holders}' order: its {@code sourceAt} and {@code fetching} (written only
-     * by {@link DownloadLoop#fetching}) and its {@code ordinary} flag as of the last {@link #sources}
-     * count, for that count's walk.
+     * by {@link DownloadLoop#fetched}; the holder's own fields hold them only once it is removed)
+     * and its {@code ordinary} flag as of the last {@link #sources} count, for that count's walk.
      */
     long[] walkSourceAt = new long[8];
     boolean[] walkFetching = new boolean[8];
     boolean[] walkOrdinary = new boolean[8];
+    /**
+     * Per holder, in {@link #holders}' order: the node id serving at its endpoint, as the view said
+     * in endpoint epoch {@link #nodeEpoch} ({@link SubnetView#nodeId}; {@link #UNKNOWN_NODE}: not
+     * asked in it), for {@link #sources}' look-ups of source flags in the segment's fetch stamps.
+     */
+    long[] walkNode = new long[8];
+    int nodeEpoch;
     /**
      * Something other than a holder's known set growing changed since the last {@link #sources}
      * count (a holder came or went, a complete flag changed, a known set shrank or was filled):
@@ -522,6 +534,8 @@ public final class DownloadLoop {
     /** Takes {@code h} out of {@link #holders} and the walk arrays; the holders after it move up one. */
     private void unslot(Holder h) {
       int i = h.slot;
+      h.sourceAt = walkSourceAt[i]; // the holder's own from now on
+      h.fetching = walkFetching[i];
       holders.remove(i);
       int after = holders.size() - i;
       System.arraycopy(walkState, i + 1, walkState, i, after);
@@ -529,6 +543,7 @@ public final class DownloadLoop {
       System.arraycopy(walkSourceAt, i + 1, walkSourceAt, i, after);
       System.arraycopy(walkFetching, i + 1, walkFetching, i, after);
       System.arraycopy(walkOrdinary, i + 1, walkOrdinary, i, after);
+      System.arraycopy(walkNode, i + 1, walkNode, i, after);
       for (int k = i; k < holders.size(); k++) {
         holders.get(k).slot = k;
       }
@@ -541,7 +556,7 @@ public final class DownloadLoop {
         byte state = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
             | (h.complete ? COMPLETE : 0));
         if (h.slot != i || h.task != this || h.removed || walkState[i] != state || walkNext[i] != h.nextList
-            || walkSourceAt[i] != h.sourceAt || walkFetching[i] != h.fetching || walkOrdinary[i] != h.ordinary) {
+            || walkOrdinary[i] != h.ordinary) {
           return false;
         }
       }
@@ -591,11 +606,13 @@ public final class DownloadLoop {
         walkSourceAt = java.util.Arrays.copyOf(walkSourceAt, 2 * h.slot);
         walkFetching = java.util.Arrays.copyOf(walkFetching, 2 * h.slot);
         walkOrdinary = java.util.Arrays.copyOf(walkOrdinary, 2 * h.slot);
+        walkNode = java.util.Arrays.copyOf(walkNode, 2 * h.slot);
       }
       mirror(h);
       walkSourceAt[h.slot] = h.sourceAt;
       walkFetching[h.slot] = h.fetching;
       walkOrdinary[h.slot] = h.ordinary;
+      walkNode[h.slot] = UNKNOWN_NODE;
       recount = true;
       h.peer.hold(h);
       unlistedHolders = true;
@@ -762,13 +779,22 @@ public final class DownloadLoop {
       boolean spared = sparedComplete(this, completeHolders);
       long until = Long.MAX_VALUE;
       boolean changed = recount;
+      boolean stamped = false;
       for (int i = 0; i < holders.size(); i++) {
         boolean ordinary;
         if ((walkState[i] & COMPLETE) != 0) {
           ordinary = !spared;
         } else {
           if (walkSourceAt[i] == NONE || now - walkSourceAt[i] >= VIEW_REFRESH_NANOS) {
-            fetching(this, holders.get(i), now);
+            if (!stamped) {
+              view.fetchStamps(ref.id(), fetchStamps); // the due holders are looked up in one copy
+              stamped = true;
+              if (nodeEpoch != fetchStamps.epoch()) {
+                java.util.Arrays.fill(walkNode, 0, holders.size(), UNKNOWN_NODE);
+                nodeEpoch = fetchStamps.epoch();
+              }
+            }
+            lookUpFetching(this, i, fetchStamps, now);
           }
           ordinary = !walkFetching[i];
           until = Math.min(until, walkSourceAt[i] + VIEW_REFRESH_NANOS); // looked up just now if due
@@ -1412,7 +1438,7 @@ public final class DownloadLoop {
       if (p.backoffUntil != NONE && p.backoffUntil > lastTick) {
         at = Math.min(at, p.backoffUntil);
       }
-      long looked = h.complete ? h.seedAt : h.sourceAt;
+      long looked = h.complete ? h.seedAt : t.walkSourceAt[i];
       if (looked != NONE) {
         at = Math.min(at, looked + VIEW_REFRESH_NANOS);
       }
@@ -1897,16 +1923,51 @@ public final class DownloadLoop {
 
   /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
   private boolean fetching(Task t, Holder h, long now) {
-    if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
-      h.fetching = view.fetching(h.peer.endpoint, h.peer.node(), t.ref.id(), now, takeoverNanos * 2);
-      h.sourceAt = now;
-      if (!h.removed) {
-        h.task.walkSourceAt[h.slot] = now;
-        h.task.walkFetching[h.slot] = h.fetching;
-      }
+    long at = sourceAt(h);
+    if (at == NONE || now - at >= VIEW_REFRESH_NANOS) {
+      boolean fetching = view.fetching(h.peer.endpoint, h.peer.node(), t.ref.id(), now, takeoverNanos * 2);
+      fetched(h, fetching, now);
+      return fetching;
     }
-    return h.fetching;
+    return h.removed ? h.fetching : h.task.walkFetching[h.slot];
   }
+
+  /** When {@code h}'s source flag was looked up (NONE: never). */
+  private static long sourceAt(Holder h) {
+    return h.removed ? h.sourceAt : h.task.walkSourceAt[h.slot];
+  }
+
+  /**
+   * Holder {@code i}'s source flag looked up now in {@code stamps}, {@code t}'s segment copied just
+   * now ({@link Task#sources}), by its node id as {@code t} keeps it for the stamps' epoch.
+   */
+  private void lookUpFetching(Task t, int i, SubnetView.FetchStamps stamps, long now) {
+    boolean fetching = false;
+    if (!stamps.none()) { // (nobody heard fetching the segment: no node id is needed to say it is not)
+      if (t.walkNode[i] == UNKNOWN_NODE) {
+        t.walkNode[i] = view.nodeId(t.holders.get(i).peer.endpoint);
+      }
+      fetching = view.fetching(stamps, t.walkNode[i], now, takeoverNanos * 2);
+    }
+    t.walkSourceAt[i] = now;
+    t.walkFetching[i] = fetching;
+  }
+
+  /** {@link Task#walkNode}: not looked up in the task's epoch (node ids are -1 or above). */
+  private static final long UNKNOWN_NODE = Long.MIN_VALUE;
+
+  private static void fetched(Holder h, boolean fetching, long now) {
+    if (h.removed) {
+      h.fetching = fetching;
+      h.sourceAt = now;
+    } else {
+      h.task.walkSourceAt[h.slot] = now;
+      h.task.walkFetching[h.slot] = fetching;
+    }
+  }
+
+  /** Reused by {@link Task#sources}: one segment's fetch stamps, copied from the view. */
+  private final SubnetView.FetchStamps fetchStamps = new SubnetView.FetchStamps();
 
   /**
    * Whether this node is the first copier of block {@code b}: the one wanter that copies it from
