@@ -184,8 +184,10 @@ public final class DownloadLoop {
   private static final class Peer {
     final PeerEndpoint endpoint;
     int inFlight;
+    /** Set through {@link #backOffUntil}, which copies it to the walk arrays of the peer's holdings. */
     long backoffUntil = NONE;
     int failures;
+    /** Set through {@link #banUntil}, which copies it to the walk arrays of the peer's holdings. */
     long bannedUntil = NONE;
     /** Smoothed time from request to answer, nanoseconds (0 = none measured yet). */
     double latency;
@@ -204,6 +206,29 @@ public final class DownloadLoop {
 
     Peer(PeerEndpoint endpoint) {
       this.endpoint = endpoint;
+    }
+
+    void backOffUntil(long until) {
+      backoffUntil = until;
+      mirrorUsable();
+    }
+
+    void banUntil(long until) {
+      bannedUntil = until;
+      mirrorUsable();
+    }
+
+    /** From when it may be asked again ({@link DownloadLoop#usable}: at or after this time). */
+    long usableAt() {
+      return Math.max(backoffUntil, bannedUntil); // NONE is the least long
+    }
+
+    /** Copies {@link #usableAt} into each of its holdings' {@link Task#walkUsableAt}. */
+    private void mirrorUsable() {
+      for (int i = 0; i < holdingCount; i++) {
+        Holder h = holdings[i];
+        h.task.walkUsableAt[h.slot] = usableAt();
+      }
     }
 
     /** The memo of its node id for {@link SubnetView#fetching} and {@link SubnetView#wanted} (a cache). */
@@ -516,6 +541,11 @@ public final class DownloadLoop {
     long[] walkNode = new long[8];
     int nodeEpoch;
     /**
+     * Per holder, in {@link #holders}' order: its peer's {@link Peer#usableAt} (kept by the peer),
+     * so that {@link #lists}' walks tell which holders may be asked without reading their peers.
+     */
+    long[] walkUsableAt = new long[8];
+    /**
      * Something other than a holder's known set growing changed since the last {@link #sources}
      * count (a holder came or went, a complete flag changed, a known set shrank or was filled):
      * the next count ORs the known sets again instead of keeping the counts grown since.
@@ -544,6 +574,7 @@ public final class DownloadLoop {
       System.arraycopy(walkFetching, i + 1, walkFetching, i, after);
       System.arraycopy(walkOrdinary, i + 1, walkOrdinary, i, after);
       System.arraycopy(walkNode, i + 1, walkNode, i, after);
+      System.arraycopy(walkUsableAt, i + 1, walkUsableAt, i, after);
       for (int k = i; k < holders.size(); k++) {
         holders.get(k).slot = k;
       }
@@ -556,7 +587,7 @@ public final class DownloadLoop {
         byte state = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
             | (h.complete ? COMPLETE : 0));
         if (h.slot != i || h.task != this || h.removed || walkState[i] != state || walkNext[i] != h.nextList
-            || walkOrdinary[i] != h.ordinary) {
+            || walkOrdinary[i] != h.ordinary || walkUsableAt[i] != h.peer.usableAt()) {
           return false;
         }
       }
@@ -607,12 +638,14 @@ public final class DownloadLoop {
         walkFetching = java.util.Arrays.copyOf(walkFetching, 2 * h.slot);
         walkOrdinary = java.util.Arrays.copyOf(walkOrdinary, 2 * h.slot);
         walkNode = java.util.Arrays.copyOf(walkNode, 2 * h.slot);
+        walkUsableAt = java.util.Arrays.copyOf(walkUsableAt, 2 * h.slot);
       }
       mirror(h);
       walkSourceAt[h.slot] = h.sourceAt;
       walkFetching[h.slot] = h.fetching;
       walkOrdinary[h.slot] = h.ordinary;
       walkNode[h.slot] = UNKNOWN_NODE;
+      walkUsableAt[h.slot] = h.peer.usableAt();
       recount = true;
       h.peer.hold(h);
       unlistedHolders = true;
@@ -1063,7 +1096,7 @@ public final class DownloadLoop {
       // It answered discovery holding blocks, yet lists none: an empty answer may mean busy
       // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
       h.listFailures++;
-      h.peer.backoffUntil = now + s.busyBackoff().toNanos();
+      h.peer.backOffUntil(now + s.busyBackoff().toNanos());
       h.nextList(now + s.busyBackoff().toNanos());
       if (h.listFailures >= 3) {
         h.blind(true);
@@ -1162,7 +1195,7 @@ public final class DownloadLoop {
         // block (or claims the whole segment) still has it (blocks are not dropped mid-download):
         // busy, so pause it. A peer asked blindly most likely lacks it.
         Holder h = live ? t.holding(p) : null;
-        p.backoffUntil = now + s.busyBackoff().toNanos();
+        p.backOffUntil(now + s.busyBackoff().toNanos());
         dirty = true;
         if (h != null && h.blind) {
           clear(h.known, b);
@@ -1191,7 +1224,7 @@ public final class DownloadLoop {
         }
       }
       case BUSY -> {
-        p.backoffUntil = now + s.busyBackoff().toNanos();
+        p.backOffUntil(now + s.busyBackoff().toNanos());
         if (live) {
           mark(t, b, FallbackReason.PEER_BUSY);
         }
@@ -1642,7 +1675,7 @@ public final class DownloadLoop {
   private void failed(Peer p, long now, FallbackReason why) {
     p.failures++;
     long pause = s.failureBackoff().toNanos() << Math.min(20, p.failures - 1);
-    p.backoffUntil = now + Math.min(pause, s.maxBackoff().toNanos());
+    p.backOffUntil(now + Math.min(pause, s.maxBackoff().toNanos()));
     if (p.failures >= s.peerGoneAfter()) {
       forget(p, why);
       stats.peersForgotten++;
@@ -1652,7 +1685,7 @@ public final class DownloadLoop {
 
   private void ban(Peer p, long now) {
     boolean already = p.bannedUntil != NONE && now < p.bannedUntil;
-    p.bannedUntil = now + s.banFor().toNanos();
+    p.banUntil(now + s.banFor().toNanos());
     forget(p, FallbackReason.HASH_MISMATCH);
     if (!already) {
       stats.peersBanned++;
@@ -1683,7 +1716,7 @@ public final class DownloadLoop {
   }
 
   private boolean usable(Peer p, long now) {
-    return (p.bannedUntil == NONE || now >= p.bannedUntil) && (p.backoffUntil == NONE || now >= p.backoffUntil);
+    return now >= p.usableAt();
   }
 
   /**
@@ -2259,6 +2292,7 @@ public final class DownloadLoop {
     assert t.mirrored();
     byte[] state = t.walkState;
     long[] next = t.walkNext;
+    long[] usableAt = t.walkUsableAt;
     if (t.unlistedHolders) {
       boolean unlisted = false;
       long at = Long.MAX_VALUE;
@@ -2270,11 +2304,10 @@ public final class DownloadLoop {
         if ((state[i] & (EXACT | BLIND)) == 0) {
           unlisted = true;
           if ((state[i] & LISTING) == 0) {
-            Holder h = t.holders.get(i);
-            if (now >= next[i] && usable(h.peer, now)) {
-              ask(t, h, now);
+            if (now >= next[i] && now >= usableAt[i]) { // due, and its peer usable
+              ask(t, t.holders.get(i), now);
             } else {
-              at = Math.min(at, Math.max(next[i], Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
+              at = Math.min(at, Math.max(next[i], usableAt[i]));
             }
           }
         }
@@ -2289,13 +2322,14 @@ public final class DownloadLoop {
     adoptWanters(t, now);
     // The holders asked longest ago, oldest first (the first in holder order among equals), among
     // those that are exact and neither listing, complete nor blind, due, and usable: found in the
-    // walk arrays, so that only the holders taken (and any not usable before them) are read.
+    // walk arrays, so that only the holders taken are read.
     int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
     if (polls <= 0) {
       return;
     }
     state = t.walkState; // adoptWanters may have added holders
     next = t.walkNext;
+    usableAt = t.walkUsableAt;
     int k = t.holders.size();
     if (pollCandidates.length < k) {
       pollCandidates = new int[Math.max(k, 2 * pollCandidates.length)];
@@ -2303,7 +2337,7 @@ public final class DownloadLoop {
     int[] due = pollCandidates;
     int candidates = 0;
     for (int i = 0; i < k; i++) {
-      if (state[i] == EXACT && now >= next[i]) {
+      if (state[i] == EXACT && now >= next[i] && now >= usableAt[i]) {
         due[candidates++] = i;
       }
     }
@@ -2317,12 +2351,9 @@ public final class DownloadLoop {
           best = c;
         }
       }
-      Holder h = t.holders.get(due[best]);
+      oldest[found++] = t.holders.get(due[best]);
       System.arraycopy(due, best + 1, due, best, candidates - best - 1); // keeps holder order
       candidates--;
-      if (usable(h.peer, now)) {
-        oldest[found++] = h;
-      }
     }
     for (int i = 0; i < found; i++) {
       Holder h = oldest[i];
