@@ -2662,11 +2662,15 @@ public final class DownloadLoop {
    * {@code takeoverAfter}.
    */
   private long aliveUntil(Task t, long e, long now) {
-    long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, view.lastFetching(e, t.ref.id())));
-    long patience = ago(view.lastHeard(e, t.ref.id()), now) <= 2 * takeoverNanos
+    view.lastHeardAndFetching(e, t.ref.id(), heardTimes);
+    long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, heardTimes[1]));
+    long patience = ago(heardTimes[0], now) <= 2 * takeoverNanos
         ? Math.max(takeoverNanos, s.lanPatience().toNanos()) : takeoverNanos;
     return quietSince + patience;
   }
+
+  /** Reused by {@link #aliveUntil}: when the elected node was last heard, and heard fetching. */
+  private final long[] heardTimes = new long[2];
 
   private boolean othersWant(Task t, long now) {
     for (long id : view.ranking(t.ref.id(), now)) {

@@ -1008,6 +1008,18 @@ public final class SubnetView {
     return n;
   }
 
+  /**
+   * {@link #lastHeard} and {@link #lastFetching} of {@code nodeId} for {@code segment} at once, into
+   * {@code into[0]} and {@code into[1]} (MIN_VALUE: never): one look-up of the segment and the node
+   * for a caller that reads both (the loop, for the elected fetcher of each segment every tick).
+   */
+  public synchronized void lastHeardAndFetching(long nodeId, SegmentId segment, long[] into) {
+    Wanted w = wanted(segment);
+    int k = w == null ? -1 : w.slot(nodeId);
+    into[0] = k < 0 ? Long.MIN_VALUE : w.last[k];
+    into[1] = k < 0 ? Long.MIN_VALUE : w.fetch[k]; // MIN_VALUE unless it was heard fetching (Wanted#fetchTime)
+  }
+
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
   public synchronized long lastHeard(long nodeId, SegmentId segment) {
     Wanted w = wanted(segment);
