@@ -743,11 +743,11 @@ public final class SubnetView {
    * What {@link #fetching(dev.peerdist.discovery.PeerEndpoint, NodeMemo, SegmentId, long, long)}
    * reads of one segment, copied for a caller that asks it about many holders at once (a loop's
    * source flags, each holder's every 250 ms): the wanters ever heard fetching the segment (few)
-   * and when each last said so, and the {@link #epoch()} of the endpoints' node ids. Looking the
-   * holders up in the copy, by node ids the caller keeps per epoch ({@link #nodeId}), spares each
-   * of them the view's lock, its segment look-up and a memo object; when nobody was heard fetching
-   * the segment, no node id is needed at all. One caller's, reused; good until the view hears
-   * another probe.
+   * and when each last said so, and the {@link FetchStamps#epoch()} of the endpoints' node ids.
+   * Looking the holders up in the copy, by node ids the caller keeps per epoch ({@link
+   * SubnetView#nodeId}), spares each of them the view's lock, its segment look-up and a memo
+   * object; when nobody was heard fetching the segment, no node id is needed at all. One caller's,
+   * reused; good until the view hears another probe.
    */
   public static final class FetchStamps {
     private SubnetView view;
@@ -765,8 +765,8 @@ public final class SubnetView {
     }
 
     /**
-     * The view's endpoint epoch when copied: node ids of endpoints got from {@link #nodeId} while
-     * it was the same are what the view would look up now.
+     * The view's endpoint epoch when copied: node ids of endpoints got from {@link
+     * SubnetView#nodeId} while it was the same are what the view would look up now.
      */
     public int epoch() {
       return epoch;
