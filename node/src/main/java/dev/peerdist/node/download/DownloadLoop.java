@@ -184,8 +184,10 @@ public final class DownloadLoop {
   private static final class Peer {
     final PeerEndpoint endpoint;
     int inFlight;
+    /** Set through {@link #backOffUntil}, which copies it to the walk arrays of the peer's holdings. */
     long backoffUntil = NONE;
     int failures;
+    /** Set through {@link #banUntil}, which copies it to the walk arrays of the peer's holdings. */
     long bannedUntil = NONE;
     /** Smoothed time from request to answer, nanoseconds (0 = none measured yet). */
     double latency;
@@ -204,6 +206,29 @@ public final class DownloadLoop {
 
     Peer(PeerEndpoint endpoint) {
       this.endpoint = endpoint;
+    }
+
+    void backOffUntil(long until) {
+      backoffUntil = until;
+      mirrorUsable();
+    }
+
+    void banUntil(long until) {
+      bannedUntil = until;
+      mirrorUsable();
+    }
+
+    /** From when it may be asked again ({@link DownloadLoop#usable}: at or after this time). */
+    long usableAt() {
+      return Math.max(backoffUntil, bannedUntil); // NONE is the least long
+    }
+
+    /** Copies {@link #usableAt} into each of its holdings' {@link Task#walkUsableAt}. */
+    private void mirrorUsable() {
+      for (int i = 0; i < holdingCount; i++) {
+        Holder h = holdings[i];
+        h.task.walkUsableAt[h.slot] = usableAt();
+      }
     }
 
     /** The memo of its node id for {@link SubnetView#fetching} and {@link SubnetView#wanted} (a cache). */
@@ -275,7 +300,12 @@ public final class DownloadLoop {
     /** When its last block list arrived (NONE: never). */
     long listedAt = NONE;
     final long added;
-    /** Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt}. */
+    /**
+     * Whether the holder fetches this segment from the origin (a source), as of {@link #sourceAt},
+     * once it is removed; until then its task's {@link Task#walkFetching} and {@link
+     * Task#walkSourceAt} hold them (read through {@link DownloadLoop#sourceAt}): the look-ups of
+     * {@link Task#sources} every 250 ms write small arrays, not every holder's object.
+     */
     boolean fetching;
     long sourceAt = NONE;
     /**
@@ -497,12 +527,24 @@ public final class DownloadLoop {
     long[] walkNext = new long[8];
     /**
      * Per holder, in {@link #holders}' order: its {@code sourceAt} and {@code fetching} (written only
-     * by {@link DownloadLoop#fetching}) and its {@code ordinary} flag as of the last {@link #sources}
-     * count, for that count's walk.
+     * by {@link DownloadLoop#fetched}; the holder's own fields hold them only once it is removed)
+     * and its {@code ordinary} flag as of the last {@link #sources} count, for that count's walk.
      */
     long[] walkSourceAt = new long[8];
     boolean[] walkFetching = new boolean[8];
     boolean[] walkOrdinary = new boolean[8];
+    /**
+     * Per holder, in {@link #holders}' order: the node id serving at its endpoint, as the view said
+     * in endpoint epoch {@link #nodeEpoch} ({@link SubnetView#nodeId}; {@link #UNKNOWN_NODE}: not
+     * asked in it), for {@link #sources}' look-ups of source flags in the segment's fetch stamps.
+     */
+    long[] walkNode = new long[8];
+    int nodeEpoch;
+    /**
+     * Per holder, in {@link #holders}' order: its peer's {@link Peer#usableAt} (kept by the peer),
+     * so that {@link #lists}' walks tell which holders may be asked without reading their peers.
+     */
+    long[] walkUsableAt = new long[8];
     /**
      * Something other than a holder's known set growing changed since the last {@link #sources}
      * count (a holder came or went, a complete flag changed, a known set shrank or was filled):
@@ -522,6 +564,8 @@ public final class DownloadLoop {
     /** Takes {@code h} out of {@link #holders} and the walk arrays; the holders after it move up one. */
     private void unslot(Holder h) {
       int i = h.slot;
+      h.sourceAt = walkSourceAt[i]; // the holder's own from now on
+      h.fetching = walkFetching[i];
       holders.remove(i);
       int after = holders.size() - i;
       System.arraycopy(walkState, i + 1, walkState, i, after);
@@ -529,6 +573,8 @@ public final class DownloadLoop {
       System.arraycopy(walkSourceAt, i + 1, walkSourceAt, i, after);
       System.arraycopy(walkFetching, i + 1, walkFetching, i, after);
       System.arraycopy(walkOrdinary, i + 1, walkOrdinary, i, after);
+      System.arraycopy(walkNode, i + 1, walkNode, i, after);
+      System.arraycopy(walkUsableAt, i + 1, walkUsableAt, i, after);
       for (int k = i; k < holders.size(); k++) {
         holders.get(k).slot = k;
       }
@@ -541,7 +587,7 @@ public final class DownloadLoop {
         byte state = (byte) ((h.exact ? EXACT : 0) | (h.blind ? BLIND : 0) | (h.listing ? LISTING : 0)
             | (h.complete ? COMPLETE : 0));
         if (h.slot != i || h.task != this || h.removed || walkState[i] != state || walkNext[i] != h.nextList
-            || walkSourceAt[i] != h.sourceAt || walkFetching[i] != h.fetching || walkOrdinary[i] != h.ordinary) {
+            || walkOrdinary[i] != h.ordinary || walkUsableAt[i] != h.peer.usableAt()) {
           return false;
         }
       }
@@ -591,11 +637,15 @@ public final class DownloadLoop {
         walkSourceAt = java.util.Arrays.copyOf(walkSourceAt, 2 * h.slot);
         walkFetching = java.util.Arrays.copyOf(walkFetching, 2 * h.slot);
         walkOrdinary = java.util.Arrays.copyOf(walkOrdinary, 2 * h.slot);
+        walkNode = java.util.Arrays.copyOf(walkNode, 2 * h.slot);
+        walkUsableAt = java.util.Arrays.copyOf(walkUsableAt, 2 * h.slot);
       }
       mirror(h);
       walkSourceAt[h.slot] = h.sourceAt;
       walkFetching[h.slot] = h.fetching;
       walkOrdinary[h.slot] = h.ordinary;
+      walkNode[h.slot] = UNKNOWN_NODE;
+      walkUsableAt[h.slot] = h.peer.usableAt();
       recount = true;
       h.peer.hold(h);
       unlistedHolders = true;
@@ -762,13 +812,22 @@ public final class DownloadLoop {
       boolean spared = sparedComplete(this, completeHolders);
       long until = Long.MAX_VALUE;
       boolean changed = recount;
+      boolean stamped = false;
       for (int i = 0; i < holders.size(); i++) {
         boolean ordinary;
         if ((walkState[i] & COMPLETE) != 0) {
           ordinary = !spared;
         } else {
           if (walkSourceAt[i] == NONE || now - walkSourceAt[i] >= VIEW_REFRESH_NANOS) {
-            fetching(this, holders.get(i), now);
+            if (!stamped) {
+              view.fetchStamps(ref.id(), fetchStamps); // the due holders are looked up in one copy
+              stamped = true;
+              if (nodeEpoch != fetchStamps.epoch()) {
+                java.util.Arrays.fill(walkNode, 0, holders.size(), UNKNOWN_NODE);
+                nodeEpoch = fetchStamps.epoch();
+              }
+            }
+            lookUpFetching(this, i, fetchStamps, now);
           }
           ordinary = !walkFetching[i];
           until = Math.min(until, walkSourceAt[i] + VIEW_REFRESH_NANOS); // looked up just now if due
@@ -1037,7 +1096,7 @@ public final class DownloadLoop {
       // It answered discovery holding blocks, yet lists none: an empty answer may mean busy
       // (PROTOCOL.md §4.6). Ask again shortly; after a few, ask it block by block.
       h.listFailures++;
-      h.peer.backoffUntil = now + s.busyBackoff().toNanos();
+      h.peer.backOffUntil(now + s.busyBackoff().toNanos());
       h.nextList(now + s.busyBackoff().toNanos());
       if (h.listFailures >= 3) {
         h.blind(true);
@@ -1136,7 +1195,7 @@ public final class DownloadLoop {
         // block (or claims the whole segment) still has it (blocks are not dropped mid-download):
         // busy, so pause it. A peer asked blindly most likely lacks it.
         Holder h = live ? t.holding(p) : null;
-        p.backoffUntil = now + s.busyBackoff().toNanos();
+        p.backOffUntil(now + s.busyBackoff().toNanos());
         dirty = true;
         if (h != null && h.blind) {
           clear(h.known, b);
@@ -1165,7 +1224,7 @@ public final class DownloadLoop {
         }
       }
       case BUSY -> {
-        p.backoffUntil = now + s.busyBackoff().toNanos();
+        p.backOffUntil(now + s.busyBackoff().toNanos());
         if (live) {
           mark(t, b, FallbackReason.PEER_BUSY);
         }
@@ -1412,7 +1471,7 @@ public final class DownloadLoop {
       if (p.backoffUntil != NONE && p.backoffUntil > lastTick) {
         at = Math.min(at, p.backoffUntil);
       }
-      long looked = h.complete ? h.seedAt : h.sourceAt;
+      long looked = h.complete ? h.seedAt : t.walkSourceAt[i];
       if (looked != NONE) {
         at = Math.min(at, looked + VIEW_REFRESH_NANOS);
       }
@@ -1616,7 +1675,7 @@ public final class DownloadLoop {
   private void failed(Peer p, long now, FallbackReason why) {
     p.failures++;
     long pause = s.failureBackoff().toNanos() << Math.min(20, p.failures - 1);
-    p.backoffUntil = now + Math.min(pause, s.maxBackoff().toNanos());
+    p.backOffUntil(now + Math.min(pause, s.maxBackoff().toNanos()));
     if (p.failures >= s.peerGoneAfter()) {
       forget(p, why);
       stats.peersForgotten++;
@@ -1626,7 +1685,7 @@ public final class DownloadLoop {
 
   private void ban(Peer p, long now) {
     boolean already = p.bannedUntil != NONE && now < p.bannedUntil;
-    p.bannedUntil = now + s.banFor().toNanos();
+    p.banUntil(now + s.banFor().toNanos());
     forget(p, FallbackReason.HASH_MISMATCH);
     if (!already) {
       stats.peersBanned++;
@@ -1657,7 +1716,7 @@ public final class DownloadLoop {
   }
 
   private boolean usable(Peer p, long now) {
-    return (p.bannedUntil == NONE || now >= p.bannedUntil) && (p.backoffUntil == NONE || now >= p.backoffUntil);
+    return now >= p.usableAt();
   }
 
   /**
@@ -1897,16 +1956,51 @@ public final class DownloadLoop {
 
   /** Whether {@code h} says it fetches the segment from the origin (looked up at most every 250 ms). */
   private boolean fetching(Task t, Holder h, long now) {
-    if (h.sourceAt == NONE || now - h.sourceAt >= VIEW_REFRESH_NANOS) {
-      h.fetching = view.fetching(h.peer.endpoint, h.peer.node(), t.ref.id(), now, takeoverNanos * 2);
-      h.sourceAt = now;
-      if (!h.removed) {
-        h.task.walkSourceAt[h.slot] = now;
-        h.task.walkFetching[h.slot] = h.fetching;
-      }
+    long at = sourceAt(h);
+    if (at == NONE || now - at >= VIEW_REFRESH_NANOS) {
+      boolean fetching = view.fetching(h.peer.endpoint, h.peer.node(), t.ref.id(), now, takeoverNanos * 2);
+      fetched(h, fetching, now);
+      return fetching;
     }
-    return h.fetching;
+    return h.removed ? h.fetching : h.task.walkFetching[h.slot];
   }
+
+  /** When {@code h}'s source flag was looked up (NONE: never). */
+  private static long sourceAt(Holder h) {
+    return h.removed ? h.sourceAt : h.task.walkSourceAt[h.slot];
+  }
+
+  /**
+   * Holder {@code i}'s source flag looked up now in {@code stamps}, {@code t}'s segment copied just
+   * now ({@link Task#sources}), by its node id as {@code t} keeps it for the stamps' epoch.
+   */
+  private void lookUpFetching(Task t, int i, SubnetView.FetchStamps stamps, long now) {
+    boolean fetching = false;
+    if (!stamps.none()) { // (nobody heard fetching the segment: no node id is needed to say it is not)
+      if (t.walkNode[i] == UNKNOWN_NODE) {
+        t.walkNode[i] = view.nodeId(t.holders.get(i).peer.endpoint);
+      }
+      fetching = view.fetching(stamps, t.walkNode[i], now, takeoverNanos * 2);
+    }
+    t.walkSourceAt[i] = now;
+    t.walkFetching[i] = fetching;
+  }
+
+  /** {@link Task#walkNode}: not looked up in the task's epoch (node ids are -1 or above). */
+  private static final long UNKNOWN_NODE = Long.MIN_VALUE;
+
+  private static void fetched(Holder h, boolean fetching, long now) {
+    if (h.removed) {
+      h.fetching = fetching;
+      h.sourceAt = now;
+    } else {
+      h.task.walkSourceAt[h.slot] = now;
+      h.task.walkFetching[h.slot] = fetching;
+    }
+  }
+
+  /** Reused by {@link Task#sources}: one segment's fetch stamps, copied from the view. */
+  private final SubnetView.FetchStamps fetchStamps = new SubnetView.FetchStamps();
 
   /**
    * Whether this node is the first copier of block {@code b}: the one wanter that copies it from
@@ -2198,6 +2292,7 @@ public final class DownloadLoop {
     assert t.mirrored();
     byte[] state = t.walkState;
     long[] next = t.walkNext;
+    long[] usableAt = t.walkUsableAt;
     if (t.unlistedHolders) {
       boolean unlisted = false;
       long at = Long.MAX_VALUE;
@@ -2209,11 +2304,10 @@ public final class DownloadLoop {
         if ((state[i] & (EXACT | BLIND)) == 0) {
           unlisted = true;
           if ((state[i] & LISTING) == 0) {
-            Holder h = t.holders.get(i);
-            if (now >= next[i] && usable(h.peer, now)) {
-              ask(t, h, now);
+            if (now >= next[i] && now >= usableAt[i]) { // due, and its peer usable
+              ask(t, t.holders.get(i), now);
             } else {
-              at = Math.min(at, Math.max(next[i], Math.max(h.peer.backoffUntil, h.peer.bannedUntil)));
+              at = Math.min(at, Math.max(next[i], usableAt[i]));
             }
           }
         }
@@ -2228,13 +2322,14 @@ public final class DownloadLoop {
     adoptWanters(t, now);
     // The holders asked longest ago, oldest first (the first in holder order among equals), among
     // those that are exact and neither listing, complete nor blind, due, and usable: found in the
-    // walk arrays, so that only the holders taken (and any not usable before them) are read.
+    // walk arrays, so that only the holders taken are read.
     int polls = Math.min(POLLS_PER_ROUND, MAX_LISTS_IN_FLIGHT - lists.size());
     if (polls <= 0) {
       return;
     }
     state = t.walkState; // adoptWanters may have added holders
     next = t.walkNext;
+    usableAt = t.walkUsableAt;
     int k = t.holders.size();
     if (pollCandidates.length < k) {
       pollCandidates = new int[Math.max(k, 2 * pollCandidates.length)];
@@ -2242,7 +2337,7 @@ public final class DownloadLoop {
     int[] due = pollCandidates;
     int candidates = 0;
     for (int i = 0; i < k; i++) {
-      if (state[i] == EXACT && now >= next[i]) {
+      if (state[i] == EXACT && now >= next[i] && now >= usableAt[i]) {
         due[candidates++] = i;
       }
     }
@@ -2256,12 +2351,9 @@ public final class DownloadLoop {
           best = c;
         }
       }
-      Holder h = t.holders.get(due[best]);
+      oldest[found++] = t.holders.get(due[best]);
       System.arraycopy(due, best + 1, due, best, candidates - best - 1); // keeps holder order
       candidates--;
-      if (usable(h.peer, now)) {
-        oldest[found++] = h;
-      }
     }
     for (int i = 0; i < found; i++) {
       Holder h = oldest[i];
@@ -2570,11 +2662,15 @@ public final class DownloadLoop {
    * {@code takeoverAfter}.
    */
   private long aliveUntil(Task t, long e, long now) {
-    long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, view.lastFetching(e, t.ref.id())));
-    long patience = ago(view.lastHeard(e, t.ref.id()), now) <= 2 * takeoverNanos
+    view.lastHeardAndFetching(e, t.ref.id(), heardTimes);
+    long quietSince = Math.max(t.fetcherSince, Math.max(t.lastProgress, heardTimes[1]));
+    long patience = ago(heardTimes[0], now) <= 2 * takeoverNanos
         ? Math.max(takeoverNanos, s.lanPatience().toNanos()) : takeoverNanos;
     return quietSince + patience;
   }
+
+  /** Reused by {@link #aliveUntil}: when the elected node was last heard, and heard fetching. */
+  private final long[] heardTimes = new long[2];
 
   private boolean othersWant(Task t, long now) {
     for (long id : view.ranking(t.ref.id(), now)) {

@@ -739,6 +739,100 @@ public final class SubnetView {
     return at != Long.MIN_VALUE && now - at <= withinNanos;
   }
 
+  /**
+   * What {@link #fetching(dev.peerdist.discovery.PeerEndpoint, NodeMemo, SegmentId, long, long)}
+   * reads of one segment, copied for a caller that asks it about many holders at once (a loop's
+   * source flags, each holder's every 250 ms): the wanters ever heard fetching the segment (few)
+   * and when each last said so, and the {@link FetchStamps#epoch()} of the endpoints' node ids.
+   * Looking the holders up in the copy, by node ids the caller keeps per epoch ({@link
+   * SubnetView#nodeId}), spares each of them the view's lock, its segment look-up and a memo
+   * object; when nobody was heard fetching the segment, no node id is needed at all. One caller's,
+   * reused; good until the view hears another probe.
+   */
+  public static final class FetchStamps {
+    private SubnetView view;
+    private SegmentId segment;
+    /** {@link SubnetView#endpointEpoch} when copied. */
+    private int epoch;
+    /** How many stamps; -1: too many to copy, every look-up asks the view. */
+    private int count;
+    private long[] ids = new long[FETCHER_SCAN];
+    private long[] times = new long[FETCHER_SCAN];
+
+    /** Whether nobody was heard saying it fetches the segment: every endpoint's answer is false. */
+    public boolean none() {
+      return count == 0;
+    }
+
+    /**
+     * The view's endpoint epoch when copied: node ids of endpoints got from {@link
+     * SubnetView#nodeId} while it was the same are what the view would look up now.
+     */
+    public int epoch() {
+      return epoch;
+    }
+  }
+
+  /**
+   * Copies into {@code into} what {@link #fetching(FetchStamps, dev.peerdist.discovery.PeerEndpoint,
+   * NodeMemo, long, long)} reads of {@code segment} now. Like a look-up of the segment, it counts
+   * as a use of it (the order in which segments beyond {@value #MAX_SEGMENTS} are forgotten).
+   */
+  public synchronized void fetchStamps(SegmentId segment, FetchStamps into) {
+    Wanted w = wanted(segment);
+    into.view = this;
+    into.segment = segment;
+    into.epoch = endpointEpoch;
+    if (w == null || w.fetcherCount == 0) {
+      into.count = 0;
+    } else if (w.fetcherCount > into.ids.length) {
+      into.count = -1;
+    } else {
+      int n = 0;
+      for (int i = 0; i < w.fetcherCount; i++) {
+        long id = w.fetchers[i];
+        into.ids[n] = id;
+        into.times[n++] = w.fetchTime(id);
+      }
+      into.count = n;
+    }
+  }
+
+  /**
+   * {@link #fetching(dev.peerdist.discovery.PeerEndpoint, NodeMemo, SegmentId, long, long)} for the
+   * segment of {@code stamps} (copied by {@link #fetchStamps} of this view, nothing heard since) and
+   * the endpoint of node {@code nodeId} ({@link #nodeId} in the stamps' epoch): the same answer,
+   * without the lock or the segment's look-up while the stamps were copied.
+   */
+  public boolean fetching(FetchStamps stamps, long nodeId, long now, long withinNanos) {
+    if (stamps.view != this) {
+      throw new IllegalArgumentException("fetch stamps of another view");
+    }
+    if (stamps.count == 0 || nodeId < 0) {
+      return false; // nobody said it fetches the segment, or not a tagged prober
+    }
+    long at = Long.MIN_VALUE;
+    if (stamps.count < 0) {
+      at = lastFetching(nodeId, stamps.segment);
+    } else {
+      for (int i = 0; i < stamps.count; i++) {
+        if (stamps.ids[i] == nodeId) {
+          at = stamps.times[i];
+          break;
+        }
+      }
+    }
+    return at != Long.MIN_VALUE && now - at <= withinNanos;
+  }
+
+  /**
+   * The node id of the tagged prober serving PCCRR at {@code endpoint}, or -1: good while the view's
+   * endpoint epoch ({@link FetchStamps#epoch()}) is the same.
+   */
+  public synchronized long nodeId(dev.peerdist.discovery.PeerEndpoint endpoint) {
+    return nodeAt(endpoint);
+  }
+
   /** {@code segments.get(id)}, without hashing when {@code id} is the entry used last. */
   private Wanted wanted(SegmentId id) {
     if (id == lastSegment && id != null) {
@@ -912,6 +1006,18 @@ public final class SubnetView {
       }
     }
     return n;
+  }
+
+  /**
+   * {@link #lastHeard} and {@link #lastFetching} of {@code nodeId} for {@code segment} at once, into
+   * {@code into[0]} and {@code into[1]} (MIN_VALUE: never): one look-up of the segment and the node
+   * for a caller that reads both (the loop, for the elected fetcher of each segment every tick).
+   */
+  public synchronized void lastHeardAndFetching(long nodeId, SegmentId segment, long[] into) {
+    Wanted w = wanted(segment);
+    int k = w == null ? -1 : w.slot(nodeId);
+    into[0] = k < 0 ? Long.MIN_VALUE : w.last[k];
+    into[1] = k < 0 ? Long.MIN_VALUE : w.fetch[k]; // MIN_VALUE unless it was heard fetching (Wanted#fetchTime)
   }
 
   /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */

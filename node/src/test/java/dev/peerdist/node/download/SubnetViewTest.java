@@ -3,6 +3,8 @@ package dev.peerdist.node.download;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peerdist.chunkstore.content.SegmentId;
@@ -52,6 +54,7 @@ class SubnetViewTest {
       Map<Long, PeerEndpoint> endpoints = new HashMap<>();
       Map<String, SubnetView.ArcsMemo> memos = new HashMap<>();
       Map<Long, SubnetView.NodeMemo> nodeMemos = new HashMap<>();
+      SubnetView.FetchStamps stamps = new SubnetView.FetchStamps();
       for (int step = 0; step < 4_000; step++) {
         // Time moves by up to 2 s, sometimes 40 s at once (members leave the 30 s window).
         now += random.nextInt(10) == 0 ? 40_000_000_000L : random.nextLong(2_000_000_000L);
@@ -88,6 +91,9 @@ class SubnetViewTest {
           Heard x = m.get(self);
           assertEquals(x == null ? Long.MIN_VALUE : x.last, view.lastHeard(self, seg));
           assertEquals(x == null ? Long.MIN_VALUE : x.fetching, view.lastFetching(self, seg));
+          long[] times = new long[2];
+          view.lastHeardAndFetching(self, seg, times);
+          assertArrayEquals(new long[] {view.lastHeard(self, seg), view.lastFetching(self, seg)}, times);
           assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
               view.fetching(endpoint(self), seg, now, 5_000_000_000L));
           assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
@@ -97,6 +103,13 @@ class SubnetViewTest {
           assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
               view.fetching(endpoints.get(self), node, seg, now, 5_000_000_000L), "seed " + seed + " step " + step);
           assertEquals(x != null && now - x.last <= MEMBERSHIP, view.wanted(endpoints.get(self), node, seg, now),
+              "seed " + seed + " step " + step);
+          // The segment's fetch stamps, copied once, answer as the view does, by the endpoint's node
+          // id (more than 16 fetchers of a segment are not copied: then the view is asked).
+          view.fetchStamps(seg, stamps);
+          assertEquals(x != null && x.fetching != Long.MIN_VALUE && now - x.fetching <= 5_000_000_000L,
+              view.fetching(stamps, view.nodeId(endpoints.get(self)), now, 5_000_000_000L), "seed " + seed + " step " + step);
+          assertEquals(m.values().stream().allMatch(y -> y.fetching == Long.MIN_VALUE), stamps.none(),
               "seed " + seed + " step " + step);
           // The remembered arcs are the arcs searched afresh.
           SubnetView.ArcsMemo memo = memos.computeIfAbsent(q + "/" + self, k -> new SubnetView.ArcsMemo());
@@ -159,6 +172,53 @@ class SubnetViewTest {
     assertFalse(view.fetching(a, memoA, seg, now + 3, 5_000_000_000L));
     assertTrue(view.fetching(endpoint(300), seg, now + 3, 5_000_000_000L));
     assertTrue(view.fetching(b, memo300, seg, now + 3, 5_000_000_000L)); // a memo of "nobody" is looked up again
+  }
+
+  /**
+   * Fetch stamps copied once answer for every endpoint as the view does at that moment; the node ids
+   * looked up for them hold while the epoch is the same, and an endpoint changing hands changes it.
+   */
+  @Test
+  void fetchStampsAnswerAsTheViewByNodeIdsOfTheirEpoch() {
+    SubnetView view = new SubnetView(S);
+    SegmentId seg = segment(7);
+    SubnetView.FetchStamps stamps = new SubnetView.FetchStamps();
+    long now = 1_000_000_000L;
+    view.fetchStamps(seg, stamps);
+    assertTrue(stamps.none()); // nobody heard: nobody fetches
+    assertFalse(view.fetching(stamps, view.nodeId(endpoint(1)), now, 5_000_000_000L));
+    assertEquals(-1, view.nodeId(endpoint(1)));
+    for (int id = 1; id <= 40; id++) { // more fetchers than the stamps copy: the view is asked
+      view.heard(id, endpoint(id), List.of(seg), id <= 2 || id > 20 ? 1 : 0, now + id);
+    }
+    view.heard(2, endpoint(2), List.of(seg), 0, now + 100); // node 2 stopped
+    view.fetchStamps(seg, stamps);
+    assertFalse(stamps.none());
+    long at = now + 5_000_000_000L + 10; // node 1's flag is too old by then, node 30's is not
+    for (int id = 1; id <= 41; id++) {
+      assertEquals(view.fetching(endpoint(id), seg, at, 5_000_000_000L),
+          view.fetching(stamps, view.nodeId(endpoint(id)), at, 5_000_000_000L), "node " + id);
+    }
+    assertTrue(view.fetching(stamps, 30, at, 5_000_000_000L));
+    assertFalse(view.fetching(stamps, 1, at, 5_000_000_000L));
+    // Few fetchers: copied.
+    SegmentId other = segment(8);
+    view.heard(3, endpoint(3), List.of(other), 1, now);
+    view.heard(4, endpoint(4), List.of(other), 0, now);
+    view.fetchStamps(other, stamps);
+    int epoch = stamps.epoch();
+    assertTrue(view.fetching(stamps, view.nodeId(endpoint(3)), now, 5_000_000_000L));
+    assertFalse(view.fetching(stamps, view.nodeId(endpoint(4)), now, 5_000_000_000L));
+    assertFalse(view.fetching(stamps, -1, now, 5_000_000_000L));
+    view.heard(4, endpoint(3), List.of(other), 0, now + 1); // node 4 now serves at node 3's endpoint
+    view.fetchStamps(other, stamps);
+    assertNotEquals(epoch, stamps.epoch(), "an endpoint changed hands");
+    assertEquals(4, view.nodeId(endpoint(3)));
+    assertFalse(view.fetching(stamps, view.nodeId(endpoint(3)), now + 1, 5_000_000_000L));
+    assertTrue(view.fetching(stamps, 3, now + 1, 5_000_000_000L)); // node 3 itself still fetches
+    SubnetView.FetchStamps elsewhere = new SubnetView.FetchStamps();
+    new SubnetView(S).fetchStamps(other, elsewhere);
+    assertThrows(IllegalArgumentException.class, () -> view.fetching(elsewhere, 3, now, 5_000_000_000L));
   }
 
   /**
