@@ -69,7 +69,10 @@ public final class LiveSite implements SiteModel {
       "-XX:+IgnoreUnrecognizedVMOptions", "-XX:TrimNativeHeapInterval=5000", "-XX:CompileThresholdScaling=3",
       "-Dio.netty.jfr.enabled=false", "-XX:CompileCommand=quiet",
       "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.CipherBlockChaining::*,0.01",
-      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01");
+      "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01",
+      "-XX:CompileCommand=MaxNodeLimit,io.netty.*::*,4000", "-XX:CompileCommand=MaxNodeLimit,dev.peerdist.*::*,4000",
+      "-XX:CompileCommand=MaxNodeLimit,java.util.*::*,4000", "-XX:CompileCommand=MaxNodeLimit,sun.nio.*::*,4000",
+      "-XX:CompileCommand=MaxNodeLimit,org.rocksdb.*::*,4000");
 
   /** Most nodes a live run starts (each is a JVM with a RocksDB store). */
   public static final int MAX_NODES = 200;
