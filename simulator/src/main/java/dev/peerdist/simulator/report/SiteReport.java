@@ -344,15 +344,17 @@ public final class SiteReport {
     return d.wanUnattributed() == 0;
   }
 
-  /** Bytes the clients and cache servers of subnet {@code i} received from the origin. */
-  long originBytes(int i) {
-    long sum = 0;
+  /** What the clients and cache servers of subnet {@code i} received, by {@link ByteSource} ordinal. */
+  private long[] receivedBySource(int i) {
+    long[] bySource = new long[ByteSource.values().length];
     for (SitePlan.Node n : d.plan().nodes()) {
       if (n.subnet() == i) {
-        sum += d.received()[ByteSource.ORIGIN.ordinal()][n.id()];
+        for (ByteSource b : ByteSource.values()) {
+          bySource[b.ordinal()] += d.received()[b.ordinal()][n.id()];
+        }
       }
     }
-    return sum;
+    return bySource;
   }
 
   private Map<String, Object> subnetMap(int i) {
@@ -365,14 +367,7 @@ public final class SiteReport {
     // the subnets' WAN unknown, not zero: null here, and origin_bytes (the nodes' own counters)
     // says which subnet fetched what.
     m.put("wan_bytes", wanBySubnetKnown() ? d.wanBySubnet()[i] : null);
-    long[] bySource = new long[ByteSource.values().length];
-    for (SitePlan.Node n : d.plan().nodes()) {
-      if (n.subnet() == i) {
-        for (ByteSource b : ByteSource.values()) {
-          bySource[b.ordinal()] += d.received()[b.ordinal()][n.id()];
-        }
-      }
-    }
+    long[] bySource = receivedBySource(i);
     long total = Arrays.stream(bySource).sum();
     m.put("peer_bytes", bySource[ByteSource.PEER.ordinal()]);
     m.put("origin_bytes", bySource[ByteSource.ORIGIN.ordinal()]);
@@ -454,7 +449,7 @@ public final class SiteReport {
       for (int i = 0; i < scenario.subnets().size(); i++) {
         double[] c = completions(i, SitePlan.Role.CLIENT);
         String wan = wanBySubnetKnown() ? "WAN " + mib(d.wanBySubnet()[i])
-            : "origin " + mib(originBytes(i)) + " (the nodes' counters)";
+            : "origin " + mib(receivedBySource(i)[ByteSource.ORIGIN.ordinal()]) + " (the nodes' counters)";
         row(b, "  subnet " + scenario.subnets().get(i).name(), fmt("%s, p99 %.2f s (ideal %.2f s)", wan,
             percentile(c, 0.99), ideal.subnetSeconds()[i]));
       }
