@@ -1009,7 +1009,7 @@ public final class SubnetView {
   }
 
   /**
-   * {@link #lastHeard} and {@link #lastFetching} of {@code nodeId} for {@code segment} at once, into
+   * When {@code nodeId} was last heard probing {@code segment}, and its {@link #lastFetching}, into
    * {@code into[0]} and {@code into[1]} (MIN_VALUE: never): one look-up of the segment and the node
    * for a caller that reads both (the loop, for the elected fetcher of each segment every tick).
    */
@@ -1018,13 +1018,6 @@ public final class SubnetView {
     int k = w == null ? -1 : w.slot(nodeId);
     into[0] = k < 0 ? Long.MIN_VALUE : w.last[k];
     into[1] = k < 0 ? Long.MIN_VALUE : w.fetch[k]; // MIN_VALUE unless it was heard fetching (Wanted#fetchTime)
-  }
-
-  /** When {@code nodeId} was last heard probing {@code segment}; MIN_VALUE if never. */
-  public synchronized long lastHeard(long nodeId, SegmentId segment) {
-    Wanted w = wanted(segment);
-    int k = w == null ? -1 : w.slot(nodeId);
-    return k < 0 ? Long.MIN_VALUE : w.last[k];
   }
 
   /**
