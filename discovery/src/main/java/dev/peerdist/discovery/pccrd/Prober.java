@@ -165,14 +165,7 @@ public final class Prober {
    * remembering each MessageID so that answers can be related to it.
    *
    * @param call the call waiting for answers, or null for a fire-and-forget probe
-   */
-  public Transmission transmit(PccrdQuery all, Call call, long repeatWithinNanos) {
-    return transmit(all, call, repeatWithinNanos, null);
-  }
-
-  /**
-   * As {@link #transmit(PccrdQuery, Call, long)}, the MessageIDs carrying {@code tag} (null: the
-   * current tag supplier's).
+   * @param tag what the MessageIDs carry, or null for the current tag supplier's
    */
   public Transmission transmit(PccrdQuery all, Call call, long repeatWithinNanos, ProbeTag tag) {
     List<byte[]> datagrams = new ArrayList<>();

@@ -111,7 +111,7 @@ class ProberResponderTest {
     CompletableFuture<List<ProbeMatch>> result = new CompletableFuture<>();
     Prober.Call call = prober.open(result, 1);
     Prober.Transmission t = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD, OTHER)), call,
-        Duration.ofMillis(300).toNanos());
+        Duration.ofMillis(300).toNanos(), null);
     assertEquals(1, t.datagrams().size());
     assertEquals(2, t.keys());
     assertEquals(1, t.repeatAtNanos().size(), "one repeat within the wait");
@@ -146,26 +146,26 @@ class ProberResponderTest {
   @Test
   void repeatsAreDroppedByMessageIdAndOwnProbesAreNeverAnswered() {
     Prober.Transmission t = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null,
-        Duration.ofSeconds(10).toNanos());
+        Duration.ofSeconds(10).toNanos(), null);
     assertTrue(deliver(responder, t.datagrams().get(0)).isPresent());
     assertTrue(deliver(responder, t.datagrams().get(0)).isEmpty(), "the repeat");
     assertEquals(1, responderCounts.stats().duplicates());
     assertEquals(1, heardProbes.size(), "a repeat is reported once");
 
-    Prober.Transmission own = other.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0);
+    Prober.Transmission own = other.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0, null);
     assertTrue(deliver(responder, own.datagrams().get(0)).isEmpty(), "the responder's own node sent it");
     assertEquals(1, heardProbes.size(), "own probes are not reported");
   }
 
   @Test
   void nothingHeldIsSilenceAndTheRateLimitDropsWithoutRememberingTheProbe() {
-    Prober.Transmission none = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(OTHER)), null, 0);
+    Prober.Transmission none = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(OTHER)), null, 0, null);
     assertTrue(deliver(responder, none.datagrams().get(0)).isEmpty());
     assertEquals(new DiscoveryCounters(null).stats(), responderCounts.stats(), "silence is not a drop");
 
     Responder limited = responder(0.000001, 1);
-    Prober.Transmission first = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0);
-    Prober.Transmission second = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0);
+    Prober.Transmission first = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0, null);
+    Prober.Transmission second = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0, null);
     assertTrue(deliver(limited, first.datagrams().get(0)).isPresent());
     assertTrue(deliver(limited, second.datagrams().get(0)).isEmpty());
     assertEquals(1, responderCounts.stats().rateLimited());
@@ -178,7 +178,7 @@ class ProberResponderTest {
   void answersToNoProbeOrFromOffSubnetAreDroppedAndLateAnswersOnlyReachTheListener() {
     CompletableFuture<List<ProbeMatch>> result = new CompletableFuture<>();
     Prober.Call call = prober.open(result, 0);
-    Prober.Transmission t = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), call, 0);
+    Prober.Transmission t = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), call, 0, null);
     byte[] reply = responder.encode(deliver(responder, t.datagrams().get(0)).orElseThrow()).datagrams().get(0);
 
     // Off-subnet sender.
@@ -202,7 +202,7 @@ class ProberResponderTest {
     prober.open(new CompletableFuture<>(), 0);
     assertThrows(IllegalStateException.class, () -> prober.open(new CompletableFuture<>(), 0));
     for (int i = 0; i < 500; i++) {
-      prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0);
+      prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0, null);
     }
     assertTrue(prober.remembered() <= 64, "" + prober.remembered());
     assertNotNull(prober.waiting());
