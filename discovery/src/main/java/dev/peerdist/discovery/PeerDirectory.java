@@ -58,6 +58,14 @@ public interface PeerDirectory extends AutoCloseable {
    */
   void sendProbe(List<DiscoveryKey> keys, ProbeTag tag);
 
+  /**
+   * Whether the listener set with {@link #listen} hears this node's own probes back
+   * ({@link SubnetListener#ownProbeHeard}). False unless the directory says so.
+   */
+  default boolean echoesOwnProbes() {
+    return false;
+  }
+
   /** Stops answering and probing; idempotent. */
   @Override
   void close();

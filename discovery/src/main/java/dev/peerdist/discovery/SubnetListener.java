@@ -23,4 +23,14 @@ public interface SubnetListener {
    * arrives in parts).
    */
   default void matchReceived(ProbeMatch match) {}
+
+  /**
+   * One of this node's own probes came back through the multicast loopback, sent at
+   * {@code sentNanos} ({@link System#nanoTime()}). The listener handles datagrams in the order
+   * they arrive, so every probe from another node that reached this one before the copy of its
+   * own has been reported by now: on a machine short of CPU this says how far behind the listener
+   * is (the download loop's discovery wait counts from it, docs/DOWNLOAD.md). Only directories
+   * whose {@link PeerDirectory#echoesOwnProbes()} is true call it.
+   */
+  default void ownProbeHeard(long sentNanos) {}
 }

@@ -326,9 +326,9 @@ public final class Node implements AutoCloseable {
         new Status(), engine, new MirrorMap(config.publishers()), scope, config.maxDownloads());
     closers.push(admin);
     ready = true;
-    LOG.info("node ready: role {}, PCCRR on {}, admin on http://{}:{}/, mirror on http://{}:{}/", config.role(),
-        pccrr.address(), config.adminBind().getHostAddress(), admin.adminPort(),
-        config.adminBind().getHostAddress(), admin.mirrorPort());
+    LOG.info("node ready: role {}, PCCRR on {}, admin on http://{}:{}/, mirror on http://{}:{}/, node id {} (in its probes'"
+        + " MessageIDs, docs/DISCOVERY.md)", config.role(), pccrr.address(), config.adminBind().getHostAddress(),
+        admin.adminPort(), config.adminBind().getHostAddress(), admin.mirrorPort(), Long.toHexString(nodeId));
   }
 
   /**

@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every event is reported to one {@link DiscoveryListener} (the directory's counters). Not
  * thread-safe: one thread (the directory's event loop) owns it.
  */
-public final class Prober {
+public final class Prober implements Responder.OwnProbes {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
   /** Distinct peers one probe call collects at most; a subnet rarely has more holders worth asking. */
   public static final int MAX_PEERS_PER_PROBE = 256;
@@ -142,8 +142,19 @@ public final class Prober {
   }
 
   /** Whether {@code messageId} is one of this node's probes (the responder never answers them). */
+  @Override
   public boolean isOwn(String messageId) {
     return ownProbes.contains(messageId);
+  }
+
+  /**
+   * When this node sent its probe {@code messageId} (its clock's nanoseconds), or {@code -1} when
+   * that is no longer remembered (within {@code lateAnswerWindow} it is) or it is not ours.
+   */
+  @Override
+  public long sentAt(String messageId) {
+    Sent s = sent.get(messageId);
+    return s == null ? -1 : s.sentNanos();
   }
 
   /**

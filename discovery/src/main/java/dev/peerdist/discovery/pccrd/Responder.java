@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +43,28 @@ import org.slf4j.LoggerFactory;
 public final class Responder {
   private static final Logger LOG = LoggerFactory.getLogger(Responder.class);
 
+  /** This node's own probes, as its {@link Prober} remembers them. */
+  public interface OwnProbes {
+    /** A node that sends no probes. */
+    OwnProbes NONE = new OwnProbes() {
+      @Override
+      public boolean isOwn(String messageId) {
+        return false;
+      }
+
+      @Override
+      public long sentAt(String messageId) {
+        return -1;
+      }
+    };
+
+    /** Whether {@code messageId} is one of this node's probes. */
+    boolean isOwn(String messageId);
+
+    /** When this node sent it (nanoseconds of its clock), or {@code -1} when not remembered. */
+    long sentAt(String messageId);
+  }
+
   /** The responder's settings (from {@code WsDiscoveryConfig}). */
   public record Settings(int pccrrPort, InetAddress advertisedAddress, double maxReplyRatio, int maxMessageBytes) {}
 
@@ -59,7 +80,7 @@ public final class Responder {
   private final ResponderPolicy policy;
   private final ProbeRateLimiter limiter;
   private final DuplicateMessageFilter duplicates;
-  private final Predicate<String> ownProbe;
+  private final OwnProbes ownProbes;
   private final DiscoveryListener listener;
   private final Supplier<SubnetListener> subnet;
   private final String endpointId;
@@ -73,19 +94,19 @@ public final class Responder {
   private String lastXAddr;
 
   /**
-   * @param ownProbe whether a MessageID is one of this node's probes ({@link Prober#isOwn})
+   * @param ownProbes this node's own probes (its {@link Prober}), never answered
    * @param subnet the current subnet listener (it may be replaced at any time)
    * @param instanceId the AppSequence InstanceId (Windows 7 uses its start time in seconds, §3.4)
    */
   public Responder(Settings settings, WsdCodec codec, ResponderPolicy policy, ProbeRateLimiter limiter,
-      DuplicateMessageFilter duplicates, Predicate<String> ownProbe, DiscoveryListener listener,
+      DuplicateMessageFilter duplicates, OwnProbes ownProbes, DiscoveryListener listener,
       Supplier<SubnetListener> subnet, String endpointId, long instanceId, java.util.random.RandomGenerator random) {
     this.settings = settings;
     this.codec = codec;
     this.policy = policy;
     this.limiter = limiter;
     this.duplicates = duplicates;
-    this.ownProbe = ownProbe;
+    this.ownProbes = ownProbes;
     this.listener = listener;
     this.subnet = subnet;
     this.endpointId = endpointId;
@@ -103,8 +124,18 @@ public final class Responder {
    */
   public Optional<PendingReply> onProbe(Probe probe, int probeBytes, InetSocketAddress sender, InetAddress linkAddress,
       LocalHoldings holdings) {
-    if (ownProbe.test(probe.messageId())) {
-      return Optional.empty(); // Our own probe looped back (or a copy of it): never answer ourselves.
+    if (ownProbes.isOwn(probe.messageId())) {
+      // Our own probe looped back (or a copy of it): never answer ourselves. Its send time says
+      // how far behind this listener is (SubnetListener#ownProbeHeard).
+      long sentAt = ownProbes.sentAt(probe.messageId());
+      if (sentAt >= 0) {
+        try {
+          subnet.get().ownProbeHeard(sentAt);
+        } catch (RuntimeException e) {
+          LOG.warn("discovery: subnet listener failed: {}", e.toString());
+        }
+      }
+      return Optional.empty();
     }
     Optional<PccrdQuery> maybe;
     try {

@@ -184,7 +184,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     long instanceId = Math.max(0, config.clock().millis() / 1000) & 0xFFFF_FFFFL;
     this.responder = new Responder(new Responder.Settings(config.pccrrPort(), config.advertisedAddress(),
         config.maxReplyRatio(), config.limits().maxMessageBytes()), codec, policy, limiter,
-        new DuplicateMessageFilter(config.duplicateMemory()), prober::isOwn, listener, () -> subnetListener,
+        new DuplicateMessageFilter(config.duplicateMemory()), prober, listener, () -> subnetListener,
         MessageIds.random(config.random()), instanceId, config.random());
     this.epoll = config.nativeTransport() && Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -405,6 +405,15 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
   @Override
   public void listen(SubnetListener listener) {
     this.subnetListener = listener == null ? SubnetListener.NONE : listener;
+  }
+
+  /**
+   * True: every channel sends with multicast loopback on (IP_MULTICAST_LOOP), so the responder
+   * sees each own probe come back and reports it ({@link SubnetListener#ownProbeHeard}).
+   */
+  @Override
+  public boolean echoesOwnProbes() {
+    return true;
   }
 
   @Override

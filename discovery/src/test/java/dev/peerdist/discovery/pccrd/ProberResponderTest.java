@@ -44,7 +44,13 @@ class ProberResponderTest {
   private long nanos = 1_000_000_000L;
   private final List<HeardProbe> heardProbes = new ArrayList<>();
   private final List<ProbeMatch> heardMatches = new ArrayList<>();
+  private final List<Long> ownProbesHeard = new ArrayList<>();
   private final SubnetListener subnet = new SubnetListener() {
+    @Override
+    public void ownProbeHeard(long sentNanos) {
+      ownProbesHeard.add(sentNanos);
+    }
+
     @Override
     public void probeHeard(HeardProbe probe) {
       heardProbes.add(probe);
@@ -90,7 +96,7 @@ class ProberResponderTest {
   private Responder responder(double globalRate, int globalBurst) {
     ProbeRateLimiter limiter = new ProbeRateLimiter(java.time.Clock.systemUTC(), 1000, 1000, globalRate, globalBurst, 64);
     return new Responder(new Responder.Settings(8080, null, 4.0, 32 * 1024), CODEC, policy(), limiter,
-        new DuplicateMessageFilter(64), other::isOwn, responderCounts, () -> subnet, "urn:uuid:responder", 1,
+        new DuplicateMessageFilter(64), other, responderCounts, () -> subnet, "urn:uuid:responder", 1,
         new SplittableRandom(3));
   }
 
@@ -152,9 +158,14 @@ class ProberResponderTest {
     assertEquals(1, responderCounts.stats().duplicates());
     assertEquals(1, heardProbes.size(), "a repeat is reported once");
 
+    long sentAt = nanos;
     Prober.Transmission own = other.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0, null);
+    nanos += 400_000_000L; // it comes back 400 ms later: the listener runs behind
     assertTrue(deliver(responder, own.datagrams().get(0)).isEmpty(), "the responder's own node sent it");
-    assertEquals(1, heardProbes.size(), "own probes are not reported");
+    assertEquals(1, heardProbes.size(), "own probes are not reported as probes");
+    assertEquals(List.of(sentAt), ownProbesHeard, "its return is reported with when it was sent");
+    assertEquals(sentAt, other.sentAt(Probe.class.cast(CODEC.decode(own.datagrams().get(0))).messageId()));
+    assertEquals(-1, other.sentAt("urn:uuid:00000000-0000-0000-0000-000000000000"), "not one of its probes");
   }
 
   @Test

@@ -46,7 +46,7 @@ class ResponderPackingTest {
       responders.add(new Responder(new Responder.Settings(80, null, 2.0, maxMessageBytes), CODEC,
           new ResponderPolicy(new SplittableRandom(1), Duration.ofMillis(100), false, 64),
           new ProbeRateLimiter(java.time.Clock.systemUTC(), 1000, 1000, 1000, 1000, 64), new DuplicateMessageFilter(64),
-          id -> false, c, () -> SubnetListener.NONE, ENDPOINT, 1 + random.nextInt(1 << 30), new SplittableRandom(2)));
+          Responder.OwnProbes.NONE, c, () -> SubnetListener.NONE, ENDPOINT, 1 + random.nextInt(1 << 30), new SplittableRandom(2)));
     }
     for (int round = 0; round < 300; round++) {
       int which = random.nextInt(limits.size());

@@ -2,6 +2,7 @@ package dev.peerdist.discovery.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,6 +151,35 @@ class WsDiscoveryBehaviourMulticastIT {
       assertEquals("urn:uuid:91528b47-b96d-4e30-981f-308c0586926f", pm.relatesTo());
       assertTrue(pm.appSequence().messageNumber() >= 1);
     }
+  }
+
+  @Test
+  void ownProbesComeBackThroughTheMulticastLoopbackWithTheirSendTime() throws Exception {
+    WsDiscoveryPeerDirectory node = start(base(8080));
+    assertTrue(node.echoesOwnProbes());
+    List<Long> back = new CopyOnWriteArrayList<>();
+    List<String> heard = new CopyOnWriteArrayList<>();
+    node.listen(new dev.peerdist.discovery.SubnetListener() {
+      @Override
+      public void ownProbeHeard(long sentNanos) {
+        back.add(sentNanos);
+      }
+
+      @Override
+      public void probeHeard(dev.peerdist.discovery.HeardProbe p) {
+        heard.add(p.messageId());
+      }
+    });
+    long before = System.nanoTime();
+    node.sendProbe(List.of(randomKey(DiscoveryKey.Form.V1)));
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (back.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertFalse(back.isEmpty(), "the node's own probe never came back");
+    assertTrue(back.get(0) >= before && back.get(0) <= System.nanoTime(), "not the send time: " + back);
+    assertTrue(heard.isEmpty(), "its own probe was reported as another node's");
+    assertEquals(0, node.stats().repliesSent(), "it answered itself");
   }
 
   @Test

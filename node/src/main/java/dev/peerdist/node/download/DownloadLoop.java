@@ -86,6 +86,13 @@ public final class DownloadLoop {
   static final int ADOPT_PER_ROUND = 2;
   /** How long an adopted wanter whose list failed is not adopted again. */
   static final long READOPT_AFTER_NANOS = 5_000_000_000L;
+  /**
+   * How long a segment's discovery wait waits for this node's first probe of it to come back
+   * ({@link #ownProbeHeard}), when probes come back at all.
+   */
+  static final long ECHO_WAIT_MAX_NANOS = 2_000_000_000L;
+  /** How far behind its own probes the listener may run while this node starts origin fetches. */
+  static final long ECHO_TOLERANCE_NANOS = 250_000_000L;
   private static final int MAX_READOPT = 256;
   /** How long a looked-up standing or source flag is reused before asking the view again. */
   private static final long VIEW_REFRESH_NANOS = 250_000_000L;
@@ -135,6 +142,26 @@ public final class DownloadLoop {
   private boolean fallbacks = true;
   /** Something changed that {@link #fill} should look at (knowledge, needs, a peer's back-off). */
   private boolean dirty;
+  /** Whether this node hears its own probes back ({@link #echoesOwnProbes}). */
+  private boolean echoes;
+  /**
+   * The last own probes heard back: when each was sent and heard, for a segment whose first probe
+   * (the resolver's, {@link #want(SegmentRef, BitSet, long)}) came back before the loop wanted it.
+   */
+  private final long[] echoSent = new long[16];
+  private final long[] echoHeard = new long[16];
+  private int echoCount;
+  /**
+   * When this loop decided its probes that have not come back yet, oldest first (only while
+   * {@link #echoes}): the listener is behind while one is older than {@link #ECHO_TOLERANCE_NANOS}.
+   */
+  private final java.util.ArrayDeque<Long> unechoed = new java.util.ArrayDeque<>();
+  /**
+   * A probe did not come back within {@link #ECHO_WAIT_MAX_NANOS} and none has since: returns are
+   * not waited for (neither by {@link #listenerBehind} nor by {@link #discoveryOpen}) until one
+   * comes back again.
+   */
+  private boolean echoLost;
   private long nextHedgeCheck;
   private long nextBackoffEnd = Long.MAX_VALUE;
   private long lastExpire;
@@ -448,6 +475,8 @@ public final class DownloadLoop {
     boolean dropped;
     final long created;
     long firstProbe = NONE;
+    /** When the loop heard back its first own probe sent at or after {@link #firstProbe} (NONE: not yet). */
+    long echoAt = NONE;
     long nextProbe;
     /** Holders known when this segment was last probed (-1: never probed). */
     int holdersAtProbe = -1;
@@ -940,6 +969,7 @@ public final class DownloadLoop {
     }
     if (probedAtNanos != NONE && probedAtNanos <= now) {
       t.firstProbe = probedAtNanos;
+      t.echoAt = echoOf(probedAtNanos);
     }
     tasks.put(ref.id(), t);
     inOrder.add(t);
@@ -959,6 +989,85 @@ public final class DownloadLoop {
     for (Task t : inOrder) {
       matched(peer, t.ref.id(), -1, false);
     }
+  }
+
+  /**
+   * Says whether this node hears its own probes back ({@link #ownProbeHeard}); the driver knows
+   * from its discovery transport. When it does, a segment's discovery wait counts from the moment
+   * its first probe came back, not from when it was sent (docs/DOWNLOAD.md, "One origin fetch per
+   * block per subnet"). Off by default.
+   */
+  public void echoesOwnProbes(boolean on) {
+    echoes = on;
+  }
+
+  /**
+   * One of this node's own probes, sent at {@code sentAtNanos} (this loop's clock), came back
+   * through the discovery listener: every probe of another node that arrived before it has been
+   * heard. Segments whose first probe went out at or before it start their discovery wait now.
+   */
+  public void ownProbeHeard(long sentAtNanos) {
+    if (!echoes) {
+      return;
+    }
+    long now = clock.getAsLong();
+    int i = echoCount++ % echoSent.length;
+    echoSent[i] = sentAtNanos;
+    echoHeard[i] = now;
+    echoLost = false;
+    while (!unechoed.isEmpty() && unechoed.peekFirst() <= sentAtNanos) {
+      unechoed.pollFirst(); // it, or a probe decided after it, is back: the listener has caught up to it
+    }
+    for (Task t : inOrder) {
+      if (t.echoAt == NONE && t.firstProbe != NONE && sentAtNanos >= t.firstProbe) {
+        t.echoAt = now;
+      }
+    }
+  }
+
+  /**
+   * Whether this node's listener runs behind: one of its probes decided more than
+   * {@link #ECHO_TOLERANCE_NANOS} ago has not come back. Its view of the subnet then lacks what
+   * others said since, and no origin fetch is started or taken over on it: a node whose
+   * discovery thread a starved machine had not run for two seconds elected itself for a segment
+   * three subnet-mates were fetching, having heard none of their heartbeats (live-16, 2026-12-05;
+   * the last segment crossed the WAN four times). A probe not back within
+   * {@link #ECHO_WAIT_MAX_NANOS} is taken for lost.
+   */
+  private boolean listenerBehind(long now) {
+    while (!unechoed.isEmpty() && now - unechoed.peekFirst() > ECHO_WAIT_MAX_NANOS) {
+      unechoed.pollFirst();
+      echoLost = true;
+    }
+    return !echoLost && !unechoed.isEmpty() && now - unechoed.peekFirst() > ECHO_TOLERANCE_NANOS;
+  }
+
+  /** When the first own probe sent at or after {@code sentAt} was heard back, among the last ones (NONE: none). */
+  private long echoOf(long sentAt) {
+    long at = NONE;
+    for (int k = 0; k < Math.min(echoCount, echoSent.length); k++) {
+      if (echoSent[k] >= sentAt && (at == NONE || echoHeard[k] < at)) {
+        at = echoHeard[k];
+      }
+    }
+    return at;
+  }
+
+  /**
+   * When {@code t}'s discovery wait ends: {@code discoveryWait} after its first probe or, where
+   * probes come back, after that probe came back (on a machine short of CPU the listener runs
+   * behind, and subnet-mates that started together were heard only after a wait counted from the
+   * send had ended: 2–3 nodes each fetched a live-16 run's first ranges as {@code no_peer});
+   * at most {@link #ECHO_WAIT_MAX_NANOS} after the probe for a probe that never comes back, and
+   * not at all while returns are lost ({@link #echoLost}).
+   */
+  private long discoveryOpen(Task t) {
+    long open = t.firstProbe + s.discoveryWait().toNanos();
+    if (echoes && !echoLost) {
+      open = t.echoAt != NONE ? Math.max(open, t.echoAt + s.discoveryWait().toNanos())
+          : Math.max(open, t.firstProbe + ECHO_WAIT_MAX_NANOS);
+    }
+    return open;
   }
 
   /**
@@ -1387,7 +1496,7 @@ public final class DownloadLoop {
         }
       }
       if (originSlots && t.firstProbe != NONE) {
-        long open = t.firstProbe + s.discoveryWait().toNanos();
+        long open = discoveryOpen(t);
         if (t.originRetryAt != NONE) {
           open = Math.max(open, t.originRetryAt);
         }
@@ -1695,9 +1804,19 @@ public final class DownloadLoop {
   /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
   private void forget(Peer p, FallbackReason why) {
     for (Task t : inOrder) {
-      if (t.removeHolderOf(p)) {
+      Holder h = t.holding(p);
+      if (h != null && t.removeHolderOf(p)) {
         if (t.lostHolders == null || rank(why) >= rank(t.lostHolders)) {
           t.lostHolders = why;
+        }
+        // What it was known to have and we still need: if those blocks come from the origin, it is
+        // for this reason (the segment-wide label above covers only a node fetching on its own).
+        for (int w = 0; w < h.known.length; w++) {
+          long m = h.known[w] & t.need(w);
+          while (m != 0) {
+            mark(t, (w << 6) + Long.numberOfTrailingZeros(m), why);
+            m &= m - 1;
+          }
         }
       }
     }
@@ -2502,6 +2621,12 @@ public final class DownloadLoop {
     }
     stats.probes++;
     out.add(new Action.SendProbe(ids, fetching));
+    if (echoes) {
+      if (unechoed.size() >= 64) {
+        unechoed.pollFirst();
+      }
+      unechoed.addLast(now);
+    }
   }
 
   /**
@@ -2725,14 +2850,14 @@ public final class DownloadLoop {
   }
 
   private void planOrigin(long now) {
-    if (origins.size() >= s.originFlows()) {
+    if (origins.size() >= s.originFlows() || (echoes && listenerBehind(now))) {
       return;
     }
     for (Task t : inOrder) {
       if (origins.size() >= s.originFlows()) {
         return;
       }
-      if (t.firstProbe == NONE || now - t.firstProbe < s.discoveryWait().toNanos()
+      if (t.firstProbe == NONE || now < discoveryOpen(t)
           || (t.originRetryAt != NONE && now < t.originRetryAt)) {
         continue;
       }
@@ -2822,7 +2947,8 @@ public final class DownloadLoop {
     }
     if (!patienceOut) {
       for (Holder h : t.holders) {
-        if (!h.exact && !h.blind && (h.listing || (h.listFailures < 3 && now >= h.nextList && usable(h.peer, now)))) {
+        if (!h.exact && !h.blind && !unannounced(h)
+            && (h.listing || (h.listFailures < 3 && now >= h.nextList && usable(h.peer, now)))) {
           return null; // it is about to tell us what it has (one backing off or failing is not)
         }
         if ((h.peer.bannedUntil != NONE && now < h.peer.bannedUntil) || (h.blind && !h.complete)) {
@@ -2837,6 +2963,19 @@ public final class DownloadLoop {
       any |= x != 0;
     }
     return any ? u : null;
+  }
+
+  /**
+   * An adopted wanter ({@link #adoptWanters}) that has neither listed anything nor answered a probe
+   * for the segment: planning does not wait for its list. Whatever it may hold it copied from a
+   * holder or an origin fetcher the loop already knows of (or waits for by the hand-over rule), so
+   * its answer cannot make a block held that is unheld now. Waited for, on a site short of CPU the
+   * two wanters adopted per poll round kept a list in flight nearly all the time, and the elected
+   * fetcher of a live-16 run's first segment fetched nothing for 20 s ({@code lanPatience}), while
+   * all 16 nodes waited for it (2026-12-05; docs/DOWNLOAD.md, "Wanters are holders to be").
+   */
+  private static boolean unannounced(Holder h) {
+    return h.adopted && !h.claimed;
   }
 
   /** A block list's words in {@link #blockList} (reused; nothing keeps them). */
@@ -2886,11 +3025,19 @@ public final class DownloadLoop {
     }
   }
 
+  /**
+   * Why block {@code b} comes from the origin: a failure of the peers that had it, or else why this
+   * node fetches it. Holders lost to failures label the whole segment only when the node fetches
+   * it on its own; a node elected or taking over fetches blocks nobody had for that reason, and
+   * labelled with a lost holder's failure, a live site's elected fetchers reported most of the
+   * package as {@code timeout} (2026-12-05).
+   */
   private FallbackReason reason(Task t, int b, boolean others) {
-    if (t.failure[b] != 0 || t.lostHolders != null) {
+    FallbackReason lost = others || t.takeover ? null : t.lostHolders;
+    if (t.failure[b] != 0 || lost != null) {
       FallbackReason own = t.failure[b] == 0 ? null : REASONS[t.failure[b] - 1];
-      if (own == null || (t.lostHolders != null && rank(t.lostHolders) > rank(own))) {
-        return t.lostHolders;
+      if (own == null || (lost != null && rank(lost) > rank(own))) {
+        return lost;
       }
       return own;
     }

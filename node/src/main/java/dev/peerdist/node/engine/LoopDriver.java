@@ -326,6 +326,7 @@ public final class LoopDriver implements AutoCloseable {
     this.isSelf = isSelf;
     this.view = view;
     this.loop = new DownloadLoop(nodeId, settings, view, System::nanoTime, random);
+    loop.echoesOwnProbes(directory != null && directory.echoesOwnProbes()); // before the loop thread starts
     this.loopThread = new ScheduledThreadPoolExecutor(1, named("download-loop"));
     this.loopThread.setRemoveOnCancelPolicy(true);
     this.writers = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), named("store-writer"));
@@ -349,6 +350,11 @@ public final class LoopDriver implements AutoCloseable {
         @Override
         public void matchReceived(ProbeMatch match) {
           matched(match);
+        }
+
+        @Override
+        public void ownProbeHeard(long sentNanos) {
+          post(() -> loop.ownProbeHeard(sentNanos));
         }
       });
     }
@@ -732,6 +738,27 @@ public final class LoopDriver implements AutoCloseable {
     originRate = loop.originRate();
   }
 
+  /**
+   * The wanters of {@code segment} this node has heard, best-ranked first, each as its node id,
+   * how long ago it was heard and how long ago it said it fetches the segment (ms): the view an
+   * origin fetch was decided on, for the action log.
+   */
+  private String wantersHeard(SegmentId segment) {
+    long now = System.nanoTime();
+    StringBuilder b = new StringBuilder();
+    long[] times = new long[2];
+    for (long id : view.ranking(segment, now)) {
+      view.lastHeardAndFetching(id, segment, times);
+      b.append(b.length() == 0 ? "" : " ").append(Long.toHexString(id)).append(id == nodeId ? "(self)" : "")
+          .append(':').append(ago(times[0], now)).append('/').append(ago(times[1], now));
+    }
+    return b.length() == 0 ? "none" : b.toString();
+  }
+
+  private static String ago(long at, long now) {
+    return at == Long.MIN_VALUE ? "-" : Long.toString((now - at) / 1_000_000);
+  }
+
   /** Carries out what the loop decided. Loop thread. */
   private void act() {
     List<Action> actions = loop.drain();
@@ -739,6 +766,9 @@ public final class LoopDriver implements AutoCloseable {
       for (Action a : actions) {
         if (!(a instanceof Action.GetBlock)) {
           ACTIONS.debug("{}", a);
+        }
+        if (a instanceof Action.FetchOrigin f) {
+          ACTIONS.debug("  as this node heard the wanters then: {}", wantersHeard(f.segment()));
         }
       }
     }

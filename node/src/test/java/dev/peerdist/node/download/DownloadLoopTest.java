@@ -546,6 +546,43 @@ class DownloadLoopTest {
   }
 
   @Test
+  void anElectedFetcherLabelsOnlyTheBlocksAForgottenHolderHadWithItsFailure() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[0]);
+    view.heard(pair[1], List.of(SEG), 0, now[0]); // a subnet-mate wants it too; this node ranks first
+    l.want(REF, new BitSet());
+    l.matched(peer(2), SEG, 64, false); // a holder of blocks 0-63 whose requests all time out
+    BitSet first64 = new BitSet();
+    first64.set(0, 64);
+    List<Action.FetchOrigin> fo = new ArrayList<>();
+    for (int i = 0; i < 400 && fo.stream().mapToInt(Action.FetchOrigin::count).sum() < 512; i++) {
+      l.tick();
+      for (Action a : l.drain()) {
+        if (a instanceof Action.AskBlockList ask) {
+          l.blockList(ask.id(), first64);
+        } else if (a instanceof Action.GetBlock g) {
+          l.blockResult(g.id(), Outcome.TIMEOUT, 2_000_000_000L);
+        } else if (a instanceof Action.FetchOrigin f) {
+          fo.add(f);
+          for (int b = f.first(); b < f.first() + f.count(); b++) {
+            l.originBlock(f.id(), SEG, b);
+          }
+          l.originEnd(f.id(), true, "");
+        }
+      }
+      advance(Duration.ofMillis(100));
+      view.heard(pair[1], List.of(SEG), 0, now[0]);
+    }
+    assertEquals(1, l.stats().peersForgotten);
+    assertEquals(512, fo.stream().mapToInt(Action.FetchOrigin::count).sum(), fo.toString());
+    for (Action.FetchOrigin f : fo) {
+      FallbackReason want = f.first() < 64 ? FallbackReason.TIMEOUT : FallbackReason.COORDINATED;
+      assertTrue(f.first() >= 64 || f.first() + f.count() <= 64, "a range across the lost holder's blocks: " + f);
+      assertEquals(want, f.reason(), f.toString());
+    }
+  }
+
+  @Test
   void aPeerWithoutBlockListsIsAskedBlindly() {
     DownloadLoop l = wanting(1);
     l.matched(peer(2), SEG, 10, false);
@@ -1108,6 +1145,158 @@ class DownloadLoopTest {
       again += of(l.drain(), Action.AskBlockList.class).size();
     }
     assertEquals(1, again, "adopted again after five seconds");
+  }
+
+  @Test
+  void theElectedNodeFetchesWhileListsOfAdoptedWantersAreStillOutstanding() {
+    // Six subnet-mates probe for SEG and hold nothing; this node outranks them all. Their lists
+    // never come back (a site short of CPU): the elected node must not wait for them.
+    long self = 0;
+    long[] mates = {21, 22, 23, 24, 25, 26};
+    for (long id = 100; id < 200; id++) {
+      boolean best = true;
+      for (long m : mates) {
+        best &= Long.compareUnsigned(SubnetView.score(id, SEG), SubnetView.score(m, SEG)) > 0;
+      }
+      if (best) {
+        self = id;
+        break;
+      }
+    }
+    assertNotEquals(0, self);
+    for (int i = 0; i < mates.length; i++) {
+      view.heard(mates[i], peer(30 + i), List.of(SEG), 0, now[0]);
+    }
+    DownloadLoop l = loop(self);
+    l.want(REF, new BitSet());
+    int asked = 0;
+    List<Action.FetchOrigin> fo = new ArrayList<>();
+    long until = now[0] + S.discoveryWait().toNanos() + Duration.ofSeconds(1).toNanos();
+    while (now[0] < until && fo.isEmpty()) {
+      for (int i = 0; i < mates.length; i++) {
+        view.heard(mates[i], peer(30 + i), List.of(SEG), 0, now[0]); // still probing
+      }
+      l.tick();
+      List<Action> out = l.drain();
+      asked += of(out, Action.AskBlockList.class).size();
+      fo.addAll(of(out, Action.FetchOrigin.class));
+      advance(S.tick());
+    }
+    assertTrue(asked > 0, "the wanters were adopted and asked for their lists");
+    assertFalse(fo.isEmpty(), "the elected node waited for lists of wanters that never said they hold anything");
+    assertEquals(FallbackReason.COORDINATED, fo.get(0).reason());
+  }
+
+  /** Ticks {@code l} every tick for {@code d}; the origin requests it made, and when the first came. */
+  List<Action.FetchOrigin> tickFor(DownloadLoop l, Duration d, long[] firstAt) {
+    return tickFor(l, d, firstAt, null);
+  }
+
+  /** As above; each probe {@code l} sends comes back {@code echoAfter} later (null: never). */
+  List<Action.FetchOrigin> tickFor(DownloadLoop l, Duration d, long[] firstAt, Duration echoAfter) {
+    List<Action.FetchOrigin> fo = new ArrayList<>();
+    List<Long> sent = new ArrayList<>();
+    long until = now[0] + d.toNanos();
+    while (now[0] < until) {
+      advance(S.tick());
+      while (echoAfter != null && !sent.isEmpty() && sent.get(0) + echoAfter.toNanos() <= now[0]) {
+        l.ownProbeHeard(sent.remove(0));
+      }
+      l.tick();
+      List<Action> out = l.drain();
+      if (!of(out, Action.SendProbe.class).isEmpty()) {
+        sent.add(now[0]);
+      }
+      List<Action.FetchOrigin> f = of(out, Action.FetchOrigin.class);
+      if (fo.isEmpty() && !f.isEmpty()) {
+        firstAt[0] = now[0];
+      }
+      fo.addAll(f);
+    }
+    return fo;
+  }
+
+  @Test
+  void whereProbesComeBackTheDiscoveryWaitCountsFromTheFirstProbesReturn() {
+    long[] pair = rankedPair();
+    DownloadLoop l = loop(pair[0]);
+    l.echoesOwnProbes(true);
+    l.want(REF, new BitSet());
+    l.tick();
+    long sent = now[0];
+    assertEquals(1, of(l.drain(), Action.SendProbe.class).size());
+    long[] firstAt = {0};
+    // The listener runs 500 ms behind (a machine short of CPU): nothing until the probe is back.
+    assertTrue(tickFor(l, Duration.ofMillis(500), firstAt).isEmpty(), "went to the origin before its probe came back");
+    long back = now[0];
+    l.ownProbeHeard(sent);
+    // A subnet-mate that started with it is heard now, while the wait counted from the return runs.
+    view.heard(pair[1], List.of(SEG), 0, now[0]);
+    List<Action.FetchOrigin> fo = tickFor(l, S.discoveryWait().plusSeconds(1), firstAt);
+    assertFalse(fo.isEmpty());
+    assertTrue(firstAt[0] >= back + S.discoveryWait().toNanos(), "the wait did not count from the probe's return");
+    assertEquals(FallbackReason.COORDINATED, fo.get(0).reason(), "the subnet-mate heard during the wait was ignored");
+  }
+
+  @Test
+  void aProbeThatNeverComesBackHoldsTheOriginForTwoSecondsAtMost() {
+    DownloadLoop l = loop(1);
+    l.echoesOwnProbes(true);
+    l.want(REF, new BitSet());
+    l.tick();
+    long sent = now[0];
+    l.drain();
+    long[] firstAt = {0};
+    List<Action.FetchOrigin> fo = tickFor(l, Duration.ofSeconds(3), firstAt);
+    assertFalse(fo.isEmpty());
+    assertEquals(FallbackReason.NO_PEER, fo.get(0).reason());
+    long waited = firstAt[0] - sent;
+    assertTrue(waited >= DownloadLoop.ECHO_WAIT_MAX_NANOS && waited <= DownloadLoop.ECHO_WAIT_MAX_NANOS + S.tick().toNanos(),
+        "waited " + waited / 1_000_000 + " ms");
+  }
+
+  @Test
+  void aSegmentTheResolverProbedCountsFromThatProbesReturnHeardBeforeTheLoopWantedIt() {
+    DownloadLoop l = loop(1);
+    l.echoesOwnProbes(true);
+    long probed = now[0];
+    advance(Duration.ofMillis(5));
+    l.ownProbeHeard(probed); // the resolver's probe came back after 5 ms
+    long back = now[0];
+    advance(Duration.ofMillis(20));
+    l.want(REF, new BitSet(), probed);
+    long[] firstAt = {0};
+    List<Action.FetchOrigin> fo = tickFor(l, Duration.ofSeconds(1), firstAt, Duration.ofMillis(5));
+    assertFalse(fo.isEmpty(), "waited for a return it had already heard");
+    assertTrue(firstAt[0] >= back + S.discoveryWait().toNanos()
+        && firstAt[0] <= back + S.discoveryWait().toNanos() + S.tick().toNanos(), "at " + (firstAt[0] - back) / 1_000_000);
+  }
+
+  @Test
+  void noOriginFetchStartsWhileAProbeOfThisNodeIsOverdueAndOneStartsWhenItIsBack() {
+    DownloadLoop l = loop(1);
+    l.echoesOwnProbes(true);
+    long probed = now[0];
+    advance(Duration.ofMillis(5));
+    l.ownProbeHeard(probed); // the resolver's probe: back at once, so the discovery wait runs from here
+    l.want(REF, new BitSet(), probed);
+    // The loop's own probe goes out at its first tick and takes 600 ms to come back: the listener
+    // is behind, so the view may lack what subnet-mates said meanwhile.
+    long[] firstAt = {0};
+    List<Action.FetchOrigin> fo = tickFor(l, Duration.ofSeconds(1), firstAt, Duration.ofMillis(600));
+    assertFalse(fo.isEmpty());
+    assertTrue(firstAt[0] >= probed + Duration.ofMillis(600).toNanos(), "fetched while its probe was overdue, at "
+        + (firstAt[0] - probed) / 1_000_000 + " ms");
+
+    // A node whose probes never come back is not held back beyond the wait for one of them.
+    DownloadLoop m = loop(2);
+    m.echoesOwnProbes(true);
+    m.want(new SegmentRef(SegmentId.of(bytes(8)), 512, 65536, 65536, 0), new BitSet());
+    long start = now[0];
+    long[] at = {0};
+    assertFalse(tickFor(m, Duration.ofSeconds(5), at).isEmpty(), "never fetched");
+    assertTrue(at[0] - start <= DownloadLoop.ECHO_WAIT_MAX_NANOS + 2 * S.tick().toNanos(),
+        "held back " + (at[0] - start) / 1_000_000 + " ms");
   }
 
   @Test

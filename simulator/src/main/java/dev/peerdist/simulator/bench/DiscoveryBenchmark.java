@@ -144,7 +144,7 @@ public class DiscoveryBenchmark {
     responder = new Responder(new Responder.Settings(80, null, 2.0, 32 * 1024), codec,
         new ResponderPolicy(random, Duration.ofMillis(500), true, 4096),
         new ProbeRateLimiter(Clock.systemUTC(), 1e12, 1_000_000_000, 1e12, 1_000_000_000, 1024),
-        new DuplicateMessageFilter(1024), id -> false, DiscoveryListener.NONE, () -> SubnetListener.NONE,
+        new DuplicateMessageFilter(1024), Responder.OwnProbes.NONE, DiscoveryListener.NONE, () -> SubnetListener.NONE,
         ENDPOINT, 1218765447L, random);
     Probe p8 = (Probe) codec.decode(probes8[0]);
     pending8 = responder.onProbe(p8, probes8[0].length, sender, link, holdings).orElseThrow();
