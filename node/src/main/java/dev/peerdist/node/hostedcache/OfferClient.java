@@ -68,7 +68,8 @@ public final class OfferClient implements AutoCloseable {
   }
 
   private final int pccrrPort;
-  private final HttpClient http;
+  private final SSLContext tls;
+  private HttpClient http;
   private final Listener listener;
   private final BlockingQueue<SegmentRecord> queue = new ArrayBlockingQueue<>(QUEUE);
   private final List<Target> targets = new CopyOnWriteArrayList<>();
@@ -99,18 +100,30 @@ public final class OfferClient implements AutoCloseable {
   public OfferClient(int pccrrPort, SSLContext tls, Listener listener) {
     this.pccrrPort = pccrrPort;
     this.listener = listener;
-    HttpClient.Builder b = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(3))
-        .proxy(HttpClient.Builder.NO_PROXY)
-        .followRedirects(HttpClient.Redirect.NEVER);
-    if (tls != null) {
-      b.sslContext(tls);
-    }
-    this.http = b.build();
+    this.tls = tls;
     this.thread = new Thread(this::run, "pchc-offer");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /**
+   * The HTTP client, made at the first offer: building one sets up the JDK's default TLS context
+   * (every CA certificate of the trust store parsed), a quarter of a daemon's start-up CPU on a
+   * node that offers to no hosted cache, as most do.
+   */
+  private synchronized HttpClient http() {
+    if (http == null) {
+      HttpClient.Builder b = HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(3))
+          .proxy(HttpClient.Builder.NO_PROXY)
+          .followRedirects(HttpClient.Redirect.NEVER);
+      if (tls != null) {
+        b.sslContext(tls);
+      }
+      http = b.build();
+    }
+    return http;
   }
 
   /** A TLS context trusting exactly the certificate(s) in {@code pem} (a hosted cache's self-signed one). */
@@ -233,7 +246,7 @@ public final class OfferClient implements AutoCloseable {
         .header("Content-Type", "application/octet-stream")
         .POST(HttpRequest.BodyPublishers.ofByteArray(PchcCodec.encode(m)))
         .build();
-    HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r = http().send(req, HttpResponse.BodyHandlers.ofByteArray());
     if (r.statusCode() != 200) {
       throw new IOException("HTTP " + r.statusCode() + " to " + m.label());
     }
