@@ -39,9 +39,11 @@ public final class ModelCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "DIR", description = "Write DIR/report.json and DIR/report.html.")
   Path report;
 
-  @Option(names = "--max-events", defaultValue = "50000000", paramLabel = "N",
-      description = "Stop with an error beyond this many events (default ${DEFAULT-VALUE}).")
-  long maxEvents;
+  @Option(names = "--max-events", paramLabel = "N",
+      description = "Stop with an error beyond this many events. Default: from the scenario, per download 10 events "
+          + "a block of its package plus 50 ticks a second over 10 times its ideal time, at least 50 M "
+          + "(flash-crowd-1000: 207 M; a run of it needs 54 M).")
+  Long maxEvents;
 
   @Option(names = {"-q", "--quiet"}, description = "No progress lines on stderr.")
   boolean quiet;
@@ -61,15 +63,18 @@ public final class ModelCommand implements Callable<Integer> {
     return run(spec, s, wakeUps ? new LoopSiteModel(true) : model(), maxEvents, quiet, report);
   }
 
-  /** Runs {@code s} on {@code m}, prints the table, writes the report; shared with the legacy flag form. */
-  static int run(CommandSpec spec, Scenario s, SiteModel m, long maxEvents, boolean quiet,
+  /**
+   * Runs {@code s} on {@code m}, prints the table, writes the report; shared with the legacy flag form.
+   * {@code maxEvents} null: the model's default cap for the scenario.
+   */
+  static int run(CommandSpec spec, Scenario s, SiteModel m, Long maxEvents, boolean quiet,
       Path report) {
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter out = spec.commandLine().getOut();
-    if (maxEvents < 1) {
+    if (maxEvents != null && maxEvents < 1) {
       throw UserException.usage("--max-events must be >= 1, got " + maxEvents);
     }
-    RunOptions options = new RunOptions(maxEvents,
+    RunOptions options = new RunOptions(maxEvents == null ? RunOptions.SCENARIO_DEFAULT : maxEvents,
         quiet ? RunOptions.Progress.NONE : ProgressLine.everySecond(err, "simulate"));
     report(out, execute(m, s, options), report);
     out.flush();

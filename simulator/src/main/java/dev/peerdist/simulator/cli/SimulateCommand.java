@@ -82,8 +82,9 @@ public final class SimulateCommand implements Callable<Integer> {
       + "within a subnet itself (issue 8, docs/DOWNLOAD.md).")
   boolean singleFlight;
 
-  @Option(names = "--max-events", defaultValue = "50000000", description = "Deprecated form: event limit.")
-  long maxEvents;
+  @Option(names = "--max-events", description = "Deprecated form: event limit (default: from the site, as "
+      + "'simulate model --max-events' says).")
+  Long maxEvents;
 
   /** The scenario the flags describe: subnets s1..sS, one package, starts drawn within the window. */
   Scenario legacyScenario() {

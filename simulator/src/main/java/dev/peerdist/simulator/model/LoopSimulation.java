@@ -452,9 +452,9 @@ public final class LoopSimulation {
       long before = events;
       events += e.obj instanceof ListBatch b ? b.count : 1;
       if (events > site.maxEvents()) {
-        throw new IllegalStateException("the model stopped after " + site.maxEvents() + " events at "
-            + String.format(java.util.Locale.ROOT, "%.1f", now / 1e9) + " s with " + unfinished
-            + " downloads unfinished");
+        throw new IllegalStateException("the model stopped at its event cap (--max-events " + site.maxEvents()
+            + ") at " + String.format(java.util.Locale.ROOT, "%.1f", now / 1e9) + " s simulated with " + unfinished
+            + " downloads unfinished; a larger --max-events lets it go on");
       }
       if ((events >>> 16) != (before >>> 16)) {
         recorder.tick(now, events);

@@ -72,4 +72,17 @@ class SimulateCommandTest {
     assertTrue(err.toString().contains("deprecated") && err.toString().contains("simulate model --scenario"),
         err.toString());
   }
+
+  @Test
+  void aRunStoppedByTheEventCapNamesMaxEvents() {
+    assertEquals(1, run("simulate", "model", "--scenario", "live-smoke", "-q", "--max-events", "1000"));
+    assertTrue(err.toString().contains("event cap (--max-events 1000)")
+        && err.toString().contains("downloads unfinished"), err.toString());
+  }
+
+  @Test
+  void theDefaultEventCapComesFromTheScenario() {
+    assertEquals(0, run("simulate", "model", "--help"));
+    assertTrue(out.toString().contains("Default: from the scenario"), out.toString());
+  }
 }
