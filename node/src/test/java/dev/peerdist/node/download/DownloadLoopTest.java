@@ -1148,7 +1148,7 @@ class DownloadLoopTest {
   }
 
   @Test
-  void theElectedNodeFetchesWhileListsOfAdoptedWantersAreStillOutstanding() {
+  void theElectedNodeWaitsForListsOfAdoptedWantersOnlyABoundedTime() {
     // Six subnet-mates probe for SEG and hold nothing; this node outranks them all. Their lists
     // never come back (a site short of CPU): the elected node must not wait for them.
     long self = 0;
@@ -1171,7 +1171,8 @@ class DownloadLoopTest {
     l.want(REF, new BitSet());
     int asked = 0;
     List<Action.FetchOrigin> fo = new ArrayList<>();
-    long until = now[0] + S.discoveryWait().toNanos() + Duration.ofSeconds(1).toNanos();
+    long opened = now[0] + S.discoveryWait().toNanos();
+    long until = opened + DownloadLoop.ADOPTED_LIST_WAIT_NANOS + Duration.ofMillis(200).toNanos();
     while (now[0] < until && fo.isEmpty()) {
       for (int i = 0; i < mates.length; i++) {
         view.heard(mates[i], peer(30 + i), List.of(SEG), 0, now[0]); // still probing
@@ -1183,7 +1184,9 @@ class DownloadLoopTest {
       advance(S.tick());
     }
     assertTrue(asked > 0, "the wanters were adopted and asked for their lists");
-    assertFalse(fo.isEmpty(), "the elected node waited for lists of wanters that never said they hold anything");
+    assertFalse(fo.isEmpty(), "the elected node waited beyond the bound for lists of wanters that never said they hold anything");
+    assertTrue(now[0] > opened + DownloadLoop.ADOPTED_LIST_WAIT_NANOS - 2 * S.tick().toNanos(),
+        "it did not give their lists a moment (the fetching flags of subnet-mates that started with it come meanwhile)");
     assertEquals(FallbackReason.COORDINATED, fo.get(0).reason());
   }
 
