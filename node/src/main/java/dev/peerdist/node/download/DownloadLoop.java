@@ -693,11 +693,11 @@ public final class DownloadLoop {
       staleHolders -= h.stale >= 2 ? 1 : 0;
     }
 
-    /** Removes {@code p}'s holding, if any; true if there was one. */
-    boolean removeHolderOf(Peer p) {
+    /** Removes {@code p}'s holding of this segment; returns it, or null when it had none. */
+    Holder removeHolderOf(Peer p) {
       Holder h = holding(p);
       if (h == null) {
-        return false;
+        return null;
       }
       p.unhold(h);
       unslot(h);
@@ -705,7 +705,7 @@ public final class DownloadLoop {
       knownShrank();
       completeHolders -= h.complete ? 1 : 0;
       staleHolders -= h.stale >= 2 ? 1 : 0;
-      return true;
+      return h;
     }
 
     /**
@@ -1806,8 +1806,8 @@ public final class DownloadLoop {
   /** Removes what we know of {@code p}'s holdings; it comes back when it answers a probe again. */
   private void forget(Peer p, FallbackReason why) {
     for (Task t : inOrder) {
-      Holder h = t.holding(p);
-      if (h != null && t.removeHolderOf(p)) {
+      Holder h = t.removeHolderOf(p);
+      if (h != null) {
         if (t.lostHolders == null || rank(why) >= rank(t.lostHolders)) {
           t.lostHolders = why;
         }
@@ -2948,8 +2948,9 @@ public final class DownloadLoop {
       u[w] = t.need(w);
     }
     if (!patienceOut) {
+      boolean adoptedWaitOver = now >= discoveryOpen(t) + ADOPTED_LIST_WAIT_NANOS;
       for (Holder h : t.holders) {
-        if (!h.exact && !h.blind && !(unannounced(h) && now >= discoveryOpen(t) + ADOPTED_LIST_WAIT_NANOS)
+        if (!h.exact && !h.blind && !(adoptedWaitOver && unannounced(h))
             && (h.listing || (h.listFailures < 3 && now >= h.nextList && usable(h.peer, now)))) {
           return null; // it is about to tell us what it has (one backing off or failing is not)
         }
