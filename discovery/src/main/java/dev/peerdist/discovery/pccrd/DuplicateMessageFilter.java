@@ -58,6 +58,11 @@ public final class DuplicateMessageFilter {
     seen.put(messageId, Boolean.TRUE);
   }
 
+  /** Whether {@code messageId} was handled ({@link #handled}): a copy of it is a duplicate. */
+  public synchronized boolean wasHandled(String messageId) {
+    return Boolean.TRUE.equals(seen.get(messageId));
+  }
+
   /** Whether {@code messageId} is remembered, without remembering it. */
   public synchronized boolean contains(String messageId) {
     return seen.containsKey(messageId);

@@ -91,7 +91,31 @@ public final class Prober implements Responder.OwnProbes {
   }
 
   /** One probe message this node sent (a call or a fire-and-forget probe may send several). */
-  private record Sent(PccrdQuery query, long sentNanos, Call call) {
+  private static final class Sent {
+    private final PccrdQuery query;
+    private final long sentNanos;
+    private final Call call;
+    /** Whether a copy of it came back through this node's own listener ({@link #firstReturn}). */
+    private boolean returned;
+
+    Sent(PccrdQuery query, long sentNanos, Call call) {
+      this.query = query;
+      this.sentNanos = sentNanos;
+      this.call = call;
+    }
+
+    PccrdQuery query() {
+      return query;
+    }
+
+    long sentNanos() {
+      return sentNanos;
+    }
+
+    Call call() {
+      return call;
+    }
+
     boolean waiting() {
       return call != null && !call.done;
     }
@@ -155,6 +179,21 @@ public final class Prober implements Responder.OwnProbes {
   public long sentAt(String messageId) {
     Sent s = sent.get(messageId);
     return s == null ? -1 : s.sentNanos();
+  }
+
+  /**
+   * When this node sent its probe {@code messageId}, the first time a copy of it comes back; {@code
+   * -1} for the copies after it (its repeat, the other address family's), which would report the
+   * listener later than it is by the repeat's delay, and for a MessageID not remembered.
+   */
+  @Override
+  public long firstReturn(String messageId) {
+    Sent s = sent.get(messageId);
+    if (s == null || s.returned) {
+      return -1;
+    }
+    s.returned = true;
+    return s.sentNanos();
   }
 
   /**

@@ -56,6 +56,11 @@ public final class Responder {
       public long sentAt(String messageId) {
         return -1;
       }
+
+      @Override
+      public long firstReturn(String messageId) {
+        return -1;
+      }
     };
 
     /** Whether {@code messageId} is one of this node's probes. */
@@ -63,6 +68,12 @@ public final class Responder {
 
     /** When this node sent it (nanoseconds of its clock), or {@code -1} when not remembered. */
     long sentAt(String messageId);
+
+    /**
+     * When this node sent it, the first time a copy of it is heard back; {@code -1} for later
+     * copies (repeats, the other address family's) and for MessageIDs not remembered.
+     */
+    long firstReturn(String messageId);
   }
 
   /** The responder's settings (from {@code WsDiscoveryConfig}). */
@@ -115,6 +126,40 @@ public final class Responder {
   }
 
   /**
+   * Settles a probe datagram before it is decoded when its MessageID ({@link MessageIds#peek})
+   * says it is a copy: of a probe already handled (SOAP-over-UDP's repeat, or the same probe on
+   * the other address family: counted as a duplicate), or of this node's own probe coming back
+   * (its first copy reported to the subnet listener, as {@link #onProbe} does). A probe reaches a
+   * dual-stack node up to four times (two families, each repeated once); decoding every copy was
+   * most of the discovery thread's work on a site short of CPU, where that thread read its subnet
+   * seconds late (docs/PERFORMANCE.md, "Discovery's read queue").
+   *
+   * @return true when the datagram needs nothing more
+   */
+  public boolean settledBeforeDecoding(byte[] datagram) {
+    String id = MessageIds.peek(datagram);
+    if (id == null) {
+      return false;
+    }
+    if (ownProbes.isOwn(id)) {
+      long sentAt = ownProbes.firstReturn(id);
+      if (sentAt >= 0) {
+        try {
+          subnet.get().ownProbeHeard(sentAt);
+        } catch (RuntimeException e) {
+          LOG.warn("discovery: subnet listener failed: {}", e.toString());
+        }
+      }
+      return true;
+    }
+    if (duplicates.wasHandled(id)) {
+      listener.probeDropped(DiscoveryListener.ProbeDrop.DUPLICATE);
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * Decides what to do with a probe that arrived from {@code sender} on a link whose own address
    * is {@code linkAddress}.
    *
@@ -127,7 +172,7 @@ public final class Responder {
     if (ownProbes.isOwn(probe.messageId())) {
       // Our own probe looped back (or a copy of it): never answer ourselves. Its send time says
       // how far behind this listener is (SubnetListener#ownProbeHeard).
-      long sentAt = ownProbes.sentAt(probe.messageId());
+      long sentAt = ownProbes.firstReturn(probe.messageId());
       if (sentAt >= 0) {
         try {
           subnet.get().ownProbeHeard(sentAt);

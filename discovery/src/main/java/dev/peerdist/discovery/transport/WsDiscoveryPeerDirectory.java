@@ -35,6 +35,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -342,6 +343,24 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
     return String.valueOf(t.getMessage() != null ? t.getMessage() : t.toString());
   }
 
+  /** Datagrams one socket reads per wake-up of the event loop ({@link #datagramAllocator}). */
+  static final int DATAGRAMS_PER_READ = 32;
+
+  /**
+   * How a discovery socket reads: buffers one byte larger than the decoder accepts, so an
+   * oversized datagram is seen as such, and up to {@link #DATAGRAMS_PER_READ} datagrams per
+   * wake-up. Netty's fixed-size allocator reads one datagram per wake-up unless told otherwise,
+   * and its default for datagram channels (16) applies only to the allocator a channel starts
+   * with: on live-16 (16 daemons on 2 cores, 2026-12-06) the event loop then went back to
+   * epoll after every datagram, each round trip a chance to lose the CPU for tens of
+   * milliseconds, and the multicast sockets' queues grew to 0.6–1.3 MB: nodes read their
+   * subnet-mates' probes up to 12 s after they were sent (docs/PERFORMANCE.md, "Discovery's
+   * read queue").
+   */
+  static RecvByteBufAllocator datagramAllocator(int maxMessageBytes) {
+    return new FixedRecvByteBufAllocator(maxMessageBytes + 1).maxMessagesPerRead(DATAGRAMS_PER_READ);
+  }
+
   private DatagramChannel bind(Link link, boolean responder) {
     SocketProtocolFamily family = link.family;
     Bootstrap b = new Bootstrap()
@@ -352,8 +371,7 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         // kernel's default ~200 KB buffer while the loop is busy: a lost probe of a block that
         // finishes within 1 s is never repeated.
         .option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes())
-        // One byte more than the decoder accepts, so an oversized datagram is seen as such.
-        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.limits().maxMessageBytes() + 1))
+        .option(ChannelOption.RCVBUF_ALLOCATOR, datagramAllocator(config.limits().maxMessageBytes()))
         .handler(new Receiver(link, responder));
     InetSocketAddress at;
     if (responder) {
@@ -596,6 +614,9 @@ public final class WsDiscoveryPeerDirectory implements PeerDirectory {
         return;
       }
       byte[] bytes = ByteBufUtil.getBytes(packet.content());
+      if (responder && WsDiscoveryPeerDirectory.this.responder.settledBeforeDecoding(bytes)) {
+        return;
+      }
       WsdMessage msg;
       try {
         msg = codec.decode(bytes);

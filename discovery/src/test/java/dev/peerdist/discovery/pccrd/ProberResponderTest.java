@@ -150,6 +150,30 @@ class ProberResponderTest {
   }
 
   @Test
+  void copiesOfAHandledProbeAndOfOwnProbesAreSettledWithoutDecoding() {
+    Prober.Transmission t = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null,
+        Duration.ofSeconds(10).toNanos(), null);
+    byte[] first = t.datagrams().get(0);
+    assertFalse(responder.settledBeforeDecoding(first), "a new probe is decoded");
+    assertTrue(deliver(responder, first).isPresent());
+    // A copy whose body would not even decode: its MessageID alone says it was handled.
+    String text = new String(first, java.nio.charset.StandardCharsets.UTF_8);
+    int endTag = text.indexOf("MessageID>", text.indexOf("MessageID>") + 1);
+    byte[] broken = text.substring(0, endTag + 10).concat("!!not xml").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(responder.settledBeforeDecoding(broken));
+    assertEquals(1, responderCounts.stats().duplicates(), "counted as the duplicate it is");
+    assertEquals(0, responderCounts.stats().malformed(), "not decoded, so not malformed");
+
+    long sentAt = nanos;
+    Prober.Transmission own = other.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null, 0, null);
+    nanos += 300_000_000L;
+    assertTrue(responder.settledBeforeDecoding(own.datagrams().get(0)), "own probe: never answered");
+    assertTrue(responder.settledBeforeDecoding(own.datagrams().get(0)), "its second copy");
+    assertEquals(List.of(sentAt), ownProbesHeard, "the first copy's return is reported, once");
+    assertEquals(1, heardProbes.size(), "neither copy is a subnet-mate's probe");
+  }
+
+  @Test
   void repeatsAreDroppedByMessageIdAndOwnProbesAreNeverAnswered() {
     Prober.Transmission t = prober.transmit(new PccrdQuery(DiscoveryKey.Form.V1, List.of(HELD)), null,
         Duration.ofSeconds(10).toNanos(), null);
@@ -164,6 +188,10 @@ class ProberResponderTest {
     assertTrue(deliver(responder, own.datagrams().get(0)).isEmpty(), "the responder's own node sent it");
     assertEquals(1, heardProbes.size(), "own probes are not reported as probes");
     assertEquals(List.of(sentAt), ownProbesHeard, "its return is reported with when it was sent");
+    nanos += 150_000_000L; // its repeat (or its copy on the other address family) comes back too
+    assertTrue(deliver(responder, own.datagrams().get(0)).isEmpty());
+    assertEquals(List.of(sentAt), ownProbesHeard,
+        "only the first copy back says how late the listener is: a repeat sent later would overstate it");
     assertEquals(sentAt, other.sentAt(Probe.class.cast(CODEC.decode(own.datagrams().get(0))).messageId()));
     assertEquals(-1, other.sentAt("urn:uuid:00000000-0000-0000-0000-000000000000"), "not one of its probes");
   }

@@ -81,6 +81,8 @@ public final class LoopDriver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LoopDriver.class);
   /** The loop's decisions, one line each at DEBUG (PEERDIST_LOG_LEVELS=dev.peerdist.node.engine.LoopDriver.actions=debug). */
   private static final Logger ACTIONS = LoggerFactory.getLogger(LoopDriver.class.getName() + ".actions");
+  /** Every subnet-mate's probe as the loop hears it, one line each at DEBUG (PEERDIST_LOG_LEVELS=dev.peerdist.node.engine.LoopDriver.heard=debug). */
+  private static final Logger HEARD = LoggerFactory.getLogger(LoopDriver.class.getName() + ".heard");
   /** Once a second while busy, at debug: what the loop waits for ({@code DownloadLoop.describe()}). */
   private static final Logger STATE = LoggerFactory.getLogger(LoopDriver.class.getName() + ".state");
   /** When the loop's state was last logged (loop thread only). */
@@ -354,6 +356,11 @@ public final class LoopDriver implements AutoCloseable {
 
         @Override
         public void ownProbeHeard(long sentNanos) {
+          long after = System.nanoTime() - sentNanos;
+          meters.ownProbeReturned(after);
+          if (HEARD.isDebugEnabled()) {
+            HEARD.debug("own probe back after {} ms", after / 1_000_000);
+          }
           post(() -> loop.ownProbeHeard(sentNanos));
         }
       });
@@ -627,6 +634,9 @@ public final class LoopDriver implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         return; // not a segment id length we know
       }
+    }
+    if (HEARD.isDebugEnabled()) {
+      HEARD.debug("heard {} from {}: fetching {} of {}", Long.toHexString(id), probe.source(), fetching, ids);
     }
     view.heard(id, endpoint, ids, fetching, System.nanoTime());
   }

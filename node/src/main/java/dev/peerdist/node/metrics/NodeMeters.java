@@ -40,6 +40,8 @@ public final class NodeMeters implements AutoCloseable {
   public static final String CACHE_LOOKUPS = "peerdist.cache.lookups";
   /** peerdist_discovery_latency_seconds{result=match|none}: time from a PCCRD probe to each answer to it. */
   public static final String DISCOVERY_LATENCY = "peerdist.discovery.latency";
+  /** How long this node's own probes took to come back through its listener ({@link #ownProbeReturned}). */
+  public static final String OWN_PROBE_RETURN = "peerdist.discovery.own.probe.return";
   /** peerdist_origin_fallbacks_total{reason}: blocks fetched from the origin, by why. */
   public static final String ORIGIN_FALLBACKS = "peerdist.origin.fallbacks";
   /** peerdist_origin_fallback_bytes_total{reason}: bytes fetched from the origin, by why. */
@@ -100,6 +102,7 @@ public final class NodeMeters implements AutoCloseable {
   private final Counter storeWriteErrors;
   private final Timer discoveryMatch;
   private final Timer discoveryNone;
+  private final Timer ownProbeReturn;
   private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
   private JvmGcMetrics gc;
 
@@ -147,6 +150,10 @@ public final class NodeMeters implements AutoCloseable {
         .description("Time of one PCCRD probe round").register(registry);
     discoveryNone = Timer.builder(DISCOVERY_LATENCY).tag("result", "none")
         .description("Time of one PCCRD probe round").register(registry);
+    ownProbeReturn = Timer.builder(OWN_PROBE_RETURN)
+        .description("Time from sending one of this node's probes to reading it back through its own"
+            + " listener: how far behind the node reads its subnet's probes and answers")
+        .register(registry);
   }
 
   /** The registry, for binders of other components. */
@@ -176,6 +183,15 @@ public final class NodeMeters implements AutoCloseable {
   /** Records one probe round. */
   public void discovery(Duration latency, boolean matched) {
     (matched ? discoveryMatch : discoveryNone).record(latency);
+  }
+
+  /**
+   * One of this node's probes came back through its listener {@code nanos} after it was sent
+   * (multicast loopback: docs/DISCOVERY.md). The listener reads datagrams in arrival order, so this
+   * is how late the node hears its subnet.
+   */
+  public void ownProbeReturned(long nanos) {
+    ownProbeReturn.record(Math.max(0, nanos), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** Counts one block (or plain range) fetched from the origin for {@code reason}. */

@@ -915,6 +915,10 @@ public final class LiveSite implements SiteModel {
       // The site's control traffic: what the nodes' download loops sent besides block requests
       // (probes, block-list polls, hedges, takeovers), summed over the nodes.
       Map<String, Long> decisions = new java.util.TreeMap<>();
+      // How late the nodes read their subnet: their own probes' return through their listeners.
+      double returnSeconds = 0;
+      long returns = 0;
+      double slowestReturn = 0;
       for (SitePlan.Node n : plan.nodes()) {
         if (leftAt.containsKey(n.id())) {
           continue;
@@ -930,6 +934,11 @@ public final class LiveSite implements SiteModel {
         }
         NodeCounters now = NodeCounters.of(status, metrics).since(runStart.get(n.id()));
         recorder.uploaded(n.id(), now.served());
+        if (now.ownProbeReturns() > 0) {
+          returnSeconds += now.ownProbeReturnSeconds();
+          returns += now.ownProbeReturns();
+          slowestReturn = Math.max(slowestReturn, now.ownProbeReturnSeconds() / now.ownProbeReturns());
+        }
         now.decisions().forEach((k, v) -> decisions.merge(k, v, Long::sum));
         Map<String, Long> fetchCounts = now.originFetches();
         Map<String, Long> reasonBytes = new java.util.TreeMap<>();
@@ -975,6 +984,13 @@ public final class LiveSite implements SiteModel {
         StringBuilder line = new StringBuilder("download loops' decisions, all nodes:");
         decisions.forEach((k, v) -> line.append(' ').append(k).append(' ').append(v));
         recorder.note(line.toString());
+      }
+      if (returns > 0) {
+        recorder.extra("own_probe_return_mean_s", returnSeconds / returns);
+        recorder.extra("own_probe_return_slowest_node_mean_s", slowestReturn);
+        recorder.note(String.format(Locale.ROOT, "discovery: the nodes read their own probes back %.3f s after"
+            + " sending them, on average (the slowest node %.3f s): how late they heard their subnet"
+            + " (docs/DISCOVERY.md)", returnSeconds / returns, slowestReturn));
       }
       for (Object o : harnessDownloads) {
         @SuppressWarnings("unchecked")
@@ -1164,11 +1180,13 @@ public final class LiveSite implements SiteModel {
    * origin fetches and corrupt blocks by label.
    */
   record NodeCounters(long served, Map<String, Long> decisions, Map<String, Long> originFetches,
-      Map<String, Long> corruptBlocks) {
+      Map<String, Long> corruptBlocks, double ownProbeReturnSeconds, long ownProbeReturns) {
     static NodeCounters of(Object status, String metrics) {
       return new NodeCounters(JsonText.longAt(status, "totals.served", 0),
           counters(metrics, "peerdist_loop_decisions_total"), counters(metrics, "peerdist_origin_fallbacks_total"),
-          counters(metrics, "peerdist_corrupt_blocks_total"));
+          counters(metrics, "peerdist_corrupt_blocks_total"),
+          value(metrics, "peerdist_discovery_own_probe_return_seconds_sum"),
+          (long) value(metrics, "peerdist_discovery_own_probe_return_seconds_count"));
     }
 
     /** What these counters gained since {@code start} (null: since zero); labels that did not grow are left out. */
@@ -1177,7 +1195,8 @@ public final class LiveSite implements SiteModel {
         return this;
       }
       return new NodeCounters(served - start.served, minus(decisions, start.decisions),
-          minus(originFetches, start.originFetches), minus(corruptBlocks, start.corruptBlocks));
+          minus(originFetches, start.originFetches), minus(corruptBlocks, start.corruptBlocks),
+          ownProbeReturnSeconds - start.ownProbeReturnSeconds, ownProbeReturns - start.ownProbeReturns);
     }
 
     private static Map<String, Long> minus(Map<String, Long> now, Map<String, Long> start) {
@@ -1190,6 +1209,12 @@ public final class LiveSite implements SiteModel {
       });
       return out;
     }
+  }
+
+  /** The value of the Prometheus series {@code name} without labels (0 when absent). */
+  static double value(String metrics, String name) {
+    Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\s+([0-9.eE+-]+)$", Pattern.MULTILINE).matcher(metrics);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
   /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */

@@ -69,14 +69,19 @@ final class Processes implements AutoCloseable {
    * The command that runs the daemon, {@code peerdist run ARGS}: through the installed launcher
    * when the harness runs from a distribution and {@code jvmOptions} are the launcher's own (so a
    * live figure is what an installed node does: its memory budget, JIT settings and start-up
-   * archive), else as {@link #peerdist}. The run marker travels in {@code PEERDIST_JAVA_OPTS}.
+   * archive), else as {@link #peerdist}. The run marker travels in {@code PEERDIST_JAVA_OPTS},
+   * after {@code PEERDIST_LIVE_JAVA_OPTS} of the harness's environment: JVM options for the
+   * daemons only, to look into them with (e.g. {@code -Xlog:safepoint}), while the harness's own
+   * {@code PEERDIST_JAVA_OPTS} (its heap) stays the harness's.
    */
   List<String> daemon(List<String> jvmOptions, List<String> args) {
     java.util.Optional<Path> launcher = daemonLauncher(jvmOptions);
     if (launcher.isEmpty()) {
       return peerdist(jvmOptions, args);
     }
-    List<String> cmd = new ArrayList<>(List.of("env", "PEERDIST_JAVA_OPTS=-D" + MARKER + "=" + runId,
+    String inherited = System.getenv().getOrDefault("PEERDIST_LIVE_JAVA_OPTS", "").strip();
+    List<String> cmd = new ArrayList<>(List.of("env",
+        "PEERDIST_JAVA_OPTS=" + (inherited.isEmpty() ? "" : inherited + " ") + "-D" + MARKER + "=" + runId,
         launcher.get().toString()));
     cmd.addAll(args);
     return cmd;

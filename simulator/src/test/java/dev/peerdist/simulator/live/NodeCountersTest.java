@@ -34,6 +34,24 @@ class NodeCountersTest {
   }
 
   @Test
+  void ownProbeReturnsCountOnlyDuringTheRun() {
+    LiveSite.NodeCounters atStart = counters(0, """
+        peerdist_discovery_own_probe_return_seconds_count 10.0
+        peerdist_discovery_own_probe_return_seconds_sum 0.02
+        peerdist_discovery_own_probe_return_seconds_max 0.005
+        """);
+    LiveSite.NodeCounters atEnd = counters(0, """
+        peerdist_discovery_own_probe_return_seconds_count 30.0
+        peerdist_discovery_own_probe_return_seconds_sum 25.02
+        peerdist_discovery_own_probe_return_seconds_max 2.5
+        """);
+    LiveSite.NodeCounters run = atEnd.since(atStart);
+    assertEquals(20, run.ownProbeReturns());
+    assertEquals(25.0, run.ownProbeReturnSeconds(), 1e-9, "1.25 s a probe during the run, not 0.83 s since the start");
+    assertEquals(0, counters(0, "").ownProbeReturns(), "a node without the timer (older, or no multicast)");
+  }
+
+  @Test
   void aNodeWithoutAStartSnapshotCountsFromZero() {
     LiveSite.NodeCounters atEnd = counters(7, "peerdist_origin_fallbacks_total{reason=\"no_peer\"} 3.0\n");
     assertEquals(atEnd, atEnd.since(null));
