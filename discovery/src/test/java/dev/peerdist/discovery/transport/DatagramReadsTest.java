@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,13 +16,24 @@ import org.junit.jupiter.api.Test;
  * buffer one byte larger than the decoder accepts.
  */
 class DatagramReadsTest {
+  private final EmbeddedChannel ch = new EmbeddedChannel();
+
+  /** A read handle of the discovery sockets' allocator, as a wake-up of the event loop starts it. */
+  private RecvByteBufAllocator.ExtendedHandle wakeUp() {
+    RecvByteBufAllocator.ExtendedHandle h =
+        (RecvByteBufAllocator.ExtendedHandle) WsDiscoveryPeerDirectory.datagramAllocator(1400).newHandle();
+    h.reset(ch.config());
+    return h;
+  }
+
+  @AfterEach
+  void close() {
+    ch.close();
+  }
 
   @Test
   void aWakeUpReadsUpToThirtyTwoDatagramsNotOne() {
-    RecvByteBufAllocator.ExtendedHandle h =
-        (RecvByteBufAllocator.ExtendedHandle) WsDiscoveryPeerDirectory.datagramAllocator(1400).newHandle();
-    EmbeddedChannel ch = new EmbeddedChannel();
-    h.reset(ch.config());
+    RecvByteBufAllocator.ExtendedHandle h = wakeUp();
     int read = 0;
     do {
       ByteBuf b = h.allocate(UnpooledByteBufAllocator.DEFAULT);
@@ -34,16 +46,10 @@ class DatagramReadsTest {
     } while (h.continueReading(() -> true) && read < 1000);
     assertEquals(WsDiscoveryPeerDirectory.DATAGRAMS_PER_READ, read);
     assertTrue(read > 1);
-    ch.close();
   }
 
   @Test
   void readingStopsWhenTheSocketIsEmpty() {
-    RecvByteBufAllocator.ExtendedHandle h =
-        (RecvByteBufAllocator.ExtendedHandle) WsDiscoveryPeerDirectory.datagramAllocator(1400).newHandle();
-    EmbeddedChannel ch = new EmbeddedChannel();
-    h.reset(ch.config());
-    assertFalse(h.continueReading(() -> true), "nothing read yet: no more reads this wake-up");
-    ch.close();
+    assertFalse(wakeUp().continueReading(() -> true), "nothing read yet: no more reads this wake-up");
   }
 }
