@@ -126,13 +126,28 @@ public final class Responder {
   }
 
   /**
+   * Reports the first copy of this node's own probe {@code messageId} to come back, with its send
+   * time: how far behind this listener is (SubnetListener#ownProbeHeard).
+   */
+  private void ownProbeBack(String messageId) {
+    long sentAt = ownProbes.firstReturn(messageId);
+    if (sentAt >= 0) {
+      try {
+        subnet.get().ownProbeHeard(sentAt);
+      } catch (RuntimeException e) {
+        LOG.warn("discovery: subnet listener failed: {}", e.toString());
+      }
+    }
+  }
+
+  /**
    * Settles a probe datagram before it is decoded when its MessageID ({@link MessageIds#peek})
    * says it is a copy: of a probe already handled (SOAP-over-UDP's repeat, or the same probe on
    * the other address family: counted as a duplicate), or of this node's own probe coming back
    * (its first copy reported to the subnet listener, as {@link #onProbe} does). A probe reaches a
-   * dual-stack node up to four times (two families, each repeated once); decoding every copy was
-   * most of the discovery thread's work on a site short of CPU, where that thread read its subnet
-   * seconds late (docs/PERFORMANCE.md, "Discovery's read queue").
+   * dual-stack node up to four times (two families, each repeated once), and decoding every copy
+   * slowed a discovery thread short of CPU that already read its subnet seconds late
+   * (docs/PERFORMANCE.md, "Discovery's read queue").
    *
    * @return true when the datagram needs nothing more
    */
@@ -142,14 +157,7 @@ public final class Responder {
       return false;
     }
     if (ownProbes.isOwn(id)) {
-      long sentAt = ownProbes.firstReturn(id);
-      if (sentAt >= 0) {
-        try {
-          subnet.get().ownProbeHeard(sentAt);
-        } catch (RuntimeException e) {
-          LOG.warn("discovery: subnet listener failed: {}", e.toString());
-        }
-      }
+      ownProbeBack(id);
       return true;
     }
     if (duplicates.wasHandled(id)) {
@@ -170,16 +178,8 @@ public final class Responder {
   public Optional<PendingReply> onProbe(Probe probe, int probeBytes, InetSocketAddress sender, InetAddress linkAddress,
       LocalHoldings holdings) {
     if (ownProbes.isOwn(probe.messageId())) {
-      // Our own probe looped back (or a copy of it): never answer ourselves. Its send time says
-      // how far behind this listener is (SubnetListener#ownProbeHeard).
-      long sentAt = ownProbes.firstReturn(probe.messageId());
-      if (sentAt >= 0) {
-        try {
-          subnet.get().ownProbeHeard(sentAt);
-        } catch (RuntimeException e) {
-          LOG.warn("discovery: subnet listener failed: {}", e.toString());
-        }
-      }
+      // Our own probe looped back (or a copy of it): never answer ourselves.
+      ownProbeBack(probe.messageId());
       return Optional.empty();
     }
     Optional<PccrdQuery> maybe;
