@@ -90,30 +90,13 @@ public final class Prober implements Responder.OwnProbes {
     }
   }
 
-  /** One probe message this node sent (a call or a fire-and-forget probe may send several). */
-  private static final class Sent {
-    private final PccrdQuery query;
-    private final long sentNanos;
-    private final Call call;
-    /** Whether a copy of it came back through this node's own listener ({@link #firstReturn}). */
-    private boolean returned;
-
+  /**
+   * One probe message this node sent (a call or a fire-and-forget probe may send several);
+   * {@code returned}: a copy of it came back through this node's own listener ({@link #firstReturn}).
+   */
+  private record Sent(PccrdQuery query, long sentNanos, Call call, boolean returned) {
     Sent(PccrdQuery query, long sentNanos, Call call) {
-      this.query = query;
-      this.sentNanos = sentNanos;
-      this.call = call;
-    }
-
-    PccrdQuery query() {
-      return query;
-    }
-
-    long sentNanos() {
-      return sentNanos;
-    }
-
-    Call call() {
-      return call;
+      this(query, sentNanos, call, false);
     }
 
     boolean waiting() {
@@ -189,10 +172,10 @@ public final class Prober implements Responder.OwnProbes {
   @Override
   public long firstReturn(String messageId) {
     Sent s = sent.get(messageId);
-    if (s == null || s.returned) {
+    if (s == null || s.returned()) {
       return -1;
     }
-    s.returned = true;
+    sent.put(messageId, new Sent(s.query(), s.sentNanos(), s.call(), true)); // same place in the order
     return s.sentNanos();
   }
 

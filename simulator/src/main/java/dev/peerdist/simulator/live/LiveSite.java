@@ -1213,16 +1213,25 @@ public final class LiveSite implements SiteModel {
 
   /** The value of the Prometheus series {@code name} without labels (0 when absent). */
   static double value(String metrics, String name) {
-    Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\s+([0-9.eE+-]+)$", Pattern.MULTILINE).matcher(metrics);
-    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    Matcher m = series(name).matcher(metrics);
+    while (m.find()) {
+      if (m.group(1) == null) {
+        return Double.parseDouble(m.group(2));
+      }
+    }
+    return 0;
+  }
+
+  /** Lines {@code name value} or {@code name{label="x"…} value}: group 1 the first label's value, group 2 the value. */
+  private static Pattern series(String name) {
+    return Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*?=\"([^\"]*)\"[^}]*\\})?\\s+([0-9.eE+-]+)$",
+        Pattern.MULTILINE);
   }
 
   /** Prometheus counters {@code name{label="x"} value} by label value (or "" without labels). */
   static Map<String, Long> counters(String metrics, String name) {
     Map<String, Long> out = new LinkedHashMap<>();
-    Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*?=\"([^\"]*)\"[^}]*\\})?\\s+([0-9.eE+-]+)$",
-        Pattern.MULTILINE);
-    Matcher m = p.matcher(metrics);
+    Matcher m = series(name).matcher(metrics);
     while (m.find()) {
       out.merge(m.group(1) == null ? "" : m.group(1), (long) Double.parseDouble(m.group(2)), Long::sum);
     }
