@@ -1,0 +1,117 @@
+package dev.peerdist.simulator.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The distribution's launcher (dist/src/bin/peerdist) gives the site model its JVM options and
+ * leaves the other commands' alone: run with a stand-in {@code java} that writes down the
+ * arguments it was given.
+ */
+class LauncherModelOptionsTest {
+  private static final Path LAUNCHER = Path.of("..", "dist", "src", "bin", "peerdist");
+
+  @TempDir Path dir;
+
+  @Test
+  void theModelGetsTheParallelCollectorAndTheMachinesHugePagesAndYoungGeneration() throws Exception {
+    List<String> args = launch(Map.of(), "simulate", "model", "--scenario", "small-office");
+    assertTrue(args.contains("-XX:+UseParallelGC"), args::toString);
+    assertFalse(args.contains("-XX:+UseSerialGC"), args::toString);
+    assertEquals(hugePagesOffered(), args.contains("-XX:+UseTransparentHugePages"), args::toString);
+    assertEquals(memTotalKib() >= 8L * 1024 * 1024, args.contains("-Xmn1g"), args::toString);
+    assertEquals("dev.peerdist.node.cli.Main", args.get(args.size() - 5));
+    assertEquals(List.of("simulate", "model", "--scenario", "small-office"), args.subList(args.size() - 4, args.size()));
+  }
+
+  @Test
+  void theFlagFormOfSimulateRunsTheModelToo() throws Exception {
+    assertTrue(launch(Map.of(), "simulate", "--nodes-per-subnet", "3").contains("-XX:+UseParallelGC"));
+  }
+
+  @Test
+  void liveLoadAndTheDaemonKeepTheirOwnOptions() throws Exception {
+    for (String mode : List.of("live", "load", "scenarios")) {
+      List<String> args = launch(Map.of(), "simulate", mode);
+      assertFalse(args.contains("-XX:+UseParallelGC"), mode + ": " + args);
+      assertFalse(args.contains("-Xmn1g"), mode + ": " + args);
+    }
+    List<String> run = launch(Map.of(), "run", "--store", "x");
+    assertTrue(run.contains("-XX:+UseSerialGC"), run::toString);
+    assertFalse(run.contains("-XX:+UseParallelGC"), run::toString);
+  }
+
+  @Test
+  void peerdistJavaOptsComeAfterTheModelsOptions() throws Exception {
+    List<String> args = launch(Map.of("PEERDIST_JAVA_OPTS", "-XX:+UseG1GC"), "simulate", "model");
+    assertTrue(args.indexOf("-XX:+UseG1GC") > args.indexOf("-XX:+UseParallelGC"), args::toString);
+  }
+
+  @Test
+  void aHeapSizedInPeerdistJavaOptsGetsNoYoungGenerationFromTheLauncher() throws Exception {
+    for (String sized : List.of("-Xmx512m", "-Xmn256m", "-XX:MaxRAMPercentage=50")) {
+      List<String> args = launch(Map.of("PEERDIST_JAVA_OPTS", sized), "simulate", "model");
+      assertFalse(args.contains("-Xmn1g"), sized + ": " + args);
+      assertTrue(args.contains(sized) && args.contains("-XX:+UseParallelGC"), sized + ": " + args);
+    }
+  }
+
+  /** Runs the launcher with a stand-in java; returns the arguments that java got. */
+  private List<String> launch(Map<String, String> env, String... command) throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/bin/sh")), "the launcher is a POSIX shell script: no /bin/sh here");
+    Path javaHome = dir.resolve("jdk");
+    Path java = javaHome.resolve("bin").resolve("java");
+    Path record = dir.resolve("args");
+    if (!Files.exists(java)) {
+      Files.createDirectories(java.getParent());
+      Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"" + record + "\"\n");
+      Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Files.deleteIfExists(record);
+    List<String> cmd = new java.util.ArrayList<>(List.of("/bin/sh", LAUNCHER.toString()));
+    cmd.addAll(List.of(command));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("PEERDIST_JAVA_OPTS");
+    pb.environment().put("JAVA_HOME", javaHome.toString());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    String output = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the launcher did not end");
+    assertEquals(0, p.exitValue(), output);
+    return Files.readAllLines(record);
+  }
+
+  private static boolean hugePagesOffered() throws IOException {
+    Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+    if (!Files.isReadable(thp)) {
+      return false;
+    }
+    String modes = Files.readString(thp);
+    return modes.contains("[always]") || modes.contains("[madvise]");
+  }
+
+  private static long memTotalKib() throws IOException {
+    Path meminfo = Path.of("/proc/meminfo");
+    if (!Files.isReadable(meminfo)) {
+      return 0;
+    }
+    for (String line : Files.readAllLines(meminfo)) {
+      if (line.startsWith("MemTotal:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return 0;
+  }
+}
