@@ -10,9 +10,5 @@ rem Every command: the JDK's AES-CBC code is compiled early (its AES-NI code exi
 set "PEERDIST_JIT_OPTS=-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.CipherBlockChaining::*,0.01 -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01"
 set "PEERDIST_DAEMON_OPTS="
 if /I "%~1"=="run" set "PEERDIST_DAEMON_OPTS=-XX:+UseSerialGC -Xms20m -XX:NewSize=8m -XX:MaxNewSize=24m -XX:NewRatio=2 -Xmx96m -XX:MinHeapFreeRatio=65 -XX:-ShrinkHeapInSteps -Xss512k -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=96m -XX:CompileThresholdScaling=3 -Dio.netty.jfr.enabled=false -XX:CompileCommand=MaxNodeLimit,io.netty.*::*,4000 -XX:CompileCommand=MaxNodeLimit,dev.peerdist.*::*,4000 -XX:CompileCommand=MaxNodeLimit,java.util.*::*,4000 -XX:CompileCommand=MaxNodeLimit,sun.nio.*::*,4000 -XX:CompileCommand=MaxNodeLimit,org.rocksdb.*::*,4000"
-rem The site model (`simulate model`; not `simulate live` or `load`) waits on memory: the parallel
-rem collector (bin/peerdist also sizes its young generation and uses huge pages; docs/SIMULATOR.md).
-set "PEERDIST_MODEL_OPTS="
-if /I "%~1"=="simulate" if /I not "%~2"=="live" if /I not "%~2"=="load" if /I not "%~2"=="delay-line" set "PEERDIST_MODEL_OPTS=-XX:+UseParallelGC"
-"%JAVA_EXE%" %PEERDIST_JIT_OPTS% %PEERDIST_DAEMON_OPTS% %PEERDIST_MODEL_OPTS% %PEERDIST_JAVA_OPTS% -cp "%PEERDIST_HOME%\lib\*" dev.peerdist.node.cli.Main %*
+"%JAVA_EXE%" %PEERDIST_JIT_OPTS% %PEERDIST_DAEMON_OPTS% %PEERDIST_JAVA_OPTS% -cp "%PEERDIST_HOME%\lib\*" dev.peerdist.node.cli.Main %*
 exit /b %ERRORLEVEL%

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The distribution's launcher (dist/src/bin/peerdist) gives the site model its JVM options and
  * leaves the other commands' alone: run with a stand-in {@code java} that writes down the
- * arguments it was given.
+ * arguments it was given and starts this test's own JVM with the same JVM options and
+ * {@code -version}, so that a combination the JVM refuses or warns about fails the test.
  */
 class LauncherModelOptionsTest {
   private static final Path LAUNCHER = Path.of("..", "dist", "src", "bin", "peerdist");
@@ -55,8 +56,17 @@ class LauncherModelOptionsTest {
 
   @Test
   void peerdistJavaOptsComeAfterTheModelsOptions() throws Exception {
-    List<String> args = launch(Map.of("PEERDIST_JAVA_OPTS", "-XX:+UseG1GC"), "simulate", "model");
-    assertTrue(args.indexOf("-XX:+UseG1GC") > args.indexOf("-XX:+UseParallelGC"), args::toString);
+    List<String> args = launch(Map.of("PEERDIST_JAVA_OPTS", "-XX:-UseTransparentHugePages"), "simulate", "model");
+    assertTrue(args.indexOf("-XX:-UseTransparentHugePages") > args.indexOf("-XX:+UseParallelGC"), args::toString);
+  }
+
+  @Test
+  void aCollectorNamedInPeerdistJavaOptsIsTheOnlyOne() throws Exception {
+    for (String gc : List.of("-XX:+UseG1GC", "-XX:+UseSerialGC")) {
+      List<String> args = launch(Map.of("PEERDIST_JAVA_OPTS", gc), "simulate", "model");
+      assertFalse(args.contains("-XX:+UseParallelGC"), gc + ": " + args);
+      assertTrue(args.contains(gc), gc + ": " + args);
+    }
   }
 
   @Test
@@ -74,12 +84,20 @@ class LauncherModelOptionsTest {
     Path javaHome = dir.resolve("jdk");
     Path java = javaHome.resolve("bin").resolve("java");
     Path record = dir.resolve("args");
+    Path jvmSays = dir.resolve("jvm-says");
     if (!Files.exists(java)) {
       Files.createDirectories(java.getParent());
-      Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"" + record + "\"\n");
+      // Writes its arguments down, then runs the real JVM with those before -cp and -version.
+      String realJava = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      Files.writeString(java, "#!/bin/sh\n"
+          + "printf '%s\\n' \"$@\" > \"" + record + "\"\n"
+          + "n=0; for a in \"$@\"; do [ \"$a\" = -cp ] && break; n=$((n + 1)); done\n"
+          + "i=0; for a in \"$@\"; do shift; i=$((i + 1)); [ $i -le $n ] && set -- \"$@\" \"$a\"; done\n"
+          + "\"" + realJava + "\" \"$@\" -version > \"" + jvmSays + "\" 2>&1\n");
       Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
     Files.deleteIfExists(record);
+    Files.deleteIfExists(jvmSays);
     List<String> cmd = new java.util.ArrayList<>(List.of("/bin/sh", LAUNCHER.toString()));
     cmd.addAll(List.of(command));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -90,6 +108,9 @@ class LauncherModelOptionsTest {
     String output = new String(p.getInputStream().readAllBytes());
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the launcher did not end");
     assertEquals(0, p.exitValue(), output);
+    String said = Files.readString(jvmSays);
+    assertTrue(said.contains("version") && !said.contains("Error") && !said.contains("warning"),
+        "the JVM with these options: " + said);
     return Files.readAllLines(record);
   }
 
