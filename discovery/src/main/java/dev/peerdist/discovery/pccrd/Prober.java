@@ -155,19 +155,10 @@ public final class Prober implements Responder.OwnProbes {
   }
 
   /**
-   * When this node sent its probe {@code messageId} (its clock's nanoseconds), or {@code -1} when
-   * that is no longer remembered (within {@code lateAnswerWindow} it is) or it is not ours.
-   */
-  @Override
-  public long sentAt(String messageId) {
-    Sent s = sent.get(messageId);
-    return s == null ? -1 : s.sentNanos();
-  }
-
-  /**
    * When this node sent its probe {@code messageId}, the first time a copy of it comes back; {@code
    * -1} for the copies after it (its repeat, the other address family's), which would report the
-   * listener later than it is by the repeat's delay, and for a MessageID not remembered.
+   * listener later than it is by the repeat's delay, and for a MessageID no longer remembered
+   * (within {@code lateAnswerWindow} it is) or not ours.
    */
   @Override
   public long firstReturn(String messageId) {

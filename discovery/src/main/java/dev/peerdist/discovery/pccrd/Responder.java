@@ -53,11 +53,6 @@ public final class Responder {
       }
 
       @Override
-      public long sentAt(String messageId) {
-        return -1;
-      }
-
-      @Override
       public long firstReturn(String messageId) {
         return -1;
       }
@@ -65,9 +60,6 @@ public final class Responder {
 
     /** Whether {@code messageId} is one of this node's probes. */
     boolean isOwn(String messageId);
-
-    /** When this node sent it (nanoseconds of its clock), or {@code -1} when not remembered. */
-    long sentAt(String messageId);
 
     /**
      * When this node sent it, the first time a copy of it is heard back; {@code -1} for later

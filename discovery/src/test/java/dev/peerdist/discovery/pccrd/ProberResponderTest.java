@@ -192,8 +192,10 @@ class ProberResponderTest {
     assertTrue(deliver(responder, own.datagrams().get(0)).isEmpty());
     assertEquals(List.of(sentAt), ownProbesHeard,
         "only the first copy back says how late the listener is: a repeat sent later would overstate it");
-    assertEquals(sentAt, other.sentAt(Probe.class.cast(CODEC.decode(own.datagrams().get(0))).messageId()));
-    assertEquals(-1, other.sentAt("urn:uuid:00000000-0000-0000-0000-000000000000"), "not one of its probes");
+    String ownId = Probe.class.cast(CODEC.decode(own.datagrams().get(0))).messageId();
+    assertTrue(other.isOwn(ownId), "it is still remembered as its own");
+    assertEquals(-1, other.firstReturn(ownId), "its return was reported already");
+    assertEquals(-1, other.firstReturn("urn:uuid:00000000-0000-0000-0000-000000000000"), "not one of its probes");
   }
 
   @Test
