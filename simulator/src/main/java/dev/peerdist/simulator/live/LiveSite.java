@@ -45,8 +45,9 @@ import java.util.stream.Stream;
  * multicast), a real {@code peerdist publish} serving generated packages, and a {@link DelayLine}
  * for the WAN round trip, laid out by {@link LiveNetwork} (network namespaces as root, loopback
  * otherwise). Every download starts at its planned time ({@link SitePlan}) through the node's
- * admin {@code /download} endpoint (a {@code curl | sha256sum} pipeline on the node's host, so
- * the harness checks every byte); nodes that leave are killed at their time. The report is filled
+ * admin {@code /download} endpoint (a {@code curl | openssl dgst -sha256} pipeline on the node's
+ * host, {@code sha256sum} where OpenSSL is missing: {@link DigestTool}; so the harness checks every
+ * byte); nodes that leave are killed at their time. The report is filled
  * from the nodes' own counters ({@code /status}, {@code /metrics}) and from WAN counters: the
  * router's WAN interface (netns) or the delay line's byte counts (loopback). A baseline in the same
  * run fetches the first package plainly through the same WAN at the same start times.
@@ -187,12 +188,16 @@ public final class LiveSite implements SiteModel {
     if (netns && !canUseNamespaces()) {
       throw new ScenarioException("--mode netns needs root and the ip and tc commands (iproute2)");
     }
-    for (String tool : List.of("curl", "bash", "sha256sum")) {
+    for (String tool : List.of("curl", "bash")) {
       if (!onPath(tool)) {
         throw new ScenarioException("the live harness needs " + tool + " on the PATH");
       }
     }
-    try (Run run = new Run(s, o, netns)) {
+    DigestTool digest = DigestTool.forThisMachine();
+    if (digest == null) {
+      throw new ScenarioException("the live harness needs openssl or sha256sum on the PATH");
+    }
+    try (Run run = new Run(s, o, netns, digest)) {
       return run.execute();
     } catch (IOException e) {
       throw new IllegalStateException("live run failed: " + e.getMessage(), e);
@@ -234,6 +239,8 @@ public final class LiveSite implements SiteModel {
   /** The state of one live run; closing it stops everything it started. */
   private final class Run implements AutoCloseable {
     private final Scenario scenario;
+    /** What every download is piped into for its SHA-256 (the baseline's too). */
+    private final DigestTool digest;
     private final RunOptions runOptions;
     private final SitePlan plan;
     private final String runId;
@@ -265,8 +272,9 @@ public final class LiveSite implements SiteModel {
     private boolean failed = true;
     private boolean closed;
 
-    Run(Scenario scenario, RunOptions runOptions, boolean netns) throws IOException {
+    Run(Scenario scenario, RunOptions runOptions, boolean netns, DigestTool digest) throws IOException {
       this.scenario = scenario;
+      this.digest = digest;
       this.runOptions = runOptions;
       this.plan = SitePlan.of(scenario);
       byte[] id = new byte[3];
@@ -328,6 +336,7 @@ public final class LiveSite implements SiteModel {
       }
       recorder.extra("live_mode", net.mode());
       recorder.extra("live_run", runId);
+      recorder.extra("harness_digest", digest.name());
       failed = false;
       return recorder.finish(end);
     }
@@ -584,19 +593,19 @@ public final class LiveSite implements SiteModel {
       }
     }
 
-    /** {@code curl ADMIN/download?url=PACKAGE | sha256sum}, failing when either fails. */
+    /** {@code curl ADMIN/download?url=PACKAGE | DIGEST} ({@link DigestTool}), failing when either fails. */
     private List<String> fetchCommand(int node, int p, long maxSeconds) {
       return fetchCommand(node, packageUrl(plan.nodes().get(node).subnet(), p), maxSeconds);
     }
 
-    /** {@code curl ADMIN/download?url=URL | sha256sum} on {@code node}'s admin endpoint. */
+    /** {@code curl ADMIN/download?url=URL | DIGEST} on {@code node}'s admin endpoint. */
     private List<String> fetchCommand(int node, String url, long maxSeconds) {
       return plainFetch(adminUrl.get(node) + "download?url=" + URLEncoder.encode(url, StandardCharsets.UTF_8),
           maxSeconds);
     }
 
     private List<String> plainFetch(String url, long maxSeconds) {
-      return List.of("bash", "-c", "set -o pipefail; curl -sSf --max-time \"$1\" \"$2\" | sha256sum", "fetch",
+      return List.of("bash", "-c", "set -o pipefail; curl -sSf --max-time \"$1\" \"$2\" | " + digest.shellCommand(), "fetch",
           Long.toString(Math.max(1, maxSeconds)), url);
     }
 

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Every process the live harness starts, so that all of them are stopped at the end, on failure
- * and on Ctrl-C (and their children: a {@code bash -c 'curl | sha256sum'} pipeline). Java
+ * and on Ctrl-C (and their children: a {@code bash -c 'curl | openssl dgst'} pipeline). Java
  * processes carry {@code -Dpeerdist.live=RUN} so that {@code simulate live --cleanup} can find
  * leftovers of a harness that was killed.
  */
