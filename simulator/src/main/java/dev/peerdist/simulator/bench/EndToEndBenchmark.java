@@ -1,5 +1,6 @@
 package dev.peerdist.simulator.bench;
 
+import dev.peerdist.simulator.live.DigestTool;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -28,7 +29,8 @@ import java.util.stream.Stream;
  * same run, median of {@code runs}:
  *
  * <pre>
- *   baseline           nginx (Debian, generated config) → curl | tee FILE | sha256sum
+ *   baseline           nginx (Debian, generated config) → curl | tee FILE | openssl dgst -sha256
+ *                      (sha256sum where OpenSSL is missing: {@link DigestTool})
  *   publisher plain    the publisher instead of nginx, same pipeline         (goal ≥ 0.8 × baseline)
  *   node from publisher a fresh node, all origin, curl through its mirror     (goal ≥ 0.8 × baseline)
  *   node to node       a fresh node whose only peer holds the file           (goal ≥ 0.8 × baseline)
@@ -93,6 +95,12 @@ public final class EndToEndBenchmark {
   private final List<Process> processes = new ArrayList<>();
   private String sha256;
   private String warmSha256;
+  /**
+   * What every transfer here, baseline and nodes alike, is piped into for its SHA-256: OpenSSL where
+   * it works, {@code sha256sum} otherwise. coreutils' ~360 MB/s bounded the baseline on this machine
+   * (docs/PERFORMANCE.md, "The end-to-end baseline's hashing, 2026-12-06").
+   */
+  private DigestTool digest;
 
   /** The warm-up file: other bytes, as large as the measured file up to 256 MiB. */
   static final String WARM_UP_FILE = "warm-up.bin";
@@ -120,6 +128,10 @@ public final class EndToEndBenchmark {
   }
 
   private void measure() throws IOException, InterruptedException {
+    digest = DigestTool.forThisMachine();
+    if (digest == null) {
+      throw new IOException("the end-to-end benchmark needs openssl or sha256sum on the PATH");
+    }
     Path www = Files.createDirectories(dir.resolve("www"));
     Path file = www.resolve("big.bin");
     sha256 = writeRandom(file, (long) options.mib() << 20, 512);
@@ -162,7 +174,7 @@ public final class EndToEndBenchmark {
     }
     if (nginx != null) {
       baseline = median(() -> curlSeconds("http://127.0.0.1:" + nginxPort + "/big.bin", sha256));
-      baselineName = "nginx+curl+sha256sum+file";
+      baselineName = "nginx+curl+" + digestLabel() + "+file";
     } else {
       baseline = Double.NaN;
       baselineName = null;
@@ -171,7 +183,7 @@ public final class EndToEndBenchmark {
     if (baselineName == null) {
       out.println("  nginx not found (apt-get install -y nginx-light): the baseline is the publisher's plain serving");
       baseline = publisherPlain;
-      baselineName = "publisher+curl+sha256sum+file";
+      baselineName = "publisher+curl+" + digestLabel() + "+file";
     }
     out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", baselineName, mb / baseline);
     out.printf(Locale.ROOT, "  %-34s %8.1f MB/s%n", "publisher plain (same pipeline)", mb / publisherPlain);
@@ -416,18 +428,23 @@ public final class EndToEndBenchmark {
     throw new IOException(url + " did not answer within " + seconds + " s");
   }
 
-  /** Seconds for {@code curl URL | tee FILE | sha256sum}; fails when the digest differs. */
+  /** The digest command's short name for the baseline's label: {@code openssl} or {@code sha256sum}. */
+  private String digestLabel() {
+    return digest.name().split(" ")[0];
+  }
+
+  /** Seconds for {@code curl URL | tee FILE | DIGEST} ({@link #digest}); fails when the digest differs. */
   private double curlSeconds(String url, String sha256) throws IOException, InterruptedException {
     Path target = dir.resolve("out.bin");
     long t0 = System.nanoTime();
-    Process p = new ProcessBuilder("bash", "-c", "set -o pipefail; curl -sf \"$0\" | tee \"$1\" | sha256sum",
+    Process p = new ProcessBuilder("bash", "-c", "set -o pipefail; curl -sf \"$0\" | tee \"$1\" | " + digest.shellCommand(),
         url, target.toString()).redirectErrorStream(true).start();
     String got = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
     int rc = p.waitFor();
     double s = (System.nanoTime() - t0) / 1e9;
     Files.deleteIfExists(target);
     if (rc != 0 || !got.startsWith(sha256)) {
-      throw new IOException(url + ": curl | sha256sum gave \"" + got + "\" (exit " + rc + "), expected " + sha256);
+      throw new IOException(url + ": curl | " + digest.name() + " gave \"" + got + "\" (exit " + rc + "), expected " + sha256);
     }
     return s;
   }

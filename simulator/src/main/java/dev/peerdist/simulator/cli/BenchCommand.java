@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = "Measure hashing, store, PCCRR serving and end-to-end download throughput on this machine, each "
-        + "next to a baseline from the same run (AES alone, plain HTTP, plain file I/O, nginx+curl+sha256sum), "
+        + "next to a baseline from the same run (AES alone, plain HTTP, plain file I/O, nginx+curl+SHA-256: openssl, else sha256sum), "
         + "and print the ratios.")
 public final class BenchCommand implements Callable<Integer> {
   /** The parts that can be run alone. */

@@ -17,9 +17,10 @@ import java.util.concurrent.TimeUnit;
  * cores with the daemons, and coreutils 9.1 hashes at about 360 MB/s here against OpenSSL's
  * 1,600 MB/s (SHA extensions); in a warm live-16 run its processes took ~5.6 CPU s, a tenth of what
  * the daemons used, all of it taken from the site being measured (docs/PERFORMANCE.md, "The live
- * harness's own hashing, 2026-12-06"). The plain-HTTP baseline of the same run uses the same tool.
+ * harness's own hashing, 2026-12-06"). The plain-HTTP baseline of the same run uses the same tool,
+ * and so do both sides of {@code peerdist bench --only endtoend}.
  */
-record DigestTool(String name, String shellCommand) {
+public record DigestTool(String name, String shellCommand) {
   /** SHA-256 of no bytes: what a working tool prints for empty input. */
   static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -45,7 +46,7 @@ record DigestTool(String name, String shellCommand) {
   }
 
   /** {@link #choose(String)} for this process's PATH. */
-  static DigestTool forThisMachine() {
+  public static DigestTool forThisMachine() {
     return choose(System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
   }
 

@@ -798,10 +798,16 @@ public final class LiveSite implements SiteModel {
       double ideal = dev.peerdist.simulator.scenario.Ideal.of(scenario).seconds();
       recorder.extra("site_cpu_s", siteCpu);
       recorder.note(cpuFloorNote(siteCpu, before.size(), cores, ideal));
+      // After a warm-up the RSS at the start of the run is not idle: the heap the warm-up grew is
+      // given back only once the daemon has been idle for a while (IdleHeapTrimmer); --idle-after
+      // measures that.
+      String idle = options.warmUpBytes() > 0
+          ? String.format(Locale.ROOT, "RSS at the start of the run %.0f MiB (right after the warm-up, not yet"
+              + " idle: --idle-after measures idle RSS)", maxIdle)
+          : String.format(Locale.ROOT, "RSS idle %.0f MiB (goal <= 128)", maxIdle);
       recorder.note(String.format(Locale.ROOT, "per node (worst of %d): start to ready %.2f s (goal <= 1.5),"
-          + " RSS idle %s%.0f MiB (goal <= 128), RSS peak %.0f MiB (goal <= 256), %.4f CPU s per MiB received"
-          + " (goal <= 0.008: 0.1 core at 100 Mbit/s)", before.size(), maxReady,
-          options.warmUpBytes() > 0 ? "after the warm-up " : "", maxIdle, maxPeak, maxCpu));
+          + " %s, RSS peak %.0f MiB (goal <= 256), %.4f CPU s per MiB received"
+          + " (goal <= 0.008: 0.1 core at 100 Mbit/s)", before.size(), maxReady, idle, maxPeak, maxCpu));
     }
     /**
      * Lets the daemons idle for {@link Options#idleAfter}, then reads each one's RSS: the idle RSS
