@@ -73,7 +73,9 @@ public final class LiveSite implements SiteModel {
       "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.AESCrypt::impl*,0.01",
       "-XX:CompileCommand=MaxNodeLimit,io.netty.*::*,4000", "-XX:CompileCommand=MaxNodeLimit,dev.peerdist.*::*,4000",
       "-XX:CompileCommand=MaxNodeLimit,java.util.*::*,4000", "-XX:CompileCommand=MaxNodeLimit,sun.nio.*::*,4000",
-      "-XX:CompileCommand=MaxNodeLimit,org.rocksdb.*::*,4000");
+      "-XX:CompileCommand=MaxNodeLimit,org.rocksdb.*::*,4000",
+      "-XX:CompileCommand=CompileThresholdScaling,dev.peerdist.*::*,0.33",
+      "-XX:CompileCommand=CompileThresholdScaling,io.netty.*::*,0.33");
 
   /** Most nodes a live run starts (each is a JVM with a RocksDB store). */
   public static final int MAX_NODES = 200;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.peerdist.simulator.live.LiveSite;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +53,15 @@ class LauncherModelOptionsTest {
     List<String> run = launch(Map.of(), "run", "--store", "x");
     assertTrue(run.contains("-XX:+UseSerialGC"), run::toString);
     assertFalse(run.contains("-XX:+UseParallelGC"), run::toString);
+  }
+
+  @Test
+  void theDaemonGetsExactlyTheOptionsTheLiveHarnessAndTheBenchMirror() throws Exception {
+    // The live harness and the end-to-end bench start daemons with LiveSite.DAEMON_JVM_OPTIONS when
+    // they have no distribution: it must be what the launcher gives `run` (no start-up archive in
+    // dist/src, so none is added here).
+    List<String> args = launch(Map.of(), "run", "--store", "x");
+    assertEquals(LiveSite.DAEMON_JVM_OPTIONS, args.subList(0, args.indexOf("-cp")));
   }
 
   @Test
