@@ -67,13 +67,15 @@ public record DigestTool(String name, String shellCommand) {
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       p.getOutputStream().close();
-      String out;
-      try (InputStream in = p.getInputStream()) {
-        out = new String(in.readNBytes(4096), StandardCharsets.US_ASCII).trim();
-      }
+      // Wait first (a tool that never ends must not hold the harness); its few bytes of output fit
+      // in the pipe meanwhile.
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         return false;
+      }
+      String out;
+      try (InputStream in = p.getInputStream()) {
+        out = new String(in.readNBytes(4096), StandardCharsets.US_ASCII).trim();
       }
       return p.exitValue() == 0 && out.startsWith(EMPTY_SHA256);
     } catch (IOException e) {

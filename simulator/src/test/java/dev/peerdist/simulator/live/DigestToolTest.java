@@ -56,6 +56,20 @@ class DigestToolTest {
   }
 
   @Test
+  void anOpensslThatNeverEndsIsPassedOverWithinItsTimeLimit(@TempDir Path dir) throws Exception {
+    Path sha256sum = DigestTool.find(MACHINE_PATH, "sha256sum");
+    assumeTrue(sha256sum != null, "sha256sum is not on this machine's PATH");
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    linkTo(bin.resolve("sha256sum"), sha256sum);
+    Path stuck = bin.resolve("openssl");
+    Files.writeString(stuck, "#!/bin/sh\nexec sleep 60\n");
+    assertTrue(stuck.toFile().setExecutable(true));
+    long t0 = System.nanoTime();
+    assertEquals(DigestTool.SHA256SUM, DigestTool.choose(bin.toString()).name());
+    assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "choose waited for a tool that never ends");
+  }
+
+  @Test
   void noToolOnThePathIsNone(@TempDir Path dir) {
     assertNull(DigestTool.choose(dir.toString()));
     assertNull(DigestTool.choose(""));
