@@ -31,11 +31,8 @@ class DigestToolTest {
 
   @Test
   void withoutOpensslSha256sumIsChosenAndItsDigestIsWhatTheHarnessReads(@TempDir Path dir) throws Exception {
-    Path sha256sum = DigestTool.find(MACHINE_PATH, "sha256sum");
-    assumeTrue(sha256sum != null, "sha256sum is not on this machine's PATH");
     // A PATH with sha256sum and no openssl, in a directory whose name a shell would split.
-    Path bin = Files.createDirectories(dir.resolve("it's bin"));
-    linkTo(bin.resolve("sha256sum"), sha256sum);
+    Path bin = binWithSha256sum(dir.resolve("it's bin"), null);
     DigestTool t = DigestTool.choose(bin.toString());
     assertNotNull(t);
     assertEquals(DigestTool.SHA256SUM, t.name());
@@ -44,26 +41,14 @@ class DigestToolTest {
 
   @Test
   void anOpensslThatGivesAWrongDigestIsPassedOver(@TempDir Path dir) throws Exception {
-    Path sha256sum = DigestTool.find(MACHINE_PATH, "sha256sum");
-    assumeTrue(sha256sum != null, "sha256sum is not on this machine's PATH");
-    Path bin = Files.createDirectories(dir.resolve("bin"));
-    linkTo(bin.resolve("sha256sum"), sha256sum);
     // An "openssl" that answers, but not with SHA-256 (another program of that name on the PATH).
-    Path fake = bin.resolve("openssl");
-    Files.writeString(fake, "#!/bin/sh\ncat >/dev/null\necho 0000 '*stdin'\n");
-    assertTrue(fake.toFile().setExecutable(true));
+    Path bin = binWithSha256sum(dir.resolve("bin"), "cat >/dev/null\necho 0000 '*stdin'");
     assertEquals(DigestTool.SHA256SUM, DigestTool.choose(bin.toString()).name());
   }
 
   @Test
   void anOpensslThatNeverEndsIsPassedOverWithinItsTimeLimit(@TempDir Path dir) throws Exception {
-    Path sha256sum = DigestTool.find(MACHINE_PATH, "sha256sum");
-    assumeTrue(sha256sum != null, "sha256sum is not on this machine's PATH");
-    Path bin = Files.createDirectories(dir.resolve("bin"));
-    linkTo(bin.resolve("sha256sum"), sha256sum);
-    Path stuck = bin.resolve("openssl");
-    Files.writeString(stuck, "#!/bin/sh\nexec sleep 60\n");
-    assertTrue(stuck.toFile().setExecutable(true));
+    Path bin = binWithSha256sum(dir.resolve("bin"), "exec sleep 60");
     long t0 = System.nanoTime();
     assertEquals(DigestTool.SHA256SUM, DigestTool.choose(bin.toString()).name());
     assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "choose waited for a tool that never ends");
@@ -73,6 +58,23 @@ class DigestToolTest {
   void noToolOnThePathIsNone(@TempDir Path dir) {
     assertNull(DigestTool.choose(dir.toString()));
     assertNull(DigestTool.choose(""));
+  }
+
+  /**
+   * A directory {@code bin} with this machine's sha256sum and, unless {@code openssl} is null, an
+   * "openssl" script of that body; skips the test without sha256sum.
+   */
+  private static Path binWithSha256sum(Path bin, String openssl) throws Exception {
+    Path sha256sum = DigestTool.find(MACHINE_PATH, "sha256sum");
+    assumeTrue(sha256sum != null, "sha256sum is not on this machine's PATH");
+    Files.createDirectories(bin);
+    linkTo(bin.resolve("sha256sum"), sha256sum);
+    if (openssl != null) {
+      Path script = bin.resolve("openssl");
+      Files.writeString(script, "#!/bin/sh\n" + openssl + "\n");
+      assertTrue(script.toFile().setExecutable(true));
+    }
+    return bin;
   }
 
   /** A script at {@code at} that runs {@code target} (a link would outlive the temporary directory's clean-up warnings). */
