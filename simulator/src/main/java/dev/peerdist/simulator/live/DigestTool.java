@@ -47,15 +47,21 @@ public record DigestTool(String name, String shellCommand) {
 
   /** {@link #choose(String)} for this process's PATH. */
   public static DigestTool forThisMachine() {
-    return choose(System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    return choose(machinePath());
   }
 
+  /** This process's PATH ({@code /usr/bin:/bin} when it has none). */
+  static String machinePath() {
+    return System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+  }
+
+  /**
+   * The executable {@code tool} in the first directory of {@code path} (separated by ':') that has
+   * one, or null; an empty entry is the current directory, as for the shell.
+   */
   static Path find(String path, String tool) {
-    for (String dir : path.split(":")) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path p = Path.of(dir, tool);
+    for (String dir : path.split(":", -1)) {
+      Path p = Path.of(dir.isEmpty() ? "." : dir, tool);
       if (Files.isExecutable(p)) {
         return p;
       }

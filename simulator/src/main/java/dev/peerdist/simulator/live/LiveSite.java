@@ -207,12 +207,7 @@ public final class LiveSite implements SiteModel {
   }
 
   private static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(dir, tool))) {
-        return true;
-      }
-    }
-    return false;
+    return DigestTool.find(DigestTool.machinePath(), tool) != null;
   }
 
   /** One download the harness started: by whom, when, and how it ended. */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The live harness's digest command, run for real in the shell pipeline the harness builds. */
 class DigestToolTest {
-  private static final String MACHINE_PATH = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+  private static final String MACHINE_PATH = DigestTool.machinePath();
 
   @Test
   void opensslIsChosenWhereItIsOnThePathAndItsDigestIsWhatTheHarnessReads() throws Exception {
